@@ -1,0 +1,1 @@
+"""Subcommands of the ``neurowave`` command line (one module each)."""
