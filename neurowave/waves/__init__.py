@@ -1,0 +1,19 @@
+"""Wave measures: one set for models and recordings (DESIGN.md conventions).
+
+signal -> band-pass -> phase -> gradient -> PGD, speed, direction, wavelength ->
+wave frames, patterns, events, surrogate statistics.
+"""
+
+from .filter import *  # noqa: F401,F403
+from .phase import *  # noqa: F401,F403
+from .gradient import *  # noqa: F401,F403
+from .measures import *  # noqa: F401,F403
+from .frames import *  # noqa: F401,F403
+from .flow import *  # noqa: F401,F403
+from .critical import *  # noqa: F401,F403
+from .patterns import *  # noqa: F401,F403
+from .fits import *  # noqa: F401,F403
+from .events import *  # noqa: F401,F403
+from .delays import *  # noqa: F401,F403
+from .modes import *  # noqa: F401,F403
+from .analyze import *  # noqa: F401,F403
