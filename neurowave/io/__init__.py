@@ -3,7 +3,24 @@
 :func:`read` dispatches on the file's format.
 """
 
-from ._read import read
+from ._read import detect_format, read
+from .imaging import read_imaging
+from .mat import read_mat
+from .mne import read_mne
+from .neo import read_neo
 from .netcdf import read_netcdf, write_netcdf
+from .positions import find_positions_sidecar, flatten_positions, read_positions
 
-__all__ = ["read", "read_netcdf", "write_netcdf"]
+__all__ = [
+    "read",
+    "detect_format",
+    "read_netcdf",
+    "write_netcdf",
+    "read_neo",
+    "read_mne",
+    "read_imaging",
+    "read_mat",
+    "read_positions",
+    "find_positions_sidecar",
+    "flatten_positions",
+]

@@ -2,13 +2,59 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .._validate import check_path
 
-__all__ = ["read"]
+__all__ = ["read", "detect_format"]
+
+_NETCDF = (".nc", ".nc4", ".netcdf", ".cdf")
+_MNE = (".edf", ".bdf", ".gdf", ".fif", ".fif.gz", ".vhdr", ".lay", ".set", ".cnt", ".mff",
+        ".nxe", ".sqd", ".con", ".ds")
+_NEO_FIRST = (".nix", ".h5", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6", ".nev", ".ccf",
+              ".plx", ".pl2", ".nex", ".rhd", ".rhs", ".smr", ".smrx", ".abf", ".continuous",
+              ".ncs", ".raw", ".dat", ".bin", ".kwik", ".mcd", ".nwb", ".axgd", ".axgx")
+_TIFF = (".tif", ".tiff")
+
+
+def detect_format(path):
+    """Name of the reader :func:`read` would use for ``path``: ``"netcdf"``, ``"mne"``,
+    ``"neo"``, ``"imaging"`` or ``"mat"``; raises ValueError for an unknown extension."""
+    path = Path(path)
+    name = path.name.lower()
+    if path.is_dir():
+        if any(p.suffix.lower() in _TIFF for p in path.iterdir()):
+            return "imaging"
+        return "neo"  # folder formats (Open Ephys, Blackrock sets, ...)
+    if name.endswith(_NETCDF):
+        return "netcdf"
+    if name.endswith(".mat"):
+        return "mat"
+    if name.endswith(_TIFF):
+        return "imaging"
+    if name.endswith(_MNE):
+        return "mne"
+    if name.endswith(_NEO_FIRST):
+        return "neo"
+    from .neo import neo_extensions
+
+    if path.suffix.lower() in neo_extensions():
+        return "neo"
+    raise ValueError(
+        f"{path}: unknown file extension {path.suffix or '(none)'!r}. neurowave reads netCDF "
+        "(.nc), NIX (.nix) and other Neo formats (Blackrock .ns*, ...), EDF/BDF/FIF/"
+        "BrainVision/Persyst via MNE, MATLAB .mat and TIFF stacks; convert the file or "
+        "rename it with its true extension."
+    )
 
 
 def read(path, *, positions=None, **kwargs):
     """Read any supported file into a wave grid (or a model export Dataset).
+
+    Dispatches on the extension: netCDF (:func:`~neurowave.io.read_netcdf`), NIX and
+    other Neo formats (:func:`~neurowave.io.read_neo`), EDF/BDF/FIF/BrainVision/Persyst
+    (:func:`~neurowave.io.read_mne`), MATLAB (:func:`~neurowave.io.read_mat`), TIFF
+    stacks or folders of TIFF frames (:func:`~neurowave.io.read_imaging`).
 
     Parameters
     ----------
@@ -17,13 +63,43 @@ def read(path, *, positions=None, **kwargs):
         Electrode map overriding sidecars and file annotations.
     **kwargs
         Passed to the format's reader.
+
+    Returns
+    -------
+    grid : xarray.DataArray | xarray.Dataset
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, scipy.io
+    >>> p = os.path.join(tempfile.mkdtemp(), "rec.mat")
+    >>> pos = np.array([[0, 0], [0.4, 0], [0, 0.4], [0.4, 0.4]])
+    >>> scipy.io.savemat(p, {"data": np.ones((50, 4)), "fs": 500.0, "position": pos})
+    >>> read(p).attrs["format"]
+    'mat'
     """
     path = check_path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".nc", ".nc4", ".netcdf", ".cdf"):
+    fmt = detect_format(path)
+    if fmt == "netcdf":
         from .netcdf import read_netcdf
 
+        if positions is not None:
+            raise ValueError("`positions` cannot be applied to a netCDF wave grid; its sites "
+                             "already carry positions.")
         return read_netcdf(path, **kwargs)
-    raise ValueError(
-        f"{path}: unknown file extension {suffix!r}. neurowave reads netCDF (.nc)."
-    )
+    if fmt == "mat":
+        from .mat import read_mat
+
+        return read_mat(path, positions=positions, **kwargs)
+    if fmt == "imaging":
+        from .imaging import read_imaging
+
+        if positions is not None:
+            raise ValueError("`positions` does not apply to an image stack; pass pixel_size= instead.")
+        return read_imaging(path, **kwargs)
+    if fmt == "mne":
+        from .mne import read_mne
+
+        return read_mne(path, positions=positions, **kwargs)
+    from .neo import read_neo
+
+    return read_neo(path, positions=positions, **kwargs)

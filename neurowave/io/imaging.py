@@ -1,0 +1,245 @@
+"""Imaging reader: TIFF stacks (widefield calcium imaging) into wave grids."""
+
+from __future__ import annotations
+
+import contextlib
+import io as _io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .._validate import check_path, check_positive
+
+__all__ = ["read_imaging", "background_mask"]
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def _otsu(values, nbins=256):
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    hist, edges = np.histogram(v, bins=nbins)
+    mids = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * mids)
+    mu0 = m0 / np.maximum(w0, 1)
+    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    return float(mids[np.argmax(between[:-1])])
+
+
+def background_mask(mean_image, *, method="otsu"):
+    """Boolean mask of background pixels of a time-averaged image.
+
+    Parameters
+    ----------
+    mean_image : ndarray, shape (ny, nx)
+    method : "otsu" | float
+        ``"otsu"``: pixels below Otsu's threshold of the mean intensity are background.
+        A float ``f`` in (0, 1): pixels whose mean lies below ``min + f * (max - min)``
+        are background (Cobrawap's ``INTENSITY_THRESHOLD``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.full((4, 4), 1000.0); img[0, 0] = img[0, 1] = 10.0
+    >>> int(background_mask(img).sum())
+    2
+    """
+    m = np.asarray(mean_image, float)
+    if isinstance(method, str):
+        if method != "otsu":
+            raise ValueError(f"`mask` must be 'otsu', a fraction in (0, 1) or None, got {method!r}.")
+        thr = _otsu(m)
+    else:
+        f = float(method)
+        if not 0 < f < 1:
+            raise ValueError(f"`mask` as a number must lie in (0, 1), got {method!r}.")
+        lo, hi = np.nanmin(m), np.nanmax(m)
+        thr = lo + f * (hi - lo)
+    return ~(m >= thr)
+
+
+def _natural_key(p):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
+
+
+def _frame_rate_from_tiff(files):
+    """Frame rate from Hamamatsu ``Time_From_Start`` headers, or None."""
+    from PIL import Image
+
+    times = []
+    for f in files[: min(len(files), 50)]:
+        try:
+            with Image.open(f) as im:
+                desc = im.tag_v2.get(270)
+        except Exception:
+            return None
+        if not desc:
+            return None
+        mt = re.search(r"Time_From_Start\s*=\s*(\d+):(\d+):([\d.]+)", str(desc))
+        if not mt:
+            return None
+        h, mnt, s = mt.groups()
+        times.append(int(h) * 3600 + int(mnt) * 60 + float(s))
+    if len(times) < 2:
+        return None
+    dt = np.median(np.diff(times))
+    return float(np.round(1.0 / dt, 4)) if dt > 0 else None
+
+
+def _read_stack(path):
+    """(frames (nt, ny, nx) float32, files, reader name)."""
+    if path.is_dir():
+        files = sorted([p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES],
+                       key=_natural_key)
+        if not files:
+            raise ValueError(f"{path} holds no .tif/.tiff files. Pass a folder of TIFF frames.")
+        import PIL.Image  # noqa: F401  (neo 0.14.6's TiffIO needs it imported)
+        import neo
+        import quantities as pq
+
+        try:
+            with contextlib.redirect_stdout(_io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                reader = neo.io.TiffIO(directory_path=str(path).rstrip("/"), units="dimensionless",
+                                       sampling_rate=1.0 * pq.Hz, spatial_scale=1.0 * pq.mm)
+                blk = reader.read_block()
+        except Exception as err:
+            raise ValueError(
+                f"{path}: the TIFF frames cannot be read ({type(err).__name__}: {err}). "
+                "Check that every frame is a single-image TIFF of the same size."
+            ) from None
+        seq = blk.segments[0].imagesequences[0]
+        return np.asarray(seq.magnitude, dtype=np.float32), files, "neo.TiffIO"
+    import tifffile
+
+    try:
+        arr = tifffile.imread(str(path))
+    except Exception as err:
+        raise ValueError(
+            f"{path} is not a readable TIFF ({type(err).__name__}: {err}). Check the file."
+        ) from None
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3:
+        raise ValueError(f"{path}: expected a stack of greyscale frames, got shape {arr.shape}.")
+    return arr.astype(np.float32), [path], "tifffile"
+
+
+def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=True,
+                 baseline="mean", bin=1, transpose=False):
+    """Read a TIFF image stack (widefield imaging) into a ``("time", "y", "x")`` grid.
+
+    Parameters
+    ----------
+    path : path-like
+        A folder of single-frame TIFFs (read with Neo's ``TiffIO``, frames in natural
+        numeric order) or a multi-page TIFF file.
+    frame_rate : float | None
+        Frames per second; default from the files (Hamamatsu ``Time_From_Start``).
+    pixel_size : float
+        Pixel size in mm (not stored in standard TIFF tags; required).
+    mask : "otsu" | float | None
+        Background criterion on the time-averaged intensity (see
+        :func:`background_mask`); background pixels become NaN sites.
+    dff : bool
+        Return ΔF/F = (F - F0) / F0 per pixel (``baseline`` F0) instead of raw counts.
+    baseline : "mean" | "median" | float
+        F0: the pixel's time mean, median, or this percentile.
+    bin : int
+        Average ``bin`` x ``bin`` pixel blocks (NaN-aware) to speed up analysis.
+    transpose : bool
+        Transpose every frame (Cobrawap's curation of the example stack).
+
+    Returns
+    -------
+    grid : xarray.DataArray
+        y = row of the stored image (row 0 at the top) times the pixel size, x = column.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, tifffile
+    >>> p = os.path.join(tempfile.mkdtemp(), "stack.tif")
+    >>> tifffile.imwrite(p, np.random.default_rng(0).integers(100, 200, (20, 8, 8), dtype=np.uint16))
+    >>> read_imaging(p, frame_rate=25.0, pixel_size=0.05, mask=None).shape
+    (20, 8, 8)
+    """
+    from ..grid import make_grid
+
+    path = check_path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes), not a TIFF. Check the file.")
+    frames, files, how = _read_stack(path)
+    if frame_rate is None:
+        frame_rate = _frame_rate_from_tiff(files) if len(files) > 1 else None
+        rate_source = "file (Time_From_Start)" if frame_rate else None
+        if frame_rate is None:
+            raise ValueError(
+                f"{path}: the frame rate is not in the TIFF files. Pass frame_rate=HZ "
+                "(e.g. read(path, frame_rate=25.0, pixel_size=0.05))."
+            )
+    else:
+        frame_rate = check_positive(frame_rate, "frame_rate")
+        rate_source = "option"
+    if pixel_size is None:
+        raise ValueError(
+            f"{path}: the pixel size is not in the TIFF files. Pass pixel_size=MM "
+            "(e.g. read(path, frame_rate=25.0, pixel_size=0.05))."
+        )
+    pixel_size = check_positive(pixel_size, "pixel_size")
+    if transpose:
+        frames = np.ascontiguousarray(frames.transpose(0, 2, 1))
+    raw = frames
+    mean_img = raw.mean(axis=0)
+    bg = np.zeros(mean_img.shape, bool) if mask is None else background_mask(mean_img, method=mask)
+    flat = raw.std(axis=0) == 0
+    bg |= flat
+    out = raw.astype(np.float64)
+    if dff:
+        if baseline == "mean":
+            f0 = mean_img.astype(np.float64)
+        elif baseline == "median":
+            f0 = np.median(out, axis=0)
+        else:
+            f0 = np.percentile(out, float(baseline), axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (out - f0) / f0
+        bg |= ~(f0 > 0)
+    out[:, bg] = np.nan
+    bin = int(bin)
+    if bin < 1:
+        raise ValueError(f"`bin` must be a positive integer, got {bin}.")
+    ps = pixel_size
+    if bin > 1:
+        nt, ny, nx = out.shape
+        ny2, nx2 = ny // bin, nx // bin
+        blocks = out[:, : ny2 * bin, : nx2 * bin].reshape(nt, ny2, bin, nx2, bin)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = np.nanmean(blocks, axis=(2, 4))
+        ps = pixel_size * bin
+    nt, ny, nx = out.shape
+    offset = (ps - pixel_size) / 2.0
+    attrs = {
+        "format": "tiff",
+        "reader": how,
+        "units": "dF/F" if dff else "counts",
+        "n_frames": int(nt),
+        "pixel_size_mm": float(ps),
+        "frame_rate_source": rate_source,
+        "positions_source": "pixel grid x pixel_size",
+        "background_mask": "none" if mask is None else (f"otsu on mean intensity" if mask == "otsu"
+                                                        else f"mean < min + {mask} x range"),
+        "n_background_pixels": int(bg.sum()),
+        "orientation": "row 0 = top of the stored image; y grows downward in the image"
+        + ("; frames transposed" if transpose else ""),
+        "dff_baseline": baseline if dff else "none",
+        "bin": bin,
+    }
+    return make_grid(out, sampling_rate=frame_rate, x=offset + np.arange(nx) * ps,
+                     y=offset + np.arange(ny) * ps, source=str(path), kind="recording",
+                     attrs=attrs)

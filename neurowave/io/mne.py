@@ -1,0 +1,237 @@
+"""MNE reader: EDF/BDF, FIF, BrainVision, Persyst and whatever ``mne.io.read_raw`` opens."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from .._validate import check_path
+from .positions import (
+    assemble_grid,
+    find_positions_sidecar,
+    no_positions_error,
+    positions_from_montage,
+    read_positions,
+)
+
+__all__ = ["read_mne", "MNE_EXTENSIONS"]
+
+MNE_EXTENSIONS = (".edf", ".bdf", ".gdf", ".fif", ".fif.gz", ".vhdr", ".lay", ".set",
+                  ".cnt", ".mff", ".nxe", ".eeg", ".data", ".sqd", ".con", ".ds", ".bin",
+                  ".EDF".lower(), ".rec", ".edf+")
+#: channel types treated as cortical sites, in order of preference
+SITE_TYPES = ("ecog", "seeg", "eeg")
+_BIDS_TYPES = {"ECOG": "ecog", "SEEG": "seeg", "EEG": "eeg", "DBS": "dbs", "MISC": "misc",
+               "EMG": "emg", "ECG": "ecg", "EOG": "eog", "TRIG": "stim", "REF": "eeg",
+               "RESP": "resp", "GSR": "gsr", "TEMP": "temp", "AUDIO": "misc", "PUPIL": "misc",
+               "SYSCLOCK": "syst", "VEOG": "eog", "HEOG": "eog"}
+
+
+def _bids_channels_tsv(path):
+    """The BIDS ``*_channels.tsv`` belonging to a recording, or None."""
+    name = path.name
+    for suf in ("_ieeg", "_eeg"):
+        i = name.find(suf + ".")
+        if i > 0:
+            cand = path.parent / (name[:i] + "_channels.tsv")
+            if cand.is_file():
+                return cand
+    return None
+
+
+def _read_bids_channels(tsv):
+    text = tsv.read_text(encoding="utf-8-sig")  # the example files start with a BOM
+    rows = list(csv.DictReader(text.splitlines(), delimiter="\t"))
+    types, status = {}, {}
+    for r in rows:
+        name = (r.get("name") or "").strip()
+        if not name:
+            continue
+        t = (r.get("type") or "").strip().upper()
+        if t in _BIDS_TYPES:
+            types[name] = _BIDS_TYPES[t]
+        status[name] = (r.get("status") or "").strip().lower()
+    return types, status
+
+
+def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=True,
+             raw=None):
+    """Read a recording through MNE-Python into a wave grid (µV).
+
+    Parameters
+    ----------
+    path : path-like
+        Any file ``mne.io.read_raw`` opens: EDF/BDF, FIF, BrainVision ``.vhdr``,
+        Persyst ``.lay``, EEGLAB ``.set``, ...
+    positions : path-like | None
+        Electrode map overriding sidecars and the file's montage.
+    picks : str | list | None
+        Channel types or names to use as sites. Default: the first of ``"ecog"``,
+        ``"seeg"``, ``"eeg"`` present (types from a BIDS ``*_channels.tsv`` when there
+        is one).
+    flat_threshold : float
+        Channels whose standard deviation (in V) is at or below this are dead sites.
+    preload : bool
+        Load the data (True) or read it only when the grid is computed (a dask array).
+    raw : mne.io.BaseRaw | None
+        An already opened Raw to use instead of reading ``path``.
+
+    Returns
+    -------
+    grid : xarray.DataArray
+        ``("time", "channel")`` with ``x``/``y`` on the flattened sheet (mm) or
+        ``("time", "y", "x")`` when the positions are a regular lattice. Channels in
+        ``info['bads']`` or flat are NaN sites; ``attrs`` record the channel types, the
+        positions' source, projection and distortion.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, mne
+    >>> info = mne.create_info(["A", "B", "C"], 100.0, "ecog")
+    >>> raw = mne.io.RawArray(np.random.default_rng(0).normal(size=(3, 200)) * 1e-5, info,
+    ...                       verbose=False)
+    >>> raw.set_montage(mne.channels.make_dig_montage(
+    ...     {"A": [0, 0, 0.05], "B": [0.004, 0, 0.05], "C": [0, 0.004, 0.05]},
+    ...     coord_frame="head"))  # doctest: +ELLIPSIS
+    <RawArray ...>
+    >>> p = os.path.join(tempfile.mkdtemp(), "rec_raw.fif")
+    >>> raw.save(p, verbose=False)
+    >>> read_mne(p).dims
+    ('time', 'channel')
+    """
+    import mne
+
+    path = check_path(path)
+    if raw is None:
+        if path.is_file() and path.stat().st_size == 0:
+            raise ValueError(f"{path} is empty (0 bytes), not a recording. Check the file.")
+        try:
+            with mne.utils.use_log_level("error"):
+                raw = mne.io.read_raw(path, preload=False, verbose="error")
+        except (FileNotFoundError,) as err:
+            raise FileNotFoundError(
+                f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
+            ) from None
+        except Exception as err:
+            msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(
+                f"{path} cannot be read by MNE ({type(err).__name__}: {msg}); the file may be "
+                "truncated or not of the format its extension says. Check the file."
+            ) from None
+    tsv = _bids_channels_tsv(path)
+    bids_status = {}
+    if tsv is not None:
+        types, bids_status = _read_bids_channels(tsv)
+        types = {k: v for k, v in types.items() if k in raw.ch_names}
+        if types:
+            with mne.utils.use_log_level("error"):
+                raw.set_channel_types(types, on_unit_change="ignore")
+    ch_types = dict(zip(raw.ch_names, raw.get_channel_types()))
+    if picks is None:
+        present = set(ch_types.values())
+        kind = next((t for t in SITE_TYPES if t in present), None)
+        if kind is None:
+            raise ValueError(
+                f"{path} has no ECoG, sEEG or EEG channels (types: {', '.join(sorted(present))}). "
+                "Pass picks=[channel names] to choose the sites."
+            )
+        picks = kind
+    try:
+        pick_idx = mne.pick_types(raw.info, **{picks: True}, exclude=[]) if isinstance(picks, str) \
+            and picks in ("ecog", "seeg", "eeg", "dbs", "misc") else \
+            mne.io.pick._picks_to_idx(raw.info, picks, exclude=())
+    except ValueError as err:
+        raise ValueError(f"{path}: `picks` {picks!r} selects no channels ({err}). "
+                         f"Choose from {', '.join(raw.ch_names[:8])}, ...") from None
+    pick_idx = np.asarray(pick_idx, int)
+    if pick_idx.size == 0:
+        raise ValueError(f"{path}: `picks` {picks!r} selects no channels. Choose other types or names.")
+    names = [raw.ch_names[i] for i in pick_idx]
+    bads = set(raw.info["bads"]) | {n for n, s in bids_status.items() if s == "bad"}
+
+    # positions, in DESIGN order
+    pmap = None
+    if positions is not None:
+        pmap = read_positions(positions)
+    else:
+        side = find_positions_sidecar(path)
+        if side is not None:
+            pmap = read_positions(side)
+    if pmap is None:
+        montage = raw.get_montage()
+        if montage is not None:
+            ch_pos = montage.get_positions()["ch_pos"]
+            usable = [n for n in names if n in ch_pos and np.all(np.isfinite(ch_pos[n]))]
+            if usable:
+                pmap = positions_from_montage(montage, source=f"{path} (montage)", names=usable)
+    if pmap is None:
+        raise no_positions_error(path)
+
+    # data in µV
+    scale = np.ones(len(pick_idx))
+    for k, i in enumerate(pick_idx):
+        unit = raw.info["chs"][i]["unit"]
+        if unit == mne.io.constants.FIFF.FIFF_UNIT_V:
+            scale[k] = 1e6
+    if preload:
+        with mne.utils.use_log_level("error"):
+            data = raw.get_data(picks=pick_idx).T * scale[None, :]
+        std = np.nanstd(data / scale[None, :], axis=0)
+        flat = std <= flat_threshold
+    else:
+        data = _lazy_raw(raw, pick_idx, scale)
+        flat = np.zeros(len(names), bool)
+    dead = flat | np.array([n in bads for n in names])
+    all_names = list(raw.ch_names)
+    attrs = {
+        "format": _format_name(path),
+        "units": "uV",
+        "channel_types": [ch_types[n] for n in names],
+        "picks": picks if isinstance(picks, str) else "names",
+        "bads": sorted(bads & set(names)),
+        "flat_channels": [n for n, f in zip(names, flat) if f],
+    }
+    subj = raw.info.get("subject_info") or {}
+    if subj.get("his_id"):
+        attrs["subject"] = str(subj["his_id"])
+    ents = {p.split("-", 1)[0]: p.split("-", 1)[1] for p in path.name.split("_") if "-" in p}
+    if "sub" in ents and "subject" not in attrs:
+        attrs["subject"] = ents["sub"]
+    if tsv is not None:
+        attrs["channel_types_source"] = str(tsv)
+    grid = assemble_grid(data, names, pmap, sampling_rate=float(raw.info["sfreq"]),
+                         source=str(path), fmt=attrs["format"], attrs=attrs, dead=dead,
+                         all_names=all_names)
+    kept = set(grid["channel"].values.tolist()) if "channel" in grid.dims else \
+        {c for c in grid.attrs.get("channels", []) if c}
+    grid.attrs["channel_types"] = [ch_types[n] for n in names if n in kept]
+    return grid
+
+
+def _format_name(path):
+    name = path.name.lower()
+    for ext, fmt in ((".vhdr", "brainvision"), (".edf", "edf"), (".bdf", "bdf"),
+                     (".fif", "fif"), (".fif.gz", "fif"), (".lay", "persyst"), (".set", "eeglab"),
+                     (".gdf", "gdf"), (".cnt", "cnt")):
+        if name.endswith(ext):
+            return fmt
+    return "mne:" + Path(name).suffix.lstrip(".")
+
+
+def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000):
+    import dask
+    import dask.array as dsa
+
+    n = raw.n_times
+    blocks = []
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+
+        def load(a=start, b=stop):
+            return raw.get_data(picks=pick_idx, start=a, stop=b).T * scale[None, :]
+
+        blocks.append(dsa.from_delayed(dask.delayed(load)(), shape=(stop - start, len(pick_idx)),
+                                       dtype=float))
+    return dsa.concatenate(blocks, axis=0)

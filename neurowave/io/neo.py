@@ -1,0 +1,317 @@
+"""Neo reader: NIX (``neo.NixIO``) and every format ``neo.io.get_io`` opens.
+
+Blackrock ``.ns*``/``.nev``, Plexon, Intan, Open Ephys, raw binary, ... Units are
+rescaled to µV. Positions come, in the order of DESIGN.md, from an explicit map, a
+same-stem sidecar (e.g. ``<stem>.cmp``), or the file's own annotations (Cobrawap's
+``x_coords``/``y_coords`` array annotations with a ``spatial_scale`` annotation, or
+``x``/``y`` coordinates per channel). Channel order in the file never matters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io as _io
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .._validate import check_path
+from .positions import assemble_grid, find_positions_sidecar, no_positions_error, read_positions
+
+__all__ = ["read_neo", "neo_extensions"]
+
+#: files at least this large are read lazily (dask) when the format allows
+LAZY_BYTES = 256 * 2**20
+
+
+def neo_extensions():
+    """File extensions (lower case, with dot) that some neo IO claims."""
+    import neo
+
+    out = set()
+    for cls in neo.io.iolist:
+        for e in getattr(cls, "extensions", []) or []:
+            out.add("." + str(e).lower().lstrip("."))
+    return out
+
+
+@contextlib.contextmanager
+def _quiet():
+    with contextlib.redirect_stdout(_io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _select(items, key, what, path, names):
+    if isinstance(key, str):
+        for it in items:
+            if getattr(it, "name", None) == key:
+                return it
+        raise ValueError(
+            f"{path} has no {what} named {key!r}; it has {', '.join(repr(n) for n in names) or 'none with names'}. "
+            f"Pass one of those or an index."
+        )
+    try:
+        return items[int(key)]
+    except (IndexError, TypeError, ValueError):
+        raise ValueError(
+            f"{path} has {len(items)} {what}(s); {what} {key!r} does not exist. Pass an index "
+            f"below {len(items)} or a name."
+        ) from None
+
+
+def _open_blocks(path, lazy):
+    import neo
+
+    suffix = path.suffix.lower()
+    with _quiet():
+        if suffix in (".nix", ".h5") and not lazy:
+            try:
+                reader = neo.NixIO(str(path), mode="ro")
+            except Exception as err:
+                raise ValueError(
+                    f"{path} is not a readable NIX file ({type(err).__name__}: "
+                    f"{_first_line(err)}); it may be truncated or not NIX/HDF5. Check the file."
+                ) from None
+            try:
+                blocks = reader.read_all_blocks()
+            except Exception as err:
+                raise ValueError(
+                    f"{path} is not a readable NIX file ({type(err).__name__}: "
+                    f"{_first_line(err)}); it may be truncated. Check the file."
+                ) from None
+            finally:
+                with contextlib.suppress(Exception):
+                    reader.close()
+            return blocks, "nix", False
+        if suffix in (".nix",):
+            reader = neo.io.NixIOFr(str(path))
+        else:
+            try:
+                reader = neo.io.get_io(str(path))
+            except (IOError, OSError) as err:
+                raise ValueError(
+                    f"{path}: neo cannot open it ({_first_line(err)}). Check the file or its extension."
+                ) from None
+        can_lazy = bool(getattr(reader, "support_lazy", False))
+        blocks = reader.read(lazy=bool(lazy and can_lazy))
+        fmt = type(reader).__name__.replace("IO", "").lower()
+        return blocks, fmt, bool(lazy and can_lazy)
+
+
+def _first_line(err):
+    s = str(err).strip()
+    return s.splitlines()[0] if s else type(err).__name__
+
+
+def _to_uv_factor(units):
+    import quantities as pq
+
+    try:
+        return float(pq.Quantity(1.0, units).rescale(pq.uV).magnitude), "uV"
+    except ValueError:
+        return 1.0, str(getattr(units, "dimensionality", units))
+
+
+def _lazy_array(proxy, factor, chunk_samples):
+    import dask
+    import dask.array as dsa
+
+    rawio = proxy._rawio
+    inner = proxy._inner_stream_channels
+    if isinstance(inner, slice) and inner == slice(None):
+        chan = None
+    else:
+        chan = np.arange(proxy._nb_total_chann_in_stream)[inner]
+    n, nc = proxy.shape
+    dtype = np.float64 if proxy.dtype == "float64" else np.float32
+
+    def load(a, b):
+        raw = rawio.get_analogsignal_chunk(
+            block_index=proxy._block_index, seg_index=proxy._seg_index, i_start=a, i_stop=b,
+            stream_index=proxy._stream_index, channel_indexes=chan,
+        )
+        sig = rawio.rescale_signal_raw_to_float(raw, dtype=dtype, stream_index=proxy._stream_index,
+                                                channel_indexes=chan)
+        return sig * dtype(factor) if factor != 1.0 else sig
+
+    blocks = [
+        dsa.from_delayed(dask.delayed(load)(a, min(n, a + chunk_samples)),
+                         shape=(min(n, a + chunk_samples) - a, nc), dtype=dtype)
+        for a in range(0, n, chunk_samples)
+    ]
+    return dsa.concatenate(blocks, axis=0) if blocks else dsa.zeros((0, nc), dtype=dtype)
+
+
+def _file_positions(sig, names, path):
+    """Positions carried by the signal itself, as a DataFrame, or None."""
+    import pandas as pd
+    import quantities as pq
+
+    aa = getattr(sig, "array_annotations", {}) or {}
+    ann = getattr(sig, "annotations", {}) or {}
+    for kx, ky in (("x_coords", "y_coords"), ("x", "y"), ("x_pos", "y_pos")):
+        if kx in aa and ky in aa:
+            x = np.asarray(aa[kx], float)
+            y = np.asarray(aa[ky], float)
+            scale = ann.get("spatial_scale", None)
+            src = f"{path} (array annotations {kx}/{ky}"
+            if scale is None:
+                scale_mm = 1.0
+                src += ", assumed mm)"
+                if kx == "x_coords":
+                    raise ValueError(
+                        f"{path}: the signal has Cobrawap x_coords/y_coords but no spatial_scale "
+                        "annotation. Add annotations['spatial_scale'] (e.g. 0.4*pq.mm) or pass positions=MAP."
+                    )
+            else:
+                if isinstance(scale, pq.Quantity):
+                    scale_mm = float(scale.rescale(pq.mm).magnitude)
+                else:
+                    scale_mm = float(scale)  # a bare number is taken as mm
+                src += f" x spatial_scale {scale_mm:g} mm)"
+            df = pd.DataFrame({"x": x * scale_mm, "y": y * scale_mm}, index=names)
+            df.attrs = {"source": src, "format": "neo-annotations"}
+            return df
+    return None
+
+
+def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
+             chunk_samples=None, units=None):
+    """Read a recording through Neo into a wave grid (µV).
+
+    Parameters
+    ----------
+    path : path-like
+        A NIX file (``.nix``) or any file/folder ``neo.io.get_io`` opens (Blackrock
+        ``.ns5``/``.ns6``, raw binary, ...).
+    positions : path-like | None
+        Electrode map overriding sidecars and file annotations.
+    block, segment, signal : int | str
+        Which block, segment and analog signal to read, by index or name.
+    lazy : bool | None
+        Read lazily into a dask-backed grid (neo proxy objects); default: when the
+        file is large (>= 256 MiB) and the format supports it. NIX files are read
+        lazily through ``neo.io.NixIOFr``.
+    chunk_samples : int | None
+        Samples per dask chunk in lazy mode (default ~ 32 MiB per chunk).
+    units : str | None
+        Units of the samples when the file declares none (dimensionless).
+
+    Returns
+    -------
+    grid : xarray.DataArray
+        ``("time", "y", "x")`` when the positions lie on a lattice (NaN where there
+        is no electrode), else ``("time", "channel")``. Flat or all-NaN channels are
+        NaN sites (not checked in lazy mode, which never reads the data).
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, neo, quantities as pq
+    >>> sig = neo.AnalogSignal(np.random.default_rng(0).normal(size=(100, 4)), units="mV",
+    ...                        sampling_rate=1 * pq.kHz, spatial_scale=0.4 * pq.mm,
+    ...                        array_annotations={"x_coords": [0, 1, 0, 1],
+    ...                                           "y_coords": [0, 0, 1, 1]})
+    >>> seg = neo.Segment(); seg.analogsignals.append(sig)
+    >>> blk = neo.Block(); blk.segments.append(seg)
+    >>> p = os.path.join(tempfile.mkdtemp(), "rec.nix")
+    >>> with neo.NixIO(p, mode="ow") as w:
+    ...     w.write_block(blk)
+    >>> read_neo(p).shape
+    (100, 2, 2)
+    """
+    path = check_path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes), not a recording. Check the file.")
+    if lazy is None:
+        size = path.stat().st_size if path.is_file() else sum(
+            p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
+        lazy = size >= LAZY_BYTES and path.suffix.lower() not in (".nix", ".h5")
+    try:
+        blocks, fmt, is_lazy = _open_blocks(path, lazy)
+    except ValueError:
+        raise
+    except Exception as err:
+        raise ValueError(
+            f"{path} cannot be read by neo ({type(err).__name__}: {_first_line(err)}); it may "
+            "be truncated or not of the format its extension says. Check the file."
+        ) from None
+    if not blocks:
+        raise ValueError(f"{path} holds no blocks. Check the file.")
+    blk = _select(blocks, block, "block", path, [b.name for b in blocks])
+    segs = blk.segments
+    if not segs:
+        raise ValueError(f"{path}: block {block!r} has no segments. Check the file.")
+    seg = _select(segs, segment, "segment", path, [s.name for s in segs])
+    sigs = list(seg.analogsignals)
+    if not sigs:
+        what = "image sequences" if getattr(seg, "imagesequences", None) else "no data"
+        raise ValueError(
+            f"{path} holds no analog signals (segment {segment!r} has {what}). Pass a "
+            "recording with continuous signals (an image stack reads with read_imaging)."
+        )
+    sig = _select(sigs, signal, "signal", path, [s.name for s in sigs])
+    aa = getattr(sig, "array_annotations", {}) or {}
+    nc = sig.shape[1]
+    names = None
+    for key in ("channel_names", "channel_name", "names"):
+        if key in aa and len(aa[key]) == nc:
+            names = [str(n) for n in aa[key]]
+            break
+    ids = None
+    if "channel_ids" in aa and len(aa["channel_ids"]) == nc:
+        try:
+            ids = [int(str(i).strip()) for i in aa["channel_ids"]]
+        except ValueError:
+            ids = None
+    if names is None:
+        names = [f"ch{i}" for i in (ids or range(nc))]
+    if len(set(names)) != nc:
+        names = [f"{n}#{k}" for k, n in enumerate(names)]
+    factor, unit = _to_uv_factor(sig.units)
+    if unit != "uV" and units is not None:
+        factor, unit = _to_uv_factor(units)
+    sr = float(sig.sampling_rate.rescale("Hz").magnitude)
+    t0 = float(sig.t_start.rescale("s").magnitude)
+    if is_lazy:
+        if chunk_samples is None:
+            chunk_samples = max(1024, int(32 * 2**20 / (4 * nc)))
+        data = _lazy_array(sig, factor, int(chunk_samples))
+        dead = None
+        flat = []
+    else:
+        with _quiet():
+            if hasattr(sig, "load"):
+                sig = sig.load()
+        if unit == "uV":
+            data = np.asarray(sig.rescale("uV").magnitude, dtype=np.float64)
+        else:
+            data = np.asarray(sig.magnitude, dtype=np.float64) * factor
+        std = np.nanstd(data, axis=0) if data.size else np.zeros(nc)
+        dead = ~np.any(np.isfinite(data), axis=0) | (std == 0)
+        flat = [n for n, d in zip(names, dead) if d]
+    # positions, in DESIGN order
+    if positions is not None:
+        pmap = read_positions(positions)
+    else:
+        side = find_positions_sidecar(path)
+        pmap = read_positions(side) if side is not None else _file_positions(sig, names, path)
+    if pmap is None:
+        raise no_positions_error(path, "electrode positions (no x_coords/y_coords annotations)")
+    attrs = {
+        "format": fmt,
+        "units": unit,
+        "neo_block": blk.name if blk.name else str(block),
+        "neo_segment": seg.name if seg.name else str(segment),
+        "neo_signal": sig.name if sig.name else str(signal),
+        "channel_names": names,
+        "flat_channels": flat,
+        "lazy": bool(is_lazy),
+    }
+    for key in ("subject", "subject_id", "array", "array_id", "electrode_array", "animal_id"):
+        for src in (getattr(sig, "annotations", {}), blk.annotations, seg.annotations):
+            if src and key in src and key not in attrs:
+                attrs[key if key not in ("subject_id",) else "subject"] = str(src[key])
+    return assemble_grid(data, names, pmap, sampling_rate=sr, source=str(path), fmt=fmt,
+                         attrs=attrs, dead=dead, aliases=ids, t0=t0)
