@@ -1,0 +1,22 @@
+"""Model-vs-recording comparison and its report.
+
+:func:`compare` puts a model export and a recording through the same wave measures
+(:func:`neurowave.waves.analyze`) and returns a :class:`CompareResult` with, per
+metric, a distance between the two distributions, its bootstrap confidence interval
+and the test behind it (:mod:`neurowave.compare.stats`), in common units
+(:mod:`neurowave.compare.scale`); :mod:`neurowave.compare.report` draws the figures and
+writes one self-contained HTML page.
+"""
+
+from ._compare import METRICS, CompareResult, compare, load_model_export, load_recording
+from .scale import array_extent, parse_quantity
+
+__all__ = [
+    "compare",
+    "CompareResult",
+    "METRICS",
+    "load_model_export",
+    "load_recording",
+    "parse_quantity",
+    "array_extent",
+]

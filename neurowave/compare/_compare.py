@@ -1,0 +1,623 @@
+"""``neurowave.compare``: a model's waves and a recording's waves, number for number."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .._validate import check_band, validate_type
+from ..grid import _valid_sites, site_positions, validate_grid
+from . import stats as _stats
+from .scale import array_extent, convert, make_scale
+
+__all__ = ["compare", "CompareResult", "METRICS", "load_model_export", "load_recording"]
+
+#: The metrics compared, in report order.
+METRICS = ("speed", "pgd", "direction", "wavelength", "frequency", "patterns")
+#: Metrics measured over wave frames only (the rest over all analysed frames).
+WAVE_FRAME_METRICS = ("speed", "direction", "wavelength")
+_FALLBACK_PATTERNS = ("planar", "radial_out", "radial_in", "rotating", "synchronous", "other")
+_HIDDEN_DIMS = ("sample", "time", "unit", "y", "x")
+
+
+def _patterns():
+    try:
+        from ..waves.patterns import PATTERNS
+
+        return tuple(PATTERNS)
+    except ImportError:  # pragma: no cover - the patterns module always exists
+        return _FALLBACK_PATTERNS
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+
+
+def load_model_export(model):
+    """Return a model export Dataset (``hidden`` with dims sample, time, unit, y, x).
+
+    ``model`` may be such a Dataset or the path of a netCDF file holding one.
+    Anything else raises a ValueError that says how to make an export.
+    """
+    source = None
+    if isinstance(model, (str, Path)):
+        from ..io import read
+
+        source = str(model)
+        model = read(model)
+    hint = "Write one with `neurowave export RUN_DIR --out model.nc`."
+    where = f"{source}" if source else "`model`"
+    if isinstance(model, xr.DataArray):
+        raise ValueError(
+            f"{where} is a wave grid (a {model.attrs.get('kind', 'recording')}), not a model "
+            f"export with a `hidden` variable (sample, time, unit, y, x). {hint}"
+        )
+    if not isinstance(model, xr.Dataset):
+        raise TypeError(
+            f"`model` must be a model export (xarray.Dataset) or its netCDF path, got "
+            f"{type(model).__name__}. {hint}"
+        )
+    if "hidden" not in model.data_vars:
+        raise ValueError(
+            f"{where} is not a model export: it has no `hidden` variable "
+            f"(found {sorted(map(str, model.data_vars))}). {hint}"
+        )
+    dims = tuple(model["hidden"].dims)
+    if set(dims) != set(_HIDDEN_DIMS):
+        raise ValueError(
+            f"{where} is not a model export: `hidden` has dims {dims}, expected "
+            f"{_HIDDEN_DIMS}. {hint}"
+        )
+    if source and "source" not in model.attrs:
+        model.attrs["source"] = source
+    return model
+
+
+def load_recording(recording, *, positions=None):
+    """Return the recording as a validated wave grid (DataArray) and its GridInfo."""
+    source = None
+    if isinstance(recording, (str, Path)):
+        from ..io import read
+
+        source = str(recording)
+        recording = read(recording, positions=positions) if positions is not None else read(recording)
+    elif positions is not None:
+        raise ValueError(
+            "`positions` applies to a recording read from a file; the grid given already "
+            "carries its positions (x, y coords)."
+        )
+    if isinstance(recording, xr.Dataset) and "hidden" in recording.data_vars:
+        raise ValueError(
+            f"{source or '`recording`'} is a model export, not a recording. Pass the model "
+            "first and the recording second: neurowave compare MODEL.nc RECORDING."
+        )
+    info = validate_grid(recording, name=source or "recording")
+    if source and not recording.attrs.get("source"):
+        recording.attrs["source"] = source
+    return recording, info
+
+
+def _hidden_grid(ds, sample, unit):
+    """One (sample, unit) of a model export as a wave grid ("time", "y", "x")."""
+    try:
+        from ..models import hidden_grid
+    except ImportError:
+        hidden_grid = None
+    if hidden_grid is not None:
+        return hidden_grid(ds, sample=sample, unit=unit)
+    from ..grid import make_grid
+
+    h = ds["hidden"].isel(sample=sample, unit=unit).transpose("time", "y", "x")
+    attrs = {k: v for k, v in ds.attrs.items() if k not in ("sampling_rate",)}
+    return make_grid(
+        h.data, sampling_rate=float(ds.attrs.get("sampling_rate", 1.0)),
+        x=ds["x"].values, y=ds["y"].values, t0=float(ds["time"].values[0]),
+        time_units="step", space_units="cell", kind="model",
+        source=str(ds.attrs.get("source", ds.attrs.get("model", "model"))), attrs=attrs,
+    )
+
+
+def _select_trials(ds, samples, units, max_trials, seed):
+    n_s, n_u = ds.sizes["sample"], ds.sizes["unit"]
+    ss = range(n_s) if samples is None else [int(s) for s in np.atleast_1d(samples)]
+    uu = range(n_u) if units is None else [int(u) for u in np.atleast_1d(units)]
+    for name, sel, n in (("samples", ss, n_s), ("units", uu, n_u)):
+        bad = [i for i in sel if not 0 <= i < n]
+        if bad:
+            raise ValueError(f"`{name}` must be indices below {n}, got {bad[:5]}.")
+    pairs = [(s, u) for s in ss for u in uu]
+    if max_trials is not None and len(pairs) > max_trials:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(len(pairs), size=int(max_trials), replace=False))
+        pairs = [pairs[i] for i in keep]
+    return pairs
+
+
+# ---------------------------------------------------------------------------
+# pooled measures
+# ---------------------------------------------------------------------------
+
+
+def _frame_rate(frames):
+    t = np.asarray(frames["time"].values, float)
+    if t.size < 2:
+        return float("nan")
+    dt = np.median(np.diff(t))
+    return 1.0 / dt if dt > 0 else float("nan")
+
+
+@dataclass
+class _Side:
+    """Per-frame values of one side, pooled over trials."""
+
+    values: dict  # metric -> ndarray (wave-frame metrics already restricted)
+    groups: dict  # metric -> trial label per value
+    frame_rate: float  # frames per time unit
+    period: float  # median oscillation period, native time units
+    extent: float
+    positions: np.ndarray
+    time_units: str
+    space_units: str
+    speed_units: str
+    n_frames: int
+    n_wave_frames: int
+    n_trials: int
+
+
+def _speed_to_native(values, units, time_units, space_units):
+    """Express speeds in native space units per native time unit (mm/s, cells/step)."""
+    u = (units or "").replace(" ", "").lower()
+    if u in ("m/s", "mm/ms"):
+        return values * 1e3
+    return values
+
+
+def _pool(analyses, positions, valid_sites, info):
+    """Concatenate the frames of several analyses of one side into a _Side."""
+    pats = []
+    vals = {m: [] for m in METRICS}
+    groups = {m: [] for m in METRICS}
+    rates, speed_units = [], None
+    n_frames = n_wave = 0
+    for k, an in enumerate(analyses):
+        fr = an.frames
+        is_wave = np.asarray(fr["is_wave"].values, bool)
+        n_frames += is_wave.size
+        n_wave += int(is_wave.sum())
+        rates.append(_frame_rate(fr))
+        if speed_units is None:
+            speed_units = fr["speed"].attrs.get("units") or an.summary.get("summary", {}).get(
+                "speed", {}).get("units")
+        for m in ("speed", "pgd", "direction", "wavelength", "frequency"):
+            v = np.asarray(fr[m].values, float)
+            if m in WAVE_FRAME_METRICS:
+                v = v[is_wave]
+            vals[m].append(v)
+            groups[m].append(np.full(v.size, k))
+        p = np.asarray(fr["pattern"].values).astype(str)
+        pats.append(p)
+        groups["patterns"].append(np.full(p.size, k))
+    values = {m: np.concatenate(vals[m]) for m in METRICS if m != "patterns"}
+    values["patterns"] = np.concatenate(pats)
+    groups = {m: np.concatenate(g) for m, g in groups.items()}
+    values["speed"] = _speed_to_native(values["speed"], speed_units, info.time_units,
+                                       info.space_units)
+    f = values["frequency"]
+    f = np.abs(f[np.isfinite(f)])
+    period = 1.0 / np.median(f) if f.size and np.median(f) > 0 else float("nan")
+    return _Side(
+        values=values, groups=groups, frame_rate=float(np.nanmedian(rates)), period=float(period),
+        extent=array_extent(positions[valid_sites], info.spacing), positions=positions,
+        time_units=info.time_units, space_units=info.space_units,
+        speed_units=f"{info.space_units}/{info.time_units}", n_frames=n_frames,
+        n_wave_frames=n_wave, n_trials=len(analyses),
+    )
+
+
+def _pooled_summary(template, side, extra_input):
+    """An analyze-style summary for pooled model trials (DESIGN.md keys)."""
+    out = json.loads(json.dumps(template, default=_json_default))
+    v = side.values
+
+    def q(a, p):
+        a = a[np.isfinite(a)]
+        return float(np.quantile(a, p)) if a.size else None
+
+    d = v["direction"][np.isfinite(v["direction"])]
+    z = np.exp(1j * np.deg2rad(d)).mean() if d.size else np.nan
+    pats = _patterns()
+    n = max(1, v["patterns"].size)
+    summ = out.setdefault("summary", {})
+    speed_units = summ.get("speed", {}).get("units", side.speed_units)
+    summ.update({
+        "frequency": {**summ.get("frequency", {}), "median": q(v["frequency"], 0.5)},
+        "pgd": {**summ.get("pgd", {}), "median": q(v["pgd"], 0.5), "p90": q(v["pgd"], 0.9)},
+        "wave_fraction": side.n_wave_frames / max(1, side.n_frames),
+        "speed": {**summ.get("speed", {}), "median": q(v["speed"], 0.5),
+                  "q25": q(v["speed"], 0.25), "q75": q(v["speed"], 0.75),
+                  "units": side.speed_units},
+        "direction": {**summ.get("direction", {}),
+                      "mean_deg": float(np.mod(np.rad2deg(np.angle(z)), 360)) if d.size else None,
+                      "resultant_length": float(np.abs(z)) if d.size else None},
+        "wavelength": {**summ.get("wavelength", {}), "median": q(v["wavelength"], 0.5),
+                       "units": side.space_units},
+        "patterns": {p: float(np.sum(v["patterns"] == p) / n) for p in pats},
+    })
+    if speed_units != side.speed_units:
+        summ["speed"]["units"] = side.speed_units
+    summ.pop("events", None)
+    summ["pooled"] = {"n_trials": side.n_trials, "n_frames": side.n_frames,
+                      "n_wave_frames": side.n_wave_frames}
+    out.setdefault("input", {}).update(extra_input)
+    return out
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+# ---------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class CompareResult:
+    """What :func:`compare` found.
+
+    Attributes
+    ----------
+    model, recording : dict
+        The analyze JSON of each side (DESIGN.md); the model's is pooled over its
+        (sample, unit) trials and says so in ``input`` and ``summary["pooled"]``.
+    scale : dict
+        How model steps and cells were mapped (``mode`` "physical", "partial" or
+        "scale-free", the extents, periods and units used).
+    distances : dict
+        Metric -> ``distance``, ``ci_low``, ``ci_high``, ``test``, ``statistic``,
+        ``p_value`` and more (see :mod:`neurowave.compare.stats`).
+    values : dict
+        ``{"model": {metric: array}, "recording": {metric: array}}`` in the common
+        units of ``scale`` (what the distances were computed on).
+    examples : dict
+        ``{"model": WaveAnalysis, "recording": WaveAnalysis}``: the analysis of the
+        model trial with the most wave frames and of the recording (for figures).
+    """
+
+    model: dict
+    recording: dict
+    scale: dict
+    distances: dict
+    values: dict = field(repr=False, default_factory=dict)
+    examples: dict = field(repr=False, default_factory=dict)
+
+    def to_dict(self):
+        """The JSON of DESIGN.md as a dict (NaN as None)."""
+        from ..commands._util import to_jsonable
+
+        return to_jsonable({
+            "neurowave_version": _version(),
+            "model": self.model,
+            "recording": self.recording,
+            "scale": self.scale,
+            "distances": self.distances,
+        })
+
+    def to_json(self, path=None):
+        """Return the JSON text; with ``path`` also write it atomically."""
+        d = self.to_dict()
+        if path is not None:
+            from ..commands._util import write_json_atomic
+
+            write_json_atomic(d, path)
+        return json.dumps(d, indent=2, allow_nan=False)
+
+    def to_frame(self):
+        """One row per metric: medians of each side (common units), distance, CI, test.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``metric``; columns ``model``, ``recording``, ``units``, ``distance``,
+            ``ci_low``, ``ci_high``, ``test``, ``statistic``, ``p_value``.
+        """
+        import pandas as pd
+
+        rows = []
+        for m in METRICS:
+            d = self.distances.get(m, {})
+            if m == "direction":
+                a, b = d.get("mean_deg_model"), d.get("mean_deg_recording")
+            elif m == "patterns":
+                fa, fb = d.get("fractions_model") or {}, d.get("fractions_recording") or {}
+                a = max(fa, key=fa.get) if fa else None
+                b = max(fb, key=fb.get) if fb else None
+            else:
+                a, b = d.get("median_model"), d.get("median_recording")
+            rows.append({
+                "metric": m, "model": a, "recording": b, "units": d.get("units", ""),
+                "distance": d.get("distance"), "ci_low": d.get("ci_low"),
+                "ci_high": d.get("ci_high"), "test": d.get("test"),
+                "statistic": d.get("statistic"), "p_value": d.get("p_value"),
+            })
+        return pd.DataFrame(rows).set_index("metric")
+
+    def table_rows(self):
+        """Rows of the side-by-side terminal table (header first)."""
+        rows = [("metric", "model", "recording", "units", "distance [95% CI]", "test", "p")]
+        df = self.to_frame()
+        for m, r in df.iterrows():
+            def f(x):
+                if x is None or (isinstance(x, float) and not np.isfinite(x)):
+                    return "-"
+                return x if isinstance(x, str) else f"{x:.3g}"
+            units = r["units"]
+            if m == "patterns":
+                units = "most frequent"
+            dist = f(r["distance"])
+            if dist != "-":
+                dist += f" [{f(r['ci_low'])}, {f(r['ci_high'])}]"
+            rows.append((m, f(r["model"]), f(r["recording"]), units, dist,
+                         r["test"] or "-", f(r["p_value"])))
+        return rows
+
+    def plot(self, *, show=False):
+        """Overview figure: distributions of every metric, directions, pattern fractions.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .report import plot_overview
+
+        fig = plot_overview(self)
+        if show:  # pragma: no cover - interactive
+            import matplotlib.pyplot as plt
+
+            plt.show()
+        return fig
+
+    def write_report(self, path, *, overwrite=False):
+        """Write figures and one self-contained ``index.html`` into the folder ``path``."""
+        from .report import write_report
+
+        return write_report(self, path, overwrite=overwrite)
+
+
+def _version():
+    from .._version import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------------------
+# compare
+# ---------------------------------------------------------------------------
+
+
+def _model_band(band, model_band, model_dt, grid_info, scale_dt):
+    """The band for the model side, checked against what the model can support."""
+    unit = "cycles/step"
+    if model_band is None and band is not None and scale_dt is not None:
+        model_band = (band[0] * scale_dt, band[1] * scale_dt)
+        how = (f"`band` {tuple(band)!r} Hz at model_dt={model_dt} is "
+               f"({model_band[0]:.4g}, {model_band[1]:.4g}) {unit}")
+    else:
+        how = None
+    if model_band is None:
+        return None
+    try:
+        return check_band(model_band, grid_info.sampling_rate, n_times=grid_info.n_times,
+                          name="model_band", time_units="step")
+    except ValueError as err:
+        if how is None:
+            raise ValueError(
+                f"The model cannot support `model_band` {tuple(model_band)!r}: {err}"
+            ) from None
+        raise ValueError(f"The model cannot support that band: {how}; {err}") from None
+
+
+def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
+            positions=None, samples=None, units=None, max_trials=64, n_boot=500, ci=0.95,
+            seed=0, progress=False, **analyze_kw):
+    """Put a model's waves and a recording's waves through the same measures.
+
+    Both sides go through :func:`neurowave.waves.analyze`. The model's (sample, unit)
+    hidden grids are analysed one by one and pooled as repeated trials; the
+    recording's frames are taken as they come. For each metric (``speed``, ``pgd``,
+    ``direction``, ``wavelength``, ``frequency``, ``patterns``) the two distributions
+    are compared with a distance, its block-bootstrap confidence interval and a test
+    (see :mod:`neurowave.compare.stats`), in common units (see
+    :mod:`neurowave.compare.scale`).
+
+    Parameters
+    ----------
+    model : xarray.Dataset | path-like
+        A model export (``hidden`` with dims sample, time, unit, y, x) or its netCDF file.
+    recording : xarray.DataArray | path-like
+        A wave grid or a file any neurowave reader opens.
+    band : (float, float) | None
+        Pass band of the recording (Hz); None chooses it from the data. With
+        ``model_dt`` (and no ``model_band``) it is applied to the model too.
+    model_band : (float, float) | None
+        Pass band of the model in cycles/step; None chooses it from the data.
+    model_dt, model_dx : str | float | None
+        Physical size of one model step (e.g. ``"1ms"``; a number is seconds) and of
+        one model cell (e.g. ``"0.4mm"``; a number is millimetres). Without them the
+        comparison is scale-free.
+    positions : path-like | None
+        Electrode map for a recording read from a file.
+    samples, units : int | list of int | None
+        Which model samples and hidden units to pool (None: all).
+    max_trials : int | None
+        Pool at most this many (sample, unit) trials, drawn with ``seed`` (None: all).
+    n_boot : int
+        Bootstrap resamples of each confidence interval.
+    ci : float
+        Confidence level.
+    seed : int
+        Seed of the trial draw, the surrogates and the bootstrap.
+    progress : bool
+        Show a progress bar over the model trials.
+    **analyze_kw
+        Passed to :func:`neurowave.waves.analyze` on both sides (e.g. ``phase_method``,
+        ``pgd_threshold``, ``n_surrogates``).
+
+    Returns
+    -------
+    CompareResult
+
+    Examples
+    --------
+    >>> import neurowave as nw
+    >>> from neurowave.datasets import simulate_wave
+    >>> rec, _ = simulate_wave("planar", speed=0.02, frequency=10, duration=1.0,
+    ...                        sampling_rate=250, seed=0)
+    >>> g, _ = simulate_wave("planar", layout="grid", shape=(12, 12), spacing=1.0,
+    ...                      speed=0.25, frequency=0.05, duration=120, sampling_rate=1,
+    ...                      time_units="step", space_units="cell", seed=0)
+    >>> ds = g.expand_dims(sample=1, unit=1).transpose("sample", "time", "unit", "y", "x")
+    >>> ds = ds.to_dataset(name="hidden").assign_attrs(kind="model", sampling_rate=1.0)
+    >>> res = compare(ds, rec, n_boot=50)              # doctest: +SKIP
+    >>> res.distances["speed"]["distance"] < 0.2       # doctest: +SKIP
+    True
+    """
+    from ..waves import analyze
+
+    validate_type(n_boot, "int", "n_boot")
+    if max_trials is not None:
+        validate_type(max_trials, "int", "max_trials")
+        if max_trials < 1:
+            raise ValueError(f"`max_trials` must be at least 1 or None, got {max_trials}.")
+    ds = load_model_export(model)
+    rec, rec_info = load_recording(recording, positions=positions)
+    if band is not None:
+        band = check_band(band, rec_info.sampling_rate, n_times=rec_info.n_times,
+                          time_units=rec_info.time_units)
+    # physical scale first: it may turn `band` into the model's band
+    scale_dt = None
+    if model_dt is not None:
+        from .scale import parse_quantity
+
+        scale_dt = parse_quantity(model_dt, kind="time", name="model_dt")
+    if model_dx is not None:
+        from .scale import parse_quantity
+
+        parse_quantity(model_dx, kind="length", name="model_dx")
+
+    pairs = _select_trials(ds, samples, units, max_trials, seed)
+    first = _hidden_grid(ds, *pairs[0])
+    model_info = validate_grid(first, name="model hidden grid", check_valid=False)
+    mband = _model_band(band, model_band, model_dt, model_info, scale_dt)
+
+    # recording side
+    rec_an = analyze(rec, band=band, seed=seed, **analyze_kw)
+    rec_side = _pool([rec_an], site_positions(rec), _valid_sites(rec), rec_info)
+
+    # model side: (sample, unit) trials pooled
+    from tqdm.auto import tqdm
+
+    analyses, used, skipped = [], [], []
+    best, best_n = None, -1
+    for s, u in tqdm(pairs, desc="model trials", disable=not progress, leave=False):
+        g = first if (s, u) == pairs[0] else _hidden_grid(ds, s, u)
+        arr = np.asarray(g.values, float)
+        if not np.isfinite(arr).any() or np.nanstd(arr, axis=0).max() < 1e-12 * max(
+                1.0, float(np.nanmax(np.abs(arr)))):
+            skipped.append({"sample": s, "unit": u, "reason": "silent or constant unit"})
+            continue
+        an = analyze(g, band=mband, seed=seed, **analyze_kw)
+        analyses.append(an)
+        used.append((s, u))
+        n_w = int(np.asarray(an.frames["is_wave"].values, bool).sum())
+        if n_w > best_n:
+            best, best_n = an, n_w
+    if not analyses:
+        raise ValueError(
+            f"Every selected model trial ({len(pairs)}) is silent or constant; there are no "
+            "waves to compare. Check the export or pass other `units`."
+        )
+    model_side = _pool(analyses, site_positions(first), _valid_sites(first), model_info)
+    extra = {
+        "path": str(ds.attrs.get("source", "")),
+        "kind": "model",
+        "model": ds.attrs.get("model"),
+        "task": ds.attrs.get("task"),
+        "n_samples": int(ds.sizes["sample"]),
+        "n_units": int(ds.sizes["unit"]),
+        "trials": [list(p) for p in used],
+        "n_trials": len(used),
+        "skipped_trials": skipped,
+    }
+    model_summary = _pooled_summary(analyses[0].summary, model_side, extra)
+    rec_summary = json.loads(json.dumps(rec_an.summary, default=_json_default))
+
+    scale = make_scale(
+        model_dt=model_dt, model_dx=model_dx, model_extent=model_side.extent,
+        recording_extent=rec_side.extent, model_period=model_side.period,
+        recording_period=rec_side.period,
+        model_units=(model_side.time_units, model_side.space_units),
+        recording_units=(rec_side.time_units, rec_side.space_units),
+    )
+    if rec_side.time_units != "s" or rec_side.space_units != "mm":
+        if scale.mode != "scale-free":
+            raise ValueError(
+                f"The recording is in {rec_side.time_units} and {rec_side.space_units}, so "
+                "model_dt/model_dx (seconds, millimetres) cannot map the model onto it. "
+                "Leave them out for a scale-free comparison."
+            )
+
+    values = {"model": {}, "recording": {}}
+    for side_name, side in (("model", model_side), ("recording", rec_side)):
+        for m in METRICS:
+            v = side.values[m]
+            if m != "patterns":
+                v = convert(v, metric=m, side=side_name, scale=scale)
+            values[side_name][m] = v
+
+    def block(side):
+        b = side.frame_rate * side.period
+        return max(1, int(round(b))) if np.isfinite(b) else 1
+
+    ba, bb = block(model_side), block(rec_side)
+    kw = dict(block_a=ba, block_b=bb, n_boot=n_boot, ci=ci, seed=seed)
+    distances = {}
+    units_of = {"speed": scale.speed_units, "pgd": "", "wavelength": scale.wavelength_units,
+                "frequency": scale.frequency_units}
+    for m in METRICS:
+        a, b = values["model"][m], values["recording"][m]
+        ga, gb = model_side.groups[m], rec_side.groups[m]
+        if m == "direction":
+            d = _stats.compare_circular(a, b, groups_a=ga, groups_b=gb, **kw)
+            d["note"] = ("directions are in each array's own frame; without a common "
+                         "orientation only their spread (resultant length) compares directly")
+        elif m == "patterns":
+            d = _stats.compare_categorical(a, b, categories=_patterns(), groups_a=ga,
+                                           groups_b=gb, **kw)
+        else:
+            d = _stats.compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m], **kw)
+        d["over"] = "wave frames" if m in WAVE_FRAME_METRICS else "all analysed frames"
+        d["block_model"], d["block_recording"] = ba, bb
+        distances[m] = d
+
+    scale_d = scale.to_dict()
+    scale_d["model_band"] = list(mband) if mband is not None else None
+    scale_d["bootstrap"] = {"n_boot": n_boot, "ci": ci, "seed": seed,
+                            "block_model_frames": ba, "block_recording_frames": bb,
+                            "method": "moving-block bootstrap within trials, "
+                                      "block = frames per median cycle"}
+    return CompareResult(
+        model=model_summary, recording=rec_summary, scale=scale_d, distances=distances,
+        values=values, examples={"model": best, "recording": rec_an},
+    )

@@ -1,0 +1,129 @@
+"""Distances, bootstrap intervals and tests of neurowave.compare.stats."""
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from neurowave.compare import stats
+
+
+def _ar1(n, rho, rng):
+    """An AR(1) series with unit marginal variance (autocorrelated frames)."""
+    e = rng.standard_normal(n) * np.sqrt(1 - rho**2)
+    x = np.empty(n)
+    x[0] = rng.standard_normal()
+    for i in range(1, n):
+        x[i] = rho * x[i - 1] + e[i]
+    return x
+
+
+def test_linear_distance_is_the_shift_and_ci_covers_it():
+    rng = np.random.default_rng(0)
+    a = rng.normal(1.0, 0.5, 1500)
+    b = rng.normal(2.5, 0.5, 1500)
+    r = stats.compare_linear(a, b, n_boot=200, seed=1)
+    assert r["distance"] == pytest.approx(1.5, abs=0.05)
+    assert r["ci_low"] <= 1.5 <= r["ci_high"]
+    assert r["ci_high"] - r["ci_low"] < 0.15
+    assert r["p_value"] < 1e-12
+    assert r["median_ratio"] == pytest.approx(1 / 2.5, rel=0.05)
+
+
+def test_linear_distance_equals_scipy_wasserstein_and_ks():
+    rng = np.random.default_rng(2)
+    a, b = rng.gamma(2, 1, 300), rng.gamma(2.5, 1, 400)
+    r = stats.compare_linear(a, b, n_boot=0)
+    assert r["distance"] == pytest.approx(st.wasserstein_distance(a, b))
+    ks = st.ks_2samp(a, b, method="asymp")
+    assert r["statistic"] == pytest.approx(ks.statistic)
+    # with block 1 the effective-size p-value is the usual asymptotic KS p-value
+    assert r["p_value"] == pytest.approx(ks.pvalue, rel=0.05)
+
+
+def test_effective_sizes_keep_false_positives_near_alpha_for_correlated_frames():
+    # two independent autocorrelated series from the SAME distribution: with raw
+    # frame counts KS rejects far too often; with blocks of the correlation length
+    # the rejection rate stays near the nominal 5 %.
+    rng = np.random.default_rng(3)
+    naive = blocked = 0
+    n_rep = 60
+    for _ in range(n_rep):
+        a, b = _ar1(1000, 0.97, rng), _ar1(1000, 0.97, rng)
+        naive += st.ks_2samp(a, b).pvalue < 0.05
+        r = stats.compare_linear(a, b, block_a=66, block_b=66, n_boot=0)
+        blocked += r["p_value"] < 0.05
+    assert naive / n_rep > 0.5
+    assert blocked / n_rep < 0.2
+
+
+def test_block_bootstrap_keeps_blocks_within_groups():
+    groups = np.repeat([0, 1, 2], [5, 50, 7])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        idx = stats.block_bootstrap_indices(groups.size, block=10, groups=groups, rng=rng)
+        assert idx.shape == (groups.size,)
+        # consecutive indices inside the resample never jump from one group into the next
+        step = np.diff(idx)
+        same = step == 1
+        assert np.all(groups[idx[1:]][same] == groups[idx[:-1]][same])
+
+
+def test_circular_wasserstein_rotation_and_wraparound():
+    assert stats.circular_wasserstein([350.0, 355.0], [5.0, 10.0]) == pytest.approx(15.0)
+    rng = np.random.default_rng(4)
+    a = rng.vonmises(0.5, 50.0, 2000) * 180 / np.pi
+    for shift in (10.0, 45.0, 120.0):
+        assert stats.circular_wasserstein(a, a + shift) == pytest.approx(shift, abs=0.5)
+    # a rotation beyond 180 degrees is the shorter way round
+    assert stats.circular_wasserstein(a, a + 300.0) == pytest.approx(60.0, abs=0.5)
+    assert stats.circular_wasserstein(a, a) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_kuiper_detects_rotation_but_not_same_distribution():
+    rng = np.random.default_rng(5)
+    a = rng.vonmises(0.0, 3.0, 400) * 180 / np.pi
+    b = rng.vonmises(0.0, 3.0, 400) * 180 / np.pi
+    c = rng.vonmises(0.8, 3.0, 400) * 180 / np.pi
+    assert stats.kuiper_two_sample(a, b)[1] > 0.05
+    assert stats.kuiper_two_sample(a, c)[1] < 1e-6
+    # invariant to the origin of angles
+    v1 = stats.kuiper_two_sample(a, c)[0]
+    v2 = stats.kuiper_two_sample(a + 123.0, c + 123.0)[0]
+    assert v1 == pytest.approx(v2)
+
+
+def test_compare_circular_reports_means_and_spread():
+    rng = np.random.default_rng(6)
+    a = np.mod(rng.vonmises(np.deg2rad(30), 20.0, 800) * 180 / np.pi, 360)
+    b = np.mod(rng.vonmises(np.deg2rad(300), 20.0, 800) * 180 / np.pi, 360)
+    r = stats.compare_circular(a, b, n_boot=100)
+    assert r["mean_deg_model"] == pytest.approx(30, abs=2)
+    assert r["mean_deg_recording"] == pytest.approx(300, abs=2)
+    assert r["mean_difference_deg"] == pytest.approx(90, abs=3)
+    assert r["distance"] == pytest.approx(90, abs=3)
+    assert r["ci_low"] <= r["distance"] <= r["ci_high"]
+    assert r["resultant_length_model"] > 0.95
+
+
+def test_categorical_total_variation_and_chi_square():
+    cats = ("planar", "rotating", "other")
+    a = np.array(["planar"] * 700 + ["rotating"] * 100 + ["other"] * 200)
+    b = np.array(["planar"] * 200 + ["rotating"] * 600 + ["other"] * 200)
+    r = stats.compare_categorical(a, b, categories=cats, n_boot=100)
+    assert r["distance"] == pytest.approx(0.5)
+    assert r["fractions_model"]["planar"] == pytest.approx(0.7)
+    assert r["p_value"] < 1e-12
+    assert r["ci_low"] <= 0.5 <= r["ci_high"]
+    same = stats.compare_categorical(a, a[::-1], categories=cats, n_boot=20)
+    assert same["distance"] == 0 and same["p_value"] == pytest.approx(1.0)
+    # larger blocks: fewer effective frames, weaker evidence
+    a2 = np.array(["planar"] * 40 + ["rotating"] * 20)
+    b2 = np.array(["planar"] * 20 + ["rotating"] * 40)
+    r1 = stats.compare_categorical(a2, b2, categories=cats, n_boot=0)
+    r20 = stats.compare_categorical(a2, b2, categories=cats, block_a=20, block_b=20, n_boot=0)
+    assert r1["p_value"] < 0.01 < r20["p_value"]
+
+
+def test_empty_side_gives_no_distance():
+    r = stats.compare_linear([], [1.0, 2.0], n_boot=10)
+    assert r["distance"] is None and r["n_model"] == 0
