@@ -1,3 +1,252 @@
-"""(under construction)"""
+"""Fetchers for the real example recordings, with checksums (pooch, as in mne.datasets).
 
-__all__ = []
+Every file has a sha256 in ``registry.txt`` (pooch format: ``path sha256``) and a
+public upstream location pinned to a commit (GitHub) or a released wheel (PyPI). The
+cache folder is ``NEUROWAVE_DATA`` (default: ``pooch.os_cache("neurowave")``) and keeps
+the layout ``seizure-utah/...``, ``widefield-mouse/...``, ``ecog-mne/...``,
+``ecog-persyst/...``, ``ecog-strip-bids/...``. A file already there with the right
+hash is used as it is; nothing is downloaded when ``NEUROWAVE_OFFLINE=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = [
+    "data_dir",
+    "registry",
+    "upstream_url",
+    "fetch_seizure_utah",
+    "fetch_widefield_mouse",
+    "fetch_ecog_mne",
+    "fetch_ecog_persyst",
+    "fetch_ecog_strip_bids",
+    "load_seizure_utah",
+    "load_widefield_mouse",
+    "load_ecog_mne",
+    "load_ecog_strip_bids",
+]
+
+_GH = "https://raw.githubusercontent.com"
+#: upstream of each dataset folder: (base URL at a pinned commit, path prefix upstream)
+UPSTREAM = {
+    "seizure-utah": (
+        f"{_GH}/Mark-Kramer/Seizure-Waves/fb9734bff81b0dae801aeaa5a5c41dc3bcace4f3/data/"
+    ),
+    "widefield-mouse": (
+        f"{_GH}/APE-group/hands_on_cobrawap/15d97ace6eed55359ad89f549d5b51e1c41bfe44/"
+        "test_datasets/imaging_deep_anesthesia/data/"
+    ),
+    "ecog-mne": f"{_GH}/mne-tools/mne-misc-data/d8ceb830cf0b05191dbde118e05f39a410567a8b/ecog/",
+    "ecog-persyst": (
+        f"{_GH}/mne-tools/mne-testing-data/e31ecb0ab137b3d89c938d0985d42f1d2ffb2bad/Persyst/"
+    ),
+}
+#: the BIDS strip ships inside the py-neuromodulation 0.1.3 wheel on PyPI
+#: (project repository: github.com/neuromodulation/py_neuromodulation)
+STRIP_WHEEL = "py_neuromodulation-0.1.3-py3-none-any.whl"
+STRIP_WHEEL_URL = (
+    "https://files.pythonhosted.org/packages/py3/p/py-neuromodulation/" + STRIP_WHEEL
+)
+STRIP_WHEEL_SHA256 = "5167a9912b9bd34440b9627d598dd5ef2b03e73a411cfd496555dcfbfb3be527"
+STRIP_WHEEL_PREFIX = "py_neuromodulation/data/"
+
+
+def data_dir():
+    """The example-data cache: ``$NEUROWAVE_DATA`` or ``pooch.os_cache("neurowave")``."""
+    env = os.environ.get("NEUROWAVE_DATA")
+    if env:
+        return Path(env).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("neurowave"))
+
+
+@lru_cache(maxsize=1)
+def registry():
+    """``{relative path: sha256}`` of every example file (from ``registry.txt``)."""
+    out = {}
+    text = (Path(__file__).with_name("registry.txt")).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, digest = line.split()
+            out[name] = digest
+    return out
+
+
+def upstream_url(name):
+    """The public location of registry file ``name``."""
+    folder, rest = name.split("/", 1)
+    if folder == "ecog-strip-bids":
+        return f"{STRIP_WHEEL_URL}#{STRIP_WHEEL_PREFIX}{rest}"
+    return UPSTREAM[folder] + rest
+
+
+def _offline():
+    return os.environ.get("NEUROWAVE_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _sha256(path):
+    import pooch
+
+    return pooch.file_hash(str(path), alg="sha256")
+
+
+def _fetch(names):
+    """Paths of registry files ``names``, verified and downloaded when needed."""
+    reg = registry()
+    root = data_dir()
+    missing = []
+    for name in names:
+        p = root / name
+        if p.is_file():
+            if _sha256(p) == reg[name]:
+                continue
+            if _offline():
+                raise ValueError(
+                    f"{p} does not match its sha256 ({reg[name][:12]}...); the file is damaged "
+                    f"or a different version. Replace it with the one from {upstream_url(name)}."
+                )
+        missing.append(name)
+    if missing:
+        if _offline():
+            first = missing[0]
+            raise FileNotFoundError(
+                f"{root / first} is missing{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''} "
+                f"and NEUROWAVE_OFFLINE is set: download it from {upstream_url(first)} into "
+                f"{root / first.split('/')[0]} (or point NEUROWAVE_DATA at a folder that has it)."
+            )
+        _download(missing, root)
+    return [root / n for n in names]
+
+
+def _download(names, root):  # pragma: no cover - needs the network
+    import pooch
+
+    reg = registry()
+    strip = [n for n in names if n.startswith("ecog-strip-bids/")]
+    other = [n for n in names if n not in strip]
+    if other:
+        pup = pooch.create(path=root, base_url="", registry={n: f"sha256:{reg[n]}" for n in other},
+                           urls={n: upstream_url(n) for n in other})
+        for n in other:
+            pup.fetch(n, progressbar=False)
+    if strip:
+        wheel = pooch.retrieve(STRIP_WHEEL_URL, known_hash=f"sha256:{STRIP_WHEEL_SHA256}",
+                               fname=STRIP_WHEEL, path=root / "ecog-strip-bids" / ".wheel")
+        with zipfile.ZipFile(wheel) as zf:
+            for n in strip:
+                member = STRIP_WHEEL_PREFIX + n.split("/", 1)[1]
+                dest = root / n
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=dest.parent)
+                with os.fdopen(fd, "wb") as out, zf.open(member) as src:
+                    shutil.copyfileobj(src, out)
+                if _sha256(tmp) != reg[n]:
+                    os.remove(tmp)
+                    raise ValueError(f"{member} in {STRIP_WHEEL} does not match its sha256.")
+                os.replace(tmp, dest)
+
+
+def _names(prefix):
+    return [n for n in registry() if n.startswith(prefix)]
+
+
+def _natural(name):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def fetch_seizure_utah():
+    """Path of the human Utah-array seizure recording (Martinet et al. 2017).
+
+    ``seizure-utah/example_seizure_waves.mat`` from github.com/Mark-Kramer/Seizure-Waves
+    at commit fb9734b; 96 electrodes of a 10 x 10 grid (0.4 mm), 500.0056 Hz, 10 s.
+
+    Examples
+    --------
+    >>> fetch_seizure_utah().name  # doctest: +SKIP
+    'example_seizure_waves.mat'
+    """
+    return _fetch(["seizure-utah/example_seizure_waves.mat"])[0]
+
+
+def fetch_widefield_mouse():
+    """Folder of the mouse widefield GCaMP6f stack (1000 TIFF frames, 25 Hz, 0.05 mm).
+
+    From github.com/APE-group/hands_on_cobrawap at commit 15d97ac
+    (``test_datasets/imaging_deep_anesthesia/data``); EBRAINS doi:10.25493/QFZK-FXS.
+    """
+    names = sorted(_names("widefield-mouse/"), key=_natural)
+    return _fetch(names)[0].parent
+
+
+def fetch_ecog_mne():
+    """Path of MNE's ``sample_ecog_ieeg.fif`` (256- and 64-contact grids + sEEG).
+
+    From github.com/mne-tools/mne-misc-data at commit d8ceb83 (tag 0.30); BSD-3-Clause.
+    """
+    return _fetch(["ecog-mne/sample_ecog_ieeg.fif"])[0]
+
+
+def fetch_ecog_persyst():
+    """Path of the Persyst ``.lay`` clip (its ``.dat`` beside it); it has no positions.
+
+    From github.com/mne-tools/mne-testing-data at commit e31ecb0 (tag 0.159).
+    """
+    paths = _fetch(_names("ecog-persyst/"))
+    return next(p for p in paths if p.suffix == ".lay")
+
+
+def fetch_ecog_strip_bids():
+    """Path of the BrainVision ``.vhdr`` of the BIDS ECoG-strip example (BIDS tree beside it).
+
+    From the py-neuromodulation 0.1.3 wheel on PyPI (``py_neuromodulation/data``;
+    github.com/neuromodulation/py_neuromodulation); MIT licence.
+    """
+    paths = _fetch(_names("ecog-strip-bids/"))
+    return next(p for p in paths if p.name.endswith("_ieeg.vhdr"))
+
+
+def load_seizure_utah():
+    """The Utah seizure recording as a ``("time", "y", "x")`` grid (10 x 10, corners NaN).
+
+    Examples
+    --------
+    >>> grid = load_seizure_utah()  # doctest: +SKIP
+    >>> grid.shape  # doctest: +SKIP
+    (5000, 10, 10)
+    """
+    from ..io.mat import read_mat
+
+    return read_mat(fetch_seizure_utah())
+
+
+def load_widefield_mouse(*, dff=True, mask="otsu", bin=1):
+    """The widefield stack as a ``("time", "y", "x")`` grid: 100 x 100 pixels at 0.05 mm,
+    25 Hz, background NaN, ΔF/F (see :func:`neurowave.io.read_imaging`)."""
+    from ..io.imaging import read_imaging
+
+    return read_imaging(fetch_widefield_mouse(), frame_rate=25.0, pixel_size=0.05, mask=mask,
+                        dff=dff, bin=bin)
+
+
+def load_ecog_mne(*, picks=None):
+    """MNE's sample ECoG as a ``("time", "channel")`` grid on the flattened sheet (mm)."""
+    from ..io.mne import read_mne
+
+    return read_mne(fetch_ecog_mne(), picks=picks)
+
+
+def load_ecog_strip_bids():
+    """The 6-contact ECoG strip (types from ``*_channels.tsv``, positions from
+    ``*_electrodes.tsv``) as a ``("time", "channel")`` grid."""
+    from ..io.mne import read_mne
+
+    return read_mne(fetch_ecog_strip_bids())
