@@ -1,0 +1,154 @@
+"""Local Sphinx helpers for the neurowave docs.
+
+* ``_api_body.rst`` (git-ignored, included by ``api.rst``): written at configuration time from the ``__all__`` of
+  every public module that exists, so the API reference follows the package as it
+  grows (each object listed once, under the first module that exports it).
+* ``.. neurowave-cli::``: the ``--help`` of every registered ``neurowave`` command,
+  taken from the parser itself, so the CLI page cannot drift from the code.
+* ``:nwdefault:`module.function.parameter```: the default value of a parameter, read
+  from the signature, so defaults quoted in prose stay true.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import io
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import Directive, directives
+from docutils.statemachine import StringList
+from sphinx.util.nodes import nested_parse_with_titles
+
+#: Public namespaces, in the order the API page shows them. A module that does not
+#: exist yet is left out; one that exists but fails to import fails the build.
+PUBLIC_MODULES = [
+    ("neurowave", "Wave grids (the data model)"),
+    ("neurowave.grid", "Wave-grid helpers"),
+    ("neurowave.io", "Reading and writing files"),
+    ("neurowave.datasets", "Example recordings and simulators"),
+    ("neurowave.waves", "Wave measures"),
+    ("neurowave.models", "Wave RNN models, tasks and export"),
+    ("neurowave.compare", "Model versus recording"),
+]
+
+
+API_BODY = "_api_body.rst"
+
+
+def _import_optional(name):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name == name:
+            return None
+        raise
+
+
+def public_names(mod):
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        names = [n for n in vars(mod) if not n.startswith("_")]
+    out = []
+    for n in names:
+        obj = getattr(mod, n, None)
+        if obj is None or inspect.ismodule(obj):
+            continue
+        if n.startswith("__"):
+            continue
+        out.append((n, obj))
+    return out
+
+
+def api_body():
+    """reST of the API reference body."""
+    seen = set()
+    lines = []
+    for modname, title in PUBLIC_MODULES:
+        mod = _import_optional(modname)
+        if mod is None:
+            continue
+        entries = []
+        for n, obj in public_names(mod):
+            key = id(obj) if (callable(obj) or inspect.isclass(obj)) else (modname, n)
+            if key in seen:
+                continue
+            seen.add(key)
+            entries.append(n)
+        if not entries:
+            continue
+        lines += [f"``{modname}``: {title}", "-" * (len(modname) + 6 + len(title)), ""]
+        lines += [f".. automodule:: {modname}", "   :no-members:", ""]
+        lines += [f".. currentmodule:: {modname}", ""]
+        lines += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+        lines += [f"   {n}" for n in entries]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_api_body(srcdir):
+    out = Path(srcdir) / API_BODY
+    text = api_body()
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
+    return out
+
+
+class CLIHelp(Directive):
+    """Sections with the ``--help`` text of each ``neurowave`` command."""
+
+    has_content = False
+    option_spec = {"level": directives.unchanged}
+
+    def run(self):
+        from neurowave.cli import build_parser
+
+        parser = build_parser()
+        underline = self.options.get("level", "-")
+        rst = []
+        sub = None
+        for action in parser._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                sub = action
+        top = parser.format_help()
+        rst += ["``neurowave``", underline * 13, "", ".. code-block:: text", ""]
+        rst += ["   " + ln for ln in top.splitlines()] + [""]
+        if sub is not None:
+            for name, p in sub.choices.items():
+                title = f"``neurowave {name}``"
+                rst += [title, underline * len(title), "", ".. code-block:: text", ""]
+                rst += ["   " + ln for ln in p.format_help().splitlines()] + [""]
+        node = nodes.section()
+        node.document = self.state.document
+        nested_parse_with_titles(self.state, StringList(rst, source="neurowave-cli"), node)
+        return node.children
+
+
+def nwdefault_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``:nwdefault:`neurowave.waves.analyze.pgd_threshold``` -> ``0.5``."""
+    target, _, param = text.strip().rpartition(".")
+    modname, _, funcname = target.rpartition(".")
+    try:
+        mod = importlib.import_module(modname)
+        func = getattr(mod, funcname)
+        default = inspect.signature(func).parameters[param].default
+        if default is inspect.Parameter.empty:
+            raise KeyError(param)
+    except Exception as err:  # report as a build error (the build runs with -W)
+        msg = inliner.reporter.error(f"nwdefault: cannot read the default of {text!r}: {err!r}",
+                                     line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [nodes.literal(rawtext, repr(default))], []
+
+
+def _on_config_inited(app, config):
+    write_api_body(app.srcdir)
+
+
+def setup(app):
+    app.connect("config-inited", _on_config_inited)
+    app.add_directive("neurowave-cli", CLIHelp)
+    app.add_role("nwdefault", nwdefault_role)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
