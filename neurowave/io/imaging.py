@@ -180,7 +180,7 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         if frame_rate is None:
             raise ValueError(
                 f"{path}: the frame rate is not in the TIFF files. Pass frame_rate=HZ "
-                "(e.g. read(path, frame_rate=25.0, pixel_size=0.05))."
+                "(--frame-rate HZ on the command line)."
             )
     else:
         frame_rate = check_positive(frame_rate, "frame_rate")
@@ -188,7 +188,7 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
     if pixel_size is None:
         raise ValueError(
             f"{path}: the pixel size is not in the TIFF files. Pass pixel_size=MM "
-            "(e.g. read(path, frame_rate=25.0, pixel_size=0.05))."
+            "(--pixel-size MM on the command line), e.g. 0.05."
         )
     pixel_size = check_positive(pixel_size, "pixel_size")
     if transpose:

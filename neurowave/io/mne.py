@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +111,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         if path.is_file() and path.stat().st_size == 0:
             raise ValueError(f"{path} is empty (0 bytes), not a recording. Check the file.")
         try:
-            with mne.utils.use_log_level("error"):
+            with mne.utils.use_log_level("error"), _quiet():
                 raw = mne.io.read_raw(path, preload=False, verbose="error")
         except (FileNotFoundError,) as err:
             raise FileNotFoundError(
@@ -208,6 +211,14 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         {c for c in grid.attrs.get("channels", []) if c}
     grid.attrs["channel_types"] = [ch_types[n] for n in names if n in kept]
     return grid
+
+
+@contextlib.contextmanager
+def _quiet():
+    # some MNE readers print to stdout (Persyst: "Unable to process birthdate")
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _format_name(path):

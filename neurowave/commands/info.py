@@ -1,0 +1,131 @@
+"""``neurowave info FILE``: what a reader sees in a file."""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "show what a reader sees: sites, layout, rate, duration, positions"
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "info",
+        help=HELP,
+        description=(
+            "Read FILE as neurowave.io.read does and print its format, sites (valid and dead), "
+            "layout and grid shape, spacing, sampling rate, duration, units, channel types "
+            "and where the positions came from."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="recording, image folder/stack or netCDF file")
+    p.add_argument("--positions", metavar="MAP", default=None,
+                   help="electrode map (.cmp, CSV/TSV, BIDS *_electrodes.tsv, *-dig.fif)")
+    p.add_argument("--frame-rate", type=float, default=None, metavar="HZ",
+                   help="frame rate of an image stack (when not in the files)")
+    p.add_argument("--pixel-size", type=float, default=None, metavar="MM",
+                   help="pixel size of an image stack in mm")
+    p.add_argument("--json", metavar="OUT", default=None, help="also write the facts as JSON")
+    return p
+
+
+def describe(grid, path=None):
+    """A dict of the facts ``neurowave info`` prints for a wave grid (or model export)."""
+    import numpy as np
+    import xarray as xr
+
+    from ..grid import validate_grid
+
+    if isinstance(grid, xr.Dataset):
+        hidden = grid["hidden"]
+        return {
+            "path": str(path),
+            "format": "netcdf (model export)",
+            "kind": grid.attrs.get("kind", "model"),
+            "model": grid.attrs.get("model"),
+            "task": grid.attrs.get("task"),
+            "hidden_dims": list(hidden.dims),
+            "hidden_shape": [int(s) for s in hidden.shape],
+            "variables": list(grid.data_vars),
+        }
+    info = validate_grid(grid, min_sites=1, min_times=1)
+    a = grid.attrs
+    chan_map = a.get("channels") if info.layout == "grid" else None
+    n_empty = int(sum(1 for c in chan_map if c == "")) if isinstance(chan_map, list) else 0
+    facts = {
+        "path": str(path if path is not None else a.get("source", "")),
+        "format": a.get("format", "netcdf" if str(path).endswith(".nc") else "?"),
+        "kind": a.get("kind"),
+        "layout": "regular grid (time, y, x)" if info.layout == "grid" else "irregular (time, channel)",
+        "grid_shape": list(info.grid_shape),
+        "n_sites": info.n_sites,
+        "n_valid_sites": info.n_valid_sites,
+        "n_dead_sites": info.n_sites - info.n_valid_sites - n_empty,
+        "n_no_electrode": n_empty,
+        "spacing": info.spacing,
+        "space_units": info.space_units,
+        "sampling_rate": info.sampling_rate,
+        "time_units": info.time_units,
+        "n_times": info.n_times,
+        "duration": info.n_times / info.sampling_rate,
+        "units": a.get("units"),
+        "positions_source": a.get("positions_source"),
+        "lazy": bool(hasattr(grid.data, "dask")),
+    }
+    types = a.get("channel_types")
+    if types:
+        vals, counts = np.unique(np.asarray(types, dtype=str), return_counts=True)
+        facts["channel_types"] = {str(v): int(c) for v, c in zip(vals, counts)}
+    for key in ("dead_channels", "bads", "flat_channels", "channels_without_position"):
+        if a.get(key):
+            facts[key] = list(a[key])
+    if "distortion" in a:
+        facts["flattening_distortion"] = a["distortion"]
+    for key in ("subject", "array", "array_id", "background_mask", "n_background_pixels"):
+        if key in a:
+            facts[key] = a[key]
+    return facts
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (list, tuple)):
+        s = ", ".join(map(str, v[:12]))
+        return s + (f", ... ({len(v)} in all)" if len(v) > 12 else "")
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
+    return str(v)
+
+
+def run(args):
+    import warnings
+
+    from ..io import read
+    from ._util import print_table, write_json_atomic
+
+    kwargs = {}
+    if args.frame_rate is not None:
+        kwargs["frame_rate"] = args.frame_rate
+    if args.pixel_size is not None:
+        kwargs["pixel_size"] = args.pixel_size
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        grid = read(args.file, positions=args.positions, **kwargs)
+    for w in caught:
+        if issubclass(w.category, UserWarning) and "neurowave" in str(w.filename) or \
+                "without a position" in str(w.message):
+            print(f"neurowave: warning: {w.message}", file=sys.stderr)
+    facts = describe(grid, args.file)
+    rows = []
+    for k, v in facts.items():
+        if k == "duration":
+            v = f"{v:.6g} {facts.get('time_units', 's')}"
+        elif k == "spacing":
+            v = f"{v:.6g} {facts.get('space_units', 'mm')}"
+        elif k == "sampling_rate":
+            v = f"{v:.8g} {'Hz' if facts.get('time_units') == 's' else 'per step'}"
+        rows.append((k.replace("_", " "), _fmt(v)))
+    print_table(rows)
+    if args.json:
+        write_json_atomic(facts, args.json)
+    return 0
