@@ -1,3 +1,285 @@
-"""(under construction)"""
+"""Per-frame wave patterns: planar, synchronous, radial out/in, rotating, other.
 
-__all__ = []
+Every frame's phase map is compared with four models (see :mod:`neurowave.waves.fits`):
+a constant phase (synchrony), a plane, a target wave around a source and a rotating
+wave around a centre. Sources and centres start from the phase-gradient field (the
+meeting point of the lines along, or across, the local gradient vectors), and the fits
+refine them. The decision, with every threshold a keyword of
+:func:`classify_patterns`:
+
+1. **synchronous** when the phases are concentrated (resultant length ``r_sync >=
+   sync_threshold``) and the fitted plane spans less than ``min_span`` radians across
+   the array, or does not explain significantly more than a constant phase
+   (F statistic of the plane against the constant below ``f_threshold``), and
+   likewise for the target and rotating fits;
+2. **radial_out / radial_in / rotating** when that fit reaches ``min_fit``, its source
+   or centre lies inside the array's bounding box widened by ``center_margin`` times
+   the array extent, and its residual circular variance is at most ``curved_gain``
+   times that of the plane (for the target fit also significantly smaller: F statistic
+   at least ``f_threshold``); the better of the two curved fits wins;
+3. **planar** when the plane fit reaches ``min_fit``;
+4. **other** otherwise (noise, several waves, turbulence).
+
+Out versus in and clockwise versus counter-clockwise follow DESIGN.md: the travel
+direction is -grad phi for a positive frequency (the sign of each frame's median
+temporal phase derivative is taken into account).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .._validate import check_positive
+from ._est_common import (
+    check_phase,
+    flat,
+    temporal_derivative,
+    units,
+)
+from .fits import _Geometry, _fit_all, _omega, _resultant, _valid_mask
+
+__all__ = ["PATTERNS", "classify_patterns"]
+
+PATTERNS = ("planar", "radial_out", "radial_in", "rotating", "synchronous", "other")
+
+_CODES = {p: i for i, p in enumerate(PATTERNS)}
+
+#: Default thresholds of :func:`classify_patterns` (echoed in analyze's ``params``).
+DEFAULT_THRESHOLDS = dict(
+    sync_threshold=0.85,
+    min_span=0.25,
+    f_threshold=10.0,
+    min_fit=0.5,
+    curved_gain=0.75,
+    center_margin=0.25,
+)
+
+
+def _classify_kernel(phi, om, geo, grad, th):
+    """phi (B, n_valid) -> dict of per-frame arrays."""
+    b, n = phi.shape
+    w = np.isfinite(phi).astype(float)
+    nv = w.sum(-1)
+    r_sync, _ = _resultant(phi, np.zeros(n), w)
+    fits = _fit_all(phi, geo, ("plane", "radial", "rotating"), grad=grad)
+    gx, gy = fits["gx"], fits["gy"]
+    okg = np.isfinite(gx) & np.isfinite(gy)
+    with np.errstate(all="ignore"):
+        mg = np.hypot(np.where(okg, gx, 0).sum(-1), np.where(okg, gy, 0).sum(-1))
+        pgd = mg / np.where(okg, np.hypot(gx, gy), 0).sum(-1)
+
+    pl, ra, ro = fits["plane"], fits["radial"], fits["rotating"]
+    k = pl["k"]
+    kn = np.hypot(k[:, 0], k[:, 1])
+    with np.errstate(all="ignore"):
+        proj = (geo.pos @ (k / np.maximum(kn, 1e-300)[:, None]).T).T  # (B, n)
+    span = kn * (np.nanmax(np.where(w > 0, proj, np.nan), -1) - np.nanmin(np.where(w > 0, proj, np.nan), -1))
+    v_s = np.maximum(1 - r_sync, 1e-12)
+    v_p = np.maximum(1 - pl["r"], 1e-12)
+    with np.errstate(all="ignore"):
+        f_plane = ((v_s - v_p) / 2.0) / (v_p / np.maximum(nv - 3, 1))
+
+    margin = th["center_margin"] * geo.extent
+    lo, hi = geo.lo - margin, geo.hi + margin
+
+    def inside(c):
+        return np.all((c >= lo) & (c <= hi), axis=-1)
+
+    v_p = np.maximum(1 - pl["r"], 1e-12)
+    v_r = np.maximum(1 - ra["r"], 1e-12)
+    v_o = np.maximum(1 - ro["r"], 1e-12)
+    with np.errstate(all="ignore"):
+        # curved fit against the plane: one more parameter for the target wave (source x,
+        # y and slope against kx, ky), and none for the rotating wave (centre x, y)
+        f_rad_plane = (v_p - v_r) / (v_r / np.maximum(nv - 4, 1))
+    rad_ok = (
+        (ra["r"] >= th["min_fit"])
+        & inside(ra["c"])
+        & (v_r <= th["curved_gain"] * v_p)
+        & (f_rad_plane >= th["f_threshold"])
+        & (np.abs(ra["a"]) > 0)
+    )
+    rot_ok = (ro["r"] >= th["min_fit"]) & inside(ro["c"]) & (v_o <= th["curved_gain"] * v_p)
+    # radial span: |a| times the range of distances from the source
+    dist = np.hypot(geo.pos[:, 0] - ra["c"][:, :1], geo.pos[:, 1] - ra["c"][:, 1:])
+    dist = np.where(w > 0, dist, np.nan)
+    span_rad = np.abs(ra["a"]) * (np.nanmax(dist, -1) - np.nanmin(dist, -1))
+    with np.errstate(all="ignore"):
+        f_rad = ((v_s - v_r) / 3.0) / (v_r / np.maximum(nv - 4, 1))
+        f_rot = ((v_s - v_o) / 2.0) / (v_o / np.maximum(nv - 3, 1))
+    sync = (
+        (r_sync >= th["sync_threshold"])
+        & ((span < th["min_span"]) | (f_plane < th["f_threshold"]))
+        & ((span_rad < th["min_span"]) | (f_rad < th["f_threshold"]) | ~rad_ok)
+        & ((f_rot < th["f_threshold"]) | ~rot_ok)
+    )
+    sgn = np.where(om < 0, -1.0, 1.0)
+    outward = (ra["a"] * sgn) < 0
+    ccw = (ro["s"] * sgn) < 0
+
+    code = np.full(b, _CODES["other"])
+    rotation = np.zeros(b, int)
+    cx = np.full(b, np.nan)
+    cy = np.full(b, np.nan)
+    planar = pl["r"] >= th["min_fit"]
+    code[planar] = _CODES["planar"]
+    use_rad = rad_ok & (~rot_ok | (ra["r"] >= ro["r"]))
+    use_rot = rot_ok & ~use_rad
+    code[use_rad] = np.where(outward[use_rad], _CODES["radial_out"], _CODES["radial_in"])
+    cx[use_rad], cy[use_rad] = ra["c"][use_rad, 0], ra["c"][use_rad, 1]
+    code[use_rot] = _CODES["rotating"]
+    rotation[use_rot] = np.where(ccw[use_rot], 1, -1)
+    cx[use_rot], cy[use_rot] = ro["c"][use_rot, 0], ro["c"][use_rot, 1]
+    code[sync] = _CODES["synchronous"]
+    rotation[sync] = 0
+    cx[sync] = cy[sync] = np.nan
+    empty = nv < 3
+    code[empty] = _CODES["other"]
+    rotation[empty] = 0
+    return dict(
+        code=code,
+        rotation=rotation,
+        center_x=cx,
+        center_y=cy,
+        r_sync=r_sync,
+        r_plane=pl["r"],
+        r_radial=ra["r"],
+        r_rotating=ro["r"],
+        phase_span=span,
+        pgd=pgd,
+    )
+
+
+_OUT = ["code", "rotation", "center_x", "center_y", "r_sync", "r_plane", "r_radial",
+        "r_rotating", "phase_span", "pgd"]
+
+
+def classify_patterns(
+    phase,
+    *,
+    gradient=None,
+    sync_threshold=DEFAULT_THRESHOLDS["sync_threshold"],
+    min_span=DEFAULT_THRESHOLDS["min_span"],
+    f_threshold=DEFAULT_THRESHOLDS["f_threshold"],
+    min_fit=DEFAULT_THRESHOLDS["min_fit"],
+    curved_gain=DEFAULT_THRESHOLDS["curved_gain"],
+    center_margin=DEFAULT_THRESHOLDS["center_margin"],
+):
+    """Classify the wave pattern of every frame.
+
+    Parameters
+    ----------
+    phase : xarray.DataArray
+        Phase in radians, dims ``("time", "y", "x")`` or ``("time", "channel")``
+        (e.g. from ``compute_phase``); dead (all-NaN) sites are ignored.
+    gradient : xarray.Dataset | None
+        ``compute_phase_gradient(phase)`` (``dx``, ``dy``); when None a local
+        least-squares gradient of wrapped differences to neighbouring sites is used.
+    sync_threshold : float
+        Minimum phase concentration (resultant length over sites, 0..1) of a
+        synchronous frame. Default 0.85.
+    min_span : float
+        A frame whose fitted plane spans fewer radians than this across the array
+        (``|k|`` times the extent along ``k``) counts as synchronous when its phases are
+        concentrated. Default 0.25 rad (14 deg).
+    f_threshold : float
+        F statistic (plane against constant phase, residual circular variances, 2 and
+        n-3 degrees of freedom) below which a concentrated frame counts as synchronous
+        whatever its span. Default 10.
+    min_fit : float
+        Minimum resultant length of the residuals of the winning plane, target or
+        rotating fit; below it the frame is ``"other"``. Default 0.5.
+    curved_gain : float
+        A target or rotating fit wins over the plane only when its residual circular
+        variance is at most this fraction of the plane's (and, for the target fit, the
+        F statistic of target against plane reaches ``f_threshold``). Default 0.75.
+    center_margin : float
+        Sources and centres must lie inside the array's bounding box widened by this
+        fraction of the array extent (diagonal). Default 0.25.
+
+    Returns
+    -------
+    patterns : xarray.Dataset over ``time``
+        ``pattern`` (str, one of :data:`PATTERNS`), ``rotation`` (+1 counter-clockwise,
+        -1 clockwise, 0 not rotating), ``center_x``, ``center_y`` (source or centre of
+        radial and rotating frames, NaN otherwise, space units), ``r_sync``,
+        ``r_plane``, ``r_radial``, ``r_rotating`` (goodness of each model, 0..1),
+        ``phase_span`` (rad) and ``pgd``. ``attrs`` echo the thresholds.
+
+    Examples
+    --------
+    >>> import numpy as np, neurowave as nw
+    >>> t = np.arange(100) / 1000.0
+    >>> yy, xx = np.mgrid[0:10, 0:10] * 0.4
+    >>> th = np.arctan2(yy - 1.9, xx - 1.7)
+    >>> ph = np.angle(np.exp(1j * (2 * np.pi * 10 * t[:, None, None] + th)))
+    >>> pats = classify_patterns(nw.make_grid(ph, sampling_rate=1000.0, spacing=0.4))
+    >>> str(pats.pattern[0].item()), int(pats.rotation[0])
+    ('rotating', -1)
+    """
+    sdims, pos, sr = check_phase(phase)
+    th = dict(
+        sync_threshold=check_positive(sync_threshold, "sync_threshold"),
+        min_span=check_positive(min_span, "min_span", allow_zero=True),
+        f_threshold=check_positive(f_threshold, "f_threshold", allow_zero=True),
+        min_fit=check_positive(min_fit, "min_fit", allow_zero=True),
+        curved_gain=check_positive(curved_gain, "curved_gain"),
+        center_margin=check_positive(center_margin, "center_margin", allow_zero=True),
+    )
+    for name in ("sync_threshold", "min_fit"):
+        if th[name] > 1:
+            raise ValueError(f"`{name}` is a resultant length and must lie in [0, 1], got {th[name]}.")
+    valid = _valid_mask(phase, sdims)
+    if valid.sum() < 3:
+        raise ValueError(
+            f"`phase` has {int(valid.sum())} valid site(s); patterns need at least 3. "
+            "Check for dead channels."
+        )
+    geo = _Geometry(pos, valid)
+    dphi = temporal_derivative(phase)
+    ns = len(sdims)
+    args = [phase, dphi]
+    core = [list(sdims), list(sdims)]
+    if gradient is not None:
+        if not isinstance(gradient, xr.Dataset) or not {"dx", "dy"} <= set(gradient.data_vars):
+            raise TypeError(
+                "`gradient` must be the Dataset of compute_phase_gradient(phase) with `dx` "
+                "and `dy`, or None."
+            )
+        args += [gradient["dx"].transpose(*phase.dims), gradient["dy"].transpose(*phase.dims)]
+        core += [list(sdims), list(sdims)]
+
+    def kern(ph, dp, *g):
+        phi = flat(ph, ns)
+        t = phi.shape[:-1]
+        phi = phi.reshape(-1, phi.shape[-1])[:, valid]
+        om = _omega(flat(dp, ns).reshape(len(phi), -1)[:, valid], sr)
+        grad = None
+        if g:
+            grad = tuple(flat(a, ns).reshape(len(phi), -1)[:, valid] for a in g)
+        res = _classify_kernel(phi, om, geo, grad, th)
+        return tuple(np.asarray(res[k]).reshape(t) for k in _OUT)
+
+    out = xr.apply_ufunc(
+        kern,
+        *args,
+        input_core_dims=core,
+        output_core_dims=[[] for _ in _OUT],
+        dask="parallelized",
+        output_dtypes=[int, int] + [float] * (len(_OUT) - 2),
+    )
+    ds = xr.Dataset({k: v for k, v in zip(_OUT, out)})
+    names = np.asarray(PATTERNS, dtype=object)
+    ds["pattern"] = xr.apply_ufunc(
+        lambda c: names[c], ds["code"], dask="parallelized", output_dtypes=[object]
+    )
+    ds = ds.drop_vars("code")
+    ds = ds[["pattern", "rotation", "center_x", "center_y", "r_sync", "r_plane", "r_radial",
+             "r_rotating", "phase_span", "pgd"]]
+    tu, su = units(phase)
+    ds["center_x"].attrs["units"] = ds["center_y"].attrs["units"] = su
+    ds["phase_span"].attrs["units"] = "rad"
+    ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
+    ds.attrs.update(th)
+    return ds

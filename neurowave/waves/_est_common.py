@@ -1,0 +1,157 @@
+"""Private helpers shared by the estimators (flow, critical points, patterns, fits,
+events, delays, modes).
+
+Everything here works on *flattened* sites: a phase grid ``("time", "y", "x")`` or
+``("time", "channel")`` becomes an array ``(n_times, n_sites)`` plus positions
+``(n_sites, 2)`` (x, y) in the C order of :func:`neurowave.grid.site_positions`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..grid import _sampling_rate, grid_spacing, site_positions
+
+TWO_PI = 2.0 * np.pi
+
+
+def wrap(a):
+    """Wrap angles to (-pi, pi]."""
+    return np.angle(np.exp(1j * np.asarray(a)))
+
+
+def spatial_dims(da):
+    """The spatial dims of a wave grid: ``("y", "x")`` or ``("channel",)``."""
+    if "channel" in da.dims:
+        return ("channel",)
+    if "y" in da.dims and "x" in da.dims:
+        return ("y", "x")
+    raise ValueError(
+        f"`phase` has dims {tuple(da.dims)}, but a wave grid has dims ('time', 'y', 'x') or "
+        "('time', 'channel'). Pass the output of neurowave.waves.compute_phase."
+    )
+
+
+def check_phase(phase, name="phase"):
+    """Validate a phase DataArray; return (spatial_dims, positions, sampling_rate)."""
+    if isinstance(phase, xr.Dataset):
+        raise TypeError(
+            f"`{name}` must be an xarray.DataArray of phases, got a Dataset. "
+            "Pass e.g. neurowave.waves.compute_phase(grid)."
+        )
+    if not isinstance(phase, xr.DataArray):
+        raise TypeError(
+            f"`{name}` must be an xarray.DataArray of phases, got {type(phase).__name__}. "
+            "Pass e.g. neurowave.waves.compute_phase(grid)."
+        )
+    if "time" not in phase.dims:
+        raise ValueError(
+            f"`{name}` has no 'time' dimension (dims {tuple(phase.dims)}). "
+            "Pass a phase grid with dims ('time', 'y', 'x') or ('time', 'channel')."
+        )
+    sdims = spatial_dims(phase)
+    if tuple(phase.dims) != ("time",) + sdims:
+        raise ValueError(
+            f"`{name}` has dims {tuple(phase.dims)}; use "
+            f"{name}.transpose({', '.join(repr(d) for d in ('time',) + sdims)})."
+        )
+    if np.issubdtype(phase.dtype, np.complexfloating):
+        raise TypeError(
+            f"`{name}` holds complex values; pass the phase (np.angle of the analytic signal), "
+            "e.g. neurowave.waves.compute_phase(grid)."
+        )
+    pos = site_positions(phase)
+    sr = _sampling_rate(phase)
+    return sdims, pos, sr
+
+
+def units(da):
+    """(time_units, space_units) of a grid, defaulting to ("s", "mm")."""
+    tu = da["time"].attrs.get("units", da.attrs.get("time_units", "s")) if "time" in da.coords else da.attrs.get("time_units", "s")
+    su = da["x"].attrs.get("units", da.attrs.get("space_units", "mm")) if "x" in da.coords else da.attrs.get("space_units", "mm")
+    return str(tu), str(su)
+
+
+def speed_factor(time_units, space_units):
+    """Factor turning (space unit / time unit) into the reported speed unit, and its name.
+
+    Recordings (mm, s) are reported in m/s (= mm/ms): mm/s / 1000. Models (cell, step) in
+    cells/step.
+    """
+    if space_units == "mm" and time_units == "s":
+        return 1e-3, "m/s"
+    if space_units == "cell" and time_units == "step":
+        return 1.0, "cells/step"
+    return 1.0, f"{space_units}/{time_units}"
+
+
+def valid_sites(values):
+    """Sites (last axis) that hold at least one finite value."""
+    return np.any(np.isfinite(values.reshape(-1, values.shape[-1])), axis=0)
+
+
+def neighbour_operator(pos, valid, *, radius=1.5):
+    """Least-squares local-gradient operator from wrapped differences to neighbours.
+
+    For each valid site ``i`` the neighbours are the valid sites within ``radius`` times the
+    median nearest-neighbour spacing. Returns ``(nbr, coef)``: ``nbr`` (n_sites, K) indices
+    (``-1`` padding) and ``coef`` (n_sites, 2, K) such that the gradient at ``i`` is
+    ``coef[i] @ wrap(phi[nbr[i]] - phi[i])``. Sites with fewer than two non-collinear
+    neighbours get all-zero coefficients and are flagged in ``ok``.
+    """
+    pos = np.asarray(pos, float)
+    n = len(pos)
+    spacing = grid_spacing(pos[valid]) if valid.sum() >= 2 else np.nan
+    d = np.sqrt(((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1))
+    close = (d <= radius * spacing * (1 + 1e-9)) & (d > 0) & valid[None, :] & valid[:, None]
+    k = max(int(close.sum(1).max()) if n else 0, 1)
+    nbr = -np.ones((n, k), int)
+    coef = np.zeros((n, 2, k))
+    ok = np.zeros(n, bool)
+    for i in range(n):
+        js = np.flatnonzero(close[i])
+        if len(js) < 2:
+            continue
+        dp = pos[js] - pos[i]
+        a = dp.T @ dp
+        if np.linalg.cond(a) > 1e8:
+            continue
+        nbr[i, : len(js)] = js
+        coef[i, :, : len(js)] = np.linalg.solve(a, dp.T)
+        ok[i] = True
+    return nbr, coef, ok, spacing
+
+
+def local_gradient(phase, nbr, coef, ok):
+    """Wrapped local phase gradient of ``phase`` (..., n_sites) -> (gx, gy), each (..., n_sites).
+
+    NaN where the site or its neighbours are NaN, or where the site has no operator.
+    """
+    phase = np.asarray(phase, float)
+    idx = np.where(nbr < 0, 0, nbr)
+    diff = wrap(phase[..., idx] - phase[..., :, None])  # (..., n, K)
+    diff = np.where(nbr < 0, 0.0, diff)
+    gx = np.einsum("...nk,nk->...n", diff, coef[:, 0, :])
+    gy = np.einsum("...nk,nk->...n", diff, coef[:, 1, :])
+    gx = np.where(ok, gx, np.nan)
+    gy = np.where(ok, gy, np.nan)
+    return gx, gy
+
+
+def temporal_derivative(phase):
+    """Wrapped temporal phase derivative (radians per sample), lazily for DataArrays.
+
+    Central differences, one-sided at the ends.
+    """
+    z = np.exp(1j * phase)
+    fw = xr.apply_ufunc(np.angle, z.shift(time=-1) * np.conj(z), dask="allowed")
+    bw = xr.apply_ufunc(np.angle, z * np.conj(z.shift(time=1)), dask="allowed")
+    return (fw.fillna(bw) + bw.fillna(fw)) / 2.0
+
+
+def flat(values, n_spatial):
+    """Reshape (..., *spatial) -> (..., n_sites)."""
+    values = np.asarray(values)
+    lead = values.shape[: values.ndim - n_spatial]
+    return values.reshape(lead + (-1,))
