@@ -61,12 +61,12 @@ def _select(items, key, what, path, names):
         ) from None
 
 
-def _open_blocks(path, lazy):
+def _open_blocks(path, lazy, io_kwargs):
     import neo
 
     suffix = path.suffix.lower()
     with _quiet():
-        if suffix in (".nix", ".h5") and not lazy:
+        if suffix in (".nix", ".h5") and not lazy and not io_kwargs:
             try:
                 reader = neo.NixIO(str(path), mode="ro")
             except Exception as err:
@@ -86,10 +86,10 @@ def _open_blocks(path, lazy):
                     reader.close()
             return blocks, "nix", False
         if suffix in (".nix",):
-            reader = neo.io.NixIOFr(str(path))
+            reader = neo.io.NixIOFr(str(path), **io_kwargs)
         else:
             try:
-                reader = neo.io.get_io(str(path))
+                reader = neo.io.get_io(str(path), **io_kwargs)
             except (IOError, OSError) as err:
                 raise ValueError(
                     f"{path}: neo cannot open it ({_first_line(err)}). Check the file or its extension."
@@ -178,7 +178,7 @@ def _file_positions(sig, names, path):
 
 
 def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
-             chunk_samples=None, units=None):
+             chunk_samples=None, units=None, io_kwargs=None):
     """Read a recording through Neo into a wave grid (µV).
 
     Parameters
@@ -198,6 +198,9 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         Samples per dask chunk in lazy mode (default ~ 32 MiB per chunk).
     units : str | None
         Units of the samples when the file declares none (dimensionless).
+    io_kwargs : dict | None
+        Passed to the neo IO class (e.g. ``dtype``, ``nb_channel`` and
+        ``sampling_rate`` for ``RawBinarySignalIO``).
 
     Returns
     -------
@@ -229,7 +232,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
             p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
         lazy = size >= LAZY_BYTES and path.suffix.lower() not in (".nix", ".h5")
     try:
-        blocks, fmt, is_lazy = _open_blocks(path, lazy)
+        blocks, fmt, is_lazy = _open_blocks(path, lazy, io_kwargs or {})
     except ValueError:
         raise
     except Exception as err:

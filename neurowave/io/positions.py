@@ -605,6 +605,11 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
     nopos = have & ~np.all(np.isfinite(pos), axis=1)
     missing += [n for n, b in zip(names, nopos) if b]
     keep = np.all(np.isfinite(pos), axis=1)
+    flat_info = {}
+    if keep.any() and {"x3d", "y3d", "z3d"} <= set(positions.columns):
+        # flatten only the sites in use (not e.g. the DBS contacts of the same map)
+        xyz = positions[["x3d", "y3d", "z3d"]].to_numpy(float)[idx[keep]]
+        pos[keep], flat_info = flatten_positions(xyz)
     if not keep.any():
         raise ValueError(
             f"{source}: none of the channels ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}) "
@@ -618,9 +623,10 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
             stacklevel=3,
         )
     attrs["channels_without_position"] = missing
-    for k in ("projection", "distortion", "pitch_mm", "coord_frame"):
+    for k in ("pitch_mm", "coord_frame"):
         if k in positions.attrs:
-            attrs[f"positions_{k}" if k != "projection" and k != "distortion" else k] = positions.attrs[k]
+            attrs[f"positions_{k}"] = positions.attrs[k]
+    attrs.update(flat_info)
     attrs.setdefault("format", fmt)
     attrs["positions_source"] = str(psrc)
     attrs.setdefault("units", "uV")
