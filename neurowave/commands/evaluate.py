@@ -1,0 +1,59 @@
+"""``neurowave evaluate``: score a trained model on a freshly generated test set."""
+
+from __future__ import annotations
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "evaluate",
+        help="score a run or pretrained:NAME on a task's test set",
+        description="Score a trained model (run directory, .pt checkpoint or pretrained:NAME) "
+        "on a freshly generated test set: pixel accuracy, foreground accuracy and fg-IoU.",
+    )
+    p.add_argument("source", metavar="RUN", help="run directory, checkpoint or pretrained:NAME")
+    p.add_argument("--task", help="task or preset (default: the one the model was trained on)")
+    p.add_argument("--n", type=int, help="number of test images (default: the task's test size)")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--json", metavar="OUT", help="write the scores as JSON")
+    return p
+
+
+def run(args):
+    from neurowave.models import count_parameters, evaluate, load_model
+
+    from ._models_util import task_for
+    from ._util import print_table, write_json_atomic
+
+    model, ckpt = load_model(args.source, device=args.device)
+    task = task_for(ckpt, args.task, source=args.source)
+    if args.n is not None and args.n < 1:
+        raise ValueError(f"--n must be at least 1, got {args.n}.")
+    scores = evaluate(model, task, split=args.split, n=args.n, device=args.device, cache=False)
+    out = {
+        "source": str(args.source),
+        "checkpoint": ckpt["_path"],
+        "model": ckpt["model"],
+        "config": ckpt["config"],
+        "n_parameters": count_parameters(model),
+        "task": task.spec(),
+        "scores": scores,
+    }
+    rows = [("model", f"{ckpt['model']} ({out['n_parameters']} parameters)"),
+            ("task", task.name), ("images", scores["n_images"]),
+            ("fg-IoU", f"{scores['fg_iou']:.4f}"),
+            ("pixel accuracy", f"{scores['pixel_accuracy']:.4f}"),
+            ("foreground accuracy", f"{scores['foreground_accuracy']:.4f}")]
+    meta = ckpt.get("_pretrained")
+    if meta is not None and args.task in (None, ckpt["task"]["name"]) and args.n is None \
+            and args.split == "test":
+        shipped = meta["scores"]["test"]["fg_iou"]
+        out["shipped_scores"] = meta["scores"]["test"]
+        out["reproduced"] = abs(shipped - scores["fg_iou"]) < 1e-4
+        rows.append(("shipped fg-IoU", f"{shipped:.4f} ({'reproduced' if out['reproduced'] else 'NOT reproduced'})"))
+    for k, v in scores["iou_per_class"].items():
+        rows.append((f"  IoU {k}", "n/a" if v != v else f"{v:.3f}"))
+    print_table(rows, title=f"neurowave evaluate {args.source}")
+    if args.json:
+        write_json_atomic(out, args.json)
+    return 0

@@ -1,0 +1,35 @@
+"""Wave RNNs and baselines (PyTorch), tasks, training and hidden-state export.
+
+The convolutional coupled-oscillator RNN (:class:`CoRNN`) of Jacobs et al. (2025)
+segments images by letting waves travel within shapes; :func:`export_hidden` writes
+its hidden states as a model export whose units are ordinary wave grids
+(:func:`hidden_grid`), measured with :mod:`neurowave.waves` like any recording.
+
+This package never imports the readers (:mod:`neurowave.io`) except the netCDF writer.
+"""
+
+from .cnn import LocalCNN
+from .config import READOUTS, CNNConfig, ConvLSTMConfig, CoRNNConfig, UNetConfig
+from .convlstm import ConvLSTM
+from .cornn import CoRNN, laplacian_kernel
+from .export import export_hidden, hidden_grid, write_export
+from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou, pixel_accuracy,
+                      segmentation_scores)
+from .readouts import PixelMLP, TimeReadout
+from .registry import MODELS, count_parameters, get_model, list_models
+from .tasks import TASK_PRESETS, TASKS, get_task, list_tasks, task_from_spec
+from .train import (evaluate, list_pretrained, load_checkpoint, load_model, predict,
+                    resolve_device, train)
+from .unet import UNet
+
+__all__ = [
+    "get_model", "list_models", "count_parameters", "MODELS", "READOUTS",
+    "CoRNN", "ConvLSTM", "LocalCNN", "UNet", "CoRNNConfig", "ConvLSTMConfig", "CNNConfig",
+    "UNetConfig", "TimeReadout", "PixelMLP", "laplacian_kernel",
+    "get_task", "list_tasks", "task_from_spec", "TASKS", "TASK_PRESETS",
+    "confusion_matrix", "pixel_accuracy", "foreground_accuracy", "foreground_iou",
+    "segmentation_scores",
+    "train", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
+    "resolve_device",
+    "export_hidden", "write_export", "hidden_grid",
+]

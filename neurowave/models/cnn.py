@@ -1,0 +1,51 @@
+"""Local CNN baseline: L 3x3 conv layers (receptive field 2L + 1) and a per-pixel MLP."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .config import CNNConfig
+from .readouts import PixelMLP
+
+__all__ = ["LocalCNN"]
+
+
+class LocalCNN(nn.Module):
+    """A stack of ``n_layers`` 3x3 convolutions with ReLU, then the per-pixel MLP.
+
+    Each pixel sees a ``(2L + 1) x (2L + 1)`` neighbourhood of the image and nothing more.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurowave.models import get_model
+    >>> m = get_model("cnn", n_layers=2, channels=4, mlp_hidden=(8,))
+    >>> tuple(m(torch.zeros(1, 3, 10, 10)).shape)
+    (1, 6, 10, 10)
+    """
+
+    recurrent = False
+
+    def __init__(self, config=None):
+        super().__init__()
+        self.config = config if config is not None else CNNConfig()
+        c = self.config
+        layers = []
+        cin = c.in_channels
+        for _ in range(c.n_layers):
+            layers += [nn.Conv2d(cin, c.channels, 3, padding=1), nn.ReLU()]
+            cin = c.channels
+        self.features = nn.Sequential(*layers)
+        self.mlp = PixelMLP(c.channels, c.mlp_hidden, c.n_classes)
+
+    @property
+    def receptive_field(self):
+        return 2 * self.config.n_layers + 1
+
+    def forward(self, x, return_hidden=False):
+        if return_hidden:
+            raise ValueError(
+                "The local CNN has no hidden-state time series; export a recurrent model "
+                "(cornn or convlstm)."
+            )
+        return self.mlp(self.features(x))

@@ -1,0 +1,141 @@
+"""Configuration dataclasses, one per model.
+
+A configuration holds everything needed to rebuild a model (its shapes and
+hyper-parameters); it is stored with every checkpoint and export as a plain dict
+(:func:`dataclasses.asdict`). Unknown keys are an error that names the known ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from .._validate import check_option
+
+__all__ = [
+    "READOUTS",
+    "CoRNNConfig",
+    "ConvLSTMConfig",
+    "CNNConfig",
+    "UNetConfig",
+    "config_to_dict",
+]
+
+#: Readouts over the per-pixel time series of a recurrent model.
+READOUTS = ("fft", "linear", "last", "mean", "max")
+
+
+def _check_mlp(mlp_hidden):
+    mlp_hidden = tuple(int(h) for h in mlp_hidden)
+    if any(h <= 0 for h in mlp_hidden):
+        raise ValueError(f"`mlp_hidden` must be positive layer widths, got {mlp_hidden}.")
+    return mlp_hidden
+
+
+def _check_int(name, value, low=1):
+    if isinstance(value, bool) or int(value) != value or value < low:
+        raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+@dataclass
+class _Base:
+    in_channels: int = 3
+    n_classes: int = 6
+    mlp_hidden: tuple = (256, 256, 256)
+
+    def __post_init__(self):
+        self.in_channels = _check_int("in_channels", self.in_channels)
+        self.n_classes = _check_int("n_classes", self.n_classes, 2)
+        self.mlp_hidden = _check_mlp(self.mlp_hidden)
+
+    @classmethod
+    def from_dict(cls, d):
+        """Build from a dict, rejecting unknown keys with a sentence naming the known ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__} has no option(s) {', '.join(unknown)}; known options are "
+                f"{', '.join(sorted(known))}."
+            )
+        return cls(**d)
+
+
+@dataclass
+class CoRNNConfig(_Base):
+    """Convolutional coupled-oscillator RNN (Jacobs et al. 2025) for segmentation.
+
+    ``hidden_channels`` oscillator channels per pixel; ``c_mid`` channels inside each
+    of the three 3x3 encoders (omega, alpha, y0); ``n_steps`` integration steps of
+    size ``dt``; ``readout`` over the per-pixel time series of the position ``y``.
+    """
+
+    hidden_channels: int = 2
+    c_mid: int = 16
+    n_steps: int = 100
+    dt: float = 0.1
+    readout: str = "linear"
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.hidden_channels = _check_int("hidden_channels", self.hidden_channels)
+        self.c_mid = _check_int("c_mid", self.c_mid)
+        self.n_steps = _check_int("n_steps", self.n_steps, 2)
+        self.dt = float(self.dt)
+        if not self.dt > 0:
+            raise ValueError(f"`dt` must be a positive step size, got {self.dt!r}.")
+        check_option("readout", self.readout, READOUTS)
+
+
+@dataclass
+class ConvLSTMConfig(_Base):
+    """Convolutional LSTM baseline: the image is fed at every one of ``n_steps`` steps."""
+
+    hidden_channels: int = 16
+    n_steps: int = 20
+    kernel_size: int = 3
+    readout: str = "linear"
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.hidden_channels = _check_int("hidden_channels", self.hidden_channels)
+        self.n_steps = _check_int("n_steps", self.n_steps, 2)
+        self.kernel_size = _check_int("kernel_size", self.kernel_size)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"`kernel_size` must be odd, got {self.kernel_size}.")
+        check_option("readout", self.readout, READOUTS)
+
+
+@dataclass
+class CNNConfig(_Base):
+    """Local CNN baseline: ``n_layers`` 3x3 conv layers (receptive field 2L+1) + per-pixel MLP."""
+
+    n_layers: int = 8
+    channels: int = 16
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.n_layers = _check_int("n_layers", self.n_layers)
+        self.channels = _check_int("channels", self.channels)
+
+
+@dataclass
+class UNetConfig(_Base):
+    """4-level U-Net baseline of base width ``width`` (channels double per level)."""
+
+    width: int = 4
+    levels: int = 4
+    mlp_hidden: tuple = field(default=())
+
+    def __post_init__(self):
+        self.in_channels = _check_int("in_channels", self.in_channels)
+        self.n_classes = _check_int("n_classes", self.n_classes, 2)
+        self.mlp_hidden = tuple(int(h) for h in self.mlp_hidden)
+        self.width = _check_int("width", self.width)
+        self.levels = _check_int("levels", self.levels)
+
+
+def config_to_dict(config):
+    """A JSON-able dict of a configuration (tuples become lists)."""
+    d = asdict(config)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}

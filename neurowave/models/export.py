@@ -1,0 +1,178 @@
+"""Hidden-state export: a model's activity as wave grids.
+
+:func:`export_hidden` runs a recurrent model on images of a task and returns an
+:class:`xarray.Dataset` (DESIGN.md, contracts.md) with
+
+* ``hidden`` ``(sample, time, unit, y, x)``: the oscillator positions ``y`` of a
+  CoRNN (or ``h`` of a ConvLSTM) after each step; ``time`` in steps (1..T),
+  ``y``/``x`` in cells;
+* ``image`` ``(sample, image_channel, y, x)``, ``label`` and ``prediction``
+  ``(sample, y, x)``;
+* attrs ``kind="model"``, ``model``, ``config``, ``task`` (name), ``task_spec``,
+  ``dt``, ``sampling_rate=1.0`` (one sample per step), ``time_units="step"``,
+  ``space_units="cell"``, ``neurowave_version``, ``seed``, ``source``.
+
+:func:`hidden_grid` selects one sample and unit as an ordinary wave grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .._validate import validate_type
+from .._version import __version__
+from ..grid import make_grid
+from .config import config_to_dict
+from .registry import count_parameters, model_name
+from .train import check_compatible, predict
+
+__all__ = ["export_hidden", "write_export", "hidden_grid"]
+
+
+def export_hidden(model, task, *, n=16, seed=0, device="cpu", source="", batch_size=16):
+    """Run ``model`` on ``n`` fresh images of ``task`` and collect its hidden states.
+
+    Parameters
+    ----------
+    model : CoRNN | ConvLSTM
+        A recurrent model (the CNN and U-Net have no time axis).
+    task : Task
+    n : int
+        Number of images (samples).
+    seed : int
+        Seed of the images: the same seed gives the same export.
+    device : {"cpu", "cuda"}
+    source : str
+        Where the weights came from (run directory, ``pretrained:NAME``), stored in attrs.
+
+    Returns
+    -------
+    ds : xarray.Dataset
+
+    Examples
+    --------
+    >>> from neurowave.models import get_model, get_task, hidden_grid
+    >>> task = get_task("tetrominoes-tiny")
+    >>> m = get_model("cornn", n_steps=8, mlp_hidden=(4,))
+    >>> ds = export_hidden(m, task, n=2)
+    >>> ds["hidden"].dims
+    ('sample', 'time', 'unit', 'y', 'x')
+    >>> hidden_grid(ds, sample=1).dims
+    ('time', 'y', 'x')
+    """
+    validate_type(n, "int", "n")
+    if n < 1:
+        raise ValueError(f"`n` must be at least 1 image, got {n}.")
+    if not getattr(model, "recurrent", False):
+        raise ValueError(
+            f"A {type(model).__name__} has no hidden-state time series to export; "
+            "export a recurrent model (cornn or convlstm)."
+        )
+    check_compatible(model, task)
+    images, labels = task.generate(int(n), seed=int(seed))
+    pred, hidden = predict(model, images, batch_size=batch_size, device=device, return_hidden=True)
+    ns, nt, nu, ny, nx = hidden.shape
+    name = model_name(model)
+    dt = float(getattr(model.config, "dt", 1.0))
+    coords = {
+        "sample": np.arange(ns),
+        "time": xr.Variable("time", np.arange(1, nt + 1, dtype=float),
+                            attrs={"units": "step", "long_name": "integration step"}),
+        "unit": np.arange(nu),
+        "y": xr.Variable("y", np.arange(ny, dtype=float), attrs={"units": "cell"}),
+        "x": xr.Variable("x", np.arange(nx, dtype=float), attrs={"units": "cell"}),
+    }
+    ds = xr.Dataset(
+        {
+            "hidden": (("sample", "time", "unit", "y", "x"), hidden.astype(np.float32),
+                       {"long_name": "oscillator position y" if name == "cornn" else "hidden state h"}),
+            "image": (("sample", "image_channel", "y", "x"), images.astype(np.float32)),
+            "label": (("sample", "y", "x"), labels.astype(np.int16),
+                      {"class_names": list(task.class_names)}),
+            "prediction": (("sample", "y", "x"), pred.astype(np.int16),
+                           {"class_names": list(task.class_names)}),
+        },
+        coords=coords,
+        attrs={
+            "kind": "model",
+            "model": name,
+            "model_class": type(model).__name__,
+            "config": config_to_dict(model.config),
+            "n_parameters": count_parameters(model),
+            "task": task.name,
+            "task_spec": task.spec(),
+            "dt": dt,
+            "sampling_rate": 1.0,
+            "time_units": "step",
+            "space_units": "cell",
+            "seed": int(seed),
+            "source": str(source),
+            "neurowave_version": __version__,
+        },
+    )
+    return ds
+
+
+def write_export(ds, path):
+    """Write an export to netCDF atomically (via :func:`neurowave.io.write_netcdf`)."""
+    from ..io.netcdf import write_netcdf
+
+    write_netcdf(ds, path)
+
+
+def hidden_grid(ds, *, sample=0, unit=0):
+    """One sample and hidden unit of a model export as a wave grid ``("time", "y", "x")``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`export_hidden`, :func:`neurowave.io.read_netcdf` or plain
+        :func:`xarray.open_dataset` of an export file.
+    sample, unit : int
+
+    Returns
+    -------
+    grid : xarray.DataArray
+        ``time_units="step"``, ``space_units="cell"``, ``kind="model"``,
+        ``sampling_rate=1.0``; lazy when ``ds`` is.
+
+    Examples
+    --------
+    >>> from neurowave.models import get_model, get_task, export_hidden
+    >>> ds = export_hidden(get_model("cornn", n_steps=6, mlp_hidden=(4,)),
+    ...                    get_task("tetrominoes-tiny"), n=1)
+    >>> g = hidden_grid(ds, unit=1)
+    >>> g.attrs["time_units"], g.attrs["space_units"], g.sizes["time"]
+    ('step', 'cell', 6)
+    """
+    if not isinstance(ds, xr.Dataset) or "hidden" not in ds:
+        raise TypeError(
+            "`ds` must be a model export (an xarray.Dataset with a `hidden` variable); "
+            "make one with neurowave.models.export_hidden or `neurowave export`."
+        )
+    h = ds["hidden"]
+    for dim, idx in (("sample", sample), ("unit", unit)):
+        validate_type(idx, "int", dim)
+        if not -h.sizes[dim] <= idx < h.sizes[dim]:
+            raise ValueError(
+                f"`{dim}` must be an index below {h.sizes[dim]} (the export holds "
+                f"{h.sizes[dim]} {dim}s), got {idx}."
+            )
+    h = h.isel(sample=sample, unit=unit).transpose("time", "y", "x")
+    attrs = ds.attrs
+    src = attrs.get("source") or attrs.get("model", "model")
+    return make_grid(
+        h.data,
+        sampling_rate=float(attrs.get("sampling_rate", 1.0)),
+        x=np.asarray(ds["x"].values, float),
+        y=np.asarray(ds["y"].values, float),
+        t0=float(ds["time"].values[0]),
+        time_units="step",
+        space_units="cell",
+        kind="model",
+        source=f"{src} sample {sample} unit {unit}",
+        name="hidden",
+        attrs={"model": attrs.get("model", ""), "task": attrs.get("task", ""),
+               "dt": float(attrs.get("dt", 1.0)), "sample": int(sample), "unit": int(unit)},
+    )

@@ -1,0 +1,444 @@
+"""Training, evaluation, checkpoints and pretrained weights.
+
+A *run directory* holds ``best.pt`` (the checkpoint of the best validation fg-IoU),
+``last.pt`` (for resuming), ``metrics.jsonl`` (one JSON line per epoch) and
+``run.json`` (configuration, seed, timing, machine and final test scores).
+Checkpoints are plain ``torch.save`` dicts of tensors and JSON-able values, loaded
+with ``weights_only=True``. ``pretrained:NAME`` names weights shipped in
+``neurowave/models/pretrained/`` whose sha256 is checked at load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .._version import __version__
+from .config import config_to_dict
+from .metrics import segmentation_scores
+from .registry import get_model
+from .tasks import task_from_spec
+
+__all__ = [
+    "train",
+    "evaluate",
+    "predict",
+    "resolve_device",
+    "load_checkpoint",
+    "load_model",
+    "save_checkpoint",
+    "pretrained_dir",
+    "list_pretrained",
+    "machine_info",
+    "CHECKPOINT_FORMAT",
+]
+
+CHECKPOINT_FORMAT = "neurowave-checkpoint-1"
+
+
+def resolve_device(device="cpu"):
+    """``torch.device`` for ``"cpu"`` or ``"cuda"``; a sentence when CUDA is unavailable.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, torch.device):
+        device = device.type
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"`device` must be 'cpu' or 'cuda', got {device!r}.")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "CUDA was requested but no CUDA device is available to PyTorch "
+            f"(torch {torch.__version__}); pass --device cpu or install a CUDA build of PyTorch."
+        )
+    return torch.device(device)
+
+
+def machine_info():
+    """A short description of the machine (for training metadata)."""
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": sys.version.split()[0],
+    }
+    if torch.cuda.is_available():
+        info["cuda_device"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def _atomic_save(obj, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _atomic_json(obj, path):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, default=float)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path, *, model, task, **extra):
+    """Save ``model`` (weights, registry name, config) and the task spec to ``path`` atomically."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "neurowave_version": __version__,
+        "model": model.model_name,
+        "config": config_to_dict(model.config),
+        "task": task.spec(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        **extra,
+    }
+    _atomic_save(state, path)
+
+
+def sha256sum(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def pretrained_dir():
+    """Folder of the shipped pretrained weights."""
+    return Path(__file__).parent / "pretrained"
+
+
+def list_pretrained():
+    """Names usable as ``pretrained:NAME``.
+
+    Examples
+    --------
+    >>> "cornn-tetrominoes-small" in list_pretrained()
+    True
+    """
+    return tuple(sorted(p.stem for p in pretrained_dir().glob("*.json")))
+
+
+def _resolve_source(source):
+    """Checkpoint path for a run directory, a ``.pt`` file or ``pretrained:NAME``."""
+    s = str(source)
+    if s.startswith("pretrained:"):
+        name = s.split(":", 1)[1]
+        if name not in list_pretrained():
+            raise ValueError(
+                f"No pretrained weights named {name!r}; available: "
+                f"{', '.join(list_pretrained()) or 'none'}."
+            )
+        meta = json.loads((pretrained_dir() / f"{name}.json").read_text())
+        path = pretrained_dir() / meta["file"]
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: the pretrained weights file is missing; reinstall neurowave.")
+        digest = sha256sum(path)
+        if digest != meta["sha256"]:
+            raise ValueError(
+                f"{path} is corrupted: its sha256 {digest[:12]}... does not match the shipped "
+                f"{meta['sha256'][:12]}...; reinstall neurowave."
+            )
+        return path, meta
+    p = Path(s)
+    if not p.exists():
+        raise FileNotFoundError(
+            f"{p}: no such run directory or checkpoint. Pass a folder made by `neurowave train`, "
+            "a .pt checkpoint or pretrained:NAME."
+        )
+    if p.is_dir():
+        for name in ("best.pt", "last.pt"):
+            if (p / name).exists():
+                return p / name, None
+        raise FileNotFoundError(f"{p} holds no best.pt or last.pt; pass a run directory made by `neurowave train`.")
+    return p, None
+
+
+def load_checkpoint(source):
+    """Load a checkpoint dict from a run dir, a ``.pt`` file or ``pretrained:NAME``.
+
+    Raises a one-sentence ``ValueError`` for an unreadable or foreign file.
+    """
+    path, meta = _resolve_source(source)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated, corrupted or not a torch file at all
+        raise ValueError(
+            f"{path} is not a readable neurowave checkpoint ({type(err).__name__}); "
+            "it may be truncated or corrupted: retrain or pass another checkpoint."
+        ) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"{path} is not a neurowave checkpoint (no {CHECKPOINT_FORMAT!r} marker); "
+            "pass a file written by `neurowave train`."
+        )
+    ckpt["_path"] = str(path)
+    if meta is not None:
+        ckpt["_pretrained"] = meta
+    return ckpt
+
+
+def load_model(source, *, device="cpu"):
+    """Rebuild the model of a checkpoint (eval mode). Returns ``(model, checkpoint)``.
+
+    Examples
+    --------
+    >>> model, ckpt = load_model("pretrained:cornn-tetrominoes-small")
+    >>> model.model_name, ckpt["task"]["name"]
+    ('cornn', 'tetrominoes')
+    """
+    ckpt = load_checkpoint(source)
+    model = get_model(ckpt["model"], **ckpt["config"])
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError:
+        raise ValueError(
+            f"{ckpt['_path']}: the weights do not fit a {ckpt['model']} with the stored config; "
+            "the checkpoint is corrupted, retrain it."
+        ) from None
+    model.to(resolve_device(device)).eval()
+    return model, ckpt
+
+
+def check_compatible(model, task):
+    """Raise a sentence when ``task`` images/classes do not fit ``model``."""
+    c = model.config
+    if task.in_channels != c.in_channels or task.n_classes != c.n_classes:
+        raise ValueError(
+            f"The model takes {c.in_channels}-channel images and predicts {c.n_classes} classes, "
+            f"but task {task.name!r} has {task.in_channels} channel(s) and {task.n_classes} classes; "
+            "pass the task the model was trained on."
+        )
+
+
+@torch.no_grad()
+def predict(model, images, *, batch_size=64, device="cpu", return_hidden=False):
+    """Predicted labels (and hidden states) for float32 ``images`` ``(n, C, H, W)``."""
+    device = resolve_device(device)
+    model.eval()
+    preds, hiddens = [], []
+    for i in range(0, len(images), batch_size):
+        x = torch.as_tensor(images[i:i + batch_size], device=device)
+        if return_hidden:
+            logits, h = model(x, return_hidden=True)
+            hiddens.append(h.cpu().numpy())
+        else:
+            logits = model(x)
+        preds.append(logits.argmax(1).cpu().numpy())
+    pred = np.concatenate(preds) if preds else np.zeros((0,) + images.shape[2:], np.int64)
+    if return_hidden:
+        return pred, np.concatenate(hiddens)
+    return pred
+
+
+def evaluate(model, task, *, split="test", n=None, batch_size=64, device="cpu", cache=True):
+    """Scores of ``model`` on a split of ``task`` (see :func:`segmentation_scores`)."""
+    check_compatible(model, task)
+    x, y = task.split(split, n=n, cache=cache)
+    pred = predict(model, x, batch_size=batch_size, device=device)
+    scores = segmentation_scores(pred, y, task.n_classes, class_names=task.class_names)
+    scores["n_images"] = int(len(x))
+    scores["split"] = split
+    return scores
+
+
+def _all_background_iou(task, split="val"):
+    _, y = task.split(split)
+    return segmentation_scores(np.zeros_like(y), y, task.n_classes)["fg_iou"]
+
+
+def train(
+    model_name,
+    task,
+    *,
+    model_config=None,
+    epochs=10,
+    batch_size=32,
+    lr=1e-3,
+    weight_decay=0.0,
+    clip=1.0,
+    seed=0,
+    device="cpu",
+    out=None,
+    resume=False,
+    progress=None,
+    verbose=False,
+):
+    """Train ``model_name`` on ``task``; keep the best validation checkpoint.
+
+    Parameters
+    ----------
+    model_name : str
+        A name from :func:`~neurowave.models.list_models`.
+    task : Task
+        From :func:`~neurowave.models.get_task`.
+    model_config : dict | None
+        Options of the model's config; ``in_channels`` and ``n_classes`` come from the task.
+    epochs : int
+        Total number of epochs (a resumed run continues up to this number).
+    batch_size, lr, weight_decay, clip : training hyper-parameters (Adam, gradient-norm clip).
+    seed : int
+        Seeds the weights and the order of the training images.
+    device : {"cpu", "cuda"}
+    out : path-like | None
+        Run directory (checkpoints, metrics log, run.json). ``None`` keeps all in memory.
+    resume : bool
+        Continue from ``out/last.pt``.
+    progress : bool | None
+        Show a progress bar (default: on a terminal).
+    verbose : bool
+        Print one line per epoch.
+
+    Returns
+    -------
+    result : dict
+        ``model`` (best weights loaded), ``history`` (per-epoch dicts), ``best_epoch``,
+        ``val`` and ``test`` scores, ``train_seconds``, ``n_parameters``.
+    """
+    from tqdm.auto import tqdm
+
+    dev = resolve_device(device)
+    cfg = dict(model_config or {})
+    cfg.update(in_channels=task.in_channels, n_classes=task.n_classes)
+    torch.manual_seed(seed)
+    model = get_model(model_name, **cfg)
+    model.to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history, start_epoch, best = [], 0, (-1.0, -1)
+    best_state = None
+    train_seconds = 0.0
+    out = Path(out) if out is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        if resume and (out / "last.pt").exists():
+            ck = load_checkpoint(out / "last.pt")
+            if ck["model"] != model_name or ck["task"] != task.spec() or ck["config"] != config_to_dict(model.config):
+                raise ValueError(
+                    f"{out} holds a run of {ck['model']} on {ck['task']['name']} with other settings; "
+                    "pass a new --out directory or the same settings to resume."
+                )
+            model.load_state_dict(ck["state_dict"])
+            opt.load_state_dict(ck["optimizer"])
+            history = list(ck.get("history", []))
+            start_epoch = int(ck["epoch"]) + 1
+            best = (float(ck.get("best_val", -1.0)), int(ck.get("best_epoch", -1)))
+            train_seconds = float(ck.get("train_seconds", 0.0))
+            if (out / "best.pt").exists():
+                best_state = load_checkpoint(out / "best.pt")["state_dict"]
+        elif not resume and any(out.glob("*.pt")):
+            raise FileExistsError(
+                f"{out} already holds a run; pass --resume to continue it or choose a new --out."
+            )
+    xtr, ytr = task.split("train")
+    xva, yva = task.split("val")
+    n = len(xtr)
+    if n == 0:
+        raise ValueError("The task has no training images; pass n_train > 0.")
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    meta = {
+        "model": model_name,
+        "config": config_to_dict(model.config),
+        "task": task.spec(),
+        "seed": int(seed),
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "lr": float(lr),
+        "weight_decay": float(weight_decay),
+        "clip": clip,
+        "device": dev.type,
+        "machine": machine_info(),
+        "neurowave_version": __version__,
+    }
+    for epoch in range(start_epoch, int(epochs)):
+        t0 = time.perf_counter()
+        model.train()
+        g = np.random.default_rng(np.random.SeedSequence([int(seed), epoch, 12345]))
+        order = g.permutation(n)
+        losses = []
+        bar = tqdm(range(0, n, batch_size), disable=not show, leave=False,
+                   desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
+        for i in bar:
+            idx = order[i:i + batch_size]
+            x = torch.as_tensor(xtr[idx], device=dev)
+            y = torch.as_tensor(ytr[idx], device=dev)
+            loss = F.cross_entropy(model(x), y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"The training loss became {loss.item()} at epoch {epoch + 1}; lower --lr."
+                )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+        pred = predict(model, xva, batch_size=64, device=dev)
+        val = segmentation_scores(pred, yva, task.n_classes, class_names=task.class_names)
+        dt = time.perf_counter() - t0
+        train_seconds += dt
+        row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
+               "val_fg_iou": val["fg_iou"], "val_pixel_accuracy": val["pixel_accuracy"],
+               "val_foreground_accuracy": val["foreground_accuracy"], "seconds": dt}
+        history.append(row)
+        improved = val["fg_iou"] > best[0]
+        if improved:
+            best = (val["fg_iou"], epoch + 1)
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        if verbose:
+            print(f"epoch {epoch + 1}/{epochs}: loss {row['train_loss']:.4f}  "
+                  f"val fg-IoU {row['val_fg_iou']:.3f}  ({dt:.1f} s)", file=sys.stderr)
+        if out is not None:
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+            extra = dict(epoch=epoch, history=history, best_val=best[0], best_epoch=best[1],
+                         train_seconds=train_seconds, seed=int(seed), meta=meta)
+            if improved:
+                save_checkpoint(out / "best.pt", model=model, task=task, **extra)
+            save_checkpoint(out / "last.pt", model=model, task=task,
+                            optimizer=opt.state_dict(), **extra)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    val = evaluate(model, task, split="val", device=dev)
+    test = evaluate(model, task, split="test", device=dev)
+    from .registry import count_parameters
+
+    result = {
+        **meta,
+        "n_parameters": count_parameters(model),
+        "history": history,
+        "best_epoch": best[1],
+        "val": val,
+        "test": test,
+        "train_seconds": train_seconds,
+        "all_background_fg_iou": _all_background_iou(task, "test"),
+    }
+    if out is not None:
+        _atomic_json({k: v for k, v in result.items()}, out / "run.json")
+    result["model"] = model
+    result["model_name"] = model_name
+    return result

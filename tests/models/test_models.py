@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import torch
+
+from neurowave.models import (READOUTS, CoRNNConfig, count_parameters, get_model, laplacian_kernel,
+                              list_models)
+
+
+def test_registry_builds_every_model_with_the_right_output_shape():
+    x = torch.rand(2, 3, 24, 24)
+    small = {"cornn": dict(n_steps=6), "convlstm": dict(n_steps=3, hidden_channels=4),
+             "cnn": dict(n_layers=2, channels=4), "unet": dict(width=2)}
+    for name in list_models():
+        m = get_model(name, mlp_hidden=(8,), **small[name])
+        assert m(x).shape == (2, 6, 24, 24)
+        assert count_parameters(m) > 0
+    assert get_model("unet", width=2)(torch.rand(1, 3, 28, 20)).shape == (1, 6, 28, 20)
+
+
+@pytest.mark.parametrize("readout", READOUTS)
+def test_readouts_give_the_documented_feature_counts(readout):
+    m = get_model("cornn", n_steps=10, readout=readout, mlp_hidden=(8,))
+    n_feat = 6 if readout in ("fft", "linear") else 1
+    assert m.mlp.net[0].in_channels == 2 * n_feat
+    logits, h = m(torch.rand(1, 3, 8, 8), return_hidden=True)
+    assert h.shape == (1, 10, 2, 8, 8)
+    f = m.readout(h)
+    if readout == "fft":
+        ref = torch.fft.rfft(h, dim=1, norm="ortho").abs()
+        assert torch.allclose(f[:, :6], ref[:, :, 0])  # channel 0's 6 bins come first
+    elif readout == "last":
+        assert torch.allclose(f, h[:, -1])
+    elif readout == "max":
+        assert torch.allclose(f, h.amax(1))
+
+
+def test_paper_parameter_counts():
+    # Tetrominoes-linear, paper setting: 2 hidden channels, c_mid 16, T = 100, MLP 3 x 256.
+    # Encoders 3 x (3*16*9+16 + 16*2*9+2) = 2214, W_y 36, linear readout 100*51+51 = 5151,
+    # MLP 102*256+256 + 2*(256*256+256) + 256*6+6 = 159494 -> 166895 (published: 176124).
+    m = get_model("cornn", readout="linear")
+    assert count_parameters(m) == 2214 + 36 + 5151 + 159494
+    assert count_parameters(get_model("cornn", readout="fft")) == 2214 + 36 + 159494
+    cnn = get_model("cnn", n_layers=8, channels=16, mlp_hidden=(256, 256, 256))
+    assert cnn.receptive_field == 17
+
+
+def test_w_y_starts_as_the_laplacian_and_is_circular():
+    m = get_model("cornn", hidden_channels=3)
+    w = m.W_y.weight.detach()
+    assert torch.equal(w, laplacian_kernel(3))
+    assert w[0, 1].abs().sum() == 0 and w[1, 1, 1, 1] == -4
+    assert m.W_y.padding_mode == "circular"
+    # circular: a bump at the left edge leaks into the right edge in one step
+    y = torch.zeros(1, 3, 5, 5)
+    y[0, 0, 2, 0] = 1.0
+    assert m.W_y(y)[0, 0, 2, 4] == 1.0
+
+
+def test_untrained_cornn_carries_a_wave_at_one_cell_per_time_unit():
+    """omega = alpha = 0 and small amplitude: y'' = Laplacian(y), a wave of speed 1 cell per
+    unit time, i.e. 1 / dt = 10 steps per cell. The front (10 % of the peak) must arrive
+    at distance d after ~10 d steps."""
+    m = get_model("cornn", hidden_channels=1, n_steps=260, mlp_hidden=(4,))
+    y0 = torch.zeros(1, 1, 81, 81)
+    y0[0, 0, 40, 40] = 0.1
+    zero = torch.zeros_like(y0)
+    with torch.no_grad():
+        ys = m.integrate(zero, zero, y0)[0, :, 0].numpy()
+    d = np.array([5, 10, 15, 20, 25])
+    arrival = []
+    for di in d:
+        tr = np.abs(ys[:, 40, 40 + di])
+        arrival.append(np.argmax(tr > 0.1 * tr.max()) + 1)
+    slope = np.polyfit(d, arrival, 1)[0]  # steps per cell
+    speed = 1.0 / slope  # cells per step
+    assert speed == pytest.approx(m.config.dt, rel=0.15)
+    # a strong damping alpha stops the wave before it travels far
+    with torch.no_grad():
+        damped = m.integrate(zero, torch.full_like(y0, 5.0), y0)[0, :, 0].numpy()
+    assert np.abs(damped[:, 40, 60]).max() < 0.05 * np.abs(ys[:, 40, 60]).max()
+
+
+def test_config_errors_name_the_fix():
+    with pytest.raises(ValueError, match="`readout` must be one of"):
+        get_model("cornn", readout="fourier")
+    with pytest.raises(ValueError, match="no option"):
+        get_model("cornn", n_layers=3)
+    with pytest.raises(ValueError, match="`model` must be one of"):
+        get_model("transformer")
+    with pytest.raises(ValueError, match="hidden"):
+        get_model("cnn", n_layers=2)(torch.rand(1, 3, 8, 8), return_hidden=True)
+    assert CoRNNConfig().dt == 0.1 and CoRNNConfig().n_steps == 100
