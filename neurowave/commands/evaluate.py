@@ -22,7 +22,7 @@ def add_parser(subparsers):
 def run(args):
     from neurowave.models import count_parameters, evaluate, load_model
 
-    from ._models_util import task_for
+    from neurowave.models._cli import task_for
     from ._util import print_table, write_json_atomic
 
     model, ckpt = load_model(args.source, device=args.device)

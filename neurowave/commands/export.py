@@ -29,7 +29,7 @@ def run(args):
 
     from neurowave.models import export_hidden, get_model, load_model, write_export
 
-    from ._models_util import task_for
+    from neurowave.models._cli import task_for
 
     if args.n < 1:
         raise ValueError(f"--n must be at least 1, got {args.n}.")

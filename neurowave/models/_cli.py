@@ -1,4 +1,4 @@
-"""Helpers shared by ``train``, ``evaluate`` and ``export``: which task a model is run on."""
+"""Helpers shared by the `train`, `evaluate` and `export` commands: which task a model runs on."""
 
 from __future__ import annotations
 
