@@ -123,6 +123,8 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
                 f"{path} cannot be read by MNE ({type(err).__name__}: {msg}); the file may be "
                 "truncated or not of the format its extension says. Check the file."
             ) from None
+    if path.name.lower().endswith((".edf", ".bdf")):
+        _check_edf_size(path)
     tsv = _bids_channels_tsv(path)
     bids_status = {}
     if tsv is not None:
@@ -211,6 +213,30 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         {c for c in grid.attrs.get("channels", []) if c}
     grid.attrs["channel_types"] = [ch_types[n] for n in names if n in kept]
     return grid
+
+
+def _check_edf_size(path):
+    """MNE reads a truncated EDF/BDF with a warning; neurowave refuses it."""
+    with open(path, "rb") as f:
+        head = f.read(256)
+        try:
+            n_header = int(head[184:192].decode("ascii").strip())
+            n_records = int(head[236:244].decode("ascii").strip())
+            n_signals = int(head[252:256].decode("ascii").strip())
+            f.seek(256 + 216 * n_signals)
+            spr = [int(f.read(8).decode("ascii").strip() or 0) for _ in range(n_signals)]
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError(f"{path} has a damaged EDF/BDF header. Check the file.") from None
+    if n_records < 0:
+        return  # unknown number of records (allowed while recording)
+    width = 3 if path.name.lower().endswith(".bdf") else 2
+    expected = n_header + n_records * sum(spr) * width
+    size = path.stat().st_size
+    if size < expected:
+        raise ValueError(
+            f"{path} is truncated: its header promises {n_records} records ({expected} bytes) "
+            f"but the file has {size} bytes. Copy the complete file again."
+        )
 
 
 @contextlib.contextmanager
