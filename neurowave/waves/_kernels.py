@@ -1,0 +1,449 @@
+"""Private NumPy kernels of the wave measures.
+
+Every kernel works on plain arrays with time on axis 0 and the sites flattened (or as
+``(..., ny, nx)`` for regular grids); the public functions wrap them with
+``xr.apply_ufunc``. Work is done in float32 and in blocks of sites or frames so that
+peak memory stays a small multiple of the input.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.fft as sfft
+import scipy.signal as ssig
+
+TWO_PI = 2.0 * np.pi
+F32 = np.float32
+C64 = np.complex64
+
+#: sites per block for time-domain kernels (filter, FFT)
+_SITE_BLOCK = 16
+
+
+# --------------------------------------------------------------------------- helpers
+def wrap(d):
+    """Wrap angles to [-pi, pi] in place (same as ``angle(exp(1j * d))``) and return them."""
+    d -= d.dtype.type(TWO_PI) * np.rint(d * d.dtype.type(1.0 / TWO_PI))
+    return d
+
+
+def butter_sos(band, fs, order):
+    """SOS of a Butterworth band-pass (or high-/low-pass when an edge is 0 / None)."""
+    lo, hi = band
+    if lo is None or lo <= 0:
+        return ssig.butter(order, hi, btype="lowpass", fs=fs, output="sos")
+    return ssig.butter(order, [lo, hi], btype="bandpass", fs=fs, output="sos")
+
+
+def _flat(x):
+    """View ``x`` (nt, ...) as (nt, n_sites)."""
+    return x.reshape(x.shape[0], -1)
+
+
+def _blocks(n, size):
+    for s in range(0, n, size):
+        yield slice(s, min(n, s + size))
+
+
+# --------------------------------------------------------------------------- time kernels
+def bandpass_kernel(x, *, axis=0, sos, fs=None, band=None, dtype=F32):
+    """Zero-phase SOS band-pass along ``axis`` (forward-backward, odd padding)."""
+    x = np.moveaxis(np.asarray(x), axis, 0)
+    flat = _flat(x)
+    out = np.empty(flat.shape, dtype)
+    sos = sos.astype(dtype)
+    for b in _blocks(flat.shape[1], _SITE_BLOCK):
+        blk = np.ascontiguousarray(flat[:, b].T, dtype=dtype)
+        ok = np.isfinite(blk).all(axis=1)
+        res = np.full(blk.shape, np.nan, dtype)
+        if ok.any():
+            pad = None if band is None else _padlen(blk.shape[-1], fs, band)
+            res[ok] = ssig.sosfiltfilt(sos, blk[ok], axis=-1, padlen=pad,
+                                      padtype="odd" if pad is None else "constant")
+        out[:, b] = res.T
+    return np.moveaxis(out.reshape(x.shape), 0, axis)
+
+
+def _padlen(nt, fs, band):
+    """Edge padding of the forward-backward filter: one period of the band width.
+
+    Constant (edge-value) padding over one period of the band width gave the smallest
+    phase error of the band-passed analytic signal near the ends in our tests."""
+    lo, hi = band
+    width = hi - (lo or 0.0)
+    return int(min(nt - 1, max(27, np.ceil(fs / width))))
+
+
+def _onesided(n):
+    h = np.zeros(n, F32)
+    if n % 2 == 0:
+        h[0] = h[n // 2] = 1.0
+        h[1:n // 2] = 2.0
+    else:
+        h[0] = 1.0
+        h[1:(n + 1) // 2] = 2.0
+    return h
+
+
+def _analytic_block(blk, fs, method, band, sos):
+    """Analytic signal of ``blk`` (n_sites, nt) float32, rows without NaN."""
+    nt = blk.shape[-1]
+    if method in ("hilbert", "generalized") and sos is not None:
+        blk = ssig.sosfiltfilt(sos, blk, axis=-1, padtype="constant",
+                                   padlen=_padlen(nt, fs, band))
+        blk = blk.astype(F32, copy=False)
+    n = sfft.next_fast_len(nt)
+    spec = sfft.fft(blk, n, axis=-1)
+    if method == "wavelet":
+        f = np.abs(sfft.fftfreq(n, 1.0 / fs))
+        lo, hi = band
+        f0 = 0.5 * (lo + hi)
+        sigma = 0.5 * (hi - lo) / np.sqrt(2.0 * np.log(2.0))  # half amplitude at the edges
+        gain = 2.0 * np.exp(-0.5 * ((f - f0) / sigma) ** 2)
+        gain[sfft.fftfreq(n) < 0] = 0.0
+        gain[0] = 0.0
+        spec *= gain.astype(F32)
+    else:
+        spec *= _onesided(n)
+    z = sfft.ifft(spec, axis=-1, overwrite_x=True)[..., :nt]
+    if method == "generalized":
+        z = _generalized_repair(z, fs)
+    return z.astype(C64, copy=False)
+
+
+def _generalized_repair(z, fs, nwin=3):
+    """Generalized phase (Davis et al., Nature 2020) of analytic signals ``z`` (n, nt).
+
+    Epochs of negative instantaneous frequency, extended by ``nwin`` times their length
+    after their start, have their (unwrapped) phase replaced by interpolation across
+    them; the amplitude is kept.
+    """
+    z = np.asarray(z, C64)
+    ph = np.angle(z)
+    # rotate so that the mean instantaneous frequency is positive
+    dph = np.angle(z[:, 1:] * np.conj(z[:, :-1]))
+    if np.nanmean(dph) < 0:
+        z = np.conj(z)
+        ph = -ph
+        dph = -dph
+    amp = np.abs(z)
+    neg = dph < 0  # (n, nt-1); sample t+1 is in a negative-frequency epoch
+    rows = np.flatnonzero(neg.any(axis=1))
+    nt = z.shape[1]
+    for r in rows:
+        m = np.zeros(nt, bool)
+        m[1:] = neg[r]
+        d = np.diff(m.astype(np.int8), prepend=0, append=0)
+        starts = np.flatnonzero(d == 1)
+        ends = np.flatnonzero(d == -1)  # exclusive
+        ext = np.zeros(nt + 1, np.int32)
+        stop = np.minimum(starts + (ends - 1 - starts) * nwin + 1, nt)
+        np.add.at(ext, starts, 1)
+        np.add.at(ext, stop, -1)
+        bad = np.cumsum(ext[:nt]) > 0
+        good = ~bad
+        if good.sum() < 2:
+            continue
+        tg = np.flatnonzero(good)
+        p = np.unwrap(ph[r, good].astype(np.float64))
+        ph[r] = np.interp(np.arange(nt), tg, p)
+    ph = wrap(ph.astype(np.float64))
+    return (amp * np.exp(1j * ph)).astype(C64)
+
+
+def analytic_kernel(x, *, axis=0, fs, band, method="hilbert", order=4, output="complex"):
+    """Band-limited analytic signal (or its phase) along ``axis``.
+
+    ``method``: "hilbert" (SOS band-pass then FFT Hilbert), "generalized" (band-pass,
+    single-sided FFT analytic signal, negative-frequency epochs repaired) or "wavelet"
+    (Morlet: a Gaussian in frequency centred on the band, half amplitude at its edges).
+    ``output``: "complex" (complex64) or "phase" (float32 in (-pi, pi]).
+    Sites with any NaN come out NaN.
+    """
+    x = np.moveaxis(np.asarray(x), axis, 0)
+    flat = _flat(x)
+    dtype = C64 if output == "complex" else F32
+    out = np.empty(flat.shape, dtype)
+    sos = None
+    if method in ("hilbert", "generalized") and band is not None:
+        sos = butter_sos(band, fs, order).astype(F32)
+    for b in _blocks(flat.shape[1], _SITE_BLOCK):
+        blk = np.ascontiguousarray(flat[:, b].T, dtype=F32)
+        ok = np.isfinite(blk).all(axis=1)
+        res = np.full(blk.shape, np.nan, dtype)
+        if ok.any():
+            z = _analytic_block(blk[ok], fs, method, band, sos)
+            res[ok] = z if output == "complex" else np.angle(z)
+        out[:, b] = res.T
+    return np.moveaxis(out.reshape(x.shape), 0, axis)
+
+
+def frequency_kernel(phi, *, axis=0, fs):
+    """Instantaneous frequency (cycles per time unit) from phase by wrapped central differences."""
+    phi = np.moveaxis(np.asarray(phi, F32), axis, 0)
+    out = np.empty(phi.shape, F32)
+    if phi.shape[0] < 2:
+        out[:] = np.nan
+        return np.moveaxis(out, 0, axis)
+    scale = F32(fs / TWO_PI)
+    d = wrap(phi[1:] - phi[:-1])
+    out[1:-1] = (d[1:] + d[:-1]) * (scale * F32(0.5))
+    out[0] = d[0] * scale
+    out[-1] = d[-1] * scale
+    return np.moveaxis(out, 0, axis)
+
+
+# --------------------------------------------------------------------------- space kernels
+def _axis_grad(phi, h, axis):
+    """Wrapped-difference derivative along ``axis`` of ``phi`` (..., ny, nx).
+
+    Each site averages the one-sided wrapped differences to its two neighbours; a NaN
+    neighbour removes only its own difference. ``h`` are the coordinate steps.
+    """
+    n = phi.shape[axis]
+    if n < 2:
+        return np.zeros(phi.shape, F32)
+    a = np.moveaxis(phi, axis, -1)
+    d = wrap(a[..., 1:] - a[..., :-1])
+    d *= (1.0 / np.asarray(h, F32)).astype(F32)
+    out = np.empty(a.shape, F32)
+    finite = np.isfinite(d)
+    if finite.all():
+        out[..., 0] = d[..., 0]
+        out[..., -1] = d[..., -1]
+        np.add(d[..., 1:], d[..., :-1], out=out[..., 1:-1])
+        out[..., 1:-1] *= F32(0.5)
+    else:
+        d0 = np.where(finite, d, F32(0))
+        w = finite.astype(F32)
+        s = np.zeros(a.shape, F32)
+        c = np.zeros(a.shape, F32)
+        s[..., 1:] += d0
+        s[..., :-1] += d0
+        c[..., 1:] += w
+        c[..., :-1] += w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(s, c, out=out)
+        out[c == 0] = np.nan
+        out[~np.isfinite(a)] = np.nan
+    return np.moveaxis(out, -1, axis)
+
+
+def grad_grid_kernel(phi, *, x, y):
+    """(dx, dy) in rad per space unit of phase ``phi`` (..., ny, nx) on a regular grid."""
+    phi = np.asarray(phi, F32)
+    gx = _axis_grad(phi, np.diff(np.asarray(x, float)), -1)
+    gy = _axis_grad(phi, np.diff(np.asarray(y, float)), -2)
+    return gx, gy
+
+
+def _ls_ops(p, idx, d, radius, min_neighbours):
+    I, J, WX, WY, DX, DY, starts, sites = [], [], [], [], [], [], [], []
+    for a in range(idx.size):
+        order = np.argsort(d[a])
+        order = order[np.isfinite(d[a, order])]
+        within = order[d[a, order] <= radius]
+        if within.size < min_neighbours:
+            within = order[:min_neighbours]
+        D = p[within] - p[a]
+        extra = within.size
+        while np.linalg.matrix_rank(D) < 2 and extra < order.size:
+            extra += 1
+            within = order[:extra]
+            D = p[within] - p[a]
+        if np.linalg.matrix_rank(D) < 2:
+            continue
+        W = np.linalg.pinv(D)  # (2, m)
+        starts.append(len(I))
+        sites.append(idx[a])
+        I.extend([idx[a]] * within.size)
+        J.extend(idx[within])
+        WX.extend(W[0])
+        WY.extend(W[1])
+        DX.extend(D[:, 0])
+        DY.extend(D[:, 1])
+    if not sites:
+        return None
+    return {"I": np.array(I), "J": np.array(J), "wx": np.array(WX, F32),
+            "wy": np.array(WY, F32), "dx": np.array(DX, F32), "dy": np.array(DY, F32),
+            "starts": np.array(starts), "sites": np.array(sites)}
+
+
+def ls_neighbours(pos, valid, *, radius_factor=1.75, min_neighbours=3):
+    """Local least-squares operators of an irregular layout.
+
+    For each valid site ``i`` two operators ``W_i = pinv(p_j - p_i)``: a first over its
+    four nearest valid neighbours, and a second over the valid neighbours within
+    ``radius_factor`` times the median nearest-neighbour distance (at least
+    ``min_neighbours``). The gradient of the first unwraps the differences of the
+    second, so that the wider neighbourhood averages noise without aliasing.
+    """
+    pos = np.asarray(pos, float)
+    idx = np.flatnonzero(valid)
+    if idx.size < 3:
+        return None
+    p = pos[idx]
+    d = np.sqrt(((p[:, None] - p[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    nn = np.median(d.min(axis=1))
+    near = _ls_ops(p, idx, d, 0.0, min(4, idx.size - 1))
+    wide = _ls_ops(p, idx, d, radius_factor * nn, min_neighbours)
+    if near is None or wide is None:
+        return None
+    return {"near": near, "wide": wide}
+
+
+def _ls_apply(flat, op, guess=None):
+    I, J = op["I"], op["J"]
+    dphi = wrap(flat[:, J] - flat[:, I])
+    if guess is not None:  # unwrap around the predicted difference g_i . d_ij
+        gx0, gy0 = guess
+        pred = gx0[:, I] * op["dx"] + gy0[:, I] * op["dy"]
+        dphi = wrap(dphi - pred) + pred
+    gx = np.add.reduceat(dphi * op["wx"], op["starts"], axis=1)
+    gy = np.add.reduceat(dphi * op["wy"], op["starts"], axis=1)
+    return gx, gy
+
+
+def grad_ls_kernel(phi, *, pos, ops=None):
+    """(dx, dy) of phase ``phi`` (..., n_sites) on an irregular layout by local least squares."""
+    phi = np.asarray(phi, F32)
+    shape = phi.shape
+    flat = phi.reshape(-1, shape[-1])
+    if ops is None:
+        valid = np.isfinite(flat).any(axis=0)
+        ops = ls_neighbours(pos, valid)
+    gx = np.full(flat.shape, np.nan, F32)
+    gy = np.full(flat.shape, np.nan, F32)
+    if ops is not None:
+        near, wide = ops["near"], ops["wide"]
+        for b in _blocks(flat.shape[0], 4096):
+            fb = flat[b]
+            g0 = np.full((fb.shape[0], flat.shape[1]), np.nan, F32), \
+                np.full((fb.shape[0], flat.shape[1]), np.nan, F32)
+            nx_, ny_ = _ls_apply(fb, near)
+            g0[0][:, near["sites"]] = nx_
+            g0[1][:, near["sites"]] = ny_
+            wx_, wy_ = _ls_apply(fb, wide, guess=g0)
+            gx[b, wide["sites"]] = wx_
+            gy[b, wide["sites"]] = wy_
+    return gx.reshape(shape), gy.reshape(shape)
+
+
+# --------------------------------------------------------------------------- frame kernels
+def frame_means(gx, gy, *, min_sites=3):
+    """Per frame: mean gradient (mx, my), mean |grad| and number of valid sites.
+
+    ``gx``, ``gy``: (nt, ...) with the sites on the trailing axes.
+    """
+    gx = _flat(np.asarray(gx, F32))
+    gy = _flat(np.asarray(gy, F32))
+    ok = np.isfinite(gx) & np.isfinite(gy)
+    if ok.all():
+        n = np.full(gx.shape[0], gx.shape[1], F32)
+        sx, sy = gx.sum(1), gy.sum(1)
+        sm = np.hypot(gx, gy).sum(1)
+    else:
+        n = ok.sum(1).astype(F32)
+        gx0 = np.where(ok, gx, F32(0))
+        gy0 = np.where(ok, gy, F32(0))
+        sx, sy = gx0.sum(1), gy0.sum(1)
+        sm = np.hypot(gx0, gy0).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx, my, mm = sx / n, sy / n, sm / n
+    few = n < min_sites
+    mx[few] = my[few] = mm[few] = np.nan
+    return mx, my, mm, n
+
+
+def pgd_from_means(mx, my, mm):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.hypot(mx, my) / mm).astype(F32)
+
+
+def direction_from_means(mx, my):
+    """Degrees [0, 360) of -mean grad phi."""
+    return np.mod(np.degrees(np.arctan2(-my, -mx)), 360.0).astype(F32)
+
+
+def pgd_kernel(gx, gy, *, min_sites=3):
+    mx, my, mm, _ = frame_means(gx, gy, min_sites=min_sites)
+    return pgd_from_means(mx, my, mm)
+
+
+def direction_kernel(gx, gy, *, min_sites=3):
+    mx, my, _, _ = frame_means(gx, gy, min_sites=min_sites)
+    return direction_from_means(mx, my)
+
+
+def frame_speed_kernel(freq, gx, gy, *, min_sites=3, scale=1.0):
+    """Frame speed |mean dphi/dt| / |mean grad phi| (times ``scale`` for units)."""
+    mx, my, _, _ = frame_means(gx, gy, min_sites=min_sites)
+    f = _flat(np.asarray(freq, F32))
+    if np.isfinite(f).all():
+        w = f.mean(1)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            w = np.nanmean(f, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.abs(F32(TWO_PI) * w) / np.hypot(mx, my) * F32(scale)).astype(F32)
+
+
+def frame_wavelength_kernel(gx, gy, *, min_sites=3):
+    mx, my, _, _ = frame_means(gx, gy, min_sites=min_sites)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (TWO_PI / np.hypot(mx, my)).astype(F32)
+
+
+def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=3,
+                     pgd=None):
+    """PGD and surrogate p-values for frames of phase ``phi`` (nt, *space).
+
+    Surrogates shuffle the valid sites of a frame (dead sites stay in place) and
+    recompute the gradient and PGD; ``p = (1 + #{pgd_surr >= pgd}) / (1 + n)``. The
+    test is run on every ``step``-th frame (PGD depends only on the phase differences
+    between sites, which change no faster than the band allows); other frames take the
+    p-value of the nearest tested frame. All tested frames of a block share each of the
+    ``n_surrogates`` random permutations, which keeps the per-frame test exact.
+    """
+    phi = np.asarray(phi, F32)
+    nt = phi.shape[0]
+    space = phi.shape[1:]
+    flat = _flat(phi)
+    n_sites = flat.shape[1]
+    if pgd is None:
+        gx, gy = grad(phi, **geom)
+        pgd = pgd_kernel(gx, gy, min_sites=min_sites)
+        del gx, gy
+    pgd = np.asarray(pgd, F32)
+    p = np.full(nt, np.nan, F32)
+    if n_surrogates <= 0 or nt == 0:
+        return pgd, p
+    valid = np.isfinite(flat).any(axis=0)
+    vidx = np.flatnonzero(valid)
+    t0 = int(np.round(float(t[0]) * 1e6)) if len(t) else 0
+    rng = np.random.default_rng([int(seed), t0 & 0x7FFFFFFF])
+    offset = min(step // 2, nt - 1)
+    tested = np.arange(offset, nt, step)
+    p_t = np.full(tested.size, np.nan, F32)
+    per = max(1, int(2_000_000 // max(1, n_surrogates * n_sites)))
+    for b in _blocks(tested.size, per):
+        fr = tested[b]
+        base = flat[fr]  # (B, n_sites)
+        perm = np.tile(np.arange(n_sites), (n_surrogates, 1))
+        for s in range(n_surrogates):
+            perm[s, vidx] = vidx[rng.permutation(vidx.size)]
+        q = base[:, perm]  # (B, S, n_sites)
+        q = q.reshape((fr.size * n_surrogates,) + space)
+        sx, sy = grad(q, **geom)
+        ps = pgd_kernel(sx, sy, min_sites=min_sites).reshape(fr.size, n_surrogates)
+        obs = pgd[fr]
+        cnt = (ps >= obs[:, None] - F32(1e-6)).sum(1)
+        p_t[b] = np.where(np.isfinite(obs), (1.0 + cnt) / (1.0 + n_surrogates), np.nan)
+    near = np.clip(np.rint((np.arange(nt) - offset) / step).astype(int), 0, tested.size - 1)
+    p[:] = p_t[near]
+    p[~np.isfinite(pgd)] = np.nan
+    return pgd, p
