@@ -194,7 +194,7 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
     if transpose:
         frames = np.ascontiguousarray(frames.transpose(0, 2, 1))
     raw = frames
-    mean_img = raw.mean(axis=0)
+    mean_img = raw.mean(axis=0, dtype=np.float64)
     bg = np.zeros(mean_img.shape, bool) if mask is None else background_mask(mean_img, method=mask)
     flat = raw.std(axis=0) == 0
     bg |= flat
