@@ -170,9 +170,15 @@ class _Side:
 
 
 def _speed_to_native(values, units, time_units, space_units):
-    """Express speeds in native space units per native time unit (mm/s, cells/step)."""
+    """Express speeds in native space units per native time unit (mm/s, cells/step).
+
+    DESIGN.md reports recording speeds in m/s (= mm/ms); a frames variable without
+    a ``units`` attribute is taken to follow it.
+    """
     u = (units or "").replace(" ", "").lower()
     if u in ("m/s", "mm/ms"):
+        return values * 1e3
+    if not u and time_units == "s" and space_units == "mm":
         return values * 1e3
     return values
 
@@ -408,24 +414,32 @@ def _version():
 
 def _model_band(band, model_band, model_dt, grid_info, scale_dt):
     """The band for the model side, checked against what the model can support."""
-    unit = "cycles/step"
     if model_band is None and band is not None and scale_dt is not None:
         model_band = (band[0] * scale_dt, band[1] * scale_dt)
-        how = (f"`band` {tuple(band)!r} Hz at model_dt={model_dt} is "
-               f"({model_band[0]:.4g}, {model_band[1]:.4g}) {unit}")
+        what = (f"the band {band[0]:g}-{band[1]:g} Hz, which at model_dt={model_dt} is "
+                f"{model_band[0]:.4g}-{model_band[1]:.4g} cycles/step")
+        fix = "Pass a narrower --band, another --model-dt or an explicit --model-band."
+    elif model_band is not None:
+        what = f"`model_band` {tuple(model_band)!r} cycles/step"
+        fix = None
     else:
-        how = None
-    if model_band is None:
         return None
     try:
         return check_band(model_band, grid_info.sampling_rate, n_times=grid_info.n_times,
                           name="model_band", time_units="step")
     except ValueError as err:
-        if how is None:
-            raise ValueError(
-                f"The model cannot support `model_band` {tuple(model_band)!r}: {err}"
-            ) from None
-        raise ValueError(f"The model cannot support that band: {how}; {err}") from None
+        reason = str(err)
+        nyq = grid_info.sampling_rate / 2
+        n = grid_info.n_times
+        if "Nyquist" in reason:
+            why = f"its Nyquist frequency is {nyq:g} cycles/step"
+            fix = fix or "Pass an upper edge below it."
+        elif "too short" in reason:
+            why = f"its {n} steps hold fewer than two cycles of the lower edge"
+            fix = fix or f"Pass a lower edge of at least {2.0 / n:.3g} cycles/step."
+        else:
+            raise
+        raise ValueError(f"The model cannot support {what}: {why}. {fix}") from None
 
 
 def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
@@ -615,7 +629,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     scale_d["model_band"] = list(mband) if mband is not None else None
     scale_d["bootstrap"] = {"n_boot": n_boot, "ci": ci, "seed": seed,
                             "block_model_frames": ba, "block_recording_frames": bb,
-                            "method": "moving-block bootstrap within trials, "
+                            "method": "circular-block bootstrap within trials, "
                                       "block = frames per median cycle"}
     return CompareResult(
         model=model_summary, recording=rec_summary, scale=scale_d, distances=distances,

@@ -96,8 +96,7 @@ def _draw_phase(ax, phase_da, ti, *, title=None):
         dy = np.median(np.diff(y)) if y.size > 1 else 1.0
         extent = (x[0] - dx / 2, x[-1] + dx / 2, y[0] - dy / 2, y[-1] + dy / 2)
         masked = np.ma.masked_invalid(ph)
-        cm = cmap.copy()
-        cm.set_bad("0.85")
+        cm = cmap.with_extremes(bad="0.85")
         im = ax.imshow(masked, origin="lower", extent=extent, cmap=cm, vmin=-np.pi,
                        vmax=np.pi, interpolation="nearest")
     ax.set_aspect("equal")
@@ -455,7 +454,7 @@ median period: model {_fmt(sc.get('model_period'))}, recording {_fmt(sc.get('rec
 </table>
 <p class="note">Model and recording columns: medians (direction: circular mean; patterns: the
 most frequent). Distances: {"; ".join(f"{k}: {v}" for k, v in _DISTANCE_NAMES.items())}.
-Confidence intervals come from a moving-block bootstrap (blocks of one median cycle,
+Confidence intervals are basic bootstrap intervals from a circular-block bootstrap (blocks of one median cycle,
 never across model trials); tests use effective sample sizes (frames / block), because
 neighbouring frames are not independent. Speed, direction and wavelength are taken over
 wave frames, PGD, frequency and patterns over all analysed frames. A distance near zero
@@ -485,7 +484,20 @@ def write_report(result, path, *, overwrite=False, animation=True):
     with atomic_directory(path, overwrite=overwrite) as tmp:
         build_report(result, tmp, animation=animation)
         write_json_atomic(result.to_dict(), tmp / "compare.json")
+        publishable(tmp)
     return path / "index.html"
+
+
+def publishable(folder):
+    """Give a report folder ordinary permissions (temporary folders are created 0700)."""
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    folder = Path(folder)
+    os.chmod(folder, 0o777 & ~umask)
+    for f in folder.iterdir():
+        os.chmod(f, 0o666 & ~umask)
 
 
 def build_report(result, folder, *, animation=True):

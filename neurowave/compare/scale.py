@@ -181,7 +181,9 @@ def make_scale(*, model_dt, model_dx, model_extent, recording_extent, model_peri
 def convert(values, *, metric, side, scale):
     """Put one side's values of ``metric`` into the common units of ``scale``.
 
-    ``side`` is ``"model"`` (cells, steps) or ``"recording"`` (mm, s; speeds in m/s).
+    ``side`` is ``"model"`` (cells, steps) or ``"recording"`` (mm, s). Values come in
+    native units: speeds in space unit per time unit (cells/step, or **mm/s** for a
+    recording, i.e. m/s x 1000), wavelengths in space units, frequencies per time unit.
     ``pgd`` and ``direction`` have no units and pass through.
     """
     v = np.asarray(values, float)
@@ -191,14 +193,13 @@ def convert(values, *, metric, side, scale):
     extent = scale.model_extent if model else scale.recording_extent
     period = scale.model_period if model else scale.recording_period
     if metric == "speed":
+        # native units: space unit per time unit (cells/step; mm/s for recordings)
         if scale.mode == "physical":
-            # cells/step * (mm/cell) / (s/step) = mm/s ; /1000 -> m/s
-            return v * scale.model_dx / scale.model_dt / 1e3 if model else v
-        # recording speed is m/s = mm/ms -> mm/s before multiplying by the period in s
-        native = v if model else v * 1e3
+            # cells/step * (mm/cell) / (s/step) = mm/s ; /1000 -> m/s (= mm/ms)
+            return (v * scale.model_dx / scale.model_dt if model else v) / 1e3
         if period is None:
             return np.full_like(v, np.nan)
-        return native * period / extent
+        return v * period / extent
     if metric == "wavelength":
         if scale.wavelength_units == "mm":
             return v * scale.model_dx if model else v

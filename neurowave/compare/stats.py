@@ -7,7 +7,8 @@ frames share most of an oscillation cycle. Every function here therefore takes a
 trials, a *group* label per frame:
 
 * confidence intervals come from a moving-block bootstrap that resamples whole
-  blocks of consecutive frames, never across a group (trial) boundary;
+  blocks of consecutive frames, never across a group (trial) boundary (basic
+  bootstrap interval, which corrects the upward bias of a distance);
 * tests use effective sample sizes ``n / block`` instead of the raw frame counts,
   so that thousands of correlated frames do not turn a small difference into a
   tiny p-value.
@@ -57,28 +58,19 @@ def _as_groups(n, groups):
     return groups
 
 
-def _block_starts(groups, block):
-    """Start index and length of every admissible block (never across a group edge)."""
-    starts, lengths = [], []
+def _group_bounds(groups):
     n = len(groups)
-    if n == 0:
-        return np.zeros(0, int), np.zeros(0, int)
     edges = np.flatnonzero(groups[1:] != groups[:-1]) + 1
     bounds = np.concatenate([[0], edges, [n]])
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        size = b - a
-        if size <= block:
-            starts.append(np.array([a]))
-            lengths.append(np.array([size]))
-        else:
-            s = np.arange(a, b - block + 1)
-            starts.append(s)
-            lengths.append(np.full(s.size, block))
-    return np.concatenate(starts), np.concatenate(lengths)
+    return bounds[:-1], bounds[1:]
 
 
 def block_bootstrap_indices(n, *, block=1, groups=None, rng=None):
-    """One moving-block bootstrap resample of ``n`` ordered values.
+    """One circular-block bootstrap resample of ``n`` ordered values.
+
+    Blocks of ``block`` consecutive values start anywhere and wrap around within
+    their group (Politis & Romano 1992), so every value is equally likely to be
+    drawn, the first and last of a series included.
 
     Parameters
     ----------
@@ -87,7 +79,8 @@ def block_bootstrap_indices(n, *, block=1, groups=None, rng=None):
     block : int
         Block length in values (1 gives the ordinary bootstrap).
     groups : array-like | None
-        A label per value (e.g. the trial); blocks never cross a change of label.
+        A label per value (e.g. the trial); a block never leaves its group. Values of
+        a group are expected to be contiguous.
     rng : numpy.random.Generator | int | None
 
     Returns
@@ -104,18 +97,19 @@ def block_bootstrap_indices(n, *, block=1, groups=None, rng=None):
     block = max(1, int(block))
     if n == 0:
         return np.zeros(0, int)
-    if block == 1 and groups is None:
+    if block == 1:
         return rng.integers(0, n, n)
     groups = _as_groups(n, groups)
-    starts, lengths = _block_starts(groups, block)
-    out = []
-    total = 0
-    while total < n:
-        k = int(rng.integers(0, starts.size))
-        seg = np.arange(starts[k], starts[k] + lengths[k])
-        out.append(seg)
-        total += seg.size
-    return np.concatenate(out)[:n]
+    g0, g1 = _group_bounds(groups)
+    sizes = g1 - g0
+    n_blocks = -(-n // block) + 1
+    # a start drawn uniformly over all values; its group sets where the block wraps
+    starts = rng.integers(0, n, n_blocks)
+    gi = np.searchsorted(g1, starts, side="right")
+    offs = np.arange(block)
+    lo, size = g0[gi][:, None], sizes[gi][:, None]
+    idx = lo + (starts[:, None] - lo + offs[None, :]) % size
+    return idx.ravel()[:n]
 
 
 def effective_n(n, block):
@@ -240,13 +234,20 @@ def _ks_effective(a, b, na, nb):
     return d, p
 
 
-def _ci(boot, ci):
+def _ci(boot, ci, estimate, upper=np.inf):
+    """Basic (reverse-percentile) bootstrap interval, clipped to [0, upper].
+
+    A distance between two noisy samples is biased upward, and so is its bootstrap
+    distribution; the basic interval ``[2 d - q_hi, 2 d - q_lo]`` corrects for that
+    shift, where a plain percentile interval can miss the estimate altogether.
+    """
     boot = np.asarray(boot, float)
     boot = boot[np.isfinite(boot)]
     if boot.size == 0:
         return float("nan"), float("nan")
-    lo, hi = np.quantile(boot, [(1 - ci) / 2, 1 - (1 - ci) / 2])
-    return float(lo), float(hi)
+    qlo, qhi = np.quantile(boot, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+    lo, hi = 2 * estimate - qhi, 2 * estimate - qlo
+    return float(np.clip(lo, 0, upper)), float(np.clip(hi, 0, upper))
 
 
 def _clean(values, groups):
@@ -329,7 +330,7 @@ def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
         ia = block_bootstrap_indices(a.size, block=block_a, groups=ga, rng=rng)
         ib = block_bootstrap_indices(b.size, block=block_b, groups=gb, rng=rng)
         boot[i] = _st.wasserstein_distance(a[ia], b[ib])
-    lo, hi = _ci(boot, ci) if n_boot else (float("nan"), float("nan"))
+    lo, hi = _ci(boot, ci, dist) if n_boot else (float("nan"), float("nan"))
     ma, mb = float(np.median(a)), float(np.median(b))
     return {
         "distance": dist,
@@ -390,7 +391,7 @@ def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None
         ia = block_bootstrap_indices(a.size, block=block_a, groups=ga, rng=rng)
         ib = block_bootstrap_indices(b.size, block=block_b, groups=gb, rng=rng)
         boot[i] = circular_wasserstein(a[ia], b[ib])
-    lo, hi = _ci(boot, ci) if n_boot else (float("nan"), float("nan"))
+    lo, hi = _ci(boot, ci, dist, 180.0) if n_boot else (float("nan"), float("nan"))
     mda, ra = _circ_mean(a)
     mdb, rb = _circ_mean(b)
     diff = float(np.mod(mda - mdb + 180.0, 360.0) - 180.0)
@@ -467,7 +468,7 @@ def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None
         ia = block_bootstrap_indices(a.size, block=block_a, groups=ga, rng=rng)
         ib = block_bootstrap_indices(b.size, block=block_b, groups=gb, rng=rng)
         boot[i] = total_variation(_fractions(a[ia], categories)[1], _fractions(b[ib], categories)[1])
-    lo, hi = _ci(boot, ci) if n_boot else (float("nan"), float("nan"))
+    lo, hi = _ci(boot, ci, dist, 1.0) if n_boot else (float("nan"), float("nan"))
     return {
         "distance": dist,
         "ci_low": lo,

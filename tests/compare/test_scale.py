@@ -47,10 +47,10 @@ def test_scale_free_speed_is_array_widths_per_cycle():
     assert sc.mode == "scale-free"
     # model: 0.8 cells/step * 20 steps/cycle / 32 cells = 0.5 widths per cycle
     assert convert([0.8], metric="speed", side="model", scale=sc)[0] == pytest.approx(0.5)
-    # recording: 0.02 m/s = 20 mm/s * 0.1 s / 4 mm = 0.5 widths per cycle
-    assert convert([0.02], metric="speed", side="recording", scale=sc)[0] == pytest.approx(0.5)
+    # recording: 0.02 m/s = 20 mm/s (native) * 0.1 s / 4 mm = 0.5 widths per cycle
+    assert convert([20.0], metric="speed", side="recording", scale=sc)[0] == pytest.approx(0.5)
     # a threefold faster recording stays threefold (never normalised by its own median)
-    v = convert([0.02, 0.06], metric="speed", side="recording", scale=sc)
+    v = convert([20.0, 60.0], metric="speed", side="recording", scale=sc)
     assert v[1] / v[0] == pytest.approx(3.0)
     assert convert([16.0], metric="wavelength", side="model", scale=sc)[0] == pytest.approx(0.5)
     f = convert([0.04, 0.05, 0.06], metric="frequency", side="model", scale=sc)
@@ -62,7 +62,7 @@ def test_physical_units_from_model_dt_and_dx():
     assert sc.mode == "physical" and sc.speed_units == "m/s"
     # 0.5 cells/step * 0.4 mm / 1 ms = 0.2 mm/ms = 0.2 m/s
     assert convert([0.5], metric="speed", side="model", scale=sc)[0] == pytest.approx(0.2)
-    assert convert([0.2], metric="speed", side="recording", scale=sc)[0] == pytest.approx(0.2)
+    assert convert([200.0], metric="speed", side="recording", scale=sc)[0] == pytest.approx(0.2)
     assert convert([10.0], metric="wavelength", side="model", scale=sc)[0] == pytest.approx(4.0)
     assert convert([0.01], metric="frequency", side="model", scale=sc)[0] == pytest.approx(10.0)
     partial = _scale(model_dt="2ms")

@@ -56,16 +56,20 @@ def test_effective_sizes_keep_false_positives_near_alpha_for_correlated_frames()
     assert blocked / n_rep < 0.2
 
 
-def test_block_bootstrap_keeps_blocks_within_groups():
+def test_block_bootstrap_keeps_blocks_within_groups_and_draws_edges():
     groups = np.repeat([0, 1, 2], [5, 50, 7])
     rng = np.random.default_rng(0)
-    for _ in range(20):
+    counts = np.zeros(groups.size)
+    for _ in range(400):
         idx = stats.block_bootstrap_indices(groups.size, block=10, groups=groups, rng=rng)
         assert idx.shape == (groups.size,)
-        # consecutive indices inside the resample never jump from one group into the next
-        step = np.diff(idx)
-        same = step == 1
-        assert np.all(groups[idx[1:]][same] == groups[idx[:-1]][same])
+        for chunk in np.split(idx, np.arange(10, idx.size, 10)):
+            assert np.unique(groups[chunk]).size == 1  # a block never leaves its trial
+        counts += np.bincount(idx, minlength=groups.size)
+    # circular blocks: the first and last frames of a trial are drawn as often as the middle
+    g1 = counts[5:55]
+    assert g1[0] == pytest.approx(g1.mean(), rel=0.2)
+    assert g1[-1] == pytest.approx(g1.mean(), rel=0.2)
 
 
 def test_circular_wasserstein_rotation_and_wraparound():

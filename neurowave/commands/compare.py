@@ -1,0 +1,135 @@
+"""``neurowave compare MODEL.nc RECORDING``: a model's waves against a brain's, number for number."""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "compare a model export's waves with a recording's (table, JSON, HTML report)"
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "compare",
+        help=HELP,
+        description=(
+            "Put a model export (neurowave export) and a recording through the same wave "
+            "measures and compare them metric by metric (speed, PGD, direction, wavelength, "
+            "frequency, patterns): a distance between the two distributions, its bootstrap "
+            "confidence interval and the test behind it. The model's samples x hidden units "
+            "are pooled as repeated trials. Without --model-dt/--model-dx, speeds and "
+            "wavelengths are compared in scale-free units (array widths per cycle, "
+            "wavelength / array extent)."
+        ),
+    )
+    p.add_argument("model", metavar="MODEL.nc", help="model export written by `neurowave export`")
+    p.add_argument("recording", metavar="RECORDING", help="recording any neurowave reader opens")
+    p.add_argument("--positions", metavar="MAP", default=None,
+                   help="electrode map of the recording (.cmp, CSV/TSV, *_electrodes.tsv, *-dig.fif)")
+    p.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=None,
+                   help="pass band of the recording in Hz (default: from the data); with "
+                        "--model-dt also the model's")
+    p.add_argument("--model-band", nargs=2, type=float, metavar=("LO", "HI"), default=None,
+                   help="pass band of the model in cycles/step (default: from the data)")
+    p.add_argument("--model-dt", metavar="DT", default=None,
+                   help="duration of one model step, e.g. 1ms (gives physical units)")
+    p.add_argument("--model-dx", metavar="DX", default=None,
+                   help="size of one model cell, e.g. 0.4mm (gives physical units)")
+    p.add_argument("--max-trials", type=int, default=64, metavar="N",
+                   help="pool at most N (sample, unit) model trials (default 64; 0 = all)")
+    p.add_argument("--n-boot", type=int, default=500, metavar="N",
+                   help="bootstrap resamples per confidence interval (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="seed of trials, surrogates, bootstrap")
+    p.add_argument("--json", metavar="OUT", default=None, help="write the comparison as JSON")
+    p.add_argument("--report", metavar="DIR", default=None,
+                   help="write figures and a self-contained index.html into DIR")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing non-empty report directory")
+    return p
+
+
+def check_outputs(json_path, report_dir, overwrite):
+    """Fail before any work when an output cannot be written (one sentence each)."""
+    from pathlib import Path
+
+    if json_path is not None:
+        jp = Path(json_path)
+        if jp.is_dir():
+            raise IsADirectoryError(f"{jp} is a directory; pass a file name for --json, e.g. compare.json.")
+    if report_dir is not None:
+        rd = Path(report_dir)
+        if rd.exists() and not rd.is_dir():
+            raise NotADirectoryError(f"{rd} exists and is not a directory. Choose another --report path.")
+        if rd.is_dir() and any(rd.iterdir()) and not overwrite:
+            raise FileExistsError(
+                f"{rd} exists and is not empty. Pass --overwrite or choose another directory."
+            )
+        if json_path is not None and Path(json_path).resolve().parent == rd.resolve():
+            raise ValueError(
+                f"--json {json_path} lies inside the --report folder, which is replaced as a "
+                "whole; the report already holds compare.json, or pick a path outside it."
+            )
+
+
+def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False):
+    """Write the report folder and the JSON so that both appear or neither does."""
+    from pathlib import Path
+
+    from ._util import atomic_directory, write_json_atomic
+
+    if report_dir is None:
+        if json_path is not None:
+            write_json_atomic(result.to_dict(), json_path)
+        return None
+    from ..compare.report import build_report, publishable
+
+    with atomic_directory(Path(report_dir), overwrite=overwrite) as tmp:
+        build_report(result, tmp)
+        write_json_atomic(result.to_dict(), tmp / "compare.json")
+        publishable(tmp)
+        if json_path is not None:  # last step inside: a failure rolls the report back
+            write_json_atomic(result.to_dict(), json_path)
+    return Path(report_dir) / "index.html"
+
+
+def print_summary(result, *, file=None):
+    from ._util import print_table
+
+    file = file or sys.stdout
+    sc = result.scale
+    m_in, r_in = result.model.get("input", {}), result.recording.get("input", {})
+    print(f"model:     {m_in.get('path') or m_in.get('model')}  "
+          f"({m_in.get('n_trials')} trials pooled, wave fraction "
+          f"{_f(result.model.get('summary', {}).get('wave_fraction'))})", file=file)
+    print(f"recording: {r_in.get('path')}  (wave fraction "
+          f"{_f(result.recording.get('summary', {}).get('wave_fraction'))})", file=file)
+    print(f"units:     {sc.get('mode')}: {sc.get('note')}", file=file)
+    print(file=file)
+    print_table(result.table_rows(), file=file)
+
+
+def _f(x):
+    return "-" if x is None else f"{x:.2f}"
+
+
+def run(args):
+    from ..compare import compare
+
+    if args.max_trials is not None and args.max_trials < 0:
+        raise ValueError(f"--max-trials must be 0 (all) or more, got {args.max_trials}.")
+    check_outputs(args.json, args.report, args.overwrite)
+    result = compare(
+        args.model, args.recording, positions=args.positions,
+        band=tuple(args.band) if args.band else None,
+        model_band=tuple(args.model_band) if args.model_band else None,
+        model_dt=args.model_dt, model_dx=args.model_dx,
+        max_trials=args.max_trials or None, n_boot=args.n_boot, seed=args.seed,
+        progress=sys.stderr.isatty(),
+    )
+    print_summary(result)
+    index = write_outputs(result, json_path=args.json, report_dir=args.report,
+                          overwrite=args.overwrite)
+    if args.json:
+        print(f"\nJSON:   {args.json}")
+    if index is not None:
+        print(f"report: {index}")
+    return 0

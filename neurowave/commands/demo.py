@@ -1,0 +1,124 @@
+"""``neurowave demo``: the whole path on built-in data, offline.
+
+The pretrained wave RNN (when shipped) against the human Utah-array seizure recording
+(when the example-data cache has it; else a simulated Utah array with a fixed seed),
+through ``neurowave compare``, into a report folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+
+HELP = "run the whole path offline on built-in data and write a report"
+
+#: preferred pretrained models, first found wins
+PRETRAINED = ("cornn-tetrominoes", "cornn-tetrominoes-small")
+#: demo sizes, chosen to stay under 2 minutes on 2 CPU cores
+N_IMAGES = 4
+MAX_TRIALS = 16
+RECORDING_SECONDS = 4.0
+N_BOOT = 200
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "demo",
+        help=HELP,
+        description=(
+            "Offline demonstration: export the hidden states of the pretrained wave RNN on a "
+            "few Tetrominoes images, compare their waves with the human Utah-array seizure "
+            "recording (from the example-data cache NEUROWAVE_DATA; a simulated Utah array "
+            "when the cache lacks it) and write the HTML report."
+        ),
+    )
+    p.add_argument("--out", metavar="DIR", default="neurowave-demo",
+                   help="report folder (default ./neurowave-demo)")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    return p
+
+
+@contextmanager
+def _offline():
+    old = os.environ.get("NEUROWAVE_OFFLINE")
+    os.environ["NEUROWAVE_OFFLINE"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("NEUROWAVE_OFFLINE", None)
+        else:
+            os.environ["NEUROWAVE_OFFLINE"] = old
+
+
+def demo_model(*, n=N_IMAGES, seed=0):
+    """The demo's model export and a one-line description of it.
+
+    The pretrained Tetrominoes model when shipped; else a simulated model export.
+    """
+    try:
+        from ..models import list_pretrained
+
+        names = list_pretrained()
+    except ImportError:  # pragma: no cover - models are part of the package
+        names = ()
+    for name in PRETRAINED:
+        if name in names:
+            from ..models import export_hidden, load_model, task_from_spec
+
+            model, ckpt = load_model(f"pretrained:{name}")
+            task = task_from_spec(ckpt["task"])
+            ds = export_hidden(model, task, n=n, seed=seed, source=f"pretrained:{name}")
+            return ds, f"pretrained:{name} on {n} Tetrominoes images"
+    from ..compare._simdata import simulate_model_export
+
+    ds = simulate_model_export(patterns=["planar", "rotating", "planar", "radial_out"],
+                               speed=0.3, frequency=0.05, shape=(24, 24), n_steps=160,
+                               n_samples=2, n_units=4, snr_db=10.0, seed=seed)
+    return ds, "simulated model export (no pretrained model is shipped)"
+
+
+def demo_recording(*, seconds=RECORDING_SECONDS):
+    """The demo's recording and a one-line description: the real Utah seizure
+    recording when the example-data cache has it (never downloaded), else simulated."""
+    from ..datasets import data_dir
+
+    path = data_dir() / "seizure-utah" / "example_seizure_waves.mat"
+    if path.is_file():
+        from ..datasets import load_seizure_utah
+
+        with _offline():
+            grid = load_seizure_utah()
+        n = int(round(seconds * float(grid.attrs["sampling_rate"])))
+        return (grid.isel(time=slice(0, n)),
+                f"human Utah-array seizure recording, first {seconds:g} s ({path})")
+    from ..compare._simdata import simulate_utah_recording
+
+    return (simulate_utah_recording(seed=0, duration=seconds),
+            "simulated Utah array (seed 0; set NEUROWAVE_DATA to use the real recording)")
+
+
+def run(args):
+    from ..compare import compare
+    from .compare import check_outputs, print_summary, write_outputs
+
+    check_outputs(None, args.out, args.overwrite)
+    t0 = time.perf_counter()
+    say = (lambda m: print(m, file=sys.stderr))
+    say("neurowave demo: preparing the model export ...")
+    model, model_what = demo_model()
+    say(f"  model:     {model_what}")
+    recording, rec_what = demo_recording()
+    say(f"  recording: {rec_what}")
+    say("neurowave demo: comparing (same measures on both sides) ...")
+    result = compare(model, recording, max_trials=MAX_TRIALS, n_boot=N_BOOT, seed=0,
+                     progress=sys.stderr.isatty())
+    result.model.setdefault("input", {})["description"] = model_what
+    result.recording.setdefault("input", {})["description"] = rec_what
+    print_summary(result)
+    index = write_outputs(result, report_dir=args.out, overwrite=args.overwrite)
+    print(f"\nreport: {index.resolve()}")
+    print(f"({time.perf_counter() - t0:.0f} s) Open it in a browser; the JSON is beside it.")
+    return 0

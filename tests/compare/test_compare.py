@@ -1,0 +1,85 @@
+"""neurowave.compare on simulated models and recordings of known relation."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neurowave.compare import METRICS, compare
+
+from .conftest import REC_FREQ
+
+
+def test_matched_pair_is_closer_than_threefold_speed(result_matched, model_planar, rec_fast):
+    fast = compare(model_planar, rec_fast, n_boot=100, seed=0)
+    dm, df = result_matched.distances["speed"], fast.distances["speed"]
+    assert dm["distance"] < df["distance"]
+    # scale-free speeds: equal for the matched pair, threefold for the other
+    assert dm["median_ratio"] == pytest.approx(1.0, rel=0.15)
+    assert df["median_ratio"] == pytest.approx(1 / 3, rel=0.2)
+    assert dm["median_model"] == pytest.approx(0.375, rel=0.15)  # array widths per cycle
+    # the difference is real: its interval excludes the matched distance
+    assert df["ci_low"] > dm["distance"]
+    assert result_matched.distances["wavelength"]["distance"] < fast.distances["wavelength"]["distance"]
+
+
+def test_planar_pair_is_closer_than_planar_vs_rotating(result_matched, model_planar, rec_rotating):
+    rot = compare(model_planar, rec_rotating, n_boot=100, seed=0)
+    pm, pr = result_matched.distances["patterns"], rot.distances["patterns"]
+    assert pm["distance"] < pr["distance"]
+    assert pr["fractions_recording"]["rotating"] > 0.5
+    assert pm["fractions_recording"]["planar"] > 0.5
+    assert pr["p_value"] < 0.01
+    assert result_matched.distances["pgd"]["distance"] < rot.distances["pgd"]["distance"]
+
+
+def test_physical_units_recover_speed_and_frequency(model_planar, rec_matched):
+    # 0.3 cells/step * 0.25 mm / 5 ms = 0.015 m/s; 0.05 cycles/step / 5 ms = 10 Hz
+    res = compare(model_planar, rec_matched, model_dt="5ms", model_dx="250um", n_boot=50)
+    assert res.scale["mode"] == "physical"
+    sp, fr = res.distances["speed"], res.distances["frequency"]
+    assert sp["units"] == "m/s" and fr["units"] == "Hz"
+    assert sp["median_model"] == pytest.approx(0.015, rel=0.15)
+    assert sp["median_recording"] == pytest.approx(0.015, rel=0.15)
+    assert fr["median_model"] == pytest.approx(REC_FREQ, rel=0.1)
+    assert fr["median_recording"] == pytest.approx(REC_FREQ, rel=0.1)
+
+
+def test_json_has_the_design_keys(result_matched, tmp_path):
+    d = json.loads(result_matched.to_json(tmp_path / "c.json"))
+    assert json.loads((tmp_path / "c.json").read_text()) == d
+    assert set(d) >= {"model", "recording", "scale", "distances"}
+    for side in ("model", "recording"):
+        assert set(d[side]) >= {"input", "params", "summary"}
+        assert set(d[side]["summary"]["patterns"]) == {
+            "planar", "radial_out", "radial_in", "rotating", "synchronous", "other"}
+    assert d["model"]["input"]["n_trials"] == 2
+    assert set(d["distances"]) == set(METRICS)
+    for m, v in d["distances"].items():
+        assert {"distance", "ci_low", "ci_high", "test", "statistic", "p_value"} <= set(v), m
+        assert v["ci_low"] <= v["distance"] <= v["ci_high"] or v["ci_low"] == 0, m
+    assert d["scale"]["mode"] == "scale-free"
+    assert d["scale"]["model_extent"] == pytest.approx(16.0)
+    assert d["scale"]["recording_extent"] == pytest.approx(4.0)
+    df = result_matched.to_frame()
+    assert list(df.index) == list(METRICS)
+    assert df.loc["speed", "distance"] == pytest.approx(d["distances"]["speed"]["distance"])
+
+
+def test_inputs_are_checked(model_planar, rec_matched):
+    with pytest.raises(ValueError, match="not a model export"):
+        compare(rec_matched, rec_matched)
+    with pytest.raises(ValueError, match="is a model export, not a recording"):
+        compare(model_planar, model_planar)
+    with pytest.raises(ValueError, match="cannot support"):
+        compare(model_planar, rec_matched, band=(4, 40), model_dt="20ms")
+    with pytest.raises(ValueError, match="no unit"):
+        compare(model_planar, rec_matched, model_dt="1")
+
+
+def test_plot_returns_the_overview(result_matched):
+    import matplotlib.pyplot as plt
+
+    fig = result_matched.plot()
+    assert len(fig.axes) == 7
+    plt.close(fig)

@@ -1,0 +1,110 @@
+"""The comparison report: figures, a GIF, and one self-contained HTML page that renders
+in headless Chromium with every image loaded and no console errors.
+
+CI needs Debian's ``chromium`` package (``apt-get install -y chromium``); without a
+chromium binary the browser test is skipped.
+"""
+
+import html
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync", "--hide-scrollbars"]
+
+_PROBE = """<script>
+window.__nwErrors = [];
+window.addEventListener('error', function (e) {
+  var t = e.target;
+  window.__nwErrors.push(t && t.tagName ? 'resource failed: ' + t.tagName : String(e.message));
+}, true);
+(function () { var oe = console.error; console.error = function () {
+  window.__nwErrors.push('console.error: ' + Array.prototype.join.call(arguments, ' '));
+  oe.apply(console, arguments); }; })();
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var res = imgs.map(function (i) {
+    return {ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth, h: i.naturalHeight}; });
+  var pre = document.createElement('pre'); pre.id = 'nw-check';
+  pre.textContent = JSON.stringify({images: res, errors: window.__nwErrors});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def report_dir(result_matched, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "report"
+    index = result_matched.write_report(out)
+    assert index == out / "index.html"
+    return out
+
+
+def test_report_files_and_self_contained_html(report_dir, result_matched):
+    from PIL import Image
+
+    names = {p.name for p in report_dir.iterdir()}
+    assert names == {"index.html", "compare.json", "phase_maps.png", "distributions.png",
+                     "directions.png", "patterns.png", "waves.gif"}
+    text = (report_dir / "index.html").read_text()
+    srcs = re.findall(r'<img[^>]*\ssrc="([^"]+)"', text)
+    assert len(srcs) == 5 and all(s.startswith("data:image/") for s in srcs)
+    assert not re.search(r'(src|href)="(https?:|//|file:)', text)  # nothing external
+    with Image.open(report_dir / "waves.gif") as gif:
+        assert gif.n_frames >= 20  # an animation, not a still
+    d = json.loads((report_dir / "compare.json").read_text())
+    assert d["distances"]["speed"]["distance"] == pytest.approx(
+        result_matched.distances["speed"]["distance"])
+    # the distances table shows the numbers of the result
+    assert f"{result_matched.distances['speed']['distance']:.3g}" in text
+
+
+def test_report_refuses_a_non_empty_folder(result_matched, tmp_path):
+    target = tmp_path / "rep"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        result_matched.write_report(target)
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # no temporary left behind
+
+
+def test_report_renders_in_headless_chromium(report_dir, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("no chromium binary (CI: apt-get install -y chromium)")
+    page = report_dir / "index.html"
+    # 1) the page as written: no console message at all (it has no scripts)
+    shot = tmp_path / "report.png"
+    proc = subprocess.run(
+        [exe, *CHROMIUM_FLAGS, "--enable-logging=stderr", "--v=0", f"--screenshot={shot}",
+         "--window-size=1400,3000", "--virtual-time-budget=5000", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
+    console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln]
+    assert not console, console
+    # 2) a copy with a probe script: every image decoded, no error event
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("<head>", "<head>" + _PROBE, 1))
+    proc = subprocess.run(
+        [exe, *CHROMIUM_FLAGS, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    m = re.search(r'<pre id="nw-check">(.*?)</pre>', proc.stdout, re.S)
+    assert m, proc.stderr[-2000:]
+    check = json.loads(html.unescape(m.group(1)))
+    assert len(check["images"]) == 5
+    assert all(i["ok"] and i["w"] > 100 and i["h"] > 100 for i in check["images"]), check
+    assert check["errors"] == []
