@@ -1,3 +1,280 @@
-"""(under construction)"""
+"""Velocity fields of phase maps: Horn-Schunck optical flow and its robust variant.
 
-__all__ = []
+The flow ``v`` solves the phase-constancy equation ``dphi/dt + grad phi . v = 0`` with
+a smoothness penalty (Horn & Schunck 1981; on phase as in Townsend & Gong 2018,
+NeuroPatt). Derivatives are wrapped (complex-multiplication) differences: temporal
+central differences, and a local least-squares gradient from each site's neighbours,
+so regular grids, grids with dead (NaN) sites and irregular layouts are handled alike.
+The smoothness term couples neighbouring sites on the neighbour graph with weights
+``(spacing / distance)**2`` normalised so that the weights of an interior site sum to
+one; on a regular grid this is exactly Horn-Schunck's averaging kernel (1/6 for edge
+neighbours, 1/12 for diagonal ones).
+
+Each frame's linear system ``(g g^T + alpha^2 L) v = -g dphi/dt`` is solved to
+convergence by conjugate gradients, all frames at once (vectorised over time), instead
+of a fixed number of Jacobi sweeps frame by frame. The robust variant replaces both
+quadratic penalties with Charbonnier penalties ``sqrt(1 + (x / beta)^2)`` solved by
+iteratively reweighted least squares (lagged diffusivity), as in NeuroPatt's
+``opticalFlow2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import xarray as xr
+
+from .._validate import check_option, check_positive, validate_type
+from ._est_common import (
+    check_phase,
+    flat,
+    local_gradient,
+    neighbour_operator,
+    speed_factor,
+    temporal_derivative,
+    units,
+)
+from .fits import _valid_mask
+
+__all__ = ["compute_optical_flow", "compute_order_parameter"]
+
+
+class _FlowGraph:
+    """Neighbour graph of the valid sites: gradient operator and edge incidence matrix."""
+
+    def __init__(self, pos, valid, radius=1.5):
+        self.valid = np.asarray(valid, bool)
+        self.pos = np.asarray(pos, float)[self.valid]
+        n = len(self.pos)
+        nbr, coef, ok, spacing = neighbour_operator(self.pos, np.ones(n, bool), radius=radius)
+        self.nbr, self.coef, self.ok, self.spacing = nbr, coef, ok, spacing
+        i, j = [], []
+        for a in range(n):
+            for b in nbr[a]:
+                if b > a:
+                    i.append(a)
+                    j.append(b)
+        i, j = np.asarray(i, int), np.asarray(j, int)
+        d = np.hypot(*(self.pos[i] - self.pos[j]).T)
+        w = (spacing / d) ** 2
+        deg = np.bincount(i, w, n) + np.bincount(j, w, n)
+        norm = float(np.max(deg)) if len(deg) else 1.0
+        self.w = w / norm  # interior sites: weights sum to 1 (Horn-Schunck's kernel)
+        e = len(i)
+        rows = np.concatenate([np.arange(e), np.arange(e)])
+        cols = np.concatenate([i, j])
+        vals = np.concatenate([np.ones(e), -np.ones(e)])
+        self.B = sp.csr_matrix((vals, (rows, cols)), shape=(e, n))
+        self.BT = self.B.T.tocsr()
+        self.n = n
+        self.n_edges = e
+
+
+def _lap(graph, x, wt):
+    """Graph Laplacian with edge weights ``wt`` (E,) or (T, E) applied to x (T, n, 2)."""
+    t, n, _ = x.shape
+    xm = np.ascontiguousarray(x.transpose(1, 0, 2).reshape(n, t * 2))
+    d = (graph.B @ xm).reshape(graph.n_edges, t, 2)
+    if wt.ndim == 1:
+        d = d * wt[:, None, None]
+    else:
+        d = d * wt.T[:, :, None]
+    return (graph.BT @ d.reshape(graph.n_edges, t * 2)).reshape(n, t, 2).transpose(1, 0, 2)
+
+
+def _solve_cg(graph, g, ft, wd, we, alpha, x0, tol, max_iter):
+    """Batched conjugate gradients for (wd g g^T + alpha^2 L_we) v = -wd g ft."""
+    a2 = alpha * alpha
+    # a small ridge picks the minimum-norm (normal-flow) solution along directions the
+    # data leave free (the aperture problem of a plane wave) and keeps CG stable
+    g2 = (wd[..., None] * g * g).sum((-1, -2)) / np.maximum(wd.sum(-1), 1)
+    ridge = (1e-3 * np.where(g2 > 0, g2, 1.0))[:, None, None]
+
+    def mv(x):
+        return (
+            wd[..., None] * g * (g * x).sum(-1, keepdims=True)
+            + a2 * _lap(graph, x, we)
+            + ridge * x
+        )
+
+    b = -wd[..., None] * g * ft[..., None]
+    x = x0.copy()
+    r = b - mv(x)
+    p = r.copy()
+    rs = (r * r).sum((1, 2))
+    bn = np.sqrt((b * b).sum((1, 2))) + 1e-30
+    for _ in range(max_iter):
+        if np.all(np.sqrt(rs) <= tol * bn):
+            break
+        ap = mv(p)
+        den = (p * ap).sum((1, 2))
+        step = np.where(den > 0, rs / np.where(den > 0, den, 1), 0.0)
+        x = x + step[:, None, None] * p
+        r = r - step[:, None, None] * ap
+        rs_new = (r * r).sum((1, 2))
+        beta = np.where(rs > 0, rs_new / np.where(rs > 0, rs, 1), 0.0)
+        p = r + beta[:, None, None] * p
+        rs = rs_new
+    return x
+
+
+def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
+    """phi, dphi (T, n_valid) -> v (T, n_valid, 2) in grid spacings per sample."""
+    gx, gy = local_gradient(phi, graph.nbr, graph.coef, graph.ok)
+    g = np.stack([gx, gy], -1) * graph.spacing  # rad per spacing
+    ft = np.asarray(dphi, float)
+    bad = ~np.all(np.isfinite(g), -1) | ~np.isfinite(ft)
+    g = np.where(bad[..., None], 0.0, g)
+    ft = np.where(bad, 0.0, ft)
+    wd = np.where(bad, 0.0, 1.0)
+    we = graph.w
+    t = len(phi)
+    x = np.zeros((t, graph.n, 2))
+    x = _solve_cg(graph, g, ft, wd, we, alpha, x, tol, max_iter)
+    if method == "charbonnier":
+        for _ in range(n_outer):
+            res = (g * x).sum(-1) + ft
+            sd = np.median(np.abs(res[~bad])) if np.any(~bad) else 1.0
+            sd = sd if sd > 0 else 1.0
+            wd_r = np.where(bad, 0.0, 1.0 / np.sqrt(1.0 + (res / (beta * sd)) ** 2))
+            xm = x.transpose(1, 0, 2).reshape(graph.n, t * 2)
+            dv = (graph.B @ xm).reshape(graph.n_edges, t, 2)
+            dn = np.sqrt((dv**2).sum(-1)).T  # (T, E)
+            se = np.median(dn) if dn.size else 1.0
+            se = se if se > 0 else 1.0
+            we_r = graph.w[None, :] / np.sqrt(1.0 + (dn / (beta * se)) ** 2)
+            x = _solve_cg(graph, g, ft, wd_r, we_r, alpha, x, tol, max_iter)
+    x[~np.isfinite(phi)] = np.nan
+    return x
+
+
+def compute_optical_flow(
+    phase,
+    *,
+    method="horn-schunck",
+    alpha=0.5,
+    beta=1.0,
+    n_outer=5,
+    tol=1e-6,
+    max_iter=500,
+):
+    """Velocity field of every frame by optical flow on the phase.
+
+    Parameters
+    ----------
+    phase : xarray.DataArray
+        Phase in radians, dims ``("time", "y", "x")`` or ``("time", "channel")``; dead
+        (all-NaN) sites stay NaN.
+    method : {"horn-schunck", "charbonnier"}
+        Quadratic penalties (Horn-Schunck) or robust Charbonnier penalties on both the
+        data and the smoothness term (NeuroPatt).
+    alpha : float
+        Smoothness weight in radians per grid spacing (Horn-Schunck's alpha): larger
+        values give smoother fields. Default 0.5.
+    beta : float
+        Charbonnier scale, as a multiple of the median absolute data residual and of
+        the median velocity difference between neighbours. Smaller is more robust.
+        Used by ``method="charbonnier"``.
+    n_outer : int
+        Reweighting passes of the Charbonnier variant.
+    tol : float
+        Relative residual at which conjugate gradients stop.
+    max_iter : int
+        Most conjugate-gradient iterations per solve.
+
+    Returns
+    -------
+    flow : xarray.Dataset
+        ``vx``, ``vy`` with the dims of ``phase``: velocity in m/s for recordings (mm,
+        s), cells/step for models; ``attrs`` echo the options.
+
+    Examples
+    --------
+    >>> import numpy as np, neurowave as nw
+    >>> t = np.arange(50) / 1000.0
+    >>> x = np.arange(8) * 0.4
+    >>> ph = np.angle(np.exp(1j * (2 * np.pi * 10 * t[:, None, None]
+    ...                     - 2 * np.pi * 10 / 300.0 * x[None, None, :] + 0 * x[None, :, None])))
+    >>> flow = compute_optical_flow(nw.make_grid(ph, sampling_rate=1000.0, spacing=0.4))
+    >>> round(float(flow.vx.median()), 3), round(abs(float(flow.vy.median())), 3)
+    (0.3, 0.0)
+    """
+    check_option("method", method, ("horn-schunck", "charbonnier"))
+    alpha = check_positive(alpha, "alpha")
+    beta = check_positive(beta, "beta")
+    validate_type(n_outer, "int", "n_outer")
+    validate_type(max_iter, "int", "max_iter")
+    tol = check_positive(tol, "tol")
+    sdims, pos, sr = check_phase(phase)
+    valid = _valid_mask(phase, sdims)
+    if valid.sum() < 3:
+        raise ValueError(
+            f"`phase` has {int(valid.sum())} valid site(s); optical flow needs at least 3."
+        )
+    graph = _FlowGraph(pos, valid)
+    tu, su = units(phase)
+    factor, sunit = speed_factor(tu, su)
+    scale = graph.spacing * sr * factor  # spacings per sample -> reported units
+    dphi = temporal_derivative(phase)
+    ns = len(sdims)
+
+    def kern(ph, dp):
+        shape = ph.shape
+        phi = flat(ph, ns).reshape(-1, int(np.prod(shape[-ns:])))
+        d = flat(dp, ns).reshape(phi.shape)
+        out = np.full(phi.shape + (2,), np.nan)
+        v = _flow_kernel(phi[:, valid], d[:, valid], graph, alpha, method, beta, n_outer, tol, max_iter)
+        out[:, valid] = v * scale
+        return out[..., 0].reshape(shape), out[..., 1].reshape(shape)
+
+    vx, vy = xr.apply_ufunc(
+        kern,
+        phase,
+        dphi,
+        input_core_dims=[list(sdims), list(sdims)],
+        output_core_dims=[list(sdims), list(sdims)],
+        dask="parallelized",
+        output_dtypes=[float, float],
+    )
+    ds = xr.Dataset({"vx": vx, "vy": vy})
+    for v in ("vx", "vy"):
+        ds[v].attrs["units"] = sunit
+    ds.attrs.update(
+        method=method, alpha=alpha, beta=beta, n_outer=int(n_outer), tol=tol,
+        max_iter=int(max_iter), speed_units=sunit,
+    )
+    return ds
+
+
+def compute_order_parameter(flow):
+    """Order parameter of a velocity field per frame: ``|sum v| / (n * mean |v|)``.
+
+    1 when all vectors point the same way (a plane wave), near 0 for sources, sinks,
+    rotations or disorder (Townsend & Gong 2018).
+
+    Parameters
+    ----------
+    flow : xarray.Dataset
+        Output of :func:`compute_optical_flow` (``vx``, ``vy``).
+
+    Returns
+    -------
+    order : xarray.DataArray over ``time``
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> fl = xr.Dataset({"vx": (("time", "channel"), np.ones((2, 4))),
+    ...                  "vy": (("time", "channel"), np.zeros((2, 4)))})
+    >>> compute_order_parameter(fl).values.tolist()
+    [1.0, 1.0]
+    """
+    if not isinstance(flow, xr.Dataset) or not {"vx", "vy"} <= set(flow.data_vars):
+        raise TypeError("`flow` must be the Dataset of compute_optical_flow(phase) with `vx` and `vy`.")
+    sdims = [d for d in flow["vx"].dims if d != "time"]
+    sx = flow["vx"].sum(sdims, skipna=True)
+    sy = flow["vy"].sum(sdims, skipna=True)
+    mag = np.hypot(flow["vx"], flow["vy"]).sum(sdims, skipna=True)
+    out = np.hypot(sx, sy) / mag.where(mag > 0)
+    out.name = "order_parameter"
+    return out

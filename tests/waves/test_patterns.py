@@ -3,15 +3,11 @@
 import numpy as np
 import pytest
 import xarray as xr
-from scipy.signal import butter, hilbert, sosfiltfilt
 
 import neurowave as nw
 from neurowave.waves import PATTERNS, classify_patterns
-
-try:  # team WAVES's simulator (contracts.md); the local one below until it lands
-    from neurowave.datasets import simulate_wave
-except ImportError:  # pragma: no cover
-    simulate_wave = None
+from neurowave.datasets import simulate_wave
+from neurowave.waves import compute_pgd, compute_phase, compute_phase_gradient
 
 EXPECTED = {
     "planar": "planar",
@@ -23,70 +19,21 @@ EXPECTED = {
 }
 
 
-def _local_sim(pattern, *, layout, speed, direction, frequency, duration, sampling_rate,
-               snr_db, rotation, seed, center=None, shape=(10, 10), spacing=0.4):
-    rng = np.random.default_rng(seed)
-    ny, nx = shape
-    yy, xx = np.mgrid[0:ny, 0:nx] * spacing
-    if layout == "irregular":
-        xx = xx + rng.uniform(-0.2, 0.2, xx.shape) * spacing
-        yy = yy + rng.uniform(-0.2, 0.2, yy.shape) * spacing
-    t = np.arange(int(round(duration * sampling_rate))) / sampling_rate
-    if center is None:
-        center = (float(xx.mean()) + 0.3 * spacing, float(yy.mean()) - 0.2 * spacing)
-    k = 2 * np.pi * frequency / (speed * 1000.0)
-    th = np.deg2rad(direction)
-    r = np.hypot(xx - center[0], yy - center[1])
-    ang = np.arctan2(yy - center[1], xx - center[0])
-    sp = {
-        "planar": -k * (np.cos(th) * xx + np.sin(th) * yy),
-        "radial_out": -k * r,
-        "radial_in": k * r,
-        "rotating": -rotation * ang,
-    }.get(pattern, 0 * xx)
-    s = np.cos(2 * np.pi * frequency * t[:, None, None] + sp[None])
-    if pattern == "noise":
-        s[:] = 0
-    noise = rng.standard_normal(s.shape)
-    f = np.fft.rfftfreq(len(t), 1 / sampling_rate)
-    f[0] = f[1]
-    noise = np.fft.irfft(np.fft.rfft(noise, axis=0) / np.sqrt(f)[:, None, None], n=len(t), axis=0)
-    noise *= np.sqrt(0.5 / 10 ** (snr_db / 10)) / noise.std()
-    x = s + noise
-    if layout == "utah":
-        x[:, [0, 0, -1, -1], [0, -1, 0, -1]] = np.nan
-    if layout == "irregular":
-        g = nw.make_channel_grid(x.reshape(len(t), -1), sampling_rate=sampling_rate,
-                                 x=xx.ravel(), y=yy.ravel())
-    else:
-        g = nw.make_grid(x, sampling_rate=sampling_rate, spacing=spacing)
-    return g, center
-
-
 def simulate(pattern, *, layout="utah", speed=0.3, direction=30.0, frequency=10.0,
              duration=1.2, sampling_rate=500.0, snr_db=10.0, rotation=1, seed=0, **kw):
-    """A grid and the true centre (x, y) for radial/rotating patterns."""
-    if simulate_wave is not None:
-        grid, truth = simulate_wave(pattern, layout=layout, speed=speed, direction=direction,
-                                    frequency=frequency, duration=duration,
-                                    sampling_rate=sampling_rate, snr_db=snr_db,
-                                    rotation=rotation, seed=seed, **kw)
-        return grid, truth.center
-    return _local_sim(pattern, layout=layout, speed=speed, direction=direction,
-                      frequency=frequency, duration=duration, sampling_rate=sampling_rate,
-                      snr_db=snr_db, rotation=rotation, seed=seed, **kw)
+    """A simulated grid at 10 dB SNR (pink noise) and the true centre (x, y)."""
+    grid, truth = simulate_wave(pattern, layout=layout, speed=speed, direction=direction,
+                                frequency=frequency, duration=duration,
+                                sampling_rate=sampling_rate, snr_db=snr_db,
+                                rotation=rotation, seed=seed, **kw)
+    return grid, truth.center
 
 
 def hilbert_phase(grid, band=(6.0, 14.0)):
-    """Band-pass + Hilbert phase (private to the tests; the library uses compute_phase)."""
-    sr = grid.attrs["sampling_rate"]
-    sos = butter(4, band, btype="band", fs=sr, output="sos")
-    v = np.asarray(grid.values, float)
-    dead = ~np.isfinite(v)
-    ph = np.angle(hilbert(sosfiltfilt(sos, np.nan_to_num(v), axis=0), axis=0))
-    ph[dead] = np.nan
-    n = int(0.15 * sr)  # drop filter edges
-    return grid.copy(data=ph).isel(time=slice(n, -n))
+    """Band-pass + Hilbert phase with the filter edges dropped."""
+    ph = compute_phase(grid, band=band)
+    n = int(0.15 * grid.attrs["sampling_rate"])
+    return ph.isel(time=slice(n, -n))
 
 
 CASES = [
@@ -139,14 +86,13 @@ def test_output_contract():
 
 
 def test_gradient_argument_is_used():
-    """A caller's gradient (here: a finite-difference one) gives the same patterns."""
+    """The shared compute_phase_gradient output gives the same patterns and PGD."""
     grid, _ = simulate("radial_out", seed=3, duration=0.8)
     ph = hilbert_phase(grid)
-    z = np.exp(1j * ph)
-    dx = xr.apply_ufunc(np.angle, z.shift(x=-1) * np.conj(z)) / 0.4
-    dy = xr.apply_ufunc(np.angle, z.shift(y=-1) * np.conj(z)) / 0.4
-    pats = classify_patterns(ph, gradient=xr.Dataset({"dx": dx, "dy": dy}))
+    grad = compute_phase_gradient(ph)
+    pats = classify_patterns(ph, gradient=grad)
     assert np.mean(pats.pattern.values.astype(str) == "radial_out") >= 0.9
+    np.testing.assert_allclose(pats.pgd.values, compute_pgd(grad).values, atol=0.05)
 
 
 def test_errors_name_the_fix():
