@@ -1,0 +1,97 @@
+"""``neurowave compare``: table, JSON, report; bad inputs give one sentence, exit 2,
+and nothing half-written."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from neurowave.cli import main
+from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_wave
+from neurowave.io import write_netcdf
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cmp")
+    model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(12, 12),
+                                  n_steps=100, n_samples=1, n_units=2, seed=3)
+    write_netcdf(model, d / "model.nc")
+    rec, _ = simulate_wave("planar", speed=0.012, frequency=10.0, duration=1.0,
+                           sampling_rate=200.0, snr_db=10.0, seed=4)
+    write_netcdf(rec, d / "rec.nc")
+    nopos = xr.DataArray(np.random.default_rng(0).standard_normal((200, 6)),
+                         dims=("time", "channel"), coords={"time": np.arange(200) / 200.0},
+                         name="signal", attrs={"sampling_rate": 200.0})
+    write_netcdf(nopos, d / "nopos.nc")
+    return d
+
+
+def _listing(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_compare_writes_table_json_and_report(files, tmp_path, capsys):
+    out, rep = tmp_path / "c.json", tmp_path / "report"
+    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--json", str(out),
+                 "--report", str(rep), "--n-boot", "50"])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    for metric in ("speed", "pgd", "direction", "wavelength", "frequency", "patterns"):
+        assert metric in stdout
+    assert "array widths/cycle" in stdout
+    d = json.loads(out.read_text())
+    assert d == json.loads((rep / "compare.json").read_text())
+    assert d["model"]["input"]["n_trials"] == 2
+    # 12-cell grid, 6-cell waves: 0.5 array widths per cycle; recording 1.2 mm / 4 mm = 0.3
+    assert d["distances"]["speed"]["median_model"] == pytest.approx(0.5, rel=0.15)
+    assert d["distances"]["speed"]["median_recording"] == pytest.approx(0.3, rel=0.15)
+    assert (rep / "index.html").is_file()
+    assert str(rep / "index.html") in stdout
+
+
+@pytest.mark.parametrize("case", ["not_export", "no_positions", "band", "report_not_empty",
+                                  "bad_dt", "missing"])
+def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, capsys):
+    out, rep = tmp_path / "out" / "c.json", tmp_path / "report"
+    model, rec = str(files / "model.nc"), str(files / "rec.nc")
+    extra = []
+    if case == "not_export":
+        model = rec
+        expect = "not a model export"
+    elif case == "no_positions":
+        rec = str(files / "nopos.nc")
+        expect = "positions"
+    elif case == "band":
+        extra = ["--band", "2", "40", "--model-dt", "20ms"]
+        expect = "cannot support"
+    elif case == "report_not_empty":
+        rep.mkdir()
+        (rep / "notes.txt").write_text("keep me")
+        expect = "--overwrite"
+    elif case == "bad_dt":
+        extra = ["--model-dt", "5 parsecs", "--model-dx", "1mm"]
+        expect = "model_dt"
+    else:
+        rec = str(files / "nothere.nc")
+        expect = "no such file"
+    before = _listing(tmp_path)
+    code = main(["compare", model, rec, "--json", str(out), "--report", str(rep), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("neurowave: error:")
+    assert expect in err
+    assert "Traceback" not in err
+    assert _listing(tmp_path) == before  # nothing written, no temporary left
+
+
+def test_overwrite_replaces_the_report(files, tmp_path, capsys):
+    rep = tmp_path / "report"
+    rep.mkdir()
+    (rep / "old.txt").write_text("old")
+    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--report",
+                 str(rep), "--overwrite", "--n-boot", "20"])
+    assert code == 0
+    assert not (rep / "old.txt").exists() and (rep / "index.html").is_file()

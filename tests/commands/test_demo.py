@@ -1,0 +1,35 @@
+"""``neurowave demo``: offline, built-in data, a report, and where it is."""
+
+import json
+import time
+
+from neurowave.cli import main
+from neurowave.datasets import data_dir
+
+
+def test_demo_writes_a_report_offline(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NEUROWAVE_OFFLINE", "1")
+    out = tmp_path / "demo"
+    t0 = time.perf_counter()
+    code = main(["demo", "--out", str(out)])
+    elapsed = time.perf_counter() - t0
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    assert (out / "index.html").is_file()
+    assert f"report: {(out / 'index.html').resolve()}" in cap.out
+    d = json.loads((out / "compare.json").read_text())
+    real = (data_dir() / "seizure-utah" / "example_seizure_waves.mat").is_file()
+    desc = d["recording"]["input"]["description"]
+    assert ("human Utah-array seizure" in desc) if real else ("simulated Utah" in desc)
+    assert d["distances"]["speed"]["distance"] is not None
+    # under 2 minutes on 2 CPU cores (generous here: the test box is shared)
+    assert elapsed < 240
+
+
+def test_demo_refuses_a_non_empty_folder(tmp_path, capsys):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "mine.txt").write_text("x")
+    assert main(["demo", "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
