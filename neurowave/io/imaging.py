@@ -173,7 +173,16 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
     path = check_path(path)
     if path.is_file() and path.stat().st_size == 0:
         raise ValueError(f"{path} is empty (0 bytes), not a TIFF. Check the file.")
-    frames, files, how = _read_stack(path)
+    if path.is_dir():
+        files = sorted([p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES],
+                       key=_natural_key)
+    else:
+        files = [path]
+    if pixel_size is None:
+        raise ValueError(
+            f"{path}: the pixel size is not in the TIFF files. Pass pixel_size=MM "
+            "(--pixel-size MM on the command line), e.g. 0.05."
+        )
     if frame_rate is None:
         frame_rate = _frame_rate_from_tiff(files) if len(files) > 1 else None
         rate_source = "file (Time_From_Start)" if frame_rate else None
@@ -185,11 +194,7 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
     else:
         frame_rate = check_positive(frame_rate, "frame_rate")
         rate_source = "option"
-    if pixel_size is None:
-        raise ValueError(
-            f"{path}: the pixel size is not in the TIFF files. Pass pixel_size=MM "
-            "(--pixel-size MM on the command line), e.g. 0.05."
-        )
+    frames, files, how = _read_stack(path)
     pixel_size = check_positive(pixel_size, "pixel_size")
     if transpose:
         frames = np.ascontiguousarray(frames.transpose(0, 2, 1))
