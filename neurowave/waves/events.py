@@ -53,7 +53,10 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
     frames : xarray.Dataset
         Per-frame measures over ``time`` as produced by ``analyze`` (``.frames``): at
         least ``pattern`` or ``is_wave``; ``speed``, ``direction``, ``pgd``,
-        ``rotation`` and ``frequency`` are used when present.
+        ``rotation``, ``frequency`` and ``fit_speed`` are used when present. The speed
+        of radial and rotating events comes from ``fit_speed`` (the pattern-specific
+        fit of :func:`classify_patterns`, which ``analyze`` carries into its frames)
+        when present, since a phase-gradient speed is meaningless for them.
     min_duration : float | None
         Shortest event, in the time units of ``frames`` (s or steps). Default: one
         period of the median ``frequency`` when present, else 5 samples.
@@ -153,6 +156,9 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
         sl = slice(a, b + 1)
         keep = lab[sl] == p
         sp = get("speed", sl)[keep]
+        if p != "planar" and "fit_speed" in frames:
+            # radial and rotating waves: speed from the pattern-specific fit
+            sp = get("fit_speed", sl)[keep]
         sp = sp[np.isfinite(sp)]
         dmean, dres = _circmean_deg(get("direction", sl)[keep])
         if p != "planar":

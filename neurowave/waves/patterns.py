@@ -34,6 +34,7 @@ from .._validate import check_positive
 from ._est_common import (
     check_phase,
     flat,
+    speed_factor,
     temporal_derivative,
     units,
 )
@@ -56,7 +57,7 @@ DEFAULT_THRESHOLDS = dict(
 )
 
 
-def _classify_kernel(phi, om, geo, grad, th):
+def _classify_kernel(phi, om, geo, grad, th, factor=1.0):
     """phi (B, n_valid) -> dict of per-frame arrays."""
     b, n = phi.shape
     w = np.isfinite(phi).astype(float)
@@ -137,6 +138,21 @@ def _classify_kernel(phi, om, geo, grad, th):
     empty = nv < 3
     code[empty] = _CODES["other"]
     rotation[empty] = 0
+
+    # speed (and, for plane waves, direction) from the fit that matches the pattern
+    fit_speed = np.full(b, np.nan)
+    fit_dir = np.full(b, np.nan)
+    aom = np.abs(om)
+    with np.errstate(all="ignore"):
+        is_pl = code == _CODES["planar"]
+        fit_speed[is_pl] = (aom / kn)[is_pl] * factor
+        fit_dir[is_pl] = (np.degrees(np.arctan2(-sgn * k[:, 1], -sgn * k[:, 0])) % 360.0)[is_pl]
+        is_ra = use_rad & ~sync & ~empty
+        fit_speed[is_ra] = (aom / np.abs(ra["a"]))[is_ra] * factor
+        is_ro = use_rot & ~sync & ~empty
+        d_ro = np.hypot(geo.pos[:, 0] - ro["c"][:, :1], geo.pos[:, 1] - ro["c"][:, 1:])
+        d_ro = np.where(w > 0, d_ro, np.nan)
+        fit_speed[is_ro] = (aom * np.nanmedian(d_ro, -1))[is_ro] * factor
     return dict(
         code=code,
         rotation=rotation,
@@ -148,11 +164,13 @@ def _classify_kernel(phi, om, geo, grad, th):
         r_rotating=ro["r"],
         phase_span=span,
         pgd=pgd,
+        fit_speed=fit_speed,
+        fit_direction=fit_dir,
     )
 
 
 _OUT = ["code", "rotation", "center_x", "center_y", "r_sync", "r_plane", "r_radial",
-        "r_rotating", "phase_span", "pgd"]
+        "r_rotating", "phase_span", "pgd", "fit_speed", "fit_direction"]
 
 
 def classify_patterns(
@@ -203,7 +221,11 @@ def classify_patterns(
     patterns : xarray.Dataset over ``time``
         ``pattern`` (str, one of :data:`PATTERNS`), ``rotation`` (+1 counter-clockwise,
         -1 clockwise, 0 not rotating), ``center_x``, ``center_y`` (source or centre of
-        radial and rotating frames, NaN otherwise, space units), ``r_sync``,
+        radial and rotating frames, NaN otherwise, space units), ``fit_speed`` (speed
+        from the fit that matches the pattern: ``|omega| / |k|`` for planar,
+        ``|omega| / |slope|`` for radial, ``|omega|`` times the median distance from the
+        centre for rotating frames; m/s or cells/step; NaN for synchronous and other
+        frames), ``fit_direction`` (planar frames, degrees), ``r_sync``,
         ``r_plane``, ``r_radial``, ``r_rotating`` (goodness of each model, 0..1),
         ``phase_span`` (rad) and ``pgd``. ``attrs`` echo the thresholds.
 
@@ -239,6 +261,8 @@ def classify_patterns(
     geo = _Geometry(pos, valid)
     dphi = temporal_derivative(phase)
     ns = len(sdims)
+    tu, su = units(phase)
+    factor, sunit = speed_factor(tu, su)
     args = [phase, dphi]
     core = [list(sdims), list(sdims)]
     if gradient is not None:
@@ -258,7 +282,7 @@ def classify_patterns(
         grad = None
         if g:
             grad = tuple(flat(a, ns).reshape(len(phi), -1)[:, valid] for a in g)
-        res = _classify_kernel(phi, om, geo, grad, th)
+        res = _classify_kernel(phi, om, geo, grad, th, factor)
         return tuple(np.asarray(res[k]).reshape(t) for k in _OUT)
 
     out = xr.apply_ufunc(
@@ -275,10 +299,11 @@ def classify_patterns(
         lambda c: names[c], ds["code"], dask="parallelized", output_dtypes=[object]
     )
     ds = ds.drop_vars("code")
-    ds = ds[["pattern", "rotation", "center_x", "center_y", "r_sync", "r_plane", "r_radial",
-             "r_rotating", "phase_span", "pgd"]]
-    tu, su = units(phase)
+    ds = ds[["pattern", "rotation", "center_x", "center_y", "fit_speed", "fit_direction",
+             "r_sync", "r_plane", "r_radial", "r_rotating", "phase_span", "pgd"]]
     ds["center_x"].attrs["units"] = ds["center_y"].attrs["units"] = su
+    ds["fit_speed"].attrs["units"] = sunit
+    ds["fit_direction"].attrs["units"] = "deg"
     ds["phase_span"].attrs["units"] = "rad"
     ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
     ds.attrs.update(th)

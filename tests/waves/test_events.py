@@ -107,3 +107,28 @@ def test_is_wave_only_and_empty():
         detect_wave_events(xr.Dataset(coords={"time": np.arange(3.0)}))
     with pytest.raises(TypeError, match="Dataset"):
         detect_wave_events(np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "pattern,kw,truth_speed",
+    [("planar", {"speed": 0.25, "direction": 120.0}, 0.25),
+     ("radial_out", {"speed": 0.3}, 0.3),
+     ("radial_in", {"speed": 0.3}, 0.3)],
+)
+def test_analyze_events_and_patterns(pattern, kw, truth_speed):
+    """Through analyze: pattern fractions sum to 1, events carry speeds within 10 %."""
+    from neurowave.datasets import simulate_wave
+    from neurowave.waves import analyze
+
+    grid, truth = simulate_wave(pattern, duration=1.5, sampling_rate=500.0, snr_db=10,
+                                seed=2, **kw)
+    res = analyze(grid, band=(6.0, 14.0), n_surrogates=19)
+    fr = res.summary["summary"]["patterns"]
+    assert sum(fr.values()) == pytest.approx(1.0)
+    assert fr[pattern] >= 0.9
+    ev = res.events
+    main = ev.iloc[int(np.argmax(ev.duration.values))]
+    assert main.pattern == pattern
+    assert abs(main.speed - truth_speed) / truth_speed < 0.10, main.speed
+    assert res.summary["events"][0]["pattern"] == pattern
+    assert "min_fit" in res.summary["params"]["patterns"]
