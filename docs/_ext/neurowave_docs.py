@@ -7,14 +7,18 @@
   taken from the parser itself, so the CLI page cannot drift from the code.
 * ``:nwdefault:`module.function.parameter```: the default value of a parameter, read
   from the signature, so defaults quoted in prose stay true.
+* Docstrings write absolute values and norms as ``|x|`` in plain text; reST would
+  read those as substitution references. ``escape_pipes`` escapes such bars outside
+  inline literals and roles before numpydoc and autodoc see the docstring; and
+  ``protect_literal_periods`` keeps autosummary from cutting a summary inside a
+  literal such as ````a... b````.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
-import io
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -72,7 +76,9 @@ def api_body():
             continue
         entries = []
         for n, obj in public_names(mod):
-            key = id(obj) if (callable(obj) or inspect.isclass(obj)) else (modname, n)
+            if not callable(obj):  # constants (tuples, dicts) show the builtin's docstring
+                continue
+            key = id(obj)
             if key in seen:
                 continue
             seen.add(key)
@@ -143,12 +149,54 @@ def nwdefault_role(name, rawtext, text, lineno, inliner, options=None, content=N
     return [nodes.literal(rawtext, repr(default))], []
 
 
+# inline literals, roles with their content, and interpreted text: left alone
+_CODE = re.compile(r"(``.+?``|:[\w:+-]+:`[^`]*`|`[^`]+`_{0,2})")
+
+
+def escape_pipes(line):
+    """Escape ``|`` outside code in one docstring line (not in tables or line blocks)."""
+    stripped = line.lstrip()
+    if "|" not in line or stripped.startswith(("|", "+")) or stripped.startswith(">>>") \
+            or stripped.startswith("..."):
+        return line
+    parts = _CODE.split(line)
+    for i in range(0, len(parts), 2):  # even indices: outside code
+        parts[i] = re.sub(r"(?<!\\)\|", r"\\|", parts[i])
+    return "".join(parts)
+
+
+def protect_literal_periods(line):
+    """Keep autosummary from ending a summary sentence inside an inline literal.
+
+    autosummary cuts the first sentence at a period followed by whitespace, even
+    inside ````...````; a word joiner (U+2060, invisible) after such a period stops it.
+    """
+    if "``" not in line:
+        return line
+    return re.sub(r"``.+?``", lambda m: re.sub(r"\.(?=\s)", ".\u2060", m.group(0)), line)
+
+
+def _on_process_docstring(app, what, name, obj, options, lines):
+    in_literal_block = False
+    for i, line in enumerate(lines):
+        if line.rstrip().endswith("::"):
+            in_literal_block = True
+            continue
+        if in_literal_block:
+            if line.strip() and not line.startswith((" ", "\t")):
+                in_literal_block = False
+            else:
+                continue
+        lines[i] = protect_literal_periods(escape_pipes(line))
+
+
 def _on_config_inited(app, config):
     write_api_body(app.srcdir)
 
 
 def setup(app):
     app.connect("config-inited", _on_config_inited)
+    app.connect("autodoc-process-docstring", _on_process_docstring, priority=400)
     app.add_directive("neurowave-cli", CLIHelp)
     app.add_role("nwdefault", nwdefault_role)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
