@@ -113,58 +113,79 @@ def _analytic_block(blk, fs, method, band, sos):
     return z.astype(C64, copy=False)
 
 
+def _runs(mask):
+    """(starts, stops) of the runs of True in a 1-D boolean array (stops exclusive)."""
+    d = np.diff(mask.astype(np.int8), prepend=0, append=0)
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def _cover(starts, stops, n):
+    ext = np.zeros(n + 1, np.int32)
+    np.add.at(ext, starts, 1)
+    np.add.at(ext, stops, -1)
+    return np.cumsum(ext[:n]) > 0
+
+
+def _repair_row(p, nwin):
+    """Unwrapped phase ``p`` (float64) with its backward epochs interpolated over."""
+    n = p.size
+    for it in range(8):
+        neg = np.zeros(n, bool)
+        neg[1:] = np.diff(p) < 0
+        if not neg.any():
+            break
+        starts, stops = _runs(neg)
+        if it == 0:  # Davis et al.: extend each epoch to nwin times its length
+            stops = np.minimum(starts + (stops - starts) * nwin, n)
+        # ... and on until the phase passes the value it had before the epoch
+        runmax = np.maximum.accumulate(p)
+        before = p[np.maximum(starts - 1, 0)]
+        stops = np.maximum(stops, np.searchsorted(runmax, before, side="right"))
+        stops = np.minimum(stops, n)
+        bad = _cover(starts, stops, n)
+        good = ~bad
+        if good.sum() < 2:
+            break
+        tg = np.flatnonzero(good)
+        p = np.interp(np.arange(n), tg, p[good])
+    return p
+
+
 def _generalized_repair(z, fs, nwin=3):
     """Generalized phase (Davis et al., Nature 2020) of analytic signals ``z`` (n, nt).
 
-    Epochs of negative instantaneous frequency, extended by ``nwin`` times their length
-    after their start, have their (unwrapped) phase replaced by interpolation across
-    them; the amplitude is kept.
+    Epochs of negative instantaneous frequency are extended to ``nwin`` times their
+    length (and, beyond the original method, until the unwrapped phase is back above
+    its value before the epoch, so that the result is monotone); the unwrapped phase is
+    interpolated linearly across them and the amplitude is kept.
     """
     z = np.asarray(z, C64)
-    ph = np.angle(z)
-    # rotate so that the mean instantaneous frequency is positive
+    ph = np.angle(z).astype(np.float64)
     dph = np.angle(z[:, 1:] * np.conj(z[:, :-1]))
-    if np.nanmean(dph) < 0:
+    if np.nanmean(dph) < 0:  # rotate so that the mean frequency is positive
         z = np.conj(z)
         ph = -ph
         dph = -dph
     amp = np.abs(z)
-    neg = dph < 0  # (n, nt-1); sample t+1 is in a negative-frequency epoch
-    rows = np.flatnonzero(neg.any(axis=1))
-    nt = z.shape[1]
+    rows = np.flatnonzero((dph < 0).any(axis=1))
     for r in rows:
-        m = np.zeros(nt, bool)
-        m[1:] = neg[r]
-        d = np.diff(m.astype(np.int8), prepend=0, append=0)
-        starts = np.flatnonzero(d == 1)
-        ends = np.flatnonzero(d == -1)  # exclusive
-        ext = np.zeros(nt + 1, np.int32)
-        stop = np.minimum(starts + (ends - 1 - starts) * nwin + 1, nt)
-        np.add.at(ext, starts, 1)
-        np.add.at(ext, stop, -1)
-        bad = np.cumsum(ext[:nt]) > 0
-        good = ~bad
-        if good.sum() < 2:
-            continue
-        tg = np.flatnonzero(good)
-        p = np.unwrap(ph[r, good].astype(np.float64))
-        ph[r] = np.interp(np.arange(nt), tg, p)
-    ph = wrap(ph.astype(np.float64))
+        ph[r] = _repair_row(np.unwrap(ph[r]), nwin)
+    ph = wrap(ph)
     return (amp * np.exp(1j * ph)).astype(C64)
 
 
-def analytic_kernel(x, *, axis=0, fs, band, method="hilbert", order=4, output="complex"):
+def analytic_kernel(x, *, axis=0, fs, band, method="hilbert", order=4, out_kind="complex"):
     """Band-limited analytic signal (or its phase) along ``axis``.
 
     ``method``: "hilbert" (SOS band-pass then FFT Hilbert), "generalized" (band-pass,
     single-sided FFT analytic signal, negative-frequency epochs repaired) or "wavelet"
     (Morlet: a Gaussian in frequency centred on the band, half amplitude at its edges).
-    ``output``: "complex" (complex64) or "phase" (float32 in (-pi, pi]).
+    ``out_kind``: "complex" (complex64) or "phase" (float32 in (-pi, pi]).
     Sites with any NaN come out NaN.
     """
     x = np.moveaxis(np.asarray(x), axis, 0)
     flat = _flat(x)
-    dtype = C64 if output == "complex" else F32
+    dtype = C64 if out_kind == "complex" else F32
     out = np.empty(flat.shape, dtype)
     sos = None
     if method in ("hilbert", "generalized") and band is not None:
@@ -175,7 +196,7 @@ def analytic_kernel(x, *, axis=0, fs, band, method="hilbert", order=4, output="c
         res = np.full(blk.shape, np.nan, dtype)
         if ok.any():
             z = _analytic_block(blk[ok], fs, method, band, sos)
-            res[ok] = z if output == "complex" else np.angle(z)
+            res[ok] = z if out_kind == "complex" else np.angle(z)
         out[:, b] = res.T
     return np.moveaxis(out.reshape(x.shape), 0, axis)
 

@@ -45,10 +45,10 @@ def compute_phase_gradient(phase):
     >>> round(float(-g.dx.isel(time=slice(500, 1500)).median()) / k, 1)
     1.0
     """
-    check_measure_input(phase, "phase")
-    if np.issubdtype(phase.dtype, np.complexfloating):
+    if hasattr(phase, "dtype") and np.issubdtype(phase.dtype, np.complexfloating):
         raise TypeError("`phase` must be real phase in radians, not a complex signal; "
                         "pass compute_phase(...) or numpy.angle of it.")
+    check_measure_input(phase, "phase")
     sr, tu, su = grid_units(phase)
     kernel, geom = geometry(phase)
     if "channel" in phase.dims and not hasattr(phase.data, "dask"):

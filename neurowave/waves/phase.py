@@ -21,7 +21,7 @@ def _analytic(grid, band, method, order, output):
     dtype = np.complex64 if output == "complex" else np.float32
     out = along_time(
         K.analytic_kernel, grid, depth=time_depth(info.sampling_rate, (lo, hi)), dtype=dtype,
-        fs=info.sampling_rate, band=(lo, hi), method=method, order=order, output=output,
+        fs=info.sampling_rate, band=(lo, hi), method=method, order=order, out_kind=output,
     )
     out.attrs = carry_attrs(grid, band=[lo, hi], phase_method=method,
                             sampling_rate=info.sampling_rate, time_units=info.time_units,

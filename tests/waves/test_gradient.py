@@ -1,0 +1,80 @@
+"""Phase gradient: wrapped differences on grids, local least squares on irregular layouts."""
+
+import numpy as np
+import pytest
+
+import neurowave as nw
+from neurowave.datasets import irregular_layout
+from neurowave.waves import compute_phase_gradient
+
+
+def _plane_phase(pos_x, pos_y, kx, ky, nt=5, w=0.3):
+    t = np.arange(nt)[:, None]
+    return np.angle(np.exp(1j * (w * t + kx * pos_x.ravel()[None] + ky * pos_y.ravel()[None])))
+
+
+def _grid_phase(kx, ky, shape=(10, 10), spacing=0.4, nt=5):
+    ny, nx = shape
+    yy, xx = np.mgrid[0:ny, 0:nx] * spacing
+    ph = _plane_phase(xx, yy, kx, ky, nt).reshape(nt, ny, nx)
+    return nw.make_grid(ph, sampling_rate=1000.0, spacing=spacing)
+
+
+def test_plane_wave_gradient_is_exact_even_when_phase_wraps_between_sites():
+    kx, ky = -2.0, 1.5  # rad/mm: 0.8 and 0.6 rad per 0.4 mm step; phase wraps inside the array
+    g = compute_phase_gradient(_grid_phase(kx, ky))
+    assert np.allclose(g.dx.values, kx, atol=1e-4)
+    assert np.allclose(g.dy.values, ky, atol=1e-4)
+    assert g.dx.attrs["units"] == "rad/mm" and g.dx.dims == ("time", "y", "x")
+
+
+def test_a_dead_site_removes_only_its_own_differences():
+    kx, ky = 3.0, -1.0
+    ph = _grid_phase(kx, ky)
+    ph[:, 4, 4] = np.nan
+    g = compute_phase_gradient(ph)
+    dx, dy = g.dx.values, g.dy.values
+    assert np.isnan(dx[:, 4, 4]).all() and np.isnan(dy[:, 4, 4]).all()
+    others = np.ones((10, 10), bool)
+    others[4, 4] = False
+    assert np.allclose(dx[:, others], kx, atol=1e-4)  # neighbours use their other side
+    assert np.allclose(dy[:, others], ky, atol=1e-4)
+
+
+def test_gradient_of_noisy_phase_is_unbiased_by_wrapping():
+    rng = np.random.default_rng(0)
+    ph = _grid_phase(2.5, 0.0, nt=400)
+    noisy = np.angle(np.exp(1j * (ph.values + rng.normal(0, 0.3, ph.shape))))
+    g = compute_phase_gradient(ph.copy(data=noisy.astype(np.float32)))
+    assert float(g.dx.mean()) == pytest.approx(2.5, rel=0.02)
+    assert float(g.dy.mean()) == pytest.approx(0.0, abs=0.02)
+
+
+def test_strip_has_zero_gradient_across_it():
+    ph = _grid_phase(1.0, 0.0, shape=(1, 12))
+    g = compute_phase_gradient(ph)
+    assert np.allclose(g.dx.values, 1.0, atol=1e-4) and np.all(g.dy.values == 0)
+
+
+@pytest.mark.parametrize("dead", [0, 5])
+def test_irregular_layout_least_squares(dead):
+    lay = irregular_layout((8, 8), 10.0, jitter=0.2, seed=3)
+    kx, ky = 0.12, -0.09  # rad/mm: wavelength 42 mm on a 10 mm pitch
+    ph = _plane_phase(lay.x, lay.y, kx, ky)
+    rng = np.random.default_rng(dead)
+    dead_idx = rng.choice(64, dead, replace=False)
+    ph[:, dead_idx] = np.nan
+    grid = nw.make_channel_grid(ph, sampling_rate=100.0, x=lay.x, y=lay.y)
+    g = compute_phase_gradient(grid)
+    alive = np.setdiff1d(np.arange(64), dead_idx)
+    assert np.allclose(g.dx.values[:, alive], kx, atol=1e-4)
+    assert np.allclose(g.dy.values[:, alive], ky, atol=1e-4)
+    assert np.isnan(g.dx.values[:, dead_idx]).all()
+
+
+def test_gradient_rejects_a_complex_signal_and_a_dataset():
+    ph = _grid_phase(1.0, 0.0)
+    with pytest.raises(TypeError, match="real phase"):
+        compute_phase_gradient(ph.astype(np.complex64) * 1j)
+    with pytest.raises(TypeError, match="DataArray"):
+        compute_phase_gradient(ph.to_dataset(name="p"))
