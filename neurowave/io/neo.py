@@ -195,7 +195,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         file is large (>= 256 MiB) and the format supports it. NIX files are read
         lazily through ``neo.io.NixIOFr``.
     chunk_samples : int | None
-        Samples per dask chunk in lazy mode (default ~ 32 MiB per chunk).
+        Samples per dask chunk in lazy mode (default ~ 16 MiB of float32 per chunk).
     units : str | None
         Units of the samples when the file declares none (dimensionless).
     io_kwargs : dict | None
@@ -279,7 +279,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     t0 = float(sig.t_start.rescale("s").magnitude)
     if is_lazy:
         if chunk_samples is None:
-            chunk_samples = max(1024, int(32 * 2**20 / (4 * nc)))
+            chunk_samples = max(1024, int(16 * 2**20 / (4 * nc)))
         data = _lazy_array(sig, factor, int(chunk_samples))
         dead = None
         flat = []
