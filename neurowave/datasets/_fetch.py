@@ -123,7 +123,17 @@ def _fetch(names):
                 f"and NEUROWAVE_OFFLINE is set: download it from {upstream_url(first)} into "
                 f"{root / first.split('/')[0]} (or point NEUROWAVE_DATA at a folder that has it)."
             )
-        _download(missing, root)
+        try:
+            _download(missing, root)
+        except (ValueError, FileNotFoundError):
+            raise
+        except Exception as err:  # network errors of requests/pooch
+            first = missing[0]
+            raise OSError(
+                f"Could not download {first} from {upstream_url(first)} "
+                f"({type(err).__name__}); check the network, or put the file at {root / first} "
+                "and set NEUROWAVE_OFFLINE=1."
+            ) from None
     return [root / n for n in names]
 
 
