@@ -40,3 +40,14 @@ def test_nix_lazy_equals_eager(writers, tmp_path):
     eager = read(p)
     assert hasattr(lazy.data, "dask")
     np.testing.assert_allclose(lazy.values, eager.values, rtol=1e-6, equal_nan=True)
+
+
+def test_mne_lazy_equals_eager(writers, tmp_path):
+    from neurowave.io import read_mne
+
+    p, exp = writers.fif_montage(tmp_path)
+    lazy = read_mne(p, preload=False)
+    eager = read_mne(p)
+    assert hasattr(lazy.data, "dask") and not hasattr(eager.data, "dask")
+    np.testing.assert_array_equal(lazy.sel(channel="G3").values, exp.values[:, 2])
+    np.testing.assert_array_equal(lazy.values, eager.values)  # bad channel G7 NaN in both
