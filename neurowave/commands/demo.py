@@ -19,7 +19,10 @@ PRETRAINED = ("cornn-tetrominoes", "cornn-tetrominoes-small")
 #: demo sizes, chosen to stay under 2 minutes on 2 CPU cores
 N_IMAGES = 4
 MAX_TRIALS = 16
-RECORDING_SECONDS = 4.0
+RECORDING_SECONDS = None  # the whole recording
+#: band of the real Utah recording: the upstream analysis (Martinet et al. 2017,
+#: github.com/Mark-Kramer/Seizure-Waves, analysis/main_seizure_waves.m) uses 1-13 Hz
+UTAH_BAND = (1.0, 13.0)
 N_BOOT = 200
 
 
@@ -81,8 +84,9 @@ def demo_model(*, n=N_IMAGES, seed=0):
 
 
 def demo_recording(*, seconds=RECORDING_SECONDS):
-    """The demo's recording and a one-line description: the real Utah seizure
-    recording when the example-data cache has it (never downloaded), else simulated."""
+    """The demo's recording, its band (None: from the data) and a one-line description:
+    the real Utah seizure recording when the example-data cache has it (never
+    downloaded), else a simulated Utah array."""
     from ..datasets import data_dir
 
     path = data_dir() / "seizure-utah" / "example_seizure_waves.mat"
@@ -91,12 +95,14 @@ def demo_recording(*, seconds=RECORDING_SECONDS):
 
         with _offline():
             grid = load_seizure_utah()
-        n = int(round(seconds * float(grid.attrs["sampling_rate"])))
-        return (grid.isel(time=slice(0, n)),
-                f"human Utah-array seizure recording, first {seconds:g} s ({path})")
+        what = "human Utah-array seizure recording"
+        if seconds is not None:
+            grid = grid.isel(time=slice(0, int(round(seconds * float(grid.attrs["sampling_rate"])))))
+            what += f", first {seconds:g} s"
+        return grid, UTAH_BAND, f"{what}, {UTAH_BAND[0]:g}-{UTAH_BAND[1]:g} Hz ({path})"
     from ..compare._simdata import simulate_utah_recording
 
-    return (simulate_utah_recording(seed=0, duration=seconds),
+    return (simulate_utah_recording(seed=0, duration=seconds or 4.0), None,
             "simulated Utah array (seed 0; set NEUROWAVE_DATA to use the real recording)")
 
 
@@ -110,10 +116,10 @@ def run(args):
     say("neurowave demo: preparing the model export ...")
     model, model_what = demo_model()
     say(f"  model:     {model_what}")
-    recording, rec_what = demo_recording()
+    recording, band, rec_what = demo_recording()
     say(f"  recording: {rec_what}")
     say("neurowave demo: comparing (same measures on both sides) ...")
-    result = compare(model, recording, max_trials=MAX_TRIALS, n_boot=N_BOOT, seed=0,
+    result = compare(model, recording, band=band, max_trials=MAX_TRIALS, n_boot=N_BOOT, seed=0,
                      progress=sys.stderr.isatty())
     result.model.setdefault("input", {})["description"] = model_what
     result.recording.setdefault("input", {})["description"] = rec_what

@@ -73,7 +73,7 @@ def load_model_export(model):
             f"{where} is not a model export: `hidden` has dims {dims}, expected "
             f"{_HIDDEN_DIMS}. {hint}"
         )
-    if source and "source" not in model.attrs:
+    if source and not model.attrs.get("source"):
         model.attrs["source"] = source
     return model
 
@@ -225,7 +225,30 @@ def _pool(analyses, positions, valid_sites, info):
     )
 
 
-def _pooled_summary(template, side, extra_input):
+def _pooled_events(analyses, trials):
+    """Events of all trials: the analyze ``summary["events"]`` block and the event list."""
+    import pandas as pd
+
+    frames, total = [], 0.0
+    for an, (s, u) in zip(analyses, trials):
+        total += float(an.summary.get("input", {}).get("duration") or 0.0)
+        ev = getattr(an, "events", None)
+        if ev is not None and len(ev):
+            frames.append(ev.assign(sample=s, unit=u))
+    if not frames:
+        return {"n": 0, "rate": 0.0, "median_duration": None, "by_pattern": {}}, []
+    ev = pd.concat(frames, ignore_index=True)
+    summary = {
+        "n": int(len(ev)),
+        "rate": float(len(ev) / total) if total else None,
+        "median_duration": float(np.median(ev["duration"].values)),
+        "by_pattern": {str(k): int(v) for k, v in ev["pattern"].value_counts().items()},
+    }
+    records = json.loads(ev.to_json(orient="records"))
+    return summary, records
+
+
+def _pooled_summary(template, side, extra_input, analyses, trials):
     """An analyze-style summary for pooled model trials (DESIGN.md keys)."""
     out = json.loads(json.dumps(template, default=_json_default))
     v = side.values
@@ -256,7 +279,9 @@ def _pooled_summary(template, side, extra_input):
     })
     if speed_units != side.speed_units:
         summ["speed"]["units"] = side.speed_units
-    summ.pop("events", None)
+    summ["events"], ev_list = _pooled_events(analyses, trials)
+    if "events" in out:
+        out["events"] = ev_list
     summ["pooled"] = {"n_trials": side.n_trials, "n_frames": side.n_frames,
                       "n_wave_frames": side.n_wave_frames}
     out.setdefault("input", {}).update(extra_input)
@@ -564,7 +589,8 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         )
     model_side = _pool(analyses, site_positions(first), _valid_sites(first), model_info)
     extra = {
-        "path": str(ds.attrs.get("source", "")),
+        "path": str(model) if isinstance(model, (str, Path)) else str(ds.attrs.get("source", "")),
+        "source": str(ds.attrs.get("source", "")),
         "kind": "model",
         "model": ds.attrs.get("model"),
         "task": ds.attrs.get("task"),
@@ -574,7 +600,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         "n_trials": len(used),
         "skipped_trials": skipped,
     }
-    model_summary = _pooled_summary(analyses[0].summary, model_side, extra)
+    model_summary = _pooled_summary(analyses[0].summary, model_side, extra, analyses, used)
     rec_summary = json.loads(json.dumps(rec_an.summary, default=_json_default))
 
     scale = make_scale(
