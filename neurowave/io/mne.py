@@ -100,7 +100,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     ...     coord_frame="head"))  # doctest: +ELLIPSIS
     <RawArray ...>
     >>> p = os.path.join(tempfile.mkdtemp(), "rec_raw.fif")
-    >>> raw.save(p, verbose=False)
+    >>> _ = raw.save(p, verbose=False)
     >>> read_mne(p).dims
     ('time', 'channel')
     """
