@@ -108,6 +108,12 @@ def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
             "No site has a gap-free signal to choose a band from. Pass `band` explicitly."
         )
     duration = info.n_times / fs
+    if info.n_times < 128:
+        raise ValueError(
+            f"The signal is too short to choose a band from its spectrum ({info.n_times} "
+            "samples; at least 128 are needed). Pass `band` explicitly or use a longer "
+            "recording."
+        )
     nperseg = n if n < 256 else min(n // 2, 2**15)
     nfft = int(min(max(4 * nperseg, 256), 2**17))
     f, p = ssig.welch(x, fs=fs, nperseg=nperseg, nfft=nfft, axis=0, detrend="constant")

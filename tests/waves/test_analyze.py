@@ -1,0 +1,192 @@
+"""analyze: accuracy sweeps against analytic truth, noise, the JSON summary, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+import neurowave as nw
+from neurowave.datasets import simulate_wave
+from neurowave.waves import analyze
+
+UTAH_EXTENT = 3.6  # mm
+ECOG_PITCH = 10.0  # mm
+
+
+def _circ_deg(a):
+    return abs((a + 180.0) % 360.0 - 180.0)
+
+
+def _cases(n, seed, *, v_range, lam_min, lam_max, f_range=(4.0, 40.0)):
+    """(speed m/s, direction deg, frequency Hz) drawn with a fixed seed.
+
+    Frequencies are log-uniform over ``f_range``; speeds log-uniform over the part of
+    ``v_range`` whose wavelength ``v / f`` lies in ``[lam_min, lam_max]`` mm: the array
+    must resolve the wave (spatial Nyquist: lam >= 2 pitches) and the wave must advance
+    a measurable phase across the array at the given noise level.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        f = float(np.exp(rng.uniform(*np.log(f_range))))
+        lo = max(v_range[0], lam_min * f / 1000.0)
+        hi = min(v_range[1], lam_max * f / 1000.0)
+        if lo >= hi:
+            continue
+        v = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        out.append((round(v, 3), round(float(rng.uniform(0, 360)), 1), round(f, 2)))
+    return out
+
+
+# Utah array (10x10 at 0.4 mm, 3.6 mm across): 0.1-1 m/s, 4-40 Hz. At 10 dB the wave
+# must be at most ~17 array widths long (60 mm), at 0 dB ~7 (25 mm); the shortest waves
+# (0.1 m/s at 35-40 Hz) are 2.5-3 mm, shorter than the array.
+UTAH_10DB = [(0.1, 17.0, 38.0), (0.12, 250.0, 35.0)] + _cases(
+    8, 10, v_range=(0.1, 1.0), lam_min=2.0, lam_max=60.0)
+UTAH_0DB = [(0.1, 300.0, 40.0)] + _cases(6, 0, v_range=(0.1, 1.0), lam_min=2.0, lam_max=25.0)
+# Jittered 8x8 ECoG-like layout at 10 mm (70 mm across): 0.3-3 m/s; wavelengths from 3
+# pitches (30 mm, shorter than the array) to ~11 array widths.
+ECOG_10DB = [(0.3, 45.0, 9.0)] + _cases(6, 20, v_range=(0.3, 3.0), lam_min=30.0,
+                                          lam_max=800.0)
+ECOG_0DB = [(0.3, 200.0, 8.0)] + _cases(5, 30, v_range=(0.3, 3.0), lam_min=30.0,
+                                         lam_max=800.0)
+
+
+def _check(layout, snr_db, v, direction, f, tol_speed, tol_deg, seed):
+    kw = dict(layout=layout, speed=v, direction=direction, frequency=f, duration=3.0,
+              snr_db=snr_db, noise="pink", seed=seed)
+    if layout == "irregular":
+        kw.update(shape=(8, 8), spacing=ECOG_PITCH, jitter=0.2, sampling_rate=500.0)
+    grid, truth = simulate_wave("planar", **kw)
+    res = analyze(grid, n_surrogates=19, classify=False)
+    s = res.summary["summary"]
+    assert s["wave_fraction"] > 0.5, (truth, s["wave_fraction"])
+    assert s["speed"]["median"] == pytest.approx(v, rel=tol_speed), (truth, s["speed"])
+    assert _circ_deg(s["direction"]["mean_deg"] - truth.direction) < tol_deg, truth
+    assert s["speed"]["units"] == "m/s"
+
+
+@pytest.mark.parametrize("v,direction,f", UTAH_10DB)
+def test_utah_plane_waves_at_10db(v, direction, f):
+    _check("utah", 10.0, v, direction, f, 0.10, 10.0, seed=int(f * 100))
+
+
+@pytest.mark.parametrize("v,direction,f", UTAH_0DB)
+def test_utah_plane_waves_at_0db(v, direction, f):
+    _check("utah", 0.0, v, direction, f, 0.20, 20.0, seed=int(f * 100) + 1)
+
+
+@pytest.mark.parametrize("v,direction,f", ECOG_10DB)
+def test_irregular_ecog_plane_waves_at_10db(v, direction, f):
+    _check("irregular", 10.0, v, direction, f, 0.10, 10.0, seed=int(f * 100) + 2)
+
+
+@pytest.mark.parametrize("v,direction,f", ECOG_0DB)
+def test_irregular_ecog_plane_waves_at_0db(v, direction, f):
+    _check("irregular", 0.0, v, direction, f, 0.20, 20.0, seed=int(f * 100) + 3)
+
+
+def test_sweeps_cover_the_ranges_and_short_waves():
+    for cases, extent, vr in ((UTAH_10DB + UTAH_0DB, UTAH_EXTENT, (0.1, 1.0)),
+                              (ECOG_10DB + ECOG_0DB, 7 * ECOG_PITCH, (0.3, 3.0))):
+        v = np.array([c[0] for c in cases])
+        f = np.array([c[2] for c in cases])
+        lam = v * 1000 / f
+        assert v.min() <= 1.5 * vr[0] and v.max() >= 0.5 * vr[1]
+        assert f.min() <= 8 and f.max() >= 30
+        assert (lam < extent).sum() >= 2  # several cycles across the array
+
+
+@pytest.mark.parametrize("layout", ["utah", "irregular"])
+def test_noise_alone_is_not_a_wave(layout):
+    grid, _ = simulate_wave("noise", layout=layout, duration=4.0, seed=11, dead_sites=3)
+    res = analyze(grid, classify=False)  # default threshold and surrogates
+    assert res.summary["summary"]["wave_fraction"] <= 0.1
+
+
+def test_summary_has_exactly_the_design_keys_and_round_trips_to_json(tmp_path):
+    grid, truth = simulate_wave("planar", speed=0.2, direction=120, frequency=12,
+                                duration=3.0, snr_db=10, seed=0, dead_sites=2)
+    res = analyze(grid, n_surrogates=19)
+    s = res.summary
+    assert set(s) >= {"neurowave_version", "input", "params", "summary"}
+    assert set(s["input"]) == {"path", "format", "kind", "n_sites", "n_valid_sites",
+                               "grid_shape", "sampling_rate", "duration", "spacing",
+                               "time_units", "space_units"}
+    assert {"band", "phase_method", "pgd_threshold"} <= set(s["params"])
+    assert s["params"]["band_source"] == "data"
+    lo, hi = s["params"]["band"]
+    assert lo < 12 < hi
+    sm = s["summary"]
+    assert set(sm) >= {"frequency", "pgd", "wave_fraction", "speed", "direction",
+                       "wavelength", "patterns", "events"}
+    assert set(sm["speed"]) == {"median", "q25", "q75", "units"}
+    assert set(sm["direction"]) == {"mean_deg", "resultant_length"}
+    assert set(sm["pgd"]) == {"median", "p90"}
+    assert set(sm["patterns"]) == {"planar", "radial_out", "radial_in", "rotating",
+                                   "synchronous", "other"}
+    assert sum(sm["patterns"].values()) == pytest.approx(1.0)
+    assert sm["patterns"]["planar"] > 0.9
+    assert sm["frequency"]["median"] == pytest.approx(12, rel=0.02)
+    assert sm["wavelength"]["median"] == pytest.approx(truth.wavelength, rel=0.05)
+    assert s["input"]["n_valid_sites"] == 94 and s["input"]["grid_shape"] == [10, 10]
+    assert sm["events"]["n"] >= 1
+    fr = res.frames
+    for v in ("pgd", "p_value", "is_wave", "speed", "direction", "wavelength", "frequency",
+              "pattern", "rotation"):
+        assert v in fr and fr[v].dims == ("time",)
+    out = tmp_path / "a.json"
+    text = res.to_json(out)
+    assert json.loads(out.read_text()) == json.loads(text)
+
+
+def test_model_grid_reports_cells_per_step():
+    grid, _ = simulate_wave("planar", layout="grid", shape=(16, 16), spacing=1.0, speed=0.5,
+                            direction=270, frequency=0.05, duration=300, sampling_rate=1.0,
+                            time_units="step", space_units="cell", seed=0)
+    res = analyze(grid, band=(0.04, 0.06), n_surrogates=19, classify=False)
+    s = res.summary["summary"]
+    assert s["speed"]["units"] == "cell/step" and s["wavelength"]["units"] == "cell"
+    assert s["speed"]["median"] == pytest.approx(0.5, rel=0.02)
+    assert _circ_deg(s["direction"]["mean_deg"] - 270) < 1
+
+
+@pytest.mark.parametrize("pattern,rotation", [("radial_out", 1), ("radial_in", 1),
+                                              ("rotating", 1), ("rotating", -1),
+                                              ("synchronous", 1)])
+def test_patterns_end_to_end(pattern, rotation):
+    grid, _ = simulate_wave(pattern, layout="grid", shape=(10, 10), spacing=0.4, speed=0.05,
+                            frequency=10, rotation=rotation, duration=1.5, snr_db=10, seed=3)
+    res = analyze(grid, band=(8, 12), n_surrogates=19)
+    fr = res.summary["summary"]["patterns"]
+    assert fr[pattern] > 0.8, fr
+    if pattern == "rotating":
+        rot = res.frames["rotation"].values[res.frames["pattern"].values == "rotating"]
+        assert np.mean(rot == rotation) > 0.9
+
+
+@pytest.mark.parametrize("make,exc,match", [
+    (lambda g: g.rename(time="t"), ValueError, "time axis"),
+    (lambda g: g.isel(x=0), ValueError, "dims"),
+    (lambda g: g * np.nan, ValueError, "all NaN"),
+    (lambda g: g.where(g.x == g.x[1]).where(g.y == g.y[1]), ValueError, "valid site"),
+    (lambda g: g.to_dataset(name="v"), TypeError, "DataArray"),
+    (lambda g: g.values, TypeError, "make_grid"),
+])
+def test_bad_grids_raise_errors_that_name_the_fix(make, exc, match):
+    grid, _ = simulate_wave("planar", duration=1.0, seed=0)
+    with pytest.raises(exc, match=match):
+        analyze(make(grid))
+
+
+def test_bad_band_and_short_signal():
+    grid, _ = simulate_wave("planar", duration=1.0, seed=0)
+    with pytest.raises(ValueError, match="Nyquist"):
+        analyze(grid, band=(10, 700))
+    with pytest.raises(ValueError, match="too short"):
+        analyze(grid, band=(1, 4))
+    with pytest.raises(ValueError, match="phase_method"):
+        analyze(grid, phase_method="fft")
+    tiny, _ = simulate_wave("planar", duration=0.05, seed=0)
+    with pytest.raises(ValueError, match="too short"):
+        analyze(tiny)
