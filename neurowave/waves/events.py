@@ -175,7 +175,7 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
                 start=float(t[a]),
                 end=float(t[b]),
                 duration=float(dur),
-                pattern=p,
+                pattern=str(p),
                 speed=float(np.median(sp)) if sp.size else np.nan,
                 direction=dmean,
                 pgd=float(np.nanmean(pg)) if np.isfinite(pg).any() else np.nan,
