@@ -15,6 +15,8 @@ def add_parser(subparsers):
     p.add_argument("--task", help="task or preset (default: the one the model was trained on)")
     p.add_argument("--n", type=int, default=16, help="number of images (default 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of the images (default 0)")
+    p.add_argument("--steps", type=int, metavar="T",
+                   help="record T steps of hidden states (default: the model's own T)")
     p.add_argument("--untrained", action="store_true",
                    help="same architecture with fresh weights from --seed (a control)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -43,7 +45,7 @@ def run(args):
         torch.manual_seed(args.seed)
         model = get_model(ckpt["model"], **ckpt["config"]).to(args.device).eval()
         source = f"untrained {ckpt['model']} (seed {args.seed}) shaped like {args.source}"
-    ds = export_hidden(model, task, n=args.n, seed=args.seed, device=args.device, source=source)
+    ds = export_hidden(model, task, n=args.n, seed=args.seed, n_steps=args.steps, device=args.device, source=source)
     write_export(ds, out)
     h = ds["hidden"]
     print(f"neurowave export: wrote {out} (hidden {dict(h.sizes)}, {ds.attrs['model']} on "

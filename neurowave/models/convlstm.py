@@ -39,14 +39,14 @@ class ConvLSTM(nn.Module):
         self.readout = TimeReadout(c.readout, c.n_steps)
         self.mlp = PixelMLP(c.hidden_channels * self.readout.n_features, c.mlp_hidden, c.n_classes)
 
-    def dynamics(self, x):
+    def dynamics(self, x, *, n_steps=None):
         """Run the ConvLSTM; returns ``h`` over time ``(B, T, C, H, W)``."""
         c = self.config
         b, _, hh, ww = x.shape
         h = x.new_zeros(b, c.hidden_channels, hh, ww)
         cell = torch.zeros_like(h)
         hs = []
-        for _ in range(c.n_steps):
+        for _ in range(c.n_steps if n_steps is None else int(n_steps)):
             i, f, o, g = self.gates(torch.cat([x, h], dim=1)).chunk(4, dim=1)
             cell = torch.sigmoid(f) * cell + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(cell)

@@ -109,9 +109,13 @@ class CoRNN(nn.Module):
             ys.append(y)
         return torch.stack(ys, dim=1)
 
-    def dynamics(self, x):
-        """Encode images and integrate; returns ``y`` over time ``(B, T, C, H, W)``."""
-        return self.integrate(*self.encode(x))
+    def dynamics(self, x, *, n_steps=None):
+        """Encode images and integrate; returns ``y`` over time ``(B, T, C, H, W)``.
+
+        ``n_steps`` overrides the configured number of steps (e.g. to watch the waves
+        for longer than the readout does).
+        """
+        return self.integrate(*self.encode(x), n_steps=n_steps)
 
     def forward(self, x, return_hidden=False):
         hidden = self.dynamics(x)

@@ -30,7 +30,8 @@ from .train import check_compatible, predict
 __all__ = ["export_hidden", "write_export", "hidden_grid"]
 
 
-def export_hidden(model, task, *, n=16, seed=0, device="cpu", source="", batch_size=16):
+def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", source="",
+                  batch_size=16):
     """Run ``model`` on ``n`` fresh images of ``task`` and collect its hidden states.
 
     Parameters
@@ -42,6 +43,9 @@ def export_hidden(model, task, *, n=16, seed=0, device="cpu", source="", batch_s
         Number of images (samples).
     seed : int
         Seed of the images: the same seed gives the same export.
+    n_steps : int | None
+        Record the hidden states for this many steps instead of the model's own ``T``
+        (the dynamics simply run on; predictions always use the model's ``T``).
     device : {"cpu", "cuda"}
     source : str
         Where the weights came from (run directory, ``pretrained:NAME``), stored in attrs.
@@ -72,6 +76,11 @@ def export_hidden(model, task, *, n=16, seed=0, device="cpu", source="", batch_s
     check_compatible(model, task)
     images, labels = task.generate(int(n), seed=int(seed))
     pred, hidden = predict(model, images, batch_size=batch_size, device=device, return_hidden=True)
+    if n_steps is not None:
+        validate_type(n_steps, "int", "n_steps")
+        if n_steps < 2:
+            raise ValueError(f"`n_steps` must be at least 2, got {n_steps}.")
+        hidden = _long_hidden(model, images, int(n_steps), batch_size, device)
     ns, nt, nu, ny, nx = hidden.shape
     name = model_name(model)
     dt = float(getattr(model.config, "dt", 1.0))
@@ -107,11 +116,26 @@ def export_hidden(model, task, *, n=16, seed=0, device="cpu", source="", batch_s
             "time_units": "step",
             "space_units": "cell",
             "seed": int(seed),
+            "n_steps_recorded": int(nt),
             "source": str(source),
             "neurowave_version": __version__,
         },
     )
     return ds
+
+
+def _long_hidden(model, images, n_steps, batch_size, device):
+    import torch
+
+    from .train import resolve_device
+
+    dev = resolve_device(device)
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            x = torch.as_tensor(images[i:i + batch_size], device=dev)
+            out.append(model.dynamics(x, n_steps=n_steps).cpu().numpy())
+    return np.concatenate(out)
 
 
 def write_export(ds, path):

@@ -72,7 +72,7 @@ def machine_info():
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
         "torch_threads": torch.get_num_threads(),
         "python": sys.version.split()[0],
     }

@@ -42,8 +42,8 @@ TASKS = {
 
 #: preset name -> (task name, options). The paper sizes are the tasks' defaults.
 TASK_PRESETS = {
-    "tetrominoes-small": ("tetrominoes", dict(size=32, block=4, max_pieces=4, n_train=3000,
-                                              n_val=300, n_test=500)),
+    "tetrominoes-small": ("tetrominoes", dict(size=24, block=3, max_pieces=3, n_train=2000,
+                                              n_val=200, n_test=400)),
     "tetrominoes-tiny": ("tetrominoes", dict(size=16, block=2, max_pieces=3, n_train=256,
                                              n_val=64, n_test=64)),
     "digits-small": ("digits", dict(size=28, digit_size=20, n_train=3000, n_val=300,

@@ -1,0 +1,60 @@
+import json
+import shutil
+
+import pytest
+
+from neurowave.cli import main
+from neurowave.models import list_pretrained
+from neurowave.models import train as train_mod
+
+NAME = "cornn-tetrominoes-small"
+
+
+def test_pretrained_scores_are_reproduced_on_a_fresh_test_set(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NEUROWAVE_CACHE", str(tmp_path / "cache"))  # nothing cached
+    assert NAME in list_pretrained()
+    meta = json.loads((train_mod.pretrained_dir() / f"{NAME}.json").read_text())
+    assert main(["evaluate", f"pretrained:{NAME}", "--json", str(tmp_path / "s.json")]) == 0
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["reproduced"] is True
+    assert s["scores"]["fg_iou"] == pytest.approx(meta["scores"]["test"]["fg_iou"], abs=5e-4)
+    assert s["scores"]["n_images"] == meta["task"]["n_test"]
+    # the shipped model beats the all-background baseline by far
+    assert s["scores"]["fg_iou"] > 0.5
+    assert "reproduced" in capsys.readouterr().out
+
+
+def _one_line_exit_2(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("neurowave: error:") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    return err
+
+
+def test_corrupted_checkpoint_and_task_mismatch(tmp_path, capsys):
+    src = train_mod.pretrained_dir() / json.loads(
+        (train_mod.pretrained_dir() / f"{NAME}.json").read_text())["file"]
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(src.read_bytes()[:5000])
+    err = _one_line_exit_2(capsys, ["evaluate", str(bad)])
+    assert "corrupted" in err
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    _one_line_exit_2(capsys, ["evaluate", str(tmp_path / "junk.pt")])
+    err = _one_line_exit_2(capsys, ["evaluate", f"pretrained:{NAME}", "--task", "drum"])
+    assert "--task tetrominoes" in err
+    _one_line_exit_2(capsys, ["evaluate", "pretrained:nope"])
+    _one_line_exit_2(capsys, ["evaluate", str(tmp_path / "missing")])
+
+
+def test_pretrained_sha256_is_checked(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "pretrained"
+    shutil.copytree(train_mod.pretrained_dir(), folder)
+    meta = json.loads((folder / f"{NAME}.json").read_text())
+    data = bytearray((folder / meta["file"]).read_bytes())
+    data[-100] ^= 0xFF
+    (folder / meta["file"]).write_bytes(bytes(data))
+    monkeypatch.setattr(train_mod, "pretrained_dir", lambda: folder)
+    err = _one_line_exit_2(capsys, ["evaluate", f"pretrained:{NAME}"])
+    assert "sha256" in err

@@ -1,0 +1,66 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from neurowave.models import evaluate, get_task, load_model, train
+
+TINY = dict(n_steps=20, dt=0.2, c_mid=8, mlp_hidden=(32, 32))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("run")
+    task = get_task("tetrominoes-tiny")
+    r = train("cornn", task, model_config=TINY, epochs=40, lr=3e-3, seed=0, out=out,
+              progress=False)
+    return out, task, r
+
+
+def test_tiny_cornn_learns_on_cpu(tiny_run):
+    """16x16 Tetrominoes with 2-px blocks, 256 images, 40 epochs (~30 s on one core)."""
+    out, task, r = tiny_run
+    losses = [h["train_loss"] for h in r["history"]]
+    assert losses[-1] < 0.3 * losses[0]  # the loss falls
+    assert r["all_background_fg_iou"] == 0.0
+    assert r["test"]["fg_iou"] > 0.2  # well above the all-background baseline
+    # the model classifies foreground pixels better than always guessing one piece class
+    _, y = task.split("test")
+    chance = max(np.mean(y[y > 0] == k) for k in range(1, 6))
+    assert r["test"]["foreground_accuracy"] > chance + 0.1
+    # best checkpoint: what best.pt holds scores what run.json says
+    model, ckpt = load_model(out)
+    assert ckpt["best_epoch"] == r["best_epoch"]
+    again = evaluate(model, task, cache=False)
+    assert again["fg_iou"] == pytest.approx(r["test"]["fg_iou"], abs=1e-9)
+    run = json.loads((out / "run.json").read_text())
+    assert run["seed"] == 0 and run["machine"]["cpu_count"] >= 1
+    log = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(log) == 40 and log[-1]["epoch"] == 40
+
+
+def test_resume_continues_exactly(tmp_path):
+    torch.set_num_threads(1)
+    task = get_task("tetrominoes-tiny", n_train=64, n_val=16, n_test=16)
+    cfg = dict(n_steps=6, mlp_hidden=(8,))
+    straight = train("cornn", task, model_config=cfg, epochs=3, seed=1, out=tmp_path / "a",
+                     progress=False)
+    train("cornn", task, model_config=cfg, epochs=2, seed=1, out=tmp_path / "b", progress=False)
+    resumed = train("cornn", task, model_config=cfg, epochs=3, seed=1, out=tmp_path / "b",
+                    resume=True, progress=False)
+    assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(
+        [h["train_loss"] for h in straight["history"]], rel=1e-5)
+    with pytest.raises(FileExistsError, match="--resume"):
+        train("cornn", task, model_config=cfg, epochs=1, out=tmp_path / "b", progress=False)
+    with pytest.raises(ValueError, match="other settings"):
+        train("cnn", task, model_config={"n_layers": 2}, epochs=4, out=tmp_path / "b",
+              resume=True, progress=False)
+
+
+def test_cuda_request_without_cuda_is_one_sentence():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(ValueError, match="--device cpu"):
+        train("cnn", get_task("tetrominoes-tiny", n_train=4), epochs=1, device="cuda")
