@@ -375,7 +375,8 @@ def _fig_png(fig, dpi=100):
 
 
 def _side_rows(result):
-    keys = [("source", ("input", "path")), ("kind", ("input", "kind")),
+    keys = [("source", ("input", "path")), ("what", ("input", "description")),
+            ("kind", ("input", "kind")),
             ("sites (valid)", None), ("grid shape", ("input", "grid_shape")),
             ("sampling rate", ("input", "sampling_rate")), ("duration", ("input", "duration")),
             ("time / space units", None), ("band", ("params", "band")),
@@ -397,6 +398,8 @@ def _side_rows(result):
                 for k in path:
                     v = v.get(k) if isinstance(v, dict) else None
                 cells.append(_fmt(v))
+        if label == "what" and cells == ["&ndash;", "&ndash;"]:
+            continue
         rows.append(f"<tr><th>{label}</th><td>{cells[0]}</td><td>{cells[1]}</td></tr>")
     return "\n".join(rows)
 

@@ -95,3 +95,12 @@ def test_overwrite_replaces_the_report(files, tmp_path, capsys):
                  str(rep), "--overwrite", "--n-boot", "20"])
     assert code == 0
     assert not (rep / "old.txt").exists() and (rep / "index.html").is_file()
+
+
+def test_real_recording_without_positions(data_dir, files, tmp_path, capsys):
+    # the Persyst clip carries no positions and has no electrode map beside it
+    lay = data_dir / "ecog-persyst" / "sub-pt1_ses-02_task-monitor_acq-ecog_run-01_clip2.lay"
+    code = main(["compare", str(files / "model.nc"), str(lay), "--report", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "positions" in err
+    assert not (tmp_path / "r").exists()

@@ -83,3 +83,12 @@ def test_plot_returns_the_overview(result_matched):
     fig = result_matched.plot()
     assert len(fig.axes) == 7
     plt.close(fig)
+
+
+def test_model_band_is_chosen_from_the_pooled_spectrum(result_matched):
+    # 120-step trials are too short for a spectrum of their own; the pooled one finds
+    # the units' 0.05 cycles/step, and every trial is measured in that one band
+    lo, hi = result_matched.scale["model_band"]
+    assert lo < 0.05 < hi and hi - lo < 0.03
+    assert result_matched.scale["model_band_source"].startswith("pooled")
+    assert result_matched.model["params"]["band"] == pytest.approx([lo, hi])
