@@ -143,13 +143,22 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
                 "Pass picks=[channel names] to choose the sites."
             )
         picks = kind
-    try:
-        pick_idx = mne.pick_types(raw.info, **{picks: True}, exclude=[]) if isinstance(picks, str) \
-            and picks in ("ecog", "seeg", "eeg", "dbs", "misc") else \
-            mne.io.pick._picks_to_idx(raw.info, picks, exclude=())
-    except ValueError as err:
-        raise ValueError(f"{path}: `picks` {picks!r} selects no channels ({err}). "
-                         f"Choose from {', '.join(raw.ch_names[:8])}, ...") from None
+    wanted = [picks] if isinstance(picks, str) else list(picks)
+    all_types = set(ch_types.values())
+    pick_idx = []
+    for w in wanted:
+        w = str(w)
+        if w in raw.ch_names:
+            hits = [raw.ch_names.index(w)]
+        elif w in all_types or w in ("ecog", "seeg", "eeg", "dbs", "misc"):
+            hits = [i for i, n in enumerate(raw.ch_names) if ch_types[n] == w]
+        else:
+            raise ValueError(
+                f"{path}: `picks` names {w!r}, which is neither a channel nor a channel type "
+                f"of the recording (types: {', '.join(sorted(all_types))}; channels: "
+                f"{', '.join(raw.ch_names[:6])}, ...). Pass types or channel names it has."
+            )
+        pick_idx += [i for i in hits if i not in pick_idx]
     pick_idx = np.asarray(pick_idx, int)
     if pick_idx.size == 0:
         raise ValueError(f"{path}: `picks` {picks!r} selects no channels. Choose other types or names.")
