@@ -67,3 +67,20 @@ def test_info_widefield_needs_pixel_size(data_dir, capsys):
     assert main(["info", folder, "--pixel-size", "0.05"]) == 0
     text = capsys.readouterr().out
     assert "100, 100" in text and "25 Hz" in text and "0.05 mm" in text
+
+
+def test_info_model_export(tmp_path, capsys):
+    import numpy as np
+    import xarray as xr
+
+    from neurowave.io import write_netcdf
+
+    ds = xr.Dataset({"hidden": (("sample", "time", "unit", "y", "x"), np.zeros((2, 5, 3, 4, 4)))},
+                    attrs={"kind": "model", "model": "cornn", "task": "tetrominoes"})
+    p = tmp_path / "model.nc"
+    write_netcdf(ds, p)
+    out = tmp_path / "m.json"
+    assert main(["info", str(p), "--json", str(out)]) == 0
+    facts = json.loads(out.read_text())
+    assert facts["hidden_shape"] == [2, 5, 3, 4, 4] and facts["model"] == "cornn"
+    assert "cornn" in capsys.readouterr().out

@@ -130,3 +130,31 @@ def test_cmp_matches_blackrock_channel_ids(writers, tmp_path):
     assert g.dims == ("time", "y", "x")
     np.testing.assert_array_equal(g.values[:, 1, 1], data[:, 0])  # channel id 4 -> (row 1, col 1)
     np.testing.assert_array_equal(g.values[:, 0, 0], data[:, 3])
+
+
+def test_channel_storage_order_never_matters(tmp_path):
+    """Any permutation of the stored columns (with their positions) gives the same grid."""
+    import scipy.io
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    rng = np.random.default_rng(21)
+    cells = [(r, c) for r in range(4) for c in range(5) if (r, c) != (2, 2)]
+    data = rng.normal(size=(60, len(cells)))
+    pos = np.array([[0.4 * c, 0.4 * r] for r, c in cells])
+    ref = None
+
+    @settings(max_examples=15, deadline=None)
+    @given(st.permutations(range(len(cells))))
+    def check(perm):
+        nonlocal ref
+        perm = list(perm)
+        p = tmp_path / "perm.mat"
+        scipy.io.savemat(p, {"data": data[:, perm], "fs": 100.0, "position": pos[perm]})
+        g = read(p)
+        assert g.shape == (60, 4, 5) and np.isnan(g.values[:, 2, 2]).all()
+        if ref is None:
+            ref = g.values
+        np.testing.assert_array_equal(g.values, ref)
+
+    check()
