@@ -34,6 +34,9 @@ def add_parser(subparsers):
                    help="duration of one model step, e.g. 1ms (gives physical units)")
     p.add_argument("--model-dx", metavar="DX", default=None,
                    help="size of one model cell, e.g. 0.4mm (gives physical units)")
+    p.add_argument("--model-sites", choices=("all", "foreground"), default="all",
+                   help="measure every model cell, or only the cells of the image's objects "
+                        "(label > 0 in the export)")
     p.add_argument("--max-trials", type=int, default=64, metavar="N",
                    help="pool at most N (sample, unit) model trials (default 64; 0 = all)")
     p.add_argument("--n-boot", type=int, default=500, metavar="N",
@@ -122,7 +125,8 @@ def run(args):
         band=tuple(args.band) if args.band else None,
         model_band=tuple(args.model_band) if args.model_band else None,
         model_dt=args.model_dt, model_dx=args.model_dx,
-        max_trials=args.max_trials or None, n_boot=args.n_boot, seed=args.seed,
+        model_sites=args.model_sites, max_trials=args.max_trials or None,
+        n_boot=args.n_boot, seed=args.seed,
         progress=sys.stderr.isatty(),
     )
     print_summary(result)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, validate_type
+from .._validate import check_band, check_option, validate_type
 from ..grid import _valid_sites, site_positions, validate_grid
 from . import stats as _stats
 from .scale import array_extent, convert, make_scale
@@ -102,8 +102,25 @@ def load_recording(recording, *, positions=None):
     return recording, info
 
 
-def _hidden_grid(ds, sample, unit):
-    """One (sample, unit) of a model export as a wave grid ("time", "y", "x")."""
+MODEL_SITES = ("all", "foreground")
+
+
+def _hidden_grid(ds, sample, unit, sites="all"):
+    """One (sample, unit) of a model export as a wave grid ("time", "y", "x").
+
+    With ``sites="foreground"`` the cells where the export's ``label`` is 0 (the
+    background of the image) become NaN sites: only the objects' cells are measured.
+    """
+    g = _hidden_grid_all(ds, sample, unit)
+    if sites == "foreground":
+        mask = np.asarray(ds["label"].isel(sample=sample).values) > 0
+        attrs = dict(g.attrs)
+        g = g.where(mask[None, :, :])
+        g.attrs = attrs
+    return g
+
+
+def _hidden_grid_all(ds, sample, unit):
     try:
         from ..models import hidden_grid
     except ImportError:
@@ -467,7 +484,7 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
         raise ValueError(f"The model cannot support {what}: {why}. {fix}") from None
 
 
-def _choose_model_band(ds, pairs, info, max_pool=32):
+def _choose_model_band(ds, pairs, info, sites="all", max_pool=32):
     """One band for every model trial, from their pooled spectrum.
 
     The hidden grids of (up to ``max_pool``) trials, each with its mean removed, are
@@ -481,11 +498,13 @@ def _choose_model_band(ds, pairs, info, max_pool=32):
 
     parts = []
     for s, u in pairs[:max_pool]:
-        g = _hidden_grid(ds, s, u)
+        g = _hidden_grid(ds, s, u, sites)
         a = np.asarray(g.values, float)
         if not np.isfinite(a).any() or np.nanstd(a) == 0:
             continue
-        parts.append(a - np.nanmean(a, axis=0, keepdims=True))
+        with np.errstate(invalid="ignore"):
+            a = a - np.nanmean(a, axis=0, keepdims=True)
+        parts.append(np.nan_to_num(a))  # absent sites add no power at any frequency
     if not parts:
         return None
     g0 = _hidden_grid(ds, *pairs[0])
@@ -504,8 +523,8 @@ def _choose_model_band(ds, pairs, info, max_pool=32):
 
 
 def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
-            positions=None, samples=None, units=None, max_trials=64, n_boot=500, ci=0.95,
-            seed=0, progress=False, **analyze_kw):
+            positions=None, samples=None, units=None, model_sites="all", max_trials=64,
+            n_boot=500, ci=0.95, seed=0, progress=False, **analyze_kw):
     """Put a model's waves and a recording's waves through the same measures.
 
     Both sides go through :func:`neurowave.waves.analyze`. The model's (sample, unit)
@@ -535,6 +554,10 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         Electrode map for a recording read from a file.
     samples, units : int | list of int | None
         Which model samples and hidden units to pool (None: all).
+    model_sites : {"all", "foreground"}
+        Measure every cell of the hidden grid, or only the cells of the image's objects
+        (``label > 0`` in the export; the background becomes NaN sites). The array
+        extent of the scale-free units stays that of the whole grid.
     max_trials : int | None
         Pool at most this many (sample, unit) trials, drawn with ``seed`` (None: all).
     n_boot : int
@@ -593,13 +616,19 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
 
         parse_quantity(model_dx, kind="length", name="model_dx")
 
+    check_option("model_sites", model_sites, MODEL_SITES)
+    if model_sites == "foreground" and "label" not in ds:
+        raise ValueError(
+            "`model_sites='foreground'` needs the export's `label` variable, which this "
+            "export lacks. Use model_sites='all'."
+        )
     pairs = _select_trials(ds, samples, units, max_trials, seed)
-    first = _hidden_grid(ds, *pairs[0])
+    first = _hidden_grid(ds, *pairs[0])  # the whole grid: geometry and units
     model_info = validate_grid(first, name="model hidden grid", check_valid=False)
     mband = _model_band(band, model_band, model_dt, model_info, scale_dt)
     mband_source = "user" if mband is not None else "pooled spectrum of the model trials"
     if mband is None:
-        mband = _choose_model_band(ds, pairs, model_info)
+        mband = _choose_model_band(ds, pairs, model_info, model_sites)
 
     # recording side
     rec_an = analyze(rec, band=band, seed=seed, **analyze_kw)
@@ -611,10 +640,15 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     analyses, used, skipped = [], [], []
     best, best_n = None, -1
     for s, u in tqdm(pairs, desc="model trials", disable=not progress, leave=False):
-        g = first if (s, u) == pairs[0] else _hidden_grid(ds, s, u)
+        g = _hidden_grid(ds, s, u, model_sites)
         arr = np.asarray(g.values, float)
-        if not np.isfinite(arr).any() or np.nanstd(arr, axis=0).max() < 1e-12 * max(
-                1.0, float(np.nanmax(np.abs(arr)))):
+        n_valid = int(np.isfinite(arr).any(axis=0).sum())
+        if n_valid < 4:
+            skipped.append({"sample": s, "unit": u, "reason": f"{n_valid} valid sites"})
+            continue
+        flat = arr.reshape(arr.shape[0], -1)
+        flat = flat[:, np.isfinite(flat).any(axis=0)]
+        if np.nanstd(flat, axis=0).max() < 1e-12 * max(1.0, float(np.nanmax(np.abs(flat)))):
             skipped.append({"sample": s, "unit": u, "reason": "silent or constant unit"})
             continue
         an = analyze(g, band=mband, seed=seed, **analyze_kw)
@@ -625,8 +659,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
             best, best_n = an, n_w
     if not analyses:
         raise ValueError(
-            f"Every selected model trial ({len(pairs)}) is silent or constant; there are no "
-            "waves to compare. Check the export or pass other `units`."
+            f"Every selected model trial ({len(pairs)}) is silent, constant or has fewer than "
+            "4 valid sites; there are no waves to compare. Check the export or pass other "
+            "`units` (or model_sites='all')."
         )
     model_side = _pool(analyses, site_positions(first), _valid_sites(first), model_info)
     extra = {
@@ -637,6 +672,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         "task": ds.attrs.get("task"),
         "n_samples": int(ds.sizes["sample"]),
         "n_units": int(ds.sizes["unit"]),
+        "model_sites": model_sites,
         "trials": [list(p) for p in used],
         "n_trials": len(used),
         "skipped_trials": skipped,

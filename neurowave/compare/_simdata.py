@@ -13,7 +13,7 @@ __all__ = ["simulate_model_export", "simulate_utah_recording"]
 
 def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=(16, 16),
                           n_steps=160, n_samples=2, n_units=2, snr_db=10.0, seed=0,
-                          patterns=None):
+                          patterns=None, foreground=None):
     """A model export (DESIGN.md) whose hidden units carry simulated waves.
 
     Parameters
@@ -33,6 +33,9 @@ def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=
         Seeds the noise and the direction of travel of each (sample, unit).
     patterns : list of str | None
         One pattern per unit (cycled), e.g. ``["planar", "rotating"]``.
+    foreground : array of bool, shape ``shape`` | None
+        Cells of an "object": the export gets a ``label`` (1 there, 0 elsewhere) and
+        the background cells carry unit-variance white noise instead of the wave.
 
     Returns
     -------
@@ -64,8 +67,17 @@ def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=
                 h = np.empty((n_samples, g.sizes["time"], n_units) + tuple(shape), np.float32)
                 x, y = g["x"].values, g["y"].values
             h[s, :, u] = g.values
+    data_vars = {"hidden": (("sample", "time", "unit", "y", "x"), h)}
+    if foreground is not None:
+        fg = np.asarray(foreground, bool)
+        if fg.shape != tuple(shape):
+            raise ValueError(f"`foreground` must have shape {tuple(shape)}, got {fg.shape}.")
+        noise = rng.standard_normal((n_samples, h.shape[1], n_units, int((~fg).sum())))
+        h[..., ~fg] = noise.astype(h.dtype)
+        data_vars["label"] = (("sample", "y", "x"),
+                              np.broadcast_to(fg, (n_samples,) + fg.shape).astype(np.int16))
     return xr.Dataset(
-        {"hidden": (("sample", "time", "unit", "y", "x"), h)},
+        data_vars,
         coords={
             "sample": np.arange(n_samples),
             "time": ("time", np.arange(h.shape[1], dtype=float), {"units": "step"}),

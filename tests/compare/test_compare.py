@@ -92,3 +92,25 @@ def test_model_band_is_chosen_from_the_pooled_spectrum(result_matched):
     assert lo < 0.05 < hi and hi - lo < 0.03
     assert result_matched.scale["model_band_source"].startswith("pooled")
     assert result_matched.model["params"]["band"] == pytest.approx([lo, hi])
+
+
+def test_foreground_sites_measure_only_the_object(rec_matched):
+    from neurowave.compare._simdata import simulate_model_export
+
+    fg = np.zeros((16, 16), bool)
+    fg[2:14, 2:14] = True  # waves inside the object, white noise around it
+    model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(16, 16),
+                                  n_steps=120, n_samples=1, n_units=2, snr_db=10.0, seed=1,
+                                  foreground=fg)
+    whole = compare(model, rec_matched, n_boot=20, model_band=(0.04, 0.06))
+    obj = compare(model, rec_matched, n_boot=20, model_band=(0.04, 0.06),
+                  model_sites="foreground")
+    assert obj.model["input"]["model_sites"] == "foreground"
+    assert obj.model["input"]["n_valid_sites"] == 144
+    # the noisy background lowers PGD and hides the waves; on the object they are plain
+    assert obj.model["summary"]["wave_fraction"] > 0.9
+    assert obj.distances["pgd"]["distance"] < whole.distances["pgd"]["distance"]
+    assert obj.distances["speed"]["median_model"] == pytest.approx(0.375, rel=0.15)
+    with pytest.raises(ValueError, match="label"):
+        compare(simulate_model_export(n_steps=60, n_samples=1, n_units=1), rec_matched,
+                model_sites="foreground")
