@@ -45,6 +45,13 @@ def _plt():
     return plt
 
 
+def _num(x, fmt=".3g"):
+    """Format a number that may be None or NaN."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return format(x, fmt)
+
+
 def _units(result, metric):
     return result.distances.get(metric, {}).get("units", "") or ""
 
@@ -226,8 +233,8 @@ def _hist(ax, result, metric):
     ax.set_ylabel("density")
     dist = d.get("distance")
     if dist is not None and np.isfinite(dist):
-        ax.set_title(f"{_TITLES[metric]}: W1 = {dist:.3g} [{d.get('ci_low', np.nan):.3g}, "
-                     f"{d.get('ci_high', np.nan):.3g}]", fontsize=9)
+        ax.set_title(f"{_TITLES[metric]}: W1 = {dist:.3g} [{_num(d.get('ci_low'))}, "
+                     f"{_num(d.get('ci_high'))}]", fontsize=9)
     else:
         ax.set_title(_TITLES[metric], fontsize=9)
     ax.legend(fontsize=7, frameon=False)
@@ -273,7 +280,7 @@ def plot_directions(result):
     dist = d.get("distance")
     sub = "Direction of travel (deg, CCW from +x, each array's own frame)"
     if dist is not None and np.isfinite(dist):
-        sub += f"\ncircular W1 = {dist:.1f}\u00b0, Kuiper p = {d.get('p_value', np.nan):.2g}"
+        sub += f"\ncircular W1 = {dist:.1f}\u00b0, Kuiper p = {_num(d.get('p_value'), '.2g')}"
     fig.suptitle(sub, fontsize=10)
     return fig
 
@@ -297,9 +304,9 @@ def plot_patterns(result):
     ax.legend(frameon=False)
     dist = d.get("distance")
     if dist is not None and np.isfinite(dist):
-        ax.set_title(f"Wave patterns: total variation {dist:.2f} [{d.get('ci_low'):.2f}, "
-                     f"{d.get('ci_high'):.2f}], chi-square p = {d.get('p_value'):.2g}",
-                     fontsize=10)
+        ax.set_title(f"Wave patterns: total variation {_num(dist, '.2f')} "
+                     f"[{_num(d.get('ci_low'), '.2f')}, {_num(d.get('ci_high'), '.2f')}], "
+                     f"chi-square p = {_num(d.get('p_value'), '.2g')}", fontsize=10)
     return fig
 
 

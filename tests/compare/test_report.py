@@ -108,3 +108,15 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     assert len(check["images"]) == 5
     assert all(i["ok"] and i["w"] > 100 and i["h"] > 100 for i in check["images"]), check
     assert check["errors"] == []
+
+
+def test_report_of_a_side_without_wave_frames(model_planar, rec_rotating, tmp_path):
+    # a rotating wave has low PGD: no wave frames, so no speeds or directions to compare
+    from neurowave.compare import compare
+
+    res = compare(model_planar, rec_rotating, n_boot=20)
+    assert res.distances["speed"]["distance"] is None
+    index = res.write_report(tmp_path / "r")
+    text = index.read_text()
+    assert text.count("data:image/") == 5
+    assert res.distances["patterns"]["fractions_recording"]["rotating"] > 0.5
