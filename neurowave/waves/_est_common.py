@@ -17,8 +17,8 @@ TWO_PI = 2.0 * np.pi
 
 
 def wrap(a):
-    """Wrap angles to (-pi, pi]."""
-    return np.angle(np.exp(1j * np.asarray(a)))
+    """Wrap angles to (-pi, pi] (arithmetic, no complex exponentials)."""
+    return np.pi - np.mod(np.pi - np.asarray(a, float), TWO_PI)
 
 
 def spatial_dims(da):

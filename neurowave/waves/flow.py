@@ -10,9 +10,10 @@ The smoothness term couples neighbouring sites on the neighbour graph with weigh
 one; on a regular grid this is exactly Horn-Schunck's averaging kernel (1/6 for edge
 neighbours, 1/12 for diagonal ones).
 
-Each frame's linear system ``(g g^T + alpha^2 L) v = -g dphi/dt`` is solved to
-convergence by conjugate gradients, all frames at once (vectorised over time), instead
-of a fixed number of Jacobi sweeps frame by frame. The robust variant replaces both
+Each frame's linear system ``(g g^T + alpha^2 L) v = -g dphi/dt`` is solved exactly,
+all frames at once (vectorised over time): by batched dense LU for arrays of up to 400
+sites, by preconditioned conjugate gradients (block Jacobi, started from the best
+uniform field) above that, instead of a fixed number of Jacobi sweeps frame by frame. The robust variant replaces both
 quadratic penalties with Charbonnier penalties ``sqrt(1 + (x / beta)^2)`` solved by
 iteratively reweighted least squares (lagged diffusivity), as in NeuroPatt's
 ``opticalFlow2``.
@@ -88,39 +89,105 @@ def _lap(graph, x, wt):
 
 
 def _solve_cg(graph, g, ft, wd, we, alpha, x0, tol, max_iter):
-    """Batched conjugate gradients for (wd g g^T + alpha^2 L_we) v = -wd g ft."""
+    """Batched preconditioned conjugate gradients for
+    ``(wd g g^T + alpha^2 L_we + ridge) v = -wd g ft``, one system per frame.
+
+    The preconditioner is block Jacobi: the 2 x 2 diagonal block of every site.
+    """
     a2 = alpha * alpha
     # a small ridge picks the minimum-norm (normal-flow) solution along directions the
     # data leave free (the aperture problem of a plane wave) and keeps CG stable
     g2 = (wd[..., None] * g * g).sum((-1, -2)) / np.maximum(wd.sum(-1), 1)
-    ridge = (1e-3 * np.where(g2 > 0, g2, 1.0))[:, None, None]
+    ridge = (1e-3 * np.where(g2 > 0, g2, 1.0))[:, None]
+    wg = wd[..., None] * g  # (T, n, 2)
+    if we.ndim == 1:
+        deg = (graph.BT.multiply(graph.BT) @ we)[None, :]  # (1, n)
+    else:
+        deg = (graph.BT.multiply(graph.BT) @ we.T).T  # (T, n)
+    # block-Jacobi preconditioner: inverse of [[a, b], [b, c]] per site and frame
+    pa = wg[..., 0] * g[..., 0] + a2 * deg + ridge
+    pb = wg[..., 0] * g[..., 1]
+    pc = wg[..., 1] * g[..., 1] + a2 * deg + ridge
+    det = pa * pc - pb * pb
+    ia, ib, ic = pc / det, -pb / det, pa / det
+
+    def prec(r):
+        return np.stack([ia * r[..., 0] + ib * r[..., 1], ib * r[..., 0] + ic * r[..., 1]], -1)
 
     def mv(x):
-        return (
-            wd[..., None] * g * (g * x).sum(-1, keepdims=True)
-            + a2 * _lap(graph, x, we)
-            + ridge * x
-        )
+        return wg * (g * x).sum(-1, keepdims=True) + a2 * _lap(graph, x, we) + ridge[..., None] * x
 
-    b = -wd[..., None] * g * ft[..., None]
+    b = -wg * ft[..., None]
     x = x0.copy()
     r = b - mv(x)
-    p = r.copy()
-    rs = (r * r).sum((1, 2))
+    z = prec(r)
+    p = z.copy()
+    rz = (r * z).sum((1, 2))
     bn = np.sqrt((b * b).sum((1, 2))) + 1e-30
     for _ in range(max_iter):
-        if np.all(np.sqrt(rs) <= tol * bn):
+        rn = np.sqrt((r * r).sum((1, 2)))
+        if np.all(rn <= tol * bn):
             break
         ap = mv(p)
         den = (p * ap).sum((1, 2))
-        step = np.where(den > 0, rs / np.where(den > 0, den, 1), 0.0)
-        x = x + step[:, None, None] * p
-        r = r - step[:, None, None] * ap
-        rs_new = (r * r).sum((1, 2))
-        beta = np.where(rs > 0, rs_new / np.where(rs > 0, rs, 1), 0.0)
-        p = r + beta[:, None, None] * p
-        rs = rs_new
+        step = np.where(den > 0, rz / np.where(den > 0, den, 1), 0.0)
+        x += step[:, None, None] * p
+        r -= step[:, None, None] * ap
+        z = prec(r)
+        rz_new = (r * z).sum((1, 2))
+        beta = np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1), 0.0)
+        p = z + beta[:, None, None] * p
+        rz = rz_new
     return x
+
+
+_DIRECT_MAX_SITES = 400
+
+
+def _band_setup(graph, alpha):
+    """Reverse Cuthill-McKee order of the sites and the banded (upper) form of
+    ``alpha^2 L`` with interleaved unknowns (v0x, v0y, v1x, ...)."""
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    lap = (graph.BT @ sp.diags(graph.w) @ graph.B).tocsr()
+    perm = np.asarray(reverse_cuthill_mckee(lap, symmetric_mode=True), int)
+    lp = lap[perm][:, perm].toarray()
+    big = np.kron(alpha * alpha * lp, np.eye(2))
+    n2 = big.shape[0]
+    ii, jj = np.nonzero(big)
+    u = max(int(np.max(jj - ii)) if len(ii) else 0, 1)
+    ab = np.zeros((u + 1, n2))
+    for k in range(u + 1):  # ab[u + i - j, j] = a[i, j], i <= j
+        ab[u - k, k:] = np.diagonal(big, k)
+    return perm, ab, u
+
+
+def _solve_direct(graph, g, ft, wd, alpha):
+    """Exact per-frame solve of ``(wd g g^T + alpha^2 L + ridge) v = -wd g ft``:
+    banded Cholesky in reverse Cuthill-McKee order (bandwidth ~ 2 x grid width)."""
+    from scipy.linalg import solveh_banded
+
+    t, n, _ = g.shape
+    perm, ab0, u = _band_setup(graph, alpha)
+    gp = g[:, perm]
+    wg = wd[:, perm, None] * gp
+    g2 = (wg * gp).sum((-1, -2)) / np.maximum(wd.sum(-1), 1)
+    ridge = 1e-3 * np.where(g2 > 0, g2, 1.0)
+    rhs = (-wg * ft[:, perm, None]).reshape(t, 2 * n)
+    out = np.empty((t, 2 * n))
+    d0 = wg[..., 0] * gp[..., 0] + ridge[:, None]  # (t, n) diagonal additions
+    d1 = wg[..., 1] * gp[..., 1] + ridge[:, None]
+    off = wg[..., 0] * gp[..., 1]
+    ab = ab0.copy()
+    for k in range(t):
+        ab[u, 0::2] = ab0[u, 0::2] + d0[k]
+        ab[u, 1::2] = ab0[u, 1::2] + d1[k]
+        ab[u - 1, 1::2] = ab0[u - 1, 1::2] + off[k]
+        out[k] = solveh_banded(ab, rhs[k], overwrite_ab=False, overwrite_b=True,
+                               check_finite=False)
+    res = np.empty((t, n, 2))
+    res[:, perm] = out.reshape(t, n, 2)
+    return res
 
 
 def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
@@ -134,8 +201,17 @@ def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
     wd = np.where(bad, 0.0, 1.0)
     we = graph.w
     t = len(phi)
-    x = np.zeros((t, graph.n, 2))
-    x = _solve_cg(graph, g, ft, wd, we, alpha, x, tol, max_iter)
+    if graph.n <= _DIRECT_MAX_SITES:
+        x = _solve_direct(graph, g, ft, wd, alpha)
+    else:
+        # start from the best uniform field of each frame (closed form, the smooth part
+        # CG is slowest to find): v0 = -(sum g g^T)^-1 sum g ft
+        m = np.einsum("tn,tni,tnj->tij", wd, g, g)
+        m += (1e-3 * np.trace(m, axis1=1, axis2=2)[:, None, None] / 2 + 1e-300) * np.eye(2)
+        rhs = -np.einsum("tn,tni,tn->ti", wd, g, ft)
+        v0 = np.linalg.solve(m, rhs[..., None])[..., 0]
+        x = np.repeat(v0[:, None, :], graph.n, axis=1)
+        x = _solve_cg(graph, g, ft, wd, we, alpha, x, tol, max_iter)
     if method == "charbonnier":
         for _ in range(n_outer):
             res = (g * x).sum(-1) + ft
@@ -162,7 +238,7 @@ def compute_optical_flow(
     n_outer=5,
     tol=1e-6,
     max_iter=500,
-    gradient_radius=1.5,
+    gradient_radius=2.5,
 ):
     """Velocity field of every frame by optical flow on the phase.
 
@@ -190,8 +266,10 @@ def compute_optical_flow(
     gradient_radius : float
         Neighbours within this many grid spacings enter each site's least-squares
         phase gradient. 1.5 (the 8 neighbours of a grid site) is closest to
-        Horn-Schunck; larger values average more noise away (noise in the gradient
-        biases optical-flow speeds low) at the cost of spatial detail.
+        Horn-Schunck; the default 2.5 (20 neighbours) averages more noise away (noise
+        in the gradient biases optical-flow speeds low; at 10 dB SNR the velocity error
+        on a Utah array drops from 0.13 to 0.09, ``benchmarks/optical_flow.py``) at the
+        cost of some spatial detail.
 
     Returns
     -------
