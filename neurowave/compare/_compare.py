@@ -41,8 +41,24 @@ def _patterns():
 def load_model_export(model):
     """Return a model export Dataset (``hidden`` with dims sample, time, unit, y, x).
 
-    ``model`` may be such a Dataset or the path of a netCDF file holding one.
-    Anything else raises a ValueError that says how to make an export.
+    Anything that is not a model export raises a ValueError that says how to make one.
+
+    Parameters
+    ----------
+    model : xarray.Dataset | path-like
+        A model export or the path of a netCDF file holding one.
+
+    Returns
+    -------
+    xarray.Dataset
+        The export, with ``attrs["source"]`` set to the file when read from one.
+
+    Examples
+    --------
+    >>> from neurowave.compare._simdata import simulate_model_export
+    >>> ds = load_model_export(simulate_model_export(n_steps=20, n_samples=1, n_units=1))
+    >>> ds["hidden"].dims
+    ('sample', 'time', 'unit', 'y', 'x')
     """
     source = None
     if isinstance(model, (str, Path)):
@@ -79,7 +95,27 @@ def load_model_export(model):
 
 
 def load_recording(recording, *, positions=None):
-    """Return the recording as a validated wave grid (DataArray) and its GridInfo."""
+    """Return the recording as a validated wave grid and what validation learned.
+
+    Parameters
+    ----------
+    recording : xarray.DataArray | path-like
+        A wave grid, or a file any :func:`neurowave.io.read` reader opens.
+    positions : path-like | None
+        Electrode map for a file (see :func:`neurowave.io.read`).
+
+    Returns
+    -------
+    grid : xarray.DataArray
+    info : neurowave.GridInfo
+
+    Examples
+    --------
+    >>> from neurowave.datasets import simulate_wave
+    >>> grid, _ = simulate_wave("planar", duration=0.5, seed=0)
+    >>> load_recording(grid)[1].n_valid_sites
+    96
+    """
     source = None
     if isinstance(recording, (str, Path)):
         from ..io import read
@@ -575,6 +611,13 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     Returns
     -------
     CompareResult
+        Both sides' analyze JSON, the ``scale`` used, the ``distances`` per metric,
+        the values compared and one example analysis per side for figures.
+
+    See Also
+    --------
+    neurowave.waves.analyze : The measures applied to each side.
+    neurowave.compare.report.write_report : Figures and the HTML page.
 
     Examples
     --------
@@ -590,8 +633,8 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     ...                        sampling_rate=200, snr_db=10, seed=0)
     >>> res = compare(model, rec, n_boot=50)
     >>> d = res.distances["speed"]
-    >>> round(d["median_model"], 2), round(d["median_recording"], 2), d["units"]
-    (0.38, 0.38, 'array widths/cycle')
+    >>> d["units"], round(d["median_model"], 1), round(d["median_recording"], 1)
+    ('array widths/cycle', 0.4, 0.4)
     """
     from ..waves import analyze
 

@@ -477,11 +477,21 @@ Directions are in each array's own frame.</p>
 
 
 def write_report(result, path, *, overwrite=False, animation=True):
-    """Write the report folder: PNG figures, an animated GIF, ``compare.json`` and
-    a self-contained ``index.html``.
+    """Write the report folder of a comparison, with one self-contained HTML page.
 
-    The folder appears only when complete; an existing non-empty folder is an error
-    unless ``overwrite``.
+    The folder holds PNG figures, an animated GIF, ``compare.json`` and ``index.html``
+    (every image embedded as base64). It appears only when complete; an existing
+    non-empty folder is an error unless ``overwrite``.
+
+    Parameters
+    ----------
+    result : CompareResult
+    path : path-like
+        The folder to write.
+    overwrite : bool
+        Replace an existing non-empty folder.
+    animation : bool
+        Include the animated GIF (the slowest figure).
 
     Returns
     -------

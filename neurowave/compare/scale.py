@@ -98,9 +98,14 @@ def array_extent(positions, spacing=None):
     Parameters
     ----------
     positions : ndarray, shape (n_sites, 2)
-        x, y of the valid sites.
+        Positions ``(x, y)`` of the valid sites.
     spacing : float | None
         Site pitch added to each side (default: median nearest-neighbour distance).
+
+    Returns
+    -------
+    float
+        The extent, in the units of ``positions``.
 
     Examples
     --------

@@ -359,6 +359,21 @@ def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None
                      n_boot=500, ci=0.95, seed=0):
     """Compare two samples of directions in degrees.
 
+    Parameters
+    ----------
+    a, b : array-like
+        Side A (the model) and side B (the recording); NaN values are dropped.
+    block_a, block_b : int
+        Bootstrap block length and effective-size divisor of each side.
+    groups_a, groups_b : array-like | None
+        Trial label per value; blocks never cross trials.
+    n_boot : int
+        Bootstrap resamples (0: no interval).
+    ci : float
+        Confidence level of the interval.
+    seed : int
+        Seed of the bootstrap.
+
     Returns
     -------
     dict
@@ -424,6 +439,23 @@ def _fractions(labels, categories):
 def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None,
                         groups_b=None, n_boot=500, ci=0.95, seed=0):
     """Compare two samples of category labels (e.g. wave patterns per frame).
+
+    Parameters
+    ----------
+    a, b : array-like
+        Side A (the model) and side B (the recording); NaN values are dropped.
+    categories : sequence of str
+        All categories, in the order of the reported fractions.
+    block_a, block_b : int
+        Bootstrap block length and effective-size divisor of each side.
+    groups_a, groups_b : array-like | None
+        Trial label per value; blocks never cross trials.
+    n_boot : int
+        Bootstrap resamples (0: no interval).
+    ci : float
+        Confidence level of the interval.
+    seed : int
+        Seed of the bootstrap.
 
     Returns
     -------
