@@ -104,3 +104,17 @@ def test_real_recording_without_positions(data_dir, files, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "positions" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_failure_while_writing_leaves_nothing(files, tmp_path, capsys, monkeypatch):
+    import neurowave.compare.report as report
+
+    def broken(result):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(report, "plot_patterns", broken)
+    before = _listing(tmp_path)
+    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--n-boot", "10",
+                 "--json", str(tmp_path / "c.json"), "--report", str(tmp_path / "rep")])
+    assert code == 1 and "disk full" in capsys.readouterr().err
+    assert _listing(tmp_path) == before  # neither the JSON nor a partial report
