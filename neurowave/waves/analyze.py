@@ -10,7 +10,7 @@ import xarray as xr
 
 from .._validate import check_band, check_option, validate_type
 from .._version import __version__
-from ._xr import MIN_SITES, check_measure_input, over_space, speed_scale
+from ._xr import MIN_SITES, check_measure_input, speed_scale
 
 __all__ = ["analyze", "WaveAnalysis"]
 
@@ -82,19 +82,6 @@ class WaveAnalysis:
             ("events", str(s["events"]["n"])),
         ]
         return rows
-
-
-def _frame_frequency(freq):
-    def k(f):
-        f = f.reshape(f.shape[0], -1)
-        with np.errstate(invalid="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return np.nanmean(f, axis=1).astype(np.float32)
-
-    return over_space(k, freq, out_core=[[]])
 
 
 def _q(x, q):
@@ -176,8 +163,8 @@ def analyze(
     from .filter import choose_band
     from .frames import detect_wave_frames
     from .gradient import compute_phase_gradient
-    from .measures import compute_direction, compute_speed, compute_wavelength
-    from .phase import PHASE_METHODS, compute_frequency, compute_phase
+    from .measures import compute_frame_measures
+    from .phase import PHASE_METHODS, compute_phase
 
     info = check_measure_input(grid, "grid", min_sites=MIN_SITES)
     check_option("phase_method", phase_method, PHASE_METHODS)
@@ -194,19 +181,19 @@ def analyze(
     fs = info.sampling_rate
     phase = compute_phase(grid, band=band, method=phase_method)
     gradient = compute_phase_gradient(phase)
+    fm = compute_frame_measures(phase, gradient)
     fr = detect_wave_frames(phase, threshold=float(pgd_threshold), n_surrogates=n_surrogates,
                             alpha=alpha, seed=seed, gradient=gradient,
-                            surrogate_step=surrogate_step)
-    freq = compute_frequency(phase)
-    speed = compute_speed(phase, gradient, per="frame")
+                            surrogate_step=surrogate_step, pgd=fm["pgd"])
+    speed = fm["speed"]
     frames = xr.Dataset({
         "pgd": fr["pgd"],
         "p_value": fr["p_value"],
         "is_wave": fr["is_wave"],
         "speed": speed,
-        "direction": compute_direction(gradient),
-        "wavelength": compute_wavelength(gradient, per="frame"),
-        "frequency": _frame_frequency(freq),
+        "direction": fm["direction"],
+        "wavelength": fm["wavelength"],
+        "frequency": fm["frequency"],
     })
     if edge_trim is None:
         edge_trim = _edge_samples(info.n_times, fs, band)

@@ -21,11 +21,11 @@ def _default_step(phase, sr):
     width = hi - lo
     if not width > 0:
         return 1
-    return max(1, int(sr / (4.0 * width)))
+    return max(1, int(sr / (2.0 * width)))
 
 
 def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, seed=0,
-                       gradient=None, surrogate_step=None, min_sites=MIN_SITES):
+                       gradient=None, surrogate_step=None, min_sites=MIN_SITES, pgd=None):
     """Find the frames that hold a travelling wave.
 
     A frame is a wave frame when its PGD reaches ``threshold`` and beats the surrogate
@@ -36,9 +36,10 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
 
     PGD depends only on the phase differences between sites, which a band-limited
     signal changes no faster than its band width allows; so the surrogate test runs on
-    every ``surrogate_step``-th frame (default: four tests per period of the band width,
-    ``sampling_rate / (4 (hi - lo))`` samples apart) and each frame takes the p-value of
-    the nearest tested frame. ``surrogate_step=1`` tests every frame. All tested frames
+    every ``surrogate_step``-th frame (default: the Nyquist rate of the band width,
+    ``sampling_rate / (2 (hi - lo))`` samples apart: the relative phases of components
+    within the band change no faster than ``hi - lo``) and each frame takes the p-value
+    of the nearest tested frame. ``surrogate_step=1`` tests every frame. All tested frames
     of a block share each random permutation, which keeps every frame's test exact and
     lets the surrogates run for many frames at once.
 
@@ -61,6 +62,9 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
         Frames between surrogate tests (see above).
     min_sites : int
         Frames with fewer valid sites have NaN PGD and are not wave frames.
+    pgd : xarray.DataArray | None
+        The PGD of each frame if already computed (e.g. by
+        :func:`~neurowave.waves.compute_frame_measures`).
 
     Returns
     -------
@@ -99,8 +103,9 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
         from .gradient import compute_phase_gradient
 
         gradient = compute_phase_gradient(phase)
-    pgd = over_space(K.pgd_kernel, gradient["dx"], gradient["dy"], out_core=[[]],
-                     kwargs={"min_sites": min_sites})
+    if pgd is None:
+        pgd = over_space(K.pgd_kernel, gradient["dx"], gradient["dy"], out_core=[[]],
+                         kwargs={"min_sites": min_sites})
     time = phase["time"].reset_coords(drop=True)
 
     def _kern(phi, t, pgd_obs):

@@ -10,7 +10,8 @@ from . import _kernels as K
 from ._xr import MIN_SITES, over_space, speed_scale
 from .phase import compute_frequency
 
-__all__ = ["compute_pgd", "compute_speed", "compute_direction", "compute_wavelength"]
+__all__ = ["compute_pgd", "compute_speed", "compute_direction", "compute_wavelength",
+           "compute_frame_measures"]
 
 
 def _check_gradient(gradient):
@@ -161,3 +162,48 @@ def compute_wavelength(gradient, *, per="site", min_sites=MIN_SITES):
     out.name = "wavelength"
     out.attrs = {"long_name": "wavelength", "units": su}
     return out
+
+
+def compute_frame_measures(phase, gradient, *, min_sites=MIN_SITES):
+    """PGD, direction, speed, wavelength and frequency of every frame in one pass.
+
+    The same numbers as :func:`compute_pgd`, :func:`compute_direction`,
+    ``compute_speed(per="frame")``, ``compute_wavelength(per="frame")`` and the mean
+    instantaneous frequency over the valid sites, computed together (one reading of the
+    gradient).
+
+    Returns
+    -------
+    frames : xarray.Dataset
+        Over ``"time"``: ``pgd``, ``direction`` (deg), ``speed`` (m/s or cells/step),
+        ``wavelength`` (space units), ``frequency`` (Hz or cycles/step).
+
+    Examples
+    --------
+    >>> from neurowave.datasets import simulate_wave
+    >>> from neurowave.waves import compute_phase, compute_phase_gradient
+    >>> grid, _ = simulate_wave("planar", speed=0.2, direction=30, frequency=10,
+    ...                         duration=2.0, seed=0)
+    >>> phase = compute_phase(grid, band=(8, 12))
+    >>> fm = compute_frame_measures(phase, compute_phase_gradient(phase)).isel(time=1000)
+    >>> round(float(fm.speed), 2), round(float(fm.direction)), round(float(fm.pgd), 2)
+    (0.2, 30, 1.0)
+    """
+    dx, dy = _check_gradient(gradient)
+    tu, su = _units(gradient)
+    scale, unit = speed_scale(tu, su)
+    freq = compute_frequency(phase)
+    outs = over_space(K.frame_measures_kernel, freq, dx, dy, n_out=5, out_core=[[]] * 5,
+                      kwargs={"min_sites": min_sites, "scale": scale})
+    names = ("pgd", "direction", "speed", "wavelength", "frequency")
+    attrs = (
+        {"long_name": "phase gradient directionality", "units": "1"},
+        {"long_name": "direction of travel", "units": "deg"},
+        {"long_name": "phase speed", "units": unit},
+        {"long_name": "wavelength", "units": su},
+        {"long_name": "mean instantaneous frequency", "units": "Hz" if tu == "s" else f"cycles/{tu}"},
+    )
+    ds = xr.Dataset({n: o for n, o in zip(names, outs)})
+    for n, a in zip(names, attrs):
+        ds[n].attrs = a
+    return ds

@@ -16,7 +16,7 @@ def test_plane_wave_frames_are_waves_with_small_p_values():
     fr = detect_wave_frames(compute_phase(grid, band=(12, 18)))
     assert fr.is_wave.isel(time=MID).all()
     assert float(fr.p_value.isel(time=MID).max()) <= 0.01 + 1e-6  # 1 / (1 + 99)
-    assert fr.attrs["surrogate_step"] == int(1000 / (4 * 6))
+    assert fr.attrs["surrogate_step"] == int(1000 / (2 * 6))
 
 
 def test_noise_alone_gives_few_wave_frames_and_uniform_p_values():

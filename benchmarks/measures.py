@@ -1,0 +1,350 @@
+"""Benchmark of the wave-measure pipeline (issue 2).
+
+band-pass -> phase -> gradient -> PGD / speed / direction -> wave frames (surrogates),
+through the public functions of :mod:`neurowave.waves`, against a straightforward
+per-frame NumPy loop timed in the same run:
+
+(a) a Utah array, 96 sites x 1 kHz x 60 s, in memory;
+(b) a 100 x 100-pixel x 25 Hz x 10-minute imaging stack, dask-chunked by minute
+    (the per-frame baseline runs on the first minute and is scaled to ten);
+(c) a 1-hour 96-site 1 kHz recording generated lazily with dask, reduced to summary
+    numbers chunk by chunk: its peak memory is set by the chunk, not the length
+    (10 minutes are run too, for comparison).
+
+Each case runs in a fresh process; peak memory is the tracemalloc peak of the pipeline
+(NumPy buffers) and the process's peak RSS. Run::
+
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/measures.py          # all
+    OMP_NUM_THREADS=1 python benchmarks/measures.py a                   # one case
+    OMP_NUM_THREADS=1 python benchmarks/measures.py a --quick           # 10 s instead of 60 s
+
+Targets on 2 cores: (a) >= 20 million site-samples/s end to end, and peak memory <= 3x
+the input array.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+N_SURR = 99
+
+
+# --------------------------------------------------------------------------- data
+def _plane_block(t, x, y, *, f, speed, direction, snr_db, seed, dtype=np.float32):
+    """cos(2 pi f t - k u.r) + white noise at ``snr_db``: (len(t), len(y), len(x))."""
+    k = 2 * np.pi * f / speed
+    u = np.array([np.cos(np.deg2rad(direction)), np.sin(np.deg2rad(direction))])
+    spatial = (k * (u[0] * x[None, :] + u[1] * y[:, None])).astype(dtype)
+    wt = (2 * np.pi * f * t).astype(dtype)
+    out = np.cos(wt[:, None, None] - spatial[None])
+    rng = np.random.default_rng(seed)
+    out += rng.standard_normal(out.shape, dtype=dtype) * dtype(np.sqrt(0.5 / 10 ** (snr_db / 10)))
+    return out
+
+
+def utah_grid(duration, *, dtype=np.float64):
+    import neurowave as nw
+
+    fs = 1000.0
+    t = np.arange(int(duration * fs)) / fs
+    x = y = np.arange(10) * 0.4
+    data = _plane_block(t, x, y, f=15.0, speed=200.0, direction=30.0, snr_db=10, seed=0,
+                        dtype=np.float32).astype(dtype)
+    data[:, [0, 0, -1, -1], [0, -1, 0, -1]] = np.nan
+    return nw.make_grid(data, sampling_rate=fs, spacing=0.4), (12.0, 18.0)
+
+
+def lazy_grid(duration, *, fs, shape, spacing, f, speed, chunk_s, corners=False):
+    """A dask-backed plane-wave grid generated chunk by chunk (never whole in memory)."""
+    import dask.array as da
+
+    import neurowave as nw
+
+    ny, nx = shape
+    n = int(duration * fs)
+    step = int(chunk_s * fs)
+    x = np.arange(nx) * spacing
+    y = np.arange(ny) * spacing
+
+    def block(block_info=None):
+        (t0, t1), _, _ = block_info[None]["array-location"]
+        b = _plane_block(np.arange(t0, t1) / fs, x, y, f=f, speed=speed, direction=30.0,
+                         snr_db=10, seed=t0)
+        if corners:
+            b[:, [0, 0, -1, -1], [0, -1, 0, -1]] = np.nan
+        return b
+
+    chunks = (tuple([step] * (n // step) + ([n % step] if n % step else [])), (ny,), (nx,))
+    arr = da.map_blocks(block, chunks=chunks, dtype=np.float32, meta=np.empty((0, 0, 0), np.float32))
+    return nw.make_grid(arr, sampling_rate=fs, x=x, y=y)
+
+
+# --------------------------------------------------------------------------- pipelines
+def pipeline(grid, band, *, n_surrogates=N_SURR):
+    """The measures through the public API; returns the per-frame outputs."""
+    from neurowave.waves import (
+        compute_frame_measures, compute_phase, compute_phase_gradient, detect_wave_frames,
+    )
+
+    ph = compute_phase(grid, band=band)
+    g = compute_phase_gradient(ph)
+    fm = compute_frame_measures(ph, g)  # PGD, speed, direction, wavelength, frequency
+    frames = detect_wave_frames(ph, gradient=g, n_surrogates=n_surrogates, pgd=fm["pgd"])
+    return frames.assign(speed=fm["speed"], direction=fm["direction"])
+
+
+def baseline(data, fs, band, x, y, *, n_surrogates=N_SURR, step=1, seed=0):
+    """A straightforward implementation: filter and Hilbert per array, then a loop over
+    frames (gradient by wrapped differences, PGD, direction, speed, surrogates)."""
+    import scipy.signal as ss
+
+    sos = ss.butter(4, band, btype="bandpass", fs=fs, output="sos")
+    nt = data.shape[0]
+    flat = data.reshape(nt, -1)
+    ok = np.isfinite(flat).all(axis=0)
+    z = np.full(flat.shape, np.nan + 0j)
+    z[:, ok] = ss.hilbert(ss.sosfiltfilt(sos, flat[:, ok], axis=0), axis=0)
+    phase = np.angle(z).reshape(data.shape)
+    dxs, dys = np.diff(x).mean(), np.diff(y).mean()
+    rng = np.random.default_rng(seed)
+
+    def grad(p):
+        ddx = np.angle(np.exp(1j * np.diff(p, axis=1))) / dxs
+        ddy = np.angle(np.exp(1j * np.diff(p, axis=0))) / dys
+        nan = np.nan
+        gx = np.nanmean([np.pad(ddx, ((0, 0), (1, 0)), constant_values=nan),
+                         np.pad(ddx, ((0, 0), (0, 1)), constant_values=nan)], axis=0)
+        gy = np.nanmean([np.pad(ddy, ((1, 0), (0, 0)), constant_values=nan),
+                         np.pad(ddy, ((0, 1), (0, 0)), constant_values=nan)], axis=0)
+        return gx, gy
+
+    def pgd_of(gx, gy):
+        m = np.isfinite(gx) & np.isfinite(gy)
+        return np.hypot(gx[m].mean(), gy[m].mean()) / np.hypot(gx[m], gy[m]).mean(), m
+
+    pgd = np.empty(nt)
+    direction = np.empty(nt)
+    speed = np.empty(nt)
+    pval = np.full(nt, np.nan)
+    valid = np.flatnonzero(ok)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for t in range(nt):
+            gx, gy = grad(phase[t])
+            pgd[t], m = pgd_of(gx, gy)
+            mx, my = gx[m].mean(), gy[m].mean()
+            direction[t] = np.degrees(np.arctan2(-my, -mx)) % 360
+            a, b = max(t - 1, 0), min(t + 1, nt - 1)
+            w = np.angle(z[b] * np.conj(z[a])).reshape(-1)[ok].mean() * fs / (b - a)
+            speed[t] = abs(w) / np.hypot(mx, my)
+            if t % step == step // 2:
+                cnt = 0
+                for _ in range(n_surrogates):
+                    p = phase[t].reshape(-1).copy()
+                    p[valid] = p[rng.permutation(valid)]
+                    cnt += pgd_of(*grad(p.reshape(phase[t].shape)))[0] >= pgd[t]
+                pval[t] = (1 + cnt) / (1 + n_surrogates)
+    return pgd, direction, speed, pval
+
+
+# --------------------------------------------------------------------------- cases
+def _measure(fn, trace=True):
+    """(wall seconds, CPU seconds of this process, tracemalloc peak bytes) of ``fn()``.
+
+    On a shared machine the wall time includes waiting for a core; the process CPU time
+    (all threads) is what the work itself took.
+    """
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = None
+    if trace:
+        tracemalloc.start()
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return secs, cpu, peak
+
+
+def case_a(quick=False):
+    from neurowave.waves.frames import _default_step
+
+    duration = 10.0 if quick else 60.0
+    grid, band = utah_grid(duration)
+    n_ss = grid.sizes["time"] * 96
+
+    def run():
+        out = pipeline(grid, band)
+        return out["is_wave"].values.mean()
+
+    run()  # warm-up (imports, FFT plans)
+    runs = [_measure(run, trace=False) for _ in range(3)]
+    best = min(r[0] for r in runs)
+    cpu = min(r[1] for r in runs)
+    _, _, peak = _measure(run)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    step = _default_step(grid.assign_attrs(band=list(band)), 1000.0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    baseline(grid.values, 1000.0, band, grid.x.values, grid.y.values, step=step)
+    base, base_cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "case": f"(a) Utah 96 sites x 1 kHz x {duration:g} s (float64 input)",
+        "site_samples": n_ss, "seconds": best, "rate": n_ss / best,
+        "cpu_seconds": cpu, "cpu_rate": n_ss / cpu,
+        "baseline_seconds": base, "baseline_rate": n_ss / base,
+        "baseline_cpu_seconds": base_cpu, "speedup": base / best,
+        "input_bytes": grid.nbytes, "peak_bytes": peak, "peak_over_input": peak / grid.nbytes,
+        "maxrss_mb": rss, "target_rate": 20e6, "target_peak_over_input": 3.0,
+    }
+
+
+def case_b(quick=False):
+    import dask
+
+    from neurowave.waves.frames import _default_step
+
+    minutes = 2 if quick else 10
+    fs, band = 25.0, (1.5, 2.5)
+    grid = lazy_grid(60.0 * minutes, fs=fs, shape=(100, 100), spacing=0.1, f=2.0, speed=20.0,
+                     chunk_s=60.0)
+    n_ss = grid.sizes["time"] * 100 * 100
+
+    def run():
+        out = pipeline(grid, band)
+        with dask.config.set(scheduler="threads", num_workers=2):
+            return float(out["is_wave"].mean().compute())
+
+    secs, cpu, peak = _measure(run)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # same data, first minute, in memory: our pipeline vs the per-frame loop
+    first = grid.isel(time=slice(0, int(60 * fs))).compute()
+    step = _default_step(first.assign_attrs(band=list(band)), fs)
+    t_ours = _measure(lambda: pipeline(first, band)["is_wave"].values, trace=False)[0]
+    t0 = time.perf_counter()
+    baseline(first.values.astype(np.float64), fs, band, first.x.values, first.y.values,
+             step=step)
+    base = time.perf_counter() - t0
+    n_first = first.sizes["time"] * 10000
+    return {
+        "case": f"(b) imaging 100x100 px x 25 Hz x {minutes} min (float32, dask by minute)",
+        "site_samples": n_ss, "seconds": secs, "rate": n_ss / secs,
+        "cpu_seconds": cpu, "cpu_rate": n_ss / cpu,
+        "first_minute_in_memory_rate": n_first / t_ours,
+        "baseline_first_minute_rate": n_first / base, "speedup": base / t_ours,
+        "input_bytes": n_ss * 4, "peak_bytes": peak, "peak_over_input": peak / (n_ss * 4),
+        "maxrss_mb": rss,
+    }
+
+
+def case_c(quick=False, minutes=60):
+    import dask
+
+    if quick:
+        minutes = min(minutes, 5)
+    fs, band = 1000.0, (12.0, 18.0)
+    grid = lazy_grid(60.0 * minutes, fs=fs, shape=(10, 10), spacing=0.4, f=15.0, speed=200.0,
+                     chunk_s=60.0, corners=True)
+    n_ss = grid.sizes["time"] * 96
+
+    def run():
+        out = pipeline(grid, band)
+        with dask.config.set(scheduler="threads", num_workers=2):
+            wf, sp = dask.compute(out["is_wave"].mean(),
+                                  out["speed"].where(out["is_wave"]).mean())
+        return float(wf), float(sp)
+
+    secs, cpu, peak = _measure(run)
+    return {
+        "case": f"(c) lazy Utah 96 sites x 1 kHz x {minutes} min (float32, 60-s chunks)",
+        "site_samples": n_ss, "seconds": secs, "rate": n_ss / secs,
+        "cpu_seconds": cpu, "cpu_rate": n_ss / cpu,
+        "input_bytes": grid.nbytes, "chunk_bytes": int(60 * fs * 100 * 4),
+        "peak_bytes": peak, "peak_over_chunk": peak / (60 * fs * 100 * 4),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _child(name, quick, kw, q):
+    try:
+        q.put({"a": case_a, "b": case_b, "c": case_c}[name](quick, **kw))
+    except BaseException as err:  # pragma: no cover - reported by the parent
+        q.put({"case": name, "error": repr(err)})
+
+
+def run_case(name, quick=False, **kw):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(name, quick, kw, q))
+    p.start()
+    res = q.get()
+    p.join()
+    return res
+
+
+def _report(r):
+    if "error" in r:
+        print(f"{r['case']}: FAILED {r['error']}")
+        return
+    print(r["case"])
+    print(f"  {r['site_samples'] / 1e6:.1f} M site-samples in {r['seconds']:.2f} s wall: "
+          f"{r['rate'] / 1e6:.1f} M site-samples/s; CPU {r['cpu_seconds']:.2f} s: "
+          f"{r['cpu_rate'] / 1e6:.1f} M site-samples per CPU-second")
+    if "baseline_rate" in r:
+        print(f"  per-frame NumPy loop: {r['baseline_seconds']:.2f} s "
+              f"({r['baseline_rate'] / 1e6:.2f} M/s); ratio {r['speedup']:.1f}x")
+    if "baseline_first_minute_rate" in r:
+        print(f"  first minute in memory: {r['first_minute_in_memory_rate'] / 1e6:.1f} M/s; "
+              f"per-frame loop {r['baseline_first_minute_rate'] / 1e6:.2f} M/s; "
+              f"ratio {r['speedup']:.1f}x")
+    line = f"  peak traced memory {r['peak_bytes'] / 2**20:.0f} MiB"
+    if "peak_over_input" in r:
+        line += f" = {r['peak_over_input']:.2f}x the input ({r['input_bytes'] / 2**20:.0f} MiB)"
+    if "peak_over_chunk" in r:
+        line += (f" = {r['peak_over_chunk']:.1f}x one chunk ({r['chunk_bytes'] / 2**20:.0f} MiB);"
+                 f" input {r['input_bytes'] / 2**20:.0f} MiB")
+    print(line + f"; process peak RSS {r['maxrss_mb']:.0f} MiB")
+    if "target_rate" in r:
+        ok_rate = r["rate"] >= r["target_rate"]
+        ok_cpu = r["cpu_rate"] >= r["target_rate"]
+        ok_mem = r["peak_over_input"] <= r["target_peak_over_input"]
+        print(f"  targets: rate >= 20 M/s {'OK' if ok_rate else 'MISSED'} (wall), "
+              f"{'OK' if ok_cpu else 'MISSED'} (CPU), "
+              f"peak <= 3x input {'OK' if ok_mem else 'MISSED'}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("cases", nargs="*", default=["a", "b", "c"], choices=["a", "b", "c"])
+    ap.add_argument("--quick", action="store_true", help="shorter recordings")
+    ap.add_argument("--json", default=None, help="also write the figures as JSON")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    results = []
+    for c in args.cases:
+        if c == "c" and not args.quick:
+            r10 = run_case("c", minutes=10)
+            _report(r10)
+            results.append(r10)
+        r = run_case(c, args.quick)
+        _report(r)
+        results.append(r)
+        sys.stdout.flush()
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
