@@ -434,6 +434,37 @@ _DISTANCE_NAMES = {"speed": "Wasserstein-1", "pgd": "Wasserstein-1", "wavelength
                    "patterns": "total variation"}
 
 
+def _reading(result):
+    """A few sentences on what this comparison's numbers do and do not say."""
+    sc = result.scale
+    items = []
+    if sc.get("mode") == "scale-free":
+        items.append(
+            "Without <code>--model-dt</code>/<code>--model-dx</code> speeds and wavelengths "
+            "are relative to each array's own size and rhythm: equal values mean the same "
+            "number of wavelengths across the array per cycle, not the same speed in m/s. "
+            "Frequencies are compared only in the shape of their distribution.")
+    else:
+        items.append(
+            "Physical units rest on the mapping given for one model step and one model cell; "
+            "a different mapping scales model speeds, wavelengths and frequencies with it.")
+    items.append(
+        "Directions are measured in each array's own frame; only their spread "
+        "(resultant length) compares across arrays without a common orientation.")
+    items.append(
+        "A p-value says whether the two distributions differ given this much data "
+        "(with effective sample sizes for correlated frames); the distance and its "
+        "interval say by how much. Large samples make small differences significant.")
+    dm = result.model.get("summary", {}).get("wave_fraction")
+    dr = result.recording.get("summary", {}).get("wave_fraction")
+    for side, frac in (("model", dm), ("recording", dr)):
+        if frac is not None and frac < 0.05:
+            items.append(
+                f"The {side} has few wave frames ({100 * frac:.1f} %): its speed, direction "
+                "and wavelength distributions rest on few frames, or none.")
+    return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
+
+
 def render_html(result, images, *, title="neurowave compare"):
     """The report page as a string; ``images`` is a list of (bytes, mime, caption, file)."""
     from .._version import __version__
@@ -470,6 +501,8 @@ neighbouring frames are not independent. Speed, direction and wavelength are tak
 wave frames, PGD, frequency and patterns over all analysed frames. A distance near zero
 with a wide interval means "not distinguishable with this much data", not "the same".
 Directions are in each array's own frame.</p>
+<h2>Reading the numbers</h2>
+{_reading(result)}
 <h2>Figures</h2>
 {figs}
 </body></html>
