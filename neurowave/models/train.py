@@ -88,6 +88,7 @@ def _atomic_save(obj, path):
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -101,6 +102,7 @@ def _atomic_json(obj, path):
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, default=float)
         f.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 

@@ -75,7 +75,7 @@ def get_task(name, **params):
     --------
     >>> t = get_task("tetrominoes-small", n_train=10)
     >>> t.params["size"], t.sizes["train"], t.n_classes
-    (32, 10, 6)
+    (24, 10, 6)
     """
     check_option("task", name, list_tasks(), extra=" See neurowave.models.list_tasks().")
     if name in TASK_PRESETS:
