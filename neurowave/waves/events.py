@@ -17,10 +17,10 @@ import pandas as pd
 import xarray as xr
 
 from .._validate import check_option, check_positive, validate_type
+from ..grid import _sampling_rate, grid_spacing
 from ._est_common import speed_factor, units, wrap
-from ..grid import _sampling_rate, grid_spacing, site_positions
 
-__all__ = ["WAVE_PATTERNS", "detect_wave_events"]
+__all__ = ["WAVE_PATTERNS", "detect_wave_events", "detect_trigger_times", "detect_trigger_waves"]
 
 #: Patterns that make a frame part of a wave event.
 WAVE_PATTERNS = ("planar", "radial_out", "radial_in", "rotating")
@@ -195,3 +195,215 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
         speed_units=str(frames["speed"].attrs.get("units", "")) if "speed" in frames else "",
     )
     return ev
+
+
+# --------------------------------------------------------------------------- Cobrawap route
+
+
+def _flat_values(da):
+    nt = da.sizes["time"]
+    return np.asarray(da.values, float).reshape(nt, -1)
+
+
+def detect_trigger_times(data, *, method="phase", transition_phase=-np.pi / 2, threshold=0.0,
+                         min_interval=None):
+    """Trigger times per site: upward phase crossings or threshold crossings (Cobrawap
+    stage 3).
+
+    Parameters
+    ----------
+    data : xarray.DataArray
+        ``method="phase"``: phase in radians (e.g. ``compute_phase`` of a slow-wave band);
+        ``method="threshold"``: the signal itself (e.g. z-scored dF/F). Dims
+        ``("time", "y", "x")`` or ``("time", "channel")``.
+    method : {"phase", "threshold"}
+    transition_phase : float
+        Phase whose upward crossing marks a transition (Cobrawap's default -pi/2: the
+        rising flank of a cosine-like slow wave, i.e. its Down-to-Up transition).
+    threshold : float
+        Level whose upward crossing marks a transition (``method="threshold"``).
+    min_interval : float | None
+        Triggers of one site closer than this to its previous trigger are dropped (time
+        units); default none dropped.
+
+    Returns
+    -------
+    triggers : pandas.DataFrame
+        ``site`` (flat index), ``x``, ``y``, ``time`` (linearly interpolated between
+        samples), sorted by time; ``attrs``: ``spacing``, ``sampling_rate``, units.
+
+    Examples
+    --------
+    >>> import numpy as np, neurowave as nw
+    >>> t = np.arange(100) / 10.0
+    >>> x = np.stack([np.sin(2 * np.pi * 0.5 * (t - 0.1 * k)) for k in range(3)], 1)
+    >>> trig = detect_trigger_times(nw.make_channel_grid(x, sampling_rate=10.0, x=[0, 1, 2],
+    ...                             y=[0, 0, 0]), method="threshold", threshold=0.0)
+    >>> trig[trig.site == 1].time.round(2).tolist()[:2]
+    [0.1, 2.1]
+    """
+    from ..grid import site_positions
+
+    check_option("method", method, ("phase", "threshold"))
+    if not isinstance(data, xr.DataArray) or "time" not in data.dims:
+        raise TypeError("`data` must be a wave grid or phase DataArray with a 'time' dimension.")
+    sr = _sampling_rate(data)
+    tu, su = units(data)
+    t = np.asarray(data["time"].values, float)
+    v = _flat_values(data)
+    pos = site_positions(data)
+    if method == "phase":
+        a = wrap(v[:-1] - transition_phase)
+        b = wrap(v[1:] - transition_phase)
+        step = wrap(v[1:] - v[:-1])
+        cross = (a < 0) & (b >= 0) & (step > 0) & (step < np.pi / 2)
+        frac = np.where(cross, -a / np.where(step > 0, step, 1), 0)
+    else:
+        validate_type(threshold, "numeric", "threshold")
+        a = v[:-1] - threshold
+        b = v[1:] - threshold
+        cross = (a < 0) & (b >= 0)
+        frac = np.where(cross, -a / np.where(cross, b - a, 1), 0)
+    ti, si = np.nonzero(cross)
+    times = t[ti] + frac[ti, si] * (t[ti + 1] - t[ti])
+    df = pd.DataFrame({"site": si, "x": pos[si, 0], "y": pos[si, 1], "time": times})
+    df = df.sort_values(["site", "time"]).reset_index(drop=True)
+    if min_interval is not None:
+        min_interval = check_positive(min_interval, "min_interval")
+        keep = np.ones(len(df), bool)
+        last = {}
+        for i, (s, tt) in enumerate(zip(df.site.to_numpy(), df.time.to_numpy())):
+            if s in last and tt - last[s] < min_interval:
+                keep[i] = False
+            else:
+                last[s] = tt
+        df = df[keep]
+    df = df.sort_values("time").reset_index(drop=True)
+    valid = np.isfinite(v).any(0)
+    df.attrs.update(spacing=float(grid_spacing(pos[valid])), sampling_rate=float(sr),
+                    time_units=tu, space_units=su, method=method, n_sites=int(valid.sum()))
+    return df
+
+
+def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
+                         min_sites=None, min_fit=0.5):
+    """Group trigger times into waves and measure each wave's planar velocity
+    (Cobrawap stages 4-5: trigger clustering, time-lag map, planar velocity).
+
+    Triggers are clustered with DBSCAN in space-time, time scaled into space by
+    ``time_scale``; within a wave each site keeps the trigger nearest the wave's median
+    time. Its time-lag map (trigger time minus the wave's mean) is fitted by a plane
+    ``t = t0 + s . p`` (robust IRLS); speed ``1 / |s|`` and direction ``atan2(sy, sx)``
+    (the direction in which triggers come later: the direction of travel).
+
+    Parameters
+    ----------
+    triggers : pandas.DataFrame
+        Output of :func:`detect_trigger_times`.
+    eps : float
+        DBSCAN neighbourhood radius in grid spacings (default 2.5).
+    time_scale : float | None
+        Space units per time unit used to put time on the space axes; default one grid
+        spacing per sample (``spacing x sampling_rate``): neighbouring triggers at most
+        ``eps`` samples and ``eps`` spacings apart are linked.
+    min_samples : int
+        DBSCAN core-point size.
+    min_sites : int | None
+        Fewest sites in a wave (default a tenth of the valid sites, at least 4).
+    min_fit : float
+        Smallest R^2 of the plane for a planar speed (else NaN).
+
+    Returns
+    -------
+    waves : pandas.DataFrame
+        One row per wave: ``wave``, ``start``, ``end``, ``duration`` (spread of trigger
+        times), ``n_sites``, ``speed`` (m/s for recordings, cells/step for models),
+        ``direction`` (deg), ``plane_r2``, ``speed_ci_lo``/``speed_ci_hi`` (from the
+        plane's covariance). ``attrs["triggers"]`` holds the triggers with their
+        ``wave`` label (-1 = noise) and ``lag`` (time-lag map).
+
+    Examples
+    --------
+    >>> import numpy as np, neurowave as nw
+    >>> yy, xx = np.mgrid[0:10, 0:10] * 0.1
+    >>> t = np.arange(400) / 100.0
+    >>> lag = xx.ravel() / 20.0  # 20 mm/s along +x
+    >>> x = np.sin(2 * np.pi * 0.5 * (t[:, None] - lag[None]))
+    >>> trig = detect_trigger_times(nw.make_channel_grid(x, sampling_rate=100.0, x=xx.ravel(),
+    ...                             y=yy.ravel()), method="threshold")
+    >>> w = detect_trigger_waves(trig)
+    >>> len(w), round(float(w.speed[0]), 3), round(float(w.direction[0]))
+    (2, 0.02, 0)
+    """
+    from sklearn.cluster import DBSCAN
+
+    from .delays import _robust_plane
+
+    if not isinstance(triggers, pd.DataFrame) or not {"site", "x", "y", "time"} <= set(triggers.columns):
+        raise TypeError("`triggers` must be the DataFrame of detect_trigger_times(...).")
+    spacing = float(triggers.attrs.get("spacing", 1.0))
+    sr = float(triggers.attrs.get("sampling_rate", 1.0))
+    tu = triggers.attrs.get("time_units", "s")
+    su = triggers.attrs.get("space_units", "mm")
+    factor, sunit = speed_factor(tu, su)
+    n_sites = int(triggers.attrs.get("n_sites", triggers.site.nunique()))
+    eps = check_positive(eps, "eps")
+    time_scale = spacing * sr if time_scale is None else check_positive(time_scale, "time_scale")
+    min_sites = max(4, n_sites // 10) if min_sites is None else int(min_sites)
+    trig = triggers.copy()
+    trig["wave"] = -1
+    trig["lag"] = np.nan
+    cols = ["wave", "start", "end", "duration", "n_sites", "speed", "direction", "plane_r2",
+            "speed_ci_lo", "speed_ci_hi"]
+    if len(trig) == 0:
+        out = pd.DataFrame(columns=cols)
+        out.attrs.update(triggers=trig)
+        return out
+    feats = np.column_stack([trig.x / spacing, trig.y / spacing, trig.time * time_scale / spacing])
+    lab = DBSCAN(eps=eps, min_samples=int(min_samples)).fit_predict(feats)
+    rows = []
+    wave_id = 0
+    labels = np.full(len(trig), -1)
+    lags = np.full(len(trig), np.nan)
+    for c in np.unique(lab[lab >= 0]):
+        idx = np.flatnonzero(lab == c)
+        sub = trig.iloc[idx]
+        tmed = float(sub.time.median())
+        # one trigger per site: the one closest to the wave's median time
+        best = (sub.assign(_d=np.abs(sub.time - tmed)).sort_values("_d")
+                .drop_duplicates("site", keep="first"))
+        if len(best) < min_sites:
+            continue
+        keep_idx = best.index.to_numpy()
+        labels[trig.index.get_indexer(keep_idx)] = wave_id
+        tt = best.time.to_numpy(float)
+        lag = tt - tt.mean()
+        lags[trig.index.get_indexer(keep_idx)] = lag
+        p = best[["x", "y"]].to_numpy(float)
+        b, cov, r, w = _robust_plane(p, tt)
+        s = b[1:]
+        ss_tot = float(((tt - tt.mean()) ** 2).sum())
+        r2 = 1 - float((r**2).sum()) / ss_tot if ss_tot > 0 else np.nan
+        norm = float(np.hypot(*s))
+        speed = factor / norm if (norm > 0 and r2 >= min_fit) else np.nan
+        direc = float(np.degrees(np.arctan2(s[1], s[0])) % 360) if np.isfinite(speed) else np.nan
+        lo = hi = np.nan
+        if np.isfinite(speed):
+            # delta method on |s|: se(|s|) = sqrt(u^T cov u), u = s / |s|
+            u = s / norm
+            se = float(np.sqrt(max(u @ cov[1:, 1:] @ u, 0)))
+            lo, hi = factor / (norm + 1.96 * se), (factor / (norm - 1.96 * se) if norm > 1.96 * se else np.inf)
+        rows.append(dict(wave=wave_id, start=float(tt.min()), end=float(tt.max()),
+                         duration=float(tt.max() - tt.min()), n_sites=int(len(best)),
+                         speed=speed, direction=direc, plane_r2=r2, speed_ci_lo=lo,
+                         speed_ci_hi=hi))
+        wave_id += 1
+    out = pd.DataFrame(rows, columns=cols).sort_values("start").reset_index(drop=True)
+    # renumber waves in time order
+    order = {old: new for new, old in enumerate(out.wave)}
+    out["wave"] = out.wave.map(order).astype(int) if len(out) else out.wave
+    trig["wave"] = [order.get(v, -1) for v in labels]
+    trig["lag"] = lags
+    out.attrs.update(triggers=trig, eps=eps, time_scale=time_scale, min_samples=int(min_samples),
+                     min_sites=min_sites, speed_units=sunit)
+    return out

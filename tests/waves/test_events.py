@@ -132,3 +132,44 @@ def test_analyze_events_and_patterns(pattern, kw, truth_speed):
     assert abs(main.speed - truth_speed) / truth_speed < 0.10, main.speed
     assert res.summary["events"][0]["pattern"] == pattern
     assert "min_fit" in res.summary["params"]["patterns"]
+
+
+@pytest.mark.parametrize("method", ["phase", "threshold"])
+@pytest.mark.parametrize("speed,direction", [(0.03, 45.0), (0.05, 200.0)])
+def test_trigger_waves_planar_velocity(method, speed, direction):
+    """Cobrawap route on simulated 1 Hz slow waves over a 5 x 5 mm field (20 x 20 sites):
+    one wave per cycle, each with the true speed (within 10 %) and direction."""
+    from neurowave.datasets import simulate_wave
+    from neurowave.waves import compute_phase, detect_trigger_times, detect_trigger_waves
+
+    grid, truth = simulate_wave("planar", layout="grid", shape=(20, 20), spacing=0.25,
+                                frequency=1.0, speed=speed, direction=direction, duration=8.0,
+                                sampling_rate=100.0, snr_db=10, seed=4)
+    if method == "phase":
+        data = compute_phase(grid, band=(0.5, 2.0))
+    else:
+        from neurowave.waves import bandpass
+
+        data = bandpass(grid, band=(0.5, 2.0))
+        data = (data - data.mean("time")) / data.std("time")
+    trig = detect_trigger_times(data, method=method, min_interval=0.5)
+    waves = detect_trigger_waves(trig)
+    inner = waves[(waves.start > 1.0) & (waves.end < 7.0)]
+    assert len(inner) >= 4
+    assert (inner.n_sites >= 380).all()
+    err = np.abs(inner.speed - speed) / speed
+    assert np.median(err) < 0.10, inner.speed.tolist()
+    d = (inner.direction - direction + 180) % 360 - 180
+    assert np.median(np.abs(d)) < 5
+    tr = waves.attrs["triggers"]
+    assert set(tr.columns) >= {"site", "time", "wave", "lag"}
+
+
+def test_trigger_waves_errors():
+    from neurowave.waves import detect_trigger_times, detect_trigger_waves
+
+    with pytest.raises(TypeError, match="detect_trigger_times"):
+        detect_trigger_waves(pd.DataFrame({"a": [1]}))
+    with pytest.raises(ValueError, match="method"):
+        detect_trigger_times(xr.DataArray(np.zeros((3, 2)), dims=("time", "channel")),
+                             method="minima")
