@@ -108,6 +108,8 @@ def print_summary(result, *, file=None):
     print(f"units:     {sc.get('mode')}: {sc.get('note')}", file=file)
     print(file=file)
     print_table(result.table_rows(), file=file)
+    for note in result.footnotes():
+        print(note, file=file)
 
 
 def _f(x):

@@ -22,6 +22,8 @@ METRICS = ("speed", "pgd", "direction", "wavelength", "frequency", "patterns")
 WAVE_FRAME_METRICS = ("speed", "direction", "wavelength")
 _FALLBACK_PATTERNS = ("planar", "radial_out", "radial_in", "rotating", "synchronous", "other")
 _HIDDEN_DIMS = ("sample", "time", "unit", "y", "x")
+#: below this many effective (independent) frames on a side, a distance is flagged
+MIN_EFFECTIVE = 5.0
 
 
 def _patterns():
@@ -452,9 +454,15 @@ class CompareResult:
             dist = f(r["distance"])
             if dist != "-":
                 dist += f" [{f(r['ci_low'])}, {f(r['ci_high'])}]"
+                if self.distances.get(m, {}).get("few_frames"):
+                    dist += " *"
             rows.append((m, f(r["model"]), f(r["recording"]), units, dist,
                          r["test"] or "-", f(r["p_value"])))
         return rows
+
+    def footnotes(self):
+        """Notes on metrics whose distance rests on too few independent frames."""
+        return [f"* {m}: {d['note']}" for m, d in self.distances.items() if d.get("few_frames")]
 
     def plot(self, *, show=False):
         """Overview figure: distributions of every metric, directions, pattern fractions.
@@ -523,23 +531,28 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
 def _choose_model_band(ds, pairs, info, sites="all", max_pool=32):
     """One band for every model trial, from their pooled spectrum.
 
-    The hidden grids of (up to ``max_pool``) trials, each with its mean removed, are
-    joined along time and :func:`neurowave.waves.choose_band` picks the dominant
-    peak of their average spectrum, so that all trials are measured in the same band
-    (and trials too short for a spectrum of their own still get one). The band must
-    then hold two cycles within a single trial.
+    The hidden grids of (up to ``max_pool``) trials, each site standardised (mean
+    removed, unit variance, so that no unit or site outweighs the others), are joined
+    along time and :func:`neurowave.waves.choose_band` picks the dominant peak of
+    their average spectrum. All trials are then measured in that one band, and trials
+    too short for a spectrum of their own still get one. The band must hold two
+    cycles within a single trial.
     """
+    import warnings
+
     from ..grid import make_grid
     from ..waves import choose_band
 
     parts = []
     for s, u in pairs[:max_pool]:
-        g = _hidden_grid(ds, s, u, sites)
-        a = np.asarray(g.values, float)
-        if not np.isfinite(a).any() or np.nanstd(a) == 0:
-            continue
-        with np.errstate(invalid="ignore"):
+        a = np.asarray(_hidden_grid(ds, s, u, sites).values, float)
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
             a = a - np.nanmean(a, axis=0, keepdims=True)
+            sd = np.nanstd(a, axis=0, keepdims=True)
+            a = np.where(sd > 0, a / sd, 0.0)
+        if not np.isfinite(a).any() or not np.nanmax(np.abs(a)) > 0:
+            continue
         parts.append(np.nan_to_num(a))  # absent sites add no power at any frequency
     if not parts:
         return None
@@ -547,14 +560,21 @@ def _choose_model_band(ds, pairs, info, sites="all", max_pool=32):
     joined = make_grid(np.concatenate(parts, axis=0), sampling_rate=info.sampling_rate,
                        x=g0["x"].values, y=g0["y"].values, time_units=info.time_units,
                        space_units=info.space_units, kind="model")
+    how = "Pass --model-band LO HI in cycles/step"
     try:
         band = choose_band(joined)
+    except ValueError as err:
+        raise ValueError(f"No band stands out in the spectrum of the model's hidden units "
+                         f"({str(err).rstrip('.')}). {how}.") from None
+    try:
         return check_band(band, info.sampling_rate, n_times=info.n_times, name="model_band",
                           time_units=info.time_units)
-    except ValueError as err:
+    except ValueError:
+        f0 = float(np.mean(band))
         raise ValueError(
-            f"No band the model supports stands out in the spectrum of its hidden units "
-            f"({err}). Pass --model-band LO HI in cycles/step."
+            f"The model's hidden units peak at {f0:.3g} cycles/step, too slow for their "
+            f"{info.n_times} steps (two cycles need {2 / band[0]:.0f}). {how}, or export more "
+            "steps (`neurowave export ... --steps N`)."
         ) from None
 
 
@@ -769,6 +789,13 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
             d = _stats.compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m], **kw)
         d["over"] = "wave frames" if m in WAVE_FRAME_METRICS else "all analysed frames"
         d["block_model"], d["block_recording"] = ba, bb
+        few = [f"{side} {int(d.get('n_' + side, 0))} frames (effective "
+               f"{d.get('n_eff_' + side, 0):.1f})" for side in ("model", "recording")
+               if d.get("n_eff_" + side) is not None and d["n_eff_" + side] < MIN_EFFECTIVE]
+        d["few_frames"] = bool(few)
+        if few:
+            d["note"] = (f"too few independent frames for the interval and the test to mean "
+                         f"much: {', '.join(few)}")
         distances[m] = d
 
     scale_d = scale.to_dict()

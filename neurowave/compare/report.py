@@ -420,6 +420,8 @@ def _distance_rows(result):
             units = "most frequent pattern"
         ci = (f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
               if r["ci_low"] is not None else "&ndash;")
+        if result.distances.get(m, {}).get("few_frames"):
+            ci += " *"
         rows.append(
             f"<tr><th>{m}</th><td class='num'>{_fmt(r['model'])}</td>"
             f"<td class='num'>{_fmt(r['recording'])}</td><td>{units}</td>"
@@ -455,6 +457,9 @@ def _reading(result):
         "A p-value says whether the two distributions differ given this much data "
         "(with effective sample sizes for correlated frames); the distance and its "
         "interval say by how much. Large samples make small differences significant.")
+    for m, d in result.distances.items():
+        if d.get("few_frames"):
+            items.append(f"<b>{html.escape(m)}</b>: {html.escape(d['note'])}.")
     dm = result.model.get("summary", {}).get("wave_fraction")
     dr = result.recording.get("summary", {}).get("wave_fraction")
     for side, frac in (("model", dm), ("recording", dr)):

@@ -52,9 +52,9 @@ def test_pretrained_model_against_utah(utah, tmp_path):
     from neurowave.models import export_hidden, load_model, task_from_spec
 
     model, ckpt = load_model(f"pretrained:{name}")
-    ds = export_hidden(model, task_from_spec(ckpt["task"]), n=2, seed=0,
+    ds = export_hidden(model, task_from_spec(ckpt["task"]), n=2, seed=0, n_steps=200,
                        source=f"pretrained:{name}")
-    res = compare(ds, utah, band=BAND, max_trials=8, n_boot=100)
+    res = compare(ds, utah, band=BAND, model_sites="foreground", max_trials=8, n_boot=100)
     d = res.to_dict()
     assert d["model"]["input"]["n_trials"] >= 1
     for m in ("pgd", "frequency", "patterns"):
