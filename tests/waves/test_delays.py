@@ -77,3 +77,41 @@ def test_delays_reference_and_dead_sites():
         compute_delays(g, band=(1, 300))
     with pytest.raises(ValueError, match="method"):
         compute_delays(g, band=(1, 13), method="xcorr")
+
+
+@pytest.mark.realdata
+def test_utah_seizure_methods_agree_on_direction(data_dir):
+    """Human Utah seizure (Martinet et al. 2017), 1-13 Hz: per-frame plane fits, optical
+    flow, the PGD-based analysis and the whole-epoch delay plane all point the same way
+    (within 30 deg); the delay plane is significant. Delay (group) speeds exceed phase
+    speeds on this recording (see the docs' method comparison)."""
+    from neurowave.datasets import load_seizure_utah
+    from neurowave.waves import analyze, compute_optical_flow, fit_plane
+
+    g = load_seizure_utah()
+    res = analyze(g, band=(1.0, 13.0), n_surrogates=19)
+    trim = res.summary["params"]["edge_trim"]
+    ph = res.phase.isel(time=slice(trim, g.sizes["time"] - trim))
+    wave = res.frames.is_wave.values
+
+    def circ(deg):
+        deg = np.asarray(deg, float)
+        deg = deg[np.isfinite(deg)]
+        return float(np.degrees(np.angle(np.exp(1j * np.deg2rad(deg)).mean())) % 360)
+
+    pf = fit_plane(ph)
+    fl = compute_optical_flow(ph)
+    vx = fl.vx.mean(("y", "x")).values
+    vy = fl.vy.mean(("y", "x")).values
+    dp = fit_delay_plane(g, band=(1.0, 13.0), n_boot=100)
+    dirs = {
+        "pgd": res.summary["summary"]["direction"]["mean_deg"],
+        "plane": circ(pf.direction.values[wave]),
+        "flow": circ(np.degrees(np.arctan2(vy, vx))[wave]),
+        "delay": dp.direction,
+    }
+    for name, d in dirs.items():
+        assert abs((d - dirs["delay"] + 180) % 360 - 180) < 30, dirs
+    assert dp.p_value < 1e-6 and dp.n_sites >= 80
+    phase_speed = float(np.nanmedian(pf.speed.values[wave]))
+    assert 0.02 < phase_speed < dp.speed, (phase_speed, dp.speed)
