@@ -48,11 +48,23 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("layout,extra", [("utah", {}), ("grid", {"shape": (16, 16), "spacing": 0.4}),
-                                          ("irregular", {"shape": (8, 8), "spacing": 0.5})])
-def test_pattern_accuracy_10db(layout, extra):
-    """Per-frame accuracy >= 90 % for every pattern at 10 dB SNR, right rotation sense."""
+@pytest.mark.parametrize(
+    "layout,extra,speed",
+    [
+        ("utah", {}, 0.3),  # 10 x 10 at 0.4 mm, dead corners
+        ("utah", {"dead_sites": 8}, 0.3),  # and 8 more dead sites
+        ("grid", {"shape": (16, 16), "spacing": 0.4}, 0.3),
+        ("irregular", {"shape": (8, 8), "spacing": 0.5}, 0.3),
+        ("irregular", {}, 2.0),  # 8 x 8 jittered at 10 mm (ECoG-like)
+        ("ecog_curved", {}, 2.0),  # curved sheet, flattened positions
+    ],
+)
+def test_pattern_accuracy_10db(layout, extra, speed):
+    """Per-frame accuracy >= 90 % for every pattern at 10 dB SNR, right rotation sense,
+    sources and centres within one grid spacing."""
     for i, (pattern, kw) in enumerate(CASES):
+        kw = dict(kw)
+        kw["speed"] = kw.get("speed", 0.3) * speed / 0.3
         grid, center = simulate(pattern, layout=layout, seed=10 + i, **kw, **extra)
         pats = classify_patterns(hilbert_phase(grid))
         got = pats.pattern.values.astype(str)
@@ -103,3 +115,22 @@ def test_errors_name_the_fix():
         classify_patterns(hilbert_phase(grid), sync_threshold=1.5)
     with pytest.raises(TypeError, match="complex"):
         classify_patterns(grid.astype(complex))
+
+
+@pytest.mark.parametrize("pattern,rotation", [("rotating", -1), ("radial_in", 1), ("planar", 1)])
+def test_model_grid_patterns(pattern, rotation):
+    """Model-like grids (steps, cells) classify the same way; fit speeds in cells/step."""
+    grid, truth = simulate_wave(pattern, rotation=rotation, speed=0.4, direction=120.0,
+                                frequency=0.05, duration=300, sampling_rate=1.0,
+                                time_units="step", space_units="cell", layout="grid",
+                                shape=(16, 16), spacing=1.0, snr_db=10, seed=1)
+    ph = compute_phase(grid, band=(0.03, 0.07)).isel(time=slice(50, -50))
+    pats = classify_patterns(ph)
+    got = pats.pattern.values.astype(str)
+    assert np.mean(got == pattern) >= 0.9
+    assert pats.fit_speed.attrs["units"] == "cells/step"
+    if pattern == "rotating":
+        assert np.mean(pats.rotation.values == rotation) >= 0.9
+    else:
+        sp = np.nanmedian(pats.fit_speed.values[got == pattern])
+        assert abs(sp - 0.4) / 0.4 < 0.10
