@@ -244,6 +244,7 @@ def _pool(analyses, positions, valid_sites, info):
     vals = {m: [] for m in METRICS}
     groups = {m: [] for m in METRICS}
     rates, speed_units = [], None
+    known = np.array(_patterns())
     n_frames = n_wave = 0
     for k, an in enumerate(analyses):
         fr = an.frames
@@ -261,13 +262,16 @@ def _pool(analyses, positions, valid_sites, info):
             vals[m].append(v)
             groups[m].append(np.full(v.size, k))
         p = np.asarray(fr["pattern"].values).astype(str)
+        p = np.where(np.isin(p, known), p, "other")  # as analyze counts unknown labels
         pats.append(p)
         groups["patterns"].append(np.full(p.size, k))
     values = {m: np.concatenate(vals[m]) for m in METRICS if m != "patterns"}
     values["patterns"] = np.concatenate(pats)
     groups = {m: np.concatenate(g) for m, g in groups.items()}
-    values["speed"] = _speed_to_native(values["speed"], speed_units, info.time_units,
-                                       info.space_units)
+    native = _speed_to_native(values["speed"], speed_units, info.time_units, info.space_units)
+    if not np.array_equal(native, values["speed"], equal_nan=True):
+        speed_units = f"{info.space_units}/{info.time_units}"
+    values["speed"] = native
     f = values["frequency"]
     f = np.abs(f[np.isfinite(f)])
     period = 1.0 / np.median(f) if f.size and np.median(f) > 0 else float("nan")
@@ -275,7 +279,7 @@ def _pool(analyses, positions, valid_sites, info):
         values=values, groups=groups, frame_rate=float(np.nanmedian(rates)), period=float(period),
         extent=array_extent(positions[valid_sites], info.spacing), positions=positions,
         time_units=info.time_units, space_units=info.space_units,
-        speed_units=f"{info.space_units}/{info.time_units}", n_frames=n_frames,
+        speed_units=speed_units or f"{info.space_units}/{info.time_units}", n_frames=n_frames,
         n_wave_frames=n_wave, n_trials=len(analyses),
     )
 
@@ -557,7 +561,10 @@ def _choose_model_band(ds, pairs, info, sites="all", max_pool=32):
     if not parts:
         return None
     g0 = _hidden_grid(ds, *pairs[0])
-    joined = make_grid(np.concatenate(parts, axis=0), sampling_rate=info.sampling_rate,
+    data = np.concatenate(parts, axis=0)
+    if data.shape[0] < 256:  # too short for choose_band's spectrum: zeros add no power
+        data = np.concatenate([data, np.zeros((256 - data.shape[0],) + data.shape[1:])])
+    joined = make_grid(data, sampling_rate=info.sampling_rate,
                        x=g0["x"].values, y=g0["y"].values, time_units=info.time_units,
                        space_units=info.space_units, kind="model")
     how = "Pass --model-band LO HI in cycles/step"
