@@ -132,6 +132,69 @@ class CLIHelp(Directive):
         return node.children
 
 
+def _fmt(v, nd=3):
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+class PretrainedTable(Directive):
+    """One table per shipped pretrained model, from its committed metadata JSON."""
+
+    has_content = False
+
+    def run(self):
+        import json
+
+        from neurowave.models.train import pretrained_dir
+
+        files = sorted(Path(pretrained_dir()).glob("*.json"))
+        rst = []
+        if not files:
+            rst += ["No pretrained model is shipped in this version (no metadata file in",
+                    "``neurowave/models/pretrained/``).", ""]
+        for f in files:
+            m = json.loads(f.read_text())
+            self.state.document.settings.record_dependencies.add(str(f))
+            task = m.get("task", {})
+            cfg = m.get("config", {})
+            mach = m.get("machine", {})
+            title = f"``pretrained:{m['name']}``"
+            rst += [title, "~" * len(title), "", m.get("description", ""), ""]
+            rst += [".. list-table::", "   :widths: 35 65", ""]
+            rows = [
+                ("model", f"{m['model']} ({m.get('n_parameters', '?')} parameters)"),
+                ("configuration", ", ".join(f"{k}={v}" for k, v in cfg.items())),
+                ("task", ", ".join(f"{k}={v}" for k, v in task.items())),
+                ("training", f"{m.get('epochs')} epochs (best {m.get('best_epoch')}), batch "
+                             f"{m.get('batch_size')}, lr {m.get('lr')}, seed {m.get('seed')}, "
+                             f"{m.get('train_seconds', 0) / 60:.1f} min on {m.get('device')} "
+                             f"({mach.get('cpu_count', '?')} cores, torch {mach.get('torch', '?')}, "
+                             f"{mach.get('torch_threads', '?')} thread(s))"),
+                ("weights", f"``{m['file']}``, sha256 ``{m['sha256']}``"),
+            ]
+            for split in ("val", "test"):
+                sc = m.get("scores", {}).get(split)
+                if sc:
+                    rows.append((f"{split} scores ({sc.get('n_images')} images)",
+                                 f"fg-IoU {_fmt(sc['fg_iou'])}, pixel accuracy "
+                                 f"{_fmt(sc['pixel_accuracy'])}, foreground accuracy "
+                                 f"{_fmt(sc['foreground_accuracy'])}"))
+                    per = sc.get("iou_per_class")
+                    if per:
+                        rows.append((f"{split} IoU per class",
+                                     ", ".join(f"{k} {_fmt(v)}" for k, v in per.items())))
+            if "all_background_fg_iou" in m:
+                rows.append(("all-background baseline fg-IoU", _fmt(m["all_background_fg_iou"])))
+            for k, v in rows:
+                rst += [f"   * - {k}", f"     - {v}"]
+            rst += ["", f"Source: ``neurowave/models/pretrained/{f.name}``.", ""]
+        node = nodes.section()
+        node.document = self.state.document
+        nested_parse_with_titles(self.state, StringList(rst, source="neurowave-pretrained"), node)
+        return node.children
+
+
 def nwdefault_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     """``:nwdefault:`neurowave.waves.analyze.pgd_threshold``` -> ``0.5``."""
     target, _, param = text.strip().rpartition(".")
@@ -198,5 +261,6 @@ def setup(app):
     app.connect("config-inited", _on_config_inited)
     app.connect("autodoc-process-docstring", _on_process_docstring, priority=400)
     app.add_directive("neurowave-cli", CLIHelp)
+    app.add_directive("neurowave-pretrained", PretrainedTable)
     app.add_role("nwdefault", nwdefault_role)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
