@@ -33,13 +33,6 @@ _TITLES = {"speed": "speed", "pgd": "PGD", "wavelength": "wavelength",
 
 
 def _plt():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        try:
-            import matplotlib.pyplot as plt  # noqa: F401
-        except Exception:  # pragma: no cover
-            matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
@@ -154,7 +147,7 @@ def plot_phase_maps(result, *, n=4):
     return fig
 
 
-def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=70):
+def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
     """An animated GIF (bytes) of a wave from each side, played side by side.
 
     Each panel plays ``n_frames`` phase maps spanning about ``cycles`` oscillation
