@@ -8,13 +8,15 @@ and the test behind it (:mod:`neurowave.compare.stats`), in common units
 writes one self-contained HTML page.
 """
 
-from ._compare import METRICS, CompareResult, compare, load_model_export, load_recording
+from ._compare import (EXTRA_METRICS, METRICS, CompareResult, compare, load_model_export,
+                       load_recording)
 from .scale import array_extent, parse_quantity
 
 __all__ = [
     "compare",
     "CompareResult",
     "METRICS",
+    "EXTRA_METRICS",
     "load_model_export",
     "load_recording",
     "parse_quantity",

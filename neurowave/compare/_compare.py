@@ -14,12 +14,19 @@ from ..grid import _valid_sites, site_positions, validate_grid
 from . import stats as _stats
 from .scale import array_extent, convert, make_scale
 
-__all__ = ["compare", "CompareResult", "METRICS", "load_model_export", "load_recording"]
+__all__ = ["compare", "CompareResult", "METRICS", "EXTRA_METRICS", "load_model_export",
+           "load_recording"]
 
 #: The metrics compared, in report order.
 METRICS = ("speed", "pgd", "direction", "wavelength", "frequency", "patterns")
 #: Metrics measured over wave frames only (the rest over all analysed frames).
 WAVE_FRAME_METRICS = ("speed", "direction", "wavelength")
+#: Further metrics, compared when the analysis provides them: ``pattern_speed`` is the
+#: speed of the pattern-specific fits (plane, target and rotating waves; DESIGN.md:
+#: radial and rotating waves have low PGD, so their speeds come from these fits) over
+#: the frames classified as one of those patterns.
+EXTRA_METRICS = ("pattern_speed",)
+_MOVING = ("planar", "radial_out", "radial_in", "rotating")
 _FALLBACK_PATTERNS = ("planar", "radial_out", "radial_in", "rotating", "synchronous", "other")
 _HIDDEN_DIMS = ("sample", "time", "unit", "y", "x")
 #: below this many effective (independent) frames on a side, a distance is flagged
@@ -241,8 +248,8 @@ def _speed_to_native(values, units, time_units, space_units):
 def _pool(analyses, positions, valid_sites, info):
     """Concatenate the frames of several analyses of one side into a _Side."""
     pats = []
-    vals = {m: [] for m in METRICS}
-    groups = {m: [] for m in METRICS}
+    vals = {m: [] for m in METRICS + EXTRA_METRICS}
+    groups = {m: [] for m in METRICS + EXTRA_METRICS}
     rates, speed_units = [], None
     known = np.array(_patterns())
     n_frames = n_wave = 0
@@ -265,13 +272,26 @@ def _pool(analyses, positions, valid_sites, info):
         p = np.where(np.isin(p, known), p, "other")  # as analyze counts unknown labels
         pats.append(p)
         groups["patterns"].append(np.full(p.size, k))
-    values = {m: np.concatenate(vals[m]) for m in METRICS if m != "patterns"}
+        if "fit_speed" in fr:
+            v = np.asarray(fr["fit_speed"].values, float)[np.isin(p, _MOVING)]
+        else:
+            v = np.zeros(0)
+        vals["pattern_speed"].append(v)
+        groups["pattern_speed"].append(np.full(v.size, k))
+    values = {m: np.concatenate(vals[m]) for m in METRICS + EXTRA_METRICS if m != "patterns"}
     values["patterns"] = np.concatenate(pats)
     groups = {m: np.concatenate(g) for m, g in groups.items()}
     native = _speed_to_native(values["speed"], speed_units, info.time_units, info.space_units)
     if not np.array_equal(native, values["speed"], equal_nan=True):
         speed_units = f"{info.space_units}/{info.time_units}"
     values["speed"] = native
+    fit_units = None
+    for an in analyses:
+        if "fit_speed" in an.frames:
+            fit_units = an.frames["fit_speed"].attrs.get("units")
+            break
+    values["pattern_speed"] = _speed_to_native(values["pattern_speed"], fit_units,
+                                               info.time_units, info.space_units)
     f = values["frequency"]
     f = np.abs(f[np.isfinite(f)])
     period = 1.0 / np.median(f) if f.size and np.median(f) > 0 else float("nan")
@@ -425,7 +445,7 @@ class CompareResult:
         import pandas as pd
 
         rows = []
-        for m in METRICS:
+        for m in [m for m in METRICS + EXTRA_METRICS if m in self.distances or m in METRICS]:
             d = self.distances.get(m, {})
             if m == "direction":
                 a, b = d.get("mean_deg_model"), d.get("mean_deg_recording")
@@ -765,12 +785,15 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
                 "Leave them out for a scale-free comparison."
             )
 
+    metrics = METRICS + tuple(
+        m for m in EXTRA_METRICS if model_side.values[m].size or rec_side.values[m].size)
     values = {"model": {}, "recording": {}}
     for side_name, side in (("model", model_side), ("recording", rec_side)):
-        for m in METRICS:
+        for m in metrics:
             v = side.values[m]
             if m != "patterns":
-                v = convert(v, metric=m, side=side_name, scale=scale)
+                v = convert(v, metric="speed" if m == "pattern_speed" else m,
+                            side=side_name, scale=scale)
             values[side_name][m] = v
 
     def block(side):
@@ -781,8 +804,8 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     kw = dict(block_a=ba, block_b=bb, n_boot=n_boot, ci=ci, seed=seed)
     distances = {}
     units_of = {"speed": scale.speed_units, "pgd": "", "wavelength": scale.wavelength_units,
-                "frequency": scale.frequency_units}
-    for m in METRICS:
+                "frequency": scale.frequency_units, "pattern_speed": scale.speed_units}
+    for m in metrics:
         a, b = values["model"][m], values["recording"][m]
         ga, gb = model_side.groups[m], rec_side.groups[m]
         if m == "direction":
@@ -794,7 +817,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
                                            groups_b=gb, **kw)
         else:
             d = _stats.compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m], **kw)
-        d["over"] = "wave frames" if m in WAVE_FRAME_METRICS else "all analysed frames"
+        d["over"] = ("wave frames" if m in WAVE_FRAME_METRICS else
+                     "frames classified planar, radial or rotating (pattern fits)"
+                     if m == "pattern_speed" else "all analysed frames")
         d["block_model"], d["block_recording"] = ba, bb
         few = [f"{side} {int(d.get('n_' + side, 0))} frames (effective "
                f"{d.get('n_eff_' + side, 0):.1f})" for side in ("model", "recording")

@@ -29,7 +29,8 @@ COLORS = {"model": "#d95f02", "recording": "#1b9e77"}
 LABELS = {"model": "model", "recording": "recording"}
 _LINEAR = ("speed", "pgd", "wavelength", "frequency")
 _TITLES = {"speed": "speed", "pgd": "PGD", "wavelength": "wavelength",
-           "frequency": "frequency", "direction": "direction", "patterns": "patterns"}
+           "frequency": "frequency", "direction": "direction", "patterns": "patterns",
+           "pattern_speed": "speed from pattern fits"}
 
 
 def _plt():
@@ -234,10 +235,13 @@ def _hist(ax, result, metric):
 
 
 def plot_distributions(result):
-    """Overlaid distributions of speed, PGD, wavelength and frequency (common units)."""
+    """Overlaid distributions of speed, PGD, wavelength and frequency (common units),
+    and of the pattern-fit speed when the analysis provides it."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.4), layout="constrained")
-    for ax, m in zip(axes, _LINEAR):
+    metrics = _LINEAR + tuple(m for m in ("pattern_speed",) if m in result.distances)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.8 * len(metrics), 3.4),
+                             layout="constrained")
+    for ax, m in zip(axes, metrics):
         _hist(ax, result, m)
     fig.suptitle("Distributions (dashed: medians; speed, wavelength, direction over wave frames)")
     return fig
@@ -424,7 +428,8 @@ def _distance_rows(result):
     return "\n".join(rows)
 
 
-_DISTANCE_NAMES = {"speed": "Wasserstein-1", "pgd": "Wasserstein-1", "wavelength": "Wasserstein-1",
+_DISTANCE_NAMES = {"speed": "Wasserstein-1", "pattern_speed": "Wasserstein-1",
+                   "pgd": "Wasserstein-1", "wavelength": "Wasserstein-1",
                    "frequency": "Wasserstein-1", "direction": "circular Wasserstein-1 (deg)",
                    "patterns": "total variation"}
 
@@ -496,7 +501,9 @@ most frequent). Distances: {"; ".join(f"{k}: {v}" for k, v in _DISTANCE_NAMES.it
 Confidence intervals are basic bootstrap intervals from a circular-block bootstrap (blocks of one median cycle,
 never across model trials); tests use effective sample sizes (frames / block), because
 neighbouring frames are not independent. Speed, direction and wavelength are taken over
-wave frames, PGD, frequency and patterns over all analysed frames. A distance near zero
+wave frames, PGD, frequency and patterns over all analysed frames; the speed from
+pattern fits (plane, target and rotating waves, whose PGD is low by nature) over the
+frames classified as one of those patterns. A distance near zero
 with a wide interval means "not distinguishable with this much data", not "the same".
 Directions are in each array's own frame.</p>
 <h2>Reading the numbers</h2>

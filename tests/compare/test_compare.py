@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from neurowave.compare import METRICS, compare
+from neurowave.compare import EXTRA_METRICS, METRICS, compare
 
 from .conftest import REC_FREQ
 
@@ -56,7 +56,7 @@ def test_json_has_the_design_keys(result_matched, tmp_path):
         assert set(d[side]["summary"]["patterns"]) == {
             "planar", "radial_out", "radial_in", "rotating", "synchronous", "other"}
     assert d["model"]["input"]["n_trials"] == 2
-    assert set(d["distances"]) == set(METRICS)
+    assert set(METRICS) <= set(d["distances"]) <= set(METRICS) | set(EXTRA_METRICS)
     for m, v in d["distances"].items():
         assert {"distance", "ci_low", "ci_high", "test", "statistic", "p_value"} <= set(v), m
         assert v["ci_low"] <= v["distance"] <= v["ci_high"] or v["ci_low"] == 0, m
@@ -64,7 +64,7 @@ def test_json_has_the_design_keys(result_matched, tmp_path):
     assert d["scale"]["model_extent"] == pytest.approx(16.0)
     assert d["scale"]["recording_extent"] == pytest.approx(4.0)
     df = result_matched.to_frame()
-    assert list(df.index) == list(METRICS)
+    assert list(df.index)[:len(METRICS)] == list(METRICS)
     assert df.loc["speed", "distance"] == pytest.approx(d["distances"]["speed"]["distance"])
 
 
@@ -116,3 +116,18 @@ def test_foreground_sites_measure_only_the_object(rec_matched):
     with pytest.raises(ValueError, match="label"):
         compare(simulate_model_export(n_steps=60, n_samples=1, n_units=1), rec_matched,
                 model_sites="foreground")
+
+
+def test_pattern_fit_speed_compares_target_waves(model_planar):
+    # target waves have low PGD (no wave frames, no plain speed), but the radial fit
+    # gives their speed: matched at 0.375 array widths per cycle, or threefold
+    from .conftest import REC_SPEED, recording
+
+    near = compare(model_planar, recording("radial_out"), n_boot=50)
+    far = compare(model_planar, recording("radial_out", speed=3 * REC_SPEED), n_boot=50)
+    assert near.distances["speed"]["distance"] is None
+    pn, pf = near.distances["pattern_speed"], far.distances["pattern_speed"]
+    assert pn["median_recording"] == pytest.approx(0.375, rel=0.1)
+    assert pf["median_recording"] == pytest.approx(3 * 0.375, rel=0.1)
+    assert pn["distance"] < pf["distance"]
+    assert pf["p_value"] < 1e-3 < 0.05 < pn["p_value"]
