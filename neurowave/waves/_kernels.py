@@ -650,8 +650,9 @@ def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=
     recompute the gradient and PGD; ``p = (1 + #{pgd_surr >= pgd}) / (1 + n)``. The
     test is run on every ``step``-th frame (PGD depends only on the phase differences
     between sites, which change no faster than the band allows); other frames take the
-    p-value of the nearest tested frame. All tested frames of a block share each of the
-    ``n_surrogates`` random permutations, which keeps the per-frame test exact.
+    p-value of the nearest tested frame. The tested frames of a group (about 256) share
+    each of the ``n_surrogates`` random permutations: every frame's test stays exact and
+    the surrogates run for many frames at once.
     """
     phi = np.asarray(phi, F32)
     nt = phi.shape[0]
@@ -677,12 +678,15 @@ def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=
     fast = None
     if grad is grad_grid_kernel:
         fast = grid_ops(geom["x"], geom["y"], ~valid)
+    perm = None
     for b in _blocks(tested.size, per):
+        if perm is None or b.start // 256 != (b.start - per) // 256:
+            # fresh permutations for every group of ~256 tested frames
+            perm = np.tile(np.arange(n_sites), (n_surrogates, 1))
+            for s in range(n_surrogates):
+                perm[s, vidx] = vidx[rng.permutation(vidx.size)]
         fr = tested[b]
         base = flat[fr]  # (B, n_sites)
-        perm = np.tile(np.arange(n_sites), (n_surrogates, 1))
-        for s in range(n_surrogates):
-            perm[s, vidx] = vidx[rng.permutation(vidx.size)]
         q = base[:, perm]  # (B, S, n_sites)
         if fast is not None and np.isfinite(base[:, vidx]).all():
             nb = fr.size * n_surrogates
