@@ -8,10 +8,12 @@ seeds -- on the small CPU Tetrominoes task (24x24 images, 3-px blocks, 2000 trai
 
 Every run is a separate process with one torch thread (at most ``--jobs`` at once,
 ``nice``-d), writes its own run directory and is skipped when already done, so the
-script can be stopped and started again.
+script can be stopped and started again; with a larger ``--epochs`` finished runs
+are resumed (continued with the same data order and optimizer state).
 
     python benchmarks/cpu_reproduction.py --out repro            # the full table
     python benchmarks/cpu_reproduction.py --out repro --seeds 0 --epochs 2   # a quick look
+    python benchmarks/cpu_reproduction.py --out repro --epochs 60 --models cornn-linear cnn-L4
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ def run_one(name, seed, out, epochs, lr):
 
 def _launch(name, seed, out, epochs, lr, nice):
     run_dir = Path(out) / f"{name}-seed{seed}"
-    if (run_dir / "run.json").exists():
+    done = run_dir / "run.json"
+    if done.exists() and json.loads(done.read_text())["epochs"] >= epochs:
         return name, seed, "done before"
     run_dir.mkdir(parents=True, exist_ok=True)
     cmd = ["nice", "-n", str(nice), sys.executable, __file__, "--one", name, str(seed),
