@@ -100,17 +100,31 @@ def neighbour_operator(pos, valid, *, radius=1.5):
     ``coef[i] @ wrap(phi[nbr[i]] - phi[i])``. Sites with fewer than two non-collinear
     neighbours get all-zero coefficients and are flagged in ``ok``.
     """
+    from scipy.spatial import cKDTree
+
     pos = np.asarray(pos, float)
+    valid = np.asarray(valid, bool)
     n = len(pos)
-    spacing = grid_spacing(pos[valid]) if valid.sum() >= 2 else np.nan
-    d = np.sqrt(((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1))
-    close = (d <= radius * spacing * (1 + 1e-9)) & (d > 0) & valid[None, :] & valid[:, None]
-    k = max(int(close.sum(1).max()) if n else 0, 1)
+    vidx = np.flatnonzero(valid)
+    if len(vidx) >= 2:
+        tree = cKDTree(pos[vidx])
+        dnn, _ = tree.query(pos[vidx], k=2)
+        spacing = float(np.median(dnn[:, 1]))
+    else:
+        spacing = np.nan
+    lists = [[] for _ in range(n)]
+    if len(vidx) >= 2 and np.isfinite(spacing):
+        pairs = tree.query_pairs(radius * spacing * (1 + 1e-9), output_type="ndarray")
+        for a, b in pairs:
+            ia, ib = vidx[a], vidx[b]
+            lists[ia].append(ib)
+            lists[ib].append(ia)
+    k = max(max((len(l) for l in lists), default=0), 1)
     nbr = -np.ones((n, k), int)
     coef = np.zeros((n, 2, k))
     ok = np.zeros(n, bool)
-    for i in range(n):
-        js = np.flatnonzero(close[i])
+    for i in vidx:
+        js = np.asarray(sorted(lists[i]), int)
         if len(js) < 2:
             continue
         dp = pos[js] - pos[i]

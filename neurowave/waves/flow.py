@@ -11,9 +11,12 @@ one; on a regular grid this is exactly Horn-Schunck's averaging kernel (1/6 for 
 neighbours, 1/12 for diagonal ones).
 
 Each frame's linear system ``(g g^T + alpha^2 L) v = -g dphi/dt`` is solved exactly,
-all frames at once (vectorised over time): by batched dense LU for arrays of up to 400
-sites, by preconditioned conjugate gradients (block Jacobi, started from the best
-uniform field) above that, instead of a fixed number of Jacobi sweeps frame by frame. The robust variant replaces both
+frame by frame by banded Cholesky (LAPACK ``dpbsv``) in
+reverse Cuthill-McKee order, whose bandwidth is about twice the grid's width; for very
+large arrays by preconditioned conjugate gradients vectorised over frames (block
+Jacobi, started from the best uniform field). Either replaces Horn-Schunck's fixed
+number of Jacobi sweeps, which stops far from the solution when alpha^2 is large
+against the squared phase gradient. The robust variant replaces both
 quadratic penalties with Charbonnier penalties ``sqrt(1 + (x / beta)^2)`` solved by
 iteratively reweighted least squares (lagged diffusivity), as in NeuroPatt's
 ``opticalFlow2``.
@@ -141,31 +144,42 @@ def _solve_cg(graph, g, ft, wd, we, alpha, x0, tol, max_iter):
     return x
 
 
-_DIRECT_MAX_SITES = 400
+#: banded Cholesky while (unknowns x bandwidth^2) per frame stays below this
+_DIRECT_MAX_COST = 2e9
 
 
 def _band_setup(graph, alpha):
     """Reverse Cuthill-McKee order of the sites and the banded (upper) form of
-    ``alpha^2 L`` with interleaved unknowns (v0x, v0y, v1x, ...)."""
+    ``alpha^2 L`` with interleaved unknowns (v0x, v0y, v1x, ...), built sparsely."""
     from scipy.sparse.csgraph import reverse_cuthill_mckee
 
     lap = (graph.BT @ sp.diags(graph.w) @ graph.B).tocsr()
     perm = np.asarray(reverse_cuthill_mckee(lap, symmetric_mode=True), int)
-    lp = lap[perm][:, perm].toarray()
-    big = np.kron(alpha * alpha * lp, np.eye(2))
-    n2 = big.shape[0]
-    ii, jj = np.nonzero(big)
-    u = max(int(np.max(jj - ii)) if len(ii) else 0, 1)
+    lp = lap[perm][:, perm].tocoo()
+    upper = lp.row <= lp.col
+    r, c, v = lp.row[upper], lp.col[upper], lp.data[upper] * alpha * alpha
+    u = max(int(2 * np.max(c - r)) if len(r) else 0, 1)
+    n2 = 2 * lap.shape[0]
     ab = np.zeros((u + 1, n2))
-    for k in range(u + 1):  # ab[u + i - j, j] = a[i, j], i <= j
-        ab[u - k, k:] = np.diagonal(big, k)
+    for k in (0, 1):  # (2i + k, 2j + k) for both velocity components
+        ab[u + (2 * r + k) - (2 * c + k), 2 * c + k] += v
     return perm, ab, u
+
+
+def _band_width(graph):
+    """Half bandwidth of the interleaved system in RCM order (for choosing the solver)."""
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    lap = (graph.BT @ graph.B).tocsr()
+    perm = np.asarray(reverse_cuthill_mckee(lap, symmetric_mode=True), int)
+    lp = lap[perm][:, perm].tocoo()
+    return max(int(2 * np.max(np.abs(lp.col - lp.row))) if lp.nnz else 0, 1)
 
 
 def _solve_direct(graph, g, ft, wd, alpha):
     """Exact per-frame solve of ``(wd g g^T + alpha^2 L + ridge) v = -wd g ft``:
     banded Cholesky in reverse Cuthill-McKee order (bandwidth ~ 2 x grid width)."""
-    from scipy.linalg import solveh_banded
+    from scipy.linalg.lapack import dpbsv
 
     t, n, _ = g.shape
     perm, ab0, u = _band_setup(graph, alpha)
@@ -183,8 +197,8 @@ def _solve_direct(graph, g, ft, wd, alpha):
         ab[u, 0::2] = ab0[u, 0::2] + d0[k]
         ab[u, 1::2] = ab0[u, 1::2] + d1[k]
         ab[u - 1, 1::2] = ab0[u - 1, 1::2] + off[k]
-        out[k] = solveh_banded(ab, rhs[k], overwrite_ab=False, overwrite_b=True,
-                               check_finite=False)
+        _, sol, info = dpbsv(ab, rhs[k], lower=0, overwrite_ab=0, overwrite_b=0)
+        out[k] = sol if info == 0 else np.nan  # info != 0: not positive definite
     res = np.empty((t, n, 2))
     res[:, perm] = out.reshape(t, n, 2)
     return res
@@ -201,7 +215,7 @@ def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
     wd = np.where(bad, 0.0, 1.0)
     we = graph.w
     t = len(phi)
-    if graph.n <= _DIRECT_MAX_SITES:
+    if 2 * graph.n * _band_width(graph) ** 2 <= _DIRECT_MAX_COST:
         x = _solve_direct(graph, g, ft, wd, alpha)
     else:
         # start from the best uniform field of each frame (closed form, the smooth part
