@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from .._validate import validate_type
+from ..grid import site_positions
 from ._est_common import (
     check_phase,
     local_gradient,
@@ -290,10 +291,43 @@ def _prepare(phase):
     return sdims, pos, sr, factor, sunit, tu, su
 
 
-def _valid_mask(phase, sdims):
-    """Valid sites from a cheap reduction over time (dead sites are NaN for all time)."""
+def _valid_mask(phase, sdims, max_sites=None):
+    """Valid sites from a cheap reduction over time (dead sites are NaN for all time).
+
+    With ``max_sites``, large arrays are thinned to about that many sites on a regular
+    sub-lattice (one site per square cell of side ``ceil(sqrt(n / max_sites))``
+    spacings): the low-parameter fits need no more, and their cost grows with the sites.
+    """
     v = phase.notnull().any("time")
-    return np.asarray(v.values).ravel()
+    valid = np.asarray(v.values).ravel()
+    if max_sites is not None and valid.sum() > max_sites:
+        from scipy.spatial import cKDTree
+
+        pos = site_positions(phase)
+        vp = pos[valid]
+
+        d, _ = cKDTree(vp).query(vp, k=2)
+        spacing = float(np.median(d[:, 1]))
+        step = int(np.ceil(np.sqrt(valid.sum() / max_sites)))
+        cell = np.floor((pos - np.nanmin(vp, 0)) / (spacing * step) + 1e-9).astype(int)
+        keep = np.zeros_like(valid)
+        seen = set()
+        for i in np.flatnonzero(valid):
+            key = (cell[i, 0], cell[i, 1])
+            if key not in seen:
+                seen.add(key)
+                keep[i] = True
+        valid = keep
+    return valid
+
+
+def _check_max_sites(max_sites):
+    if max_sites is None:
+        return None
+    validate_type(max_sites, "int", "max_sites")
+    if max_sites < 16:
+        raise ValueError(f"`max_sites` must be at least 16 (or None for all sites), got {max_sites}.")
+    return int(max_sites)
 
 
 def _apply(phase, sdims, func, names, dphi=None):
@@ -323,7 +357,7 @@ def _check_n(n_surrogates):
     return int(n_surrogates)
 
 
-def fit_plane(phase, *, n_surrogates=0, seed=0):
+def fit_plane(phase, *, n_surrogates=0, seed=0, max_sites=2048):
     """Fit a plane wave to every frame by 2-D circular-linear regression.
 
     Parameters
@@ -335,6 +369,9 @@ def fit_plane(phase, *, n_surrogates=0, seed=0):
         Spatial shuffles per frame for the p-value of ``r`` (0 skips it).
     seed : int
         Seed of the shuffles.
+    max_sites : int | None
+        Larger arrays are fitted on a regular sub-lattice of about this many sites
+        (None: all sites).
 
     Returns
     -------
@@ -358,7 +395,7 @@ def fit_plane(phase, *, n_surrogates=0, seed=0):
     """
     n_surrogates = _check_n(n_surrogates)
     sdims, pos, sr, factor, sunit, tu, su = _prepare(phase)
-    valid = _valid_mask(phase, sdims)
+    valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     geo = _Geometry(pos, valid)
     dphi = temporal_derivative(phase)
 
@@ -386,7 +423,7 @@ def fit_plane(phase, *, n_surrogates=0, seed=0):
     return ds
 
 
-def fit_radial(phase, *, n_surrogates=0, seed=0):
+def fit_radial(phase, *, n_surrogates=0, seed=0, max_sites=2048):
     """Fit a target (radial) wave to every frame: phase against distance from a source.
 
     The source ``(cx, cy)`` and the phase slope ``a`` are fitted jointly (Gauss-Newton
@@ -399,6 +436,9 @@ def fit_radial(phase, *, n_surrogates=0, seed=0):
     n_surrogates : int
         Spatial shuffles per frame for the p-value of ``r`` (0 skips it).
     seed : int
+    max_sites : int | None
+        Larger arrays are fitted on a regular sub-lattice of about this many sites
+        (None: all sites).
 
     Returns
     -------
@@ -420,7 +460,7 @@ def fit_radial(phase, *, n_surrogates=0, seed=0):
     """
     n_surrogates = _check_n(n_surrogates)
     sdims, pos, sr, factor, sunit, tu, su = _prepare(phase)
-    valid = _valid_mask(phase, sdims)
+    valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     geo = _Geometry(pos, valid)
     dphi = temporal_derivative(phase)
 
@@ -445,7 +485,7 @@ def fit_radial(phase, *, n_surrogates=0, seed=0):
     return ds
 
 
-def fit_rotating(phase, *, n_surrogates=0, seed=0):
+def fit_rotating(phase, *, n_surrogates=0, seed=0, max_sites=2048):
     """Fit a rotating wave to every frame: phase against angle around a centre.
 
     Parameters
@@ -455,6 +495,9 @@ def fit_rotating(phase, *, n_surrogates=0, seed=0):
     n_surrogates : int
         Spatial shuffles per frame for the p-value of ``r`` (0 skips it).
     seed : int
+    max_sites : int | None
+        Larger arrays are fitted on a regular sub-lattice of about this many sites
+        (None: all sites).
 
     Returns
     -------
@@ -477,7 +520,7 @@ def fit_rotating(phase, *, n_surrogates=0, seed=0):
     """
     n_surrogates = _check_n(n_surrogates)
     sdims, pos, sr, factor, sunit, tu, su = _prepare(phase)
-    valid = _valid_mask(phase, sdims)
+    valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     geo = _Geometry(pos, valid)
     dphi = temporal_derivative(phase)
 

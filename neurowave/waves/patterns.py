@@ -38,7 +38,7 @@ from ._est_common import (
     temporal_derivative,
     units,
 )
-from .fits import _Geometry, _fit_all, _omega, _resultant, _valid_mask
+from .fits import _check_max_sites, _Geometry, _fit_all, _omega, _resultant, _valid_mask
 
 __all__ = ["PATTERNS", "classify_patterns"]
 
@@ -183,6 +183,7 @@ def classify_patterns(
     min_fit=DEFAULT_THRESHOLDS["min_fit"],
     curved_gain=DEFAULT_THRESHOLDS["curved_gain"],
     center_margin=DEFAULT_THRESHOLDS["center_margin"],
+    max_sites=2048,
 ):
     """Classify the wave pattern of every frame.
 
@@ -215,6 +216,9 @@ def classify_patterns(
     center_margin : float
         Sources and centres must lie inside the array's bounding box widened by this
         fraction of the array extent (diagonal). Default 0.25.
+    max_sites : int | None
+        Arrays with more valid sites (e.g. widefield pixels) are classified on a regular
+        sub-lattice of about this many sites (None: all sites); the fits need no more.
 
     Returns
     -------
@@ -252,7 +256,7 @@ def classify_patterns(
     for name in ("sync_threshold", "min_fit"):
         if th[name] > 1:
             raise ValueError(f"`{name}` is a resultant length and must lie in [0, 1], got {th[name]}.")
-    valid = _valid_mask(phase, sdims)
+    valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     if valid.sum() < 3:
         raise ValueError(
             f"`phase` has {int(valid.sum())} valid site(s); patterns need at least 3. "
@@ -307,4 +311,6 @@ def classify_patterns(
     ds["phase_span"].attrs["units"] = "rad"
     ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
     ds.attrs.update(th)
+    ds.attrs["max_sites"] = -1 if max_sites is None else int(max_sites)
+    ds.attrs["n_sites_fitted"] = int(valid.sum())
     return ds

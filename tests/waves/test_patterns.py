@@ -134,3 +134,17 @@ def test_model_grid_patterns(pattern, rotation):
     else:
         sp = np.nanmedian(pats.fit_speed.values[got == pattern])
         assert abs(sp - 0.4) / 0.4 < 0.10
+
+
+def test_max_sites_subsamples_large_arrays():
+    """A 48 x 48 grid classified on a ~600-site sub-lattice gives the same answer."""
+    grid, truth = simulate_wave("radial_out", layout="grid", shape=(48, 48), spacing=0.1,
+                                speed=0.1, duration=0.6, sampling_rate=500.0, snr_db=10, seed=2)
+    ph = compute_phase(grid, band=(6.0, 14.0)).isel(time=slice(75, -75))
+    pats = classify_patterns(ph, max_sites=600)
+    assert pats.attrs["n_sites_fitted"] <= 600
+    assert np.mean(pats.pattern.values.astype(str) == "radial_out") >= 0.9
+    err = np.hypot(pats.center_x - truth.center[0], pats.center_y - truth.center[1])
+    assert float(err.median()) < 0.1
+    with pytest.raises(ValueError, match="max_sites"):
+        classify_patterns(ph, max_sites=3)
