@@ -148,57 +148,84 @@ def _solve_cg(graph, g, ft, wd, we, alpha, x0, tol, max_iter):
 _DIRECT_MAX_COST = 2e9
 
 
-def _band_setup(graph, alpha):
-    """Reverse Cuthill-McKee order of the sites and the banded (upper) form of
-    ``alpha^2 L`` with interleaved unknowns (v0x, v0y, v1x, ...), built sparsely."""
+def _band_struct(graph):
+    """Reverse Cuthill-McKee order, half bandwidth ``u`` of the interleaved system and
+    a sparse map ``S`` (edges x band entries) such that ``S^T @ edge_weights`` is the
+    upper band (LAPACK layout, ``ab[u + i - j, j] = a[i, j]``) of the weighted graph
+    Laplacian acting on both velocity components."""
     from scipy.sparse.csgraph import reverse_cuthill_mckee
 
-    lap = (graph.BT @ sp.diags(graph.w) @ graph.B).tocsr()
+    if getattr(graph, "_band", None) is not None:
+        return graph._band
+    lap = (graph.BT @ graph.B).tocsr()
     perm = np.asarray(reverse_cuthill_mckee(lap, symmetric_mode=True), int)
-    lp = lap[perm][:, perm].tocoo()
-    upper = lp.row <= lp.col
-    r, c, v = lp.row[upper], lp.col[upper], lp.data[upper] * alpha * alpha
-    u = max(int(2 * np.max(c - r)) if len(r) else 0, 1)
-    n2 = 2 * lap.shape[0]
-    ab = np.zeros((u + 1, n2))
-    for k in (0, 1):  # (2i + k, 2j + k) for both velocity components
-        ab[u + (2 * r + k) - (2 * c + k), 2 * c + k] += v
-    return perm, ab, u
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(len(perm))
+    coo = graph.B.tocoo()
+    ends = np.zeros((graph.n_edges, 2), int)
+    ends[coo.row[coo.data > 0], 0] = coo.col[coo.data > 0]
+    ends[coo.row[coo.data < 0], 1] = coo.col[coo.data < 0]
+    qa, qb = inv[ends[:, 0]], inv[ends[:, 1]]
+    lo, hi = np.minimum(qa, qb), np.maximum(qa, qb)
+    u = max(int(2 * np.max(hi - lo)) if len(lo) else 0, 1)
+    n2 = 2 * graph.n
+    rows, cols, vals = [], [], []
+    e = np.arange(graph.n_edges)
+    for k in (0, 1):
+        for q in (lo, hi):
+            rows.append(e)
+            cols.append(u * n2 + 2 * q + k)  # diagonal entry ab[u, c]
+            vals.append(np.ones(len(e)))
+        r, c = 2 * lo + k, 2 * hi + k
+        rows.append(e)
+        cols.append((u + r - c) * n2 + c)
+        vals.append(-np.ones(len(e)))
+    smap = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(graph.n_edges, (u + 1) * n2))
+    graph._band = (perm, u, smap)
+    return graph._band
 
 
 def _band_width(graph):
     """Half bandwidth of the interleaved system in RCM order (for choosing the solver)."""
-    from scipy.sparse.csgraph import reverse_cuthill_mckee
-
-    lap = (graph.BT @ graph.B).tocsr()
-    perm = np.asarray(reverse_cuthill_mckee(lap, symmetric_mode=True), int)
-    lp = lap[perm][:, perm].tocoo()
-    return max(int(2 * np.max(np.abs(lp.col - lp.row))) if lp.nnz else 0, 1)
+    return _band_struct(graph)[1]
 
 
-def _solve_direct(graph, g, ft, wd, alpha):
-    """Exact per-frame solve of ``(wd g g^T + alpha^2 L + ridge) v = -wd g ft``:
-    banded Cholesky in reverse Cuthill-McKee order (bandwidth ~ 2 x grid width)."""
+def _solve_direct(graph, g, ft, wd, we, alpha):
+    """Exact per-frame solve of ``(wd g g^T + alpha^2 L_we + ridge) v = -wd g ft``:
+    banded Cholesky (LAPACK ``dpbsv``) in reverse Cuthill-McKee order (bandwidth about
+    twice the grid's width). ``we``: edge weights, (E,) or per frame (T, E)."""
     from scipy.linalg.lapack import dpbsv
 
     t, n, _ = g.shape
-    perm, ab0, u = _band_setup(graph, alpha)
+    perm, u, smap = _band_struct(graph)
+    n2 = 2 * n
     gp = g[:, perm]
     wg = wd[:, perm, None] * gp
     g2 = (wg * gp).sum((-1, -2)) / np.maximum(wd.sum(-1), 1)
     ridge = 1e-3 * np.where(g2 > 0, g2, 1.0)
-    rhs = (-wg * ft[:, perm, None]).reshape(t, 2 * n)
-    out = np.empty((t, 2 * n))
+    rhs = (-wg * ft[:, perm, None]).reshape(t, n2)
+    out = np.empty((t, n2))
     d0 = wg[..., 0] * gp[..., 0] + ridge[:, None]  # (t, n) diagonal additions
     d1 = wg[..., 1] * gp[..., 1] + ridge[:, None]
     off = wg[..., 0] * gp[..., 1]
-    ab = ab0.copy()
-    for k in range(t):
-        ab[u, 0::2] = ab0[u, 0::2] + d0[k]
-        ab[u, 1::2] = ab0[u, 1::2] + d1[k]
-        ab[u - 1, 1::2] = ab0[u - 1, 1::2] + off[k]
-        _, sol, info = dpbsv(ab, rhs[k], lower=0, overwrite_ab=0, overwrite_b=0)
-        out[k] = sol if info == 0 else np.nan  # info != 0: not positive definite
+    a2 = alpha * alpha
+    smt = smap.T.tocsr()
+    per_frame = np.ndim(we) == 2
+    if not per_frame:
+        ab0 = (a2 * (smt @ np.asarray(we, float))).reshape(u + 1, n2)
+    chunk = max(1, int(2e7 // ((u + 1) * n2)))
+    for c0 in range(0, t, chunk):
+        if per_frame:
+            wc = np.asarray(we[c0:c0 + chunk], float)
+            abc = (a2 * (smt @ wc.T)).T.reshape(-1, u + 1, n2)
+        for k in range(c0, min(c0 + chunk, t)):
+            ab = (abc[k - c0] if per_frame else ab0).copy()
+            ab[u, 0::2] += d0[k]
+            ab[u, 1::2] += d1[k]
+            ab[u - 1, 1::2] += off[k]
+            _, sol, info = dpbsv(ab, rhs[k], lower=0, overwrite_ab=1, overwrite_b=0)
+            out[k] = sol if info == 0 else np.nan  # info != 0: not positive definite
     res = np.empty((t, n, 2))
     res[:, perm] = out.reshape(t, n, 2)
     return res
@@ -215,8 +242,9 @@ def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
     wd = np.where(bad, 0.0, 1.0)
     we = graph.w
     t = len(phi)
-    if 2 * graph.n * _band_width(graph) ** 2 <= _DIRECT_MAX_COST:
-        x = _solve_direct(graph, g, ft, wd, alpha)
+    direct = 2 * graph.n * _band_width(graph) ** 2 <= _DIRECT_MAX_COST
+    if direct:
+        x = _solve_direct(graph, g, ft, wd, we, alpha)
     else:
         # start from the best uniform field of each frame (closed form, the smooth part
         # CG is slowest to find): v0 = -(sum g g^T)^-1 sum g ft
@@ -238,7 +266,10 @@ def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
             se = np.median(dn) if dn.size else 1.0
             se = se if se > 0 else 1.0
             we_r = graph.w[None, :] / np.sqrt(1.0 + (dn / (beta * se)) ** 2)
-            x = _solve_cg(graph, g, ft, wd_r, we_r, alpha, x, tol, max_iter)
+            if direct:
+                x = _solve_direct(graph, g, ft, wd_r, we_r, alpha)
+            else:
+                x = _solve_cg(graph, g, ft, wd_r, we_r, alpha, x, tol, max_iter)
     x[~np.isfinite(phi)] = np.nan
     return x
 
