@@ -86,7 +86,13 @@ def api_body():
         if not entries:
             continue
         lines += [f"``{modname}``: {title}", "-" * (len(modname) + 6 + len(title)), ""]
-        lines += [f".. automodule:: {modname}", "   :no-members:", ""]
+        lines += [f".. automodule:: {modname}", "   :no-members:"]
+        parent, _, last = modname.rpartition(".")
+        if parent and getattr(importlib.import_module(parent), last, mod) is not mod:
+            # the parent exports an object under the module's name (e.g. the function
+            # neurowave.compare): index only that object, not the module too
+            lines.append("   :no-index:")
+        lines.append("")
         lines += [f".. currentmodule:: {modname}", ""]
         lines += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
         lines += [f"   {n}" for n in entries]
