@@ -40,7 +40,11 @@ def compute_analytic_signal(grid, *, band=None, method="hilbert", order=4):
         Band in Hz (cycles/step for models); None chooses it with
         :func:`~neurowave.waves.choose_band`.
     method : {"hilbert", "generalized", "wavelet"}
-        ``"hilbert"``: zero-phase Butterworth band-pass then the FFT Hilbert transform.
+        ``"hilbert"``: zero-phase Butterworth band-pass and Hilbert transform. Both are
+        applied in one FFT: the spectrum is multiplied by the squared magnitude response
+        of the Butterworth filter (the response of the forward-backward SOS filter of
+        :func:`~neurowave.waves.bandpass`) and made one-sided; each end is padded with
+        its edge value for one period of the band width.
         ``"generalized"``: generalized phase (Davis et al., Nature 2020): band-pass (use
         a broad band, e.g. 5-40 Hz), single-sided FFT analytic signal, and epochs of
         negative instantaneous frequency (extended to three times their length) repaired
