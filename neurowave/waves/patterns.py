@@ -1,6 +1,7 @@
 """Per-frame wave patterns: planar, synchronous, radial out/in, rotating, other.
 
-Every frame's phase map is compared with four models (see :mod:`neurowave.waves.fits`):
+Phase-gradient and flow measures are used together. Every frame's phase map is
+compared with four models (see :mod:`neurowave.waves.fits`):
 a constant phase (synchrony), a plane, a target wave around a source and a rotating
 wave around a centre. Sources and centres start from the phase-gradient field (the
 meeting point of the lines along, or across, the local gradient vectors), and the fits
@@ -17,7 +18,9 @@ refine them. The decision, with every threshold a keyword of
    the array extent, and its residual circular variance is at most ``curved_gain``
    times that of the plane (for the target fit also significantly smaller: F statistic
    at least ``f_threshold``); the better of the two curved fits wins;
-3. **planar** when the plane fit reaches ``min_fit``;
+3. **planar** when the plane fit reaches ``min_fit`` and the optical flow of the
+   phase (Horn-Schunck, :func:`~neurowave.waves.compute_optical_flow`) is ordered:
+   order parameter ``|sum v| / sum |v|`` at least ``min_order``;
 4. **other** otherwise (noise, several waves, turbulence).
 
 Out versus in and clockwise versus counter-clockwise follow DESIGN.md: the travel
@@ -54,10 +57,11 @@ DEFAULT_THRESHOLDS = dict(
     min_fit=0.5,
     curved_gain=0.75,
     center_margin=0.25,
+    min_order=0.5,
 )
 
 
-def _classify_kernel(phi, om, geo, grad, th, factor=1.0):
+def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
     """phi (B, n_valid) -> dict of per-frame arrays."""
     b, n = phi.shape
     w = np.isfinite(phi).astype(float)
@@ -124,6 +128,10 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0):
     cx = np.full(b, np.nan)
     cy = np.full(b, np.nan)
     planar = pl["r"] >= th["min_fit"]
+    if order is not None:
+        # the velocity field of a plane wave points one way; a low order parameter
+        # (sources, sinks, rotations, disorder) vetoes the planar label
+        planar &= ~(order < th["min_order"])
     code[planar] = _CODES["planar"]
     use_rad = rad_ok & (~rot_ok | (ra["r"] >= ro["r"]))
     use_rot = rot_ok & ~use_rad
@@ -166,11 +174,12 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0):
         pgd=pgd,
         fit_speed=fit_speed,
         fit_direction=fit_dir,
+        order_parameter=np.full(b, np.nan) if order is None else order,
     )
 
 
 _OUT = ["code", "rotation", "center_x", "center_y", "r_sync", "r_plane", "r_radial",
-        "r_rotating", "phase_span", "pgd", "fit_speed", "fit_direction"]
+        "r_rotating", "phase_span", "pgd", "fit_speed", "fit_direction", "order_parameter"]
 
 
 def classify_patterns(
@@ -183,6 +192,8 @@ def classify_patterns(
     min_fit=DEFAULT_THRESHOLDS["min_fit"],
     curved_gain=DEFAULT_THRESHOLDS["curved_gain"],
     center_margin=DEFAULT_THRESHOLDS["center_margin"],
+    min_order=DEFAULT_THRESHOLDS["min_order"],
+    flow=True,
     max_sites=2048,
 ):
     """Classify the wave pattern of every frame.
@@ -216,6 +227,13 @@ def classify_patterns(
     center_margin : float
         Sources and centres must lie inside the array's bounding box widened by this
         fraction of the array extent (diagonal). Default 0.25.
+    min_order : float
+        With ``flow``, a frame is planar only if the order parameter of its optical
+        flow, ``|sum v| / sum |v|``, reaches this. Default 0.5.
+    flow : bool
+        Compute the Horn-Schunck optical flow of the phase (on the fitted sites, alpha
+        0.5) and use its order parameter as above. False skips it (faster; the output's
+        ``order_parameter`` is then NaN).
     max_sites : int | None
         Arrays with more valid sites (e.g. widefield pixels) are classified on a regular
         sub-lattice of about this many sites (None: all sites); the fits need no more.
@@ -231,7 +249,8 @@ def classify_patterns(
         centre for rotating frames; m/s or cells/step; NaN for synchronous and other
         frames), ``fit_direction`` (planar frames, degrees), ``r_sync``,
         ``r_plane``, ``r_radial``, ``r_rotating`` (goodness of each model, 0..1),
-        ``phase_span`` (rad) and ``pgd``. ``attrs`` echo the thresholds.
+        ``phase_span`` (rad), ``pgd`` and ``order_parameter`` (of the optical flow).
+        ``attrs`` echo the thresholds.
 
     Examples
     --------
@@ -252,6 +271,7 @@ def classify_patterns(
         min_fit=check_positive(min_fit, "min_fit", allow_zero=True),
         curved_gain=check_positive(curved_gain, "curved_gain"),
         center_margin=check_positive(center_margin, "center_margin", allow_zero=True),
+        min_order=check_positive(min_order, "min_order", allow_zero=True),
     )
     for name in ("sync_threshold", "min_fit"):
         if th[name] > 1:
@@ -263,6 +283,11 @@ def classify_patterns(
             "Check for dead channels."
         )
     geo = _Geometry(pos, valid)
+    graph = None
+    if flow:
+        from .flow import _FlowGraph
+
+        graph = _FlowGraph(pos, valid, gradient_radius=2.5)
     dphi = temporal_derivative(phase)
     ns = len(sdims)
     tu, su = units(phase)
@@ -286,7 +311,16 @@ def classify_patterns(
         grad = None
         if g:
             grad = tuple(flat(a, ns).reshape(len(phi), -1)[:, valid] for a in g)
-        res = _classify_kernel(phi, om, geo, grad, th, factor)
+        order = None
+        if graph is not None:
+            from .flow import _flow_kernel
+
+            dv = flat(dp, ns).reshape(len(phi), -1)[:, valid]
+            v = _flow_kernel(phi, dv, graph, 0.5, "horn-schunck", 1.0, 0, 1e-6, 500)
+            with np.errstate(all="ignore"):
+                sv = np.nansum(v, axis=1)
+                order = np.hypot(sv[:, 0], sv[:, 1]) / np.nansum(np.hypot(v[..., 0], v[..., 1]), 1)
+        res = _classify_kernel(phi, om, geo, grad, th, factor, order)
         return tuple(np.asarray(res[k]).reshape(t) for k in _OUT)
 
     out = xr.apply_ufunc(
@@ -304,13 +338,15 @@ def classify_patterns(
     )
     ds = ds.drop_vars("code")
     ds = ds[["pattern", "rotation", "center_x", "center_y", "fit_speed", "fit_direction",
-             "r_sync", "r_plane", "r_radial", "r_rotating", "phase_span", "pgd"]]
+             "r_sync", "r_plane", "r_radial", "r_rotating", "phase_span", "pgd",
+             "order_parameter"]]
     ds["center_x"].attrs["units"] = ds["center_y"].attrs["units"] = su
     ds["fit_speed"].attrs["units"] = sunit
     ds["fit_direction"].attrs["units"] = "deg"
     ds["phase_span"].attrs["units"] = "rad"
     ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
     ds.attrs.update(th)
+    ds.attrs["flow"] = int(bool(flow))
     ds.attrs["max_sites"] = -1 if max_sites is None else int(max_sites)
     ds.attrs["n_sites_fitted"] = int(valid.sum())
     return ds

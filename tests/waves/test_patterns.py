@@ -148,3 +148,19 @@ def test_max_sites_subsamples_large_arrays():
     assert float(err.median()) < 0.1
     with pytest.raises(ValueError, match="max_sites"):
         classify_patterns(ph, max_sites=3)
+
+
+def test_flow_order_parameter_used():
+    """Planar frames have an ordered flow; radial ones do not; flow=False skips it and
+    min_order=1.01 (unreachable) vetoes every planar label."""
+    plane, _ = simulate("planar", seed=4, duration=0.8)
+    target, _ = simulate("radial_out", seed=4, duration=0.8)
+    p1 = classify_patterns(hilbert_phase(plane))
+    p2 = classify_patterns(hilbert_phase(target))
+    assert float(p1.order_parameter.median()) > 0.9
+    assert float(p2.order_parameter.median()) < 0.5
+    p3 = classify_patterns(hilbert_phase(plane), flow=False)
+    assert np.isnan(p3.order_parameter.values).all()
+    assert (p3.pattern.values == p1.pattern.values).all()
+    p4 = classify_patterns(hilbert_phase(plane), min_order=1.01)
+    assert not (p4.pattern.values.astype(str) == "planar").any()
