@@ -10,6 +10,8 @@ tested against surrogates, speeds and directions, and then get the same numbers
 from the one-call :func:`neurowave.waves.analyze`.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # Load the recording
 # ------------------

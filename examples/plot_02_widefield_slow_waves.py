@@ -10,6 +10,8 @@ hemisphere of a mouse (Resta, Allegra Mascaro & Pavone; see
 pixel.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # Load the stack
 # --------------

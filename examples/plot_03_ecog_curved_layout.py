@@ -12,6 +12,8 @@ The time series in this file are simulated upstream (see :ref:`data-ecog-mne`), 
 we use the file for its *geometry* only.
 """
 
+# sphinx_gallery_thumbnail_number = 4
+
 # %%
 # The recording as a wave grid
 # ----------------------------

@@ -14,6 +14,8 @@ Training here is deliberately tiny (small images, few epochs); the shipped
 pretrained model (:doc:`/reproduction`) was trained the same way for longer.
 """
 
+# sphinx_gallery_thumbnail_number = 4
+
 # %%
 # The task
 # --------

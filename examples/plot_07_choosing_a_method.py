@@ -21,6 +21,8 @@ We first use simulated waves whose truth is known, then the human Utah seizure
 recording of :doc:`plot_01_utah_seizure`. Formulas are on :doc:`/methods`.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # A plane wave with known speed
 # -----------------------------
@@ -102,10 +104,10 @@ print(f"delays: {delay_fit.speed:.3f} m/s (95 % CI {delay_fit.speed_ci[0]:.3f}-"
 # All four come within a few per cent of the truth: compare the numbers printed
 # above with it. (A bootstrap interval over sites, like the delay fit's, describes
 # the spread between sites; it does not cover every bias.) The plane fit uses every
-# site at once. The phase gradient and the flow
-# start from local gradients, and noise makes a local :math:`|\nabla\varphi|` a
-# little larger on average, which pulls local speeds down, here most visibly in the
-# flow. The three lines printed after the speeds are the planarity of the frames by
+# site at once. The per-frame phase-gradient speed averages the gradients over the
+# sites before dividing, which keeps noise from biasing it; the flow works with local
+# gradients, and noise makes a local :math:`|\nabla\varphi|` larger on average,
+# which pulls its speeds down. The three lines printed after the speeds are the planarity of the frames by
 # each method: PGD, the plane fit's ``r`` and the flow's order parameter, all high
 # for a plane wave
 # (PGD, computed from unsmoothed local gradients, is the one that noise lowers
