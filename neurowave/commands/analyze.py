@@ -31,6 +31,9 @@ def add_parser(subparsers):
     p.add_argument("--surrogates", type=int, default=99, metavar="N",
                    help="spatial shuffles per tested frame (default 99; 0 skips the test)")
     p.add_argument("--seed", type=int, default=0, help="seed of the surrogates (default 0)")
+    p.add_argument("--gradient-step", type=int, default=1, metavar="K",
+                   help="phase gradient between sites K apart (default 1; > 1 for "
+                        "pixel-dense imaging)")
     p.add_argument("--sample", type=int, default=0, help="model export: sample index (default 0)")
     p.add_argument("--unit", type=int, default=0, help="model export: hidden unit (default 0)")
     p.add_argument("--frame-rate", type=float, default=None, metavar="HZ",
@@ -133,7 +136,8 @@ def run(args):
         bar.update()
         res = analyze(grid, band=args.band, phase_method=args.phase,
                       pgd_threshold=args.pgd_threshold, n_surrogates=args.surrogates,
-                      seed=args.seed, path=str(path), file_format=fmt)
+                      seed=args.seed, gradient_step=args.gradient_step, path=str(path),
+                      file_format=fmt)
         bar.update()
         if args.plots:
             with atomic_directory(args.plots, overwrite=args.overwrite) as tmp:

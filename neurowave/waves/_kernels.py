@@ -254,38 +254,35 @@ def frequency_kernel(phi, *, axis=0, fs):
 
 
 # --------------------------------------------------------------------------- space kernels
-def _axis_grad(phi, h, axis):
+def _axis_grad(phi, coord, axis, k=1):
     """Wrapped-difference derivative along ``axis`` of ``phi`` (..., ny, nx).
 
-    Each site averages the one-sided wrapped differences to its two neighbours; a NaN
-    neighbour removes only its own difference. ``h`` are the coordinate steps.
+    Each site averages the one-sided wrapped differences to the sites ``k`` steps away
+    on either side; a NaN site removes only its own differences. ``coord`` are the
+    positions along the axis. (The general path, for NaNs that come and go.)
     """
     n = phi.shape[axis]
     if n < 2:
         return np.zeros(phi.shape, F32)
+    k = max(1, min(int(k), n - 1))
+    coord = np.asarray(coord, float)
     a = np.moveaxis(phi, axis, -1)
-    d = wrap(a[..., 1:] - a[..., :-1])
-    d *= (1.0 / np.asarray(h, F32)).astype(F32)
-    out = np.empty(a.shape, F32)
+    d = wrap(a[..., k:] - a[..., :-k])
+    d *= (1.0 / (coord[k:] - coord[:-k])).astype(F32)
     finite = np.isfinite(d)
-    if finite.all():
-        out[..., 0] = d[..., 0]
-        out[..., -1] = d[..., -1]
-        np.add(d[..., 1:], d[..., :-1], out=out[..., 1:-1])
-        out[..., 1:-1] *= F32(0.5)
-    else:
-        d0 = np.where(finite, d, F32(0))
-        w = finite.astype(F32)
-        s = np.zeros(a.shape, F32)
-        c = np.zeros(a.shape, F32)
-        s[..., 1:] += d0
-        s[..., :-1] += d0
-        c[..., 1:] += w
-        c[..., :-1] += w
-        with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(s, c, out=out)
-        out[c == 0] = np.nan
-        out[~np.isfinite(a)] = np.nan
+    d0 = np.where(finite, d, F32(0))
+    w = finite.astype(F32)
+    s = np.zeros(a.shape, F32)
+    c = np.zeros(a.shape, F32)
+    s[..., k:] += d0
+    s[..., :-k] += d0
+    c[..., k:] += w
+    c[..., :-k] += w
+    out = np.empty(a.shape, F32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(s, c, out=out)
+    out[c == 0] = np.nan
+    out[~np.isfinite(a)] = np.nan
     return np.moveaxis(out, -1, axis)
 
 
@@ -298,7 +295,7 @@ class GridOps:
     valid difference (NaN). Dead sites are static (NaN for the whole block).
     """
 
-    def __init__(self, x, y, dead):
+    def __init__(self, x, y, dead, step=1):
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         nx, ny = x.size, y.size
@@ -307,20 +304,21 @@ class GridOps:
         idx = np.arange(S)
         nan = ~alive
         self.axes = []
-        for n, coord, off, pos in ((nx, x, 1, idx % nx), (ny, y, nx, idx // nx)):
+        for n, coord, unit, pos in ((nx, x, 1, idx % nx), (ny, y, nx, idx // nx)):
             if n < 2:
                 self.axes.append(None)
                 continue
-            h = np.diff(coord)
+            k = max(1, min(int(step), n - 1))
+            off = unit * k
             nxt = np.zeros(S, bool)
             nxt[:-off] = alive[off:]
             prv = np.zeros(S, bool)
             prv[off:] = alive[:-off]
-            fwd = (pos < n - 1) & alive & nxt
-            bwd = (pos > 0) & alive & prv
+            fwd = (pos < n - k) & alive & nxt
+            bwd = (pos >= k) & alive & prv
             cnt = fwd.astype(float) + bwd
-            hf = h[np.minimum(pos, n - 2)]
-            hb = h[np.maximum(pos - 1, 0)]
+            hf = coord[np.minimum(pos + k, n - 1)] - coord[pos]
+            hb = coord[pos] - coord[np.maximum(pos - k, 0)]
             with np.errstate(divide="ignore", invalid="ignore"):
                 wf = np.where(fwd, 1.0 / (cnt * hf), 0.0).astype(F32)
                 wb = np.where(bwd, 1.0 / (cnt * hb), 0.0).astype(F32)
@@ -369,14 +367,14 @@ class GridOps:
 _OPS_CACHE = {}
 
 
-def grid_ops(x, y, dead):
+def grid_ops(x, y, dead, step=1):
     key = (np.asarray(x, float).tobytes(), np.asarray(y, float).tobytes(),
-           np.packbits(np.asarray(dead, bool)).tobytes())
+           np.packbits(np.asarray(dead, bool)).tobytes(), int(step))
     ops = _OPS_CACHE.get(key)
     if ops is None:
         if len(_OPS_CACHE) > 32:
             _OPS_CACHE.clear()
-        ops = _OPS_CACHE[key] = GridOps(x, y, dead)
+        ops = _OPS_CACHE[key] = GridOps(x, y, dead, step)
     return ops
 
 
@@ -395,30 +393,27 @@ def _static_dead(flat):
 _FRAME_BLOCK = 2048
 
 
-def grad_grid_kernel(phi, *, x, y):
-    """(dx, dy) in rad per space unit of phase ``phi`` (..., ny, nx) on a regular grid."""
+def grad_grid_kernel(phi, *, x, y, step=1):
+    """(dx, dy) in rad per space unit of phase ``phi`` (..., ny, nx) on a regular grid,
+    from wrapped differences between sites ``step`` apart."""
     phi = np.asarray(phi, F32)
     shape = phi.shape
     S = shape[-1] * shape[-2]
     flat = np.ascontiguousarray(phi).reshape(-1, S)
     dead = _static_dead(flat)
     if dead is None:  # NaNs that come and go: the general (slower) path
-        gx = _axis_grad(phi, np.diff(np.asarray(x, float)), -1)
-        gy = _axis_grad(phi, np.diff(np.asarray(y, float)), -2)
-        return gx, gy
-    ops = grid_ops(x, y, dead)
+        return _axis_grad(phi, x, -1, step), _axis_grad(phi, y, -2, step)
+    ops = grid_ops(x, y, dead, step)
     N = flat.shape[0]
     gx = np.empty((N, S), F32)
     gy = np.empty((N, S), F32)
-    xs = np.diff(np.asarray(x, float))
-    ys = np.diff(np.asarray(y, float))
     for b in _blocks(N, _FRAME_BLOCK):
         B = b.stop - b.start
         bx, by = ops.block(flat[b].reshape(-1), B)
         if not (np.isfinite(bx.sum()) and np.isfinite(by.sum())):  # NaN at a live site
             blk = flat[b].reshape((B,) + shape[-2:])
-            bx = _axis_grad(blk, xs, -1).reshape(B, S)
-            by = _axis_grad(blk, ys, -2).reshape(B, S)
+            bx = _axis_grad(blk, x, -1, step).reshape(B, S)
+            by = _axis_grad(blk, y, -2, step).reshape(B, S)
         gx[b] = bx
         gy[b] = by
     if ops.nan_cols.size:
@@ -495,14 +490,15 @@ def _ls_apply(flat, op, guess=None):
     return gx, gy
 
 
-def grad_ls_kernel(phi, *, pos, ops=None):
-    """(dx, dy) of phase ``phi`` (..., n_sites) on an irregular layout by local least squares."""
+def grad_ls_kernel(phi, *, pos, ops=None, step=1):
+    """(dx, dy) of phase ``phi`` (..., n_sites) on an irregular layout by local least
+    squares (neighbourhood radius scaled by ``step``)."""
     phi = np.asarray(phi, F32)
     shape = phi.shape
     flat = phi.reshape(-1, shape[-1])
     if ops is None:
         valid = np.isfinite(flat).any(axis=0)
-        ops = ls_neighbours(pos, valid)
+        ops = ls_neighbours(pos, valid, radius_factor=1.75 * step)
     gx = np.full(flat.shape, np.nan, F32)
     gy = np.full(flat.shape, np.nan, F32)
     if ops is not None:
@@ -677,7 +673,7 @@ def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=
     per = max(1, int(400_000 // max(1, n_surrogates * n_sites)))
     fast = None
     if grad is grad_grid_kernel:
-        fast = grid_ops(geom["x"], geom["y"], ~valid)
+        fast = grid_ops(geom["x"], geom["y"], ~valid, geom.get("step", 1))
     perm = None
     for b in _blocks(tested.size, per):
         if perm is None or b.start // 256 != (b.start - per) // 256:

@@ -47,16 +47,17 @@ def check_measure_input(da, name, *, min_sites=MIN_SITES, real=True):
     return validate_grid(da, name=name, min_sites=min_sites)
 
 
-def geometry(da):
+def geometry(da, step=1):
     """(kernel, geom kwargs) of the gradient for the layout of ``da``."""
     from . import _kernels as K
 
     if "channel" in da.dims:
         pos = np.column_stack([np.asarray(da["x"].values, float), np.asarray(da["y"].values, float)])
-        return K.grad_ls_kernel, {"pos": pos}
+        return K.grad_ls_kernel, {"pos": pos, "step": int(step)}
     return K.grad_grid_kernel, {
         "x": np.asarray(da["x"].values, float),
         "y": np.asarray(da["y"].values, float),
+        "step": int(step),
     }
 
 

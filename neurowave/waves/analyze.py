@@ -107,6 +107,7 @@ def analyze(
     seed=0,
     surrogate_step=None,
     edge_trim=None,
+    gradient_step=1,
     classify=True,
     pattern_kwargs=None,
     event_kwargs=None,
@@ -130,6 +131,9 @@ def analyze(
     edge_trim : int | None
         Samples left out at each end (filter edge effects); default half a period of the
         band width, at most a fifth of the recording.
+    gradient_step : int
+        Stencil of the phase gradient (:func:`~neurowave.waves.compute_phase_gradient`):
+        differences between sites this many apart; > 1 for pixel-dense imaging.
     classify : bool
         Classify frame patterns and group wave events (team ESTIMATORS'
         :func:`~neurowave.waves.classify_patterns` and
@@ -180,7 +184,7 @@ def analyze(
         band_source = "user"
     fs = info.sampling_rate
     phase = compute_phase(grid, band=band, method=phase_method)
-    gradient = compute_phase_gradient(phase)
+    gradient = compute_phase_gradient(phase, step=gradient_step)
     fm = compute_frame_measures(phase, gradient)
     fr = detect_wave_frames(phase, threshold=float(pgd_threshold), n_surrogates=n_surrogates,
                             alpha=alpha, seed=seed, gradient=gradient,
@@ -236,14 +240,15 @@ def analyze(
 
     summary = _summary(frames, events, info, grid, band, band_source, phase_method,
                        pgd_threshold, n_surrogates, alpha, seed, fr.attrs["surrogate_step"],
-                       edge_trim, pattern_params, path, file_format, speed.attrs["units"])
+                       edge_trim, pattern_params, path, file_format, speed.attrs["units"],
+                       gradient_step)
     return WaveAnalysis(summary=summary, frames=frames, phase=phase, gradient=gradient,
                         grid=grid, events=events)
 
 
 def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_threshold,
              n_surrogates, alpha, seed, step, edge_trim, pattern_params, path, file_format,
-             speed_units):
+             speed_units, gradient_step=1):
     from .patterns import PATTERNS
 
     n = frames.sizes["time"]
@@ -303,6 +308,7 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
             "seed": int(seed),
             "surrogate_step": int(step),
             "edge_trim": int(edge_trim),
+            "gradient_step": int(gradient_step),
             "speed_estimator": "|mean dphi/dt| / |mean grad phi| per frame",
             "patterns": pattern_params,
         },

@@ -62,8 +62,9 @@ def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
     """Choose a band around the dominant spectral peak of the valid sites.
 
     Each valid site's power spectrum (Welch, mean removed) is averaged over sites; a
-    straight line fitted to log power against log frequency removes the aperiodic
-    (1/f) part, and the highest remaining peak ``f0`` gives the band
+    straight line fitted to log power against log frequency, over the frequencies
+    within 40 dB of the strongest one, removes the aperiodic (1/f) part, and the highest
+    remaining peak ``f0`` gives the band
     ``(f0 * (1 - fraction), f0 * (1 + fraction))``. The search keeps the band below
     Nyquist and its lower edge at two cycles or more of the recording.
 
@@ -120,7 +121,11 @@ def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
     p = p.mean(axis=1)
     fmin = max(2.2 / (duration * (1 - fraction)), f[1])
     fmax = 0.95 * (fs / 2) / (1 + fraction)
-    sel = (f >= fmin) & (f <= fmax) & (p > 0)
+    # the band holding the signal: within 40 dB of the strongest bin (a recording
+    # low-pass filtered upstream has a cliff whose shoulder must not look like a peak)
+    inrange = (f >= fmin) & (f <= fmax)
+    top = p[inrange].max() if inrange.any() else 0.0
+    sel = inrange & (p > 0) & (p >= top * 1e-4)
     if sel.sum() < 3:
         raise ValueError(
             f"The signal ({duration:g} {info.time_units}) is too short to choose a band "

@@ -57,7 +57,8 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
     seed : int
         Seed of the permutations.
     gradient : xarray.Dataset | None
-        The phase gradient if already computed.
+        The phase gradient if already computed (the surrogates use its stencil,
+        ``attrs["gradient_step"]``).
     surrogate_step : int | None
         Frames between surrogate tests (see above).
     min_sites : int
@@ -98,11 +99,12 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
     step = _default_step(phase, sr) if surrogate_step is None else int(surrogate_step)
     if step < 1:
         raise ValueError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
-    kernel, geom = geometry(phase)
     if gradient is None:
         from .gradient import compute_phase_gradient
 
         gradient = compute_phase_gradient(phase)
+    step_g = int(gradient.attrs.get("gradient_step", 1))
+    kernel, geom = geometry(phase, step_g)
     if pgd is None:
         pgd = over_space(K.pgd_kernel, gradient["dx"], gradient["dy"], out_core=[[]],
                          kwargs={"min_sites": min_sites})
@@ -112,7 +114,7 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
         g = geom
         if "pos" in g:  # irregular layout: neighbour operators once per block
             valid = np.isfinite(phi.reshape(phi.shape[0], -1)).any(axis=0)
-            g = dict(g, ops=K.ls_neighbours(g["pos"], valid))
+            g = dict(g, ops=K.ls_neighbours(g["pos"], valid, radius_factor=1.75 * step_g))
         _, p = K.surrogate_kernel(phi, t, grad=kernel, geom=g, n_surrogates=n_surrogates,
                                   step=step, seed=seed, min_sites=min_sites, pgd=pgd_obs)
         return p

@@ -9,7 +9,7 @@ from neurowave.waves import (
     compute_direction, compute_pgd, compute_phase, compute_phase_gradient, compute_speed,
 )
 
-SETTINGS = settings(max_examples=20, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 BAND = (12, 18)
 MID = slice(500, 1500)
 
