@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..grid import _sampling_rate, grid_spacing, site_positions
+from ..grid import _sampling_rate, site_positions
 
 TWO_PI = 2.0 * np.pi
 

@@ -76,7 +76,7 @@ def _tapers(n, nw, k):
 
 
 def _longest_run(mask):
-    best, start, cur = (0, 0), None, 0
+    best, start = (0, 0), None
     for i, m in enumerate(list(mask) + [False]):
         if m and start is None:
             start = i
@@ -154,8 +154,6 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
     >>> np.round(d.delay.values * 500, 1).tolist()
     [0.0, 1.0, 2.0, 3.0]
     """
-    from scipy import stats  # noqa: F401
-
     check_option("method", method, ("slope", "phase"))
     sr = _sampling_rate(grid)
     tu, su = units(grid)
@@ -304,7 +302,6 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
     factor, sunit = speed_factor(tu, su)
     pos = site_positions(grid)
     d = np.asarray(delays["delay"].values, float).ravel()
-    x = np.asarray(grid.isel(time=0).values, float).ravel()
     n_valid = int(np.isfinite(np.asarray(grid.values, float).reshape(grid.sizes["time"], -1)).all(0).sum())
     ok = np.isfinite(d)
     nan = float("nan")

@@ -31,7 +31,6 @@ from ._est_common import (
     speed_factor,
     temporal_derivative,
     units,
-    valid_sites,
     wrap,
     flat,
 )

@@ -54,7 +54,6 @@ def test_event_speed_and_direction(pattern, kw):
     assert main.duration >= 0.8 * (ph.time[-1] - ph.time[0])
     if pattern == "rotating":
         # linear speed at the median distance of the sites from the centre
-        pos = np.column_stack([grid.x.values.ravel(), grid.y.values.ravel()])
         yy, xx = np.meshgrid(grid.y.values, grid.x.values, indexing="ij")
         valid = np.isfinite(grid.isel(time=0).values)
         r = np.hypot(xx[valid] - center[0], yy[valid] - center[1])

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import xarray as xr
 
 import neurowave as nw
 from neurowave.waves import PATTERNS, classify_patterns
