@@ -216,15 +216,20 @@ def _solve_direct(graph, g, ft, wd, we, alpha):
         ab0 = (a2 * (smt @ np.asarray(we, float))).reshape(u + 1, n2)
     chunk = max(1, int(2e7 // ((u + 1) * n2)))
     for c0 in range(0, t, chunk):
+        c1 = min(c0 + chunk, t)
+        # (frames, n2, u + 1) so that each frame's band .T is Fortran-ordered for LAPACK
         if per_frame:
-            wc = np.asarray(we[c0:c0 + chunk], float)
-            abc = (a2 * (smt @ wc.T)).T.reshape(-1, u + 1, n2)
-        for k in range(c0, min(c0 + chunk, t)):
-            ab = (abc[k - c0] if per_frame else ab0).copy()
-            ab[u, 0::2] += d0[k]
-            ab[u, 1::2] += d1[k]
-            ab[u - 1, 1::2] += off[k]
-            _, sol, info = dpbsv(ab, rhs[k], lower=0, overwrite_ab=1, overwrite_b=0)
+            wc = np.asarray(we[c0:c1], float)
+            abc = np.ascontiguousarray(
+                (a2 * (smt @ wc.T)).T.reshape(-1, u + 1, n2).transpose(0, 2, 1))
+        else:
+            abc = np.empty((c1 - c0, n2, u + 1))
+            abc[:] = ab0.T
+        abc[:, 0::2, u] += d0[c0:c1]
+        abc[:, 1::2, u] += d1[c0:c1]
+        abc[:, 1::2, u - 1] += off[c0:c1]
+        for k in range(c0, c1):
+            _, sol, info = dpbsv(abc[k - c0].T, rhs[k], lower=0, overwrite_ab=1, overwrite_b=0)
             out[k] = sol if info == 0 else np.nan  # info != 0: not positive definite
     res = np.empty((t, n, 2))
     res[:, perm] = out.reshape(t, n, 2)
