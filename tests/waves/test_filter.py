@@ -59,3 +59,16 @@ def test_band_errors_name_the_fix():
         bandpass(grid, band=(12, 8))
     with pytest.raises(TypeError, match="order"):
         bandpass(grid, band=(8, 12), order=2.5)
+
+
+def test_choose_band_ignores_the_shoulder_of_an_upstream_low_pass():
+    import scipy.signal as ss
+
+    grid, _ = simulate_wave("planar", frequency=9.0, speed=0.2, duration=6.0, snr_db=0,
+                            sampling_rate=500.0, seed=7)
+    sos = ss.butter(12, 45.0, fs=500.0, output="sos")  # > 80 dB down by 60 Hz
+    x = grid.values.reshape(3000, -1)
+    ok = np.isfinite(x[0])
+    x[:, ok] = ss.sosfiltfilt(sos, x[:, ok], axis=0)
+    lo, hi = choose_band(grid.copy(data=x.reshape(grid.shape)))
+    assert lo < 9.0 < hi
