@@ -120,7 +120,7 @@ def run(args):
 
     from .._validate import check_path
     from ..waves import analyze
-    from ._util import atomic_directory, print_table, progress, write_json_atomic
+    from ._util import atomic_directory, print_table, progress
 
     path = check_path(args.file, name="FILE")
     if args.json is not None and Path(args.json).is_dir():

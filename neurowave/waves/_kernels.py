@@ -8,8 +8,6 @@ peak memory stays a small multiple of the input.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.fft as sfft
 import scipy.signal as ssig
@@ -237,6 +235,7 @@ def frequency_kernel(phi, *, axis=0, fs):
         out[:] = np.nan
         return np.moveaxis(out, 0, axis)
     scale = F32(fs / TWO_PI)
+    out_prev = None  # the last forward difference of the previous block
     for b in _blocks(nt - 1, _FRAME_BLOCK):
         d = wrap(phi[b.start + 1:b.stop + 1] - phi[b.start:b.stop])  # d[t] = phi[t+1] - phi[t]
         d *= scale

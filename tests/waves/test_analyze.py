@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-import neurowave as nw
 from neurowave.datasets import simulate_wave
 from neurowave.waves import analyze
 
@@ -190,3 +189,17 @@ def test_bad_band_and_short_signal():
     tiny, _ = simulate_wave("planar", duration=0.05, seed=0)
     with pytest.raises(ValueError, match="too short"):
         analyze(tiny)
+
+
+def test_accessor_gives_the_same_numbers_as_the_functions():
+    import neurowave.accessor  # noqa: F401  (registered by `import neurowave` too)
+    from neurowave.waves import compute_direction, compute_phase, compute_phase_gradient
+
+    grid, _ = simulate_wave("planar", speed=0.2, direction=250, frequency=12, duration=2.0,
+                            snr_db=10, seed=5)
+    ph = grid.wave.phase(band=(10, 14))
+    assert np.array_equal(ph.values, compute_phase(grid, band=(10, 14)).values, equal_nan=True)
+    d = ph.wave.direction().values
+    assert np.array_equal(d, compute_direction(compute_phase_gradient(ph)).values, equal_nan=True)
+    res = grid.wave.analyze(band=(10, 14), n_surrogates=19, classify=False)
+    assert abs(res.summary["summary"]["direction"]["mean_deg"] - 250) < 2
