@@ -58,6 +58,8 @@ def compute_analytic_signal(grid, *, band=None, method="hilbert", order=4):
     -------
     z : xarray.DataArray
         complex64, same dims and coords; ``attrs["band"]`` and ``attrs["phase_method"]``.
+        A site with any NaN sample comes out NaN throughout (a dead site); fill or cut
+        gaps first.
 
     Examples
     --------
