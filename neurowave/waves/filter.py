@@ -61,10 +61,11 @@ def bandpass(grid, *, band=None, order=4):
 def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
     """Choose a band around the dominant spectral peak of the valid sites.
 
-    Each valid site's power spectrum (Welch, mean removed) is averaged over sites; a
-    straight line fitted to log power against log frequency, over the frequencies
-    within 40 dB of the strongest one, removes the aperiodic (1/f) part, and the highest
-    remaining peak ``f0`` gives the band
+    Each valid site's power spectrum (Welch, mean removed) is averaged over sites, and
+    the strongest local maximum that stands at least 1 dB above its surroundings, among
+    the frequencies within 40 dB of the strongest one, is the dominant peak ``f0``.
+    A spectrum without such a peak (aperiodic, 1/f) takes the largest excess over a
+    straight line fitted to log power against log frequency. ``f0`` gives the band
     ``(f0 * (1 - fraction), f0 * (1 + fraction))``. The search keeps the band below
     Nyquist and its lower edge at two cycles or more of the recording.
 
@@ -132,9 +133,17 @@ def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
             "from its spectrum. Pass `band` explicitly or use a longer recording."
         )
     lf, lp = np.log10(f[sel]), np.log10(p[sel])
-    slope, icept = np.polyfit(lf, lp, 1)
-    resid = lp - (slope * lf + icept)
-    i = int(np.argmax(resid))
+    # the dominant peak: the strongest local maximum of the spectrum that stands at
+    # least 1 dB above its surroundings; only a spectrum without any such peak (pure
+    # 1/f) falls back to the largest excess over a straight 1/f fit
+    peaks, _ = ssig.find_peaks(lp, prominence=0.1)
+    if peaks.size:
+        resid = lp
+        i = int(peaks[np.argmax(lp[peaks])])
+    else:
+        slope, icept = np.polyfit(lf, lp, 1)
+        resid = lp - (slope * lf + icept)
+        i = int(np.argmax(resid))
     f0 = f[sel][i]
     if 0 < i < resid.size - 1:  # parabolic refinement in log power
         a, b, c = resid[i - 1], resid[i], resid[i + 1]
