@@ -237,6 +237,10 @@ def analyze(
         from .events import detect_wave_events
 
         events = detect_wave_events(frames, **(event_kwargs or {}))
+        pattern_params = {**pattern_params, "events": {
+            k: (list(v) if isinstance(v, (list, tuple)) else v)
+            for k, v in events.attrs.items()
+            if isinstance(v, (int, float, str, list, tuple))}}
 
     summary = _summary(frames, events, info, grid, band, band_source, phase_method,
                        pgd_threshold, n_surrogates, alpha, seed, fr.attrs["surrogate_step"],
@@ -310,7 +314,8 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
             "edge_trim": int(edge_trim),
             "gradient_step": int(gradient_step),
             "speed_estimator": "|mean dphi/dt| / |mean grad phi| per frame",
-            "patterns": pattern_params,
+            "patterns": {k: v for k, v in pattern_params.items() if k != "events"},
+            "events": pattern_params.get("events", {}),
         },
         "summary": {
             "frequency": {"median": _q(frames["frequency"].values, 0.5)},

@@ -203,3 +203,14 @@ def test_accessor_gives_the_same_numbers_as_the_functions():
     assert np.array_equal(d, compute_direction(compute_phase_gradient(ph)).values, equal_nan=True)
     res = grid.wave.analyze(band=(10, 14), n_surrogates=19, classify=False)
     assert abs(res.summary["summary"]["direction"]["mean_deg"] - 250) < 2
+
+
+def test_every_threshold_is_echoed_in_params():
+    from neurowave.datasets import simulate_wave
+    from neurowave.waves import analyze
+
+    grid, _ = simulate_wave("planar", duration=1.0, snr_db=10, seed=3)
+    par = analyze(grid, pgd_threshold=0.6, event_kwargs={"min_duration": 0.05}).summary["params"]
+    assert par["pgd_threshold"] == 0.6
+    assert par["events"]["min_duration"] == 0.05 and par["events"]["max_gap"] > 0
+    assert {"sync_threshold", "min_span", "min_fit"} <= set(par["patterns"])
