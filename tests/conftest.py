@@ -28,3 +28,18 @@ def data_dir():
     if not path.is_dir():
         pytest.fail(f"NEUROWAVE_DATA={path} is not a directory")
     return path
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker gets one BLAS/torch thread: two workers on two
+    cores with several threads each oversubscribe the machine."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:  # pragma: no cover
+            pass

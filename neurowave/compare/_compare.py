@@ -589,7 +589,8 @@ def _choose_model_band(ds, pairs, info, sites="all", max_pool=32):
                        space_units=info.space_units, kind="model")
     how = "Pass --model-band LO HI in cycles/step"
     try:
-        band = choose_band(joined)
+        # peaks slower than two cycles of one trial cannot be measured in any trial
+        band = choose_band(joined, fmin=2.2 / (info.n_times / info.sampling_rate) / 0.85)
     except ValueError as err:
         raise ValueError(f"No band stands out in the spectrum of the model's hidden units "
                          f"({str(err).rstrip('.')}). {how}.") from None

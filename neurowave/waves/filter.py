@@ -58,7 +58,7 @@ def bandpass(grid, *, band=None, order=4):
     return out
 
 
-def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
+def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2**18):
     """Choose a band around the dominant spectral peak of the valid sites.
 
     Each valid site's power spectrum (Welch, mean removed) is averaged over sites, and
@@ -74,6 +74,9 @@ def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
     grid : xarray.DataArray
     fraction : float
         Half-width of the band relative to the peak frequency.
+    fmin : float | None
+        Lowest frequency considered for the peak (e.g. two cycles of a single trial when
+        ``grid`` joins several trials). Default: two cycles of the whole ``grid``.
     max_sites, max_samples : int
         At most this many valid sites (evenly spread) and the first ``max_samples``
         samples are used, so that the choice is cheap even for a lazy grid.
@@ -120,7 +123,7 @@ def choose_band(grid, *, fraction=0.15, max_sites=256, max_samples=2**18):
     nfft = int(min(max(4 * nperseg, 256), 2**17))
     f, p = ssig.welch(x, fs=fs, nperseg=nperseg, nfft=nfft, axis=0, detrend="constant")
     p = p.mean(axis=1)
-    fmin = max(2.2 / (duration * (1 - fraction)), f[1])
+    fmin = max(2.2 / (duration * (1 - fraction)), f[1], 0.0 if fmin is None else float(fmin))
     fmax = 0.95 * (fs / 2) / (1 + fraction)
     # the band holding the signal: within 40 dB of the strongest bin (a recording
     # low-pass filtered upstream has a cliff whose shoulder must not look like a peak)

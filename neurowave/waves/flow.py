@@ -249,7 +249,12 @@ def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
     t = len(phi)
     direct = 2 * graph.n * _band_width(graph) ** 2 <= _DIRECT_MAX_COST
     if direct:
-        x = _solve_direct(graph, g, ft, wd, we, alpha)
+        # thousands of small banded solves: BLAS threads only add synchronisation, and
+        # on a busy machine their spin-waits slow this loop by orders of magnitude
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            x = _solve_direct(graph, g, ft, wd, we, alpha)
     else:
         # start from the best uniform field of each frame (closed form, the smooth part
         # CG is slowest to find): v0 = -(sum g g^T)^-1 sum g ft
