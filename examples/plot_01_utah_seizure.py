@@ -10,8 +10,6 @@ tested against surrogates, speeds and directions, and then get the same numbers
 from the one-call :func:`neurowave.waves.analyze`.
 """
 
-# sphinx_gallery_thumbnail_number = 2
-
 # %%
 # Load the recording
 # ------------------
@@ -20,6 +18,7 @@ from the one-call :func:`neurowave.waves.analyze`.
 # Positions are in mm and time in s, in the array's own frame (no anatomical
 # orientation is known).
 
+# sphinx_gallery_thumbnail_number = 2
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import signal

@@ -10,8 +10,6 @@ hemisphere of a mouse (Resta, Allegra Mascaro & Pavone; see
 pixel.
 """
 
-# sphinx_gallery_thumbnail_number = 2
-
 # %%
 # Load the stack
 # --------------
@@ -20,6 +18,7 @@ pixel.
 # ΔF/F and, with ``bin=4``, averages blocks of 4 x 4 pixels: 25 x 25 sites at 0.2 mm,
 # which keeps this tutorial fast. We come back to what binning changes at the end.
 
+# sphinx_gallery_thumbnail_number = 2
 import matplotlib.pyplot as plt
 import numpy as np
 

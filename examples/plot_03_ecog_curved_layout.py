@@ -12,8 +12,6 @@ The time series in this file are simulated upstream (see :ref:`data-ecog-mne`), 
 we use the file for its *geometry* only.
 """
 
-# sphinx_gallery_thumbnail_number = 4
-
 # %%
 # The recording as a wave grid
 # ----------------------------
@@ -23,6 +21,7 @@ we use the file for its *geometry* only.
 # flattened sheet. How that sheet was made, and how much it distorts, is recorded in
 # the grid's attributes.
 
+# sphinx_gallery_thumbnail_number = 4
 import matplotlib.pyplot as plt
 import numpy as np
 

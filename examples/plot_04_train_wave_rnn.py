@@ -14,8 +14,6 @@ Training here is deliberately tiny (small images, few epochs); the shipped
 pretrained model (:doc:`/reproduction`) was trained the same way for longer.
 """
 
-# sphinx_gallery_thumbnail_number = 4
-
 # %%
 # The task
 # --------
@@ -23,6 +21,7 @@ pretrained model (:doc:`/reproduction`) was trained the same way for longer.
 # per pixel (background or one of five piece shapes). The ``tetrominoes-tiny``
 # preset uses 16 x 16 images with 2-pixel blocks; we generate 1000 training images.
 
+# sphinx_gallery_thumbnail_number = 4
 import time
 
 import matplotlib.pyplot as plt

@@ -21,14 +21,13 @@ We first use simulated waves whose truth is known, then the human Utah seizure
 recording of :doc:`plot_01_utah_seizure`. Formulas are on :doc:`/methods`.
 """
 
-# sphinx_gallery_thumbnail_number = 2
-
 # %%
 # A plane wave with known speed
 # -----------------------------
 # One second of a plane wave at 0.3 m/s towards 60 degrees, 10 Hz, pink noise at
 # 10 dB SNR, on a Utah-array layout.
 
+# sphinx_gallery_thumbnail_number = 2
 import matplotlib.pyplot as plt
 import numpy as np
 
