@@ -79,7 +79,7 @@ sphinx_gallery_conf = {
     "plot_gallery": "True",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "capture_repr": ("_repr_html_", "__repr__"),
+    "capture_repr": ("_repr_html_",),  # rich reprs (xarray) only, no "<Figure ...>" lines
     "min_reported_time": 0,
     "show_memory": False,
     "write_computation_times": True,
