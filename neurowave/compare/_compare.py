@@ -414,7 +414,7 @@ class CompareResult:
 
     def to_dict(self):
         """The JSON of DESIGN.md as a dict (NaN as None)."""
-        from ..commands._util import to_jsonable
+        from .._outputs import to_jsonable
 
         return to_jsonable({
             "neurowave_version": _version(),
@@ -428,7 +428,7 @@ class CompareResult:
         """Return the JSON text; with ``path`` also write it atomically."""
         d = self.to_dict()
         if path is not None:
-            from ..commands._util import write_json_atomic
+            from .._outputs import write_json_atomic
 
             write_json_atomic(d, path)
         return json.dumps(d, indent=2, allow_nan=False)

@@ -536,7 +536,7 @@ def write_report(result, path, *, overwrite=False, animation=True):
     pathlib.Path
         The ``index.html`` written.
     """
-    from ..commands._util import atomic_directory, write_json_atomic
+    from .._outputs import atomic_directory, write_json_atomic
 
     path = Path(path)
     with atomic_directory(path, overwrite=overwrite) as tmp:

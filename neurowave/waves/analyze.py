@@ -44,7 +44,7 @@ class WaveAnalysis:
 
     def to_json(self, path=None):
         """The summary as JSON text; written atomically to ``path`` when given."""
-        from ..commands._util import to_jsonable, write_json_atomic
+        from .._outputs import to_jsonable, write_json_atomic
 
         if path is not None:
             write_json_atomic(self.summary, path)
