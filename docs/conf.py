@@ -88,7 +88,7 @@ sphinx_gallery_conf = {
 # -- HTML ---------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"neurowave {release}"
-html_static_path = ["_static"]
+html_static_path = []  # no custom static files
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
