@@ -198,3 +198,20 @@ for b in (2, 4, 8):
 # properties of the cortex alone but of the cortex seen at a given resolution. When
 # you compare recordings (or a recording with a model), measure them at comparable
 # resolution, and report the binning with the results.
+#
+# How do these speeds compare with the literature?
+# ------------------------------------------------
+# What we compared, and only that: Stroh et al. ("Making waves: initiation and
+# propagation of corticothalamic Ca2+ waves in vivo", Neuron, 2013) evoked Ca2+ slow waves in mouse visual cortex (V1) and report that they arrive in V1
+# 90 ± 4 ms after the light pulse and in the ipsilateral frontal cortex
+# 172 ± 5 ms after it. V1 and frontal cortex lie roughly 5 mm apart in the mouse
+# (our assumption from the standard atlas, not a number of that paper), which makes a
+# propagation speed of the order of 5 mm / 82 ms ≈ 60 mm/s. The speeds printed above
+# (the trigger route's median and the phase route's wave frames, tens of mm/s at most)
+# are of the same order of magnitude and somewhat slower. The two are not like for like:
+# an evoked wave crossing the hemisphere along its long axis against spontaneous
+# waves under deep ketamine-xylazine anaesthesia in a 5 x 5 mm field of view, and slow
+# waves slow down with deeper anaesthesia. The upstream analyses of this very
+# dataset (Celotto et al. 2020; the Cobrawap pipeline) report their speeds in figures
+# whose values we did not transcribe; a like-for-like comparison would rerun their
+# pipeline on the same trial.
