@@ -6,7 +6,6 @@ import contextlib
 import io as _io
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_path
-from .positions import assemble_grid, find_positions_sidecar, no_positions_error, read_positions
+from .positions import assemble_grid, no_positions_error, user_positions
 
 __all__ = ["read_mat"]
 
@@ -122,13 +122,7 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
     if scale != 1.0:
         data = data * scale
     names = [f"ch{i + 1}" for i in range(data.shape[1])]
-    pmap = None
-    if positions is not None:
-        pmap = read_positions(positions)
-    else:
-        side = find_positions_sidecar(path)
-        if side is not None:
-            pmap = read_positions(side)
+    pmap = user_positions(path, positions)
     if pmap is None:
         if pos_file is None:
             raise no_positions_error(path)

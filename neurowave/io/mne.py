@@ -13,10 +13,9 @@ import numpy as np
 from .._validate import check_path
 from .positions import (
     assemble_grid,
-    find_positions_sidecar,
     no_positions_error,
     positions_from_montage,
-    read_positions,
+    user_positions,
 )
 
 __all__ = ["read_mne", "MNE_EXTENSIONS"]
@@ -166,13 +165,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     bads = set(raw.info["bads"]) | {n for n, s in bids_status.items() if s == "bad"}
 
     # positions, in DESIGN order
-    pmap = None
-    if positions is not None:
-        pmap = read_positions(positions)
-    else:
-        side = find_positions_sidecar(path)
-        if side is not None:
-            pmap = read_positions(side)
+    pmap = user_positions(path, positions)
     if pmap is None:
         montage = raw.get_montage()
         if montage is not None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import io as _io
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 from .._validate import check_path
-from .positions import assemble_grid, find_positions_sidecar, no_positions_error, read_positions
+from .positions import assemble_grid, no_positions_error, user_positions
 
 __all__ = ["read_neo", "neo_extensions"]
 
@@ -295,11 +294,9 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         dead = ~np.any(np.isfinite(data), axis=0) | (std == 0)
         flat = [n for n, d in zip(names, dead) if d]
     # positions, in DESIGN order
-    if positions is not None:
-        pmap = read_positions(positions)
-    else:
-        side = find_positions_sidecar(path)
-        pmap = read_positions(side) if side is not None else _file_positions(sig, names, path)
+    pmap = user_positions(path, positions)
+    if pmap is None:
+        pmap = _file_positions(sig, names, path)
     if pmap is None:
         raise no_positions_error(path, "electrode positions (no x_coords/y_coords annotations)")
     attrs = {

@@ -336,6 +336,18 @@ def find_positions_sidecar(path):
 
 
 # --------------------------------------------------------------------------- flattening
+def user_positions(path, positions=None):
+    """The electrode map the user supplied for ``path``, in DESIGN.md's order.
+
+    ``positions`` when given, else a same-stem sidecar next to ``path``; None when
+    there is neither (the reader then tries what the file itself carries).
+    """
+    if positions is not None:
+        return read_positions(positions)
+    side = find_positions_sidecar(path)
+    return read_positions(side) if side is not None else None
+
+
 def _knn_edges(p, k):
     n = len(p)
     d = np.sqrt(((p[:, None, :] - p[None, :, :]) ** 2).sum(-1))
