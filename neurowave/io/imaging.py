@@ -236,7 +236,7 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         "pixel_size_mm": float(ps),
         "frame_rate_source": rate_source,
         "positions_source": "pixel grid x pixel_size",
-        "background_mask": "none" if mask is None else (f"otsu on mean intensity" if mask == "otsu"
+        "background_mask": "none" if mask is None else ("otsu on mean intensity" if mask == "otsu"
                                                         else f"mean < min + {mask} x range"),
         "n_background_pixels": int(bg.sum()),
         "orientation": "row 0 = top of the stored image; y grows downward in the image"
