@@ -66,8 +66,13 @@ class CoRNNConfig(_Base):
     """Convolutional coupled-oscillator RNN (Jacobs et al. 2025) for segmentation.
 
     ``hidden_channels`` oscillator channels per pixel; ``c_mid`` channels inside each
-    of the three 3x3 encoders (omega, alpha, y0); ``n_steps`` integration steps of
-    size ``dt``; ``readout`` over the per-pixel time series of the position ``y``.
+    of the three 3x3 encoders (omega, alpha, y0), which have ``encoder_layers``
+    convolutions each (published: 3, 3 and 4); ``n_steps`` integration steps of size
+    ``dt``; ``readout`` over the per-pixel time series of the position ``y``, whose
+    ``linear`` projection has a bias only if ``readout_bias`` (published: none).
+
+    The defaults are the paper's Tetrominoes setting: with the linear readout the
+    model has 176,124 parameters, as published.
     """
 
     hidden_channels: int = 2
@@ -75,6 +80,8 @@ class CoRNNConfig(_Base):
     n_steps: int = 100
     dt: float = 0.1
     readout: str = "linear"
+    encoder_layers: tuple = (3, 3, 4)
+    readout_bias: bool = False
 
     def __post_init__(self):
         super().__post_init__()
@@ -85,6 +92,16 @@ class CoRNNConfig(_Base):
         if not self.dt > 0:
             raise ValueError(f"`dt` must be a positive step size, got {self.dt!r}.")
         check_option("readout", self.readout, READOUTS)
+        layers = tuple(self.encoder_layers) if isinstance(self.encoder_layers,
+                                                          (list, tuple)) else ()
+        if len(layers) != 3 or any(isinstance(n, bool) or int(n) != n or n < 1
+                                   for n in layers):
+            raise ValueError(
+                "`encoder_layers` must be three positive integers (convolutions of the "
+                f"omega, alpha and y0 encoders), got {self.encoder_layers!r}.")
+        self.encoder_layers = tuple(int(n) for n in layers)
+        if not isinstance(self.readout_bias, bool):
+            raise TypeError(f"`readout_bias` must be True or False, got {self.readout_bias!r}.")
 
 
 @dataclass

@@ -39,10 +39,16 @@ def laplacian_kernel(channels):
     return w
 
 
-def _encoder(cin, cmid, cout):
-    return nn.Sequential(
-        nn.Conv2d(cin, cmid, 3, padding=1), nn.ReLU(), nn.Conv2d(cmid, cout, 3, padding=1)
-    )
+def _encoder(cin, cmid, cout, n_layers):
+    """``n_layers`` 3x3 convolutions ``cin -> cmid -> ... -> cout`` with ReLUs between;
+    the output activation (ReLU or tanh) is applied by :meth:`CoRNN.encode`."""
+    if n_layers == 1:
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1))
+    layers = [nn.Conv2d(cin, cmid, 3, padding=1), nn.ReLU()]
+    for _ in range(n_layers - 2):
+        layers += [nn.Conv2d(cmid, cmid, 3, padding=1), nn.ReLU()]
+    layers.append(nn.Conv2d(cmid, cout, 3, padding=1))
+    return nn.Sequential(*layers)
 
 
 class CoRNN(nn.Module):
@@ -68,15 +74,16 @@ class CoRNN(nn.Module):
         super().__init__()
         self.config = config if config is not None else CoRNNConfig()
         c = self.config
-        self.enc_omega = _encoder(c.in_channels, c.c_mid, c.hidden_channels)
-        self.enc_alpha = _encoder(c.in_channels, c.c_mid, c.hidden_channels)
-        self.enc_y0 = _encoder(c.in_channels, c.c_mid, c.hidden_channels)
+        n_om, n_al, n_y0 = c.encoder_layers
+        self.enc_omega = _encoder(c.in_channels, c.c_mid, c.hidden_channels, n_om)
+        self.enc_alpha = _encoder(c.in_channels, c.c_mid, c.hidden_channels, n_al)
+        self.enc_y0 = _encoder(c.in_channels, c.c_mid, c.hidden_channels, n_y0)
         self.W_y = nn.Conv2d(
             c.hidden_channels, c.hidden_channels, 3, padding=1, padding_mode="circular", bias=False
         )
         with torch.no_grad():
             self.W_y.weight.copy_(laplacian_kernel(c.hidden_channels))
-        self.readout = TimeReadout(c.readout, c.n_steps)
+        self.readout = TimeReadout(c.readout, c.n_steps, bias=c.readout_bias)
         self.mlp = PixelMLP(c.hidden_channels * self.readout.n_features, c.mlp_hidden, c.n_classes)
 
     def encode(self, x):

@@ -32,12 +32,12 @@ def readout_features(kind, n_steps):
 class TimeReadout(nn.Module):
     """Features from the per-pixel time series ``(B, T, C, H, W) -> (B, C * F, H, W)``."""
 
-    def __init__(self, kind, n_steps):
+    def __init__(self, kind, n_steps, *, bias=True):
         super().__init__()
         self.kind = check_option("readout", kind, READOUTS)
         self.n_steps = int(n_steps)
         self.n_features = readout_features(kind, n_steps)
-        self.proj = nn.Linear(self.n_steps, self.n_features) if kind == "linear" else None
+        self.proj = nn.Linear(self.n_steps, self.n_features, bias=bool(bias)) if kind == "linear" else None
 
     def forward(self, h):
         b, t, c, hh, ww = h.shape

@@ -43,7 +43,12 @@ __all__ = [
     "CHECKPOINT_FORMAT",
 ]
 
-CHECKPOINT_FORMAT = "neurowave-checkpoint-1"
+CHECKPOINT_FORMAT = "neurowave-checkpoint-2"
+#: Older checkpoint formats that load_checkpoint upgrades in memory. Format 1 predates
+#: the CoRNN's ``encoder_layers`` and ``readout_bias`` options: its CoRNNs had two
+#: convolutions per encoder and a biased linear readout.
+_UPGRADES = {"neurowave-checkpoint-1": {"cornn": {"encoder_layers": [2, 2, 2],
+                                                  "readout_bias": True}}}
 
 
 def resolve_device(device="cpu"):
@@ -192,6 +197,10 @@ def load_checkpoint(source):
             f"{path} is not a readable neurowave checkpoint ({type(err).__name__}); "
             "it may be truncated or corrupted: retrain or pass another checkpoint."
         ) from None
+    if isinstance(ckpt, dict) and ckpt.get("format") in _UPGRADES:
+        old = _UPGRADES[ckpt["format"]].get(ckpt.get("model"), {})
+        ckpt["config"] = {**old, **ckpt.get("config", {})}
+        ckpt["format"] = CHECKPOINT_FORMAT
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(
             f"{path} is not a neurowave checkpoint (no {CHECKPOINT_FORMAT!r} marker); "

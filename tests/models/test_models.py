@@ -36,13 +36,25 @@ def test_readouts_give_the_documented_feature_counts(readout):
 
 def test_paper_parameter_counts():
     # Tetrominoes-linear, paper setting: 2 hidden channels, c_mid 16, T = 100, MLP 3 x 256.
-    # Encoders 3 x (3*16*9+16 + 16*2*9+2) = 2214, W_y 36, linear readout 100*51+51 = 5151,
-    # MLP 102*256+256 + 2*(256*256+256) + 256*6+6 = 159494 -> 166895 (published: 176124).
+    # Encoders: omega and alpha 3 convolutions (3->16->16->2), y0 4 (3->16->16->16->2):
+    # 2 * (448 + 2320 + 290) + (448 + 2 * 2320 + 290) = 11494; W_y 2*2*9 = 36 (no bias);
+    # linear readout 100 -> 51 without bias = 5100; MLP 102*256+256 + 2*(256*256+256)
+    # + 256*6+6 = 159494. Total 176124, the published count.
     m = get_model("cornn", readout="linear")
-    assert count_parameters(m) == 2214 + 36 + 5151 + 159494
-    assert count_parameters(get_model("cornn", readout="fft")) == 2214 + 36 + 159494
+    assert count_parameters(m) == 11494 + 36 + 5100 + 159494 == 176124
+    assert count_parameters(get_model("cornn", readout="fft")) == 11494 + 36 + 159494
+    # the CPU configuration (two convolutions per encoder, biased readout) as shipped
+    small = get_model("cornn", hidden_channels=2, c_mid=16, n_steps=30, dt=0.3,
+                      mlp_hidden=(32, 32, 32), encoder_layers=(2, 2, 2), readout_bias=True)
+    assert count_parameters(small) == 6112
     cnn = get_model("cnn", n_layers=8, channels=16, mlp_hidden=(256, 256, 256))
     assert cnn.receptive_field == 17
+
+
+@pytest.mark.parametrize("bad", [(3, 3), (0, 3, 4), "deep", (2.5, 3, 4)])
+def test_encoder_layers_are_validated(bad):
+    with pytest.raises(ValueError, match="encoder_layers"):
+        get_model("cornn", encoder_layers=bad)
 
 
 def test_w_y_starts_as_the_laplacian_and_is_circular():

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from neurowave.models import evaluate, get_task, load_model, train
+from neurowave.models import evaluate, get_model, get_task, load_model, train
+from neurowave.models.config import config_to_dict
 
 TINY = dict(n_steps=20, dt=0.2, c_mid=8, mlp_hidden=(32, 32))
 
@@ -64,3 +65,19 @@ def test_cuda_request_without_cuda_is_one_sentence():
         pytest.skip("a CUDA device is present")
     with pytest.raises(ValueError, match="--device cpu"):
         train("cnn", get_task("tetrominoes-tiny", n_train=4), epochs=1, device="cuda")
+
+
+def test_a_format_1_checkpoint_loads_with_the_encoders_it_was_trained_with(tmp_path):
+    # format 1 predates `encoder_layers`/`readout_bias`: two convolutions per encoder and
+    # a biased linear readout. The shipped pretrained model is such a file.
+    old = get_model("cornn", n_steps=6, mlp_hidden=(8,), encoder_layers=(2, 2, 2),
+                    readout_bias=True)
+    cfg = {k: v for k, v in config_to_dict(old.config).items()
+           if k not in ("encoder_layers", "readout_bias")}
+    torch.save({"format": "neurowave-checkpoint-1", "model": "cornn", "config": cfg,
+                "task": {"name": "tetrominoes"}, "state_dict": old.state_dict()},
+               tmp_path / "old.pt")
+    model, ckpt = load_model(tmp_path / "old.pt")
+    assert model.config.encoder_layers == (2, 2, 2) and model.config.readout_bias
+    x = torch.rand(1, 3, 8, 8)
+    assert torch.equal(model(x), old.eval()(x))
