@@ -62,11 +62,17 @@ class WaveAccessor:
 
         return compute_frequency(self._obj)
 
-    def gradient(self):
+    def gradient(self, **kwargs):
         """:func:`neurowave.waves.compute_phase_gradient` of this phase."""
         from .waves import compute_phase_gradient
 
-        return compute_phase_gradient(self._obj)
+        return compute_phase_gradient(self._obj, **kwargs)
+
+    def coherent_phase(self, **kwargs):
+        """:func:`neurowave.waves.compute_coherent_phase` of this phase."""
+        from .waves import compute_coherent_phase
+
+        return compute_coherent_phase(self._obj, **kwargs)
 
     def pgd(self, **kwargs):
         """:func:`neurowave.waves.compute_pgd` of this phase's gradient."""

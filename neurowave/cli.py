@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from ._version import __version__
 
@@ -62,6 +63,11 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings of a command as one line on stderr, without the source line."""
+    print(f"neurowave: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None):
     """Entry point of the ``neurowave`` console script; returns the exit code."""
     parser = build_parser()
@@ -71,7 +77,9 @@ def main(argv=None):
         return 2
     debug = args.debug or os.environ.get("NEUROWAVE_DEBUG")
     try:
-        code = args._run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = args._run(args)
     except KeyboardInterrupt:
         print("neurowave: interrupted.", file=sys.stderr)
         return 130

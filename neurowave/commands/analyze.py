@@ -33,7 +33,11 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0, help="seed of the surrogates (default 0)")
     p.add_argument("--gradient-step", type=int, default=1, metavar="K",
                    help="phase gradient between sites K apart (default 1; > 1 for "
-                        "pixel-dense imaging)")
+                        "pixel-dense imaging and waves much longer than the array)")
+    p.add_argument("--gradient-window", type=float, default=None, metavar="T",
+                   help="average the lags between sites coherently over T seconds (steps "
+                        "for models) before the gradient; for stationary waves much longer "
+                        "than the array (default: each frame on its own)")
     p.add_argument("--sample", type=int, default=0, help="model export: sample index (default 0)")
     p.add_argument("--unit", type=int, default=0, help="model export: hidden unit (default 0)")
     p.add_argument("--frame-rate", type=float, default=None, metavar="HZ",
@@ -136,7 +140,8 @@ def run(args):
         bar.update()
         res = analyze(grid, band=args.band, phase_method=args.phase,
                       pgd_threshold=args.pgd_threshold, n_surrogates=args.surrogates,
-                      seed=args.seed, gradient_step=args.gradient_step, path=str(path),
+                      seed=args.seed, gradient_step=args.gradient_step,
+                      gradient_window=args.gradient_window, path=str(path),
                       file_format=fmt)
         bar.update()
         if args.plots:

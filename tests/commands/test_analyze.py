@@ -39,6 +39,28 @@ def test_analyze_prints_a_table_and_writes_the_json(plane_nc, tmp_path, capsys):
     assert sorted(p.name for p in plots.iterdir()) == ["measures.png", "pgd.png"]
 
 
+def test_a_long_wave_gets_a_one_line_hint_and_the_hinted_options_measure_it(tmp_path, capsys):
+    path = tmp_path / "long.nc"
+    grid, truth = simulate_wave("planar", speed=1.0, direction=123, frequency=4,
+                                duration=60.0, snr_db=10, seed=1, sampling_rate=250.0)
+    # 250 mm: 70 times the array
+    write_netcdf(grid, path)
+    out = tmp_path / "a.json"
+    assert main(["analyze", str(path), "--surrogates", "19", "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    hint = [ln for ln in err.splitlines() if ln.startswith("neurowave: warning:")]
+    assert len(hint) == 1 and "--gradient-window" in hint[0] and "Traceback" not in err
+    assert json.loads(out.read_text())["summary"]["wave_fraction"] < 0.5
+    assert "gradient_step=4" in hint[0]
+    window = hint[0].split("gradient_window=")[1].split()[0]
+    assert main(["analyze", str(path), "--surrogates", "19", "--json", str(out),
+                 "--gradient-step", "4", "--gradient-window", window]) == 0
+    s = json.loads(out.read_text())
+    assert s["params"]["gradient_window"] == float(window)
+    assert s["summary"]["speed"]["median"] == pytest.approx(1.0, rel=0.1)
+    assert abs(s["summary"]["direction"]["mean_deg"] - 123) < 10
+
+
 def test_band_and_phase_options(plane_nc, tmp_path):
     path, _ = plane_nc
     out = tmp_path / "s.json"

@@ -1,12 +1,13 @@
 """analyze: accuracy sweeps against analytic truth, noise, the JSON summary, bad input."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
 
 from neurowave.datasets import simulate_wave
-from neurowave.waves import analyze
+from neurowave.waves import LongWaveWarning, analyze
 
 UTAH_EXTENT = 3.6  # mm
 ECOG_PITCH = 10.0  # mm
@@ -85,7 +86,62 @@ def test_irregular_ecog_plane_waves_at_0db(v, direction, f):
     _check("irregular", 0.0, v, direction, f, 0.20, 20.0, seed=int(f * 100) + 3)
 
 
+# Waves much longer than the Utah array (60-250 mm, up to 70 array widths: 1 m/s at
+# 4 Hz advances 0.09 rad across it) are stationary here, and their per-frame gradients
+# are noise. The test does what a user does: the default analysis names the settings
+# (LongWaveWarning, from the whole recording's lag map), and the rerun with them must
+# meet the tolerance. The data they need: a minute at 10 dB, two at 0 dB.
+UTAH_LONG_10DB = [(1.0, 123.0, 4.0), (0.9, 300.0, 4.5)] + _cases(
+    4, 40, v_range=(0.1, 1.0), lam_min=60.0, lam_max=250.0)
+UTAH_LONG_0DB = [(1.0, 200.0, 4.0)] + _cases(3, 41, v_range=(0.1, 1.0), lam_min=25.0,
+                                             lam_max=250.0)
+
+
+def _check_long(snr_db, v, direction, f, tol_speed, tol_deg, seed, duration):
+    grid, truth = simulate_wave("planar", layout="utah", speed=v, direction=direction,
+                                frequency=f, duration=duration, snr_db=snr_db, noise="pink",
+                                seed=seed, dead_sites=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = analyze(grid, n_surrogates=19, classify=False)
+    hints = [w.message for w in caught if isinstance(w.message, LongWaveWarning)]
+    if truth.wavelength >= 100.0:  # 28+ array widths: the default cannot resolve it
+        assert res.summary["summary"]["wave_fraction"] < 0.5 and hints, truth
+    if hints:
+        assert hints[0].wavelength == pytest.approx(truth.wavelength, rel=0.25)
+        res = analyze(grid, n_surrogates=19, classify=False, **hints[0].settings)
+        assert res.summary["params"]["gradient_window"] == hints[0].settings["gradient_window"]
+    s = res.summary["summary"]
+    assert s["wave_fraction"] > 0.5, (truth, s["wave_fraction"])
+    assert s["speed"]["median"] == pytest.approx(v, rel=tol_speed), (truth, s["speed"])
+    assert _circ_deg(s["direction"]["mean_deg"] - truth.direction) < tol_deg, truth
+
+
+@pytest.mark.parametrize("v,direction,f", UTAH_LONG_10DB)
+def test_utah_waves_much_longer_than_the_array_at_10db(v, direction, f):
+    _check_long(10.0, v, direction, f, 0.10, 10.0, int(f * 100) + 4, duration=60.0)
+
+
+@pytest.mark.parametrize("v,direction,f", UTAH_LONG_0DB)
+def test_utah_waves_much_longer_than_the_array_at_0db(v, direction, f):
+    _check_long(0.0, v, direction, f, 0.20, 20.0, int(f * 100) + 5, duration=120.0)
+
+
+def test_no_long_wave_hint_for_noise_synchronous_or_resolved_waves():
+    for pattern, kw in (("noise", {}), ("synchronous", {"frequency": 4.0}),
+                        ("planar", {"speed": 0.3, "frequency": 10.0})):
+        grid, _ = simulate_wave(pattern, duration=12.0, snr_db=10, seed=2, **kw)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            analyze(grid, n_surrogates=19, classify=False)
+        assert not [w for w in caught if isinstance(w.message, LongWaveWarning)], pattern
+
+
 def test_sweeps_cover_the_ranges_and_short_waves():
+    utah = UTAH_10DB + UTAH_0DB + UTAH_LONG_10DB + UTAH_LONG_0DB
+    lam = np.array([c[0] * 1000 / c[2] for c in utah])
+    assert lam.max() >= 240 and lam.min() <= 3  # 1 m/s at 4 Hz ... 0.1 m/s at 40 Hz
+    assert any(c[0] >= 0.9 and c[2] <= 4.5 for c in UTAH_LONG_0DB)  # the corner at 0 dB
     for cases, extent, vr in ((UTAH_10DB + UTAH_0DB, UTAH_EXTENT, (0.1, 1.0)),
                               (ECOG_10DB + ECOG_0DB, 7 * ECOG_PITCH, (0.3, 3.0))):
         v = np.array([c[0] for c in cases])
@@ -203,6 +259,12 @@ def test_accessor_gives_the_same_numbers_as_the_functions():
     assert np.array_equal(d, compute_direction(compute_phase_gradient(ph)).values, equal_nan=True)
     res = grid.wave.analyze(band=(10, 14), n_surrogates=19, classify=False)
     assert abs(res.summary["summary"]["direction"]["mean_deg"] - 250) < 2
+    from neurowave.waves import compute_coherent_phase
+
+    c = ph.wave.coherent_phase(window=0.2)
+    assert np.array_equal(c.values, compute_coherent_phase(ph, window=0.2).values, equal_nan=True)
+    g = ph.wave.gradient(step=2)
+    assert g.attrs["gradient_step"] == 2
 
 
 def test_every_threshold_is_echoed_in_params():

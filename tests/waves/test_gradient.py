@@ -107,3 +107,62 @@ def test_wider_stencil_lowers_gradient_noise_on_dense_grids():
     assert float(g6.dx.mean()) == pytest.approx(0.5, rel=0.05)
     with pytest.raises(ValueError, match="step"):
         compute_phase_gradient(noisy, step=0)
+
+
+# --- coherent lags: waves much longer than the array --------------------------------
+from neurowave.datasets import simulate_wave  # noqa: E402
+from neurowave.waves import (compute_coherent_phase, compute_pgd,  # noqa: E402
+                             compute_phase)
+
+
+def test_coherent_phase_keeps_the_lags_of_a_stationary_wave_exactly():
+    kx, ky = -2.0, 1.5  # several cycles across the array: the array's mean phasor is small
+    ph = _grid_phase(kx, ky, nt=400)
+    c = compute_coherent_phase(ph, window=0.05)  # 50 samples
+    d = np.angle(np.exp(1j * (c.values - ph.values)))
+    assert np.abs(d).max() < 1e-4
+    assert c.attrs["coherence_window"] == 0.05 and c.dims == ph.dims
+
+
+@pytest.mark.parametrize("layout", ["utah", "irregular"])
+def test_coherent_lags_resolve_a_wave_seventy_times_the_array(layout):
+    # 250 mm: 70 times the Utah array, 36 times a jittered 8 x 8 layout at 1 mm
+    kw = dict(shape=(8, 8), spacing=1.0, jitter=0.2, sampling_rate=500.0) if layout == "irregular" else {}
+    v, f = 1.0, 4.0
+    grid, truth = simulate_wave("planar", layout=layout, speed=v, direction=70.0, frequency=f,
+                                duration=20.0, snr_db=10, seed=3, dead_sites=4, **kw)
+    phase = compute_phase(grid, band=(3.4, 4.6))
+    step = 4 if layout == "utah" else 3
+    mid = slice(grid.sizes["time"] // 4, 3 * grid.sizes["time"] // 4)
+    raw = float(compute_pgd(compute_phase_gradient(phase))[mid].median())  # the default
+    lag = compute_phase_gradient(compute_coherent_phase(phase, window=5.0), step=step)
+    pgd = float(compute_pgd(lag)[mid].median())
+    assert pgd > max(0.8, raw + 0.2), (raw, pgd)
+    # the mean gradient points against the direction of travel with |k| = 2 pi f / v
+    k = 2 * np.pi * f / (v * 1000.0)
+    gx = float(lag.dx[mid].mean())
+    gy = float(lag.dy[mid].mean())
+    assert np.hypot(gx, gy) == pytest.approx(k, rel=0.1)
+    ang = np.degrees(np.arctan2(-gy, -gx)) % 360
+    assert abs((ang - 70.0 + 180) % 360 - 180) < 10
+
+
+def test_coherent_phase_is_lazy_and_matches_numpy_for_any_chunking():
+    grid, _ = simulate_wave("planar", speed=1.0, direction=0, frequency=4, duration=6.0,
+                            snr_db=10, seed=0)
+    phase = compute_phase(grid, band=(3, 5))
+    ref = compute_coherent_phase(phase, window=2.0).values
+    for chunk in (500, 3000):
+        lazy = compute_coherent_phase(phase.chunk(time=chunk), window=2.0)
+        assert hasattr(lazy.data, "dask")
+        d = np.angle(np.exp(1j * (lazy.values - ref)))
+        assert np.nanmax(np.abs(d)) < 1e-5
+        assert np.array_equal(np.isnan(lazy.values), np.isnan(ref))
+
+
+@pytest.mark.parametrize("window,match", [(0.0005, "2 to"), (100.0, "2 to"), ("5 s", "duration")])
+def test_coherent_phase_window_errors_name_the_fix(window, match):
+    grid, _ = simulate_wave("planar", duration=1.0, seed=0)
+    phase = compute_phase(grid, band=(8, 12))
+    with pytest.raises((ValueError, TypeError), match=match):
+        compute_coherent_phase(phase, window=window)
