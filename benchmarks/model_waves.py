@@ -20,10 +20,11 @@ what phase measures cannot tell from a wave, hence the causal control:
 Coupling cut. Each model is run again with each 3x3 kernel of its coupling ``W_y``
 replaced by its sum on the centre tap: every pixel keeps its own oscillator (omega,
 alpha, y0) and a spatially uniform state evolves exactly as before, but no pixel feels
-how it differs from its neighbours. Wave patterns carried by the coupling lose their
-phase structure (phase spread, the mean |phase - piece's circular mean phase|, drops;
-what is left is synchronous or implausibly fast); patterns that survive are set by the
-encoders' spatial maps, not carried from place to place.
+how it differs from its neighbours. Patterns that survive the cut unchanged (same
+wave fraction, speed and phase spread -- the mean |phase - piece's circular mean
+phase|) are set by the encoders' spatial maps, not carried from place to place;
+patterns that the coupling carries or organises vanish or change (synchronous,
+implausibly fast or disordered).
 
 Old view, kept for comparison (labelled "PGD view"): ``--steps`` (200) steps, the
 automatic band, frames that pass the PGD threshold and surrogate test.

@@ -12,9 +12,9 @@ piece-confined plane/radial waves waves at the right speed. Whole-piece PGD cann
 this: a wave that enters a piece from all its edges has PGD near zero.
 
 The causal control: the same model with its coupling ``W_y`` cut to the same-pixel
-taps. Waves carried by the coupling lose their phase structure when it is cut;
-phase patterns set by the encoders' spatial maps (phase precession of oscillators
-whose frequency varies across a piece) do not.
+taps. Waves the coupling carries vanish or change when it is cut; phase patterns
+set by the encoders' spatial maps (phase precession of oscillators whose frequency
+varies across a piece) survive it unchanged.
 """
 
 import copy
