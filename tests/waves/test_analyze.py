@@ -93,7 +93,7 @@ def test_irregular_ecog_plane_waves_at_0db(v, direction, f):
 # meet the tolerance. The data they need: a minute at 10 dB, two at 0 dB.
 UTAH_LONG_10DB = [(1.0, 123.0, 4.0), (0.9, 300.0, 4.5)] + _cases(
     4, 40, v_range=(0.1, 1.0), lam_min=60.0, lam_max=250.0)
-UTAH_LONG_0DB = [(1.0, 200.0, 4.0)] + _cases(3, 41, v_range=(0.1, 1.0), lam_min=25.0,
+UTAH_LONG_0DB = [(1.0, 200.0, 4.0), (0.9, 300.0, 4.5)] + _cases(3, 41, v_range=(0.1, 1.0), lam_min=25.0,
                                              lam_max=250.0)
 
 
