@@ -122,22 +122,14 @@ def _long_wave_hint(phase, info, band, gradient_step):
     """
     from ..grid import site_positions
 
+    # lag map: each site's phasor relative to the array's phase, averaged over time
+    # (lazy on dask until .values; a dead site has no samples and stays NaN)
+    space = [d for d in phase.dims if d != "time"]
     u = np.exp(1j * phase.astype(np.float32))
-    arr = u.data.reshape(u.shape[0], -1)
-    if hasattr(arr, "dask"):  # a small reduction over time, computed here
-        import dask.array as da
-
-        m = da.nansum(arr, axis=1)
-        ref = m / da.maximum(abs(m), 1e-12)
-        lag = np.asarray(da.nanmean(arr * da.conj(ref)[:, None], axis=0).compute())
-    else:
-        m = np.nansum(arr, axis=1)
-        ref = m / np.maximum(np.abs(m), 1e-12)
-        rel = arr * np.conj(ref)[:, None]
-        fin = np.isfinite(rel)
-        n = fin.sum(axis=0)
-        lag = np.where(fin, rel, 0).sum(axis=0) / np.maximum(n, 1)
-        lag[n == 0] = np.nan
+    m = u.sum(space)
+    rel = u * np.conj(m / np.maximum(abs(m), 1e-12))
+    n = rel.count("time")
+    lag = (rel.sum("time") / n.clip(min=1)).where(n > 0).values.ravel()
     pos = site_positions(phase)
     ok = np.isfinite(lag) & np.all(np.isfinite(pos), axis=1)
     if ok.sum() < 6:

@@ -12,6 +12,12 @@ from ._xr import along_time, carry_attrs, is_dask, check_measure_input, geometry
 __all__ = ["compute_phase_gradient", "compute_coherent_phase"]
 
 
+def _check_real(phase):
+    if hasattr(phase, "dtype") and np.issubdtype(phase.dtype, np.complexfloating):
+        raise TypeError("`phase` must be real phase in radians, not a complex signal; "
+                        "pass compute_phase(...) or numpy.angle of it.")
+
+
 def compute_phase_gradient(phase, *, step=1):
     """Spatial gradient of phase, in radians per space unit.
 
@@ -52,9 +58,7 @@ def compute_phase_gradient(phase, *, step=1):
     >>> round(float(-g.dx.isel(time=slice(500, 1500)).median()) / k, 1)
     1.0
     """
-    if hasattr(phase, "dtype") and np.issubdtype(phase.dtype, np.complexfloating):
-        raise TypeError("`phase` must be real phase in radians, not a complex signal; "
-                        "pass compute_phase(...) or numpy.angle of it.")
+    _check_real(phase)
     check_measure_input(phase, "phase")
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
         raise ValueError(f"`step` must be a positive integer, got {step!r}.")
@@ -125,9 +129,7 @@ def compute_coherent_phase(phase, *, window):
     >>> bool(lag[3000:9000].median() > raw[3000:9000].median() + 0.2)
     True
     """
-    if hasattr(phase, "dtype") and np.issubdtype(phase.dtype, np.complexfloating):
-        raise TypeError("`phase` must be real phase in radians, not a complex signal; "
-                        "pass compute_phase(...) or numpy.angle of it.")
+    _check_real(phase)
     info = check_measure_input(phase, "phase")
     sr, tu, _ = grid_units(phase)
     if isinstance(window, bool) or not isinstance(window, (int, float, np.integer, np.floating)):
