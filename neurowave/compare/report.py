@@ -428,6 +428,53 @@ def _distance_rows(result):
     return "\n".join(rows)
 
 
+def _controls_html(result):
+    """The controls section: trained / cut coupling / untrained / recording columns and
+    the sentence on which waves the coupling carries."""
+    ctl = getattr(result, "controls", None) or {}
+    names = [n for n in ("cut_coupling", "untrained") if n in ctl]
+    if not names:
+        note = ctl.get("note")
+        return f"<p class='note'>{html.escape(note)}.</p>" if note else ""
+    titles = {"cut_coupling": "cut coupling", "untrained": "untrained"}
+    sides = [("model", "trained", result.model)] + [
+        (n, titles[n], ctl[n]) for n in names] + [("recording", "recording", result.recording)]
+    head = "".join(f"<th class='{'recording' if k == 'recording' else 'model'}'>{t}</th>"
+                   for k, t, _ in sides)
+
+    def get(d, *path):
+        for k in path:
+            d = d.get(k) if isinstance(d, dict) else None
+        return d
+
+    def med(side, m):
+        return result._median(side, m)
+
+    rows = [("wave fraction", [_fmt(get(s, "summary", "wave_fraction")) for _, _, s in sides]),
+            ("effective independent wave frames",
+             [_fmt(get(s, "summary", "pooled", "n_eff_wave_frames"), 2)
+              if k != "recording" else _fmt(result.distances.get("speed", {}).get(
+                  "n_eff_recording"), 2) for k, _, s in sides]),
+            (f"speed (native: {html.escape(str(get(result.model, 'summary', 'speed', 'units')))}"
+             " | recording m/s)", [_fmt(get(s, "summary", "speed", "median")) for _, _, s in sides]),
+            ("frequency (native: cycles/step | Hz)",
+             [_fmt(get(s, "summary", "frequency", "median")) for _, _, s in sides])]
+    for m in ("speed", "wavelength", "direction", "patterns"):
+        units = html.escape(str(result.distances.get(m, {}).get("units", "")))
+        label = {"speed": f"speed ({units})", "wavelength": f"wavelength ({units})",
+                 "direction": "direction (deg, circular mean)",
+                 "patterns": "most frequent pattern"}[m]
+        rows.append((label, [_fmt(med(k, m)) for k, _, _ in sides]))
+    body = "\n".join(f"<tr><th>{label}</th>" + "".join(f"<td class='num'>{c}</td>" for c in cells)
+                     + "</tr>" for label, cells in rows)
+    sentence = html.escape(get(ctl, "coupling", "sentence") or "")
+    desc = "; ".join(f"<b>{titles[n]}</b>: {html.escape(str(get(ctl, 'description', n) or ''))}"
+                     for n in names)
+    return (f"<h2>Controls</h2>\n<p>{sentence}</p>\n<table><tr><th></th>{head}</tr>\n{body}\n"
+            f"</table>\n<p class='note'>The controls run on the same images, trials and band as "
+            f"the model. {desc}.</p>")
+
+
 _DISTANCE_NAMES = {"speed": "Wasserstein-1", "pattern_speed": "Wasserstein-1",
                    "pgd": "Wasserstein-1", "wavelength": "Wasserstein-1",
                    "frequency": "Wasserstein-1", "direction": "circular Wasserstein-1 (deg)",
@@ -486,6 +533,7 @@ def render_html(result, images, *, title="neurowave compare"):
 <table><tr><th></th><th class="model">model</th><th class="recording">recording</th></tr>
 {_side_rows(result)}
 </table>
+{_controls_html(result)}
 <h2>Units</h2>
 <p>Comparison in <b>{html.escape(str(sc.get('mode')))}</b> units: {html.escape(str(sc.get('note')))}.
 Array extent: model {_fmt(sc.get('model_extent'))} {html.escape(str(sc.get('model_extent_units')))},
