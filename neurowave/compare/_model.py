@@ -38,10 +38,12 @@ DEFAULT_SITES = "objects"
 #: Patterns that move: a frame classified as one of them is a wave frame of the
 #: objects view.
 WAVE_PATTERNS = ("planar", "radial_out", "radial_in", "rotating")
-#: Half-width of the model band around the pooled spectral peak, relative to the peak.
-#: The model's hidden units ring at one frequency that drifts over the horizon; a
-#: band of +-40 % holds it (0.035-0.09 cycles/step for the shipped CoRNN).
-MODEL_BAND_FRACTION = 0.4
+#: Half-width of the model band around the pooled spectral peak, relative to the peak,
+#: at least: as for recordings (:func:`neurowave.waves.choose_band`). Short trials get
+#: a wider band (see :func:`choose_model_band`).
+MODEL_BAND_FRACTION = 0.15
+#: ... and at most.
+MAX_BAND_FRACTION = 0.45
 #: Fewest cells an object needs to be measured (a tetromino of the smallest task has 4).
 MIN_OBJECT_CELLS = 4
 
@@ -309,9 +311,15 @@ def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=64):
     Each site of each grid is standardised (mean removed, unit variance, so that no
     unit, object or site outweighs the others); the grids are joined along time
     (absent sites as zeros, which add no power) and zero-padded to 256 steps, and
-    :func:`neurowave.waves.choose_band` takes the dominant peak of their average
-    spectrum, no slower than two cycles of one trial. Short trials never make the
-    spectrum "too short".
+    :func:`neurowave.waves.choose_band` takes the dominant peak ``f0`` of their
+    average spectrum, no slower than two cycles of one trial. Short trials never make
+    the spectrum "too short".
+
+    The band is ``f0 (1 +- fraction)``, widened for short trials until the band-pass
+    filter settles within a fifth of a trial (its response time ``1 / (2 width)`` at
+    most ``n / 5`` steps, the edge that :func:`neurowave.waves.analyze` trims), up to
+    ``+-45 %``: 60-step trials of the shipped CoRNN (``f0`` about 0.07 cycles/step) get
+    about 0.04-0.10 cycles/step.
 
     Parameters
     ----------
@@ -351,12 +359,19 @@ def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=64):
                        space_units=info.space_units, kind="model")
     how = "Pass --model-band LO HI in cycles/step"
     n = int(g0.sizes["time"])
-    fmin = 2.0 / (n / info.sampling_rate) / (1 - fraction) * 1.02
+    fmin = 2.2 / (n / info.sampling_rate) / (1 - fraction)
     try:
         band = choose_band(joined, fraction=fraction, fmin=fmin)
     except ValueError as err:
         raise ValueError(f"No band stands out in the spectrum of the model's hidden units "
                          f"({str(err).rstrip('.')}). {how}.") from None
+    f0 = 0.5 * (band[0] + band[1])
+    wide = float(np.clip(5.0 * info.sampling_rate / (4.0 * n * f0), fraction,
+                         MAX_BAND_FRACTION))
+    # ... keeping two cycles of the lower edge within one trial
+    wide = max(fraction, min(wide, 1.0 - 2.02 * info.sampling_rate / (n * f0)))
+    if wide > fraction:
+        band = (f0 * (1 - wide), min(f0 * (1 + wide), 0.49 * info.sampling_rate))
     try:
         return check_band(band, info.sampling_rate, n_times=n, name="model_band",
                           time_units=info.time_units)
@@ -373,9 +388,9 @@ def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=64):
 
 def _as_pattern_frames(an):
     """Rewrite a trial's frames for the objects view: wave frame = moving pattern, its
-    speed the pattern fit's, wavelength = speed / frequency, direction the plane fit's
-    (planar frames only; a radial or rotating wave has no one direction);
-    ``pgd_is_wave`` keeps the PGD test."""
+    speed the pattern fit's, wavelength = speed / frequency; the direction stays the
+    frame's direction of -mean grad phi, as for recordings (for a radial frame its net
+    drift); ``pgd_is_wave`` keeps the PGD test."""
     fr = an.frames
     pats = np.asarray(fr["pattern"].values).astype(str)
     moving = np.isin(pats, WAVE_PATTERNS)
@@ -390,11 +405,7 @@ def _as_pattern_frames(an):
     with np.errstate(invalid="ignore", divide="ignore"):
         wl = np.where(f > 0, sp / f, np.nan)
     fr["wavelength"] = ("time", wl, dict(fr["wavelength"].attrs))
-    # direction of travel is defined for plane waves: the plane fit's, planar frames only
-    di = (np.asarray(fr["fit_direction"].values, float) if "fit_direction" in fr
-          else np.full(moving.size, np.nan))
-    fr["direction"] = ("time", np.where(pats == "planar", di, np.nan),
-                       dict(fr["direction"].attrs))
+
     an.frames = fr
     return an
 
