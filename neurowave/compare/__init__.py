@@ -9,8 +9,8 @@ writes one self-contained HTML page. :func:`analyze_model` measures a model expo
 the way that sees its waves (each object on its own, within the trained horizon).
 """
 
-from ._compare import (EXTRA_METRICS, METRICS, CompareResult, compare, load_model_export,
-                       load_recording)
+from ._compare import (EXTRA_METRICS, METRICS, CompareResult, compare, coupling_reading,
+                       load_model_export, load_recording)
 from ._model import (MODEL_SITES, ModelAnalysis, ModelView, analyze_model, object_masks,
                      resolve_view)
 from .scale import array_extent, parse_quantity
@@ -19,6 +19,7 @@ __all__ = [
     "compare",
     "CompareResult",
     "analyze_model",
+    "coupling_reading",
     "ModelAnalysis",
     "ModelView",
     "resolve_view",

@@ -822,13 +822,13 @@ def coupling_reading(trained, cut):
             none.append(u)
         elif ratio <= 0.5:
             verdict = "yes"
-            carried.append(f"unit {u} ({a:.2f} -> {b:.2f})")
+            carried.append(f"unit {u} ({a:.2f} → {b:.2f})")
         elif ratio >= 0.75:
             verdict = "no"
-            survive.append(f"unit {u} ({a:.2f} -> {b:.2f})")
+            survive.append(f"unit {u} ({a:.2f} → {b:.2f})")
         else:
             verdict = "partly"
-            partly.append(f"unit {u} ({a:.2f} -> {b:.2f})")
+            partly.append(f"unit {u} ({a:.2f} → {b:.2f})")
         units[u] = {"trained": a, "cut_coupling": b, "ratio": ratio, "carried": verdict}
     parts = []
     if carried:
@@ -845,7 +845,7 @@ def coupling_reading(trained, cut):
     if not parts:
         return units, "No unit could be judged."
     text = "; ".join(parts)
-    return units, "Wave fraction, model -> coupling cut: " + text[0].lower() + text[1:] + "."
+    return units, "Wave fraction, model → coupling cut: " + text[0].lower() + text[1:] + "."
 
 
 def _control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx, wanted, ds):
@@ -879,5 +879,5 @@ def _control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx, wa
         units, sentence = coupling_reading(man.summary, ctrl["cut_coupling"].summary)
         out["coupling"] = {"units": units, "sentence": sentence}
     out["description"] = {name: str(ds[f"hidden_{name}"].attrs.get("long_name", name))
-                          for name in ctrl}
+                          .removeprefix("control: ") for name in ctrl}
     return out
