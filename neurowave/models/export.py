@@ -236,7 +236,9 @@ def hidden_grid(ds, *, sample=0, unit=0, variable="hidden"):
     ...                    get_task("tetrominoes-tiny"), n=1)
     >>> g = hidden_grid(ds, unit=1)
     >>> g.attrs["time_units"], g.attrs["space_units"], g.sizes["time"]
-    ('step', 'cell', 6)
+    ('step', 'cell', 12)
+    >>> hidden_grid(ds, unit=1, variable="hidden_cut_coupling").attrs["source"]
+    'cornn (cut coupling) sample 0 unit 1'
     """
     if not isinstance(ds, xr.Dataset) or "hidden" not in ds:
         raise TypeError(
