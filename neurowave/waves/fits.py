@@ -39,12 +39,55 @@ __all__ = ["fit_plane", "fit_radial", "fit_rotating", "fit_pattern_speeds"]
 
 
 # --------------------------------------------------------------------------- kernels
+#
+# The fits run on many frames at once. Trigonometry runs in float32 (SIMD; phases are
+# float32 to begin with), the small normal equations in float64, and frames go through
+# in blocks of _FIT_BLOCK so that the temporaries stay in cache.
+
+_F32 = np.float32
+_TWO_PI32 = _F32(2 * np.pi)
+_FIT_BLOCK = 256
+
+
+def _wrap32(a):
+    """Wrap float32 angles to [-pi, pi] (round to the nearest turn)."""
+    return a - _TWO_PI32 * np.rint(a * _F32(1 / (2 * np.pi)))
+
+
+def _blocks_of(n):
+    for a in range(0, n, _FIT_BLOCK):
+        yield slice(a, min(n, a + _FIT_BLOCK))
+
+
+def _prep(phi):
+    """(phase with NaN as 0, weights 0/1) as float32 (B, n)."""
+    phi = np.asarray(phi)
+    w = np.isfinite(phi)
+    return np.where(w, phi, 0).astype(_F32), w.astype(_F32)
+
+
+def _resultant32(ph, pred, w):
+    """Resultant length and angle of ``w exp(i (ph - pred))`` over the last axis."""
+    d = ph - pred
+    c = np.cos(d)
+    s = np.sin(d, out=d)
+    c *= w
+    s *= w
+    sc = c.sum(-1).astype(np.float64)
+    ss = s.sum(-1).astype(np.float64)
+    return np.hypot(sc, ss) / np.maximum(w.sum(-1, dtype=np.float64), 1e-300), np.arctan2(ss, sc)
 
 
 def _resultant(phi, pred, w):
-    z = np.where(w > 0, w * np.exp(1j * (np.nan_to_num(phi) - pred)), 0)
-    s = z.sum(-1)
-    return np.abs(s) / np.maximum(w.sum(-1), 1e-300), np.angle(s)
+    """Resultant length and angle of the residual phase ``phi - pred`` (weights ``w``)."""
+    ph, w32 = _prep(phi)
+    w32 = w32 * np.asarray(w, _F32)
+    pred = np.broadcast_to(np.asarray(pred, _F32), ph.shape)
+    r = np.empty(len(ph))
+    ang = np.empty(len(ph))
+    for b in _blocks_of(len(ph)):
+        r[b], ang[b] = _resultant32(ph[b], pred[b], w32[b])
+    return r, ang
 
 
 def _rho(phi, pred, w):
@@ -78,25 +121,64 @@ def _solve(m, rhs, damping):
         return out
 
 
+def _normal(w, res, cols):
+    """Weighted normal equations of Gauss-Newton: ``sum_n w J_i J_j`` (B, p, p) and
+    ``sum_n w res J_i`` (B, p), float64, from the Jacobian's columns (each (B, n) or
+    broadcastable; None for a column of ones)."""
+    p = len(cols)
+    b = len(w)
+    m = np.empty((b, p, p))
+    rhs = np.empty((b, p))
+    wr = w * res
+    wc = [w if c is None else w * c for c in cols]
+    for i in range(p):
+        rhs[:, i] = wr.sum(-1) if cols[i] is None else _dot(wr, cols[i])
+        for j in range(i, p):
+            m[:, i, j] = m[:, j, i] = wc[i].sum(-1) if cols[j] is None else _dot(wc[i], cols[j])
+    return m, rhs
+
+
+def _dot(a, b):
+    """Row-wise dot product of (B, n) arrays (b may broadcast)."""
+    return np.einsum("ij,ij->i", a, np.broadcast_to(b, a.shape))
+
+
 def _weights(phi):
     return np.isfinite(phi).astype(float)
 
 
-def _plane_kernel(phi, pos, k0, n_iter=6):
+def _plane_kernel(phi, pos, k0, n_iter=6, rho=True):
     """phi (B, n); k0 (B, 2) initial gradient. Returns k (B,2), phi0 (B,), R (B,), rho (B,)."""
-    w = _weights(phi)
-    k = np.nan_to_num(np.asarray(k0, float).copy())
+    ph_all, w_all = _prep(phi)
+    nb = len(ph_all)
+    x = pos[:, 0].astype(_F32)
+    y = pos[:, 1].astype(_F32)
+    k = np.nan_to_num(np.asarray(k0, float)).copy()
+    phi0 = np.empty(nb)
+    r = np.empty(nb)
     a = np.column_stack([pos, np.ones(len(pos))])  # (n, 3)
-    for _ in range(n_iter):
-        pred = k @ pos.T
-        _, phi0 = _resultant(phi, pred, w)
-        res = np.where(w > 0, wrap(np.nan_to_num(phi) - pred - phi0[:, None]), 0.0)
-        m = np.einsum("bn,ni,nj->bij", w, a, a)
-        rhs = np.einsum("bn,ni->bi", w * res, a)
-        k = k + _solve(m, rhs, 1e-9)[:, :2]
-    pred = k @ pos.T
-    r, phi0 = _resultant(phi, pred, w)
-    return k, phi0, r, _rho(phi, pred, w)
+    m_full = a.T @ a
+    minv = np.linalg.inv(m_full + 1e-9 * (np.eye(3) * (np.diag(m_full)[None, :] + 1e-12)))
+    for b in _blocks_of(nb):
+        ph, w = ph_all[b], w_all[b]
+        kb = k[b]
+        full = bool(np.all(w == 1))  # then every frame has the same normal matrix
+        for _ in range(n_iter):
+            pred = kb[:, :1].astype(_F32) * x + kb[:, 1:].astype(_F32) * y
+            _, p0 = _resultant32(ph, pred, w)
+            res = _wrap32(ph - pred - p0[:, None].astype(_F32))
+            if full:
+                rhs = np.column_stack([res @ x, res @ y, res.sum(-1)]).astype(np.float64)
+                step = rhs @ minv.T
+            else:
+                m, rhs = _normal(w, res, [x, y, None])
+                step = _solve(m, rhs, 1e-9)
+            kb = kb + step[:, :2]
+        pred = kb[:, :1].astype(_F32) * x + kb[:, 1:].astype(_F32) * y
+        r[b], phi0[b] = _resultant32(ph, pred, w)
+        k[b] = kb
+    out_rho = _rho(phi, k @ pos.T, _weights(phi)) if rho else np.full(nb, np.nan)
+    return k, phi0, r, out_rho
 
 
 def _line_center(pos, gx, gy, w, *, perpendicular, extent):
@@ -127,83 +209,103 @@ def _line_center(pos, gx, gy, w, *, perpendicular, extent):
     return np.clip(c, lo, hi)
 
 
-def _radial_kernel(phi, pos, c0, gx, gy, spacing, n_iter=10):
+def _radial_kernel(phi, pos, c0, gx, gy, spacing, n_iter=10, rho=True):
     """Fit phi = a |p - c| + phi0. Returns c (B,2), a (B,), phi0, R, rho."""
-    w = _weights(phi)
+    ph_all, w_all = _prep(phi)
+    nb = len(ph_all)
+    x = pos[:, 0].astype(_F32)
+    y = pos[:, 1].astype(_F32)
     c = np.asarray(c0, float).copy()
-    dx = pos[:, 0] - c[:, :1]
-    dy = pos[:, 1] - c[:, 1:]
-    r = np.hypot(dx, dy)
-    rs = np.maximum(r, 1e-6 * spacing)
-    gr = (np.nan_to_num(gx) * dx + np.nan_to_num(gy) * dy) / rs
-    okg = (w > 0) & np.isfinite(gx) & np.isfinite(gy)
-    a = np.where(okg, gr, 0).sum(-1) / np.maximum(okg.sum(-1), 1)
-    for _ in range(n_iter):
-        dx = pos[:, 0] - c[:, :1]
-        dy = pos[:, 1] - c[:, 1:]
-        r = np.hypot(dx, dy)
-        rs = np.maximum(r, 1e-6 * spacing)
-        pred = a[:, None] * r
-        _, phi0 = _resultant(phi, pred, w)
-        res = np.where(w > 0, wrap(np.nan_to_num(phi) - pred - phi0[:, None]), 0.0)
-        jac = np.stack(
-            [-a[:, None] * dx / rs, -a[:, None] * dy / rs, r, np.ones_like(r)], -1
-        )  # (B, n, 4)
-        m = np.einsum("bn,bni,bnj->bij", w, jac, jac)
-        rhs = np.einsum("bn,bni->bi", w * res, jac)
-        step = _solve(m, rhs, 1e-3)
-        dc = step[:, :2]
-        norm = np.hypot(dc[:, 0], dc[:, 1])
-        scale = np.minimum(1.0, 2.0 * spacing / np.maximum(norm, 1e-300))
-        c = c + dc * scale[:, None]
-        a = a + step[:, 2]
-    dx = pos[:, 0] - c[:, :1]
-    dy = pos[:, 1] - c[:, 1:]
-    pred = a[:, None] * np.hypot(dx, dy)
-    rr, phi0 = _resultant(phi, pred, w)
-    return c, a, phi0, rr, _rho(phi, pred, w)
+    a = np.empty(nb)
+    phi0 = np.empty(nb)
+    rr = np.empty(nb)
+    floor = _F32(1e-6 * spacing)
+    gx = np.asarray(gx)
+    gy = np.asarray(gy)
+    for b in _blocks_of(nb):
+        ph, w = ph_all[b], w_all[b]
+        cb = c[b]
+        dx = x - cb[:, :1].astype(_F32)
+        dy = y - cb[:, 1:].astype(_F32)
+        rs = np.maximum(np.sqrt(dx * dx + dy * dy), floor)
+        okg = (w > 0) & np.isfinite(gx[b]) & np.isfinite(gy[b])
+        gr = (np.nan_to_num(gx[b]) * dx + np.nan_to_num(gy[b]) * dy) / rs
+        ab = np.where(okg, gr, 0).sum(-1) / np.maximum(okg.sum(-1), 1)
+        for _ in range(n_iter):
+            dx = x - cb[:, :1].astype(_F32)
+            dy = y - cb[:, 1:].astype(_F32)
+            r = np.sqrt(dx * dx + dy * dy)
+            rs = np.maximum(r, floor)
+            a32 = ab[:, None].astype(_F32)
+            pred = a32 * r
+            _, p0 = _resultant32(ph, pred, w)
+            res = _wrap32(ph - pred - p0[:, None].astype(_F32))
+            m, rhs = _normal(w, res, [-a32 * dx / rs, -a32 * dy / rs, r, None])
+            step = _solve(m, rhs, 1e-3)
+            dc = step[:, :2]
+            norm = np.hypot(dc[:, 0], dc[:, 1])
+            scale = np.minimum(1.0, 2.0 * spacing / np.maximum(norm, 1e-300))
+            cb = cb + dc * scale[:, None]
+            ab = ab + step[:, 2]
+        dx = x - cb[:, :1].astype(_F32)
+        dy = y - cb[:, 1:].astype(_F32)
+        pred = ab[:, None].astype(_F32) * np.sqrt(dx * dx + dy * dy)
+        rr[b], phi0[b] = _resultant32(ph, pred, w)
+        c[b], a[b] = cb, ab
+    out_rho = np.full(nb, np.nan)
+    if rho:
+        pred = a[:, None] * np.hypot(pos[:, 0] - c[:, :1], pos[:, 1] - c[:, 1:])
+        out_rho = _rho(phi, pred, _weights(phi))
+    return c, a, phi0, rr, out_rho
 
 
-def _rotating_kernel(phi, pos, c0, spacing, n_iter=10):
+def _rotating_kernel(phi, pos, c0, spacing, n_iter=10, rho=True):
     """Fit phi = s angle(p - c) + phi0 for s = +1 and -1; keep the better one.
 
     Returns c (B,2), s (B,), phi0, R, rho.
     """
-    w0 = _weights(phi)
-    best = None
-    for s in (1.0, -1.0):
-        c = np.asarray(c0, float).copy()
-        for _ in range(n_iter):
-            dx = pos[:, 0] - c[:, :1]
-            dy = pos[:, 1] - c[:, 1:]
-            r2 = np.maximum(dx * dx + dy * dy, (1e-3 * spacing) ** 2)
-            # sites right at the singularity carry no reliable phase
-            w = w0 * np.minimum(1.0, r2 / spacing**2)
-            pred = s * np.arctan2(dy, dx)
-            _, phi0 = _resultant(phi, pred, w)
-            res = np.where(w > 0, wrap(np.nan_to_num(phi) - pred - phi0[:, None]), 0.0)
-            jac = np.stack([s * dy / r2, -s * dx / r2, np.ones_like(r2)], -1)
-            m = np.einsum("bn,bni,bnj->bij", w, jac, jac)
-            rhs = np.einsum("bn,bni->bi", w * res, jac)
-            step = _solve(m, rhs, 1e-3)
-            dc = step[:, :2]
-            norm = np.hypot(dc[:, 0], dc[:, 1])
-            scale = np.minimum(1.0, spacing / np.maximum(norm, 1e-300))
-            c = c + dc * scale[:, None]
-        dx = pos[:, 0] - c[:, :1]
-        dy = pos[:, 1] - c[:, 1:]
-        pred = s * np.arctan2(dy, dx)
-        rr, phi0 = _resultant(phi, pred, w0)
-        out = (c, np.full(len(c), s), phi0, rr, _rho(phi, pred, w0))
-        if best is None:
-            best = out
-        else:
-            better = out[3] > best[3]
-            best = tuple(
-                np.where(better[:, None] if b.ndim == 2 else better, o, b)
-                for o, b in zip(out, best)
-            )
-    return best
+    ph_all, w_all = _prep(phi)
+    nb = len(ph_all)
+    x = pos[:, 0].astype(_F32)
+    y = pos[:, 1].astype(_F32)
+    c0 = np.asarray(c0, float)
+    c = c0.copy()
+    sgn = np.ones(nb)
+    phi0 = np.empty(nb)
+    rr = np.full(nb, -np.inf)
+    floor = _F32((1e-3 * spacing) ** 2)
+    isp2 = _F32(1.0 / spacing**2)
+    for b in _blocks_of(nb):
+        ph, w0 = ph_all[b], w_all[b]
+        for s in (1.0, -1.0):
+            s32 = _F32(s)
+            cb = c0[b].copy()
+            for _ in range(n_iter):
+                dx = x - cb[:, :1].astype(_F32)
+                dy = y - cb[:, 1:].astype(_F32)
+                r2 = np.maximum(dx * dx + dy * dy, floor)
+                # sites right at the singularity carry no reliable phase
+                w = w0 * np.minimum(_F32(1.0), r2 * isp2)
+                pred = s32 * np.arctan2(dy, dx)
+                _, p0 = _resultant32(ph, pred, w)
+                res = _wrap32(ph - pred - p0[:, None].astype(_F32))
+                m, rhs = _normal(w, res, [s32 * dy / r2, -s32 * dx / r2, None])
+                step = _solve(m, rhs, 1e-3)
+                dc = step[:, :2]
+                norm = np.hypot(dc[:, 0], dc[:, 1])
+                scale = np.minimum(1.0, spacing / np.maximum(norm, 1e-300))
+                cb = cb + dc * scale[:, None]
+            dx = x - cb[:, :1].astype(_F32)
+            dy = y - cb[:, 1:].astype(_F32)
+            r_s, p_s = _resultant32(ph, s32 * np.arctan2(dy, dx), w0)
+            better = r_s > rr[b]
+            idx = np.arange(b.start, b.stop)[better]
+            c[idx], sgn[idx], phi0[idx], rr[idx] = cb[better], s, p_s[better], r_s[better]
+    out_rho = np.full(nb, np.nan)
+    if rho:
+        pred = sgn[:, None] * np.arctan2(pos[:, 1] - c[:, 1:], pos[:, 0] - c[:, :1])
+        out_rho = _rho(phi, pred, _weights(phi))
+    return c, sgn, phi0, rr, out_rho
 
 
 class _Geometry:
@@ -224,11 +326,13 @@ class _Geometry:
         return local_gradient(phi, self.nbr, self.coef, self.ok)
 
 
-def _fit_all(phi, geo, which=("plane", "radial", "rotating"), grad=None):
+def _fit_all(phi, geo, which=("plane", "radial", "rotating"), grad=None, rho=True):
     """Run the requested fits on phi (B, n_valid). Returns a dict of arrays.
 
-    ``grad`` = (gx, gy) over the same sites replaces the local gradient when given.
+    ``grad`` = (gx, gy) over the same sites replaces the local gradient when given;
+    ``rho=False`` skips the circular correlations (NaN).
     """
+    want_rho = rho
     gx, gy = geo.gradient(phi) if grad is None else grad
     w = _weights(phi)
     out = {}
@@ -237,15 +341,15 @@ def _fit_all(phi, geo, which=("plane", "radial", "rotating"), grad=None):
     mgy = np.where(okg, gy, 0).sum(-1) / np.maximum(okg.sum(-1), 1)
     out["gx"], out["gy"] = gx, gy
     if "plane" in which:
-        k, phi0, r, rho = _plane_kernel(phi, geo.pos, np.column_stack([mgx, mgy]))
+        k, phi0, r, rho = _plane_kernel(phi, geo.pos, np.column_stack([mgx, mgy]), rho=want_rho)
         out["plane"] = dict(k=k, phi0=phi0, r=r, rho=rho)
     if "radial" in which:
         c0 = _line_center(geo.pos, gx, gy, w, perpendicular=False, extent=geo.extent)
-        c, a, phi0, r, rho = _radial_kernel(phi, geo.pos, c0, gx, gy, geo.spacing)
+        c, a, phi0, r, rho = _radial_kernel(phi, geo.pos, c0, gx, gy, geo.spacing, rho=want_rho)
         out["radial"] = dict(c=c, a=a, phi0=phi0, r=r, rho=rho)
     if "rotating" in which:
         c0 = _line_center(geo.pos, gx, gy, w, perpendicular=True, extent=geo.extent)
-        c, s, phi0, r, rho = _rotating_kernel(phi, geo.pos, c0, geo.spacing)
+        c, s, phi0, r, rho = _rotating_kernel(phi, geo.pos, c0, geo.spacing, rho=want_rho)
         out["rotating"] = dict(c=c, s=s, phi0=phi0, r=r, rho=rho)
     return out
 
