@@ -142,12 +142,14 @@ def local_gradient(phase, nbr, coef, ok):
 
     NaN where the site or its neighbours are NaN, or where the site has no operator.
     """
-    phase = np.asarray(phase, float)
+    phase = np.asarray(phase, np.float32)
     idx = np.where(nbr < 0, 0, nbr)
-    diff = wrap(phase[..., idx] - phase[..., :, None])  # (..., n, K)
-    diff = np.where(nbr < 0, 0.0, diff)
-    gx = np.einsum("...nk,nk->...n", diff, coef[:, 0, :])
-    gy = np.einsum("...nk,nk->...n", diff, coef[:, 1, :])
+    diff = phase[..., idx] - phase[..., :, None]  # (..., n, K)
+    # wrapped differences (float32, to the nearest turn: the cheap form of wrap)
+    diff -= np.float32(TWO_PI) * np.rint(diff * np.float32(1 / TWO_PI))
+    diff[..., nbr < 0] = 0.0
+    gx = np.einsum("...nk,nk->...n", diff, coef[:, 0, :].astype(np.float32)).astype(float)
+    gy = np.einsum("...nk,nk->...n", diff, coef[:, 1, :].astype(np.float32)).astype(float)
     gx = np.where(ok, gx, np.nan)
     gy = np.where(ok, gy, np.nan)
     return gx, gy

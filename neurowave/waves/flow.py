@@ -144,6 +144,103 @@ def _solve_cg(graph, g, ft, wd, we, alpha, x0, tol, max_iter):
     return x
 
 
+def _spectral(graph, we):
+    """Eigendecomposition of the weighted graph Laplacian (dense; small arrays), cached."""
+    key = np.asarray(we).tobytes()
+    cache = getattr(graph, "_spectral", None)
+    if cache is not None and cache[0] == key:
+        return cache[1], cache[2]
+    lap = (graph.BT @ sp.diags(np.asarray(we, float)) @ graph.B).toarray()
+    lam, q = np.linalg.eigh(lap)
+    graph._spectral = (key, np.maximum(lam, 0.0), np.ascontiguousarray(q))
+    return graph._spectral[1], graph._spectral[2]
+
+
+def _solve_spectral(graph, g, ft, wd, we, alpha, tol, max_iter):
+    """Batched conjugate gradients for ``(wd g g^T + alpha^2 L_we + ridge) v = -wd g ft``,
+    preconditioned by the same system with every site's ``g g^T`` replaced by the
+    frame's mean ``G`` (``alpha^2 L (x) I + I (x) G``), which the eigenvectors of ``L``
+    and of the 2 x 2 ``G`` diagonalise. For a plane wave the two coincide and CG ends
+    in a few steps; arrays of up to a few hundred sites (dense eigenvectors of ``L``).
+    Frames are columns: every array is (n, T) per velocity component.
+    """
+    lam, q = _spectral(graph, we)
+    a2 = alpha * alpha
+    gx = np.ascontiguousarray(g[..., 0].T)  # (n, T)
+    gy = np.ascontiguousarray(g[..., 1].T)
+    w = np.ascontiguousarray(wd.T)
+    f = np.ascontiguousarray(ft.T)
+    nw_ = np.maximum(w.sum(0), 1)
+    ga = (w * gx * gx).sum(0) / nw_
+    gb = (w * gx * gy).sum(0) / nw_
+    gc = (w * gy * gy).sum(0) / nw_
+    g2 = ga + gc
+    ridge = 1e-3 * np.where(g2 > 0, g2, 1.0)
+    # eigen-decomposition of the frame's mean G + ridge (2 x 2, closed form)
+    th = 0.5 * np.arctan2(2 * gb, ga - gc)
+    cs, sn = np.cos(th), np.sin(th)
+    half = np.sqrt(((ga - gc) / 2) ** 2 + gb**2)
+    mu1 = (ga + gc) / 2 + half + ridge
+    mu2 = np.maximum((ga + gc) / 2 - half, 0.0) + ridge
+    den1 = a2 * lam[:, None] + mu1[None, :]
+    den2 = a2 * lam[:, None] + mu2[None, :]
+    qt = np.ascontiguousarray(q.T)
+    lw = a2 * (graph.BT @ sp.diags(np.asarray(we, float)) @ graph.B).tocsr()
+    wgx, wgy = w * gx, w * gy
+
+    def mv(x0, x1):
+        s = gx * x0 + gy * x1
+        return (wgx * s + lw @ x0 + ridge * x0, wgy * s + lw @ x1 + ridge * x1)
+
+    def prec(r0, r1):
+        u1 = qt @ (cs * r0 + sn * r1)
+        u2 = qt @ (cs * r1 - sn * r0)
+        u1 = q @ (u1 / den1)
+        u2 = q @ (u2 / den2)
+        return cs * u1 - sn * u2, sn * u1 + cs * u2
+
+    b0, b1 = -wgx * f, -wgy * f
+    # start from the best uniform field of each frame
+    m00 = (wgx * gx).sum(0) + ridge
+    m01 = (wgx * gy).sum(0)
+    m11 = (wgy * gy).sum(0) + ridge
+    r0s, r1s = b0.sum(0), b1.sum(0)
+    det = m00 * m11 - m01 * m01
+    with np.errstate(all="ignore"):
+        v0 = np.where(det > 0, (m11 * r0s - m01 * r1s) / det, 0.0)
+        v1 = np.where(det > 0, (m00 * r1s - m01 * r0s) / det, 0.0)
+    x0 = np.broadcast_to(v0, gx.shape).copy()
+    x1 = np.broadcast_to(v1, gx.shape).copy()
+    a0, a1 = mv(x0, x1)
+    r0, r1 = b0 - a0, b1 - a1
+    z0, z1 = prec(r0, r1)
+    p0, p1 = z0.copy(), z1.copy()
+    rz = (r0 * z0 + r1 * z1).sum(0)
+    bn = np.sqrt((b0 * b0 + b1 * b1).sum(0)) + 1e-30
+    for _ in range(max_iter):
+        rn = np.sqrt((r0 * r0 + r1 * r1).sum(0))
+        if np.all(rn <= tol * bn):
+            break
+        ap0, ap1 = mv(p0, p1)
+        den = (p0 * ap0 + p1 * ap1).sum(0)
+        step = np.where(den > 0, rz / np.where(den > 0, den, 1), 0.0)
+        x0 += step * p0
+        x1 += step * p1
+        r0 -= step * ap0
+        r1 -= step * ap1
+        z0, z1 = prec(r0, r1)
+        rz_new = (r0 * z0 + r1 * z1).sum(0)
+        beta = np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1), 0.0)
+        p0 = z0 + beta * p0
+        p1 = z1 + beta * p1
+        rz = rz_new
+    return np.stack([x0.T, x1.T], -1)
+
+
+#: the spectral solver for arrays of at most this many sites (dense n x n eigenvectors)
+_SPECTRAL_MAX_SITES = 400
+
+
 #: banded Cholesky while (unknowns x bandwidth^2) per frame stays below this
 _DIRECT_MAX_COST = 2e9
 
@@ -248,7 +345,13 @@ def _flow_kernel(phi, dphi, graph, alpha, method, beta, n_outer, tol, max_iter):
     we = graph.w
     t = len(phi)
     direct = 2 * graph.n * _band_width(graph) ** 2 <= _DIRECT_MAX_COST
-    if direct:
+    if graph.n <= _SPECTRAL_MAX_SITES:
+        # one BLAS thread: small matrices, and spin-waiting threads on a busy machine
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            x = _solve_spectral(graph, g, ft, wd, we, alpha, tol, max_iter)
+    elif direct:
         # thousands of small banded solves: BLAS threads only add synchronisation, and
         # on a busy machine their spin-waits slow this loop by orders of magnitude
         from threadpoolctl import threadpool_limits

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import check_positive
+from .._validate import check_positive, validate_type
 from ._est_common import (
     check_phase,
     flat,
@@ -62,12 +62,17 @@ DEFAULT_THRESHOLDS = dict(
 
 
 def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
-    """phi (B, n_valid) -> dict of per-frame arrays."""
+    """phi (B, n_valid) -> dict of per-frame arrays.
+
+    ``order``: the flow order parameter of every frame (B,), or a function of a boolean
+    mask of frames returning it for those frames; it is asked only for the frames the
+    fits would call planar (the only ones its veto can change).
+    """
     b, n = phi.shape
     w = np.isfinite(phi).astype(float)
     nv = w.sum(-1)
     r_sync, _ = _resultant(phi, np.zeros(n), w)
-    fits = _fit_all(phi, geo, ("plane", "radial", "rotating"), grad=grad)
+    fits = _fit_all(phi, geo, ("plane", "radial", "rotating"), grad=grad, rho=False)
     gx, gy = fits["gx"], fits["gy"]
     okg = np.isfinite(gx) & np.isfinite(gy)
     with np.errstate(all="ignore"):
@@ -128,13 +133,19 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
     cx = np.full(b, np.nan)
     cy = np.full(b, np.nan)
     planar = pl["r"] >= th["min_fit"]
+    use_rad = rad_ok & (~rot_ok | (ra["r"] >= ro["r"]))
+    use_rot = rot_ok & ~use_rad
+    if callable(order):
+        cand = planar & ~use_rad & ~use_rot & ~sync & ~(nv < 3)
+        full = np.full(b, np.nan)
+        if cand.any():
+            full[cand] = order(cand)
+        order = full
     if order is not None:
         # the velocity field of a plane wave points one way; a low order parameter
         # (sources, sinks, rotations, disorder) vetoes the planar label
         planar &= ~(order < th["min_order"])
     code[planar] = _CODES["planar"]
-    use_rad = rad_ok & (~rot_ok | (ra["r"] >= ro["r"]))
-    use_rot = rot_ok & ~use_rad
     code[use_rad] = np.where(outward[use_rad], _CODES["radial_out"], _CODES["radial_in"])
     cx[use_rad], cy[use_rad] = ra["c"][use_rad, 0], ra["c"][use_rad, 1]
     code[use_rot] = _CODES["rotating"]
@@ -195,6 +206,8 @@ def classify_patterns(
     min_order=DEFAULT_THRESHOLDS["min_order"],
     flow=True,
     max_sites=2048,
+    step=1,
+    start=0,
 ):
     """Classify the wave pattern of every frame.
 
@@ -230,10 +243,19 @@ def classify_patterns(
     min_order : float
         With ``flow``, a frame is planar only if the order parameter of its optical
         flow, ``|sum v| / sum |v|``, reaches this. Default 0.5.
-    flow : bool
+    flow : bool | "veto"
         Compute the Horn-Schunck optical flow of the phase (on the fitted sites, alpha
         0.5) and use its order parameter as above. False skips it (faster; the output's
-        ``order_parameter`` is then NaN).
+        ``order_parameter`` is then NaN). ``"veto"`` computes it only for the frames the
+        fits call planar, the only ones whose label it can change: the same patterns,
+        faster, with ``order_parameter`` NaN on the other frames (what
+        :func:`~neurowave.waves.analyze` uses).
+    step, start : int
+        Classify the frames ``start, start + step, ...`` only (the temporal derivative
+        still uses their neighbours); the output is over those frames. Patterns change
+        no faster than the relative phases between sites, i.e. than the band allows:
+        :func:`~neurowave.waves.analyze` classifies a few frames per cycle of the
+        band's upper edge.
     max_sites : int | None
         Arrays with more valid sites (e.g. widefield pixels) are classified on a regular
         sub-lattice of about this many sites (None: all sites); the fits need no more.
@@ -288,7 +310,18 @@ def classify_patterns(
         from .flow import _FlowGraph
 
         graph = _FlowGraph(pos, valid, gradient_radius=2.5)
+    if flow not in (True, False, "veto"):
+        raise ValueError(f"`flow` must be True, False or 'veto', got {flow!r}.")
+    for name, v, least in (("step", step, 1), ("start", start, 0)):
+        validate_type(v, "int", name)
+        if v < least:
+            raise ValueError(f"`{name}` must be an integer >= {least}, got {v!r}.")
     dphi = temporal_derivative(phase)
+    if step != 1 or start != 0:
+        sel = slice(int(start), None, int(step))
+        phase, dphi = phase.isel(time=sel), dphi.isel(time=sel)
+        if gradient is not None and isinstance(gradient, xr.Dataset):
+            gradient = gradient.isel(time=sel)
     ns = len(sdims)
     tu, su = units(phase)
     factor, sunit = speed_factor(tu, su)
@@ -316,10 +349,17 @@ def classify_patterns(
             from .flow import _flow_kernel
 
             dv = flat(dp, ns).reshape(len(phi), -1)[:, valid]
-            v = _flow_kernel(phi, dv, graph, 0.5, "horn-schunck", 1.0, 0, 1e-6, 500)
-            with np.errstate(all="ignore"):
-                sv = np.nansum(v, axis=1)
-                order = np.hypot(sv[:, 0], sv[:, 1]) / np.nansum(np.hypot(v[..., 0], v[..., 1]), 1)
+
+            def order(rows):
+                v = _flow_kernel(phi[rows], dv[rows], graph, 0.5, "horn-schunck", 1.0, 0,
+                                 1e-6, 500)
+                with np.errstate(all="ignore"):
+                    sv = np.nansum(v, axis=1)
+                    return np.hypot(sv[:, 0], sv[:, 1]) / np.nansum(
+                        np.hypot(v[..., 0], v[..., 1]), 1)
+
+            if flow != "veto":
+                order = order(np.ones(len(phi), bool))
         res = _classify_kernel(phi, om, geo, grad, th, factor, order)
         return tuple(np.asarray(res[k]).reshape(t) for k in _OUT)
 
@@ -346,7 +386,9 @@ def classify_patterns(
     ds["phase_span"].attrs["units"] = "rad"
     ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
     ds.attrs.update(th)
-    ds.attrs["flow"] = int(bool(flow))
+    ds.attrs["flow"] = "veto" if flow == "veto" else int(bool(flow))
+    ds.attrs["step"] = int(step)
+    ds.attrs["start"] = int(start)
     ds.attrs["max_sites"] = -1 if max_sites is None else int(max_sites)
     ds.attrs["n_sites_fitted"] = int(valid.sum())
     return ds
