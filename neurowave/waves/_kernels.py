@@ -694,19 +694,23 @@ def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=
         return pgd, p
     valid = np.isfinite(flat).any(axis=0)
     vidx = np.flatnonzero(valid)
-    t0 = int(np.round(float(t[0]) * 1e6)) if len(t) else 0
-    rng = np.random.default_rng([int(seed), t0 & 0x7FFFFFFF])
     offset = min(step // 2, nt - 1)
     tested = np.arange(offset, nt, step)
     p_t = np.full(tested.size, np.nan, F32)
-    per = max(1, int(400_000 // max(1, n_surrogates * n_sites)))
+    # frames per batch: a power of two, so that batches tile the groups of 256
+    per = int(2 ** np.floor(np.log2(max(1, 400_000 // max(1, n_surrogates * n_sites)))))
+    per = min(per, 256)
     fast = None
     if grad is grad_grid_kernel:
         fast = grid_ops(geom["x"], geom["y"], ~valid, geom.get("step", 1))
     perm = None
     for b in _blocks(tested.size, per):
-        if perm is None or b.start // 256 != (b.start - per) // 256:
-            # fresh permutations for every group of ~256 tested frames
+        if b.start % 256 == 0:
+            # fresh permutations for every group of 256 tested frames, seeded by the
+            # time of the group's first frame: a recording processed in chunks that
+            # hold whole groups gets the same permutations as processed whole
+            tg = int(np.round(float(t[tested[b.start]]) * 1e6))
+            rng = np.random.default_rng([int(seed), tg & 0x7FFFFFFF])
             perm = np.tile(np.arange(n_sites), (n_surrogates, 1))
             for s in range(n_surrogates):
                 perm[s, vidx] = vidx[rng.permutation(vidx.size)]

@@ -13,7 +13,7 @@ from .._validate import check_band, check_option, validate_type
 from .._version import __version__
 from ._xr import MIN_SITES, check_measure_input, speed_scale
 
-__all__ = ["analyze", "WaveAnalysis", "LongWaveWarning"]
+__all__ = ["analyze", "WaveAnalysis", "LongWaveWarning", "Execution"]
 
 
 @dataclass
@@ -185,6 +185,191 @@ def _edge_samples(n_times, fs, band, window=None):
     return int(min(half, n_times // 5))
 
 
+#: frames of phase whose surrogate tests share permutations (see surrogate_kernel)
+_SURROGATE_GROUP = 256
+#: default chunk of the streaming path, in site-samples (~16 MB of float32 input)
+_CHUNK_SITE_SAMPLES = 4_000_000
+
+
+@dataclass
+class Execution:
+    """How :func:`analyze` runs: chunks of time, threads, progress.
+
+    Attributes
+    ----------
+    chunk_duration : float | None
+        Length of the time chunks (time units) a long recording is processed in, each
+        with the overlap its filters and phase need; peak memory is set by the chunk,
+        not by the recording. None: about 4 million site-samples per chunk (40 s of a
+        96-site array at 1 kHz), rounded to whole groups of surrogate tests; a
+        recording shorter than 1.5 chunks is processed whole.
+    n_threads : int | None
+        Chunks processed at once (threads). None: the number of CPUs, at most 2 (each
+        thread holds a chunk in memory).
+    progress : bool
+        A progress bar over the chunks on stderr.
+    desc : str | None
+        Label of the progress bar (the CLI gives the file name).
+    """
+
+    chunk_duration: float | None = None
+    n_threads: int | None = None
+    progress: bool = False
+    desc: str | None = None
+
+
+def _pattern_steps(fs, band, rate):
+    """(fine, coarse): samples between classified frames where the pattern changes
+    (``rate`` frames per cycle of the band's upper edge) and elsewhere (one frame per
+    cycle, a whole number of fine steps)."""
+    if rate is None:
+        return 1, 1
+    fine = max(1, int(np.floor(fs / (float(rate) * float(band[1])))))
+    return fine, fine * max(1, int(round(float(rate))))
+
+
+def _chunks(e0, e1, n_sites, fs, unit, execution, pad):
+    """[(a, b)] chunks of the analysed frames [e0, e1): multiples of ``unit`` samples."""
+    n = e1 - e0
+    if execution.chunk_duration is None:
+        want = max(_CHUNK_SITE_SAMPLES // max(n_sites, 1), 8 * pad)
+        if n <= 1.5 * want:
+            return [(e0, e1)]
+    else:
+        want = float(execution.chunk_duration) * fs
+        if want < 2:
+            raise ValueError(
+                f"`chunk_duration` ({execution.chunk_duration!r}) is shorter than two samples; "
+                "pass a longer chunk or None.")
+    size = max(unit, int(round(want / unit)) * unit)
+    return [(a, min(a + size, e1)) for a in range(e0, e1, size)]
+
+
+def _analyze_chunk(grid, lo, a, b, e0, opts):
+    """Per-frame results of the frames [a, b) (global indices) of ``grid``, whose
+    samples start at global index ``lo``. Returns (frames dict, pattern dict | None,
+    pattern attrs, phase, gradient, speed attrs)."""
+    from .frames import detect_wave_frames
+    from .gradient import compute_phase_gradient
+    from .measures import compute_frame_measures
+    from .phase import compute_phase
+
+    if hasattr(grid.data, "dask"):
+        grid = grid.compute()
+    phase = compute_phase(grid, band=opts["band"], method=opts["phase_method"])
+    gphase = phase
+    if opts["gradient_window"] is not None:
+        from .gradient import compute_coherent_phase
+
+        gphase = compute_coherent_phase(phase, window=opts["gradient_window"])
+    gradient = compute_phase_gradient(gphase, step=opts["gradient_step"])
+    fm = compute_frame_measures(phase, gradient)
+    sl = slice(a - lo, b - lo)
+    fr = detect_wave_frames(gphase.isel(time=sl), threshold=opts["pgd_threshold"],
+                            n_surrogates=opts["n_surrogates"], alpha=opts["alpha"],
+                            seed=opts["seed"], gradient=gradient.isel(time=sl),
+                            surrogate_step=opts["surrogate_step"], pgd=fm["pgd"].isel(time=sl))
+    out = {
+        "pgd": fr["pgd"].values, "p_value": fr["p_value"].values,
+        "is_wave": fr["is_wave"].values,
+        "_valid": np.isfinite(grid.values.reshape(grid.sizes["time"], -1)).any(axis=0),
+    }
+    for v in ("speed", "direction", "wavelength", "frequency"):
+        out[v] = fm[v].values[sl]
+    pats, pattern_attrs = None, {}
+    if opts["classify"]:
+        pats, pattern_attrs = _classify_chunk(phase, gradient, lo, a, b, e0, opts)
+    return out, pats, pattern_attrs, phase, gradient, dict(fm["speed"].attrs)
+
+
+def _classify_chunk(phase, gradient, lo, a, b, e0, opts):
+    """Patterns of the frames [a, b): every ``coarse``-th analysed frame, and every
+    ``fine``-th frame between two coarse frames whose patterns differ."""
+    from .patterns import classify_patterns
+
+    fine, coarse = opts["pattern_step"], opts["pattern_coarse"]
+    nloc = phase.sizes["time"]
+    kw = dict(opts["pattern_kwargs"])
+    kw.setdefault("flow", "veto")
+
+    def run(index):  # global indices -> dict of arrays
+        ds = classify_patterns(phase, gradient=gradient, frames=index - lo, **kw)
+        return ds, {v: ds[v].values for v in ds.data_vars}
+
+    first = a + (-(a - e0)) % coarse
+    cidx = np.arange(first, b, coarse)
+    # the next coarse frame after the chunk (in its overlap), so that a change of
+    # pattern across the chunk's end is refined too
+    nxt = (cidx[-1] if cidx.size else first - coarse) + coarse
+    if nxt < lo + nloc - 1 and nxt < opts["e1"]:
+        cidx = np.append(cidx, nxt)
+    if cidx.size == 0:
+        return None, {}
+    ds, res = run(cidx)
+    index = cidx
+    if coarse > fine and cidx.size > 1:
+        code = np.asarray(res["pattern"]).astype(str)
+        change = np.flatnonzero(code[1:] != code[:-1])
+        if change.size:
+            extra = (cidx[change][:, None] + fine * np.arange(1, coarse // fine)[None, :]).ravel()
+            ds2, res2 = run(extra)
+            index = np.concatenate([cidx, extra])
+            order = np.argsort(index, kind="stable")
+            index = index[order]
+            res = {v: np.concatenate([res[v], res2[v]])[order] for v in res}
+    keep = index < b
+    res = {v: x[keep] for v, x in res.items()}
+    res["index"] = index[keep]
+    attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (int, float, str))}
+    attrs["_var_attrs"] = {v: dict(ds[v].attrs) for v in ds.data_vars}
+    return res, attrs
+
+
+def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
+    """Results of :func:`_analyze_chunk` for each chunk, in order (threads, progress)."""
+    import os
+
+    def one(ab):
+        a, b = ab
+        lo, hi = max(0, a - pad), min(n, b + pad)
+        return _analyze_chunk(grid.isel(time=slice(lo, hi)), lo, a, b, e0, opts)
+
+    n_threads = execution.n_threads
+    if n_threads is None:
+        n_threads = min(2, os.cpu_count() or 1)
+    n_threads = max(1, min(int(n_threads), len(chunks)))
+    bar = None
+    if execution.progress and len(chunks) > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(chunks), desc=execution.desc or "analyze", unit="chunk",
+                   leave=False)
+    try:
+        if n_threads == 1:
+            out = []
+            for ab in chunks:
+                out.append(one(ab))
+                if bar is not None:
+                    bar.update()
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"), \
+                ThreadPoolExecutor(max_workers=n_threads) as pool:
+            futures = [pool.submit(one, ab) for ab in chunks]
+            out = []
+            for f in futures:
+                out.append(f.result())
+                if bar is not None:
+                    bar.update()
+            return out
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def analyze(
     grid,
     *,
@@ -203,13 +388,16 @@ def analyze(
     event_kwargs=None,
     path=None,
     file_format=None,
+    pattern_rate=4.0,
+    execution=None,
 ):
     """Measure the waves of a wave grid: band, phase, gradient, frames, patterns, events.
 
     Parameters
     ----------
     grid : xarray.DataArray
-        A wave grid (recording or model; ``("time", "y", "x")`` or ``("time", "channel")``).
+        A wave grid (recording or model; ``("time", "y", "x")`` or ``("time", "channel")``),
+        in memory or dask-backed (a lazy reader's grid is read chunk by chunk).
     band : (float, float) | None
         Band in Hz (cycles/step for models); None chooses it around the dominant
         spectral peak (:func:`~neurowave.waves.choose_band`), reported in ``params``.
@@ -241,17 +429,35 @@ def analyze(
         Thresholds passed to those two.
     path, file_format : str | None
         Reported in ``input`` (the CLI sets them); default the grid's ``source``.
+    pattern_rate : float | None
+        Patterns are classified on one frame per cycle of the band's upper edge, and on
+        ``pattern_rate`` frames per cycle (default 4) between two such frames whose
+        patterns differ. A pattern is a relation between the phases of the sites,
+        which changes no faster than the band allows, so the cost follows the band,
+        not the sampling rate, and changes of pattern are still placed to a fraction
+        of a cycle. Every other frame takes the pattern of the nearest classified frame
+        (``frames["classified"]`` marks the classified ones; ``params["patterns"]``
+        gives ``frame_step``, ``refine_step``, ``n_classified`` and the
+        ``classified_fractions``). None classifies every frame.
+    execution : Execution | None
+        Chunking, threads and progress bar (:class:`Execution`). A recording longer
+        than one chunk is streamed: each chunk is read, band-passed and measured with
+        the overlap its filter needs, so memory is set by the chunk and the results
+        equal those of the whole recording in memory to float32 precision (surrogate
+        tests and classified frames are aligned across chunks).
 
     Returns
     -------
     WaveAnalysis
+        For a streamed recording, ``phase`` and ``gradient`` are lazy (dask) arrays,
+        computed only if asked for.
 
     Notes
     -----
     The speed of a frame is ``|mean dphi/dt| / |mean grad phi|`` over its valid sites,
     which noise does not bias the way it biases a median of per-site speeds. Summary
     speed, direction and wavelength are taken over wave frames; pattern fractions over
-    all analysed frames.
+    the classified frames.
 
     Examples
     --------
@@ -263,17 +469,23 @@ def analyze(
     >>> round(s["speed"]["median"], 2), round(s["direction"]["mean_deg"]), s["wave_fraction"]
     (0.2, 60, 1.0)
     """
+    from .._validate import check_positive
+    from ._xr import time_depth
     from .filter import choose_band
-    from .frames import detect_wave_frames
-    from .gradient import compute_phase_gradient
-    from .measures import compute_frame_measures
-    from .phase import PHASE_METHODS, compute_phase
+    from .phase import PHASE_METHODS
 
     info = check_measure_input(grid, "grid", min_sites=MIN_SITES)
     check_option("phase_method", phase_method, PHASE_METHODS)
     validate_type(pgd_threshold, "numeric", "pgd_threshold")
     if not 0 <= float(pgd_threshold) <= 1:
         raise ValueError(f"`pgd_threshold` must be between 0 and 1, got {pgd_threshold!r}.")
+    if execution is None:
+        execution = Execution()
+    if not isinstance(execution, Execution):
+        raise TypeError(f"`execution` must be a neurowave.waves.Execution or None, got "
+                        f"{type(execution).__name__}.")
+    if pattern_rate is not None:
+        pattern_rate = check_positive(pattern_rate, "pattern_rate")
     if band is None:
         band = choose_band(grid)
         band_source = "data"
@@ -282,61 +494,55 @@ def analyze(
                           time_units=info.time_units)
         band_source = "user"
     fs = info.sampling_rate
-    phase = compute_phase(grid, band=band, method=phase_method)
-    gphase = phase
-    if gradient_window is not None:
-        from .gradient import compute_coherent_phase
-
-        gphase = compute_coherent_phase(phase, window=gradient_window)
-    gradient = compute_phase_gradient(gphase, step=gradient_step)
-    fm = compute_frame_measures(phase, gradient)
-    fr = detect_wave_frames(gphase, threshold=float(pgd_threshold), n_surrogates=n_surrogates,
-                            alpha=alpha, seed=seed, gradient=gradient,
-                            surrogate_step=surrogate_step, pgd=fm["pgd"])
-    speed = fm["speed"]
-    frames = xr.Dataset({
-        "pgd": fr["pgd"],
-        "p_value": fr["p_value"],
-        "is_wave": fr["is_wave"],
-        "speed": speed,
-        "direction": fm["direction"],
-        "wavelength": fm["wavelength"],
-        "frequency": fm["frequency"],
-    })
+    n = info.n_times
     if edge_trim is None:
-        edge_trim = _edge_samples(info.n_times, fs, band, gradient_window)
+        edge_trim = _edge_samples(n, fs, band, gradient_window)
     validate_type(edge_trim, "int", "edge_trim")
     edge_trim = int(edge_trim)
-    if not 0 <= 2 * edge_trim < info.n_times:
+    if not 0 <= 2 * edge_trim < n:
         raise ValueError(
-            f"`edge_trim` ({edge_trim}) leaves no frame of the {info.n_times} samples. "
+            f"`edge_trim` ({edge_trim}) leaves no frame of the {n} samples. "
             "Pass a smaller edge_trim or a longer recording."
         )
-    sl = slice(edge_trim, info.n_times - edge_trim)
-    frames = frames.isel(time=sl)
-    pattern_params = {}
-    if classify:
-        from .patterns import classify_patterns
+    e0, e1 = edge_trim, n - edge_trim
+    if surrogate_step is None:
+        surrogate_step = max(1, int(fs / (2.0 * (band[1] - band[0]))))
+    validate_type(surrogate_step, "int", "surrogate_step")
+    if surrogate_step < 1:
+        raise ValueError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
+    pstep, pcoarse = _pattern_steps(fs, band, pattern_rate) if classify else (1, 1)
+    pad = 2 * time_depth(fs, band) + 2  # ten periods of the band width: ~1e-6 of the phase
+    if gradient_window is not None:
+        pad += int(round(float(gradient_window) * fs)) // 2 + 1
+    unit = int(np.lcm(_SURROGATE_GROUP * int(surrogate_step), pcoarse))
+    chunks = _chunks(e0, e1, info.n_valid_sites or info.n_sites, fs, unit, execution, pad)
+    opts = dict(band=band, phase_method=phase_method, gradient_window=gradient_window,
+                gradient_step=gradient_step, pgd_threshold=float(pgd_threshold),
+                n_surrogates=n_surrogates, alpha=alpha, seed=seed,
+                surrogate_step=int(surrogate_step), classify=classify, pattern_step=pstep,
+                pattern_coarse=pcoarse, e1=e1,
+                pattern_kwargs=dict(pattern_kwargs or {}))
+    if len(chunks) == 1:
+        results = [_analyze_chunk(grid, 0, e0, e1, e0, opts)]
+        phase, gradient = results[0][3], results[0][4]
+    else:
+        results = _run_chunks(grid, chunks, pad, n, e0, opts, execution)
+        phase, gradient = _lazy_phase(grid, band, phase_method, gradient_window,
+                                      gradient_step, chunks[0][1] - chunks[0][0])
+    if hasattr(grid.data, "dask"):  # sites were not scanned up front
+        import dataclasses
 
-        pats = classify_patterns(phase.isel(time=sl),
-                                 gradient=gradient.isel(time=sl), **(pattern_kwargs or {}))
-        pattern_params = {k: v for k, v in pats.attrs.items()
-                          if isinstance(v, (int, float, str))}
-        for v in pats.data_vars:
-            if v == "pgd":
-                continue
-            frames[v if v not in frames else f"pattern_{v}"] = pats[v]
-    frames = frames.compute()
+        valid = np.logical_or.reduce([r[0]["_valid"] for r in results])
+        info = dataclasses.replace(info, n_valid_sites=int(valid.sum()))
+    frames, pattern_params, speed_attrs, classified_codes = _assemble(
+        grid, results, e0, e1, info, classify, pstep, pcoarse)
+    del results
     hint = None
     if gradient_window is None and float(np.mean(frames["is_wave"].values)) < 0.5:
-        hint = _long_wave_hint(phase.isel(time=sl), info, band, gradient_step)
+        hint = _long_wave_hint(phase.isel(time=slice(e0, e1)), info, band, gradient_step)
         if hint is not None:
             warnings.warn(hint, stacklevel=2)
-    if not classify:
-        frames["pattern"] = ("time", np.where(frames["is_wave"].values, "planar", "other")
-                             .astype(object))
-        frames["rotation"] = ("time", np.zeros(frames.sizes["time"], int))
-    frames["speed"].attrs = speed.attrs
+    frames["speed"].attrs = speed_attrs
     frames["direction"].attrs = {"units": "deg", "long_name": "direction of travel"}
     frames["wavelength"].attrs = {"units": info.space_units}
     frames["frequency"].attrs = {"units": "Hz" if info.time_units == "s"
@@ -352,16 +558,94 @@ def analyze(
             if isinstance(v, (int, float, str, list, tuple))}}
 
     summary = _summary(frames, events, info, grid, band, band_source, phase_method,
-                       pgd_threshold, n_surrogates, alpha, seed, fr.attrs["surrogate_step"],
-                       edge_trim, pattern_params, path, file_format, speed.attrs["units"],
-                       gradient_step, gradient_window)
+                       pgd_threshold, n_surrogates, alpha, seed, int(surrogate_step),
+                       edge_trim, pattern_params, path, file_format, speed_attrs["units"],
+                       gradient_step, gradient_window, classified_codes=classified_codes,
+                       n_chunks=len(chunks))
     return WaveAnalysis(summary=summary, frames=frames, phase=phase, gradient=gradient,
                         grid=grid, events=events)
 
 
+def _lazy_phase(grid, band, method, window, step, chunk):
+    """Phase and gradient of the whole grid as lazy dask arrays (never computed here)."""
+    from .gradient import compute_coherent_phase, compute_phase_gradient
+    from .phase import compute_phase
+
+    if not hasattr(grid.data, "dask"):
+        grid = grid.chunk({"time": int(chunk)})
+    phase = compute_phase(grid, band=band, method=method)
+    gphase = phase if window is None else compute_coherent_phase(phase, window=window)
+    return phase, compute_phase_gradient(gphase, step=step)
+
+
+def _assemble(grid, results, e0, e1, info, classify, pstep, pcoarse):
+    """The frames Dataset over [e0, e1) from the chunks' results, and the pattern codes
+    of every analysed frame."""
+    from .patterns import PATTERNS
+
+    time = grid["time"].isel(time=slice(e0, e1))
+    data = {}
+    for v in ("pgd", "p_value", "is_wave", "speed", "direction", "wavelength", "frequency"):
+        data[v] = np.concatenate([r[0][v] for r in results])
+    frames = xr.Dataset({v: ("time", x) for v, x in data.items()}, coords={"time": time})
+    frames["pgd"].attrs = {"long_name": "phase gradient directionality", "units": "1"}
+    frames["p_value"].attrs = {"long_name": "surrogate p-value of the PGD"}
+    speed_attrs = results[0][5]
+    n = e1 - e0
+    if not classify:
+        wave = frames["is_wave"].values
+        frames["pattern"] = ("time", np.where(wave, "planar", "other").astype(object))
+        frames["rotation"] = ("time", np.zeros(n, int))
+        codes = np.where(wave, PATTERNS.index("planar"), PATTERNS.index("other"))
+        return frames, {}, speed_attrs, codes
+    parts = [r[1] for r in results if r[1] is not None]
+    pattern_params = dict(next((r[2] for r in results if r[1] is not None), {}))
+    var_attrs = pattern_params.pop("_var_attrs", {})
+    pats = {v: np.concatenate([p[v] for p in parts]) for v in parts[0]}
+    index = pats.pop("index") - e0
+    # every analysed frame takes the pattern of the nearest classified frame
+    pos = np.arange(n)
+    right = np.clip(np.searchsorted(index, pos), 0, len(index) - 1)
+    left = np.clip(right - 1, 0, len(index) - 1)
+    near = np.where(np.abs(index[left] - pos) <= np.abs(index[right] - pos), left, right)
+    lookup = {p: i for i, p in enumerate(PATTERNS)}
+    codes_c = _codes(pats["pattern"], lookup)
+    for v, x in pats.items():
+        if v == "pgd":
+            continue
+        name = v if v not in frames else f"pattern_{v}"
+        if v == "pattern":
+            frames[name] = ("time", np.asarray(PATTERNS, dtype=object)[codes_c[near]])
+        else:
+            if x.dtype.kind == "f":
+                x = x.astype(np.float32)
+            frames[name] = ("time", x[near])
+        frames[name].attrs = var_attrs.get(v, {})
+    classified = np.zeros(n, bool)
+    classified[index] = True
+    frames["classified"] = ("time", classified)
+    frames["classified"].attrs = {"long_name": "pattern classified on this frame (the others "
+                                               "take the nearest classified frame's)"}
+    pattern_params = dict(pattern_params, frame_step=int(pcoarse), refine_step=int(pstep),
+                          n_classified=int(len(index)),
+                          classified_fractions={p: float(np.mean(codes_c == i))
+                                                for i, p in enumerate(PATTERNS)})
+    return frames, pattern_params, speed_attrs, codes_c[near]
+
+
+def _codes(labels, lookup):
+    """int8 codes of an object array of pattern names (hashing, not string copies)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(np.asarray(labels, dtype=object))
+    table = np.array([lookup.get(str(u), lookup["other"]) for u in uniques], np.int8)
+    return table[codes]
+
+
 def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_threshold,
              n_surrogates, alpha, seed, step, edge_trim, pattern_params, path, file_format,
-             speed_units, gradient_step=1, gradient_window=None):
+             speed_units, gradient_step=1, gradient_window=None, classified_codes=None,
+             n_chunks=1):
     from .patterns import PATTERNS
 
     n = frames.sizes["time"]
@@ -376,11 +660,16 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
         rlen = float(np.abs(z))
     else:
         mean_deg = rlen = None
-    pats = np.asarray(frames["pattern"].values).astype(str)
-    fractions = {p: (float(np.mean(pats == p)) if n else 0.0) for p in PATTERNS}
-    unknown = 1.0 - sum(fractions.values())
-    if unknown > 1e-12:  # a label outside PATTERNS counts as "other"
-        fractions["other"] += unknown
+    if classified_codes is not None:  # codes of every analysed frame
+        cnt = np.bincount(np.asarray(classified_codes, np.int64), minlength=len(PATTERNS))
+        tot = max(int(cnt.sum()), 1)
+        fractions = {p: (float(cnt[i] / tot) if n else 0.0) for i, p in enumerate(PATTERNS)}
+    else:
+        pats = np.asarray(frames["pattern"].values).astype(str)
+        fractions = {p: (float(np.mean(pats == p)) if n else 0.0) for p in PATTERNS}
+        unknown = 1.0 - sum(fractions.values())
+        if unknown > 1e-12:  # a label outside PATTERNS counts as "other"
+            fractions["other"] += unknown
     ev_list, ev_summary = [], {"n": 0, "rate": 0.0, "median_duration": None, "by_pattern": {}}
     if events is not None and len(events):
         cols = [c for c in ("start", "end", "duration", "pattern", "speed", "direction", "pgd",
@@ -424,6 +713,7 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
             "gradient_step": int(gradient_step),
             "gradient_window": None if gradient_window is None else float(gradient_window),
             "speed_estimator": "|mean dphi/dt| / |mean grad phi| per frame",
+            "n_chunks": int(n_chunks),
             "patterns": {k: v for k, v in pattern_params.items() if k != "events"},
             "events": pattern_params.get("events", {}),
         },

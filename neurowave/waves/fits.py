@@ -240,7 +240,8 @@ def _radial_kernel(phi, pos, c0, gx, gy, spacing, n_iter=10, rho=True):
             pred = a32 * r
             _, p0 = _resultant32(ph, pred, w)
             res = _wrap32(ph - pred - p0[:, None].astype(_F32))
-            m, rhs = _normal(w, res, [-a32 * dx / rs, -a32 * dy / rs, r, None])
+            q = -a32 / rs
+            m, rhs = _normal(w, res, [q * dx, q * dy, r, None])
             step = _solve(m, rhs, 1e-3)
             dc = step[:, :2]
             norm = np.hypot(dc[:, 0], dc[:, 1])
@@ -260,47 +261,50 @@ def _radial_kernel(phi, pos, c0, gx, gy, spacing, n_iter=10, rho=True):
 
 
 def _rotating_kernel(phi, pos, c0, spacing, n_iter=10, rho=True):
-    """Fit phi = s angle(p - c) + phi0 for s = +1 and -1; keep the better one.
+    """Fit phi = s angle(p - c) + phi0, s = +1 or -1. Returns c (B,2), s (B,), phi0, R, rho.
 
-    Returns c (B,2), s (B,), phi0, R, rho.
+    The sense ``s`` of each frame is the one that fits better at the starting centre
+    (the phase winds one way around a true centre; the other sense fits nothing), and
+    only that one is refined.
     """
     ph_all, w_all = _prep(phi)
     nb = len(ph_all)
     x = pos[:, 0].astype(_F32)
     y = pos[:, 1].astype(_F32)
-    c0 = np.asarray(c0, float)
-    c = c0.copy()
+    c = np.asarray(c0, float).copy()
     sgn = np.ones(nb)
     phi0 = np.empty(nb)
-    rr = np.full(nb, -np.inf)
+    rr = np.empty(nb)
     floor = _F32((1e-3 * spacing) ** 2)
     isp2 = _F32(1.0 / spacing**2)
     for b in _blocks_of(nb):
         ph, w0 = ph_all[b], w_all[b]
-        for s in (1.0, -1.0):
-            s32 = _F32(s)
-            cb = c0[b].copy()
-            for _ in range(n_iter):
-                dx = x - cb[:, :1].astype(_F32)
-                dy = y - cb[:, 1:].astype(_F32)
-                r2 = np.maximum(dx * dx + dy * dy, floor)
-                # sites right at the singularity carry no reliable phase
-                w = w0 * np.minimum(_F32(1.0), r2 * isp2)
-                pred = s32 * np.arctan2(dy, dx)
-                _, p0 = _resultant32(ph, pred, w)
-                res = _wrap32(ph - pred - p0[:, None].astype(_F32))
-                m, rhs = _normal(w, res, [s32 * dy / r2, -s32 * dx / r2, None])
-                step = _solve(m, rhs, 1e-3)
-                dc = step[:, :2]
-                norm = np.hypot(dc[:, 0], dc[:, 1])
-                scale = np.minimum(1.0, spacing / np.maximum(norm, 1e-300))
-                cb = cb + dc * scale[:, None]
+        cb = c[b]
+        ang = np.arctan2(y - cb[:, 1:].astype(_F32), x - cb[:, :1].astype(_F32))
+        r_pos, _ = _resultant32(ph, ang, w0)
+        r_neg, _ = _resultant32(ph, -ang, w0)
+        sb = np.where(r_neg > r_pos, -1.0, 1.0)
+        s32 = sb[:, None].astype(_F32)
+        for _ in range(n_iter):
             dx = x - cb[:, :1].astype(_F32)
             dy = y - cb[:, 1:].astype(_F32)
-            r_s, p_s = _resultant32(ph, s32 * np.arctan2(dy, dx), w0)
-            better = r_s > rr[b]
-            idx = np.arange(b.start, b.stop)[better]
-            c[idx], sgn[idx], phi0[idx], rr[idx] = cb[better], s, p_s[better], r_s[better]
+            r2 = np.maximum(dx * dx + dy * dy, floor)
+            # sites right at the singularity carry no reliable phase
+            w = w0 * np.minimum(_F32(1.0), r2 * isp2)
+            pred = s32 * np.arctan2(dy, dx)
+            _, p0 = _resultant32(ph, pred, w)
+            res = _wrap32(ph - pred - p0[:, None].astype(_F32))
+            q = s32 / r2
+            m, rhs = _normal(w, res, [q * dy, -q * dx, None])
+            step = _solve(m, rhs, 1e-3)
+            dc = step[:, :2]
+            norm = np.hypot(dc[:, 0], dc[:, 1])
+            scale = np.minimum(1.0, spacing / np.maximum(norm, 1e-300))
+            cb = cb + dc * scale[:, None]
+        dx = x - cb[:, :1].astype(_F32)
+        dy = y - cb[:, 1:].astype(_F32)
+        rr[b], phi0[b] = _resultant32(ph, s32 * np.arctan2(dy, dx), w0)
+        c[b], sgn[b] = cb, sb
     out_rho = np.full(nb, np.nan)
     if rho:
         pred = sgn[:, None] * np.arctan2(pos[:, 1] - c[:, 1:], pos[:, 0] - c[:, :1])

@@ -189,6 +189,50 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
     )
 
 
+_CACHE = {}
+
+
+def _cached(cls, pos, valid, **kw):
+    """``cls(pos, valid, **kw)``, built once per layout (chunks of one recording share it)."""
+    key = (cls.__name__, np.asarray(pos, float).tobytes(), np.asarray(valid, bool).tobytes(),
+           tuple(sorted(kw.items())))
+    obj = _CACHE.get(key)
+    if obj is None:
+        obj = cls(pos, valid, **kw)
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        _CACHE[key] = obj
+    return obj
+
+
+def _strided_derivative(phase, idx):
+    """``temporal_derivative(phase)`` on the frames ``idx`` only (wrapped central
+    differences from their neighbours, one-sided at the ends)."""
+    nt = phase.sizes["time"]
+    idx = np.asarray(idx, int)
+    nxt = np.minimum(idx + 1, nt - 1)
+    prv = np.maximum(idx - 1, 0)
+    cur = phase.isel(time=idx)
+    if not hasattr(phase.data, "dask"):
+        v = np.asarray(phase.values)
+        with np.errstate(invalid="ignore"):
+            fw = np.angle(np.exp(1j * (v[nxt] - v[idx])))
+            bw = np.angle(np.exp(1j * (v[idx] - v[prv])))
+        fw[nxt == idx] = np.nan
+        bw[prv == idx] = np.nan
+        out = (np.where(np.isnan(fw), bw, fw) + np.where(np.isnan(bw), fw, bw)) / 2.0
+        return cur.copy(data=out.astype(v.dtype))
+    fw = (phase.isel(time=nxt).drop_vars("time") - cur.drop_vars("time"))
+    bw = (cur.drop_vars("time") - phase.isel(time=prv).drop_vars("time"))
+    wrap_ = xr.apply_ufunc(lambda a: np.angle(np.exp(1j * a)), xr.concat([fw, bw], "_d"),
+                           dask="allowed")
+    fw, bw = wrap_.isel(_d=0), wrap_.isel(_d=1)
+    fw = fw.where(xr.DataArray(nxt > idx, dims="time"))
+    bw = bw.where(xr.DataArray(prv < idx, dims="time"))
+    out = (fw.fillna(bw) + bw.fillna(fw)) / 2.0
+    return out.assign_coords(time=cur["time"])
+
+
 _OUT = ["code", "rotation", "center_x", "center_y", "r_sync", "r_plane", "r_radial",
         "r_rotating", "phase_span", "pgd", "fit_speed", "fit_direction", "order_parameter"]
 
@@ -206,8 +250,7 @@ def classify_patterns(
     min_order=DEFAULT_THRESHOLDS["min_order"],
     flow=True,
     max_sites=2048,
-    step=1,
-    start=0,
+    frames=None,
 ):
     """Classify the wave pattern of every frame.
 
@@ -250,12 +293,12 @@ def classify_patterns(
         fits call planar, the only ones whose label it can change: the same patterns,
         faster, with ``order_parameter`` NaN on the other frames (what
         :func:`~neurowave.waves.analyze` uses).
-    step, start : int
-        Classify the frames ``start, start + step, ...`` only (the temporal derivative
-        still uses their neighbours); the output is over those frames. Patterns change
-        no faster than the relative phases between sites, i.e. than the band allows:
-        :func:`~neurowave.waves.analyze` classifies a few frames per cycle of the
-        band's upper edge.
+    frames : slice | array of int | None
+        Classify only these frames (positions along ``time``, e.g. ``slice(0, None,
+        25)``; the temporal derivative still uses their neighbours); the output is over
+        those frames. Patterns change no faster than the relative phases between sites,
+        i.e. than the band allows: :func:`~neurowave.waves.analyze` classifies one frame
+        per cycle of the band's upper edge, and more where the pattern changes.
     max_sites : int | None
         Arrays with more valid sites (e.g. widefield pixels) are classified on a regular
         sub-lattice of about this many sites (None: all sites); the fits need no more.
@@ -304,24 +347,31 @@ def classify_patterns(
             f"`phase` has {int(valid.sum())} valid site(s); patterns need at least 3. "
             "Check for dead channels."
         )
-    geo = _Geometry(pos, valid)
+    geo = _cached(_Geometry, pos, valid)
     graph = None
     if flow:
         from .flow import _FlowGraph
 
-        graph = _FlowGraph(pos, valid, gradient_radius=2.5)
+        graph = _cached(_FlowGraph, pos, valid, gradient_radius=2.5)
     if flow not in (True, False, "veto"):
         raise ValueError(f"`flow` must be True, False or 'veto', got {flow!r}.")
-    for name, v, least in (("step", step, 1), ("start", start, 0)):
-        validate_type(v, "int", name)
-        if v < least:
-            raise ValueError(f"`{name}` must be an integer >= {least}, got {v!r}.")
-    dphi = temporal_derivative(phase)
-    if step != 1 or start != 0:
-        sel = slice(int(start), None, int(step))
-        phase, dphi = phase.isel(time=sel), dphi.isel(time=sel)
+    if frames is not None:
+        nt = phase.sizes["time"]
+        if isinstance(frames, slice):
+            index = np.arange(nt)[frames]
+        else:
+            index = np.asarray(frames)
+            if index.ndim != 1 or index.dtype.kind not in "iu":
+                raise TypeError("`frames` must be a slice or a 1-D array of integer positions "
+                                f"along time, got {type(frames).__name__}.")
+            if index.size and (index.min() < 0 or index.max() >= nt):
+                raise IndexError(f"`frames` holds positions outside the {nt} frames of `phase`.")
+        dphi = _strided_derivative(phase, index)
+        phase = phase.isel(time=index)
         if gradient is not None and isinstance(gradient, xr.Dataset):
-            gradient = gradient.isel(time=sel)
+            gradient = gradient.isel(time=index)
+    else:
+        dphi = temporal_derivative(phase)
     ns = len(sdims)
     tu, su = units(phase)
     factor, sunit = speed_factor(tu, su)
@@ -351,8 +401,9 @@ def classify_patterns(
             dv = flat(dp, ns).reshape(len(phi), -1)[:, valid]
 
             def order(rows):
+                # a relative residual of 1e-2 puts the order parameter within ~1e-5
                 v = _flow_kernel(phi[rows], dv[rows], graph, 0.5, "horn-schunck", 1.0, 0,
-                                 1e-6, 500)
+                                 1e-2, 500)
                 with np.errstate(all="ignore"):
                     sv = np.nansum(v, axis=1)
                     return np.hypot(sv[:, 0], sv[:, 1]) / np.nansum(
@@ -387,8 +438,6 @@ def classify_patterns(
     ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
     ds.attrs.update(th)
     ds.attrs["flow"] = "veto" if flow == "veto" else int(bool(flow))
-    ds.attrs["step"] = int(step)
-    ds.attrs["start"] = int(start)
     ds.attrs["max_sites"] = -1 if max_sites is None else int(max_sites)
     ds.attrs["n_sites_fitted"] = int(valid.sum())
     return ds
