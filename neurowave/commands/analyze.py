@@ -22,7 +22,9 @@ def add_parser(subparsers):
             "pattern; samples, objects and units pooled, with a per-unit breakdown."
         ),
     )
-    p.add_argument("file", metavar="FILE", help="recording, image stack, wave grid or model export")
+    p.add_argument("files", metavar="FILE", nargs="+",
+                   help="recording, image stack, wave grid or model export; several files "
+                        "or a quoted glob ('data/*.nc') give one JSON per file and a CSV")
     p.add_argument("--positions", metavar="MAP", default=None,
                    help="electrode map (.cmp, CSV/TSV, BIDS *_electrodes.tsv, *-dig.fif)")
     p.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=None,
@@ -46,23 +48,56 @@ def add_parser(subparsers):
                    help="frame rate of an image stack (when not in the files)")
     p.add_argument("--pixel-size", type=float, default=None, metavar="MM",
                    help="pixel size of an image stack in mm")
-    p.add_argument("--json", metavar="OUT", default=None, help="write the JSON summary to OUT")
+    p.add_argument("--json", metavar="OUT", default=None,
+                   help="write the JSON summary to OUT (with several files: a folder that "
+                        "gets OUT/<name>.json per file and OUT/summary.csv)")
     p.add_argument("--plots", metavar="DIR", default=None,
                    help="write figures (PGD, speed, direction, patterns) to DIR")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --plots DIR")
-    from ._util import add_model_view_options
-
-    add_model_view_options(p)
+    add_scale_options(p)
     return p
 
 
-def load_grid(path, *, positions=None, **kwargs):
-    """Read ``path`` into a wave grid, or a model export Dataset, and its format."""
+def add_scale_options(p):
+    """Options for long recordings, many files and clusters (issue 13)."""
+    g = p.add_argument_group("long recordings, many files, clusters")
+    g.add_argument("--pattern-rate", type=float, default=4.0, metavar="R",
+                   help="classify patterns on one frame per cycle of the band's upper edge "
+                        "and on R per cycle where they change (default 4; 0: every frame)")
+    g.add_argument("--chunk", type=float, default=None, metavar="SECONDS",
+                   help="process long recordings in chunks of this length (time units; "
+                        "default about 4 million site-samples); memory follows the chunk")
+    g.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="chunks processed at once per file (default: CPUs, at most 2)")
+    g.add_argument("--csv", metavar="OUT", default=None,
+                   help="write the headline numbers of every file as a CSV table")
+    g.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="analyse the files on a local dask cluster of N worker processes")
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="analyse the files on an existing dask cluster (e.g. "
+                        "tcp://10.0.0.5:8786, or a dask-jobqueue cluster's address)")
+    g.add_argument("--progress", action="store_true",
+                   help="show progress bars even when stderr is not a terminal")
+
+
+def load_grid(path, *, positions=None, sample=0, unit=0, lazy=False, **kwargs):
+    """Read ``path`` into a wave grid; a model export gives ``sample``/``unit``.
+
+    ``lazy``: open netCDF wave grids with dask (read chunk by chunk by
+    :func:`~neurowave.waves.analyze`); other readers keep their own default.
+    """
     import xarray as xr
 
     from ..io import read
 
+    if lazy and "chunks" not in kwargs:
+        from ..io._read import detect_format
+
+        if detect_format(path) == "netcdf":
+            kwargs["chunks"] = {"time": 8192}  # reads follow the chunks of analyze
     obj = read(path, positions=positions, **kwargs)
+    if isinstance(obj, xr.Dataset) and lazy:
+        obj = obj.load()  # a model export: small, selected in memory
     if isinstance(obj, xr.Dataset):
         if "hidden" not in obj:
             raise ValueError(
@@ -122,55 +157,228 @@ def _plots(res, outdir):
     plt.close(fig)
 
 
+def expand_files(patterns):
+    """Paths from FILE arguments: globs expanded (sorted), duplicates dropped."""
+    import glob
+    from pathlib import Path
+
+    out = []
+    for pat in patterns:
+        if any(c in str(pat) for c in "*?["):
+            hits = sorted(glob.glob(str(pat)))
+            if not hits:
+                raise FileNotFoundError(f"No file matches {pat!r}. Check the pattern and "
+                                        "quote it so that neurowave expands it.")
+            out += hits
+        else:
+            out.append(str(pat))
+    seen, uniq = set(), []
+    for p in out:
+        key = str(Path(p).resolve())
+        if key not in seen:
+            seen.add(key)
+            uniq.append(p)
+    return uniq
+
+
+#: columns of the headline CSV
+CSV_COLUMNS = [
+    "path", "format", "n_valid_sites", "sampling_rate", "duration", "band_lo", "band_hi",
+    "frequency_median", "pgd_median", "wave_fraction", "speed_median", "speed_q25",
+    "speed_q75", "speed_units", "direction_mean_deg", "direction_resultant_length",
+    "wavelength_median", "wavelength_units", "planar", "radial_out", "radial_in",
+    "rotating", "synchronous", "other", "n_events",
+]
+
+
+def headline(summary):
+    """One CSV row (dict) of a JSON summary."""
+    s, inp, par = summary["summary"], summary["input"], summary["params"]
+    row = {
+        "path": inp["path"], "format": inp["format"], "n_valid_sites": inp["n_valid_sites"],
+        "sampling_rate": inp["sampling_rate"], "duration": inp["duration"],
+        "band_lo": par["band"][0], "band_hi": par["band"][1],
+        "frequency_median": s["frequency"]["median"], "pgd_median": s["pgd"]["median"],
+        "wave_fraction": s["wave_fraction"], "speed_median": s["speed"]["median"],
+        "speed_q25": s["speed"]["q25"], "speed_q75": s["speed"]["q75"],
+        "speed_units": s["speed"]["units"], "direction_mean_deg": s["direction"]["mean_deg"],
+        "direction_resultant_length": s["direction"]["resultant_length"],
+        "wavelength_median": s["wavelength"]["median"],
+        "wavelength_units": s["wavelength"]["units"], "n_events": s["events"]["n"],
+    }
+    row.update(s["patterns"])
+    return row
+
+
+def write_csv_atomic(rows, path):
+    """The headline table, written through a temporary file renamed at the end."""
+    import csv
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .._outputs import to_jsonable
+
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; pass a file name for --csv.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".csv.part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ("" if v is None else v) for k, v in to_jsonable(r).items()})
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def analyze_file(path, options, *, progress=False, want_result=False):
+    """Read and analyse one file; returns (summary, table rows[, WaveAnalysis]).
+
+    ``options``: the keywords of :func:`neurowave.waves.analyze` plus ``positions``,
+    ``sample``, ``unit``, ``reader`` (reader keywords), ``chunk`` and ``threads``. Runs
+    in this process or on a dask worker (the CLI's --workers/--scheduler).
+    """
+    from pathlib import Path
+
+    from ..waves import Execution, analyze
+
+    opts = dict(options)
+    grid, fmt = load_grid(path, positions=opts.pop("positions", None),
+                          sample=opts.pop("sample", 0), unit=opts.pop("unit", 0), lazy=True,
+                          **opts.pop("reader", {}))
+    ex = Execution(chunk_duration=opts.pop("chunk", None), n_threads=opts.pop("threads", None),
+                   progress=progress, desc=Path(path).name)
+    res = analyze(grid, path=str(path), file_format=fmt, execution=ex, **opts)
+    if want_result:
+        return res.summary, res.table(), res
+    return res.summary, res.table()
+
+
+def _options(args):
+    reader = {}
+    if args.frame_rate is not None:
+        reader["frame_rate"] = args.frame_rate
+    if args.pixel_size is not None:
+        reader["pixel_size"] = args.pixel_size
+    rate = args.pattern_rate
+    if rate is not None and rate < 0:
+        raise ValueError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
+    return dict(band=args.band, phase_method=args.phase, pgd_threshold=args.pgd_threshold,
+                n_surrogates=args.surrogates, seed=args.seed, gradient_step=args.gradient_step,
+                gradient_window=args.gradient_window, pattern_rate=rate or None,
+                positions=args.positions, sample=args.sample, unit=args.unit, reader=reader,
+                chunk=args.chunk, threads=args.threads)
+
+
+def _client(args):
+    """A dask.distributed Client for --scheduler / --workers (None without them)."""
+    if args.scheduler is None and args.workers is None:
+        return None, None
+    if args.scheduler is not None and args.workers is not None:
+        raise ValueError("Pass either --scheduler (an existing cluster) or --workers (a local "
+                         "one), not both.")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError("--scheduler and --workers need dask.distributed: pip install "
+                          "'dask[distributed]'.") from None
+    if args.scheduler is not None:
+        try:
+            return Client(args.scheduler, timeout="20s"), None
+        except (OSError, TimeoutError) as err:
+            raise OSError(f"Cannot reach the dask scheduler at {args.scheduler} ({err}). "
+                          "Check the address and that the scheduler is running.") from None
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}.")
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def _return_large_frees():
+    """Let freed large arrays go back to the system at once (glibc): a fixed mmap
+    threshold stops the heap from keeping every chunk's buffers, which with several
+    threads would hold peak memory at several chunks per thread."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: 1 MiB
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def run(args):
     from pathlib import Path
 
     from .._validate import check_path
-    from ..waves import analyze
-    from ._util import atomic_directory, print_table, progress
+    from ._util import atomic_directory, print_table, progress, write_json_atomic
 
-    path = check_path(args.file, name="FILE")
-    if args.json is not None and Path(args.json).is_dir():
+    files = [check_path(f, name="FILE") for f in expand_files(args.files)]
+    several = len(files) > 1
+    if args.json is not None and Path(args.json).is_dir() and not several:
         raise IsADirectoryError(f"{args.json} is a directory; pass a file name for --json.")
-    kwargs = {}
-    if args.frame_rate is not None:
-        kwargs["frame_rate"] = args.frame_rate
-    if args.pixel_size is not None:
-        kwargs["pixel_size"] = args.pixel_size
-    import xarray as xr
-
-    from ._util import model_view_kwargs
-
-    view_kw = model_view_kwargs(args)
-    akw = dict(phase_method=args.phase, pgd_threshold=args.pgd_threshold, seed=args.seed,
-               gradient_step=args.gradient_step, gradient_window=args.gradient_window)
-    if args.surrogates is not None:
-        akw["n_surrogates"] = args.surrogates
-    with progress(total=3, desc="analyze", unit="step") as bar:
-        grid, fmt = load_grid(path, positions=args.positions, **kwargs)
-        bar.update()
-        if isinstance(grid, xr.Dataset):
-            from ..compare import analyze_model
-
-            res = analyze_model(grid, band=args.band, path=str(path),
-                                progress=sys.stderr.isatty(), **view_kw, **akw)
-            res.summary["input"]["format"] = fmt
-            plot_res = res.example
+    if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
+        raise ValueError(f"--json {args.json} names a file, but {len(files)} files are "
+                         "analysed; pass a folder for their JSON summaries.")
+    if several and args.plots:
+        raise ValueError("--plots takes one FILE; run the files one by one for figures.")
+    names = [f.stem for f in files]
+    if several and len(set(names)) < len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"Several files are named {dup[0]!r}; their JSON summaries would "
+                         "collide. Rename them or analyse them separately.")
+    options = _options(args)
+    _return_large_frees()
+    show = args.progress or sys.stderr.isatty()
+    client, cluster = _client(args)
+    results = []
+    try:
+        if client is not None:
+            opts = dict(options, threads=options["threads"] or 1)
+            futures = [client.submit(analyze_file, str(f), opts, pure=False) for f in files]
+            with progress(total=len(files), desc="files", unit="file",
+                          disable=not show) as bar:
+                for fut in futures:
+                    results.append((fut.result(), None))
+                    bar.update()
         else:
-            given = [f"--{k.replace('_', '-')}" for k, v in view_kw.items() if v is not None]
-            if given:
-                raise ValueError(f"{' and '.join(given)} apply to model exports only; "
-                                 f"{path} is a {fmt} recording. Leave them out.")
-            res = analyze(grid, band=args.band, path=str(path), file_format=fmt, **akw)
-            plot_res = res
-        bar.update()
+            with progress(total=len(files), desc="files", unit="file",
+                          disable=not (show and several)) as bar:
+                for f in files:
+                    results.append(analyze_file(str(f), options, progress=show,
+                                                want_result=bool(args.plots)))
+                    bar.update()
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    for f, r in zip(files, results):
+        summary, table = r[0], r[1]
         if args.plots:
             with atomic_directory(args.plots, overwrite=args.overwrite) as tmp:
-                _plots(plot_res, Path(tmp))
+                _plots(r[2], Path(tmp))
         if args.json:
-            res.to_json(args.json)
-        bar.update()
-    print_table(res.table(), title=f"neurowave analyze {path}")
+            out = Path(args.json) / f"{f.stem}.json" if several else Path(args.json)
+            write_json_atomic(summary, out)
+        print_table(table, title=f"neurowave analyze {f}")
+    rows = [headline(r[0]) for r in results]
+    csv_path = args.csv
+    if csv_path is None and several and args.json:
+        csv_path = Path(args.json) / "summary.csv"
+    if csv_path is not None:
+        write_csv_atomic(rows, csv_path)
     if args.json:
-        print(f"summary written to {args.json}", file=sys.stderr)
+        where = args.json if not several else f"{args.json}/<name>.json"
+        print(f"summary written to {where}", file=sys.stderr)
+    if csv_path is not None:
+        print(f"headline table written to {csv_path}", file=sys.stderr)
     return 0

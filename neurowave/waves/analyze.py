@@ -332,7 +332,8 @@ def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
     def one(ab):
         a, b = ab
         lo, hi = max(0, a - pad), min(n, b + pad)
-        return _analyze_chunk(grid.isel(time=slice(lo, hi)), lo, a, b, e0, opts)
+        res = _analyze_chunk(grid.isel(time=slice(lo, hi)), lo, a, b, e0, opts)
+        return res[:3] + (None, None) + res[5:]  # the chunk's phase is not kept
 
     n_threads = execution.n_threads
     if n_threads is None:

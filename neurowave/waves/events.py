@@ -103,11 +103,15 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
     n = len(t)
     dt = float(np.median(np.diff(t))) if n > 1 else 1.0
     if "pattern" in frames:
-        lab = np.asarray(frames["pattern"].values).astype(str)
+        lab = np.asarray(frames["pattern"].values)
+        if lab.dtype != object:
+            lab = lab.astype(str).astype(object)
     else:
-        lab = np.where(np.asarray(frames["is_wave"].values, bool), "planar", "other")
+        lab = np.where(np.asarray(frames["is_wave"].values, bool), "planar",
+                       "other").astype(object)
     patterns = tuple(patterns)
-    is_ev = np.isin(lab, patterns)
+    codes, names = pd.factorize(lab) if n else (np.zeros(0, int), np.zeros(0, object))
+    is_ev = np.isin(codes, [i for i, nm in enumerate(names) if nm in patterns])
     period = None
     if "frequency" in frames:
         f = np.asarray(frames["frequency"].values, float)
@@ -121,18 +125,14 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
     min_duration = check_positive(min_duration, "min_duration", allow_zero=True)
     max_gap = check_positive(max_gap, "max_gap", allow_zero=True)
 
-    # runs of identical wave labels
+    # runs of identical wave labels (vectorised: long recordings have millions of frames)
     runs = []
-    i = 0
-    while i < n:
-        if not is_ev[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and lab[j + 1] == lab[i]:
-            j += 1
-        runs.append([i, j, lab[i]])
-        i = j + 1
+    if n:
+        brk = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        starts = np.concatenate([[0], brk])
+        stops = np.concatenate([brk, [n]]) - 1
+        for i, j in zip(starts[is_ev[starts]], stops[is_ev[starts]]):
+            runs.append([int(i), int(j), str(names[codes[i]])])
     # bridge short gaps between runs of the same pattern
     merged = []
     for r in runs:
