@@ -297,7 +297,7 @@ def _client(args):
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}.")
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address=None, silence_logs="error")
     return Client(cluster), cluster
 
 
@@ -347,7 +347,7 @@ def run(args):
             with progress(total=len(files), desc="files", unit="file",
                           disable=not show) as bar:
                 for fut in futures:
-                    results.append((fut.result(), None))
+                    results.append(fut.result())
                     bar.update()
         else:
             with progress(total=len(files), desc="files", unit="file",
