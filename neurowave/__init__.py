@@ -21,7 +21,18 @@ from .grid import GridInfo, make_channel_grid, make_grid, site_positions, valida
 from . import accessor as _accessor  # noqa: F401  (registers the ``da.wave`` accessor)
 from . import datasets, io, waves  # noqa: E402
 from .io import read  # noqa: E402
-from .compare import CompareResult, compare  # noqa: E402
+
+
+def __getattr__(name):
+    # neurowave.compare pulls in scipy.stats (about a second): imported on first use
+    if name in ("compare", "CompareResult"):
+        import importlib
+
+        mod = importlib.import_module(".compare", __name__)
+        globals()["CompareResult"] = mod.CompareResult
+        globals()["compare"] = mod.compare
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "__version__",

@@ -283,6 +283,8 @@ def _client(args):
     if args.scheduler is not None and args.workers is not None:
         raise ValueError("Pass either --scheduler (an existing cluster) or --workers (a local "
                          "one), not both.")
+    import logging
+
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -297,7 +299,7 @@ def _client(args):
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}.")
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs="error")
+                           dashboard_address=None, silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 

@@ -255,7 +255,11 @@ def _analyze_chunk(grid, lo, a, b, e0, opts):
     from .phase import compute_phase
 
     if hasattr(grid.data, "dask"):
-        grid = grid.compute()
+        # read this chunk in this thread (chunks run in parallel); the scheduler passed
+        # as a function spares dask its look for a distributed client
+        from dask.local import get_sync
+
+        grid = grid.compute(scheduler=get_sync)
     phase = compute_phase(grid, band=opts["band"], method=opts["phase_method"])
     gphase = phase
     if opts["gradient_window"] is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal as ssig
 
 from .._validate import check_band, validate_type
 from . import _kernels as K
@@ -121,6 +120,8 @@ def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
         )
     nperseg = n if n < 256 else min(n // 2, 2**15)
     nfft = int(min(max(4 * nperseg, 256), 2**17))
+    import scipy.signal as ssig  # here: importing scipy.signal takes about a second
+
     f, p = ssig.welch(x, fs=fs, nperseg=nperseg, nfft=nfft, axis=0, detrend="constant")
     p = p.mean(axis=1)
     fmin = max(2.2 / (duration * (1 - fraction)), f[1], 0.0 if fmin is None else float(fmin))

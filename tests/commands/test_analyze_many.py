@@ -75,3 +75,20 @@ def test_a_glob_without_matches_names_the_pattern(tmp_path, capsys):
     code = main(["analyze", str(tmp_path / "none*.nc")])
     err = capsys.readouterr().err
     assert code == 2 and "No file matches" in err
+
+
+def test_analyze_on_netcdf_imports_no_heavy_library(two):
+    """The whole process counts: torch, mne, neo, matplotlib, scipy.signal/stats and
+    dask.distributed stay out of `neurowave analyze FILE.nc --band LO HI`."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from neurowave.cli import main; "
+            f"main(['analyze', {str(two / 'a.nc')!r}, '--band', '10', '20', "
+            "'--surrogates', '19']); "
+            "print(sorted(m for m in ('torch', 'mne', 'neo', 'matplotlib', 'scipy.signal', "
+            "'scipy.stats', 'distributed', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
