@@ -1,8 +1,22 @@
-"""Benchmark of the wave-measure pipeline (issue 2).
+"""Benchmarks of the wave measures: what users run, and the core pipeline (issues 2, 13).
 
-band-pass -> phase -> gradient -> PGD / speed / direction -> wave frames (surrogates),
-through the public functions of :mod:`neurowave.waves`, against a straightforward
-per-frame NumPy loop timed in the same run:
+**Table 1 -- the command users run, as a whole process.** ``neurowave analyze FILE.nc
+--band 10 20`` with every other option at its default (surrogate test, patterns,
+events), on a 96-site Utah array at 1 kHz (float32 netCDF, a 15 Hz plane wave at
+0.2 m/s towards 30 deg in pink noise at 10 dB, ``benchmarks/recording.py``) of 60 s,
+600 s and 1 h; wall time, CPU time and peak RSS from ``/usr/bin/time -v``, including
+Python's start-up and imports. Beside it, in the same run, a plain vectorised SciPy
+pipeline as a process (``benchmarks/scipy_pipeline.py``: sosfiltfilt, hilbert,
+gradient, PGD, speed; no surrogates, patterns or events; the hour in 10-minute
+blocks). Each is run ``--repeat`` times: best and spread. The answers are checked
+against the truth (median speed within 5 %, direction within 5 deg, classified
+frames planar >= 90 %). Targets (issue 13) on 2 cores: 600 s at >= 10 M
+site-samples/s (under 6 s), peak RSS <= 660 MB, not slower than the SciPy pipeline;
+1 h with peak RSS <= 1 GB.
+
+**Table 2 -- the core pipeline in-process** (band-pass, phase, gradient, PGD / speed /
+direction, wave frames with surrogates; no patterns or events) against a per-frame
+NumPy loop, as before:
 
 (a) a Utah array, 96 sites x 1 kHz x 60 s, in memory;
 (b) a 100 x 100-pixel x 25 Hz x 10-minute imaging stack, dask-chunked by minute
@@ -11,15 +25,12 @@ per-frame NumPy loop timed in the same run:
     numbers chunk by chunk: its peak memory is set by the chunk, not the length
     (10 minutes are run too, for comparison).
 
-Each case runs in a fresh process; peak memory is the tracemalloc peak of the pipeline
-(NumPy buffers) and the process's peak RSS. Run::
+Run::
 
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/measures.py          # all
-    OMP_NUM_THREADS=1 python benchmarks/measures.py a                   # one case
-    OMP_NUM_THREADS=1 python benchmarks/measures.py a --quick           # 10 s instead of 60 s
-
-Targets on 2 cores: (a) >= 20 million site-samples/s end to end, and peak memory <= 3x
-the input array.
+    nice -n 10 python benchmarks/measures.py                  # table 1: 60 s, 600 s, 1 h
+    python benchmarks/measures.py --durations 60 600 --repeat 5
+    python benchmarks/measures.py --core a b c                # table 2
+    python benchmarks/measures.py --core a --quick            # 10 s instead of 60 s
 """
 
 from __future__ import annotations
@@ -339,28 +350,155 @@ def _report(r):
               f"peak <= 3x input {'OK' if ok_mem else 'MISSED'}")
 
 
+# --------------------------------------------------------------------------- table 1
+def _time_v(cmd, env=None, timeout=3600):
+    """Run ``cmd`` under /usr/bin/time -v: (wall s, user+sys s, peak RSS MB, stdout)."""
+    import subprocess
+
+    out = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True,
+                         env=env, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    info = {}
+    for line in out.stderr.splitlines():
+        k, _, v = line.strip().rpartition(": ")
+        info[k] = v
+    h, m, sec = ([0, 0] + info["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":"))[-3:]
+    wall = 3600 * float(h) + 60 * float(m) + float(sec)
+    cpu = float(info["User time (seconds)"]) + float(info["System time (seconds)"])
+    rss = float(info["Maximum resident set size (kbytes)"]) / 1024
+    return wall, cpu, rss, out.stdout
+
+
+def _stats(xs):
+    xs = sorted(xs)
+    return {"best": xs[0], "median": xs[len(xs) // 2], "worst": xs[-1], "runs": xs}
+
+
+def process_case(duration, folder, repeat=3, baseline=True):
+    """Table 1 for one recording length (seconds)."""
+    from recording import BAND, TRUTH, write_recording
+
+    path = os.path.join(folder, f"utah_{int(duration)}s.nc")
+    if not os.path.exists(path):
+        write_recording(path, duration)
+    env = dict(os.environ)
+    here = os.path.dirname(os.path.abspath(__file__))
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(here)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    out_json = os.path.join(folder, f"utah_{int(duration)}s.json")
+    ours = [_time_v([sys.executable, "-m", "neurowave.cli", "analyze", path, "--band",
+                     str(BAND[0]), str(BAND[1]), "--json", out_json], env)
+            for _ in range(repeat)]
+    base = []
+    if baseline:
+        cmd = [sys.executable, os.path.join(here, "scipy_pipeline.py"), path, "--band",
+               str(BAND[0]), str(BAND[1])]
+        if duration > 600:
+            cmd += ["--block", "600"]
+        base = [_time_v(cmd, env) for _ in range(repeat)]
+    with open(out_json) as f:
+        s = json.load(f)
+    sm = s["summary"]
+    classified = s["params"]["patterns"].get("classified_fractions", sm["patterns"])
+    d = (sm["direction"]["mean_deg"] - TRUTH["direction"] + 180) % 360 - 180
+    n_ss = 96 * int(duration * 1000)
+    res = {
+        "duration": duration, "site_samples": n_ss,
+        "wall": _stats([r[0] for r in ours]), "cpu": _stats([r[1] for r in ours]),
+        "rss_mb": _stats([r[2] for r in ours]),
+        "speed_median": sm["speed"]["median"], "speed_error": sm["speed"]["median"] / TRUTH["speed"] - 1,
+        "direction_error_deg": d, "classified_planar": classified["planar"],
+        "n_classified": s["params"]["patterns"].get("n_classified"),
+        "n_chunks": s["params"].get("n_chunks"),
+    }
+    if base:
+        res.update(base_wall=_stats([r[0] for r in base]), base_cpu=_stats([r[1] for r in base]),
+                   base_rss_mb=_stats([r[2] for r in base]),
+                   base_answer=json.loads(base[0][3].strip().splitlines()[-1]))
+    return res
+
+
+def _report_process(results, machine):
+    print(f"Table 1: `neurowave analyze FILE.nc --band 10 20` (defaults) as a whole process; "
+          f"{machine}")
+    print("| recording | site-samples | wall best (spread) s | M site-samples/s | CPU s | "
+          "peak RSS MB | SciPy pipeline wall best (spread) s | SciPy RSS MB | speed err | "
+          "dir err | classified planar |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        w = r["wall"]
+        line = (f"| {r['duration']:g} s | {r['site_samples'] / 1e6:.1f} M | {w['best']:.2f} "
+                f"({w['best']:.2f}-{w['worst']:.2f}) | {r['site_samples'] / w['best'] / 1e6:.1f} | "
+                f"{r['cpu']['best']:.1f} | {r['rss_mb']['worst']:.0f} | ")
+        if "base_wall" in r:
+            b = r["base_wall"]
+            line += (f"{b['best']:.2f} ({b['best']:.2f}-{b['worst']:.2f}) | "
+                     f"{r['base_rss_mb']['worst']:.0f} | ")
+        else:
+            line += "- | - | "
+        line += (f"{100 * r['speed_error']:+.1f} % | {r['direction_error_deg']:+.1f} deg | "
+                 f"{100 * r['classified_planar']:.0f} % |")
+        print(line)
+    for r in results:
+        if r["duration"] == 600:
+            ok = [r["site_samples"] / r["wall"]["best"] >= 10e6, r["rss_mb"]["worst"] <= 660,
+                  "base_wall" not in r or r["wall"]["best"] <= r["base_wall"]["best"],
+                  abs(r["speed_error"]) <= 0.05 and abs(r["direction_error_deg"]) <= 5
+                  and r["classified_planar"] >= 0.9]
+            names = [">= 10 M site-samples/s", "peak RSS <= 660 MB", "not slower than SciPy",
+                     "right answer"]
+            print("600 s targets: " + ", ".join(f"{n} {'OK' if o else 'MISSED'}"
+                                                for n, o in zip(names, ok)))
+        if r["duration"] >= 3600:
+            print(f"1 h target: peak RSS <= 1 GB {'OK' if r['rss_mb']['worst'] <= 1024 else 'MISSED'}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("cases", nargs="*", metavar="CASE", help="a, b and/or c (default all)")
-    ap.add_argument("--quick", action="store_true", help="shorter recordings")
+    ap.add_argument("--durations", nargs="*", type=float, default=[60, 600, 3600],
+                    help="recording lengths in seconds for table 1 (default 60 600 3600)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each process (default 3)")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the SciPy pipeline")
+    ap.add_argument("--folder", default=None,
+                    help="where the recordings are written (default: a temporary folder)")
+    ap.add_argument("--core", nargs="*", metavar="CASE", default=None,
+                    help="table 2 instead: a, b and/or c (default all)")
+    ap.add_argument("--quick", action="store_true", help="table 2: shorter recordings")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     args = ap.parse_args(argv)
-    args.cases = args.cases or ["a", "b", "c"]
-    bad = [c for c in args.cases if c not in ("a", "b", "c")]
-    if bad:
-        ap.error(f"unknown case(s) {bad}; choose from a, b, c")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     results = []
-    for c in args.cases:
-        if c == "c" and not args.quick:
-            for kw in ({"minutes": 10}, {"minutes": 60, "window_min": None}):
-                rc = run_case("c", **kw)
-                _report(rc)
-                results.append(rc)
-        r = run_case(c, args.quick)
-        _report(r)
-        results.append(r)
-        sys.stdout.flush()
+    if args.core is None:
+        import platform
+        import tempfile
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        machine = (f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+                   f"load average {os.getloadavg()[0]:.1f} at start")
+        folder = args.folder or tempfile.mkdtemp(prefix="neurowave-bench-")
+        for d in args.durations:
+            r = process_case(d, folder, repeat=1 if d > 600 else args.repeat,
+                             baseline=not args.no_baseline)
+            results.append(r)
+            print(json.dumps(r), file=sys.stderr)
+        machine += f", {os.getloadavg()[0]:.1f} at the end"
+        _report_process(results, machine)
+    else:
+        cases = args.core or ["a", "b", "c"]
+        bad = [c for c in cases if c not in ("a", "b", "c")]
+        if bad:
+            ap.error(f"unknown case(s) {bad}; choose from a, b, c")
+        for c in cases:
+            if c == "c" and not args.quick:
+                for kw in ({"minutes": 10}, {"minutes": 60, "window_min": None}):
+                    rc = run_case("c", **kw)
+                    _report(rc)
+                    results.append(rc)
+            r = run_case(c, args.quick)
+            _report(r)
+            results.append(r)
+            sys.stdout.flush()
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
