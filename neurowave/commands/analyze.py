@@ -303,20 +303,6 @@ def _client(args):
     return Client(cluster), cluster
 
 
-def _return_large_frees():
-    """Let freed large arrays go back to the system at once (glibc): a fixed mmap
-    threshold stops the heap from keeping every chunk's buffers, which with several
-    threads would hold peak memory at several chunks per thread."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: 1 MiB
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
 def run(args):
     from pathlib import Path
 
@@ -338,7 +324,6 @@ def run(args):
         raise ValueError(f"Several files are named {dup[0]!r}; their JSON summaries would "
                          "collide. Rename them or analyse them separately.")
     options = _options(args)
-    _return_large_frees()
     show = args.progress or sys.stderr.isatty()
     client, cluster = _client(args)
     results = []

@@ -329,6 +329,26 @@ def _classify_chunk(phase, gradient, lo, a, b, e0, opts):
     return res, attrs
 
 
+def _trim_heap():
+    """Give the memory freed by a chunk back to the system (glibc keeps it per thread
+    otherwise, so that peak memory would grow with the threads, not with one chunk)."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC.malloc_trim  # noqa: B018 (glibc only)
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
+
+
 def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
     """Results of :func:`_analyze_chunk` for each chunk, in order (threads, progress)."""
     import os
@@ -337,7 +357,9 @@ def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
         a, b = ab
         lo, hi = max(0, a - pad), min(n, b + pad)
         res = _analyze_chunk(grid.isel(time=slice(lo, hi)), lo, a, b, e0, opts)
-        return res[:3] + (None, None) + res[5:]  # the chunk's phase is not kept
+        res = res[:3] + (None, None) + res[5:]  # the chunk's phase is not kept
+        _trim_heap()
+        return res
 
     n_threads = execution.n_threads
     if n_threads is None:
