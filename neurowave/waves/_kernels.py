@@ -717,9 +717,9 @@ def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=
     offset = min(step // 2, nt - 1)
     tested = np.arange(offset, nt, step)
     p_t = np.full(tested.size, np.nan, F32)
-    # frames per batch: a power of two, so that batches tile the groups of 256
+    # frames per batch: a power of two, so that batches tile the groups of 256,
     per = int(2 ** np.floor(np.log2(max(1, 400_000 // max(1, n_surrogates * n_sites)))))
-    per = min(per, 256)
+    per = min(per, 16)  # small batches stay in cache
     fast = None
     if grad is grad_grid_kernel:
         fast = grid_ops(geom["x"], geom["y"], ~valid, geom.get("step", 1))
