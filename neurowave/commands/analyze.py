@@ -54,6 +54,9 @@ def add_parser(subparsers):
     p.add_argument("--plots", metavar="DIR", default=None,
                    help="write figures (PGD, speed, direction, patterns) to DIR")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --plots DIR")
+    from ._util import add_model_view_options
+
+    add_model_view_options(p)
     add_scale_options(p)
     return p
 
@@ -80,8 +83,8 @@ def add_scale_options(p):
                    help="show progress bars even when stderr is not a terminal")
 
 
-def load_grid(path, *, positions=None, sample=0, unit=0, lazy=False, **kwargs):
-    """Read ``path`` into a wave grid; a model export gives ``sample``/``unit``.
+def load_grid(path, *, positions=None, lazy=False, **kwargs):
+    """Read ``path`` into a wave grid, or a model export Dataset, and its format.
 
     ``lazy``: open netCDF wave grids with dask (read chunk by chunk by
     :func:`~neurowave.waves.analyze`); other readers keep their own default.
@@ -241,22 +244,41 @@ def analyze_file(path, options, *, progress=False, want_result=False):
     """Read and analyse one file; returns (summary, table rows[, WaveAnalysis]).
 
     ``options``: the keywords of :func:`neurowave.waves.analyze` plus ``positions``,
-    ``sample``, ``unit``, ``reader`` (reader keywords), ``chunk`` and ``threads``. Runs
-    in this process or on a dask worker (the CLI's --workers/--scheduler).
+    ``reader`` (reader keywords), ``chunk``, ``threads`` and ``model_view`` (keywords
+    of :func:`neurowave.compare.analyze_model`, for model exports). Runs in this
+    process or on a dask worker (the CLI's --workers/--scheduler).
     """
     from pathlib import Path
 
     from ..waves import Execution, analyze
 
+    import xarray as xr
+
     opts = dict(options)
-    grid, fmt = load_grid(path, positions=opts.pop("positions", None),
-                          sample=opts.pop("sample", 0), unit=opts.pop("unit", 0), lazy=True,
+    view_kw = opts.pop("model_view", {})
+    grid, fmt = load_grid(path, positions=opts.pop("positions", None), lazy=True,
                           **opts.pop("reader", {}))
     ex = Execution(chunk_duration=opts.pop("chunk", None), n_threads=opts.pop("threads", None),
                    progress=progress, desc=Path(path).name)
-    res = analyze(grid, path=str(path), file_format=fmt, execution=ex, **opts)
+    if isinstance(grid, xr.Dataset):  # a model export: the model view
+        from ..compare import analyze_model
+
+        band = opts.pop("band", None)
+        for k in ("pattern_rate",):
+            opts.pop(k, None)
+        res = analyze_model(grid, band=band, path=str(path), progress=progress,
+                            **view_kw, **opts)
+        res.summary["input"]["format"] = fmt
+        plot_res = res.example
+    else:
+        given = [f"--{k.replace('_', '-')}" for k, v in view_kw.items() if v is not None]
+        if given:
+            raise ValueError(f"{' and '.join(given)} apply to model exports only; "
+                             f"{path} is a {fmt} recording. Leave them out.")
+        res = analyze(grid, path=str(path), file_format=fmt, execution=ex, **opts)
+        plot_res = res
     if want_result:
-        return res.summary, res.table(), res
+        return res.summary, res.table(), plot_res
     return res.summary, res.table()
 
 
@@ -269,11 +291,16 @@ def _options(args):
     rate = args.pattern_rate
     if rate is not None and rate < 0:
         raise ValueError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
-    return dict(band=args.band, phase_method=args.phase, pgd_threshold=args.pgd_threshold,
-                n_surrogates=args.surrogates, seed=args.seed, gradient_step=args.gradient_step,
+    from ._util import model_view_kwargs
+
+    opts = dict(band=args.band, phase_method=args.phase, pgd_threshold=args.pgd_threshold,
+                seed=args.seed, gradient_step=args.gradient_step,
                 gradient_window=args.gradient_window, pattern_rate=rate or None,
-                positions=args.positions, sample=args.sample, unit=args.unit, reader=reader,
-                chunk=args.chunk, threads=args.threads)
+                positions=args.positions, reader=reader, chunk=args.chunk,
+                threads=args.threads, model_view=model_view_kwargs(args))
+    if args.surrogates is not None:
+        opts["n_surrogates"] = args.surrogates
+    return opts
 
 
 def _client(args):

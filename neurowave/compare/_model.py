@@ -582,6 +582,8 @@ def analyze_model(model, *, model_sites=None, samples=None, units=None, steps=No
         view = resolve_view(ds, model_sites=model_sites, samples=samples, units=units,
                             steps=steps, max_trials=max_trials, seed=seed)
     kw = dict(analyze_kw)
+    # model trials are short: the pattern of every step, as the objects view expects
+    kw.setdefault("pattern_rate", None)
     if view.wave_frames == "patterns":
         kw.setdefault("n_surrogates", 0)
         kw["classify"] = True
