@@ -1,0 +1,270 @@
+"""Wavenumber-frequency spectra: simulated plane and standing waves against their truth."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.fft as sf
+import xarray as xr
+
+import neurowave as nw
+from neurowave.datasets import simulate_wave
+from neurowave.waves import KWRangeWarning, compute_kw_spectrum, estimate_kw_wave
+from neurowave.waves.kw import _spatial_weights, _steered_power
+
+
+def _estimate(grid, band, **kw):
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est = estimate_kw_wave(compute_kw_spectrum(grid, band=band, segments=10, **kw))
+    return est, [w.message for w in rec if isinstance(w.message, KWRangeWarning)]
+
+
+def _angle_err(a, b):
+    return abs((a - b + 180.0) % 360.0 - 180.0)
+
+
+# Utah array (10 x 10 at 0.4 mm, corners missing, two more dead sites), 10 dB pink noise:
+# the corners of 0.1-1 m/s x 4-40 Hz, off the frequency bins. Wavelengths 2.6-233 mm, i.e.
+# up to 65 array widths: all but the shortest are below the FFT's resolution 1/(3.6 mm).
+UTAH_CASES = [
+    (0.1, 4.3, 20.0, 60.0),
+    (0.1, 37.9, 250.0, 60.0),
+    (1.0, 37.9, 135.0, 60.0),
+    (0.3, 11.7, 300.0, 60.0),
+    (1.0, 4.3, 75.0, 120.0),  # 233 mm: the longest, needs the longer recording
+]
+
+
+@pytest.mark.parametrize("speed,freq,direction,duration", UTAH_CASES)
+def test_plane_wave_utah(speed, freq, direction, duration):
+    grid, truth = simulate_wave("planar", layout="utah", speed=speed, direction=direction,
+                                frequency=freq, duration=duration, sampling_rate=500.0,
+                                snr_db=10.0, dead_sites=2, seed=3)
+    est, warned = _estimate(grid, (freq / 1.6, freq * 1.6))
+    assert abs(est.speed / truth.speed - 1) < 0.05
+    assert _angle_err(est.direction, truth.direction) < 5.0
+    assert abs(est.wavelength / truth.wavelength - 1) < 0.05
+    assert abs(est.frequency / freq - 1) < 0.01
+    assert est.travelling_index > 0.9
+    assert est.speed_ci[0] < est.speed < est.speed_ci[1]
+    assert not warned
+    assert est.units == "m/s"
+
+
+# Irregular ECoG (8 x 8 at 10 mm, jitter 0.2 pitch): the part of 0.1-1 m/s x 4-40 Hz whose
+# wavelength is at least 2.5 site spacings (25 mm); shorter waves alias on this layout.
+ECOG_CASES = [
+    (0.1, 4.0, 40.0),
+    (1.0, 4.3, 160.0),
+    (1.0, 37.9, 290.0),
+    (0.3, 11.7, 205.0),
+]
+
+
+@pytest.mark.parametrize("speed,freq,direction", ECOG_CASES)
+def test_plane_wave_irregular_ecog(speed, freq, direction):
+    grid, truth = simulate_wave("planar", layout="irregular", speed=speed,
+                                direction=direction, frequency=freq, duration=60.0,
+                                sampling_rate=500.0, snr_db=10.0, dead_sites=3, seed=4)
+    assert grid.dims == ("time", "channel")
+    est, warned = _estimate(grid, (freq / 1.6, freq * 1.6))
+    assert abs(est.speed / truth.speed - 1) < 0.05
+    assert _angle_err(est.direction, truth.direction) < 5.0
+    assert est.travelling_index > 0.9
+    assert not warned
+
+
+def _standing(speed, freq, direction, layout, duration=30.0, snr_db=10.0):
+    kw = dict(layout=layout, speed=speed, frequency=freq, duration=duration,
+              sampling_rate=500.0)
+    if layout == "irregular":
+        kw["layout_seed"] = 0
+    a, _ = simulate_wave("planar", direction=direction, **kw)
+    b, _ = simulate_wave("planar", direction=direction + 180.0, **kw)
+    noise, _ = simulate_wave("noise", seed=5, **kw)
+    # each wave has power 1/2: noise at snr_db below their sum
+    return a + b + np.sqrt(1.0 / 10 ** (snr_db / 10)) * noise
+
+
+@pytest.mark.parametrize("layout,speed,freq", [
+    ("utah", 0.1, 37.9),        # 2.6 mm: resolved
+    ("irregular", 0.3, 8.0),    # 37.5 mm on a 70 mm layout
+    ("irregular", 1.0, 11.7),   # 85 mm: longer than the layout
+])
+def test_standing_wave_index_near_zero(layout, speed, freq):
+    est, _ = _estimate(_standing(speed, freq, 30.0, layout), (freq / 1.6, freq * 1.6))
+    assert abs(est.travelling_index) < 0.1
+    # a single one of the two waves, same layout and noise: near 1
+    grid, _ = simulate_wave("planar", layout=layout, speed=speed, direction=30.0,
+                            frequency=freq, duration=30.0, sampling_rate=500.0,
+                            snr_db=10.0, seed=5, **({"layout_seed": 0} if layout == "irregular" else {}))
+    single, _ = _estimate(grid, (freq / 1.6, freq * 1.6))
+    assert single.travelling_index > 0.9
+
+
+def test_long_standing_wave_is_not_called_travelling():
+    """A standing wave 7 times the array's width peaks at k = 0: said so, no index."""
+    est, warned = _estimate(_standing(0.3, 11.7, 30.0, "utah"), (7.0, 19.0))
+    assert "long" in [w.reason for w in warned]
+    assert np.isnan(est.travelling_index)
+
+
+def test_spectrum_is_the_windowed_3d_fft():
+    """On a complete regular grid P is the mean |3-D FFT|^2 of the tapered windows."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 5, 6))
+    g = nw.make_grid(x, sampling_rate=100.0, spacing=0.5)
+    spec = compute_kw_spectrum(g, window=100, overlap=0.5, n_k=16)
+    w = _spatial_weights(nw.grid.site_positions(g), 0.5, "hann").reshape(5, 6)
+    taper = np.hanning(101)[:-1]
+    taper = 2 * taper / taper.sum()
+    acc = 0.0
+    for s in range(0, 301, 50):
+        win = x[s:s + 100] - x[s:s + 100].mean(0)
+        a = sf.fftn(win * taper[:, None, None] * w[None], s=(100, 16, 16), axes=(0, 1, 2),
+                    norm="backward")
+        acc = acc + np.abs(a) ** 2
+    # rfft bins 1..50 at +f; FFT over space with exp(-i k x) peaks at -k: flip space
+    ref = (acc / 7)[1:51]
+    ref = np.roll(ref[:, ::-1, ::-1], 1, axis=(1, 2))  # P(k) = |sum w X exp(+i k x)|^2
+    ref = np.fft.fftshift(ref, axes=(1, 2)).transpose(0, 2, 1)  # (f, kx, ky)
+    np.testing.assert_allclose(spec.values, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_dead_sites_fft_route_matches_least_squares_route():
+    grid, _ = simulate_wave("planar", layout="utah", speed=0.05, direction=10, frequency=10,
+                            duration=3.0, snr_db=0.0, dead_sites=5, seed=2)
+    spec = compute_kw_spectrum(grid, band=(8, 12), n_k=32)
+    assert spec.attrs["method"].startswith("windowed 3-D FFT")
+    # the same cross-spectra through the least-squares projection at the same k-points
+    from neurowave.waves.kw import _csd, _window_starts
+
+    data = grid.values.reshape(grid.sizes["time"], -1)
+    valid = np.isfinite(data).all(0)
+    pos = nw.grid.site_positions(grid)[valid]
+    w = _spatial_weights(pos, 0.4, "hann")
+    window = spec.attrs["window"]
+    freqs = np.fft.rfftfreq(window, 1e-3)
+    fidx = np.flatnonzero((freqs >= 8) & (freqs <= 12))
+    starts = _window_starts(data.shape[0], window, window // 2)
+    csd, cnt = _csd(data, np.flatnonzero(valid), starts, window, window, fidx,
+                    np.zeros(len(starts), int), 1)
+    k = spec.kx.values
+    ls = _steered_power(csd[0] / cnt[0], w, pos, k, k).swapaxes(-1, -2)
+    np.testing.assert_allclose(spec.values, ls, rtol=1e-8, atol=1e-12 * ls.max())
+    # dead sites hold no data and get no weight: the result does not depend on their values
+    assert len(spec.attrs["site_x"]) == int(valid.sum()) == 91
+
+
+def test_lazy_on_dask_and_equal_to_numpy():
+    grid, _ = simulate_wave("planar", speed=0.2, direction=200, frequency=12, duration=8.0,
+                            snr_db=10, seed=0)
+    ref = compute_kw_spectrum(grid, band=(8, 16), segments=4)
+    lazy = compute_kw_spectrum(grid.chunk({"time": 1500}), band=(8, 16), segments=4)
+    assert hasattr(lazy.data, "dask")
+    np.testing.assert_allclose(lazy.values, ref.values, rtol=1e-9)
+    np.testing.assert_array_equal(lazy["n_windows"].values, ref["n_windows"].values)
+    a, b = estimate_kw_wave(lazy), estimate_kw_wave(ref)
+    assert a.speed == pytest.approx(b.speed, rel=1e-9)
+
+
+def test_segments_average_to_the_whole():
+    grid, _ = simulate_wave("planar", speed=0.2, frequency=12, duration=6.0, snr_db=10, seed=0)
+    whole = compute_kw_spectrum(grid, band=(8, 16))
+    seg = compute_kw_spectrum(grid, band=(8, 16), segments=3)
+    mean = seg.weighted(seg["n_windows"]).mean("segment")
+    np.testing.assert_allclose(mean.values, whole.values, rtol=1e-9,
+                               atol=1e-12 * float(whole.max()))
+    assert int(seg["n_windows"].sum()) == whole.attrs["n_windows"]
+
+
+def test_units_and_model_grid():
+    grid, truth = simulate_wave("planar", layout="grid", shape=(16, 16), spacing=1.0,
+                                speed=0.4, direction=45, frequency=0.05, duration=800,
+                                sampling_rate=1.0, time_units="step", space_units="cell",
+                                snr_db=10, seed=1)
+    spec = compute_kw_spectrum(grid, band=(0.03, 0.08), segments=5)
+    assert spec.f.attrs["units"] == "cycles/step"
+    assert spec.kx.attrs["units"] == "cycles/cell"
+    est, _ = _estimate(grid, (0.03, 0.08))
+    assert est.units == "cells/step"
+    assert est.speed == pytest.approx(0.4, rel=0.05)
+    assert _angle_err(est.direction, 45.0) < 5
+
+
+def test_amplitude_scaling():
+    """A noise-free plane wave of amplitude A at a bin centre peaks at A**2."""
+    grid, _ = simulate_wave("planar", speed=0.01, frequency=10, duration=4.0, amplitude=2.0,
+                            seed=0)
+    spec = compute_kw_spectrum(grid, band=(5, 15), window=500, taper="boxcar")
+    est = estimate_kw_wave(spec)
+    assert est.peak_power == pytest.approx(4.0, rel=1e-3)
+    assert est.coherence == pytest.approx(1.0, abs=1e-3)
+
+
+def test_aliased_peak_warns():
+    """0.9 mm on a 0.4 mm pitch: near the spatial Nyquist wavenumber."""
+    grid, _ = simulate_wave("planar", speed=0.009, frequency=10, direction=0, duration=6.0,
+                            snr_db=10, seed=0)
+    with pytest.warns(KWRangeWarning, match="Nyquist") as rec:
+        estimate_kw_wave(compute_kw_spectrum(grid, band=(5, 15)))
+    assert rec[0].message.reason == "aliased"
+
+
+def test_no_interval_without_segments():
+    grid, _ = simulate_wave("planar", speed=0.1, frequency=10, duration=4.0, snr_db=10, seed=0)
+    est = estimate_kw_wave(compute_kw_spectrum(grid, band=(5, 15)))
+    assert est.interval is None and np.isnan(est.speed_ci[0])
+    d = est.to_dict()
+    assert d["speed_ci"] == [None, None] and d["speed"] == pytest.approx(0.1, rel=0.05)
+
+
+# ----------------------------------------------------------------------- bad input
+
+
+def _one_sentence(msg):
+    msg = str(msg)
+    return msg.count(". ") == 0 and msg.endswith(".")
+
+
+def test_single_site_is_refused():
+    g = nw.make_grid(np.random.default_rng(0).standard_normal((1000, 1, 1)),
+                     sampling_rate=1000.0)
+    with pytest.raises(ValueError, match="at least 3 sites") as exc:
+        compute_kw_spectrum(g)
+    assert _one_sentence(exc.value)
+
+
+def test_band_above_nyquist_is_refused():
+    grid, _ = simulate_wave("planar", duration=2.0, seed=0)
+    with pytest.raises(ValueError, match="Nyquist.*lower upper edge"):
+        compute_kw_spectrum(grid, band=(10, 600))
+
+
+@pytest.mark.parametrize("shape", [(2, 10), (2, 2)])
+def test_layout_too_small_is_refused(shape):
+    g = nw.make_grid(np.random.default_rng(0).standard_normal((1000,) + shape),
+                     sampling_rate=1000.0, spacing=0.4)
+    with pytest.raises(ValueError, match="resolves no wavenumber.*three sites wide") as exc:
+        compute_kw_spectrum(g)
+    assert _one_sentence(exc.value)
+
+
+def test_sites_on_a_line_are_refused():
+    g = nw.make_channel_grid(np.random.default_rng(0).standard_normal((500, 6)),
+                             sampling_rate=500.0, x=np.arange(6.0), y=np.zeros(6))
+    with pytest.raises(ValueError, match="lie on a line"):
+        compute_kw_spectrum(g)
+
+
+def test_recording_shorter_than_window_is_refused():
+    grid, _ = simulate_wave("planar", duration=0.5, seed=0)
+    with pytest.raises(ValueError, match="record longer"):
+        compute_kw_spectrum(grid.isel(time=slice(0, 400)), band=(5.5, 20))
+
+
+def test_estimate_needs_a_spectrum():
+    grid, _ = simulate_wave("planar", duration=1.0, seed=0)
+    with pytest.raises(TypeError, match="compute_kw_spectrum"):
+        estimate_kw_wave(grid)
