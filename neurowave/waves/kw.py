@@ -300,7 +300,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     ...                             duration=4.0, snr_db=10, seed=0)
     >>> spec = compute_kw_spectrum(grid, band=(5, 20))
     >>> spec.dims, spec.attrs["n_windows"]
-    (('f', 'kx', 'ky'), 15)
+    (('f', 'kx', 'ky'), 9)
     >>> peak = spec.sel(f=10).argmax(dim=["kx", "ky"])
     >>> float(spec.kx[peak["kx"]]), float(spec.ky[peak["ky"]])  # 0.5 cycles/mm at 30 deg
     (0.429..., 0.234...)
