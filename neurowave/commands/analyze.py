@@ -44,6 +44,10 @@ def add_parser(subparsers):
                    help="average the lags between sites coherently over T seconds (steps "
                         "for models) before the gradient; for stationary waves much longer "
                         "than the array (default: each frame on its own)")
+    p.add_argument("--kw", action="store_true",
+                   help="add the whole recording's wavenumber-frequency (k-omega) peak: speed, "
+                        "direction, wavelength, travelling index, with intervals (JSON `kw`; "
+                        "recordings and wave grids)")
     p.add_argument("--frame-rate", type=float, default=None, metavar="HZ",
                    help="frame rate of an image stack (when not in the files)")
     p.add_argument("--pixel-size", type=float, default=None, metavar="MM",
@@ -158,6 +162,16 @@ def _plots(res, outdir):
     fig.tight_layout()
     fig.savefig(outdir / "measures.png", dpi=100)
     plt.close(fig)
+    if getattr(res, "kw_spectrum", None) is not None:
+        import warnings
+
+        from ..waves import KWRangeWarning, plot_kw_spectrum
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KWRangeWarning)  # already in the JSON
+            fig = plot_kw_spectrum(res.kw_spectrum)
+        fig.savefig(outdir / "kw_spectrum.png", dpi=100)
+        plt.close(fig)
 
 
 def expand_files(patterns):
@@ -264,6 +278,10 @@ def analyze_file(path, options, *, progress=False, want_result=False):
         from ..compare import analyze_model
 
         band = opts.pop("band", None)
+        if opts.pop("kw", False):
+            raise ValueError(f"--kw applies to recordings and wave grids; {path} is a model "
+                             "export. Leave it out, or use `neurowave compare --kw` to set a "
+                             "model's k-omega peaks against a recording's.")
         for k in ("pattern_rate",):
             opts.pop(k, None)
         res = analyze_model(grid, band=band, path=str(path), progress=progress,
@@ -300,6 +318,8 @@ def _options(args):
                 threads=args.threads, model_view=model_view_kwargs(args))
     if args.surrogates is not None:
         opts["n_surrogates"] = args.surrogates
+    if args.kw:
+        opts["kw"] = True
     return opts
 
 

@@ -45,6 +45,9 @@ def add_parser(subparsers):
     p.add_argument("--n-boot", type=int, default=500, metavar="N",
                    help="bootstrap resamples per confidence interval (default 500)")
     p.add_argument("--seed", type=int, default=0, help="seed of trials, surrogates, bootstrap")
+    p.add_argument("--kw", action="store_true",
+                   help="also compare the wavenumber-frequency (k-omega) peaks: the recording's "
+                        "against the model trials' (JSON distances `kw`)")
     p.add_argument("--json", metavar="OUT", default=None, help="write the comparison as JSON")
     p.add_argument("--report", metavar="DIR", default=None,
                    help="write figures and a self-contained index.html into DIR")
@@ -151,6 +154,7 @@ def run(args):
         max_trials=args.max_trials or None, controls=not args.no_controls,
         n_boot=args.n_boot, seed=args.seed,
         progress=sys.stderr.isatty(), **model_view_kwargs(args),
+        **({"kw": True} if args.kw else {}),
     )
     print_summary(result)
     index = write_outputs(result, json_path=args.json, report_dir=args.report,

@@ -622,7 +622,8 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         Show a progress bar over the model trials.
     **analyze_kw
         Passed to :func:`neurowave.waves.analyze` on both sides (e.g. ``phase_method``,
-        ``pgd_threshold``, ``n_surrogates``).
+        ``pgd_threshold``, ``n_surrogates``; ``kw=True`` adds each side's k-omega peak
+        and ``distances["kw"]``, which compares them).
 
     Returns
     -------
@@ -686,6 +687,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     mband = _model_band(band, model_band, model_dt, model_info, scale_dt)
     mband_source = "user" if mband is not None else "pooled spectrum of the model trials"
 
+    want_kw = bool(analyze_kw.pop("kw", False))  # k-omega peaks: below, whole grids
     # recording side
     rec_an = analyze(rec, band=band, seed=seed, **analyze_kw)
     rec_side = _pool([rec_an], site_positions(rec), _valid_sites(rec), rec_info)
@@ -770,6 +772,13 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
             d["note"] = (f"too few independent frames for the interval and the test to mean "
                          f"much: {', '.join(few)}")
         distances[m] = d
+
+    if want_kw:  # compare(..., kw=True): both sides' k-omega peaks
+        from ._kw import kw_compare
+
+        model_summary["kw"], rec_summary["kw"], distances["kw"] = kw_compare(
+            ds, rec, rec_summary, model_band=mband, scale=scale, model_side=model_side,
+            rec_side=rec_side)
 
     scale_d = scale.to_dict()
     scale_d["model_band"] = list(mband) if mband is not None else None

@@ -34,6 +34,8 @@ class WaveAnalysis:
     gradient : xarray.Dataset
     grid : xarray.DataArray
     events : pandas.DataFrame | None
+    kw_spectrum : xarray.DataArray | None
+        The k-omega spectrum behind ``summary["kw"]`` (``analyze(..., kw=True)``).
     """
 
     summary: dict
@@ -42,6 +44,7 @@ class WaveAnalysis:
     gradient: xr.Dataset
     grid: xr.DataArray
     events: object = field(default=None, repr=False)
+    kw_spectrum: object = field(default=None, repr=False)
 
     def to_json(self, path=None):
         """The summary as JSON text; written atomically to ``path`` when given."""
@@ -82,6 +85,13 @@ class WaveAnalysis:
                                    if v)),
             ("events", str(s["events"]["n"])),
         ]
+        kw = self.summary.get("kw")
+        if kw:
+            rows.append(("k-omega peak",
+                         f"{f(kw['speed'])} {kw['units']} [{f(kw['speed_ci'][0])}, "
+                         f"{f(kw['speed_ci'][1])}], {f(kw['direction'], '{:.0f}')} deg, "
+                         f"{f(kw['frequency'])} {fu}, travelling index "
+                         f"{f(kw['travelling_index'], '{:.2f}')}"))
         return rows
 
 
@@ -417,6 +427,7 @@ def analyze(
     file_format=None,
     pattern_rate=4.0,
     execution=None,
+    kw=False,
 ):
     """Measure the waves of a wave grid: band, phase, gradient, frames, patterns, events.
 
@@ -472,6 +483,11 @@ def analyze(
         the overlap its filter needs, so memory is set by the chunk and the results
         equal those of the whole recording in memory to float32 precision (surrogate
         tests and classified frames are aligned across chunks).
+    kw : bool
+        Add a ``kw`` block to the summary: the dominant wave of the whole recording's
+        wavenumber-frequency spectrum over the band (:func:`~neurowave.waves.kw_summary`:
+        speed, direction, wavelength, frequency, travelling index, jackknife
+        intervals over 10 segments, range warnings).
 
     Returns
     -------
@@ -589,8 +605,13 @@ def analyze(
                        edge_trim, pattern_params, path, file_format, speed_attrs["units"],
                        gradient_step, gradient_window, classified_codes=classified_codes,
                        n_chunks=len(chunks))
+    kw_spectrum = None
+    if kw:
+        from .kw import kw_summary
+
+        summary["kw"], kw_spectrum = kw_summary(grid, band=band)
     return WaveAnalysis(summary=summary, frames=frames, phase=phase, gradient=gradient,
-                        grid=grid, events=events)
+                        grid=grid, events=events, kw_spectrum=kw_spectrum)
 
 
 def _lazy_phase(grid, band, method, window, step, chunk):

@@ -42,7 +42,7 @@ from ..grid import _sampling_rate, site_positions, validate_grid
 from ._est_common import speed_factor, units
 
 __all__ = ["compute_kw_spectrum", "estimate_kw_wave", "KWWave", "KWRangeWarning",
-           "plot_kw_spectrum"]
+           "plot_kw_spectrum", "kw_summary"]
 
 TAPERS = ("hann", "tukey", "boxcar")
 
@@ -1003,3 +1003,40 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
             title=f"kx-ky at {f[i]:.3g} {funit}: {estimate.direction:.0f} deg, "
                   f"{estimate.wavelength:.3g} {su}")
     return fig
+
+
+def kw_summary(grid, *, band, segments=10):
+    """The ``kw`` block of :func:`neurowave.waves.analyze`'s JSON, and the spectrum.
+
+    The spectrum of ``grid`` over ``band`` (defaults of :func:`compute_kw_spectrum`,
+    ``segments`` blocks, fewer when the recording holds fewer windows) and
+    :func:`estimate_kw_wave` of it. Returns ``(block, spectrum)``; ``block`` is
+    plain JSON (NaN as None) and lists the range warnings instead of raising them.
+    """
+    sr = _sampling_rate(grid)
+    nt = grid.sizes["time"]
+    # four cycles of the band's low edge, but at least three windows when the recording
+    # is short (a model's few hundred steps)
+    window = int(min(_default_window(nt, sr, band), max(4, nt // 2)))
+    hop = max(1, int(round(window * 0.5)))
+    n_win = max(0, (nt - window) // hop + 1)
+    seg = min(int(segments), n_win) if n_win >= 3 else None
+    spec = compute_kw_spectrum(grid, band=band, window=window, segments=seg)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always", KWRangeWarning)
+        est = estimate_kw_wave(spec)
+    for w in rec:  # anything but our own range warnings goes on as usual
+        if not issubclass(w.category, KWRangeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    block = est.to_dict()
+    block["warnings"] = [str(w.message) for w in rec if issubclass(w.category, KWRangeWarning)]
+    block.update({
+        "band": [float(b) for b in spec.attrs["band"]],
+        "window": int(spec.attrs["window"]),
+        "segments": 0 if seg is None else int(seg),
+        "method": spec.attrs["method"],
+        "taper": spec.attrs["taper"],
+        "k_resolution": float(spec.attrs["k_resolution"]),
+        "k_nyquist": float(spec.attrs["k_nyquist"]),
+    })
+    return block, spec

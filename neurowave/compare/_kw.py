@@ -1,0 +1,132 @@
+"""The k-omega (``kw``) blocks of both sides of a comparison, in common units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .scale import convert
+
+
+def _num(v):
+    return float(v) if v is not None else float("nan")
+
+
+def _clean(v):
+    if isinstance(v, (list, tuple)):
+        return [_clean(a) for a in v]
+    if isinstance(v, (float, np.floating)):
+        return float(v) if np.isfinite(v) else None
+    return v
+
+
+def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
+    """Compare the recording's k-omega peak with the model trials' peaks.
+
+    ``model_blocks``: the ``kw`` block of each analysed model trial; ``rec_block``: the
+    recording's. Speeds and wavelengths go into the common units of ``scale`` (physical,
+    or scale-free: array widths per cycle and wavelength / array extent). Returns
+    ``(model_kw, distance)``: the model's pooled block (medians and quartiles over
+    trials) and the comparison (per metric: each side's value, the recording's
+    interval, the model's quartiles over trials, the model/recording ratio or the
+    difference), or ``(None, None)`` when a side has no block.
+    """
+    blocks = [b for b in model_blocks if b]
+    if not blocks or not rec_block:
+        return None, None
+    from ..compare._compare import _speed_to_native
+
+    def native_speed(values, block, side):
+        return _speed_to_native(np.asarray(values, float), block.get("units"),
+                                side.time_units, side.space_units)
+
+    m_speed = convert(np.concatenate([native_speed([_num(b["speed"])], b, model_side)
+                                      for b in blocks]), metric="speed", side="model",
+                      scale=scale)
+    r_speed = convert(native_speed([_num(rec_block["speed"]),
+                                    *map(_num, rec_block["speed_ci"])], rec_block, rec_side),
+                      metric="speed", side="recording", scale=scale)
+    m_wl = convert(np.array([_num(b["wavelength"]) for b in blocks]), metric="wavelength",
+                   side="model", scale=scale)
+    r_wl = convert(np.array([_num(rec_block["wavelength"]),
+                             *map(_num, rec_block["wavelength_ci"])]),
+                   metric="wavelength", side="recording", scale=scale)
+    m_ti = np.array([_num(b["travelling_index"]) for b in blocks])
+    m_dir = np.array([_num(b["direction"]) for b in blocks])
+
+    def q(a):
+        a = a[np.isfinite(a)]
+        return [float(np.quantile(a, p)) for p in (0.25, 0.5, 0.75)] if a.size else [None] * 3
+
+    d = m_dir[np.isfinite(m_dir)]
+    z = np.exp(1j * np.deg2rad(d)).mean() if d.size else np.nan
+    model_kw = {
+        "n_trials": len(blocks),
+        "speed": dict(zip(("q25", "median", "q75"), q(m_speed)), units=scale.speed_units),
+        "wavelength": dict(zip(("q25", "median", "q75"), q(m_wl)),
+                           units=scale.wavelength_units),
+        "travelling_index": dict(zip(("q25", "median", "q75"), q(m_ti))),
+        "direction": {"mean_deg": float(np.mod(np.rad2deg(np.angle(z)), 360)) if d.size else None,
+                      "resultant_length": float(np.abs(z)) if d.size else None},
+        "trials": blocks,
+    }
+
+    def ratio(a, b):
+        return a / b if a is not None and b is not None and np.isfinite(b) and b != 0 else None
+
+    ms, mw, mt = q(m_speed)[1], q(m_wl)[1], q(m_ti)[1]
+    rt = rec_block.get("travelling_index")
+    distance = {
+        "over": "the whole recording's k-omega peak, and the median of the model trials' peaks",
+        "speed": {"model": ms, "model_q25_q75": [q(m_speed)[0], q(m_speed)[2]],
+                  "recording": _clean(float(r_speed[0])),
+                  "recording_ci": _clean([float(r_speed[1]), float(r_speed[2])]),
+                  "ratio": _clean(ratio(ms, float(r_speed[0]))), "units": scale.speed_units},
+        "wavelength": {"model": mw, "model_q25_q75": [q(m_wl)[0], q(m_wl)[2]],
+                       "recording": _clean(float(r_wl[0])),
+                       "recording_ci": _clean([float(r_wl[1]), float(r_wl[2])]),
+                       "ratio": _clean(ratio(mw, float(r_wl[0]))),
+                       "units": scale.wavelength_units},
+        "travelling_index": {"model": mt, "recording": rt,
+                             "recording_ci": rec_block.get("travelling_index_ci"),
+                             "difference": None if mt is None or rt is None else mt - rt},
+        "direction": {"model": model_kw["direction"]["mean_deg"],
+                      "recording": rec_block.get("direction"),
+                      "note": "directions are in each array's own frame"},
+    }
+    return _clean(model_kw), distance
+
+
+def kw_compare(ds, rec, rec_summary, *, model_band, scale, model_side, rec_side,
+               max_trials=16):
+    """k-omega peaks of both sides and their comparison (``compare(..., kw=True)``).
+
+    The recording's peak over its analysis band; the model's over each whole hidden
+    grid (sample, unit; at most ``max_trials``, in order) over the model band. A model
+    grid whose spectrum cannot be computed (too short, too small) is left out and
+    listed. Returns ``(model_kw, recording_kw, distance)``.
+    """
+    from ..waves.kw import kw_summary
+    from ._compare import _hidden_grid_all
+
+    rec_block, _ = kw_summary(rec, band=tuple(rec_summary["params"]["band"]))
+    blocks, skipped = [], []
+    pairs = [(s, u) for s in range(ds.sizes["sample"]) for u in range(ds.sizes["unit"])]
+    for s, u in pairs[:max_trials]:
+        g = _hidden_grid_all(ds, s, u)
+        try:
+            b, _ = kw_summary(g, band=tuple(model_band))
+        except ValueError as err:
+            skipped.append({"sample": s, "unit": u, "reason": str(err)})
+            continue
+        b.update(sample=s, unit=u)
+        blocks.append(b)
+    if not blocks:
+        raise ValueError(
+            "No model hidden grid gives a k-omega spectrum "
+            f"({skipped[0]['reason'] if skipped else 'no trials'}); leave out kw."
+        )
+    model_kw, distance = kw_distances(blocks, rec_block, scale=scale,
+                                      model_side=model_side, rec_side=rec_side)
+    model_kw["skipped"] = skipped
+    model_kw["over"] = "whole hidden grids (sample, unit)"
+    return model_kw, _clean(rec_block), distance
