@@ -228,7 +228,8 @@ def _steered_power(csd, w, pos, kx, ky):
 
 def _default_window(n_times, sr, band):
     if band is not None and band[0] > 0:
-        n = int(math.ceil(4.0 * sr / band[0]))  # four cycles of the lowest frequency
+        # four cycles of the lowest frequency, and at least four bins across the band
+        n = int(math.ceil(4.0 * sr / min(band[0], band[1] - band[0])))
     else:
         n = int(np.clip(n_times // 8, 16, 4096))
     return n
@@ -249,7 +250,8 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         Frequencies kept (Hz, or cycles/step); None keeps every frequency above 0.
     window : int | None
         Samples per window; default four cycles of the band's low edge (1 s for a band
-        from 4 Hz), or an eighth of the recording (16 to 4096 samples) without a band.
+        from 4 Hz) and at least four frequency bins across the band, or an eighth of
+        the recording (16 to 4096 samples) without a band.
         The frequency resolution is ``sampling_rate / window``.
     overlap : float
         Fraction of a window shared with the next (0 to 0.9; default 0.5).
@@ -320,9 +322,10 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         window = _default_window(nt, sr, band)
         if window > nt:
             raise ValueError(
-                f"The recording ({nt} samples) is shorter than four cycles of the band's "
-                f"low edge ({band[0]:g} {funit}, {window} samples); record longer, raise "
-                "the low edge or pass a shorter `window`."
+                f"The recording ({nt} samples) is shorter than one window of the band "
+                f"{band!r} ({window} samples: four cycles of the low edge and four frequency "
+                "bins across the band); record longer, widen the band or pass a shorter "
+                "`window`."
             )
     validate_type(window, "int", "window")
     window = int(window)
@@ -881,7 +884,7 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
                      f"at {pk['f']:.3g} {funit}: no plane wave dominates there (several waves, "
                      "a wave shorter than twice the site spacing, or noise), so its speed and "
                      "direction describe little of the data; check the spectrum's plot."))
-    if pk["edge"] and len(f) > 1:
+    if pk["edge"]:
         msgs.append(("edge",
                      f"The k-omega peak frequency ({pk['f']:.3g} {funit}) is at the edge of the "
                      "band, so the dominant wave may lie outside it; widen the band."))
