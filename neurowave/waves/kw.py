@@ -133,8 +133,10 @@ def _window_starts(n_times, nperseg, hop):
     return np.arange(0, n_times - nperseg + 1, hop, dtype=np.int64)
 
 
-def _csd_kernel(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch=None):
+def _csd_kernel(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch=None, vidx=None):
     """Cross-spectral sums over the windows starting at ``starts`` of ``x`` (T, S).
+
+    ``vidx`` selects the sites (columns) used; None: all.
 
     Returns ``(csd, count)``: ``csd`` (n_seg, F, S, S) complex128, the sum over windows
     of ``X X^H`` (``X`` the Hann-windowed rfft, normalised so that a cosine of
@@ -145,14 +147,15 @@ def _csd_kernel(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch=None):
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch)
+        return _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch, vidx)
 
 
-def _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch):
+def _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch, vidx):
     import scipy.fft as sf
     from numpy.lib.stride_tricks import sliding_window_view
 
-    n_s = x.shape[1]
+    n_s = x.shape[1] if vidx is None else len(vidx)
+    dt = np.float32 if x.dtype == np.float32 else np.float64
     taper = np.hanning(nperseg + 1)[:-1] if nperseg > 1 else np.ones(1)  # periodic Hann
     taper = (2.0 / taper.sum()) * taper
     csd = np.zeros((n_seg, len(fidx), n_s, n_s), np.complex128)
@@ -165,14 +168,17 @@ def _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch):
         st = starts[b0:b0 + batch]
         sg = seg_of[b0:b0 + batch]
         # the span of this batch, sites first, so that each window is contiguous
-        span = np.ascontiguousarray(np.asarray(x[st[0]:st[-1] + nperseg], np.float64).T)
+        span = np.asarray(x[st[0]:st[-1] + nperseg])
+        if vidx is not None:
+            span = span[:, vidx]
+        span = np.ascontiguousarray(span.T, dtype=dt)
         w = sliding_window_view(span, nperseg, axis=1)[:, st - st[0]]  # (S, B, nperseg)
         ok = np.isfinite(w).all(axis=(0, 2))
         if not ok.all():
             w, sg = w[:, ok], sg[ok]
         if w.shape[1] == 0:
             continue
-        w = (w - w.mean(-1, keepdims=True)) * taper
+        w = (w - w.mean(-1, keepdims=True)) * taper.astype(dt)
         spec = sf.rfft(w, n=nfft, axis=-1)[..., fidx]  # (S, B, F)
         for s in np.unique(sg):
             a = np.ascontiguousarray(spec[:, sg == s].transpose(2, 0, 1))  # (F, S, b)
@@ -485,8 +491,8 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         power = power[0]
         dims = ("f", "kx", "ky")
         coords["site_power"] = ("f", site_power[0], {"long_name": "taper-weighted mean site power"})
-        if n_windows is not None:
-            attrs["n_windows"] = int(n_windows[0])
+        # lazy: the windows planned (those with NaN samples are skipped when computed)
+        attrs["n_windows"] = int(n_win if n_windows is None else n_windows[0])
     else:
         dims = ("segment", "f", "kx", "ky")
         coords["segment"] = np.arange(n_seg)
@@ -496,24 +502,36 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
             coords["n_windows"] = ("segment", np.asarray(n_windows, int))
             attrs["n_windows"] = int(np.sum(n_windows))
         else:
-            coords["n_windows"] = ("segment", np.bincount(seg_of, minlength=n_seg))
+            coords["n_windows"] = ("segment", count)  # lazy, like the power
             attrs["n_windows"] = int(n_win)
     return xr.DataArray(power, dims=dims, coords=coords, name="power", attrs=attrs)
 
 
 def _csd(data, vidx, starts, window, nfft, fidx, seg_of, n_seg):
-    """Cross-spectral sums (n_seg, F, S, S) and window counts; lazy for dask data."""
+    """Cross-spectral sums (n_seg, F, S, S) and window counts; lazy for dask data.
+
+    NumPy data is read in place (no copy of the recording), in groups of windows run on
+    the available cores; dask data one time chunk at a time.
+    """
     if not hasattr(data, "dask"):
-        x = np.asarray(data)[:, vidx]
-        if not np.issubdtype(x.dtype, np.floating):
-            x = x.astype(float)
-        return _csd_kernel(x, starts, window, nfft, fidx, seg_of, n_seg)
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        x = np.asarray(data)
+        n_s = len(vidx)
+        group = int(np.clip(2 ** 24 // max(1, window * n_s), 16, 1 << 20))
+        groups = [np.arange(i, min(i + group, len(starts))) for i in range(0, len(starts), group)]
+        if len(groups) <= 1:
+            return _csd_kernel(x, starts, window, nfft, fidx, seg_of, n_seg, vidx=vidx)
+        workers = max(1, min(len(groups), os.cpu_count() or 1))
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda g: _csd_kernel(x, starts[g], window, nfft, fidx,
+                                                        seg_of[g], n_seg, vidx=vidx), groups))
+        return sum(p[0] for p in parts), sum(p[1] for p in parts)
     import dask
     import dask.array as dsa
 
     x = data[:, vidx]
-    if x.dtype.kind != "f":
-        x = x.astype(float)
     x = x.rechunk({1: -1})
     bounds = np.cumsum((0,) + x.chunks[0])
     parts = []
@@ -532,7 +550,6 @@ def _csd(data, vidx, starts, window, nfft, fidx, seg_of, n_seg):
     csds = [dsa.from_delayed(p[0], shape=(n_seg, f, s, s), dtype=np.complex128) for p in parts]
     cnts = [dsa.from_delayed(p[1], shape=(n_seg,), dtype=np.int64) for p in parts]
     return dsa.stack(csds).sum(0), dsa.stack(cnts).sum(0)
-
 
 
 # --------------------------------------------------------------------------- estimate
