@@ -247,8 +247,8 @@ fig = nw.plot_kw_spectrum(spec, estimate=kw)
 # wave would mirror it), and the dashed line is the estimated phase speed. Right: the
 # kx-ky plane at the peak frequency, the arrow pointing the way the wave travels.
 #
-# Set the printed numbers beside the others. All the methods point the same way
-# (about 200 degrees). The k-omega speed is the phase speed of the peak frequency
+# Set the printed numbers beside the others. The frame medians, the whole-epoch delay
+# fit and the k-omega peak point the same way (about 200 degrees). The k-omega speed is the phase speed of the peak frequency
 # (about 4.4 Hz) alone; it lies between the frame-by-frame medians and the delay
 # fit, which measures the slope of phase over the whole 1-13 Hz band: on a
 # broadband, possibly dispersive seizure the three are different quantities. The
