@@ -164,6 +164,8 @@ def _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch, vidx):
         return csd, count
     if batch is None:  # about 32 MB of float64 windows per batch
         batch = int(np.clip(2 ** 22 // max(1, nperseg * n_s), 8, 4096))
+    taper_d = taper.astype(dt)
+    taper_f = sf.rfft(taper_d, n=nfft)[fidx]  # removing a window's mean, in the spectrum
     for b0 in range(0, len(starts), batch):
         st = starts[b0:b0 + batch]
         sg = seg_of[b0:b0 + batch]
@@ -171,15 +173,21 @@ def _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch, vidx):
         span = np.asarray(x[st[0]:st[-1] + nperseg])
         if vidx is not None:
             span = span[:, vidx]
-        span = np.ascontiguousarray(span.T, dtype=dt)
-        w = sliding_window_view(span, nperseg, axis=1)[:, st - st[0]]  # (S, B, nperseg)
-        ok = np.isfinite(w).all(axis=(0, 2))
+        span = np.ascontiguousarray(span.T, dtype=dt)  # (S, T)
+        rel = st - st[0]
+        # windows with a NaN anywhere, and window means, from running sums of the span
+        bad = np.concatenate([[0], np.cumsum(~np.isfinite(span).all(0))])
+        ok = bad[rel + nperseg] == bad[rel]
         if not ok.all():
-            w, sg = w[:, ok], sg[ok]
-        if w.shape[1] == 0:
+            rel, sg = rel[ok], sg[ok]
+        if len(rel) == 0:
             continue
-        w = (w - w.mean(-1, keepdims=True)) * taper.astype(dt)
+        csum = np.zeros((span.shape[0], span.shape[1] + 1))
+        np.cumsum(span, axis=1, dtype=np.float64, out=csum[:, 1:])
+        mean = (csum[:, rel + nperseg] - csum[:, rel]) / nperseg  # (S, B)
+        w = sliding_window_view(span, nperseg, axis=1)[:, rel] * taper_d  # (S, B, nperseg)
         spec = sf.rfft(w, n=nfft, axis=-1)[..., fidx]  # (S, B, F)
+        spec -= mean[..., None].astype(dt) * taper_f
         for s in np.unique(sg):
             a = np.ascontiguousarray(spec[:, sg == s].transpose(2, 0, 1))  # (F, S, b)
             ah = np.ascontiguousarray(a.conj().transpose(0, 2, 1))
