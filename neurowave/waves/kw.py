@@ -86,14 +86,16 @@ def _axis_taper(u, kind):
 def _spatial_weights(pos, spacing, kind):
     """Taper weights of the sites ``pos`` (n, 2), summing to 1.
 
-    The taper is separable along the principal axes of the layout and spans the
-    sites' extent plus half a spacing on each side, so that no site gets zero weight.
+    The taper is separable along x and y (along the principal axes for an elongated
+    layout) and spans the sites' extent plus half a spacing on each side, so that no
+    site gets zero weight.
     """
     c = pos.mean(0)
     d = pos - c
     if len(pos) > 2:
-        _, _, vt = np.linalg.svd(d, full_matrices=False)
-        d = d @ vt.T
+        _, sv, vt = np.linalg.svd(d, full_matrices=False)
+        if sv[-1] < 0.9 * sv[0]:  # elongated: its own axes; square-ish: x and y
+            d = d @ vt.T
     w = np.ones(len(pos))
     for a in range(d.shape[1]):
         lo, hi = d[:, a].min() - spacing / 2, d[:, a].max() + spacing / 2
@@ -259,7 +261,8 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         A wave grid (``("time", "y", "x")`` or ``("time", "channel")``); dead sites
         are NaN for all time and get no weight. A dask-backed grid stays lazy: the
         result is a dask array that reads one time chunk at a time, so memory is set
-        by the chunk (and a batch of windows), not the recording.
+        by the chunk (and a batch of windows), not the recording (the dead sites are
+        found first, by one reduction pass).
     band : (float, float) | None
         Frequencies kept (Hz, or cycles/step); None keeps every frequency above 0.
     window : int | None
@@ -270,7 +273,8 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     overlap : float
         Fraction of a window shared with the next (0 to 0.9; default 0.5).
     taper : {"hann", "tukey", "boxcar"}
-        Spatial taper along the layout's principal axes (no site gets zero weight).
+        Spatial taper along x and y (the principal axes of an elongated layout; no site
+        gets zero weight).
         Tapers lower the side lobes of a peak; ``"boxcar"`` gives the narrowest peak
         and the smallest noise for a single wave.
     n_k : int | None
@@ -321,7 +325,8 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     >>> float(spec.kx[peak["kx"]]), float(spec.ky[peak["ky"]])  # 0.5 cycles/mm at 30 deg
     (0.429..., 0.234...)
     """
-    info = validate_grid(grid, name="grid", min_sites=1)
+    # dead sites are counted once below (for a dask grid, one reduction pass)
+    info = validate_grid(grid, name="grid", min_sites=1, check_valid=False)
     sr = _sampling_rate(grid)
     tu, su = units(grid)
     nt = info.n_times
@@ -355,6 +360,10 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
 
     valid = _valid_sites(grid)
     n_valid = int(valid.sum())
+    if n_valid == 0:
+        raise ValueError(
+            "`grid` is all NaN: every site is dead. Check the file or the channel selection."
+        )
     if n_valid < 3:
         raise ValueError(
             f"`grid` has {n_valid} valid site(s), but a wavenumber spectrum needs at least 3 "
@@ -397,7 +406,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         if not 2 <= segments <= n_win:
             raise ValueError(
                 f"`segments` must be between 2 and the number of windows ({n_win}), got "
-                f"{segments}. Pass fewer segments or a shorter `window`."
+                f"{segments}; pass fewer segments or a shorter `window`."
             )
         n_seg = int(segments)
     seg_of = np.minimum((np.arange(n_win) * n_seg) // n_win, n_seg - 1)
@@ -781,7 +790,9 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     KWRangeWarning
         The peak is near the spatial Nyquist wavenumber (aliased), its wavenumber is
         not known to better than a third (a wave too long for this array, noise and
-        duration: the interval says so), or its frequency is at the band's edge.
+        duration: the interval says so; the travelling index is then NaN), its plane
+        wave holds less than 30 % of the sites' power at its frequency, or its
+        frequency is at the band's edge.
 
     Notes
     -----
