@@ -268,3 +268,27 @@ def test_estimate_needs_a_spectrum():
     grid, _ = simulate_wave("planar", duration=1.0, seed=0)
     with pytest.raises(TypeError, match="compute_kw_spectrum"):
         estimate_kw_wave(grid)
+
+
+def test_plot_shows_the_ridge_on_the_side_of_travel():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from neurowave.waves import plot_kw_spectrum
+
+    grid, truth = simulate_wave("planar", speed=0.04, direction=120, frequency=10,
+                                duration=6.0, snr_db=10, seed=0)
+    spec = compute_kw_spectrum(grid, band=(5, 20))
+    fig = plot_kw_spectrum(spec)
+    ax0, ax1 = fig.axes[0], fig.axes[1]
+    mesh = ax0.collections[0]
+    kline = np.linspace(-1.25, 1.25, 161)
+    img = np.asarray(mesh.get_array()).reshape(spec.sizes["f"], len(kline))
+    i, j = np.unravel_index(np.argmax(img), img.shape)
+    assert float(spec.f[i]) == pytest.approx(10.0)
+    assert kline[j] == pytest.approx(1 / truth.wavelength, abs=0.02)  # +k: the way it travels
+    assert img[i, len(kline) - 1 - j] < img[i, j] - 3  # at least 3 dB less at -k
+    assert "120 deg" in ax1.get_title()
+    plt.close(fig)
