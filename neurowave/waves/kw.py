@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, check_option, check_positive, validate_type
+from .._validate import check_band, check_option, validate_type
 from ..grid import _sampling_rate, site_positions, validate_grid
 from ._est_common import speed_factor, units
 

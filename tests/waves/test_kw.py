@@ -5,7 +5,6 @@ import warnings
 import numpy as np
 import pytest
 import scipy.fft as sf
-import xarray as xr
 
 import neurowave as nw
 from neurowave.datasets import simulate_wave
