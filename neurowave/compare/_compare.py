@@ -622,8 +622,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         Show a progress bar over the model trials.
     **analyze_kw
         Passed to :func:`neurowave.waves.analyze` on both sides (e.g. ``phase_method``,
-        ``pgd_threshold``, ``n_surrogates``; ``kw=True`` adds each side's k-omega peak
-        and ``distances["kw"]``, which compares them).
+        ``pgd_threshold``, ``n_surrogates``; ``kw=True`` adds each side's k-omega peak,
+        the model's over whole hidden grids, and ``distances["kw"]``, which compares
+        them).
 
     Returns
     -------
