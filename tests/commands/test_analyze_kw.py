@@ -46,3 +46,26 @@ def test_kw_on_a_layout_too_small_is_one_sentence(tmp_path, capsys):
     assert code == 2 and "\n" not in err and "Traceback" not in err
     assert "three sites wide" in err
     assert not out.exists()
+
+
+def test_kw_on_a_model_export_is_one_sentence(tmp_path, capsys):
+    import numpy as np
+    import xarray as xr
+
+    grid, _ = simulate_wave("planar", layout="grid", shape=(8, 8), spacing=1.0, speed=0.5,
+                            frequency=0.05, duration=100, sampling_rate=1.0,
+                            time_units="step", space_units="cell", seed=0)
+    ds = xr.Dataset(
+        {"hidden": (("sample", "time", "unit", "y", "x"), grid.values[None, :, None])},
+        coords={"time": ("time", np.arange(100.0), {"units": "step"}),
+                "y": ("y", np.arange(8.0), {"units": "cell"}),
+                "x": ("x", np.arange(8.0), {"units": "cell"})},
+        attrs={"kind": "model", "sampling_rate": 1.0, "model": "sim"},
+    )
+    path = tmp_path / "model.nc"
+    write_netcdf(ds, path)
+    out = tmp_path / "m.json"
+    code = main(["analyze", str(path), "--kw", "--json", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "compare --kw" in err
+    assert not out.exists()
