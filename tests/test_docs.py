@@ -115,7 +115,9 @@ def test_docs_build(data_dir, tmp_path):
     out = tmp_path / "html"
     env = dict(os.environ)
     env.update(
-        NEUROWAVE_DATA=str(data_dir),
+        # as the user set it (the README's ``../shared/data`` is relative): the tutorials
+        # run from another folder and must still find the cache
+        NEUROWAVE_DATA=os.environ.get("NEUROWAVE_DATA", str(data_dir)),
         NEUROWAVE_OFFLINE="1",
         MPLBACKEND="Agg",
         PYTHONWARNINGS=env.get("PYTHONWARNINGS", ""),

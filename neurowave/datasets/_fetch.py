@@ -58,11 +58,28 @@ STRIP_WHEEL_SHA256 = "5167a9912b9bd34440b9627d598dd5ef2b03e73a411cfd496555dcfbfb
 STRIP_WHEEL_PREFIX = "py_neuromodulation/data/"
 
 
+#: the working directory when neurowave was imported: a relative ``NEUROWAVE_DATA`` is
+#: resolved against it, once, so that code that changes directory later (sphinx-gallery
+#: runs each tutorial from its own folder) still finds the same cache
+_START_DIR = Path.cwd()
+
+
 def data_dir():
-    """The example-data cache: ``$NEUROWAVE_DATA`` or ``pooch.os_cache("neurowave")``."""
+    """The example-data cache: ``$NEUROWAVE_DATA`` or ``pooch.os_cache("neurowave")``.
+
+    A relative ``NEUROWAVE_DATA`` (``../shared/data``) is taken relative to the working
+    directory of the process when neurowave was imported, not to the directory the
+    process happens to be in later.
+
+    Examples
+    --------
+    >>> data_dir().is_absolute()
+    True
+    """
     env = os.environ.get("NEUROWAVE_DATA")
     if env:
-        return Path(env).expanduser()
+        path = Path(env).expanduser()
+        return path if path.is_absolute() else _START_DIR / path
     import pooch
 
     return Path(pooch.os_cache("neurowave"))
@@ -140,6 +157,8 @@ def _fetch(names):
 def _download(names, root):  # pragma: no cover - needs the network
     import pooch
 
+    from .._outputs import give_user_mode
+
     reg = registry()
     strip = [n for n in names if n.startswith("ecog-strip-bids/")]
     other = [n for n in names if n not in strip]
@@ -162,6 +181,7 @@ def _download(names, root):  # pragma: no cover - needs the network
                 if _sha256(tmp) != reg[n]:
                     os.remove(tmp)
                     raise ValueError(f"{member} in {STRIP_WHEEL} does not match its sha256.")
+                give_user_mode(tmp)
                 os.replace(tmp, dest)
 
 

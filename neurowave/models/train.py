@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._outputs import give_user_mode
 from .._version import __version__
 from .config import config_to_dict
 from .metrics import segmentation_scores
@@ -93,7 +94,7 @@ def _atomic_save(obj, path):
     os.close(fd)
     try:
         torch.save(obj, tmp)
-        os.chmod(tmp, 0o644)
+        give_user_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -107,7 +108,7 @@ def _atomic_json(obj, path):
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, default=float)
         f.write("\n")
-    os.chmod(tmp, 0o644)
+    give_user_mode(tmp)
     os.replace(tmp, path)
 
 
