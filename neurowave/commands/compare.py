@@ -79,8 +79,9 @@ def check_outputs(json_path, report_dir, overwrite):
             )
 
 
-def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False):
-    """Write the report folder and the JSON so that both appear or neither does."""
+def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False, extra=None):
+    """Write the report folder and the JSON so that both appear or neither does;
+    ``extra`` maps file names to texts written into the report folder too."""
     from pathlib import Path
 
     from ._util import atomic_directory, write_json_atomic
@@ -94,6 +95,8 @@ def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False):
     with atomic_directory(Path(report_dir), overwrite=overwrite) as tmp:
         build_report(result, tmp)
         write_json_atomic(result.to_dict(), tmp / "compare.json")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
         publishable(tmp)
         if json_path is not None:  # last step inside: a failure rolls the report back
             write_json_atomic(result.to_dict(), json_path)
