@@ -416,3 +416,5 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         spacing=grid_spacing(pos[valid]) if n_valid >= 2 else float("nan"),
     )
 
+
+from . import accessor as _accessor  # noqa: E402,F401  (registers the ``da.wave`` accessor)

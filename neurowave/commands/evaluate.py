@@ -13,9 +13,10 @@ def add_parser(subparsers):
     p.add_argument("source", metavar="RUN", help="run directory, checkpoint or pretrained:NAME")
     p.add_argument("--task", help="task or preset (default: the one the model was trained on)")
     p.add_argument("--n", type=int, help="number of test images (default: the task's test size)")
-    p.add_argument("--split", default="test", choices=("train", "val", "test"))
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    p.add_argument("--json", metavar="OUT", help="write the scores as JSON")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"),
+                   help="which split of the task to generate")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="torch device")
+    p.add_argument("--json", metavar="OUT", help="write the scores as JSON (default: none)")
     return p
 
 

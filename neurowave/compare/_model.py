@@ -33,8 +33,7 @@ __all__ = ["analyze_model", "ModelAnalysis", "ModelView", "resolve_view", "objec
 
 #: How a model export's cells are measured: each object on its own, the objects' cells
 #: together, or the whole grid.
-MODEL_SITES = ("objects", "foreground", "all")
-DEFAULT_SITES = "objects"
+from .._model_view import DEFAULT_SITES, MODEL_SITES  # noqa: E402
 #: Patterns that move: a frame classified as one of them is a wave frame of the
 #: objects view.
 WAVE_PATTERNS = ("planar", "radial_out", "radial_in", "rotating")

@@ -339,13 +339,26 @@ def find_positions_sidecar(path):
 def user_positions(path, positions=None):
     """The electrode map the user supplied for ``path``, in DESIGN.md's order.
 
-    ``positions`` when given, else a same-stem sidecar next to ``path``; None when
-    there is neither (the reader then tries what the file itself carries).
+    ``positions`` when given, else a same-stem sidecar next to ``path`` if it reads as
+    a map (otherwise it is ignored with a warning that names it); None when there is
+    neither (the reader then tries what the file itself carries).
     """
     if positions is not None:
         return read_positions(positions)
     side = find_positions_sidecar(path)
-    return read_positions(side) if side is not None else None
+    if side is None:
+        return None
+    try:
+        return read_positions(side)
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError) as err:
+        # a same-stem file that is not a map (e.g. the samples as CSV): not positions
+        reason = " ".join(str(err).split()).rstrip(".")
+        warnings.warn(
+            f"{side} lies beside {Path(path).name} with the same name but does not read as "
+            f"an electrode map ({reason}); it is ignored and the positions come from the "
+            "file itself. Pass --positions MAP (positions=) to name the map.",
+            UserWarning, stacklevel=3)
+        return None
 
 
 def _knn_edges(p, k):
