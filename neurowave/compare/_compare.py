@@ -22,7 +22,7 @@ METRICS = ("speed", "pgd", "direction", "wavelength", "frequency", "patterns")
 #: Metrics measured over wave frames only (the rest over all analysed frames).
 WAVE_FRAME_METRICS = ("speed", "direction", "wavelength")
 #: Further metrics, compared when the analysis provides them: ``pattern_speed`` is the
-#: speed of the pattern-specific fits (plane, target and rotating waves; DESIGN.md:
+#: speed of the pattern-specific fits (plane, target and rotating waves:
 #: radial and rotating waves have low PGD, so their speeds come from these fits) over
 #: the frames classified as one of those patterns.
 EXTRA_METRICS = ("pattern_speed",)
@@ -209,7 +209,7 @@ class _Side:
 def _speed_to_native(values, units, time_units, space_units):
     """Express speeds in native space units per native time unit (mm/s, cells/step).
 
-    DESIGN.md reports recording speeds in m/s (= mm/ms); a frames variable without
+    neurowave reports recording speeds in m/s (= mm/ms); a frames variable without
     a ``units`` attribute is taken to follow it.
     """
     u = (units or "").replace(" ", "").lower()
@@ -303,7 +303,7 @@ def _pooled_events(analyses, trials):
 
 
 def _pooled_summary(template, side, extra_input, analyses, trials):
-    """An analyze-style summary for pooled model trials (DESIGN.md keys)."""
+    """An analyze-style summary for pooled model trials (the same keys)."""
     out = json.loads(json.dumps(template, default=_json_default))
     v = side.values
 
@@ -364,7 +364,7 @@ class CompareResult:
     Attributes
     ----------
     model, recording : dict
-        The analyze JSON of each side (DESIGN.md); the model's is pooled over its
+        The analyze JSON of each side; the model's is pooled over its
         (sample, unit) trials and says so in ``input`` and ``summary["pooled"]``.
     scale : dict
         How model steps and cells were mapped (``mode`` "physical", "partial" or
@@ -389,7 +389,7 @@ class CompareResult:
     controls: dict = field(default_factory=dict)
 
     def to_dict(self):
-        """The JSON of DESIGN.md as a dict (NaN as None)."""
+        """The comparison as a JSON-ready dict (NaN as None)."""
         from .._outputs import to_jsonable
 
         d = {

@@ -1,6 +1,6 @@
 """Electrode positions: maps, sidecars, flattening onto a 2-D sheet, grid assembly.
 
-Where positions come from, in the order of DESIGN.md:
+Where positions come from, in this order:
 
 1. an explicit map (``positions=`` / ``--positions``): a Blackrock ``.cmp`` file, a
    CSV/TSV of channel and ``row``/``col`` or ``x``/``y`` (``z``), a BIDS
@@ -337,7 +337,7 @@ def find_positions_sidecar(path):
 
 # --------------------------------------------------------------------------- flattening
 def user_positions(path, positions=None):
-    """The electrode map the user supplied for ``path``, in DESIGN.md's order.
+    """The electrode map the user supplied for ``path``, in the documented order.
 
     ``positions`` when given, else a same-stem sidecar next to ``path`` if it reads as
     a map (otherwise it is ignored with a warning that names it); None when there is
@@ -374,7 +374,7 @@ def _knn_edges(p, k):
 
 
 def flatten_positions(xyz, *, n_neighbors=6, refine=True):
-    """Flatten 3-D electrode positions onto the best-fit 2-D sheet (DESIGN.md).
+    """Flatten 3-D electrode positions onto the best-fit 2-D sheet.
 
     The sheet is the least-squares plane through the points. Its 2-D axes are the
     projections of the two head axes most parallel to the plane, in their order and

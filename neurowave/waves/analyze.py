@@ -1,4 +1,4 @@
-"""The whole measure pipeline on one wave grid, and its JSON summary (DESIGN.md)."""
+"""The whole measure pipeline on one wave grid, and its JSON summary."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class WaveAnalysis:
     Attributes
     ----------
     summary : dict
-        The JSON summary of DESIGN.md: ``neurowave_version``, ``input``, ``params``,
+        The JSON summary: ``neurowave_version``, ``input``, ``params``,
         ``summary`` (frequency, pgd, wave_fraction, speed, direction, wavelength,
         patterns, events) and ``events`` (one dict per wave event).
     frames : xarray.Dataset
@@ -79,7 +79,9 @@ class WaveAnalysis:
                           f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})"),
             ("wavelength", f"{f(s['wavelength']['median'])} {s['wavelength']['units']}"),
             ("patterns", ", ".join(f"{k} {100 * v:.0f}%" for k, v in s["patterns"].items()
-                                   if v)),
+                                   if v)
+             + ("  (sites on one line: only planar along the line or synchronous are "
+                "possible)" if par.get("patterns", {}).get("layout") == "collinear" else "")),
             ("events", str(s["events"]["n"])),
         ]
         return rows
@@ -449,8 +451,8 @@ def analyze(
         10 % (10 dB) or 20 % (0 dB) from recordings of 12-30 s (methods page). None
         (default) measures each frame on its own.
     classify : bool
-        Classify frame patterns and group wave events (team ESTIMATORS'
-        :func:`~neurowave.waves.classify_patterns` and
+        Classify frame patterns and group wave events
+        (:func:`~neurowave.waves.classify_patterns` and
         :func:`~neurowave.waves.detect_wave_events`).
     pattern_kwargs, event_kwargs : dict | None
         Thresholds passed to those two.

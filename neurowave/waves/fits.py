@@ -13,7 +13,7 @@ local phase gradient), never by a grid search over directions and speeds:
 
 Goodness of fit is the resultant length ``R`` of the residuals (1 = perfect fit) and the
 circular-circular correlation ``rho`` between observed and fitted phase; the p-value
-compares ``R`` with fits to spatially shuffled phase maps. Speeds follow DESIGN.md:
+compares ``R`` with fits to spatially shuffled phase maps. Speeds follow one convention:
 ``|dphi/dt| / |grad phi|`` in m/s for recordings (mm, s) and cells/step for models.
 """
 
@@ -312,6 +312,38 @@ def _rotating_kernel(phi, pos, c0, spacing, n_iter=10, rho=True):
     return c, sgn, phi0, rr, out_rho
 
 
+#: sites whose spread across their main axis is below this fraction of the median
+#: nearest-neighbour spacing form one line (a strip, a depth probe): a single row
+COLLINEAR_WIDTH = 0.75
+
+
+def sites_are_collinear(pos):
+    """True when the sites ``pos`` (n, 2) lie on one line: their spread across the
+    main axis is less than :data:`COLLINEAR_WIDTH` times the median distance to the
+    nearest neighbour. On such a layout only the phase's change along the line is
+    measured, so radial and rotating waves cannot be told from plane waves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> strip = np.c_[np.arange(6) * 10.0, [0, 1.5, 2.5, 2.5, 1.5, 0]]  # a slight bow
+    >>> two_rows = np.c_[[0, 10, 20, 0, 10, 20], [0, 0, 0, 10, 10, 10]]
+    >>> sites_are_collinear(strip), sites_are_collinear(two_rows)
+    (True, False)
+    """
+    pos = np.asarray(pos, float)
+    pos = pos[np.isfinite(pos).all(-1)]
+    if len(pos) < 3:
+        return True
+    c = pos - pos.mean(0)
+    _, _, vt = np.linalg.svd(c, full_matrices=False)
+    across = c @ vt[-1]
+    d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    spacing = float(np.median(d.min(1)))
+    return bool(np.ptp(across) < COLLINEAR_WIDTH * spacing)
+
+
 class _Geometry:
     """Positions, neighbour operator and spacing of the valid sites of a phase grid."""
 
@@ -325,6 +357,7 @@ class _Geometry:
         self.lo, self.hi = lo, hi
         self.extent = float(np.hypot(*(hi - lo)))
         self.mid = (lo + hi) / 2
+        self.collinear = sites_are_collinear(self.pos)
 
     def gradient(self, phi):
         return local_gradient(phi, self.nbr, self.coef, self.ok)
