@@ -28,6 +28,7 @@ from ._est_common import (
     check_phase,
     local_gradient,
     neighbour_operator,
+    sites_are_collinear,
     speed_factor,
     temporal_derivative,
     units,
@@ -310,38 +311,6 @@ def _rotating_kernel(phi, pos, c0, spacing, n_iter=10, rho=True):
         pred = sgn[:, None] * np.arctan2(pos[:, 1] - c[:, 1:], pos[:, 0] - c[:, :1])
         out_rho = _rho(phi, pred, _weights(phi))
     return c, sgn, phi0, rr, out_rho
-
-
-#: sites whose spread across their main axis is below this fraction of the median
-#: nearest-neighbour spacing form one line (a strip, a depth probe): a single row
-COLLINEAR_WIDTH = 0.75
-
-
-def sites_are_collinear(pos):
-    """True when the sites ``pos`` (n, 2) lie on one line: their spread across the
-    main axis is less than :data:`COLLINEAR_WIDTH` times the median distance to the
-    nearest neighbour. On such a layout only the phase's change along the line is
-    measured, so radial and rotating waves cannot be told from plane waves.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> strip = np.c_[np.arange(6) * 10.0, [0, 1.5, 2.5, 2.5, 1.5, 0]]  # a slight bow
-    >>> two_rows = np.c_[[0, 10, 20, 0, 10, 20], [0, 0, 0, 10, 10, 10]]
-    >>> sites_are_collinear(strip), sites_are_collinear(two_rows)
-    (True, False)
-    """
-    pos = np.asarray(pos, float)
-    pos = pos[np.isfinite(pos).all(-1)]
-    if len(pos) < 3:
-        return True
-    c = pos - pos.mean(0)
-    _, _, vt = np.linalg.svd(c, full_matrices=False)
-    across = c @ vt[-1]
-    d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
-    np.fill_diagonal(d, np.inf)
-    spacing = float(np.median(d.min(1)))
-    return bool(np.ptp(across) < COLLINEAR_WIDTH * spacing)
 
 
 class _Geometry:

@@ -319,9 +319,9 @@ def classify_patterns(
         ``r_plane``, ``r_radial``, ``r_rotating`` (goodness of each model, 0..1),
         ``phase_span`` (rad), ``pgd`` and ``order_parameter`` (of the optical flow).
         ``attrs`` echo the thresholds and give the ``layout``: ``"2-D"``, or
-        ``"collinear"`` when the sites lie on one line (a strip, a depth probe; see
-        :func:`~neurowave.waves.fits.sites_are_collinear`), where only planar (along
-        the line), synchronous and other frames are possible.
+        ``"collinear"`` when the sites lie on one line (a strip, a depth probe: their
+        spread across the main axis is under 0.75 site spacings), where only planar
+        (along the line), synchronous and other frames are possible.
 
     Examples
     --------
