@@ -32,6 +32,7 @@ def describe(grid, path=None):
     import xarray as xr
 
     from ..grid import validate_grid
+    from ..waves.analyze import positions_source
 
     if isinstance(grid, xr.Dataset):
         hidden = grid["hidden"]
@@ -66,7 +67,7 @@ def describe(grid, path=None):
         "n_times": info.n_times,
         "duration": info.n_times / info.sampling_rate,
         "units": a.get("units"),
-        "positions_source": a.get("positions_source"),
+        "positions_source": positions_source(grid),
         "lazy": bool(hasattr(grid.data, "dask")),
     }
     types = a.get("channel_types")

@@ -87,6 +87,17 @@ class WaveAnalysis:
         return rows
 
 
+def positions_source(grid):
+    """Where the sites' positions of ``grid`` came from (``attrs["positions_source"]``
+    set by the readers; else the grid's own coordinates)."""
+    src = grid.attrs.get("positions_source")
+    if src:
+        return str(src)
+    if grid.attrs.get("kind") == "model":
+        return "model grid cells (x, y in cells)"
+    return "the grid's own x, y coordinates"
+
+
 def _q(x, q):
     x = np.asarray(x, float)
     x = x[np.isfinite(x)]
@@ -720,6 +731,7 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
             "path": str(src),
             "format": fmt,
             "kind": grid.attrs.get("kind", "recording"),
+            "positions_source": positions_source(grid),
             "n_sites": info.n_sites,
             "n_valid_sites": info.n_valid_sites,
             "grid_shape": list(info.grid_shape),
