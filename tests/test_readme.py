@@ -36,7 +36,7 @@ def _cli_lines():
     for block in re.findall(r"```bash\n(.*?)```", README, flags=re.S):
         for line in block.splitlines():
             for part in line.split("&&"):
-                words = shlex.split(part)
+                words = shlex.split(part, comments=True)
                 while words and "=" in words[0]:  # VAR=value prefixes
                     words = words[1:]
                 if words and words[0] == "neurowave":

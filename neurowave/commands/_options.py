@@ -41,7 +41,7 @@ MEASURE = (
     (("--pgd-threshold",), dict(type=float, default=0.5, metavar="X",
                                 help="PGD a wave frame must reach"), "pgd_threshold"),
     (("--surrogates",), dict(type=int, default=None, metavar="N",
-                             help="spatial shuffles per tested frame (default 99; 0 skips "
+                             help="spatial shuffles per tested frame (default: 99; 0 skips "
                                   "the test; a model export's objects view needs none)"),
      "n_surrogates"),
     (("--gradient-step",), dict(type=int, default=1, metavar="K",
