@@ -54,7 +54,8 @@ def add_scale_options(p):
     g.add_argument("--threads", type=int, default=None, metavar="N",
                    help="chunks processed at once per file (default: CPUs, at most 2)")
     g.add_argument("--csv", metavar="OUT", default=None,
-                   help="write the headline numbers of every file as a CSV table")
+                   help="write the headline numbers of every file as a CSV table (default: none; with "
+                        "several files and --json, OUT/summary.csv)")
     g.add_argument("--workers", type=int, default=None, metavar="N",
                    help="analyse the files on a local dask cluster of N worker processes")
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
