@@ -37,14 +37,18 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 served from the built site's _static/mathjax, not a CDN: the maths
+    # renders offline (package sphinx-mathjax-offline, MathJax 3.2.2, Apache-2.0)
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "neurowave_docs",  # docs/_ext/neurowave_docs.py: CLI help, API tables, model metadata
 ]
 
 templates_path = ["_templates"]
-# _api_body.rst is written by neurowave_docs at configuration time and included by api.rst.
-exclude_patterns = ["_build", "_api_body.rst", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+# _api_body.rst and _datasets_body.rst are written by neurowave_docs at configuration
+# time and included by api.rst and datasets.rst.
+exclude_patterns = ["_build", "_api_body.rst", "_datasets_body.rst", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "py:obj"

@@ -16,23 +16,26 @@ Examples
 (0.3, 0.3)
 """
 
+import importlib
+import sys
+import types
+
 from ._version import __version__
-from .grid import GridInfo, make_channel_grid, make_grid, site_positions, validate_grid
-from . import accessor as _accessor  # noqa: F401  (registers the ``da.wave`` accessor)
-from . import datasets, io, waves  # noqa: E402
-from .io import read  # noqa: E402
 
-
-def __getattr__(name):
-    # neurowave.compare pulls in scipy.stats (about a second): imported on first use
-    if name in ("compare", "CompareResult"):
-        import importlib
-
-        mod = importlib.import_module(".compare", __name__)
-        globals()["CompareResult"] = mod.CompareResult
-        globals()["compare"] = mod.compare
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Everything else is imported on first use (PEP 562), so that ``neurowave --help`` and
+# ``import neurowave`` stay fast; ``import neurowave.io`` etc. work as usual.
+#: public name -> submodule that defines it
+_ATTRS = {
+    "GridInfo": "grid",
+    "make_grid": "grid",
+    "make_channel_grid": "grid",
+    "site_positions": "grid",
+    "validate_grid": "grid",
+    "read": "io",
+    "compare": "compare",
+    "CompareResult": "compare",
+}
+_SUBMODULES = ("datasets", "io", "waves", "models", "grid", "accessor")
 
 __all__ = [
     "__version__",
@@ -48,3 +51,33 @@ __all__ = [
     "io",
     "waves",
 ]
+
+
+def __getattr__(name):
+    if name in _ATTRS:
+        return getattr(importlib.import_module(f".{_ATTRS[name]}", __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'neurowave' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+
+
+class _Package(types.ModuleType):
+    """``neurowave.compare`` is the function :func:`neurowave.compare.compare`, as it was
+    before imports became lazy: importing the subpackage of the same name (which binds
+    it on the package) must not replace the function."""
+
+    @property
+    def compare(self):
+        return importlib.import_module(".compare", __name__).compare
+
+    @compare.setter
+    def compare(self, value):  # the import system binding the subpackage: ignored
+        if not isinstance(value, types.ModuleType):
+            raise AttributeError("neurowave.compare cannot be replaced")
+
+
+sys.modules[__name__].__class__ = _Package

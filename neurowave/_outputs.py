@@ -12,7 +12,34 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["to_jsonable", "write_json_atomic", "atomic_directory"]
+__all__ = ["to_jsonable", "write_json_atomic", "atomic_directory", "current_umask",
+           "give_user_mode"]
+
+
+def current_umask():
+    """The process's file-mode creation mask (read without changing it where possible)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def give_user_mode(path):
+    """Give ``path`` the mode an ordinary ``open``/``mkdir`` would have given it.
+
+    Temporary files and folders (``tempfile.mkstemp``/``mkdtemp``, used for atomic
+    writes) are created 0600/0700 whatever the umask; an output renamed from one keeps
+    that mode unless it is set here: 0666 (files) or 0777 (folders) minus the umask.
+    """
+    path = Path(path)
+    base = 0o777 if path.is_dir() else 0o666
+    os.chmod(path, base & ~current_umask())
 
 
 def to_jsonable(obj):
@@ -43,6 +70,7 @@ def write_json_atomic(obj, path):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text + "\n")
+        give_user_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -70,6 +98,7 @@ def atomic_directory(path, *, overwrite=False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    give_user_mode(tmp)
     if path.exists():
         shutil.rmtree(path)
     os.replace(tmp, path)

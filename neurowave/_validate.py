@@ -120,7 +120,7 @@ def check_band(band, sampling_rate, *, n_times=None, name="band", time_units="s"
     >>> check_band((1, 300), 500.0)
     Traceback (most recent call last):
     ...
-    ValueError: `band` must be two frequencies below Nyquist (250.0 Hz), got (1, 300). Pass a lower upper edge.
+    ValueError: `band` must be two frequencies below Nyquist (250 Hz), got (1, 300). Pass a lower upper edge.
     """
     unit = "Hz" if time_units == "s" else f"cycles/{time_units}"
     try:

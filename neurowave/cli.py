@@ -1,8 +1,10 @@
 """The ``neurowave`` command line: thin over the library.
 
 Each subcommand lives in :mod:`neurowave.commands.<name>` and provides
-``add_parser(subparsers)`` and ``run(args) -> int``. Heavy imports happen inside
-``run`` so that ``neurowave --help`` stays fast.
+``add_parser(subparsers)`` and ``run(args) -> int``. Heavy imports (numpy, xarray,
+torch, mne, neo, matplotlib) happen inside ``run`` and ``import neurowave`` is lazy, so
+that ``neurowave --help`` stays fast. Options shared by several commands are defined
+once in :mod:`neurowave.commands._options`; every option's help states its default.
 
 Every user error (bad input, unreadable file, impossible request) becomes one
 sentence on stderr and exit code 2: never a traceback, never a half-written file.
@@ -18,7 +20,7 @@ import warnings
 
 from ._version import __version__
 
-COMMANDS = ("info", "analyze", "compare", "train", "evaluate", "export", "demo")
+COMMANDS = ("info", "analyze", "compare", "train", "evaluate", "export", "demo", "list")
 
 #: Exceptions that mean "the user's input is wrong" (exit code 2).
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError,
@@ -26,6 +28,12 @@ USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, IsADir
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        from .commands._options import HelpFormatter
+
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one sentence, exit 2 (argparse's own convention)
         self.print_usage(sys.stderr)
         self.exit(2, f"neurowave: error: {message}\n")

@@ -1,4 +1,4 @@
-"""Wave grids: the one data model of neurowave (see DESIGN.md).
+"""Wave grids: the one data model of neurowave.
 
 A wave grid is an :class:`xarray.DataArray` in one of two layouts:
 
@@ -304,7 +304,7 @@ def _valid_sites(grid):
 
 
 def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True):
-    """Check that ``grid`` is a wave grid per DESIGN.md and describe it.
+    """Check that ``grid`` is a wave grid as defined in this module and describe it.
 
     Raises a TypeError or ValueError that says how to fix the input.
 
@@ -416,3 +416,5 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         spacing=grid_spacing(pos[valid]) if n_valid >= 2 else float("nan"),
     )
 
+
+from . import accessor as _accessor  # noqa: E402,F401  (registers the ``da.wave`` accessor)

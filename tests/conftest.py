@@ -1,12 +1,11 @@
 """Shared fixtures.
 
 Real-data tests read the example recordings through ``neurowave.datasets`` from the
-cache named by ``NEUROWAVE_DATA`` (CI sets it to ``../shared/data``). Without it they
+cache named by ``NEUROWAVE_DATA`` (the README's test command sets it to ``../shared/data``). Without it they
 are skipped; with it, a missing or corrupted file fails the test rather than skip.
 """
 
 import os
-from pathlib import Path
 
 import matplotlib
 import pytest
@@ -24,7 +23,9 @@ def data_dir():
         if os.environ.get("CI"):
             pytest.fail("CI must set NEUROWAVE_DATA so that real-data tests run.")
         pytest.skip("set NEUROWAVE_DATA to the example-data folder (e.g. ../shared/data)")
-    path = Path(path)
+    from neurowave.datasets import data_dir as cache
+
+    path = cache()  # a relative path is taken from the directory pytest started in
     if not path.is_dir():
         pytest.fail(f"NEUROWAVE_DATA={path} is not a directory")
     return path

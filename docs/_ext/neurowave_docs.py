@@ -108,6 +108,57 @@ def write_api_body(srcdir):
     return out
 
 
+DATASETS_BODY = "_datasets_body.rst"
+
+
+def datasets_body():
+    """The example-datasets page body, from the dataset cards (``datasets/*.toml``)."""
+    from neurowave.datasets import cards
+
+    cs = list(cards().values())
+    lines = ["Overview", "--------", "", ".. list-table::", "   :header-rows: 1",
+             "   :widths: 18 30 14 14 12 12", "",
+             "   * - folder", "     - recording", "     - sites", "     - sampling rate",
+             "     - duration", "     - licence"]
+    for c in cs:
+        lines += [f"   * - ``{c['name']}/``", f"     - {c['recording']}", f"     - {c['sites']}",
+                  f"     - {c['sampling_rate']}", f"     - {c['duration']}",
+                  f"     - {c['licence']}"]
+    lines.append("")
+    for c in cs:
+        title = c["title"]
+        lines += [f".. _data-{c['name']}:", "", title, "-" * len(title), ""]
+        for label, key in (("What it is", "what"), ("How it is stored", "stored"),
+                           ("What to watch out for", "watch_out")):
+            lines += [f"*{label}.* " + " ".join(c[key].split()), ""]
+        lines += ["*Upstream.* " + " ".join(c["upstream"]["text"].split()), ""]
+        lines += ["*How the files were made.* " + " ".join(c["how_made"].split()), ""]
+        lines += ["*Licence.* " + " ".join(c["licence_text"].split()), ""]
+        lines += ["*Cite.* " + " ".join(c["cite"].split()), ""]
+        n = len(c["files"])
+        reader = f":func:`neurowave.datasets.{c['fetcher']}`"
+        if c.get("loader"):
+            reader += f", :func:`neurowave.datasets.{c['loader']}`"
+        lines += [f"*In neurowave.* {reader}; card ``datasets/{c['name']}.toml`` with the "
+                  f"SHA-256 of {'its file' if n == 1 else f'its {n} files'}"
+                  + (":" if n <= 12 else " (first three shown):"), ""]
+        shown = list(c["files"].items())[: (n if n <= 12 else 3)]
+        lines += [".. code-block:: text", ""]
+        lines += [f"   {digest}  {name}" for name, digest in shown]
+        if n > 12:
+            lines.append(f"   ... ({n - 3} more in the card)")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_datasets_body(srcdir):
+    out = Path(srcdir) / DATASETS_BODY
+    text = datasets_body()
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
+    return out
+
+
 class CLIHelp(Directive):
     """Sections with the ``--help`` text of each ``neurowave`` command."""
 
@@ -261,6 +312,7 @@ def _on_process_docstring(app, what, name, obj, options, lines):
 
 def _on_config_inited(app, config):
     write_api_body(app.srcdir)
+    write_datasets_body(app.srcdir)
 
 
 def setup(app):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from .._outputs import atomic_directory, to_jsonable, write_json_atomic  # noqa: F401
+_FROM_OUTPUTS = ("atomic_directory", "to_jsonable", "write_json_atomic")
+
+
+def __getattr__(name):
+    # imported on first use: parsers import this module, and ``neurowave --help`` must
+    # not pay for numpy
+    if name in _FROM_OUTPUTS:
+        from .. import _outputs
+
+        return getattr(_outputs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def print_table(rows, *, file=None, title=None):
@@ -37,7 +47,7 @@ def add_model_view_options(parser, *, export=False):
     chosen units and samples, records ``--steps`` steps and stores the choice as the
     export's default view.
     """
-    from ..compare._model import DEFAULT_SITES, MODEL_SITES
+    from .._model_view import DEFAULT_SITES, MODEL_SITES  # light: --help stays fast
 
     g = parser.add_argument_group(
         "model exports", "what of a model export is measured (the same in analyze, compare "

@@ -8,15 +8,18 @@ HELP = "measure the waves of a recording or model export (table + JSON summary)"
 
 
 def add_parser(subparsers):
+    from ._options import measure_parent, reader_parent
+
     p = subparsers.add_parser(
         "analyze",
+        parents=[reader_parent(), measure_parent()],
         help=HELP,
         description=(
             "Read FILE as neurowave.io.read does, band-pass it (the band is chosen from the "
             "data unless --band is given), compute the phase, its gradient, PGD, speed, "
             "direction and wavelength, find wave frames (PGD threshold + surrogate test), "
             "classify patterns and group events. Prints a short table; --json writes the "
-            "summary of DESIGN.md. A model export is measured the way that sees its waves: "
+            "whole summary. A model export is measured the way that sees its waves: "
             "each object of each sample on its own, over twice the trained horizon, in one "
             "band from the pooled spectrum, wave frames those classified as a moving "
             "pattern; samples, objects and units pooled, with a per-unit breakdown."
@@ -25,38 +28,16 @@ def add_parser(subparsers):
     p.add_argument("files", metavar="FILE", nargs="+",
                    help="recording, image stack, wave grid or model export; several files "
                         "or a quoted glob ('data/*.nc') give one JSON per file and a CSV")
-    p.add_argument("--positions", metavar="MAP", default=None,
-                   help="electrode map (.cmp, CSV/TSV, BIDS *_electrodes.tsv, *-dig.fif)")
-    p.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=None,
-                   help="pass band in Hz (cycles/step for models); default: from the data")
-    p.add_argument("--phase", choices=("hilbert", "generalized", "wavelet"), default="hilbert",
-                   help="phase method (default hilbert)")
-    p.add_argument("--pgd-threshold", type=float, default=0.5, metavar="X",
-                   help="PGD a wave frame must reach (default 0.5)")
-    p.add_argument("--surrogates", type=int, default=None, metavar="N",
-                   help="spatial shuffles per tested frame (default 99; 0 skips the test; "
-                        "a model export's objects view needs none)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the surrogates (default 0)")
-    p.add_argument("--gradient-step", type=int, default=1, metavar="K",
-                   help="phase gradient between sites K apart (default 1; > 1 for "
-                        "pixel-dense imaging and waves much longer than the array)")
-    p.add_argument("--gradient-window", type=float, default=None, metavar="T",
-                   help="average the lags between sites coherently over T seconds (steps "
-                        "for models) before the gradient; for stationary waves much longer "
-                        "than the array (default: each frame on its own)")
     p.add_argument("--kw", action="store_true",
                    help="add the whole recording's wavenumber-frequency (k-omega) peak: speed, "
                         "direction, wavelength, travelling index, with intervals (JSON `kw`; "
                         "recordings and wave grids)")
-    p.add_argument("--frame-rate", type=float, default=None, metavar="HZ",
-                   help="frame rate of an image stack (when not in the files)")
-    p.add_argument("--pixel-size", type=float, default=None, metavar="MM",
-                   help="pixel size of an image stack in mm")
     p.add_argument("--json", metavar="OUT", default=None,
                    help="write the JSON summary to OUT (with several files: a folder that "
-                        "gets OUT/<name>.json per file and OUT/summary.csv)")
+                        "gets OUT/<name>.json per file and OUT/summary.csv; default: none, "
+                        "the table is printed)")
     p.add_argument("--plots", metavar="DIR", default=None,
-                   help="write figures (PGD, speed, direction, patterns) to DIR")
+                   help="write figures (PGD, speed, direction, patterns) to DIR (default: none)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --plots DIR")
     from ._util import add_model_view_options
 
@@ -77,7 +58,8 @@ def add_scale_options(p):
     g.add_argument("--threads", type=int, default=None, metavar="N",
                    help="chunks processed at once per file (default: CPUs, at most 2)")
     g.add_argument("--csv", metavar="OUT", default=None,
-                   help="write the headline numbers of every file as a CSV table")
+                   help="write the headline numbers of every file as a CSV table (default: none; with "
+                        "several files and --json, OUT/summary.csv)")
     g.add_argument("--workers", type=int, default=None, metavar="N",
                    help="analyse the files on a local dask cluster of N worker processes")
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -301,23 +283,16 @@ def analyze_file(path, options, *, progress=False, want_result=False):
 
 
 def _options(args):
-    reader = {}
-    if args.frame_rate is not None:
-        reader["frame_rate"] = args.frame_rate
-    if args.pixel_size is not None:
-        reader["pixel_size"] = args.pixel_size
+    from ._options import measure_kwargs, reader_kwargs
+    from ._util import model_view_kwargs
+
     rate = args.pattern_rate
     if rate is not None and rate < 0:
         raise ValueError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
-    from ._util import model_view_kwargs
-
-    opts = dict(band=args.band, phase_method=args.phase, pgd_threshold=args.pgd_threshold,
-                seed=args.seed, gradient_step=args.gradient_step,
-                gradient_window=args.gradient_window, pattern_rate=rate or None,
-                positions=args.positions, reader=reader, chunk=args.chunk,
-                threads=args.threads, model_view=model_view_kwargs(args))
-    if args.surrogates is not None:
-        opts["n_surrogates"] = args.surrogates
+    opts = measure_kwargs(args)
+    opts.update(pattern_rate=rate or None, positions=args.positions,
+                reader=reader_kwargs(args), chunk=args.chunk, threads=args.threads,
+                model_view=model_view_kwargs(args))
     if args.kw:
         opts["kw"] = True
     return opts

@@ -8,8 +8,11 @@ HELP = "compare a model export's waves with a recording's (table, JSON, HTML rep
 
 
 def add_parser(subparsers):
+    from ._options import measure_parent, reader_parent
+
     p = subparsers.add_parser(
         "compare",
+        parents=[reader_parent(), measure_parent()],
         help=HELP,
         description=(
             "Put a model export (neurowave export) and a recording through the same wave "
@@ -26,31 +29,30 @@ def add_parser(subparsers):
     )
     p.add_argument("model", metavar="MODEL.nc", help="model export written by `neurowave export`")
     p.add_argument("recording", metavar="RECORDING", help="recording any neurowave reader opens")
-    p.add_argument("--positions", metavar="MAP", default=None,
-                   help="electrode map of the recording (.cmp, CSV/TSV, *_electrodes.tsv, *-dig.fif)")
-    p.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=None,
-                   help="pass band of the recording in Hz (default: from the data); with "
-                        "--model-dt also the model's")
     p.add_argument("--model-band", nargs=2, type=float, metavar=("LO", "HI"), default=None,
-                   help="pass band of the model in cycles/step (default: from the data)")
+                   help="pass band of the model in cycles/step (default: from the pooled "
+                        "spectrum of the model; --band is the recording's)")
     p.add_argument("--model-dt", metavar="DT", default=None,
-                   help="duration of one model step, e.g. 1ms (gives physical units)")
+                   help="duration of one model step, e.g. 1ms (gives physical units; "
+                        "default: none, scale-free units); with it --band applies to both")
     p.add_argument("--model-dx", metavar="DX", default=None,
-                   help="size of one model cell, e.g. 0.4mm (gives physical units)")
+                   help="size of one model cell, e.g. 0.4mm (gives physical units; "
+                        "default: none, scale-free units)")
     p.add_argument("--max-trials", type=int, default=0, metavar="N",
                    help="pool at most N model trials (sample, object, unit), drawn with "
-                        "--seed (default 0 = all)")
+                        "--seed (0 = all)")
     p.add_argument("--no-controls", action="store_true",
                    help="leave out the controls the export records (cut coupling, untrained)")
     p.add_argument("--n-boot", type=int, default=500, metavar="N",
-                   help="bootstrap resamples per confidence interval (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="seed of trials, surrogates, bootstrap")
+                   help="bootstrap resamples per confidence interval")
     p.add_argument("--kw", action="store_true",
                    help="also compare the wavenumber-frequency (k-omega) peaks: the recording's "
                         "against the model trials' (JSON distances `kw`)")
-    p.add_argument("--json", metavar="OUT", default=None, help="write the comparison as JSON")
+    p.add_argument("--json", metavar="OUT", default=None,
+                   help="write the comparison as JSON (default: none)")
     p.add_argument("--report", metavar="DIR", default=None,
-                   help="write figures and a self-contained index.html into DIR")
+                   help="write figures and a self-contained index.html into DIR "
+                        "(default: none)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing non-empty report directory")
     from ._util import add_model_view_options
@@ -82,8 +84,9 @@ def check_outputs(json_path, report_dir, overwrite):
             )
 
 
-def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False):
-    """Write the report folder and the JSON so that both appear or neither does."""
+def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False, extra=None):
+    """Write the report folder and the JSON so that both appear or neither does;
+    ``extra`` maps file names to texts written into the report folder too."""
     from pathlib import Path
 
     from ._util import atomic_directory, write_json_atomic
@@ -97,6 +100,8 @@ def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False):
     with atomic_directory(Path(report_dir), overwrite=overwrite) as tmp:
         build_report(result, tmp)
         write_json_atomic(result.to_dict(), tmp / "compare.json")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
         publishable(tmp)
         if json_path is not None:  # last step inside: a failure rolls the report back
             write_json_atomic(result.to_dict(), json_path)
@@ -140,6 +145,7 @@ def _f(x, fmt="{:.2f}"):
 
 def run(args):
     from ..compare import compare
+    from ._options import measure_kwargs, reader_kwargs
 
     if args.max_trials is not None and args.max_trials < 0:
         raise ValueError(f"--max-trials must be 0 (all) or more, got {args.max_trials}.")
@@ -148,12 +154,11 @@ def run(args):
 
     result = compare(
         args.model, args.recording, positions=args.positions,
-        band=tuple(args.band) if args.band else None,
         model_band=tuple(args.model_band) if args.model_band else None,
         model_dt=args.model_dt, model_dx=args.model_dx,
         max_trials=args.max_trials or None, controls=not args.no_controls,
-        n_boot=args.n_boot, seed=args.seed,
-        progress=sys.stderr.isatty(), **model_view_kwargs(args),
+        n_boot=args.n_boot, progress=sys.stderr.isatty(),
+        read_options=reader_kwargs(args), **measure_kwargs(args), **model_view_kwargs(args),
         **({"kw": True} if args.kw else {}),
     )
     print_summary(result)

@@ -21,6 +21,8 @@ PRETRAINED = ("cornn-tetrominoes", "cornn-tetrominoes-small")
 #: 16 images, twice the trained horizon, each object on its own, the controls
 N_IMAGES = 16
 RECORDING_SECONDS = None  # the whole recording
+#: file that marks a folder as the demo's own output: a rerun replaces such a folder
+MARKER = ".neurowave-demo"
 
 
 def add_parser(subparsers):
@@ -35,8 +37,9 @@ def add_parser(subparsers):
         ),
     )
     p.add_argument("--out", metavar="DIR", default="neurowave-demo",
-                   help="report folder (default ./neurowave-demo)")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+                   help="report folder; a folder the demo wrote before is replaced")
+    p.add_argument("--overwrite", action="store_true",
+                   help="also replace a non-empty --out folder the demo did not write")
     return p
 
 
@@ -53,12 +56,13 @@ def _offline():
             os.environ["NEUROWAVE_OFFLINE"] = old
 
 
-def demo_model(*, n=N_IMAGES, seed=0):
+def demo_model(*, n=None, seed=0):
     """The demo's model export and a one-line description.
 
     The pretrained Tetrominoes model when shipped, exported as `neurowave export`
     does by default; else a simulated model export (measured over its whole grid).
     """
+    n = N_IMAGES if n is None else n
     try:
         from ..models import list_pretrained
 
@@ -104,14 +108,19 @@ def demo_recording(*, seconds=RECORDING_SECONDS):
     from ..compare._simdata import simulate_utah_recording
 
     return (simulate_utah_recording(seed=0, duration=seconds or 4.0), None,
-            "simulated Utah array (seed 0; set NEUROWAVE_DATA to use the real recording)")
+            f"simulated Utah array (seed 0): the real recording is not in the example-data "
+            f"cache {data_dir()}; set NEUROWAVE_DATA to the folder that has "
+            "seizure-utah/example_seizure_waves.mat")
 
 
 def run(args):
     from ..compare import compare
     from .compare import check_outputs, print_summary, write_outputs
 
-    check_outputs(None, args.out, args.overwrite)
+    from pathlib import Path
+
+    overwrite = args.overwrite or (Path(args.out) / MARKER).is_file()  # the demo's own
+    check_outputs(None, args.out, overwrite)
     t0 = time.perf_counter()
     say = (lambda m: print(m, file=sys.stderr))
     say("neurowave demo: preparing the model export ...")
@@ -124,7 +133,9 @@ def run(args):
     result.model.setdefault("input", {})["description"] = model_what
     result.recording.setdefault("input", {})["description"] = rec_what
     print_summary(result)
-    index = write_outputs(result, report_dir=args.out, overwrite=args.overwrite)
+    index = write_outputs(result, report_dir=args.out, overwrite=overwrite,
+                          extra={MARKER: "Written by `neurowave demo`, which replaces this "
+                                         "folder when it runs again.\n"})
     print(f"\nreport: {index.resolve()}")
     print(f"({time.perf_counter() - t0:.0f} s) Open it in a browser; the JSON is beside it.")
     return 0

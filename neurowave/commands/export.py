@@ -16,14 +16,14 @@ def add_parser(subparsers):
     )
     p.add_argument("source", metavar="RUN", help="run directory, checkpoint or pretrained:NAME")
     p.add_argument("--task", help="task or preset (default: the one the model was trained on)")
-    p.add_argument("--n", type=int, default=16, help="number of images (default 16)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the images (default 0)")
+    p.add_argument("--n", type=int, default=16, help="number of images")
+    p.add_argument("--seed", type=int, default=0, help="seed of the images")
     p.add_argument("--untrained", action="store_true",
                    help="same architecture with fresh weights from --seed (a control)")
     p.add_argument("--no-controls", action="store_true",
                    help="do not record the controls (coupling cut, untrained) that "
                         "`neurowave compare` measures beside the model")
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="torch device")
     p.add_argument("--out", required=True, help="output .nc file")
     from ._util import add_model_view_options
 

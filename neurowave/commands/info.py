@@ -8,8 +8,11 @@ HELP = "show what a reader sees: sites, layout, rate, duration, positions"
 
 
 def add_parser(subparsers):
+    from ._options import reader_parent
+
     p = subparsers.add_parser(
         "info",
+        parents=[reader_parent()],
         help=HELP,
         description=(
             "Read FILE as neurowave.io.read does and print its format, sites (valid and dead), "
@@ -18,13 +21,8 @@ def add_parser(subparsers):
         ),
     )
     p.add_argument("file", metavar="FILE", help="recording, image folder/stack or netCDF file")
-    p.add_argument("--positions", metavar="MAP", default=None,
-                   help="electrode map (.cmp, CSV/TSV, BIDS *_electrodes.tsv, *-dig.fif)")
-    p.add_argument("--frame-rate", type=float, default=None, metavar="HZ",
-                   help="frame rate of an image stack (when not in the files)")
-    p.add_argument("--pixel-size", type=float, default=None, metavar="MM",
-                   help="pixel size of an image stack in mm")
-    p.add_argument("--json", metavar="OUT", default=None, help="also write the facts as JSON")
+    p.add_argument("--json", metavar="OUT", default=None,
+                   help="also write the facts as JSON (default: only the table)")
     return p
 
 
@@ -34,6 +32,7 @@ def describe(grid, path=None):
     import xarray as xr
 
     from ..grid import validate_grid
+    from ..waves.analyze import positions_source
 
     if isinstance(grid, xr.Dataset):
         hidden = grid["hidden"]
@@ -68,7 +67,7 @@ def describe(grid, path=None):
         "n_times": info.n_times,
         "duration": info.n_times / info.sampling_rate,
         "units": a.get("units"),
-        "positions_source": a.get("positions_source"),
+        "positions_source": positions_source(grid),
         "lazy": bool(hasattr(grid.data, "dask")),
     }
     types = a.get("channel_types")
@@ -101,13 +100,10 @@ def run(args):
     import warnings
 
     from ..io import read
+    from ._options import reader_kwargs
     from ._util import print_table, write_json_atomic
 
-    kwargs = {}
-    if args.frame_rate is not None:
-        kwargs["frame_rate"] = args.frame_rate
-    if args.pixel_size is not None:
-        kwargs["pixel_size"] = args.pixel_size
+    kwargs = reader_kwargs(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         grid = read(args.file, positions=args.positions, **kwargs)

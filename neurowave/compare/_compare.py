@@ -22,7 +22,7 @@ METRICS = ("speed", "pgd", "direction", "wavelength", "frequency", "patterns")
 #: Metrics measured over wave frames only (the rest over all analysed frames).
 WAVE_FRAME_METRICS = ("speed", "direction", "wavelength")
 #: Further metrics, compared when the analysis provides them: ``pattern_speed`` is the
-#: speed of the pattern-specific fits (plane, target and rotating waves; DESIGN.md:
+#: speed of the pattern-specific fits (plane, target and rotating waves:
 #: radial and rotating waves have low PGD, so their speeds come from these fits) over
 #: the frames classified as one of those patterns.
 EXTRA_METRICS = ("pattern_speed",)
@@ -103,7 +103,7 @@ def load_model_export(model):
     return model
 
 
-def load_recording(recording, *, positions=None):
+def load_recording(recording, *, positions=None, read_options=None):
     """Return the recording as a validated wave grid and what validation learned.
 
     Parameters
@@ -112,6 +112,9 @@ def load_recording(recording, *, positions=None):
         A wave grid, or a file any :func:`neurowave.io.read` reader opens.
     positions : path-like | None
         Electrode map for a file (see :func:`neurowave.io.read`).
+    read_options : dict | None
+        Further keywords of :func:`neurowave.io.read` for a file (e.g. ``frame_rate``
+        and ``pixel_size`` of an image stack).
 
     Returns
     -------
@@ -130,11 +133,14 @@ def load_recording(recording, *, positions=None):
         from ..io import read
 
         source = str(recording)
-        recording = read(recording, positions=positions) if positions is not None else read(recording)
-    elif positions is not None:
+        kw = dict(read_options or {})
+        if positions is not None:
+            kw["positions"] = positions
+        recording = read(recording, **kw)
+    elif positions is not None or read_options:
         raise ValueError(
-            "`positions` applies to a recording read from a file; the grid given already "
-            "carries its positions (x, y coords)."
+            "`positions` and `read_options` apply to a recording read from a file; the "
+            "grid given already carries its positions (x, y coords) and rate."
         )
     if isinstance(recording, xr.Dataset) and "hidden" in recording.data_vars:
         raise ValueError(
@@ -203,7 +209,7 @@ class _Side:
 def _speed_to_native(values, units, time_units, space_units):
     """Express speeds in native space units per native time unit (mm/s, cells/step).
 
-    DESIGN.md reports recording speeds in m/s (= mm/ms); a frames variable without
+    neurowave reports recording speeds in m/s (= mm/ms); a frames variable without
     a ``units`` attribute is taken to follow it.
     """
     u = (units or "").replace(" ", "").lower()
@@ -297,7 +303,7 @@ def _pooled_events(analyses, trials):
 
 
 def _pooled_summary(template, side, extra_input, analyses, trials):
-    """An analyze-style summary for pooled model trials (DESIGN.md keys)."""
+    """An analyze-style summary for pooled model trials (the same keys)."""
     out = json.loads(json.dumps(template, default=_json_default))
     v = side.values
 
@@ -358,7 +364,7 @@ class CompareResult:
     Attributes
     ----------
     model, recording : dict
-        The analyze JSON of each side (DESIGN.md); the model's is pooled over its
+        The analyze JSON of each side; the model's is pooled over its
         (sample, unit) trials and says so in ``input`` and ``summary["pooled"]``.
     scale : dict
         How model steps and cells were mapped (``mode`` "physical", "partial" or
@@ -383,7 +389,7 @@ class CompareResult:
     controls: dict = field(default_factory=dict)
 
     def to_dict(self):
-        """The JSON of DESIGN.md as a dict (NaN as None)."""
+        """The comparison as a JSON-ready dict (NaN as None)."""
         from .._outputs import to_jsonable
 
         d = {
@@ -563,8 +569,8 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
 
 
 def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
-            positions=None, samples=None, units=None, steps=None, model_sites=None,
-            controls=True, max_trials=None, n_boot=500, ci=0.95, seed=0, progress=False,
+            positions=None, read_options=None, samples=None, units=None, steps=None,
+            model_sites=None, controls=True, max_trials=None, n_boot=500, ci=0.95, seed=0, progress=False,
             **analyze_kw):
     """Put a model's waves and a recording's waves through the same measures.
 
@@ -597,6 +603,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         comparison is scale-free.
     positions : path-like | None
         Electrode map for a recording read from a file.
+    read_options : dict | None
+        Further keywords of :func:`neurowave.io.read` for a recording read from a file
+        (e.g. ``frame_rate`` and ``pixel_size`` of an image stack).
     samples, units : int | list of int | None
         Which model samples and hidden units to pool (None: all).
     steps : int | None
@@ -664,7 +673,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         if max_trials < 1:
             raise ValueError(f"`max_trials` must be at least 1 or None, got {max_trials}.")
     ds = load_model_export(model)
-    rec, rec_info = load_recording(recording, positions=positions)
+    rec, rec_info = load_recording(recording, positions=positions, read_options=read_options)
     if band is not None:
         band = check_band(band, rec_info.sampling_rate, n_times=rec_info.n_times,
                           time_units=rec_info.time_units)

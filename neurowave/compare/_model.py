@@ -10,7 +10,7 @@ by default (:data:`DEFAULT_SITES` ``"objects"``) each object of each sample
 region of its own, every cell outside it NaN; a frame is a *wave frame* when
 :func:`neurowave.waves.classify_patterns` calls it a moving pattern (planar,
 radial_out, radial_in or rotating), and its speed is the speed of that pattern's fit
-(cells/step; DESIGN.md: radial and rotating waves take their speeds from the pattern
+(cells/step; radial and rotating waves take their speeds from the pattern
 fits). Validated on simulated piece-confined plane, radial and synchronous activity
 (tests/compare/test_model_view.py) and, causally, by cutting the model's coupling
 (:func:`neurowave.models.cut_coupling`).
@@ -33,8 +33,7 @@ __all__ = ["analyze_model", "ModelAnalysis", "ModelView", "resolve_view", "objec
 
 #: How a model export's cells are measured: each object on its own, the objects' cells
 #: together, or the whole grid.
-MODEL_SITES = ("objects", "foreground", "all")
-DEFAULT_SITES = "objects"
+from .._model_view import DEFAULT_SITES, MODEL_SITES  # noqa: E402
 #: Patterns that move: a frame classified as one of them is a wave frame of the
 #: objects view.
 WAVE_PATTERNS = ("planar", "radial_out", "radial_in", "rotating")
@@ -417,7 +416,7 @@ class ModelAnalysis:
     Attributes
     ----------
     summary : dict
-        The analyze JSON of DESIGN.md, pooled over trials, with ``params["model_view"]``
+        The analyze JSON, pooled over trials, with ``params["model_view"]``
         (what was measured, :class:`ModelView`), ``summary["pooled"]`` (trials, frames,
         wave frames and effective independent wave frames) and ``summary["units"]``
         (the same measures per hidden unit).
@@ -520,7 +519,7 @@ def analyze_model(model, *, model_sites=None, samples=None, units=None, steps=No
     (cells outside it NaN), over the first ``2 T`` steps (``T`` the trained horizon),
     in one band chosen from the pooled spectrum of all trials, with wave frames those
     classified as a moving pattern (see the module docstring). Every sample, object
-    and unit is a trial; the pooled measures follow DESIGN.md's analyze JSON, and
+    and unit is a trial; the pooled measures follow the analyze JSON, and
     ``summary["units"]`` breaks them down per hidden unit.
 
     Parameters

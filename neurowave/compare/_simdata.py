@@ -14,7 +14,7 @@ __all__ = ["simulate_model_export", "simulate_object_export", "simulate_utah_rec
 def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=(16, 16),
                           n_steps=160, n_samples=2, n_units=2, snr_db=10.0, seed=0,
                           patterns=None, foreground=None):
-    """A model export (DESIGN.md) whose hidden units carry simulated waves.
+    """A model export whose hidden units carry simulated waves.
 
     Parameters
     ----------

@@ -595,15 +595,13 @@ def write_report(result, path, *, overwrite=False, animation=True):
 
 
 def publishable(folder):
-    """Give a report folder ordinary permissions (temporary folders are created 0700)."""
-    import os
+    """Give a report folder and its files the user's umask (temporary folders are 0700)."""
+    from .._outputs import give_user_mode
 
-    umask = os.umask(0)
-    os.umask(umask)
     folder = Path(folder)
-    os.chmod(folder, 0o777 & ~umask)
+    give_user_mode(folder)
     for f in folder.iterdir():
-        os.chmod(f, 0o666 & ~umask)
+        give_user_mode(f)
 
 
 def build_report(result, folder, *, animation=True):

@@ -1,6 +1,6 @@
 """How a model's steps and cells meet a recording's seconds and millimetres.
 
-Two ways (DESIGN.md, ``compare``):
+Two ways:
 
 * **physical** — the user says what one model step and one model cell are
   (``model_dt="1ms"``, ``model_dx="0.4mm"``). Model speeds (cells/step) become m/s,

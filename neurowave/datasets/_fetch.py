@@ -1,7 +1,9 @@
 """Fetchers for the real example recordings, with checksums (pooch, as in mne.datasets).
 
-Every file has a sha256 in ``registry.txt`` (pooch format: ``path sha256``) and a
-public upstream location pinned to a commit (GitHub) or a released wheel (PyPI). The
+Every recording has a card (``datasets/<folder>.toml`` in the source tree, installed
+as ``neurowave/datasets/cards``) with its provenance, licence, citation and the sha256
+of every file, and a public upstream location pinned to a commit (GitHub) or a
+released wheel (PyPI). The
 cache folder is ``NEUROWAVE_DATA`` (default: ``pooch.os_cache("neurowave")``) and keeps
 the layout ``seizure-utah/...``, ``widefield-mouse/...``, ``ecog-mne/...``,
 ``ecog-persyst/...``, ``ecog-strip-bids/...``. A file already there with the right
@@ -20,6 +22,7 @@ from pathlib import Path
 
 __all__ = [
     "data_dir",
+    "cards",
     "registry",
     "upstream_url",
     "fetch_seizure_utah",
@@ -33,60 +36,97 @@ __all__ = [
     "load_ecog_strip_bids",
 ]
 
-_GH = "https://raw.githubusercontent.com"
-#: upstream of each dataset folder: (base URL at a pinned commit, path prefix upstream)
-UPSTREAM = {
-    "seizure-utah": (
-        f"{_GH}/Mark-Kramer/Seizure-Waves/fb9734bff81b0dae801aeaa5a5c41dc3bcace4f3/data/"
-    ),
-    "widefield-mouse": (
-        f"{_GH}/APE-group/hands_on_cobrawap/15d97ace6eed55359ad89f549d5b51e1c41bfe44/"
-        "test_datasets/imaging_deep_anesthesia/data/"
-    ),
-    "ecog-mne": f"{_GH}/mne-tools/mne-misc-data/d8ceb830cf0b05191dbde118e05f39a410567a8b/ecog/",
-    "ecog-persyst": (
-        f"{_GH}/mne-tools/mne-testing-data/e31ecb0ab137b3d89c938d0985d42f1d2ffb2bad/Persyst/"
-    ),
-}
-#: the BIDS strip ships inside the py-neuromodulation 0.1.3 wheel on PyPI
-#: (project repository: github.com/neuromodulation/py_neuromodulation)
-STRIP_WHEEL = "py_neuromodulation-0.1.3-py3-none-any.whl"
-STRIP_WHEEL_URL = (
-    "https://files.pythonhosted.org/packages/py3/p/py-neuromodulation/" + STRIP_WHEEL
-)
-STRIP_WHEEL_SHA256 = "5167a9912b9bd34440b9627d598dd5ef2b03e73a411cfd496555dcfbfb3be527"
-STRIP_WHEEL_PREFIX = "py_neuromodulation/data/"
+#: the dataset cards (``datasets/*.toml`` at the top of the source tree, installed as
+#: ``neurowave/datasets/cards``): the single source of upstreams and checksums
+CARDS_DIR = Path(__file__).with_name("cards")
+
+
+@lru_cache(maxsize=1)
+def cards():
+    """``{folder: card}`` of every example recording, in the documentation's order.
+
+    A card (``datasets/<folder>.toml``) holds the recording's description, provenance
+    (``upstream``), licence, citation, how its files were made, and the sha256 of
+    every file (``files``).
+
+    Examples
+    --------
+    >>> c = cards()["seizure-utah"]
+    >>> c["licence"], len(c["files"])
+    ('none stated upstream', 1)
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    out = []
+    for path in sorted(CARDS_DIR.glob("*.toml")):
+        with open(path, "rb") as f:
+            card = tomllib.load(f)
+        if card.get("name") != path.stem:
+            raise ValueError(f"{path}: the card's name must be its file name, {path.stem!r}.")
+        out.append(card)
+    if not out:
+        raise FileNotFoundError(f"{CARDS_DIR} holds no dataset cards; reinstall neurowave.")
+    return {c["name"]: c for c in sorted(out, key=lambda c: c.get("order", 99))}
+
+
+def _upstream(folder):
+    return cards()[folder]["upstream"]
+
+
+#: the working directory when neurowave was imported: a relative ``NEUROWAVE_DATA`` is
+#: resolved against it, once, so that code that changes directory later (sphinx-gallery
+#: runs each tutorial from its own folder) still finds the same cache
+_START_DIR = Path.cwd()
 
 
 def data_dir():
-    """The example-data cache: ``$NEUROWAVE_DATA`` or ``pooch.os_cache("neurowave")``."""
+    """The example-data cache: ``$NEUROWAVE_DATA`` or ``pooch.os_cache("neurowave")``.
+
+    A relative ``NEUROWAVE_DATA`` (``../shared/data``) is taken relative to the working
+    directory of the process when neurowave was imported, not to the directory the
+    process happens to be in later.
+
+    Examples
+    --------
+    >>> data_dir().is_absolute()
+    True
+    """
     env = os.environ.get("NEUROWAVE_DATA")
     if env:
-        return Path(env).expanduser()
+        path = Path(env).expanduser()
+        return path if path.is_absolute() else _START_DIR / path
     import pooch
 
     return Path(pooch.os_cache("neurowave"))
 
 
-@lru_cache(maxsize=1)
 def registry():
-    """``{relative path: sha256}`` of every example file (from ``registry.txt``)."""
-    out = {}
-    text = (Path(__file__).with_name("registry.txt")).read_text(encoding="utf-8")
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            name, digest = line.split()
-            out[name] = digest
-    return out
+    """``{relative path: sha256}`` of every example file (from the dataset cards).
+
+    Examples
+    --------
+    >>> registry()["seizure-utah/example_seizure_waves.mat"][:12]
+    '312bbd513a57'
+    """
+    return {name: digest for card in cards().values() for name, digest in card["files"].items()}
 
 
 def upstream_url(name):
-    """The public location of registry file ``name``."""
+    """The public location of registry file ``name``.
+
+    Examples
+    --------
+    >>> upstream_url("ecog-mne/sample_ecog_ieeg.fif")[:45]
+    'https://raw.githubusercontent.com/mne-tools/m'
+    """
     folder, rest = name.split("/", 1)
-    if folder == "ecog-strip-bids":
-        return f"{STRIP_WHEEL_URL}#{STRIP_WHEEL_PREFIX}{rest}"
-    return UPSTREAM[folder] + rest
+    up = _upstream(folder)
+    if up["kind"] == "wheel":
+        return f"{up['base']}#{up['wheel_prefix']}{rest}"
+    return up["base"] + rest
 
 
 def _offline():
@@ -140,8 +180,10 @@ def _fetch(names):
 def _download(names, root):  # pragma: no cover - needs the network
     import pooch
 
+    from .._outputs import give_user_mode
+
     reg = registry()
-    strip = [n for n in names if n.startswith("ecog-strip-bids/")]
+    strip = [n for n in names if _upstream(n.split("/", 1)[0])["kind"] == "wheel"]
     other = [n for n in names if n not in strip]
     if other:
         pup = pooch.create(path=root, base_url="", registry={n: f"sha256:{reg[n]}" for n in other},
@@ -149,11 +191,13 @@ def _download(names, root):  # pragma: no cover - needs the network
         for n in other:
             pup.fetch(n, progressbar=False)
     if strip:
-        wheel = pooch.retrieve(STRIP_WHEEL_URL, known_hash=f"sha256:{STRIP_WHEEL_SHA256}",
-                               fname=STRIP_WHEEL, path=root / "ecog-strip-bids" / ".wheel")
+        up = _upstream("ecog-strip-bids")
+        wheel_name = up["base"].rsplit("/", 1)[1]
+        wheel = pooch.retrieve(up["base"], known_hash=f"sha256:{up['wheel_sha256']}",
+                               fname=wheel_name, path=root / "ecog-strip-bids" / ".wheel")
         with zipfile.ZipFile(wheel) as zf:
             for n in strip:
-                member = STRIP_WHEEL_PREFIX + n.split("/", 1)[1]
+                member = up["wheel_prefix"] + n.split("/", 1)[1]
                 dest = root / n
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=dest.parent)
@@ -161,7 +205,8 @@ def _download(names, root):  # pragma: no cover - needs the network
                     shutil.copyfileobj(src, out)
                 if _sha256(tmp) != reg[n]:
                     os.remove(tmp)
-                    raise ValueError(f"{member} in {STRIP_WHEEL} does not match its sha256.")
+                    raise ValueError(f"{member} in {wheel_name} does not match its sha256.")
+                give_user_mode(tmp)
                 os.replace(tmp, dest)
 
 

@@ -6,7 +6,7 @@ noise, on a Utah array, a regular grid of any size, a jittered irregular layout 
 curved ECoG sheet, with pink or white noise at a given SNR and dead sites. It
 returns the wave grid and a :class:`WaveTruth` with what the measures should find.
 
-Phase conventions (the same as :mod:`neurowave.waves`, see DESIGN.md), with
+Phase conventions (the same as :mod:`neurowave.waves`), with
 ``k = 2 pi f / speed`` and positions relative to ``center``:
 
 * ``"planar"``: ``phi(x, t) = 2 pi f t - k u . x`` with ``u`` the unit vector of the
@@ -300,7 +300,7 @@ def simulate_wave(
     Returns
     -------
     grid : xarray.DataArray
-        A wave grid (DESIGN.md) with ``attrs["truth"]`` holding the truth as a dict.
+        A wave grid with ``attrs["truth"]`` holding the truth as a dict.
     truth : WaveTruth
 
     Examples

@@ -1,4 +1,4 @@
-"""Readers: the only door to file formats. Each returns a wave grid (DESIGN.md).
+"""Readers: the only door to file formats. Each returns a wave grid.
 
 :func:`read` dispatches on the file's format.
 """

@@ -15,6 +15,11 @@ _NEO_FIRST = (".nix", ".h5", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6", ".n
               ".plx", ".pl2", ".nex", ".rhd", ".rhs", ".smr", ".smrx", ".abf", ".continuous",
               ".ncs", ".raw", ".dat", ".bin", ".kwik", ".mcd", ".nwb", ".axgd", ".axgx")
 _TIFF = (".tif", ".tiff")
+#: samples x channels tables: refused (no rate, no positions; Neo would read a CSV as
+#: one channel)
+_TABLES = (".csv", ".tsv", ".txt", ".npy", ".npz")
+#: reader options that only image stacks take (the CLI's --frame-rate/--pixel-size)
+_IMAGE_ONLY = ("frame_rate", "pixel_size")
 
 
 def detect_format(path):
@@ -23,9 +28,20 @@ def detect_format(path):
     path = Path(path)
     name = path.name.lower()
     if path.is_dir():
-        if any(p.suffix.lower() in _TIFF for p in path.iterdir()):
+        entries = [p for p in path.iterdir() if not p.name.startswith(".")]
+        if not entries:
+            raise ValueError(f"{path} is an empty folder, so there is nothing to read; pass "
+                             "a recording file or a folder of TIFF frames.")
+        if any(p.suffix.lower() in _TIFF for p in entries):
             return "imaging"
         return "neo"  # folder formats (Open Ephys, Blackrock sets, ...)
+    if name.endswith(_TABLES):
+        raise ValueError(
+            f"{path}: a table of samples ({path.suffix}) is not a recording format neurowave "
+            "reads, since it carries neither sampling rate nor positions; build a grid with "
+            "neurowave.make_channel_grid(data, x=, y=, sampling_rate=) and save it with "
+            "neurowave.io.write_netcdf, then pass the .nc file."
+        )
     if name.endswith(_NETCDF):
         return "netcdf"
     if name.endswith(".mat"):
@@ -79,6 +95,11 @@ def read(path, *, positions=None, **kwargs):
     """
     path = check_path(path)
     fmt = detect_format(path)
+    image_only = [k for k in _IMAGE_ONLY if k in kwargs]
+    if image_only and fmt != "imaging":
+        flags = " and ".join(f"{k} (--{k.replace('_', '-')})" for k in image_only)
+        raise ValueError(f"{flags} apply only to image stacks (TIFF files or folders of "
+                         f"them), and {path} is read as {fmt}; drop them.")
     if fmt == "netcdf":
         from .netcdf import read_netcdf
 

@@ -164,7 +164,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     names = [raw.ch_names[i] for i in pick_idx]
     bads = set(raw.info["bads"]) | {n for n, s in bids_status.items() if s == "bad"}
 
-    # positions, in DESIGN order
+    # positions, in the documented order
     pmap = user_positions(path, positions)
     if pmap is None:
         montage = raw.get_montage()

@@ -1,7 +1,7 @@
 """Neo reader: NIX (``neo.NixIO``) and every format ``neo.io.get_io`` opens.
 
 Blackrock ``.ns*``/``.nev``, Plexon, Intan, Open Ephys, raw binary, ... Units are
-rescaled to µV. Positions come, in the order of DESIGN.md, from an explicit map, a
+rescaled to µV. Positions come, in this order, from an explicit map, a
 same-stem sidecar (e.g. ``<stem>.cmp``), or the file's own annotations (Cobrawap's
 ``x_coords``/``y_coords`` array annotations with a ``spatial_scale`` annotation, or
 ``x``/``y`` coordinates per channel). Channel order in the file never matters.
@@ -293,7 +293,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         std = np.nanstd(data, axis=0) if data.size else np.zeros(nc)
         dead = ~np.any(np.isfinite(data), axis=0) | (std == 0)
         flat = [n for n, d in zip(names, dead) if d]
-    # positions, in DESIGN order
+    # positions, in the documented order
     pmap = user_positions(path, positions)
     if pmap is None:
         pmap = _file_positions(sig, names, path)

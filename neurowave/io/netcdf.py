@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .._outputs import give_user_mode
 from .._validate import check_path
 
 __all__ = ["read_netcdf", "write_netcdf", "encode_attrs", "decode_attrs"]
@@ -119,6 +120,7 @@ def write_netcdf(obj, path, *, overwrite=True):
     os.close(fd)
     try:
         ds.to_netcdf(tmp, engine="netcdf4")
+        give_user_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,6 +1,6 @@
 """Electrode positions: maps, sidecars, flattening onto a 2-D sheet, grid assembly.
 
-Where positions come from, in the order of DESIGN.md:
+Where positions come from, in this order:
 
 1. an explicit map (``positions=`` / ``--positions``): a Blackrock ``.cmp`` file, a
    CSV/TSV of channel and ``row``/``col`` or ``x``/``y`` (``z``), a BIDS
@@ -337,15 +337,28 @@ def find_positions_sidecar(path):
 
 # --------------------------------------------------------------------------- flattening
 def user_positions(path, positions=None):
-    """The electrode map the user supplied for ``path``, in DESIGN.md's order.
+    """The electrode map the user supplied for ``path``, in the documented order.
 
-    ``positions`` when given, else a same-stem sidecar next to ``path``; None when
-    there is neither (the reader then tries what the file itself carries).
+    ``positions`` when given, else a same-stem sidecar next to ``path`` if it reads as
+    a map (otherwise it is ignored with a warning that names it); None when there is
+    neither (the reader then tries what the file itself carries).
     """
     if positions is not None:
         return read_positions(positions)
     side = find_positions_sidecar(path)
-    return read_positions(side) if side is not None else None
+    if side is None:
+        return None
+    try:
+        return read_positions(side)
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError) as err:
+        # a same-stem file that is not a map (e.g. the samples as CSV): not positions
+        reason = " ".join(str(err).split()).rstrip(".")
+        warnings.warn(
+            f"{side} lies beside {Path(path).name} with the same name but does not read as "
+            f"an electrode map ({reason}); it is ignored and the positions come from the "
+            "file itself. Pass --positions MAP (positions=) to name the map.",
+            UserWarning, stacklevel=3)
+        return None
 
 
 def _knn_edges(p, k):
@@ -361,7 +374,7 @@ def _knn_edges(p, k):
 
 
 def flatten_positions(xyz, *, n_neighbors=6, refine=True):
-    """Flatten 3-D electrode positions onto the best-fit 2-D sheet (DESIGN.md).
+    """Flatten 3-D electrode positions onto the best-fit 2-D sheet.
 
     The sheet is the least-squares plane through the points. Its 2-D axes are the
     projections of the two head axes most parallel to the plane, in their order and

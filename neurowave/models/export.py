@@ -1,7 +1,7 @@
 """Hidden-state export: a model's activity as wave grids.
 
 :func:`export_hidden` runs a recurrent model on images of a task and returns an
-:class:`xarray.Dataset` (DESIGN.md, contracts.md) with
+:class:`xarray.Dataset` with
 
 * ``hidden`` ``(sample, time, unit, y, x)``: the oscillator positions ``y`` of a
   CoRNN (or ``h`` of a ConvLSTM) after each step; ``time`` in steps (1..T),

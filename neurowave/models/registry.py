@@ -49,7 +49,7 @@ def get_model(name, **config):
     --------
     >>> m = get_model("cornn", readout="linear")
     >>> count_parameters(m)
-    166895
+    176124
     """
     check_option("model", name, tuple(MODELS), extra=" See neurowave.models.list_models().")
     cls, cfg_cls = MODELS[name]

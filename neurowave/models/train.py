@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._outputs import give_user_mode
 from .._version import __version__
 from .config import config_to_dict
 from .metrics import segmentation_scores
@@ -86,6 +87,10 @@ def machine_info():
     return info
 
 
+#: least seconds between two per-batch progress lines when output is not a terminal
+BATCH_LINE_SECONDS = 1.0
+
+
 def _atomic_save(obj, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +98,7 @@ def _atomic_save(obj, path):
     os.close(fd)
     try:
         torch.save(obj, tmp)
-        os.chmod(tmp, 0o644)
+        give_user_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -107,7 +112,7 @@ def _atomic_json(obj, path):
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, default=float)
         f.write("\n")
-    os.chmod(tmp, 0o644)
+    give_user_mode(tmp)
     os.replace(tmp, path)
 
 
@@ -321,7 +326,8 @@ def train(
     progress : bool | None
         Show a progress bar (default: on a terminal).
     verbose : bool
-        Print one line per epoch.
+        Print one line per epoch and, without a progress bar (output not a terminal),
+        one line per batch (at most one every ``BATCH_LINE_SECONDS``).
 
     Returns
     -------
@@ -391,7 +397,8 @@ def train(
         losses = []
         bar = tqdm(range(0, n, batch_size), disable=not show, leave=False,
                    desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
-        for i in bar:
+        n_batches, last_line = -(-n // batch_size), time.perf_counter()
+        for b, i in enumerate(bar):
             idx = order[i:i + batch_size]
             x = torch.as_tensor(xtr[idx], device=dev)
             y = torch.as_tensor(ytr[idx], device=dev)
@@ -407,6 +414,14 @@ def train(
             opt.step()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+            now = time.perf_counter()
+            if verbose and not show and (now - last_line >= BATCH_LINE_SECONDS
+                                         or b + 1 == n_batches):
+                # no progress bar (not a terminal): one line per batch, at most one a second
+                last_line = now
+                print(f"epoch {epoch + 1}/{epochs} batch {b + 1}/{n_batches}: loss "
+                      f"{np.mean(losses[-20:]):.4f} ({now - t0:.1f} s)", file=sys.stderr,
+                      flush=True)
         pred = predict(model, xva, batch_size=64, device=dev)
         val = segmentation_scores(pred, yva, task.n_classes, class_names=task.class_names)
         dt = time.perf_counter() - t0
@@ -421,7 +436,8 @@ def train(
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         if verbose:
             print(f"epoch {epoch + 1}/{epochs}: loss {row['train_loss']:.4f}  "
-                  f"val fg-IoU {row['val_fg_iou']:.3f}  ({dt:.1f} s)", file=sys.stderr)
+                  f"val fg-IoU {row['val_fg_iou']:.3f}  ({dt:.1f} s)", file=sys.stderr,
+                  flush=True)
         if out is not None:
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")

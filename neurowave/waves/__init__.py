@@ -1,4 +1,4 @@
-"""Wave measures: one set for models and recordings (DESIGN.md conventions).
+"""Wave measures: one set for models and recordings (one set of conventions).
 
 signal -> band-pass -> phase -> gradient -> PGD, speed, direction, wavelength ->
 wave frames, patterns, events, surrogate statistics.

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ..grid import _sampling_rate, site_positions
+from ._kernels import COLLINEAR_WIDTH, sites_are_collinear  # noqa: F401
 
 TWO_PI = 2.0 * np.pi
 
@@ -98,7 +99,9 @@ def neighbour_operator(pos, valid, *, radius=1.5):
     median nearest-neighbour spacing. Returns ``(nbr, coef)``: ``nbr`` (n_sites, K) indices
     (``-1`` padding) and ``coef`` (n_sites, 2, K) such that the gradient at ``i`` is
     ``coef[i] @ wrap(phi[nbr[i]] - phi[i])``. Sites with fewer than two non-collinear
-    neighbours get all-zero coefficients and are flagged in ``ok``.
+    neighbours get all-zero coefficients and are flagged in ``ok``. When all sites lie
+    on one line (:func:`sites_are_collinear`), the gradient is the derivative along the
+    line (one neighbour suffices), pointing along it.
     """
     from scipy.spatial import cKDTree
 
@@ -123,8 +126,22 @@ def neighbour_operator(pos, valid, *, radius=1.5):
     nbr = -np.ones((n, k), int)
     coef = np.zeros((n, 2, k))
     ok = np.zeros(n, bool)
+    axis = None
+    if len(vidx) >= 2 and sites_are_collinear(pos[vidx]):
+        # sites on one line: only the change along it is measured (1-D least squares
+        # along the main axis, gradient along that axis; ends need one neighbour)
+        c = pos[vidx] - pos[vidx].mean(0)
+        axis = np.linalg.svd(c, full_matrices=False)[2][0]
     for i in vidx:
         js = np.asarray(sorted(lists[i]), int)
+        if axis is not None:
+            if len(js) < 1:
+                continue
+            s_ = (pos[js] - pos[i]) @ axis
+            nbr[i, : len(js)] = js
+            coef[i, :, : len(js)] = np.outer(axis, s_ / np.sum(s_ ** 2))
+            ok[i] = True
+            continue
         if len(js) < 2:
             continue
         dp = pos[js] - pos[i]

@@ -471,7 +471,39 @@ def grad_grid_kernel(phi, *, x, y, step=1):
     return gx.reshape(shape), gy.reshape(shape)
 
 
-def _ls_ops(p, idx, d, radius, min_neighbours):
+#: sites whose spread across their main axis is below this fraction of the median
+#: nearest-neighbour spacing form one line (a strip, a depth probe): a single row
+COLLINEAR_WIDTH = 0.75
+
+
+def sites_are_collinear(pos):
+    """True when the sites ``pos`` (n, 2) lie on one line: their spread across the
+    main axis is less than :data:`COLLINEAR_WIDTH` times the median distance to the
+    nearest neighbour. On such a layout only the phase's change along the line is
+    measured, so radial and rotating waves cannot be told from plane waves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> strip = np.c_[np.arange(6) * 10.0, [0, 1.5, 2.5, 2.5, 1.5, 0]]  # a slight bow
+    >>> two_rows = np.c_[[0, 10, 20, 0, 10, 20], [0, 0, 0, 10, 10, 10]]
+    >>> sites_are_collinear(strip), sites_are_collinear(two_rows)
+    (True, False)
+    """
+    pos = np.asarray(pos, float)
+    pos = pos[np.isfinite(pos).all(-1)]
+    if len(pos) < 3:
+        return True
+    c = pos - pos.mean(0)
+    _, _, vt = np.linalg.svd(c, full_matrices=False)
+    across = c @ vt[-1]
+    d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    spacing = float(np.median(d.min(1)))
+    return bool(np.ptp(across) < COLLINEAR_WIDTH * spacing)
+
+
+def _ls_ops(p, idx, d, radius, min_neighbours, axis=None):
     I, J, WX, WY, DX, DY, starts, sites = [], [], [], [], [], [], [], []
     for a in range(idx.size):
         order = np.argsort(d[a])
@@ -480,14 +512,18 @@ def _ls_ops(p, idx, d, radius, min_neighbours):
         if within.size < min_neighbours:
             within = order[:min_neighbours]
         D = p[within] - p[a]
-        extra = within.size
-        while np.linalg.matrix_rank(D) < 2 and extra < order.size:
-            extra += 1
-            within = order[:extra]
-            D = p[within] - p[a]
-        if np.linalg.matrix_rank(D) < 2:
-            continue
-        W = np.linalg.pinv(D)  # (2, m)
+        if axis is not None:  # sites on one line: the derivative along it
+            s = D @ axis
+            W = np.outer(axis, s / np.sum(s * s))  # (2, m)
+        else:
+            extra = within.size
+            while np.linalg.matrix_rank(D) < 2 and extra < order.size:
+                extra += 1
+                within = order[:extra]
+                D = p[within] - p[a]
+            if np.linalg.matrix_rank(D) < 2:
+                continue
+            W = np.linalg.pinv(D)  # (2, m)
         starts.append(len(I))
         sites.append(idx[a])
         I.extend([idx[a]] * within.size)
@@ -510,7 +546,9 @@ def ls_neighbours(pos, valid, *, radius_factor=1.75, min_neighbours=3):
     four nearest valid neighbours, and a second over the valid neighbours within
     ``radius_factor`` times the median nearest-neighbour distance (at least
     ``min_neighbours``). The gradient of the first unwraps the differences of the
-    second, so that the wider neighbourhood averages noise without aliasing.
+    second, so that the wider neighbourhood averages noise without aliasing. On sites
+    that lie on one line (:func:`sites_are_collinear`) the operators give the derivative
+    along the line, as a vector along it (the component across is not measured).
     """
     pos = np.asarray(pos, float)
     idx = np.flatnonzero(valid)
@@ -520,8 +558,12 @@ def ls_neighbours(pos, valid, *, radius_factor=1.75, min_neighbours=3):
     d = np.sqrt(((p[:, None] - p[None]) ** 2).sum(-1))
     np.fill_diagonal(d, np.inf)
     nn = np.median(d.min(axis=1))
-    near = _ls_ops(p, idx, d, 0.0, min(4, idx.size - 1))
-    wide = _ls_ops(p, idx, d, radius_factor * nn, min_neighbours)
+    axis = None
+    if sites_are_collinear(p):
+        # a strip or depth probe: the gradient along the line (two nearest neighbours)
+        axis = np.linalg.svd(p - p.mean(0), full_matrices=False)[2][0]
+    near = _ls_ops(p, idx, d, 0.0, min(2 if axis is not None else 4, idx.size - 1), axis)
+    wide = _ls_ops(p, idx, d, radius_factor * nn, min(min_neighbours, idx.size - 1), axis)
     if near is None or wide is None:
         return None
     return {"near": near, "wide": wide}

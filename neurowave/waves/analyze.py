@@ -1,4 +1,4 @@
-"""The whole measure pipeline on one wave grid, and its JSON summary (DESIGN.md)."""
+"""The whole measure pipeline on one wave grid, and its JSON summary."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class WaveAnalysis:
     Attributes
     ----------
     summary : dict
-        The JSON summary of DESIGN.md: ``neurowave_version``, ``input``, ``params``,
+        The JSON summary: ``neurowave_version``, ``input``, ``params``,
         ``summary`` (frequency, pgd, wave_fraction, speed, direction, wavelength,
         patterns, events) and ``events`` (one dict per wave event).
     frames : xarray.Dataset
@@ -82,7 +82,9 @@ class WaveAnalysis:
                           f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})"),
             ("wavelength", f"{f(s['wavelength']['median'])} {s['wavelength']['units']}"),
             ("patterns", ", ".join(f"{k} {100 * v:.0f}%" for k, v in s["patterns"].items()
-                                   if v)),
+                                   if v)
+             + ("  (sites on one line: only planar along the line or synchronous are "
+                "possible)" if par.get("patterns", {}).get("layout") == "collinear" else "")),
             ("events", str(s["events"]["n"])),
         ]
         kw = self.summary.get("kw")
@@ -93,6 +95,17 @@ class WaveAnalysis:
                          f"{f(kw['frequency'])} {fu}, travelling index "
                          f"{f(kw['travelling_index'], '{:.2f}')}"))
         return rows
+
+
+def positions_source(grid):
+    """Where the sites' positions of ``grid`` came from (``attrs["positions_source"]``
+    set by the readers; else the grid's own coordinates)."""
+    src = grid.attrs.get("positions_source")
+    if src:
+        return str(src)
+    if grid.attrs.get("kind") == "model":
+        return "model grid cells (x, y in cells)"
+    return "the grid's own x, y coordinates"
 
 
 def _q(x, q):
@@ -460,8 +473,8 @@ def analyze(
         10 % (10 dB) or 20 % (0 dB) from recordings of 12-30 s (methods page). None
         (default) measures each frame on its own.
     classify : bool
-        Classify frame patterns and group wave events (team ESTIMATORS'
-        :func:`~neurowave.waves.classify_patterns` and
+        Classify frame patterns and group wave events
+        (:func:`~neurowave.waves.classify_patterns` and
         :func:`~neurowave.waves.detect_wave_events`).
     pattern_kwargs, event_kwargs : dict | None
         Thresholds passed to those two.
@@ -739,6 +752,7 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
             "path": str(src),
             "format": fmt,
             "kind": grid.attrs.get("kind", "recording"),
+            "positions_source": positions_source(grid),
             "n_sites": info.n_sites,
             "n_valid_sites": info.n_valid_sites,
             "grid_shape": list(info.grid_shape),

@@ -17,7 +17,7 @@ For one epoch (e.g. 10 s of a seizure):
    i.e. the direction of travel), with bootstrap intervals (sites resampled with
    replacement, the plane refitted).
 
-Speeds are m/s for recordings (mm, s) and cells/step for models (DESIGN.md).
+Speeds are m/s for recordings (mm, s) and cells/step for models.
 """
 
 from __future__ import annotations

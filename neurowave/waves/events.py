@@ -332,7 +332,7 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
     >>> trig = detect_trigger_times(nw.make_channel_grid(x, sampling_rate=100.0, x=xx.ravel(),
     ...                             y=yy.ravel()), method="threshold")
     >>> w = detect_trigger_waves(trig)
-    >>> len(w), round(float(w.speed[0]), 3), round(float(w.direction[0]))
+    >>> len(w), round(float(w.speed[0]), 3), round(float(w.direction[0])) % 360
     (2, 0.02, 0)
     """
     from sklearn.cluster import DBSCAN

@@ -13,7 +13,7 @@ local phase gradient), never by a grid search over directions and speeds:
 
 Goodness of fit is the resultant length ``R`` of the residuals (1 = perfect fit) and the
 circular-circular correlation ``rho`` between observed and fitted phase; the p-value
-compares ``R`` with fits to spatially shuffled phase maps. Speeds follow DESIGN.md:
+compares ``R`` with fits to spatially shuffled phase maps. Speeds follow one convention:
 ``|dphi/dt| / |grad phi|`` in m/s for recordings (mm, s) and cells/step for models.
 """
 
@@ -28,6 +28,7 @@ from ._est_common import (
     check_phase,
     local_gradient,
     neighbour_operator,
+    sites_are_collinear,
     speed_factor,
     temporal_derivative,
     units,
@@ -325,6 +326,7 @@ class _Geometry:
         self.lo, self.hi = lo, hi
         self.extent = float(np.hypot(*(hi - lo)))
         self.mid = (lo + hi) / 2
+        self.collinear = sites_are_collinear(self.pos)
 
     def gradient(self, phi):
         return local_gradient(phi, self.nbr, self.coef, self.ok)

@@ -23,7 +23,7 @@ refine them. The decision, with every threshold a keyword of
    order parameter ``|sum v| / sum |v|`` at least ``min_order``;
 4. **other** otherwise (noise, several waves, turbulence).
 
-Out versus in and clockwise versus counter-clockwise follow DESIGN.md: the travel
+Out versus in and clockwise versus counter-clockwise follow one convention: the travel
 direction is -grad phi for a positive frequency (the sign of each frame's median
 temporal phase derivative is taken into account).
 """
@@ -111,6 +111,9 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
         & (np.abs(ra["a"]) > 0)
     )
     rot_ok = (ro["r"] >= th["min_fit"]) & inside(ro["c"]) & (v_o <= th["curved_gain"] * v_p)
+    if geo.collinear:  # sites on a line: only the change along it is seen
+        rad_ok = np.zeros_like(rad_ok)
+        rot_ok = np.zeros_like(rot_ok)
     # radial span: |a| times the range of distances from the source
     dist = np.hypot(geo.pos[:, 0] - ra["c"][:, :1], geo.pos[:, 1] - ra["c"][:, 1:])
     dist = np.where(w > 0, dist, np.nan)
@@ -315,7 +318,10 @@ def classify_patterns(
         frames), ``fit_direction`` (planar frames, degrees), ``r_sync``,
         ``r_plane``, ``r_radial``, ``r_rotating`` (goodness of each model, 0..1),
         ``phase_span`` (rad), ``pgd`` and ``order_parameter`` (of the optical flow).
-        ``attrs`` echo the thresholds.
+        ``attrs`` echo the thresholds and give the ``layout``: ``"2-D"``, or
+        ``"collinear"`` when the sites lie on one line (a strip, a depth probe: their
+        spread across the main axis is under 0.75 site spacings), where only planar
+        (along the line), synchronous and other frames are possible.
 
     Examples
     --------
@@ -437,6 +443,7 @@ def classify_patterns(
     ds["phase_span"].attrs["units"] = "rad"
     ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
     ds.attrs.update(th)
+    ds.attrs["layout"] = "collinear" if geo.collinear else "2-D"
     ds.attrs["flow"] = "veto" if flow == "veto" else int(bool(flow))
     ds.attrs["max_sites"] = -1 if max_sites is None else int(max_sites)
     ds.attrs["n_sites_fitted"] = int(valid.sum())

@@ -119,3 +119,27 @@ def test_a_failure_while_writing_leaves_nothing(files, tmp_path, capsys, monkeyp
                  "--json", str(tmp_path / "c.json"), "--report", str(tmp_path / "rep")])
     assert code == 1 and "disk full" in capsys.readouterr().err
     assert _listing(tmp_path) == before  # neither the JSON nor a partial report
+
+
+def test_an_image_stack_is_compared_with_the_shared_reader_options(files, tmp_path, capsys):
+    """A folder of TIFF frames: compare asks for --pixel-size (one sentence) and, given
+    it, reads and compares the stack, like analyze and info do."""
+    from PIL import Image
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    t = np.arange(100) / 25.0
+    yy, xx = np.mgrid[0:16, 0:16] * 0.05
+    for k, tk in enumerate(t):  # a 2 Hz plane wave along x, 2 mm/s
+        img = 20000 + 5000 * np.cos(2 * np.pi * 2.0 * (tk - xx / 2.0))
+        Image.fromarray(img.astype(np.uint16)).save(frames / f"f_{k + 1}.tif")
+    argv = ["compare", str(files / "model.nc"), str(frames), "--frame-rate", "25",
+            "--band", "1", "3", "--n-boot", "20", "--surrogates", "0", "--max-trials", "2"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--pixel-size" in err and len(err.strip().splitlines()) == 1
+    out = tmp_path / "c.json"
+    assert main([*argv, "--pixel-size", "0.05", "--json", str(out)]) == 0, capsys.readouterr().err
+    d = json.loads(out.read_text())
+    assert d["recording"]["input"]["spacing"] == pytest.approx(0.05)
+    assert d["recording"]["input"]["sampling_rate"] == pytest.approx(25.0)

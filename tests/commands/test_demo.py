@@ -43,3 +43,18 @@ def test_demo_refuses_a_non_empty_folder(tmp_path, capsys):
     assert main(["demo", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
+
+
+def test_demo_rerun_replaces_its_own_folder(tmp_path, capsys, monkeypatch):
+    """The README's demo command run twice: the second run replaces the first report."""
+    from neurowave.commands import demo
+
+    monkeypatch.setattr(demo, "N_IMAGES", 1)
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0, capsys.readouterr().err
+    first = (tmp_path / "neurowave-demo" / "compare.json").stat().st_mtime_ns
+    (tmp_path / "neurowave-demo" / "stale.txt").write_text("left from before")
+    assert main(["demo"]) == 0, capsys.readouterr().err
+    out = tmp_path / "neurowave-demo"
+    assert (out / "index.html").is_file() and not (out / "stale.txt").exists()
+    assert (out / "compare.json").stat().st_mtime_ns >= first

@@ -59,3 +59,20 @@ def test_pretrained_sha256_is_checked(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(train_mod, "pretrained_dir", lambda: folder)
     err = _one_line_exit_2(capsys, ["evaluate", f"pretrained:{NAME}"])
     assert "sha256" in err
+
+
+def test_shipped_score_is_checked_when_the_task_is_named_by_its_preset(tmp_path, monkeypatch,
+                                                                         capsys):
+    """``--task tetrominoes-small`` is the task the shipped model was trained on: its
+    score is checked as without --task; another preset of the same kind is not."""
+    monkeypatch.setenv("NEUROWAVE_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "s.json"
+    assert main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small",
+                 "--json", str(out)]) == 0
+    s = json.loads(out.read_text())
+    assert s["reproduced"] is True and "shipped_scores" in s
+    assert "reproduced" in capsys.readouterr().out
+    assert main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small", "--n", "8",
+                 "--json", str(out)]) == 0
+    assert "reproduced" not in json.loads(out.read_text())
+    assert "not checked" in capsys.readouterr().out

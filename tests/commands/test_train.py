@@ -48,3 +48,39 @@ def test_train_command_errors_are_one_sentence(tmp_path, capsys):
         assert code == 2, extra
         assert err.startswith("neurowave: error:") and len(err.strip().splitlines()) == 1
         assert "Traceback" not in err
+
+
+def test_progress_per_batch_without_a_terminal(tmp_path, capsys, monkeypatch):
+    """Output not a terminal (as under CI or `> log`): one line per batch, not silence
+    until the epoch ends."""
+    import importlib
+
+    train_mod = importlib.import_module("neurowave.models.train")  # not the function
+    monkeypatch.setattr(train_mod, "BATCH_LINE_SECONDS", 0.0)
+    assert main(["train", *TINY, "--model", "cornn", "--config", "n_steps=4",
+                 "--config", "mlp_hidden=[8]", "--batch-size", "8", "--epochs", "1",
+                 "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if " batch " in ln]
+    assert [ln.split(":")[0] for ln in lines] == [f"epoch 1/1 batch {b}/4" for b in (1, 2, 3, 4)]
+
+
+def test_train_like_a_shipped_model_takes_its_recipe(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "--like", "pretrained:cornn-tetrominoes-small", "--epochs", "1",
+                 "--task-option", "n_train=16", "--task-option", "n_val=8",
+                 "--task-option", "n_test=8", "--threads", "1", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    from neurowave.models.train import pretrained_dir
+
+    shipped = json.loads((pretrained_dir() / "cornn-tetrominoes-small.json").read_text())
+    assert run["model"] == "cornn" and run["config"] == shipped["config"]
+    assert run["lr"] == shipped["lr"] and run["batch_size"] == shipped["batch_size"]
+    assert run["task"]["size"] == 24 and run["task"]["n_train"] == 16
+    assert "6112 parameters" in capsys.readouterr().out
+    # a run directory is a recipe too; without --like, --task and --model are needed
+    assert main(["train", "--like", str(out), "--epochs", "1", "--out", str(tmp_path / "r2"),
+                 "--threads", "1"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--out", str(tmp_path / "r3")]) == 2
+    assert "--like" in capsys.readouterr().err

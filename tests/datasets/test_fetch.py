@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +64,18 @@ def test_default_cache_is_pooch_os_cache(monkeypatch):
 
     monkeypatch.delenv("NEUROWAVE_DATA", raising=False)
     assert datasets.data_dir() == pooch.os_cache("neurowave")
+
+
+def test_relative_cache_is_resolved_once_against_the_start_directory(tmp_path, monkeypatch):
+    """``NEUROWAVE_DATA=../shared/data`` means the same folder after a change of directory
+    (sphinx-gallery runs every tutorial from its own folder)."""
+    monkeypatch.setenv("NEUROWAVE_DATA", "../shared/data")
+    expected = (_fetch._START_DIR / "../shared/data")
+    monkeypatch.chdir(tmp_path)
+    assert datasets.data_dir() == expected
+    assert datasets.data_dir().is_absolute()
+    monkeypatch.setenv("NEUROWAVE_DATA", "~/nw-data")
+    assert datasets.data_dir() == Path.home() / "nw-data"
 
 
 @pytest.mark.realdata

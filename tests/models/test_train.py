@@ -24,13 +24,22 @@ def test_tiny_cornn_learns_on_cpu(tiny_run):
     """16x16 Tetrominoes with 2-px blocks, 256 images, 40 epochs (~30 s on one core)."""
     out, task, r = tiny_run
     losses = [h["train_loss"] for h in r["history"]]
-    assert losses[-1] < 0.3 * losses[0]  # the loss falls
+    # Criteria with wide margins, so that no change of machine, BLAS or thread count
+    # (which moves the numbers by ~0.02) can flip them. Measured on a 2-core VM, one
+    # thread: loss 1.69 -> 0.15, objects-vs-background IoU 0.998, test fg-IoU 0.25 (seed 1: 0.57),
+    # foreground accuracy 0.37-0.38 against 0.27 for always guessing the commonest piece.
+    assert losses[-1] < 0.3 * losses[0]  # the loss falls ten-fold
     assert r["all_background_fg_iou"] == 0.0
-    assert r["test"]["fg_iou"] > 0.2  # well above the all-background baseline
-    # the model classifies foreground pixels better than always guessing one piece class
-    _, y = task.split("test")
+    x, y = task.split("test")
+    from neurowave.models import predict
+
+    pred = predict(r["model"], x)
+    fg_iou = np.sum((pred > 0) & (y > 0)) / np.sum((pred > 0) | (y > 0))
+    assert fg_iou > 0.8  # it finds the pieces (untrained or all-background: ~0.1 or 0)
+    assert r["test"]["fg_iou"] > 0.1  # and names them well above the all-background 0
+    # better than always guessing one piece class, by far more than rounding could move
     chance = max(np.mean(y[y > 0] == k) for k in range(1, 6))
-    assert r["test"]["foreground_accuracy"] > chance + 0.1
+    assert r["test"]["foreground_accuracy"] > chance + 0.04
     # best checkpoint: what best.pt holds scores what run.json says
     model, ckpt = load_model(out)
     assert ckpt["best_epoch"] == r["best_epoch"]

@@ -165,9 +165,11 @@ def test_summary_has_exactly_the_design_keys_and_round_trips_to_json(tmp_path):
     res = analyze(grid, n_surrogates=19)
     s = res.summary
     assert set(s) >= {"neurowave_version", "input", "params", "summary"}
-    assert set(s["input"]) == {"path", "format", "kind", "n_sites", "n_valid_sites",
-                               "grid_shape", "sampling_rate", "duration", "spacing",
-                               "time_units", "space_units"}
+    # positions_source: where the sites' positions came from (echoed for every input)
+    assert set(s["input"]) == {"path", "format", "kind", "positions_source", "n_sites",
+                               "n_valid_sites", "grid_shape", "sampling_rate", "duration",
+                               "spacing", "time_units", "space_units"}
+    assert s["input"]["positions_source"] == "the grid's own x, y coordinates"
     assert {"band", "phase_method", "pgd_threshold"} <= set(s["params"])
     assert s["params"]["band_source"] == "data"
     lo, hi = s["params"]["band"]
