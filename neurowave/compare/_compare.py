@@ -821,12 +821,12 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, margi
                          f"mean much: {', '.join(few)}")
             if d.get("verdict") is not None:
                 d["verdict"] = "undecided"
-        if m in ("speed", "pattern_speed") and scale.mode != "physical":
+        if m == "speed" and scale.mode != "physical":
             d["same_evidence_as"] = "wavelength"
             d["evidence_note"] = (
-                "without a physical scale, speed x period / region extent is the wavelength "
-                "in region widths (up to the spread of the period): one piece of evidence "
-                "with the wavelength row, not a second one")
+                "without model_dt and model_dx, speed x period / region extent is the "
+                "wavelength in region widths up to the spread of the period: one piece of "
+                "evidence with the wavelength row, not a second one")
         distances[m] = d
     return distances
 
