@@ -16,9 +16,11 @@ def add_parser(subparsers):
             "measures and compare them metric by metric (speed, PGD, direction, wavelength, "
             "frequency, patterns): a distance between the two distributions, its bootstrap "
             "confidence interval and the test behind it. The model's samples x hidden units "
-            "are pooled as repeated trials. Without --model-dt/--model-dx, speeds and "
-            "wavelengths are compared in scale-free units (array widths per cycle, "
-            "wavelength / array extent)."
+            "are pooled as repeated trials. Each metric gets an effect size with its "
+            "interval and a verdict (equivalent / different / undecided) from an "
+            "equivalence test against a stated margin (--margin). Without "
+            "--model-dt/--model-dx, wavelengths are compared in widths of the region "
+            "analysed and speeds in those widths per cycle (one piece of evidence)."
         ),
     )
     p.add_argument("model", metavar="MODEL.nc", help="model export written by `neurowave export`")
@@ -41,6 +43,10 @@ def add_parser(subparsers):
                    help="pool at most N (sample, unit) model trials (default 64; 0 = all)")
     p.add_argument("--n-boot", type=int, default=500, metavar="N",
                    help="bootstrap resamples per confidence interval (default 500)")
+    p.add_argument("--margin", action="append", default=[], metavar="METRIC=VALUE",
+                   help="equivalence margin of one metric, e.g. speed=1.5 (a factor for "
+                        "speed, wavelength, pattern_speed and frequency in Hz; PGD units for "
+                        "pgd; degrees for direction; a fraction for patterns); repeatable")
     p.add_argument("--seed", type=int, default=0, help="seed of trials, surrogates, bootstrap")
     p.add_argument("--json", metavar="OUT", default=None, help="write the comparison as JSON")
     p.add_argument("--report", metavar="DIR", default=None,
@@ -116,6 +122,21 @@ def _f(x):
     return "-" if x is None else f"{x:.2f}"
 
 
+def parse_margins(items):
+    """``["speed=1.5", "pgd=0.2"]`` -> ``{"speed": 1.5, "pgd": 0.2}`` (one sentence on error)."""
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or number is None:
+            raise ValueError(f"--margin {item!r} must read METRIC=VALUE, e.g. speed=1.5.")
+        out[name.strip()] = number
+    return out
+
+
 def run(args):
     from ..compare import compare
 
@@ -128,7 +149,7 @@ def run(args):
         model_band=tuple(args.model_band) if args.model_band else None,
         model_dt=args.model_dt, model_dx=args.model_dx,
         model_sites=args.model_sites, max_trials=args.max_trials or None,
-        n_boot=args.n_boot, seed=args.seed,
+        n_boot=args.n_boot, seed=args.seed, margins=parse_margins(args.margin) or None,
         progress=sys.stderr.isatty(),
     )
     print_summary(result)
