@@ -552,11 +552,9 @@ def _side_rows(result):
     sc = result.scale
 
     def extent(side):
-        if side == "recording":
-            return sc.get("recording_extent"), sc.get("recording_extent_units")
-        if side == "model":
-            return sc.get("model_extent"), sc.get("model_extent_units")
-        return None, None
+        units = sc.get(f"{side}_extent_units") or (
+            None if side == "recording" else sc.get("model_extent_units"))
+        return sc.get(f"{side}_extent"), units
 
     def period(side):
         return sc.get(f"{side}_period")
@@ -580,7 +578,7 @@ def _side_rows(result):
             return _with(inp.get("spacing"), su)
         if label == "region extent":
             e, u = extent(side)
-            rng = sc.get("model_extent_range") if side == "model" else None
+            rng = sc.get(f"{side}_extent_range")
             txt = _with(e, u)
             if rng and rng[0] != rng[1]:
                 txt += f" (median; {_fmt(rng[0])} to {_fmt(rng[1])})"
@@ -601,10 +599,10 @@ def _side_rows(result):
             return "&ndash;" if wf is None else f"{100 * wf:.1f} % of frames"
         if label == "wave frames (effective)":
             d = result.distances.get("speed", {})
-            key = side if side in ("model", "recording") else None
-            if key is None or d.get(f"n_{key}") is None:
-                return "&ndash;"
-            return f"{_fmt(d.get(f'n_{key}'))} ({_fmt(d.get(f'n_eff_{key}'), 2)})"
+            if side in ("model", "recording") and d.get(f"n_{side}") is not None:
+                return f"{_fmt(d.get(f'n_{side}'))} ({_fmt(d.get(f'n_eff_{side}'), 2)})"
+            v = _finite(result, side, "speed")
+            return "&ndash;" if v is None else _fmt(int(v.size))
         return "&ndash;"
 
     labels = ["source", "what", "kind", "sites (valid)", "grid shape", "site spacing",
@@ -753,10 +751,7 @@ def render_html(result, images, *, title="neurowave compare"):
 </table>
 <h2>Units</h2>
 <p>Comparison in <b>{html.escape(str(sc.get('mode')))}</b> units: {html.escape(str(sc.get('note')))}.
-Region extent (the sites analysed): model {_fmt(sc.get('model_extent'))} {html.escape(str(sc.get('model_extent_units')))},
-recording {_fmt(sc.get('recording_extent'))} {html.escape(str(sc.get('recording_extent_units')))};
-median period: model {_fmt(sc.get('model_period'))} {html.escape(str(result.model.get('input', {}).get('time_units') or ''))},
-recording {_fmt(sc.get('recording_period'))} {html.escape(str(result.recording.get('input', {}).get('time_units') or ''))}.</p>
+The region extents and median periods behind the scale-free units are in the inputs table.</p>
 <h2>Verdicts</h2>
 {_verdict_summary(result)}
 <table><tr><th>metric</th>{head}<th>units</th>

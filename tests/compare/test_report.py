@@ -202,3 +202,31 @@ def test_inputs_table_has_units_and_verdicts(report_dir, result_matched):
     for m, d in result_matched.distances.items():
         assert d["verdict"] in verdicts, m
     assert "margin" in verdicts and "effect [90% CI]" in verdicts
+
+
+def test_a_further_side_joins_table_and_figures(result_matched, tmp_path):
+    # controls of the model (e.g. its coupling cut) are further sides: the table, the
+    # inputs and every figure take them from `sides` without other changes
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from neurowave.compare import report
+
+    values = dict(result_matched.values)
+    values["cut_coupling"] = {m: v[: max(1, len(v) // 3)] for m, v in values["model"].items()}
+    res = dataclasses.replace(result_matched, values=values,
+                              sides=("model", "cut_coupling", "recording"),
+                              examples={**result_matched.examples,
+                                        "cut_coupling": result_matched.examples["model"]})
+    rows = res.table_rows()
+    assert rows[0][:4] == ("metric", "model", "cut coupling", "recording")
+    assert all(len(r) == len(rows[0]) for r in rows)
+    fig = report.plot_distributions(res)
+    ax = next(a for a in fig.axes if a.get_xlabel().startswith("PGD"))
+    assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == [
+        "model", "cut coupling", "recording"]
+    plt.close(fig)
+    index = report.write_report(res, tmp_path / "r", animation=False)
+    text = index.read_text()
+    assert text.count(">cut coupling</th>") == 2  # inputs and verdicts tables
