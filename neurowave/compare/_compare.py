@@ -720,6 +720,24 @@ def common_values(side, side_name, scale, metrics):
     return out
 
 
+def _metric_tau(metric, values, groups, kind):
+    """Integrated autocorrelation time (in values) of one side's series of ``metric``."""
+    tau = _stats.autocorrelation_time
+    if metric == "patterns":
+        v = np.asarray(values).astype(str)
+        cats, counts = np.unique(v, return_counts=True)
+        common = [c for c, n in zip(cats, counts) if 0.05 <= n / max(1, v.size) <= 0.95]
+        return max([tau((v == c).astype(float), groups=groups) for c in common], default=1.0)
+    v = np.asarray(values, float)
+    if metric == "direction":
+        r = np.deg2rad(v)
+        return max(tau(np.cos(r), groups=groups), tau(np.sin(r), groups=groups))
+    if kind == "ratio":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = np.where(v > 0, np.log(np.where(v > 0, v, 1.0)), np.nan)
+    return tau(v, groups=groups)
+
+
 def effect_of(metric, scale, margins=None):
     """The effect size, its equivalence margin and why, for ``metric`` under ``scale``.
 
@@ -783,8 +801,7 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, margi
     (or a control of it), side B the recording; the keys of the result say
     ``model``/``recording`` whichever side A is.
     """
-    ba, bb = _block(side_a), _block(side_b)
-    kw = dict(block_a=ba, block_b=bb, n_boot=n_boot, ci=ci, seed=seed, alpha=alpha)
+    cycle_a, cycle_b = _block(side_a), _block(side_b)
     units_of = {"speed": scale.speed_units, "pgd": "", "wavelength": scale.wavelength_units,
                 "frequency": scale.frequency_units, "pattern_speed": scale.speed_units}
     distances = {}
@@ -792,6 +809,11 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, margi
         a, b = values_a[m], values_b[m]
         ga, gb = side_a.groups[m], side_b.groups[m]
         kind, margin, margin_note = effect_of(m, scale, margins)
+        # blocks: a median cycle of frames, or longer where the metric's own
+        # autocorrelation lasts longer (then fewer frames are independent)
+        tau_a, tau_b = _metric_tau(m, a, ga, kind), _metric_tau(m, b, gb, kind)
+        ba, bb = max(cycle_a, int(np.ceil(tau_a))), max(cycle_b, int(np.ceil(tau_b)))
+        kw = dict(block_a=ba, block_b=bb, n_boot=n_boot, ci=ci, seed=seed, alpha=alpha)
         if m == "direction":
             d = _stats.compare_circular(a, b, groups_a=ga, groups_b=gb, margin=margin, **kw)
             d["note"] = ("directions are in each array's own frame; the verdict compares the "
@@ -812,6 +834,7 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, margi
                      "frames classified planar, radial or rotating (pattern fits)"
                      if m == "pattern_speed" else "all analysed frames")
         d["block_model"], d["block_recording"] = ba, bb
+        d["autocorrelation_time_model"], d["autocorrelation_time_recording"] = tau_a, tau_b
         few = [f"{side} {int(d.get('n_' + side, 0))} frames (effective "
                f"{d.get('n_eff_' + side, 0):.1f})" for side in ("model", "recording")
                if d.get("n_eff_" + side) is not None and d["n_eff_" + side] < MIN_EFFECTIVE]
@@ -1046,7 +1069,10 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     scale_d["bootstrap"] = {"n_boot": n_boot, "ci": ci, "seed": seed,
                             "block_model_frames": ba, "block_recording_frames": bb,
                             "method": "hierarchical bootstrap: trials drawn with replacement, "
-                                      "then circular blocks of one median cycle within each"}
+                                      "then circular blocks within each of one median cycle "
+                                      "or, where longer, the metric's integrated "
+                                      "autocorrelation time (per metric: distances[m]"
+                                      "['block_model'], ['block_recording'])"}
     scale_d["verdicts"] = {
         "alpha": alpha, "effect_ci": 1 - 2 * alpha,
         "margins": {m: distances[m].get("margin") for m in metrics},

@@ -238,3 +238,16 @@ def test_circular_effect_ignores_orientation_but_not_spread():
     wide = stats.compare_circular(a, c, n_boot=100, margin=20.0)
     assert same["distance"] > 80 and same["verdict"] == "equivalent"
     assert wide["effect"] > 30 and wide["verdict"] == "different"
+
+
+def test_autocorrelation_time_of_ar1_and_within_trials():
+    rng = np.random.default_rng(9)
+    for rho in (0.0, 0.8, 0.95):
+        x = _ar1(40000, rho, rng)
+        assert stats.autocorrelation_time(x) == pytest.approx((1 + rho) / (1 - rho), rel=0.25)
+    # trials with different means but white noise inside: no correlation within a
+    # trial, and lags never cross a trial boundary
+    groups = np.repeat(np.arange(20), 200)
+    x = rng.standard_normal(groups.size) + 5 * groups
+    assert stats.autocorrelation_time(x, groups=groups) == pytest.approx(1.0, abs=0.3)
+    assert stats.autocorrelation_time(x) > 20  # pooled naively, the trend looks correlated
