@@ -768,7 +768,9 @@ def effect_of(metric, scale, margins=None):
     return kind, margin, note
 
 
-def _check_margins(margins):
+def _check_margins(margins, *, frequency_in_hz=False):
+    """Validate user margins; the frequency margin is a factor only when frequencies are
+    compared in Hz (with ``model_dt``), else a W1 distance of relative frequencies."""
     if margins is None:
         return {}
     if not isinstance(margins, dict):
@@ -783,7 +785,8 @@ def _check_margins(margins):
             v = float(v)
         except (TypeError, ValueError):
             raise ValueError(f"The margin of {m} must be a number, got {v!r}.") from None
-        if EFFECT_KINDS[m] == "ratio" and not v > 1:
+        ratio = EFFECT_KINDS[m] == "ratio" and (m != "frequency" or frequency_in_hz)
+        if ratio and not v > 1:
             raise ValueError(f"The margin of {m} is a factor and must be above 1 (e.g. 1.5), "
                              f"got {v!r}.")
         if not v > 0 or not np.isfinite(v):
@@ -947,7 +950,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     from ..waves import analyze
 
     validate_type(n_boot, "int", "n_boot")
-    margins = _check_margins(margins)
+    margins = _check_margins(margins, frequency_in_hz=model_dt is not None)
     if not 0 < alpha < 0.5:
         raise ValueError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
     if max_trials is not None:

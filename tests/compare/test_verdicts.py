@@ -112,3 +112,18 @@ def test_margins_are_stated_and_can_be_set(matched):
         compare(model, rec, margins={"speed": 0.8})
     with pytest.raises(ValueError, match="unknown metric"):
         compare(model, rec, margins={"sped": 1.5})
+
+
+def test_frequency_margin_follows_the_units():
+    # scale-free: the frequency row compares frequency / median frequency by a W1
+    # distance, so its margin is a fraction; with model_dt it is a factor in Hz
+    model, rec = pair(2, widths=0.5, model_snr=0.0, rec_snr=0.0)
+    res = compare(model, rec, n_boot=50, margins={"frequency": 0.05})
+    d = res.distances["frequency"]
+    assert d["margin"] == 0.05 and d["effect_kind"] == "distance"
+    res = compare(model, rec, n_boot=50, model_dt="5ms", model_dx="0.25mm")
+    d = res.distances["frequency"]
+    assert d["effect_kind"] == "ratio" and d["units"] == "Hz"
+    assert d["effect"] == pytest.approx(1.0, abs=0.05) and d["verdict"] == "equivalent"
+    with pytest.raises(ValueError, match="above 1"):
+        compare(model, rec, model_dt="5ms", margins={"frequency": 0.05})
