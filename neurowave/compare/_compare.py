@@ -431,11 +431,11 @@ class CompareResult:
     examples : dict
         ``{"model": WaveAnalysis, "recording": WaveAnalysis}``: the analysis of the
         model trial with the most wave frames and of the recording (for figures).
-    sides : tuple of str
+    sides : tuple of str | None
         The sides shown as columns of the table and the report, in order (keys of
-        ``values`` and ``examples``; controls of the model go between ``"model"`` and
-        ``"recording"``). The effects and verdicts compare ``"model"`` with
-        ``"recording"``.
+        ``values`` and ``examples``). None: ``"model"``, any further keys of ``values``
+        (controls of the model, e.g. ``"cut_coupling"``), ``"recording"``. The effects
+        and verdicts compare ``"model"`` with ``"recording"``.
     """
 
     model: dict
@@ -444,7 +444,13 @@ class CompareResult:
     distances: dict
     values: dict = field(repr=False, default_factory=dict)
     examples: dict = field(repr=False, default_factory=dict)
-    sides: tuple = ("model", "recording")
+    sides: tuple = None
+
+    def __post_init__(self):
+        if self.sides is None:  # the model, its controls (further keys of values), the recording
+            middle = [k for k in self.values if k not in ("model", "recording")]
+            self.sides = ("model", *middle, "recording")
+        self.sides = tuple(self.sides)
 
     def to_dict(self):
         """The JSON of DESIGN.md as a dict (NaN as None)."""
