@@ -226,12 +226,16 @@ def effective_n(n, block):
 
 def _circular_diff(a, b):
     """Positions (deg), interval lengths and F - G on the circle for samples a, b."""
-    a = np.mod(np.asarray(a, float), 360.0)
-    b = np.mod(np.asarray(b, float), 360.0)
-    pts = np.concatenate([a, b])
-    w = np.concatenate([np.full(a.size, 1.0 / a.size), np.full(b.size, -1.0 / b.size)])
-    order = np.argsort(pts, kind="mergesort")
-    pts, w = pts[order], w[order]
+    a = np.sort(np.mod(np.asarray(a, float), 360.0))
+    b = np.sort(np.mod(np.asarray(b, float), 360.0))
+    # merge the two sorted samples (ties: a first; zero-length intervals between tied
+    # points add nothing, so their order does not matter)
+    pos_a = np.arange(a.size) + np.searchsorted(b, a, side="left")
+    pos_b = np.arange(b.size) + np.searchsorted(a, b, side="right")
+    pts = np.empty(a.size + b.size)
+    w = np.empty(a.size + b.size)
+    pts[pos_a], pts[pos_b] = a, b
+    w[pos_a], w[pos_b] = 1.0 / a.size, -1.0 / b.size
     d = np.cumsum(w)  # F - G just after each point
     lengths = np.diff(np.concatenate([pts, [pts[0] + 360.0]]))
     return d, lengths
