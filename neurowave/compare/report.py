@@ -289,7 +289,7 @@ def _finite(result, side, metric):
 
 
 def _axis_range(vals, metric):
-    """Bins for values of several sides: each side's central 98 % inside the range (so
+    """Bins for values of several sides: each side's central 99 % inside the range (so
     every median lies inside its own bars), on a log axis when the sides are positive
     and differ by more than a factor of 30."""
     present = [v for v in vals if v is not None and v.size]
@@ -297,8 +297,8 @@ def _axis_range(vals, metric):
         return np.linspace(0.0, 1.0, 41), False
     if not present:
         return np.linspace(0.0, 1.0, 41), False
-    lows = [np.quantile(v, 0.01) for v in present]
-    highs = [np.quantile(v, 0.99) for v in present]
+    lows = [np.quantile(v, 0.005) for v in present]
+    highs = [np.quantile(v, 0.995) for v in present]
     lo, hi = min(lows), max(highs)
     positive = all(np.all(v > 0) for v in present)
     log = positive and lo > 0 and hi / lo > 30.0
@@ -316,6 +316,8 @@ def _ridges(ax, result, metric):
     squashed by another), with the side's median as a dark bar inside its own bars."""
     sides = _sides(result)
     vals = [_finite(result, s, metric) for s in sides]
+    if metric == "pgd":  # in [0, 1] by construction; rounding may step over 1
+        vals = [None if v is None else np.clip(v, 0.0, 1.0) for v in vals]
     bins, log = _axis_range(vals, metric)
     lo, hi = bins[0], bins[-1]
     n_rows = len(sides)
@@ -327,8 +329,8 @@ def _ridges(ax, result, metric):
             ax.text(np.sqrt(lo * hi) if log else (lo + hi) / 2, y0 + 0.4, what, ha="center",
                     va="center", fontsize=_FS["note"], color=col)
             continue
-        h, _ = np.histogram(np.clip(v, lo, hi), bins=bins)
-        h = h / h.max() * 0.82
+        h, _ = np.histogram(v, bins=bins)  # values beyond the axis are counted in the label
+        h = h / max(1, h.max()) * 0.82
         ax.stairs(h + y0, bins, baseline=y0, fill=True, color=col, alpha=0.35, lw=0)
         ax.stairs(h + y0, bins, baseline=y0, color=col, lw=1.2)
         med = float(np.median(v))
@@ -338,12 +340,17 @@ def _ridges(ax, result, metric):
         if v is None or v.size == 0:
             labels.append(_label(s_))
         else:
-            labels.append(f"{_label(s_)}\nmedian {np.median(v):.3g}\nn = {v.size}")
+            off = int(np.sum((v < lo) | (v > hi)))
+            labels.append(f"{_label(s_)}\nmedian {np.median(v):.3g}\nn = {v.size}"
+                          + (f" ({off} off axis)" if off else ""))
     ax.set_yticks([n_rows - 1 - k + 0.4 for k in range(n_rows)], labels, fontsize=_FS["note"])
     for k, t in enumerate(ax.get_yticklabels()):
         t.set_color(_color(sides[k], k))
     ax.set_ylim(0, n_rows + 0.05)
-    ax.set_xlim(lo, hi)
+    if log:
+        ax.set_xlim(lo / 1.02, hi * 1.02)
+    else:
+        ax.set_xlim(lo - 0.015 * (hi - lo), hi + 0.015 * (hi - lo))
     if log:
         ax.set_xscale("log")
     ax.tick_params(axis="x", labelsize=_FS["tick"])
