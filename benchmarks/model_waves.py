@@ -1,15 +1,14 @@
 """Do the hidden states of the trained CoRNN travel as waves? neurowave's own measures,
-with an untrained CoRNN of the same architecture as the control.
+with the cut-coupling and untrained controls.
 
-Main view (per piece, trained horizon). For each of ``--n`` test images, each piece
-(all other pixels NaN, i.e. absent sites) and each hidden unit, the first
-``--horizon`` steps of the export (the model integrates ``T`` = 30 steps; 60 steps
-are the shortest record that holds two cycles of the band's lower edge) go through
-:func:`neurowave.waves.analyze` with an explicit ``--band`` (cycles/step) and pattern
-classification. The *wave fraction* is the fraction of frames whose pattern is a wave
-(planar, radial_out, radial_in, rotating); the speed is the pattern fit's speed
-(``fit_speed``, cells/step) over those frames. The PGD of a whole piece is near zero
-for waves that enter a piece from all of its edges, so PGD alone cannot see them.
+Main view: the product's default path for a model export,
+:func:`neurowave.compare.analyze_model` -- each piece of each of ``--n`` test images
+on its own (all other cells NaN), the first ``2 T`` steps (``T`` = 30 the trained
+horizon; 60 steps hold two cycles of the band's lower edge), one band from the pooled
+spectrum of all trials (or ``--band``), wave frame = a frame classified planar,
+radial_out, radial_in or rotating, its speed the pattern fit's (cells/step). The PGD
+of a whole piece is near zero for waves that enter a piece from all of its edges, so
+PGD alone cannot see them.
 
 Validation on ground truth, on the same piece masks, length and band: a simulated
 synchronous oscillation, plane and radial waves at the coupling's speed, a standing
@@ -17,14 +16,14 @@ wave and a *phase precession* (uncoupled oscillators whose frequency rises towar
 piece's interior: no propagation, yet a radial phase pattern). The last one shows
 what phase measures cannot tell from a wave, hence the causal control:
 
-Coupling cut. Each model is run again with each 3x3 kernel of its coupling ``W_y``
-replaced by its sum on the centre tap: every pixel keeps its own oscillator (omega,
-alpha, y0) and a spatially uniform state evolves exactly as before, but no pixel feels
-how it differs from its neighbours. Patterns that survive the cut unchanged (same
-wave fraction, speed and phase spread -- the mean |phase - piece's circular mean
-phase|) are set by the encoders' spatial maps, not carried from place to place;
-patterns that the coupling carries or organises vanish or change (synchronous,
-implausibly fast or disordered).
+Coupling cut (:func:`neurowave.models.cut_coupling`): each 3x3 kernel of ``W_y``
+summed onto its centre tap: every pixel keeps its own oscillator (omega, alpha, y0)
+and a spatially uniform state evolves exactly as before, but no pixel feels how it
+differs from its neighbours. Patterns that survive the cut unchanged (same wave
+fraction, speed and phase spread -- the mean |phase - piece's circular mean phase|)
+are set by the encoders' spatial maps, not carried from place to place; patterns that
+the coupling carries or organises vanish or change. ``neurowave export`` records both
+controls and ``neurowave compare`` measures them beside the model by default.
 
 Old view, kept for comparison (labelled "PGD view"): ``--steps`` (200) steps, the
 automatic band, frames that pass the PGD threshold and surrogate test.
@@ -35,102 +34,62 @@ automatic band, frames that pass the PGD threshold and surrogate test.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import warnings
 
 import numpy as np
 
-WAVE_PATTERNS = ("planar", "radial_out", "radial_in", "rotating")
-PATTERN_NAMES = WAVE_PATTERNS + ("synchronous", "other")
-HORIZON = 60
-BAND = (0.035, 0.09)
+PATTERN_NAMES = ("planar", "radial_out", "radial_in", "rotating", "synchronous", "other")
 
 
 def piece_masks(label):
-    """One boolean (y, x) mask per connected piece of a label image."""
-    from scipy import ndimage
+    """One boolean (y, x) mask per object of a label image (the product's objects)."""
+    from neurowave.compare import object_masks
 
-    comp, n = ndimage.label(np.asarray(label) > 0)
-    return [comp == c for c in range(1, n + 1)]
+    return object_masks(label)
 
 
-def cut_coupling(model):
-    """A copy of a CoRNN whose coupling ``W_y`` no longer couples neighbours.
+def phase_spread(res):
+    """Mean |phase - region's circular mean phase| over the frames of each trial."""
+    out = []
+    for an in res.analyses:
+        fr = an.frames
+        z = np.exp(1j * an.phase.sel(time=fr["time"]).values.reshape(fr.sizes["time"], -1))
+        z = z[:, np.isfinite(z).all(0)]
+        out.append(np.abs(np.angle(z * np.conj(z.mean(1, keepdims=True)))).mean())
+    return float(np.mean(out))
 
-    Each 3x3 kernel is replaced by its sum on the centre tap: a spatially uniform state
-    evolves exactly as before (same natural frequencies, same channel mixing), but a
-    pixel no longer feels how it differs from its neighbours, so nothing is carried
-    from place to place.
+
+def summarize(res, unit=None):
+    """Per unit (or pooled) the product's summary, plus the phase spread."""
+    s = res.summary["summary"]
+    if unit is not None:
+        r = s["units"][str(unit)]
+        sub = type(res)(summary=res.summary, view=res.view, band=res.band,
+                        analyses=[a for a, t in zip(res.analyses, res.trials) if t[2] == unit],
+                        trials=[t for t in res.trials if t[2] == unit])
+        spread = phase_spread(sub)
+    else:
+        r = {"wave_fraction": s["wave_fraction"], "speed": s["speed"],
+             "frequency": s["frequency"]["median"], "patterns": s["patterns"],
+             "n_trials": s["pooled"]["n_trials"]}
+        spread = phase_spread(res)
+    return dict(n_pieces=r["n_trials"], wave_fraction=r["wave_fraction"],
+                patterns={p: r["patterns"].get(p, 0.0) for p in PATTERN_NAMES},
+                speed=r["speed"], frequency=r["frequency"], phase_spread=spread)
+
+
+def simulated_controls(masks, *, steps, band, speed=0.3, frequency=0.06):
+    """The default path on ground truth confined to ``masks`` (pieces of the export).
+
+    Each mask becomes one sample of a simulated export with that piece as its only
+    object, measured by :func:`neurowave.compare.analyze_model` in ``band``.
     """
-    import torch
-
-    m = copy.deepcopy(model)
-    with torch.no_grad():
-        total = m.W_y.weight.sum(dim=(-2, -1))
-        m.W_y.weight.zero_()
-        m.W_y.weight[:, :, 1, 1] = total
-    return m
-
-
-def pattern_measure(grid, *, band=BAND, n_surrogates=19):
-    """Wave-pattern fraction, pattern fractions, fit speeds and frequency of one grid."""
-    from neurowave.waves import analyze
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = analyze(grid, band=band, n_surrogates=n_surrogates, seed=0, classify=True)
-    fr = res.frames
-    pats = np.asarray(fr["pattern"].values).astype(str)
-    wave = np.isin(pats, WAVE_PATTERNS)
-    speeds = np.asarray(fr["fit_speed"].values, float)[wave]
-    z = np.exp(1j * res.phase.sel(time=fr["time"]).values.reshape(fr.sizes["time"], -1))
-    z = z[:, np.isfinite(z).all(0)]
-    spread = np.abs(np.angle(z * np.conj(z.mean(1, keepdims=True)))).mean()
-    return dict(wave_fraction=float(wave.mean()), phase_spread=float(spread),
-                patterns={p: float(np.mean(pats == p)) for p in PATTERN_NAMES},
-                speeds=speeds[np.isfinite(speeds)].tolist(),
-                frequency=res.summary["summary"]["frequency"]["median"],
-                pgd_wave_fraction=res.summary["summary"]["wave_fraction"])
-
-
-def pattern_view(ds, *, band=BAND, n_surrogates=19):
-    """:func:`pattern_measure` of every piece of every sample, per unit."""
-    from neurowave.models import hidden_grid
-
-    rows = []
-    for s in range(ds.sizes["sample"]):
-        for mask in piece_masks(ds["label"].values[s]):
-            for u in range(ds.sizes["unit"]):
-                g = hidden_grid(ds, sample=s, unit=u).astype(float).where(mask)
-                rows.append(dict(unit=u, **pattern_measure(g, band=band, n_surrogates=n_surrogates)))
-    return rows
-
-
-def summarize_patterns(rows):
-    """Mean fractions over pieces; speed median and quartiles over pooled wave frames."""
-    sp = np.concatenate([r["speeds"] for r in rows]) if rows else np.array([])
-    fq = np.array([r["frequency"] for r in rows if r["frequency"] is not None], float)
-    q = (lambda p: float(np.percentile(sp, p))) if sp.size else (lambda p: None)
-    return dict(
-        n_pieces=len(rows),
-        wave_fraction=float(np.mean([r["wave_fraction"] for r in rows])),
-        patterns={p: float(np.mean([r["patterns"][p] for r in rows])) for p in PATTERN_NAMES},
-        speed=dict(median=q(50), q25=q(25), q75=q(75), n_frames=int(sp.size)),
-        frequency=float(np.median(fq)) if fq.size else None,
-        pgd_wave_fraction=float(np.mean([r["pgd_wave_fraction"] for r in rows])),
-        phase_spread=float(np.mean([r["phase_spread"] for r in rows])),
-    )
-
-
-def simulated_controls(masks, *, steps=HORIZON, band=BAND, speed=0.3, frequency=0.06,
-                       n_surrogates=19):
-    """The pattern measure on ground truth confined to ``masks`` (pieces of the export)."""
     import xarray as xr
     from scipy import ndimage
 
-    from neurowave import make_grid
+    from neurowave.compare import analyze_model
     from neurowave.datasets import simulate_wave
 
     ny, nx = masks[0].shape
@@ -142,14 +101,13 @@ def simulated_controls(masks, *, steps=HORIZON, band=BAND, speed=0.3, frequency=
                              duration=steps, frequency=frequency, speed=speed,
                              center=(xs.mean(), ys.mean()), snr_db=snr_db, noise="white",
                              seed=0, **kw)
-        return g
+        return g.values
 
     def precession(mask):
         f = frequency * (0.92 + 0.07 * ndimage.distance_transform_edt(mask))
         t = np.arange(steps)[:, None, None]
         noise = 0.1 * np.random.default_rng(0).standard_normal((steps, ny, nx))
-        return make_grid(np.cos(2 * np.pi * f * t) + noise, sampling_rate=1.0,
-                         time_units="step", space_units="cell", kind="model")
+        return np.cos(2 * np.pi * f * t) + noise
 
     makers = {
         "synchronous": lambda m: sim("synchronous", m),
@@ -162,13 +120,16 @@ def simulated_controls(masks, *, steps=HORIZON, band=BAND, speed=0.3, frequency=
     }
     out = {}
     for name, make in makers.items():
-        rows = []
-        for mask in masks:
-            g = make(mask)
-            g.attrs.update(time_units="step", space_units="cell")
-            rows.append(pattern_measure(g.where(xr.DataArray(mask, dims=("y", "x"))),
-                                        band=band, n_surrogates=n_surrogates))
-        out[name] = summarize_patterns(rows)
+        h = np.stack([make(m) for m in masks])[:, :, None].astype(np.float32)
+        ds = xr.Dataset(
+            {"hidden": (("sample", "time", "unit", "y", "x"), h),
+             "label": (("sample", "y", "x"), np.stack(masks).astype(np.int16))},
+            coords={"time": ("time", np.arange(1.0, steps + 1), {"units": "step"}),
+                    "y": ("y", np.arange(float(ny)), {"units": "cell"}),
+                    "x": ("x", np.arange(float(nx)), {"units": "cell"})},
+            attrs={"kind": "model", "model": "simulated", "sampling_rate": 1.0,
+                   "source": f"simulated {name}"})
+        out[name] = summarize(analyze_model(ds, band=band), unit=0)
     return out
 
 
@@ -204,43 +165,44 @@ def pgd_view(ds, *, n_surrogates=19):
     return out
 
 
-def run(source, *, n=8, horizon=HORIZON, band=BAND, steps=200, seed=0, n_surrogates=19,
-        old_view=True):
+def run(source, *, n=8, horizon=None, band=None, steps=200, seed=0, old_view=True):
     import torch
 
-    from neurowave.models import export_hidden, get_model, load_model
+    from neurowave.compare import analyze_model
+    from neurowave.models import export_hidden, load_model, untrained_like
     from neurowave.models._cli import task_for
 
     torch.set_num_threads(1)
     model, ckpt = load_model(source)
     task = task_for(ckpt, None, source=source)
-    torch.manual_seed(seed)
-    control = get_model(ckpt["model"], **ckpt["config"]).eval()
-    result = {"source": source, "n_images": n, "horizon": horizon, "band": list(band),
+    result = {"source": source, "n_images": n,
               "n_steps_trained": int(ckpt["config"].get("n_steps", 0)),
-              "dt": float(ckpt["config"].get("dt", 1.0)), "patterns": {}, "pgd_view": {}}
-    masks = None
-    for label, m in (("trained", model), ("untrained", control)):
-        for cut in (False, True):
-            ds = export_hidden(cut_coupling(m) if cut else m, task, n=n, seed=seed,
-                               n_steps=horizon)
-            rows = pattern_view(ds, band=band, n_surrogates=n_surrogates)
-            for u in range(ds.sizes["unit"]):
+              "dt": float(ckpt["config"].get("dt", 1.0)), "patterns": {}, "pgd_view": {},
+              "foreground_accuracy": {}}
+    ref = None
+    for label, m in (("trained", model), ("untrained", untrained_like(model, seed=seed))):
+        ds = export_hidden(m, task, n=n, seed=seed, n_steps=horizon, source=label)
+        result["foreground_accuracy"][label] = float(
+            (ds.prediction == ds.label).where(ds.label > 0).mean())
+        for var, cut in (("hidden", False), ("hidden_cut_coupling", True)):
+            res = analyze_model(ds, variable=var, band=band if ref is None else ref.band,
+                                view=None if ref is None else ref.view)
+            if ref is None:
+                ref = res
+                result["band"] = list(res.band)
+                result["band_source"] = res.summary["params"]["band_source"]
+                result["horizon"] = res.view.steps
+                result["model_view"] = res.view.describe()
+                masks = [mk for s in res.view.samples for mk in res.view.masks[s]]
+            for u in res.view.units:
                 key = f"{label}{', coupling cut' if cut else ''}, unit {u}"
-                result["patterns"][key] = summarize_patterns([r for r in rows if r["unit"] == u])
-            if masks is None:
-                masks = [mk for s in range(ds.sizes["sample"])
-                         for mk in piece_masks(ds["label"].values[s])]
-                result["foreground_accuracy"] = {}
-            if not cut:
-                result["foreground_accuracy"][label] = float(
-                    (ds.prediction == ds.label).where(ds.label > 0).mean())
+                result["patterns"][key] = summarize(res, unit=u)
         if old_view:
-            ds = export_hidden(m, task, n=n, seed=seed, n_steps=steps)
-            result["pgd_view"][label] = pgd_view(ds, n_surrogates=n_surrogates)
+            ds = export_hidden(m, task, n=n, seed=seed, n_steps=steps, controls=False)
+            result["pgd_view"][label] = pgd_view(ds)
     result["pgd_view_steps"] = steps
-    result["simulations"] = simulated_controls(masks, steps=horizon, band=band,
-                                               speed=result["dt"], n_surrogates=n_surrogates)
+    result["simulations"] = simulated_controls(masks, steps=result["horizon"],
+                                               band=tuple(result["band"]), speed=result["dt"])
     return result
 
 
@@ -252,7 +214,8 @@ def print_tables(res):
     dt = res["dt"]
     print(f"dt = {dt}: the Laplacian coupling carries waves at 1 cell per unit time, "
           f"i.e. {dt} cells/step. Steps 1-{res['horizon']} (trained T = "
-          f"{res['n_steps_trained']}), band {res['band']} cycles/step, per piece.")
+          f"{res['n_steps_trained']}), band {res['band'][0]:.3f}-{res['band'][1]:.3f} "
+          f"cycles/step ({res['band_source']}), per piece: {res['model_view']}.")
     head = ("| {} | wave fraction | speed (cells/step) median [q25, q75] | frequency "
             "(cycles/step) | phase spread (rad) | planar | radial_out | radial_in | synchronous |")
     sep = "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -292,15 +255,17 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--source", default="pretrained:cornn-tetrominoes-small")
     p.add_argument("--n", type=int, default=8)
-    p.add_argument("--horizon", type=int, default=HORIZON)
-    p.add_argument("--band", type=float, nargs=2, default=BAND)
+    p.add_argument("--horizon", type=int, default=None,
+                   help="steps measured (default: twice the trained horizon)")
+    p.add_argument("--band", type=float, nargs=2, default=None,
+                   help="cycles/step (default: from the pooled spectrum)")
     p.add_argument("--steps", type=int, default=200, help="length of the old PGD view")
     p.add_argument("--no-pgd-view", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json")
     a = p.parse_args(argv)
-    res = run(a.source, n=a.n, horizon=a.horizon, band=tuple(a.band), steps=a.steps,
-              seed=a.seed, old_view=not a.no_pgd_view)
+    res = run(a.source, n=a.n, horizon=a.horizon, band=tuple(a.band) if a.band else None,
+              steps=a.steps, seed=a.seed, old_view=not a.no_pgd_view)
     print_tables(res)
     if a.json:
         with open(a.json, "w") as fh:

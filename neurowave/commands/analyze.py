@@ -16,7 +16,10 @@ def add_parser(subparsers):
             "data unless --band is given), compute the phase, its gradient, PGD, speed, "
             "direction and wavelength, find wave frames (PGD threshold + surrogate test), "
             "classify patterns and group events. Prints a short table; --json writes the "
-            "summary of DESIGN.md."
+            "summary of DESIGN.md. A model export is measured the way that sees its waves: "
+            "each object of each sample on its own, over twice the trained horizon, in one "
+            "band from the pooled spectrum, wave frames those classified as a moving "
+            "pattern; samples, objects and units pooled, with a per-unit breakdown."
         ),
     )
     p.add_argument("file", metavar="FILE", help="recording, image stack, wave grid or model export")
@@ -28,8 +31,9 @@ def add_parser(subparsers):
                    help="phase method (default hilbert)")
     p.add_argument("--pgd-threshold", type=float, default=0.5, metavar="X",
                    help="PGD a wave frame must reach (default 0.5)")
-    p.add_argument("--surrogates", type=int, default=99, metavar="N",
-                   help="spatial shuffles per tested frame (default 99; 0 skips the test)")
+    p.add_argument("--surrogates", type=int, default=None, metavar="N",
+                   help="spatial shuffles per tested frame (default 99; 0 skips the test; "
+                        "a model export's objects view needs none)")
     p.add_argument("--seed", type=int, default=0, help="seed of the surrogates (default 0)")
     p.add_argument("--gradient-step", type=int, default=1, metavar="K",
                    help="phase gradient between sites K apart (default 1; > 1 for "
@@ -38,8 +42,6 @@ def add_parser(subparsers):
                    help="average the lags between sites coherently over T seconds (steps "
                         "for models) before the gradient; for stationary waves much longer "
                         "than the array (default: each frame on its own)")
-    p.add_argument("--sample", type=int, default=0, help="model export: sample index (default 0)")
-    p.add_argument("--unit", type=int, default=0, help="model export: hidden unit (default 0)")
     p.add_argument("--frame-rate", type=float, default=None, metavar="HZ",
                    help="frame rate of an image stack (when not in the files)")
     p.add_argument("--pixel-size", type=float, default=None, metavar="MM",
@@ -48,11 +50,14 @@ def add_parser(subparsers):
     p.add_argument("--plots", metavar="DIR", default=None,
                    help="write figures (PGD, speed, direction, patterns) to DIR")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --plots DIR")
+    from ._util import add_model_view_options
+
+    add_model_view_options(p)
     return p
 
 
-def load_grid(path, *, positions=None, sample=0, unit=0, **kwargs):
-    """Read ``path`` into a wave grid; a model export gives ``sample``/``unit``."""
+def load_grid(path, *, positions=None, **kwargs):
+    """Read ``path`` into a wave grid, or a model export Dataset, and its format."""
     import xarray as xr
 
     from ..io import read
@@ -65,9 +70,7 @@ def load_grid(path, *, positions=None, sample=0, unit=0, **kwargs):
                 "neither a wave grid nor a model export. Write a grid with "
                 "neurowave.io.write_netcdf."
             )
-        from ..models import hidden_grid
-
-        return hidden_grid(obj, sample=sample, unit=unit), "netcdf (model export)"
+        return obj, "netcdf (model export)"
     fmt = obj.attrs.get("format")
     if not fmt:
         from ..io._read import detect_format
@@ -134,19 +137,36 @@ def run(args):
         kwargs["frame_rate"] = args.frame_rate
     if args.pixel_size is not None:
         kwargs["pixel_size"] = args.pixel_size
+    import xarray as xr
+
+    from ._util import model_view_kwargs
+
+    view_kw = model_view_kwargs(args)
+    akw = dict(phase_method=args.phase, pgd_threshold=args.pgd_threshold, seed=args.seed,
+               gradient_step=args.gradient_step, gradient_window=args.gradient_window)
+    if args.surrogates is not None:
+        akw["n_surrogates"] = args.surrogates
     with progress(total=3, desc="analyze", unit="step") as bar:
-        grid, fmt = load_grid(path, positions=args.positions, sample=args.sample,
-                              unit=args.unit, **kwargs)
+        grid, fmt = load_grid(path, positions=args.positions, **kwargs)
         bar.update()
-        res = analyze(grid, band=args.band, phase_method=args.phase,
-                      pgd_threshold=args.pgd_threshold, n_surrogates=args.surrogates,
-                      seed=args.seed, gradient_step=args.gradient_step,
-                      gradient_window=args.gradient_window, path=str(path),
-                      file_format=fmt)
+        if isinstance(grid, xr.Dataset):
+            from ..compare import analyze_model
+
+            res = analyze_model(grid, band=args.band, path=str(path),
+                                progress=sys.stderr.isatty(), **view_kw, **akw)
+            res.summary["input"]["format"] = fmt
+            plot_res = res.example
+        else:
+            given = [f"--{k.replace('_', '-')}" for k, v in view_kw.items() if v is not None]
+            if given:
+                raise ValueError(f"{' and '.join(given)} apply to model exports only; "
+                                 f"{path} is a {fmt} recording. Leave them out.")
+            res = analyze(grid, band=args.band, path=str(path), file_format=fmt, **akw)
+            plot_res = res
         bar.update()
         if args.plots:
             with atomic_directory(args.plots, overwrite=args.overwrite) as tmp:
-                _plots(res, Path(tmp))
+                _plots(plot_res, Path(tmp))
         if args.json:
             res.to_json(args.json)
         bar.update()

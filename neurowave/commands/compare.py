@@ -15,12 +15,15 @@ def add_parser(subparsers):
             "Put a model export (neurowave export) and a recording through the same wave "
             "measures and compare them metric by metric (speed, PGD, direction, wavelength, "
             "frequency, patterns): a distance between the two distributions, its bootstrap "
-            "confidence interval and the test behind it. The model's samples x hidden units "
-            "are pooled as repeated trials. Each metric gets an effect size with its "
-            "interval and a verdict (equivalent / different / undecided) from an "
-            "equivalence test against a stated margin (--margin). Without "
-            "--model-dt/--model-dx, wavelengths are compared in widths of the region "
-            "analysed and speeds in those widths per cycle (one piece of evidence)."
+            "confidence interval and the test behind it. The model is measured as `analyze` "
+            "measures it (each object of each sample on its own, over twice the trained "
+            "horizon; samples, objects and units pooled as trials), beside the controls the "
+            "export records: the same model with its coupling cut and the untrained model. "
+            "Each metric gets an effect size with its interval and a verdict (equivalent / "
+            "different / undecided) from an equivalence test against a stated margin "
+            "(--margin). Without --model-dt/--model-dx, wavelengths are compared in widths "
+            "of the region analysed and speeds in those widths per cycle (one piece of "
+            "evidence)."
         ),
     )
     p.add_argument("model", metavar="MODEL.nc", help="model export written by `neurowave export`")
@@ -36,11 +39,11 @@ def add_parser(subparsers):
                    help="duration of one model step, e.g. 1ms (gives physical units)")
     p.add_argument("--model-dx", metavar="DX", default=None,
                    help="size of one model cell, e.g. 0.4mm (gives physical units)")
-    p.add_argument("--model-sites", choices=("all", "foreground"), default="all",
-                   help="measure every model cell, or only the cells of the image's objects "
-                        "(label > 0 in the export)")
-    p.add_argument("--max-trials", type=int, default=64, metavar="N",
-                   help="pool at most N (sample, unit) model trials (default 64; 0 = all)")
+    p.add_argument("--max-trials", type=int, default=0, metavar="N",
+                   help="pool at most N model trials (sample, object, unit), drawn with "
+                        "--seed (default 0 = all)")
+    p.add_argument("--no-controls", action="store_true",
+                   help="leave out the controls the export records (cut coupling, untrained)")
     p.add_argument("--n-boot", type=int, default=500, metavar="N",
                    help="bootstrap resamples per confidence interval (default 500)")
     p.add_argument("--margin", action="append", default=[], metavar="METRIC=VALUE",
@@ -53,6 +56,9 @@ def add_parser(subparsers):
                    help="write figures and a self-contained index.html into DIR")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing non-empty report directory")
+    from ._util import add_model_view_options
+
+    add_model_view_options(p)
     return p
 
 
@@ -106,9 +112,17 @@ def print_summary(result, *, file=None):
     file = file or sys.stdout
     sc = result.scale
     m_in, r_in = result.model.get("input", {}), result.recording.get("input", {})
+    view = result.model.get("params", {}).get("model_view") or {}
+    pooled = result.model.get("summary", {}).get("pooled", {})
     print(f"model:     {m_in.get('path') or m_in.get('model')}  "
           f"({m_in.get('n_trials')} trials pooled, wave fraction "
-          f"{_f(result.model.get('summary', {}).get('wave_fraction'))})", file=file)
+          f"{_f(result.model.get('summary', {}).get('wave_fraction'))}, "
+          f"{pooled.get('n_wave_frames', '-')} wave frames, "
+          f"{_f(pooled.get('n_eff_wave_frames'), '{:.0f}')} effective)", file=file)
+    if view:
+        print(f"           measured: {view.get('description')}", file=file)
+        for note in view.get("notes", []):
+            print(f"           note: {note}", file=file)
     print(f"recording: {r_in.get('path')}  (wave fraction "
           f"{_f(result.recording.get('summary', {}).get('wave_fraction'))})", file=file)
     print(f"units:     {sc.get('mode')}: {sc.get('note')}", file=file)
@@ -116,10 +130,15 @@ def print_summary(result, *, file=None):
     print_table(result.table_rows(), file=file)
     for note in result.footnotes():
         print(note, file=file)
+    ctl = result.controls or {}
+    if ctl.get("coupling"):
+        print(f"\ncontrols:  {ctl['coupling']['sentence']}", file=file)
+    elif ctl.get("note"):
+        print(f"\ncontrols:  {ctl['note']}", file=file)
 
 
-def _f(x):
-    return "-" if x is None else f"{x:.2f}"
+def _f(x, fmt="{:.2f}"):
+    return "-" if x is None else fmt.format(x)
 
 
 def parse_margins(items):
@@ -143,14 +162,16 @@ def run(args):
     if args.max_trials is not None and args.max_trials < 0:
         raise ValueError(f"--max-trials must be 0 (all) or more, got {args.max_trials}.")
     check_outputs(args.json, args.report, args.overwrite)
+    from ._util import model_view_kwargs
+
     result = compare(
         args.model, args.recording, positions=args.positions,
         band=tuple(args.band) if args.band else None,
         model_band=tuple(args.model_band) if args.model_band else None,
         model_dt=args.model_dt, model_dx=args.model_dx,
-        model_sites=args.model_sites, max_trials=args.max_trials or None,
+        max_trials=args.max_trials or None, controls=not args.no_controls,
         n_boot=args.n_boot, seed=args.seed, margins=parse_margins(args.margin) or None,
-        progress=sys.stderr.isatty(),
+        progress=sys.stderr.isatty(), **model_view_kwargs(args),
     )
     print_summary(result)
     index = write_outputs(result, json_path=args.json, report_dir=args.report,

@@ -16,18 +16,11 @@ HELP = "run the whole path offline on built-in data and write a report"
 
 #: preferred pretrained models, first found wins
 PRETRAINED = ("cornn-tetrominoes", "cornn-tetrominoes-small")
-#: demo sizes, chosen to stay under 2 minutes on 2 CPU cores
-N_IMAGES = 4
-#: steps of hidden states recorded: the small CoRNN runs 30 steps, too few cycles for
-#: a phase analysis, so its dynamics are recorded on to 200 steps (as in
-#: benchmarks/model_waves.py); predictions still use the model's own steps
-N_STEPS = 200
-MAX_TRIALS = 16
+#: the demo runs exactly the README's headline, `neurowave export pretrained:NAME
+#: --out model.nc` then `neurowave compare model.nc RECORDING`, with their defaults:
+#: 16 images, twice the trained horizon, each object on its own, the controls
+N_IMAGES = 16
 RECORDING_SECONDS = None  # the whole recording
-#: band of the real Utah recording: the upstream analysis (Martinet et al. 2017,
-#: github.com/Mark-Kramer/Seizure-Waves, analysis/main_seizure_waves.m) uses 1-13 Hz
-UTAH_BAND = (1.0, 13.0)
-N_BOOT = 200
 
 
 def add_parser(subparsers):
@@ -60,12 +53,11 @@ def _offline():
             os.environ["NEUROWAVE_OFFLINE"] = old
 
 
-def demo_model(*, n=N_IMAGES, seed=0, n_steps=N_STEPS):
-    """The demo's model export, the model sites to measure and a one-line description.
+def demo_model(*, n=N_IMAGES, seed=0):
+    """The demo's model export and a one-line description.
 
-    The pretrained Tetrominoes model when shipped, measured on the cells of the
-    image's pieces (its waves travel within objects); else a simulated model export,
-    measured everywhere.
+    The pretrained Tetrominoes model when shipped, exported as `neurowave export`
+    does by default; else a simulated model export (measured over its whole grid).
     """
     try:
         from ..models import list_pretrained
@@ -79,20 +71,21 @@ def demo_model(*, n=N_IMAGES, seed=0, n_steps=N_STEPS):
 
             model, ckpt = load_model(f"pretrained:{name}")
             task = task_from_spec(ckpt["task"])
-            ds = export_hidden(model, task, n=n, seed=seed, n_steps=n_steps,
-                               source=f"pretrained:{name}")
-            return ds, "foreground", (f"pretrained:{name} on {n} Tetrominoes images, "
-                                      f"{n_steps} steps, cells of the pieces")
+            ds = export_hidden(model, task, n=n, seed=seed, source=f"pretrained:{name}")
+            return ds, (f"pretrained:{name} on {n} Tetrominoes images, "
+                        f"{ds.sizes['time']} steps (trained horizon "
+                        f"{ds.attrs['n_steps_trained']}), with its controls")
     from ..compare._simdata import simulate_model_export
 
     ds = simulate_model_export(patterns=["planar", "rotating", "planar", "radial_out"],
                                speed=0.3, frequency=0.05, shape=(24, 24), n_steps=160,
                                n_samples=2, n_units=4, snr_db=10.0, seed=seed)
-    return ds, "all", "simulated model export (no pretrained model is shipped)"
+    return ds, "simulated model export (no pretrained model is shipped)"
 
 
 def demo_recording(*, seconds=RECORDING_SECONDS):
-    """The demo's recording, its band (None: from the data) and a one-line description:
+    """The demo's recording, its band (None: from the data, as `compare` chooses it by
+    default) and a one-line description:
     the real Utah seizure recording when the example-data cache has it (never
     downloaded), else a simulated Utah array."""
     from ..datasets import data_dir
@@ -107,7 +100,7 @@ def demo_recording(*, seconds=RECORDING_SECONDS):
         if seconds is not None:
             grid = grid.isel(time=slice(0, int(round(seconds * float(grid.attrs["sampling_rate"])))))
             what += f", first {seconds:g} s"
-        return grid, UTAH_BAND, f"{what}, {UTAH_BAND[0]:g}-{UTAH_BAND[1]:g} Hz ({path})"
+        return grid, None, f"{what} ({path})"
     from ..compare._simdata import simulate_utah_recording
 
     return (simulate_utah_recording(seed=0, duration=seconds or 4.0), None,
@@ -122,14 +115,12 @@ def run(args):
     t0 = time.perf_counter()
     say = (lambda m: print(m, file=sys.stderr))
     say("neurowave demo: preparing the model export ...")
-    model, model_sites, model_what = demo_model()
+    model, model_what = demo_model()
     say(f"  model:     {model_what}")
     recording, band, rec_what = demo_recording()
     say(f"  recording: {rec_what}")
-    say("neurowave demo: comparing (same measures on both sides) ...")
-    result = compare(model, recording, band=band, model_sites=model_sites,
-                     max_trials=MAX_TRIALS, n_boot=N_BOOT, seed=0,
-                     progress=sys.stderr.isatty())
+    say("neurowave demo: comparing (same measures on both sides, compare's defaults) ...")
+    result = compare(model, recording, band=band, progress=sys.stderr.isatty())
     result.model.setdefault("input", {})["description"] = model_what
     result.recording.setdefault("input", {})["description"] = rec_what
     print_summary(result)

@@ -8,19 +8,26 @@ def add_parser(subparsers):
         "export",
         help="write hidden states of a run or pretrained:NAME to netCDF",
         description="Run a recurrent model on N fresh images of its task and write the "
-        "hidden states (sample, time, unit, y, x) with images, labels and predictions to a "
-        "netCDF file that `neurowave analyze`/`compare` and plain xarray read.",
+        "hidden states (sample, time, unit, y, x) with images, labels (the object map), "
+        "predictions, the trained horizon, dt and the model config to a netCDF file that "
+        "`neurowave analyze`/`compare` and plain xarray read. By default it records twice "
+        "the trained horizon and the controls `compare` measures beside the model: the "
+        "same model with its coupling cut and the untrained model of its architecture.",
     )
     p.add_argument("source", metavar="RUN", help="run directory, checkpoint or pretrained:NAME")
     p.add_argument("--task", help="task or preset (default: the one the model was trained on)")
     p.add_argument("--n", type=int, default=16, help="number of images (default 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of the images (default 0)")
-    p.add_argument("--steps", type=int, metavar="T",
-                   help="record T steps of hidden states (default: the model's own T)")
     p.add_argument("--untrained", action="store_true",
                    help="same architecture with fresh weights from --seed (a control)")
+    p.add_argument("--no-controls", action="store_true",
+                   help="do not record the controls (coupling cut, untrained) that "
+                        "`neurowave compare` measures beside the model")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--out", required=True, help="output .nc file")
+    from ._util import add_model_view_options
+
+    add_model_view_options(p, export=True)
     return p
 
 
@@ -45,9 +52,30 @@ def run(args):
         torch.manual_seed(args.seed)
         model = get_model(ckpt["model"], **ckpt["config"]).to(args.device).eval()
         source = f"untrained {ckpt['model']} (seed {args.seed}) shaped like {args.source}"
-    ds = export_hidden(model, task, n=args.n, seed=args.seed, n_steps=args.steps, device=args.device, source=source)
+    for name, sel in (("--sample", args.sample), ("--unit", args.unit)):
+        n_of = args.n if name == "--sample" else int(getattr(model.config, "hidden_channels", 0)
+                                                       or 10**9)
+        bad = [i for i in (sel or []) if not 0 <= i < n_of]
+        if bad:
+            raise ValueError(f"{name} {bad[0]} is out of range: the export holds {n_of} "
+                             f"{name[2:]}s (0-{n_of - 1}); pass one of them.")
+    if args.steps is not None and args.steps < 2:
+        raise ValueError(f"--steps must be at least 2, got {args.steps}.")
+    ds = export_hidden(model, task, n=args.n, seed=args.seed, n_steps=args.steps,
+                       device=args.device, source=source, controls=not args.no_controls)
+    if args.sample is not None:
+        ds = ds.isel(sample=sorted(set(args.sample)))
+    if args.unit is not None:
+        ds = ds.isel(unit=sorted(set(args.unit)))
+    if args.model_sites is not None:
+        ds.attrs["model_sites"] = args.model_sites
+    if args.steps is not None:
+        ds.attrs["analysis_steps"] = int(args.steps)
     write_export(ds, out)
     h = ds["hidden"]
+    ctl = ", ".join(ds.attrs.get("controls") or []) or "none"
     print(f"neurowave export: wrote {out} (hidden {dict(h.sizes)}, {ds.attrs['model']} on "
-          f"{ds.attrs['task']}, accuracy {float((ds.prediction == ds.label).mean()):.3f})")
+          f"{ds.attrs['task']}, trained horizon {ds.attrs['n_steps_trained']} steps, "
+          f"{h.sizes['time']} recorded; controls: {ctl}; accuracy "
+          f"{float((ds.prediction == ds.label).mean()):.3f})")
     return 0

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, check_option, validate_type
+from .._validate import check_band, validate_type
 from ..grid import _valid_sites, site_positions, validate_grid
 from . import stats as _stats
 from .scale import convert, make_scale, region_extent
 
 __all__ = ["compare", "CompareResult", "METRICS", "EXTRA_METRICS", "MARGINS",
-           "load_model_export", "load_recording"]
+           "load_model_export", "load_recording", "coupling_reading"]
 
 #: The metrics compared, in report order.
 METRICS = ("speed", "pgd", "direction", "wavelength", "frequency", "patterns")
@@ -160,22 +160,7 @@ def load_recording(recording, *, positions=None):
     return recording, info
 
 
-MODEL_SITES = ("all", "foreground")
-
-
-def _hidden_grid(ds, sample, unit, sites="all"):
-    """One (sample, unit) of a model export as a wave grid ("time", "y", "x").
-
-    With ``sites="foreground"`` the cells where the export's ``label`` is 0 (the
-    background of the image) become NaN sites: only the objects' cells are measured.
-    """
-    g = _hidden_grid_all(ds, sample, unit)
-    if sites == "foreground":
-        mask = np.asarray(ds["label"].isel(sample=sample).values) > 0
-        attrs = dict(g.attrs)
-        g = g.where(mask[None, :, :])
-        g.attrs = attrs
-    return g
+from ._model import MODEL_SITES  # noqa: E402,F401  (re-exported)
 
 
 def _hidden_grid_all(ds, sample, unit):
@@ -195,22 +180,6 @@ def _hidden_grid_all(ds, sample, unit):
         time_units="step", space_units="cell", kind="model",
         source=str(ds.attrs.get("source", ds.attrs.get("model", "model"))), attrs=attrs,
     )
-
-
-def _select_trials(ds, samples, units, max_trials, seed):
-    n_s, n_u = ds.sizes["sample"], ds.sizes["unit"]
-    ss = range(n_s) if samples is None else [int(s) for s in np.atleast_1d(samples)]
-    uu = range(n_u) if units is None else [int(u) for u in np.atleast_1d(units)]
-    for name, sel, n in (("samples", ss, n_s), ("units", uu, n_u)):
-        bad = [i for i in sel if not 0 <= i < n]
-        if bad:
-            raise ValueError(f"`{name}` must be indices below {n}, got {bad[:5]}.")
-    pairs = [(s, u) for s in ss for u in uu]
-    if max_trials is not None and len(pairs) > max_trials:
-        rng = np.random.default_rng(seed)
-        keep = np.sort(rng.choice(len(pairs), size=int(max_trials), replace=False))
-        pairs = [pairs[i] for i in keep]
-    return pairs
 
 
 # ---------------------------------------------------------------------------
@@ -444,6 +413,7 @@ class CompareResult:
     distances: dict
     values: dict = field(repr=False, default_factory=dict)
     examples: dict = field(repr=False, default_factory=dict)
+    controls: dict = field(default_factory=dict)
     sides: tuple = None
 
     def __post_init__(self):
@@ -456,13 +426,38 @@ class CompareResult:
         """The JSON of DESIGN.md as a dict (NaN as None)."""
         from .._outputs import to_jsonable
 
-        return to_jsonable({
+        d = {
             "neurowave_version": _version(),
             "model": self.model,
             "recording": self.recording,
-            "scale": self.scale,
-            "distances": self.distances,
-        })
+        }
+        if self.controls:
+            d["controls"] = self.controls
+        d.update({"scale": self.scale, "distances": self.distances})
+        return to_jsonable(d)
+
+    @property
+    def control_names(self):
+        """The controls measured (``"cut_coupling"``, ``"untrained"``), in column order."""
+        return [n for n in CONTROL_TITLES if n in self.controls]
+
+    def _median(self, side, m):
+        v = self.values.get(side, {}).get(m)
+        if v is None:
+            return None
+        if m == "patterns":
+            v = np.asarray(v).astype(str)
+            if not v.size:
+                return None
+            k, c = np.unique(v, return_counts=True)
+            return str(k[np.argmax(c)])
+        v = np.asarray(v, float)
+        v = v[np.isfinite(v)]
+        if not v.size:
+            return None
+        if m == "direction":
+            return float(np.mod(np.rad2deg(np.angle(np.exp(1j * np.deg2rad(v)).mean())), 360))
+        return float(np.median(v))
 
     def to_json(self, path=None):
         """Return the JSON text; with ``path`` also write it atomically."""
@@ -475,8 +470,16 @@ class CompareResult:
 
     @property
     def side_labels(self):
-        """Column label of each side, in the order of :attr:`sides`."""
-        return [SIDE_LABELS.get(s, s.replace("_", " ")) for s in self.sides]
+        """Column label of each side, in the order of :attr:`sides` (the model is
+        "trained" beside its controls)."""
+        labels = dict(SIDE_LABELS, model="trained" if len(self.sides) > 2 else "model")
+        return [labels.get(s, s.replace("_", " ")) for s in self.sides]
+
+    def summary_of(self, side):
+        """The analyze JSON of one side: the model, a control or the recording."""
+        if side in ("model", "recording"):
+            return getattr(self, side)
+        return (self.controls or {}).get(side) or {}
 
     def centre(self, side, metric):
         """The typical value of ``metric`` on ``side`` in common units: the median (the
@@ -533,6 +536,15 @@ class CompareResult:
         rows = [("metric", *self.side_labels, "units", f"effect [{level}% CI]", "margin",
                  "verdict")]
         df = self.to_frame()
+        summaries = [self.summary_of(side) for side in self.sides]
+        wf = [s.get("summary", {}).get("wave_fraction") for s in summaries]
+        neff = [s.get("summary", {}).get("pooled", {}).get("n_eff_wave_frames")
+                for s in summaries]
+        if neff[-1] is None:
+            neff[-1] = self.distances.get("speed", {}).get("n_eff_recording")
+        rows.append(("wave fraction", *(_fmt_value(x) for x in wf), "", "", "", ""))
+        rows.append(("eff. wave frames", *("-" if x is None else f"{x:.0f}" for x in neff),
+                     "independent", "", "", ""))
         for m, r in df.iterrows():
             d = self.distances.get(m, {})
             units = "most frequent" if m == "patterns" else r["units"]
@@ -649,60 +661,6 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
         else:
             raise
         raise ValueError(f"The model cannot support {what}: {why}. {fix}") from None
-
-
-def _choose_model_band(ds, pairs, info, sites="all", max_pool=32):
-    """One band for every model trial, from their pooled spectrum.
-
-    The hidden grids of (up to ``max_pool``) trials, each site standardised (mean
-    removed, unit variance, so that no unit or site outweighs the others), are joined
-    along time and :func:`neurowave.waves.choose_band` picks the dominant peak of
-    their average spectrum. All trials are then measured in that one band, and trials
-    too short for a spectrum of their own still get one. The band must hold two
-    cycles within a single trial.
-    """
-    import warnings
-
-    from ..grid import make_grid
-    from ..waves import choose_band
-
-    parts = []
-    for s, u in pairs[:max_pool]:
-        a = np.asarray(_hidden_grid(ds, s, u, sites).values, float)
-        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            a = a - np.nanmean(a, axis=0, keepdims=True)
-            sd = np.nanstd(a, axis=0, keepdims=True)
-            a = np.where(sd > 0, a / sd, 0.0)
-        if not np.isfinite(a).any() or not np.nanmax(np.abs(a)) > 0:
-            continue
-        parts.append(np.nan_to_num(a))  # absent sites add no power at any frequency
-    if not parts:
-        return None
-    g0 = _hidden_grid(ds, *pairs[0])
-    data = np.concatenate(parts, axis=0)
-    if data.shape[0] < 256:  # too short for choose_band's spectrum: zeros add no power
-        data = np.concatenate([data, np.zeros((256 - data.shape[0],) + data.shape[1:])])
-    joined = make_grid(data, sampling_rate=info.sampling_rate,
-                       x=g0["x"].values, y=g0["y"].values, time_units=info.time_units,
-                       space_units=info.space_units, kind="model")
-    how = "Pass --model-band LO HI in cycles/step"
-    try:
-        # peaks slower than two cycles of one trial cannot be measured in any trial
-        band = choose_band(joined, fmin=2.2 / (info.n_times / info.sampling_rate) / 0.85)
-    except ValueError as err:
-        raise ValueError(f"No band stands out in the spectrum of the model's hidden units "
-                         f"({str(err).rstrip('.')}). {how}.") from None
-    try:
-        return check_band(band, info.sampling_rate, n_times=info.n_times, name="model_band",
-                          time_units=info.time_units)
-    except ValueError:
-        f0 = float(np.mean(band))
-        raise ValueError(
-            f"The model's hidden units peak at {f0:.3g} cycles/step, too slow for their "
-            f"{info.n_times} steps (two cycles need {2 / band[0]:.0f}). {how}, or export more "
-            "steps (`neurowave export ... --steps N`)."
-        ) from None
 
 
 def _block(side):
@@ -864,14 +822,19 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, margi
 
 
 def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
-            positions=None, samples=None, units=None, model_sites="all", max_trials=64,
-            n_boot=500, ci=0.95, seed=0, progress=False, margins=None, alpha=0.05,
+            positions=None, samples=None, units=None, steps=None, model_sites=None,
+            controls=True, max_trials=None, n_boot=500, ci=0.95, seed=0, progress=False,
+            margins=None, alpha=0.05,
             **analyze_kw):
     """Put a model's waves and a recording's waves through the same measures.
 
-    Both sides go through :func:`neurowave.waves.analyze`. The model's (sample, unit)
-    hidden grids are analysed one by one and pooled as repeated trials; the
-    recording's frames are taken as they come. For each metric (``speed``, ``pgd``,
+    Both sides go through :func:`neurowave.waves.analyze`. The model export is
+    measured by :func:`neurowave.compare.analyze_model` (by default each object of each
+    sample on its own, within twice the trained horizon, in one band from the pooled
+    model spectrum; samples, objects and units pooled as trials); the recording's
+    frames are taken as they come. The controls the export records (the same model
+    with its coupling cut, the untrained model of the same architecture) are measured
+    the same way, on the same trials and in the same band. For each metric (``speed``, ``pgd``,
     ``direction``, ``wavelength``, ``frequency``, ``patterns``) the two distributions
     are compared with a distance, its block-bootstrap confidence interval and a test
     (see :mod:`neurowave.compare.stats`), in common units (see
@@ -896,12 +859,20 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         Electrode map for a recording read from a file.
     samples, units : int | list of int | None
         Which model samples and hidden units to pool (None: all).
-    model_sites : {"all", "foreground"}
-        Measure every cell of the hidden grid, or only the cells of the image's objects
-        (``label > 0`` in the export; the background becomes NaN sites). Scale-free
-        lengths are relative to the extent of the cells measured.
+    steps : int | None
+        Measure the model's first ``steps`` steps (default: twice its trained horizon,
+        or all recorded steps).
+    model_sites : {"objects", "foreground", "all"} | None
+        Each object of each sample on its own (default; an export without a ``label``
+        map falls back to the whole grid and says so), the objects' cells together
+        (``label > 0``), or the whole grid (see :func:`analyze_model`). Scale-free
+        lengths are relative to the extent of the region each trial measured (an
+        object's cells, the objects' cells, the whole grid).
+    controls : bool
+        Measure the controls the export records (``hidden_cut_coupling``,
+        ``hidden_untrained``) beside the model.
     max_trials : int | None
-        Pool at most this many (sample, unit) trials, drawn with ``seed`` (None: all).
+        Measure at most this many model trials, drawn with ``seed`` (None: all).
     n_boot : int
         Bootstrap resamples of each confidence interval.
     ci : float
@@ -926,8 +897,10 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     Returns
     -------
     CompareResult
-        Both sides' analyze JSON, the ``scale`` used, the ``distances`` per metric,
-        the values compared and one example analysis per side for figures.
+        Both sides' analyze JSON, the ``controls`` (analyze JSON of each control and
+        the sentence saying which waves the coupling carries), the ``scale`` used, the
+        ``distances`` per metric, the values compared and one example analysis per
+        side for figures.
 
     See Also
     --------
@@ -979,68 +952,34 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
 
         parse_quantity(model_dx, kind="length", name="model_dx")
 
-    check_option("model_sites", model_sites, MODEL_SITES)
-    if model_sites == "foreground" and "label" not in ds:
-        raise ValueError(
-            "`model_sites='foreground'` needs the export's `label` variable, which this "
-            "export lacks. Use model_sites='all'."
-        )
-    pairs = _select_trials(ds, samples, units, max_trials, seed)
-    first = _hidden_grid(ds, *pairs[0])  # the whole grid: geometry and units
+    from ._model import analyze_model, resolve_view, trial_grid
+
+    view = resolve_view(ds, model_sites=model_sites, samples=samples, units=units,
+                        steps=steps, max_trials=max_trials, seed=seed)
+    first = trial_grid(ds, view, view.trials[0], whole=True)  # geometry and units
     model_info = validate_grid(first, name="model hidden grid", check_valid=False)
     mband = _model_band(band, model_band, model_dt, model_info, scale_dt)
     mband_source = "user" if mband is not None else "pooled spectrum of the model trials"
-    if mband is None:
-        mband = _choose_model_band(ds, pairs, model_info, model_sites)
 
     # recording side
     rec_an = analyze(rec, band=band, seed=seed, **analyze_kw)
     rec_side = _pool([rec_an], site_positions(rec), _valid_sites(rec), rec_info)
 
-    # model side: (sample, unit) trials pooled
-    from tqdm.auto import tqdm
-
-    analyses, used, skipped = [], [], []
-    best, best_n = None, -1
-    for s, u in tqdm(pairs, desc="model trials", disable=not progress, leave=False):
-        g = _hidden_grid(ds, s, u, model_sites)
-        arr = np.asarray(g.values, float)
-        n_valid = int(np.isfinite(arr).any(axis=0).sum())
-        if n_valid < 4:
-            skipped.append({"sample": s, "unit": u, "reason": f"{n_valid} valid sites"})
-            continue
-        flat = arr.reshape(arr.shape[0], -1)
-        flat = flat[:, np.isfinite(flat).any(axis=0)]
-        if np.nanstd(flat, axis=0).max() < 1e-12 * max(1.0, float(np.nanmax(np.abs(flat)))):
-            skipped.append({"sample": s, "unit": u, "reason": "silent or constant unit"})
-            continue
-        an = analyze(g, band=mband, seed=seed, **analyze_kw)
-        analyses.append(an)
-        used.append((s, u))
-        n_w = int(np.asarray(an.frames["is_wave"].values, bool).sum())
-        if n_w > best_n:
-            best, best_n = an, n_w
-    if not analyses:
-        raise ValueError(
-            f"Every selected model trial ({len(pairs)}) is silent, constant or has fewer than "
-            "4 valid sites; there are no waves to compare. Check the export or pass other "
-            "`units` (or model_sites='all')."
-        )
-    model_side = _pool(analyses, site_positions(first), _valid_sites(first), model_info)
-    extra = {
-        "path": str(model) if isinstance(model, (str, Path)) else str(ds.attrs.get("source", "")),
-        "source": str(ds.attrs.get("source", "")),
-        "kind": "model",
-        "model": ds.attrs.get("model"),
-        "task": ds.attrs.get("task"),
-        "n_samples": int(ds.sizes["sample"]),
-        "n_units": int(ds.sizes["unit"]),
-        "model_sites": model_sites,
-        "trials": [list(p) for p in used],
-        "n_trials": len(used),
-        "skipped_trials": skipped,
-    }
-    model_summary = _pooled_summary(analyses[0].summary, model_side, extra, analyses, used)
+    # model side: trials (sample, object, unit) pooled
+    path = str(model) if isinstance(model, (str, Path)) else str(ds.attrs.get("source", ""))
+    man = analyze_model(ds, view=view, band=mband, seed=seed, progress=progress, path=path,
+                        **analyze_kw)
+    mband = man.band
+    model_side, best = man.side, man.example
+    model_summary = man.summary
+    model_summary["params"]["band_source"] = mband_source
+    ctrl = {}
+    if controls:
+        for name in ("cut_coupling", "untrained"):
+            if f"hidden_{name}" in ds.data_vars:
+                ctrl[name] = analyze_model(ds, view=view, band=mband, seed=seed,
+                                           variable=f"hidden_{name}", path=path,
+                                           progress=progress, **analyze_kw)
     rec_summary = json.loads(json.dumps(rec_an.summary, default=_json_default))
 
     scale = make_scale(
@@ -1062,6 +1001,10 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         m for m in EXTRA_METRICS if model_side.values[m].size or rec_side.values[m].size)
     sides = {"model": model_side, "recording": rec_side}
     values = {name: common_values(side, name, scale, metrics) for name, side in sides.items()}
+    controls_d = _control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx,
+                                  controls, ds)
+    for name, c in ctrl.items():
+        values[name] = controls_d.pop(f"_values_{name}")
     distances = compare_metrics(values["model"], model_side, values["recording"], rec_side,
                                 metrics=metrics, scale=scale, margins=margins, n_boot=n_boot,
                                 ci=ci, alpha=alpha, seed=seed)
@@ -1092,5 +1035,96 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     }
     return CompareResult(
         model=model_summary, recording=rec_summary, scale=scale_d, distances=distances,
-        values=values, examples={"model": best, "recording": rec_an},
+        values=values, examples={"model": best, "recording": rec_an}, controls=controls_d,
     )
+
+
+#: Control name -> column title.
+CONTROL_TITLES = {"cut_coupling": "cut coupling", "untrained": "untrained"}
+
+
+def coupling_reading(trained, cut):
+    """Per unit, whether the coupling carries the model's waves, and one sentence.
+
+    A unit's waves are *carried by the coupling* when cutting it leaves at most half
+    their wave fraction, *not carried* when at least three quarters survive, *partly*
+    in between; a unit with under 5 % wave frames shows no waves to judge.
+
+    Parameters
+    ----------
+    trained, cut : dict
+        Analyze JSON of the model and of its coupling-cut control (``summary["units"]``).
+
+    Returns
+    -------
+    units : dict
+        unit -> ``{"trained", "cut_coupling", "ratio", "carried"}`` (carried: "yes",
+        "partly", "no" or "no waves").
+    sentence : str
+    """
+    units, carried, survive, partly, none = {}, [], [], [], []
+    tu = trained.get("summary", {}).get("units", {})
+    cu = cut.get("summary", {}).get("units", {})
+    for u, r in tu.items():
+        a = r.get("wave_fraction") or 0.0
+        b = (cu.get(u) or {}).get("wave_fraction")
+        if b is None:
+            continue
+        ratio = b / a if a > 0 else None
+        if a < 0.05:
+            verdict = "no waves"
+            none.append(u)
+        elif ratio <= 0.5:
+            verdict = "yes"
+            carried.append(f"unit {u} ({a:.2f} → {b:.2f})")
+        elif ratio >= 0.75:
+            verdict = "no"
+            survive.append(f"unit {u} ({a:.2f} → {b:.2f})")
+        else:
+            verdict = "partly"
+            partly.append(f"unit {u} ({a:.2f} → {b:.2f})")
+        units[u] = {"trained": a, "cut_coupling": b, "ratio": ratio, "carried": verdict}
+    parts = []
+    if carried:
+        parts.append(f"the coupling carries the waves of {', '.join(carried)}: cutting it "
+                     "removes them")
+    if partly:
+        parts.append(f"it carries part of those of {', '.join(partly)}")
+    if survive:
+        parts.append(f"the waves of {', '.join(survive)} survive the cut, so they are set "
+                     "by the encoders' spatial maps (e.g. a natural frequency that varies "
+                     "across an object), not carried from place to place")
+    if none:
+        parts.append(f"{', '.join('unit ' + u for u in none)} shows no waves")
+    if not parts:
+        return units, "No unit could be judged."
+    text = "; ".join(parts)
+    return units, "Wave fraction, model → coupling cut: " + text[0].lower() + text[1:] + "."
+
+
+def _control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx, wanted, ds):
+    """The ``controls`` block: each control's analyze JSON, its values in the common
+    units (popped by the caller as ``_values_NAME``), and the coupling reading."""
+    if not ctrl:
+        if not wanted:
+            return {}
+        return {"note": "the export records no controls (an older export, a simulation or a "
+                        "model without them); re-export with `neurowave export` to measure "
+                        "the cut-coupling and untrained controls"}
+    out = {}
+    for name, c in ctrl.items():
+        cs = make_scale(
+            model_dt=model_dt, model_dx=model_dx, model_extent=c.side.extent,
+            recording_extent=rec_side.extent, model_period=c.side.period,
+            recording_period=rec_side.period,
+            model_units=(c.side.time_units, c.side.space_units),
+            recording_units=(rec_side.time_units, rec_side.space_units),
+        )
+        out[f"_values_{name}"] = common_values(c.side, name, cs, metrics)
+        out[name] = c.summary
+    if "cut_coupling" in ctrl:
+        units, sentence = coupling_reading(man.summary, ctrl["cut_coupling"].summary)
+        out["coupling"] = {"units": units, "sentence": sentence}
+    out["description"] = {name: str(ds[f"hidden_{name}"].attrs.get("long_name", name))
+                          .removeprefix("control: ") for name in ctrl}
+    return out

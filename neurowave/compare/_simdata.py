@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["simulate_model_export", "simulate_utah_recording"]
+__all__ = ["simulate_model_export", "simulate_object_export", "simulate_utah_recording"]
 
 
 def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=(16, 16),
@@ -129,3 +129,111 @@ def simulate_utah_recording(*, seed=0, duration=4.0, sampling_rate=500.0, freque
                      kind="recording",
                      source=f"simulated Utah array (simulate_utah_recording, seed={seed})",
                      attrs={"simulated": "planar x3 + rotating", "units": "a.u."})
+
+
+#: Tetromino shapes in blocks (row, col).
+_SHAPES = (((0, 0), (0, 1), (0, 2), (0, 3)), ((0, 0), (1, 0), (2, 0), (2, 1)),
+           ((0, 0), (0, 1), (0, 2), (1, 1)), ((0, 1), (0, 2), (1, 0), (1, 1)),
+           ((0, 0), (0, 1), (1, 0), (1, 1)), ((0, 0), (1, 0), (2, 0), (3, 0)))
+
+
+def _pieces(shape, n_pieces, block, rng):
+    """A label map with ``n_pieces`` non-touching tetrominoes of ``block``-cell blocks."""
+    lab = np.zeros(shape, np.int16)
+    for k in range(n_pieces):
+        for _ in range(500):
+            cells = _SHAPES[int(rng.integers(len(_SHAPES)))]
+            h = (max(r for r, _ in cells) + 1) * block
+            w = (max(c for _, c in cells) + 1) * block
+            if h + 2 > shape[0] or w + 2 > shape[1]:
+                continue
+            y0 = int(rng.integers(1, shape[0] - h))
+            x0 = int(rng.integers(1, shape[1] - w))
+            m = np.zeros(shape, bool)
+            for r, c in cells:
+                m[y0 + r * block:y0 + (r + 1) * block, x0 + c * block:x0 + (c + 1) * block] = True
+            grown = m.copy()
+            grown[1:] |= m[:-1]
+            grown[:-1] |= m[1:]
+            grown[:, 1:] |= grown[:, :-1]
+            grown[:, :-1] |= grown[:, 1:]
+            if not (lab[grown] > 0).any():
+                lab[m] = k + 1
+                break
+    return lab
+
+
+def simulate_object_export(patterns=("radial_out",), *, speed=0.3, frequency=0.06,
+                           shape=(24, 24), n_steps=60, n_samples=2, n_pieces=3, block=3,
+                           snr_db=10.0, direction=90.0, seed=0):
+    """A model export whose waves live inside the objects of its ``label`` map.
+
+    Each sample holds ``n_pieces`` tetrominoes of ``block``-cell blocks (labels 1, 2,
+    ...); in unit ``u`` every piece carries ``patterns[u]`` (simulated by
+    :func:`neurowave.datasets.simulate_wave` around the piece's centroid, so a radial
+    wave starts or ends at its centre) at ``speed`` cells/step and ``frequency``
+    cycles/step, confined to the piece; background cells carry unit-variance white
+    noise.
+
+    Parameters
+    ----------
+    patterns : sequence of str
+        One pattern per hidden unit ("planar", "radial_out", "radial_in",
+        "synchronous", "rotating").
+    speed, frequency : float
+        Cells/step and cycles/step.
+    shape : (int, int)
+    n_steps, n_samples, n_pieces, block : int
+    snr_db : float | None
+    direction : float
+        Direction of plane waves (degrees).
+    seed : int
+
+    Returns
+    -------
+    xarray.Dataset
+        ``hidden`` (sample, time, unit, y, x), ``label`` (sample, y, x).
+
+    Examples
+    --------
+    >>> ds = simulate_object_export(["planar", "synchronous"], n_samples=1)
+    >>> dict(ds["hidden"].sizes), int(ds["label"].max())
+    ({'sample': 1, 'time': 60, 'unit': 2, 'y': 24, 'x': 24}, 3)
+    """
+    from ..datasets import simulate_wave
+
+    rng = np.random.default_rng(seed)
+    pats = list(patterns)
+    h = rng.standard_normal((n_samples, n_steps, len(pats)) + tuple(shape)).astype(np.float32)
+    labels = np.zeros((n_samples,) + tuple(shape), np.int16)
+    for s in range(n_samples):
+        lab = _pieces(tuple(shape), n_pieces, block, rng)
+        labels[s] = lab
+        for k in range(1, int(lab.max()) + 1):
+            m = lab == k
+            ys, xs = np.nonzero(m)
+            for u, pat in enumerate(pats):
+                g, _ = simulate_wave(
+                    pat, layout="grid", shape=tuple(shape), spacing=1.0, speed=speed,
+                    frequency=frequency, direction=direction, duration=n_steps,
+                    sampling_rate=1.0, center=(float(xs.mean()), float(ys.mean())),
+                    snr_db=snr_db, noise="white", seed=int(rng.integers(2**31)),
+                    time_units="step", space_units="cell",
+                )
+                h[s, :, u][:, m] = g.values[:, m]
+                x, y = g["x"].values, g["y"].values
+    return xr.Dataset(
+        {"hidden": (("sample", "time", "unit", "y", "x"), h),
+         "label": (("sample", "y", "x"), labels)},
+        coords={
+            "sample": np.arange(n_samples),
+            "time": ("time", np.arange(1, n_steps + 1, dtype=float), {"units": "step"}),
+            "unit": np.arange(len(pats)),
+            "y": ("y", y, {"units": "cell"}),
+            "x": ("x", x, {"units": "cell"}),
+        },
+        attrs={"kind": "model", "model": "simulated", "task": "simulated objects",
+               "config": {"patterns": ",".join(pats), "speed": speed, "frequency": frequency},
+               "dt": 1.0, "sampling_rate": 1.0,
+               "source": f"simulate_object_export({','.join(pats)!r}, seed={seed})"},
+    )

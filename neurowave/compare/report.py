@@ -66,7 +66,10 @@ def _color(side, k=0):
     return COLORS.get(side, _EXTRA_COLORS[k % len(_EXTRA_COLORS)])
 
 
-def _label(side):
+def _label(side, result=None):
+    """The column label of a side: the model is "trained" beside its controls."""
+    if side == "model" and result is not None and len(_sides(result)) > 2:
+        return "trained"
     return LABELS.get(side, side.replace("_", " "))
 
 
@@ -209,7 +212,7 @@ def plot_phase_maps(result, *, n=4):
             pgd = float(an.frames["pgd"].values[i])
             im = _draw_phase(ax, an.phase, _phase_time_index(an, i),
                              title=f"t = {t:.4g} {_tu(an)}, PGD {pgd:.2f}")
-        axes[r, 0].set_ylabel(_label(side), fontsize=_FS["title"], color=_color(side))
+        axes[r, 0].set_ylabel(_label(side, result), fontsize=_FS["title"], color=_color(side))
         axes[r, 0].yaxis.label.set_visible(True)
     if im is not None:
         cb = fig.colorbar(im, ax=axes, shrink=0.8, label="phase (rad)")
@@ -258,7 +261,7 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
             an = result.examples[side]
             ti = int(segs[side][k])
             t = float(an.phase["time"].values[ti])
-            title = f"{_label(side)}  t = {t:.4g} {_tu(an)}"
+            title = f"{_label(side, result)}  t = {t:.4g} {_tu(an)}"
             if not has_waves[side]:
                 title += "\n(no wave frames: highest PGD)"
             _draw_phase(ax, an.phase, ti, title=title)
@@ -338,10 +341,10 @@ def _ridges(ax, result, metric):
     labels = []
     for s_, v in zip(sides, vals):
         if v is None or v.size == 0:
-            labels.append(_label(s_))
+            labels.append(_label(s_, result))
         else:
             off = int(np.sum((v < lo) | (v > hi)))
-            labels.append(f"{_label(s_)}\nmedian {np.median(v):.3g}\nn = {v.size}"
+            labels.append(f"{_label(s_, result)}\nmedian {np.median(v):.3g}\nn = {v.size}"
                           + (f" ({off} off axis)" if off else ""))
     ax.set_yticks([n_rows - 1 - k + 0.4 for k in range(n_rows)], labels, fontsize=_FS["note"])
     for k, t in enumerate(ax.get_yticklabels()):
@@ -427,7 +430,8 @@ def plot_directions(result):
                              subplot_kw={"projection": "polar"}, squeeze=False,
                              layout="constrained")
     for k, (ax, side) in enumerate(zip(axes[0], sides)):
-        _rose(ax, result.values.get(side, {}).get("direction"), _color(side, k), _label(side))
+        _rose(ax, result.values.get(side, {}).get("direction"), _color(side, k),
+              _label(side, result))
     d = result.distances.get("direction", {})
     sub = "Direction of travel (deg, CCW from +x, each array's own frame)"
     if d.get("distance") is not None:
@@ -453,7 +457,7 @@ def _pattern_bars(ax, result):
     for k, side in enumerate(sides):
         f = fr.get(side, {})
         ax.bar(x - 0.4 + w * (k + 0.5), [f.get(c, 0) for c in cats], w, color=_color(side, k),
-               label=_label(side))
+               label=_label(side, result))
     ax.set_xticks(x, [c.replace("_", " ") for c in cats], fontsize=_FS["label"])
     ax.tick_params(axis="y", labelsize=_FS["tick"])
     ax.set_ylabel("fraction of frames", fontsize=_FS["label"])
@@ -495,7 +499,7 @@ def plot_overview(result):
     for j, side in enumerate(sides):
         _rose(fig.add_subplot(gs[1, j], projection="polar"),
               result.values.get(side, {}).get("direction"), _color(side, j),
-              f"direction: {_label(side)}")
+              f"direction: {_label(side, result)}")
     _pattern_bars(fig.add_subplot(gs[1, len(sides):]), result)
     return fig
 
@@ -665,6 +669,53 @@ def _distance_rows(result):
     return "\n".join(rows)
 
 
+def _controls_html(result):
+    """The controls section: trained / cut coupling / untrained / recording columns and
+    the sentence on which waves the coupling carries."""
+    ctl = getattr(result, "controls", None) or {}
+    names = [n for n in ("cut_coupling", "untrained") if n in ctl]
+    if not names:
+        note = ctl.get("note")
+        return f"<p class='note'>{html.escape(note)}.</p>" if note else ""
+    titles = {"cut_coupling": "cut coupling", "untrained": "untrained"}
+    sides = [("model", "trained", result.model)] + [
+        (n, titles[n], ctl[n]) for n in names] + [("recording", "recording", result.recording)]
+    head = "".join(f"<th class='{'recording' if k == 'recording' else 'model'}'>{t}</th>"
+                   for k, t, _ in sides)
+
+    def get(d, *path):
+        for k in path:
+            d = d.get(k) if isinstance(d, dict) else None
+        return d
+
+    def med(side, m):
+        return result._median(side, m)
+
+    rows = [("wave fraction", [_fmt(get(s, "summary", "wave_fraction")) for _, _, s in sides]),
+            ("effective independent wave frames",
+             [_fmt(get(s, "summary", "pooled", "n_eff_wave_frames"), 2)
+              if k != "recording" else _fmt(result.distances.get("speed", {}).get(
+                  "n_eff_recording"), 2) for k, _, s in sides]),
+            (f"speed (native: {html.escape(str(get(result.model, 'summary', 'speed', 'units')))}"
+             " | recording m/s)", [_fmt(get(s, "summary", "speed", "median")) for _, _, s in sides]),
+            ("frequency (native: cycles/step | Hz)",
+             [_fmt(get(s, "summary", "frequency", "median")) for _, _, s in sides])]
+    for m in ("speed", "wavelength", "direction", "patterns"):
+        units = html.escape(str(result.distances.get(m, {}).get("units", "")))
+        label = {"speed": f"speed ({units})", "wavelength": f"wavelength ({units})",
+                 "direction": "direction (deg, circular mean)",
+                 "patterns": "most frequent pattern"}[m]
+        rows.append((label, [_fmt(med(k, m)) for k, _, _ in sides]))
+    body = "\n".join(f"<tr><th>{label}</th>" + "".join(f"<td class='num'>{c}</td>" for c in cells)
+                     + "</tr>" for label, cells in rows)
+    sentence = html.escape(get(ctl, "coupling", "sentence") or "")
+    desc = "; ".join(f"<b>{titles[n]}</b>: {html.escape(str(get(ctl, 'description', n) or ''))}"
+                     for n in names)
+    return (f"<h2>Controls</h2>\n<p>{sentence}</p>\n<table><tr><th></th>{head}</tr>\n{body}\n"
+            f"</table>\n<p class='note'>The controls run on the same images, trials and band as "
+            f"the model. {desc}.</p>")
+
+
 _DISTANCE_NAMES = {"speed": "Wasserstein-1", "pattern_speed": "Wasserstein-1",
                    "pgd": "Wasserstein-1", "wavelength": "Wasserstein-1",
                    "frequency": "Wasserstein-1", "direction": "circular Wasserstein-1 (deg)",
@@ -724,7 +775,7 @@ def _reading(result):
         frac = _summary_of(result, side).get("summary", {}).get("wave_fraction")
         if frac is not None and frac < 0.05:
             items.append(
-                f"The {html.escape(_label(side))} has few wave frames ({100 * frac:.1f} %): "
+                f"The {html.escape(_label(side, result))} has few wave frames ({100 * frac:.1f} %): "
                 "its speed, direction and wavelength distributions rest on few frames, or "
                 "none.")
     return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
@@ -737,7 +788,7 @@ def render_html(result, images, *, title="neurowave compare"):
     sc = result.scale
     sides = _sides(result)
     figs = "\n".join(_img(*im) for im in images)
-    head = "".join(f'<th style="color:{_color(s, k)}">{html.escape(_label(s))}</th>'
+    head = "".join(f'<th style="color:{_color(s, k)}">{html.escape(_label(s, result))}</th>'
                    for k, s in enumerate(sides))
     alpha = sc.get("verdicts", {}).get("alpha", 0.05)
     level = int(round(100 * (1 - 2 * alpha)))
@@ -756,6 +807,7 @@ def render_html(result, images, *, title="neurowave compare"):
 <table><tr><th></th>{head}</tr>
 {_side_rows(result)}
 </table>
+{_controls_html(result)}
 <h2>Units</h2>
 <p>Comparison in <b>{html.escape(str(sc.get('mode')))}</b> units: {html.escape(str(sc.get('note')))}.
 The region extents and median periods behind the scale-free units are in the inputs table.</p>

@@ -12,7 +12,8 @@ from .cnn import LocalCNN
 from .config import READOUTS, CNNConfig, ConvLSTMConfig, CoRNNConfig, UNetConfig
 from .convlstm import ConvLSTM
 from .cornn import CoRNN, laplacian_kernel
-from .export import export_hidden, hidden_grid, write_export
+from .controls import CONTROLS, cut_coupling, untrained_like
+from .export import default_steps, export_hidden, hidden_grid, trained_steps, write_export
 from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou, pixel_accuracy,
                       segmentation_scores)
 from .readouts import PixelMLP, TimeReadout
@@ -31,5 +32,6 @@ __all__ = [
     "segmentation_scores",
     "train", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
     "resolve_device",
-    "export_hidden", "write_export", "hidden_grid",
+    "export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps",
+    "cut_coupling", "untrained_like", "CONTROLS",
 ]

@@ -8,9 +8,24 @@
   ``y``/``x`` in cells;
 * ``image`` ``(sample, image_channel, y, x)``, ``label`` and ``prediction``
   ``(sample, y, x)``;
+* ``hidden_cut_coupling`` and ``hidden_untrained`` (same dims; with
+  ``controls=True``): the same images through the same model with its coupling cut
+  (:func:`~neurowave.models.cut_coupling`, CoRNN only) and through the untrained model
+  of the same architecture (:func:`~neurowave.models.untrained_like`), the controls
+  that ``neurowave compare`` measures beside the model;
 * attrs ``kind="model"``, ``model``, ``config``, ``task`` (name), ``task_spec``,
-  ``dt``, ``sampling_rate=1.0`` (one sample per step), ``time_units="step"``,
-  ``space_units="cell"``, ``neurowave_version``, ``seed``, ``source``.
+  ``dt``, ``n_steps_trained`` (the horizon ``T`` the model was trained for),
+  ``n_steps_recorded``, ``controls``, ``sampling_rate=1.0`` (one sample per step),
+  ``time_units="step"``, ``space_units="cell"``, ``neurowave_version``, ``seed``,
+  ``source``.
+
+``label`` doubles as the object map: each connected object (piece, digit) of a
+sample is a region that model analysis takes on its own
+(:func:`neurowave.compare.analyze_model`).
+
+By default :func:`export_hidden` records ``2 T`` steps (:func:`default_steps`): the
+trained horizon and as many steps again, since a phase measure needs two cycles and a
+CoRNN trained for ``T`` = 30 steps oscillates at about 0.06 cycles/step.
 
 :func:`hidden_grid` selects one sample and unit as an ordinary wave grid.
 """
@@ -27,11 +42,35 @@ from .config import config_to_dict
 from .registry import count_parameters, model_name
 from .train import check_compatible, predict
 
-__all__ = ["export_hidden", "write_export", "hidden_grid"]
+__all__ = ["export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps"]
+
+
+def trained_steps(config):
+    """The horizon ``T`` (steps) a model of this config (object or dict) was trained for."""
+    n = config.get("n_steps") if isinstance(config, dict) else getattr(config, "n_steps", None)
+    return None if n is None else int(n)
+
+
+def default_steps(config):
+    """Steps of hidden states an export records by default: twice the trained horizon.
+
+    A band-pass phase needs two cycles of the band's lower edge; the shipped CoRNN
+    (``T`` = 30, ``dt`` = 0.3) oscillates at about 0.06 cycles/step, so its own ``T``
+    holds under two cycles. ``2 T`` keeps the analysis next to the trained horizon
+    (the dynamics simply run on) while holding enough cycles.
+
+    Examples
+    --------
+    >>> from neurowave.models import CoRNNConfig
+    >>> default_steps(CoRNNConfig(n_steps=30))
+    60
+    """
+    t = trained_steps(config)
+    return None if t is None else 2 * t
 
 
 def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", source="",
-                  batch_size=16):
+                  batch_size=16, controls=True, control_seed=None):
     """Run ``model`` on ``n`` fresh images of ``task`` and collect its hidden states.
 
     Parameters
@@ -49,6 +88,11 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
     device : {"cpu", "cuda"}
     source : str
         Where the weights came from (run directory, ``pretrained:NAME``), stored in attrs.
+    controls : bool
+        Also record the controls ``hidden_cut_coupling`` (CoRNN) and
+        ``hidden_untrained`` on the same images.
+    control_seed : int | None
+        Seed of the untrained control's weights (default ``seed``).
 
     Returns
     -------
@@ -60,8 +104,10 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
     >>> task = get_task("tetrominoes-tiny")
     >>> m = get_model("cornn", n_steps=8, mlp_hidden=(4,))
     >>> ds = export_hidden(m, task, n=2)
-    >>> ds["hidden"].dims
-    ('sample', 'time', 'unit', 'y', 'x')
+    >>> ds["hidden"].dims, ds.sizes["time"], ds.attrs["n_steps_trained"]
+    (('sample', 'time', 'unit', 'y', 'x'), 16, 8)
+    >>> sorted(v for v in ds.data_vars if v.startswith("hidden_"))
+    ['hidden_cut_coupling', 'hidden_untrained']
     >>> hidden_grid(ds, sample=1).dims
     ('time', 'y', 'x')
     """
@@ -76,11 +122,27 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
     check_compatible(model, task)
     images, labels = task.generate(int(n), seed=int(seed))
     pred, hidden = predict(model, images, batch_size=batch_size, device=device, return_hidden=True)
+    if n_steps is None:
+        n_steps = default_steps(model.config)
     if n_steps is not None:
         validate_type(n_steps, "int", "n_steps")
         if n_steps < 2:
             raise ValueError(f"`n_steps` must be at least 2, got {n_steps}.")
-        hidden = _long_hidden(model, images, int(n_steps), batch_size, device)
+        if n_steps != hidden.shape[1]:
+            hidden = _long_hidden(model, images, int(n_steps), batch_size, device)
+    control_vars = {}
+    if controls:
+        from .controls import CONTROLS, cut_coupling, untrained_like
+
+        makers = {"untrained": lambda: untrained_like(
+            model, seed=seed if control_seed is None else control_seed)}
+        if hasattr(model, "W_y"):
+            makers = {"cut_coupling": lambda: cut_coupling(model), **makers}
+        for cname, make in makers.items():
+            h = _long_hidden(make(), images, hidden.shape[1], batch_size, device)
+            control_vars[f"hidden_{cname}"] = (
+                ("sample", "time", "unit", "y", "x"), h.astype(np.float32),
+                {"long_name": f"control: {CONTROLS[cname]}"})
     ns, nt, nu, ny, nx = hidden.shape
     name = model_name(model)
     dt = float(getattr(model.config, "dt", 1.0))
@@ -101,6 +163,7 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
                       {"class_names": list(task.class_names)}),
             "prediction": (("sample", "y", "x"), pred.astype(np.int16),
                            {"class_names": list(task.class_names)}),
+            **control_vars,
         },
         coords=coords,
         attrs={
@@ -112,6 +175,8 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
             "task": task.name,
             "task_spec": task.spec(),
             "dt": dt,
+            "n_steps_trained": trained_steps(model.config) or int(nt),
+            "controls": [k[len("hidden_"):] for k in control_vars],
             "sampling_rate": 1.0,
             "time_units": "step",
             "space_units": "cell",
@@ -145,7 +210,7 @@ def write_export(ds, path):
     write_netcdf(ds, path)
 
 
-def hidden_grid(ds, *, sample=0, unit=0):
+def hidden_grid(ds, *, sample=0, unit=0, variable="hidden"):
     """One sample and hidden unit of a model export as a wave grid ``("time", "y", "x")``.
 
     Parameters
@@ -154,6 +219,9 @@ def hidden_grid(ds, *, sample=0, unit=0):
         From :func:`export_hidden`, :func:`neurowave.io.read_netcdf` or plain
         :func:`xarray.open_dataset` of an export file.
     sample, unit : int
+    variable : str
+        ``"hidden"`` (the model) or a control, ``"hidden_cut_coupling"`` or
+        ``"hidden_untrained"``.
 
     Returns
     -------
@@ -168,14 +236,22 @@ def hidden_grid(ds, *, sample=0, unit=0):
     ...                    get_task("tetrominoes-tiny"), n=1)
     >>> g = hidden_grid(ds, unit=1)
     >>> g.attrs["time_units"], g.attrs["space_units"], g.sizes["time"]
-    ('step', 'cell', 6)
+    ('step', 'cell', 12)
+    >>> hidden_grid(ds, unit=1, variable="hidden_cut_coupling").attrs["source"]
+    'cornn (cut coupling) sample 0 unit 1'
     """
     if not isinstance(ds, xr.Dataset) or "hidden" not in ds:
         raise TypeError(
             "`ds` must be a model export (an xarray.Dataset with a `hidden` variable); "
             "make one with neurowave.models.export_hidden or `neurowave export`."
         )
-    h = ds["hidden"]
+    if variable not in ds:
+        have = sorted(v for v in map(str, ds.data_vars) if v.startswith("hidden"))
+        raise ValueError(
+            f"The export has no `{variable}` variable (it holds {have}); re-export the "
+            "model with `neurowave export` to record the controls."
+        )
+    h = ds[variable]
     for dim, idx in (("sample", sample), ("unit", unit)):
         validate_type(idx, "int", dim)
         if not -h.sizes[dim] <= idx < h.sizes[dim]:
@@ -184,6 +260,7 @@ def hidden_grid(ds, *, sample=0, unit=0):
                 f"{h.sizes[dim]} {dim}s), got {idx}."
             )
     h = h.isel(sample=sample, unit=unit).transpose("time", "y", "x")
+    what = "" if variable == "hidden" else f" ({variable[len('hidden_'):].replace('_', ' ')})"
     attrs = ds.attrs
     src = attrs.get("source") or attrs.get("model", "model")
     return make_grid(
@@ -195,7 +272,7 @@ def hidden_grid(ds, *, sample=0, unit=0):
         time_units="step",
         space_units="cell",
         kind="model",
-        source=f"{src} sample {sample} unit {unit}",
+        source=f"{src}{what} sample {sample} unit {unit}",
         name="hidden",
         attrs={"model": attrs.get("model", ""), "task": attrs.get("task", ""),
                "dt": float(attrs.get("dt", 1.0)), "sample": int(sample), "unit": int(unit)},

@@ -26,6 +26,14 @@ def test_demo_writes_a_report_offline(tmp_path, capsys, monkeypatch):
     assert set(d["distances"]) >= {"speed", "pgd", "direction", "wavelength", "frequency",
                                    "patterns"}
     assert d["distances"]["pgd"]["distance"] is not None
+    if shipped:
+        # the README's headline defaults, no hidden flags: each object on its own, over
+        # twice the trained horizon, beside the cut-coupling and untrained controls
+        view = d["model"]["params"]["model_view"]
+        assert view["model_sites"] == "objects" and view["steps"] == 60
+        assert view["n_trials"] == view["n_trials_available"]
+        assert set(d["controls"]) >= {"cut_coupling", "untrained", "coupling"}
+        assert "cut coupling" in cap.out and "coupling carries" in cap.out
 
 
 def test_demo_refuses_a_non_empty_folder(tmp_path, capsys):

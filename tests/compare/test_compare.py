@@ -104,7 +104,7 @@ def test_foreground_sites_measure_only_the_object(rec_matched):
     model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(16, 16),
                                   n_steps=120, n_samples=1, n_units=2, snr_db=10.0, seed=1,
                                   foreground=fg)
-    whole = compare(model, rec_matched, n_boot=20, model_band=(0.04, 0.06))
+    whole = compare(model, rec_matched, n_boot=20, model_band=(0.04, 0.06), model_sites="all")
     obj = compare(model, rec_matched, n_boot=20, model_band=(0.04, 0.06),
                   model_sites="foreground")
     assert obj.model["input"]["model_sites"] == "foreground"

@@ -45,21 +45,43 @@ def test_recording_side_is_exactly_analyze(utah):
         ref["summary"]["speed"]["median"] * 1e3 * res.scale["recording_period"] / 4.0, rel=1e-6)
 
 
-def test_pretrained_model_against_utah(utah, tmp_path):
+def test_headline_export_then_compare_against_utah(data_dir, tmp_path, capsys):
+    """The README's headline with defaults only: `neurowave export pretrained:NAME --out
+    model.nc`, then `neurowave compare model.nc RECORDING`: every row filled, with at
+    least 20 effective independent model wave frames for speed, direction and
+    wavelength, beside the cut-coupling and untrained controls."""
+    import json
+
+    from neurowave.cli import main
+
     name = _pretrained()
     if name is None:
         pytest.skip("no pretrained Tetrominoes model is shipped yet")
-    from neurowave.models import export_hidden, load_model, task_from_spec
-
-    model, ckpt = load_model(f"pretrained:{name}")
-    ds = export_hidden(model, task_from_spec(ckpt["task"]), n=2, seed=0, n_steps=200,
-                       source=f"pretrained:{name}")
-    res = compare(ds, utah, band=BAND, model_sites="foreground", max_trials=8, n_boot=100)
-    d = res.to_dict()
-    assert d["model"]["input"]["n_trials"] >= 1
-    for m in ("pgd", "frequency", "patterns"):
+    rec = data_dir / "seizure-utah" / "example_seizure_waves.mat"
+    if not rec.is_file():
+        pytest.skip(f"{rec} is not in the example-data cache")
+    model = tmp_path / "model.nc"
+    assert main(["export", f"pretrained:{name}", "--out", str(model)]) == 0
+    assert main(["analyze", str(model), "--json", str(tmp_path / "a.json")]) == 0
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert a["summary"]["wave_fraction"] >= 0.3
+    out = tmp_path / "compare.json"
+    assert main(["compare", str(model), str(rec), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "trained" in printed and "cut coupling" in printed and "untrained" in printed
+    assert "effective" in printed and "coupling carries" in printed
+    d = json.loads(out.read_text())
+    assert d["model"]["summary"]["wave_fraction"] >= 0.3
+    for m in ("speed", "pgd", "direction", "wavelength", "frequency", "patterns"):
         v = d["distances"][m]
         assert v["distance"] is not None and np.isfinite(v["distance"]), m
-        assert v["ci_low"] <= v["distance"] <= v["ci_high"] or v["ci_low"] == 0
-    res.write_report(tmp_path / "report")
-    assert (tmp_path / "report" / "index.html").is_file()
+        assert not v["few_frames"], m
+    for m in ("speed", "direction", "wavelength"):
+        assert d["distances"][m]["n_eff_model"] >= 20, m
+    ctl = d["controls"]
+    assert set(ctl) >= {"cut_coupling", "untrained", "coupling"}
+    tr, cut = d["model"]["summary"]["units"], ctl["cut_coupling"]["summary"]["units"]
+    carried = [u for u, r in ctl["coupling"]["units"].items() if r["carried"] == "yes"]
+    assert carried
+    for u in carried:
+        assert cut[u]["wave_fraction"] <= 0.1 * tr[u]["wave_fraction"], u

@@ -221,12 +221,12 @@ def test_a_further_side_joins_table_and_figures(result_matched, tmp_path):
                                         "cut_coupling": result_matched.examples["model"]})
     assert res.sides == ("model", "cut_coupling", "recording")
     rows = res.table_rows()
-    assert rows[0][:4] == ("metric", "model", "cut coupling", "recording")
+    assert rows[0][:4] == ("metric", "trained", "cut coupling", "recording")
     assert all(len(r) == len(rows[0]) for r in rows)
     fig = report.plot_distributions(res)
     ax = next(a for a in fig.axes if a.get_xlabel().startswith("PGD"))
     assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == [
-        "model", "cut coupling", "recording"]
+        "trained", "cut coupling", "recording"]
     plt.close(fig)
     index = report.write_report(res, tmp_path / "r", animation=False)
     text = index.read_text()

@@ -17,7 +17,11 @@ def test_export_follows_the_contract_and_opens_with_plain_xarray(tmp_path):
     task = get_task("tetrominoes-tiny")
     ds = export_hidden(_model(), task, n=3, seed=4)
     assert ds["hidden"].dims == ("sample", "time", "unit", "y", "x")
-    assert ds["hidden"].shape == (3, 12, 2, 16, 16)
+    # twice the trained horizon T = 12 by default, and the two controls on the same images
+    assert ds["hidden"].shape == (3, 24, 2, 16, 16)
+    assert ds.attrs["n_steps_trained"] == 12 and ds.attrs["n_steps_recorded"] == 24
+    assert ds.attrs["controls"] == ["cut_coupling", "untrained"]
+    assert ds["hidden_untrained"].shape == ds["hidden_cut_coupling"].shape == (3, 24, 2, 16, 16)
     assert ds["time"].attrs["units"] == "step" and ds["x"].attrs["units"] == "cell"
     assert ds.attrs["kind"] == "model" and ds.attrs["sampling_rate"] == 1.0
     assert ds.attrs["dt"] == 0.1 and ds.attrs["config"]["n_steps"] == 12
