@@ -97,8 +97,10 @@ print(result.controls["coupling"]["sentence"])
 # The table has one column per side: the trained model, the same model with its
 # coupling cut (each 3x3 kernel of ``W_y`` summed onto its centre tap, so that no
 # pixel feels its neighbours while a uniform state evolves as before), the untrained
-# model, and the recording. The distance, its interval and the test compare the
-# trained model with the recording. Per hidden unit, in the model's own units:
+# model, and the recording. The effect size (e.g. the ratio of the medians), its
+# interval, the equivalence margin and the verdict (equivalent / different /
+# undecided) compare the trained model with the recording. Per hidden unit, in the
+# model's own units:
 
 rows = [("trained", result.model)] + [(n, result.controls[n])
                                       for n in ("cut_coupling", "untrained")]
@@ -114,10 +116,13 @@ for name, summary in rows:
 # Units: comparing steps and cells with seconds and millimetres
 # -------------------------------------------------------------
 # A model step and a model cell have no physical size. Without one, ``compare``
-# works in *scale-free* units of each side's own geometry and rhythm: speed in array
-# widths per oscillation cycle (speed x median period / array extent) and
-# wavelength in array widths. Frequencies are then only comparable relative to each
-# side's median. These are the numbers behind the conversion:
+# works in *scale-free* units of each side's own geometry and rhythm: wavelength in
+# widths of the region analysed (each piece for the model, the 4 mm array for the
+# recording) and speed in those widths per oscillation cycle (speed x median period
+# / region extent), which without a time scale is the same evidence as the
+# wavelength. Frequencies are then only comparable relative to each side's median.
+# These are the numbers behind the conversion (``model_extent`` is the median
+# extent of the pieces analysed):
 
 scale = result.to_dict()["scale"]
 for key in ("mode", "speed_units", "wavelength_units", "model_extent", "model_extent_units",
@@ -157,11 +162,12 @@ with tempfile.TemporaryDirectory() as tmp:
 #   coupling's speed (0.30-0.34 cells/step), mostly plane waves: training made the
 #   waves faster and radial, and tied them to the objects.
 # * **Against the seizure recording** the waves differ in kind and in scale: the
-#   recording's are plane waves that cross the whole 4 mm array several times per
-#   cycle; the model's cross about half of its 24-cell grid per cycle (its pieces
-#   are 3 cells wide). Each distance says how different the two *distributions* are,
-#   with a block-bootstrap interval; a distance near zero would mean alike on that
-#   measure, not the same mechanism. A network trained to segment tetrominoes and a
+#   recording's are plane waves whose wavelength spans the 4 mm array several
+#   times; the model's waves are measured against the pieces they live in. Each
+#   verdict says whether the effect size lies inside its stated margin
+#   ("equivalent"), wholly beyond it ("different") or neither ("undecided"); an
+#   equivalent metric means alike on that measure, not the same mechanism. A
+#   network trained to segment tetrominoes and a
 #   human brain during a seizure are very different systems: this shows how to put
 #   them side by side with the same measures, and what the controls add, not that
 #   one models the other.

@@ -269,6 +269,24 @@ def nwdefault_role(name, rawtext, text, lineno, inliner, options=None, content=N
     return [nodes.literal(rawtext, repr(default))], []
 
 
+def nwconst_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``:nwconst:`neurowave.compare.MARGINS[speed]``` -> ``1.25`` (a module constant,
+    or one entry of a dict constant, as the installed version has it)."""
+    ref = text.strip()
+    key = None
+    if ref.endswith("]") and "[" in ref:
+        ref, _, key = ref[:-1].partition("[")
+    modname, _, attr = ref.rpartition(".")
+    try:
+        value = getattr(importlib.import_module(modname), attr)
+        if key is not None:
+            value = value[key]
+    except Exception as err:  # report as a build error (the build runs with -W)
+        msg = inliner.reporter.error(f"nwconst: cannot read {text!r}: {err!r}", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [nodes.literal(rawtext, repr(value))], []
+
+
 # inline literals, roles with their content, and interpreted text: left alone
 _CODE = re.compile(r"(``.+?``|:[\w:+-]+:`[^`]*`|`[^`]+`_{0,2})")
 
@@ -321,4 +339,5 @@ def setup(app):
     app.add_directive("neurowave-cli", CLIHelp)
     app.add_directive("neurowave-pretrained", PretrainedTable)
     app.add_role("nwdefault", nwdefault_role)
+    app.add_role("nwconst", nwconst_role)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

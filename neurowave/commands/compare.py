@@ -22,9 +22,11 @@ def add_parser(subparsers):
             "measures it (each object of each sample on its own, over twice the trained "
             "horizon; samples, objects and units pooled as trials), beside the controls the "
             "export records: the same model with its coupling cut and the untrained model. "
-            "Without --model-dt/--model-dx, speeds and "
-            "wavelengths are compared in scale-free units (array widths per cycle, "
-            "wavelength / array extent)."
+            "Each metric gets an effect size with its interval and a verdict (equivalent / "
+            "different / undecided) from an equivalence test against a stated margin "
+            "(--margin). Without --model-dt/--model-dx, wavelengths are compared in widths "
+            "of the region analysed and speeds in those widths per cycle (one piece of "
+            "evidence)."
         ),
     )
     p.add_argument("model", metavar="MODEL.nc", help="model export written by `neurowave export`")
@@ -45,6 +47,11 @@ def add_parser(subparsers):
                    help="leave out the controls the export records (cut coupling, untrained)")
     p.add_argument("--n-boot", type=int, default=500, metavar="N",
                    help="bootstrap resamples per confidence interval")
+    p.add_argument("--margin", action="append", default=[], metavar="METRIC=VALUE",
+                   help="equivalence margin of one metric, e.g. speed=1.5 (a factor for "
+                        "speed, wavelength, pattern_speed and frequency in Hz; PGD units for "
+                        "pgd; degrees for direction; a fraction for patterns); repeatable; "
+                        "default: the margins of the methods page")
     p.add_argument("--kw", action="store_true",
                    help="also compare the wavenumber-frequency (k-omega) peaks: the recording's "
                         "against the model trials' (JSON distances `kw`)")
@@ -143,6 +150,21 @@ def _f(x, fmt="{:.2f}"):
     return "-" if x is None else fmt.format(x)
 
 
+def parse_margins(items):
+    """``["speed=1.5", "pgd=0.2"]`` -> ``{"speed": 1.5, "pgd": 0.2}`` (one sentence on error)."""
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or number is None:
+            raise ValueError(f"--margin {item!r} must read METRIC=VALUE, e.g. speed=1.5.")
+        out[name.strip()] = number
+    return out
+
+
 def run(args):
     from ..compare import compare
     from ._options import measure_kwargs, reader_kwargs
@@ -157,7 +179,8 @@ def run(args):
         model_band=tuple(args.model_band) if args.model_band else None,
         model_dt=args.model_dt, model_dx=args.model_dx,
         max_trials=args.max_trials or None, controls=not args.no_controls,
-        n_boot=args.n_boot, progress=sys.stderr.isatty(),
+        n_boot=args.n_boot, margins=parse_margins(args.margin) or None,
+        progress=sys.stderr.isatty(),
         read_options=reader_kwargs(args), **measure_kwargs(args), **model_view_kwargs(args),
         **({"kw": True} if args.kw else {}),
     )

@@ -2,18 +2,20 @@
 
 :func:`compare` puts a model export and a recording through the same wave measures
 (:func:`neurowave.waves.analyze`) and returns a :class:`CompareResult` with, per
-metric, a distance between the two distributions, its bootstrap confidence interval
-and the test behind it (:mod:`neurowave.compare.stats`), in common units
+metric, an effect size with its bootstrap interval and a verdict (equivalent /
+different / undecided) from an equivalence test against a stated margin, and a
+distance between the two distributions with the test behind it
+(:mod:`neurowave.compare.stats`), in common units
 (:mod:`neurowave.compare.scale`); :mod:`neurowave.compare.report` draws the figures and
 writes one self-contained HTML page. :func:`analyze_model` measures a model export
 the way that sees its waves (each object on its own, within the trained horizon).
 """
 
-from ._compare import (EXTRA_METRICS, METRICS, CompareResult, compare, coupling_reading,
-                       load_model_export, load_recording)
+from ._compare import (EXTRA_METRICS, MARGINS, METRICS, CompareResult, compare,
+                       coupling_reading, load_model_export, load_recording)
 from ._model import (MODEL_SITES, ModelAnalysis, ModelView, analyze_model, object_masks,
                      resolve_view)
-from .scale import array_extent, parse_quantity
+from .scale import array_extent, parse_quantity, region_extent
 
 __all__ = [
     "compare",
@@ -27,8 +29,10 @@ __all__ = [
     "MODEL_SITES",
     "METRICS",
     "EXTRA_METRICS",
+    "MARGINS",
     "load_model_export",
     "load_recording",
     "parse_quantity",
     "array_extent",
+    "region_extent",
 ]

@@ -12,10 +12,10 @@ import xarray as xr
 from .._validate import check_band, validate_type
 from ..grid import _valid_sites, site_positions, validate_grid
 from . import stats as _stats
-from .scale import array_extent, convert, make_scale
+from .scale import convert, make_scale, region_extent
 
-__all__ = ["compare", "CompareResult", "METRICS", "EXTRA_METRICS", "load_model_export",
-           "load_recording", "coupling_reading"]
+__all__ = ["compare", "CompareResult", "METRICS", "EXTRA_METRICS", "MARGINS",
+           "load_model_export", "load_recording", "coupling_reading"]
 
 #: The metrics compared, in report order.
 METRICS = ("speed", "pgd", "direction", "wavelength", "frequency", "patterns")
@@ -30,7 +30,20 @@ _MOVING = ("planar", "radial_out", "radial_in", "rotating")
 _FALLBACK_PATTERNS = ("planar", "radial_out", "radial_in", "rotating", "synchronous", "other")
 _HIDDEN_DIMS = ("sample", "time", "unit", "y", "x")
 #: below this many effective (independent) frames on a side, a distance is flagged
+#: and its verdict is "undecided"
 MIN_EFFECTIVE = 5.0
+#: The effect size behind each metric's verdict (see :mod:`neurowave.compare.stats`):
+#: ratio of the medians for positive scale quantities, difference of the medians for
+#: PGD, the aligned circular W1 for directions and the total variation for patterns.
+EFFECT_KINDS = {"speed": "ratio", "wavelength": "ratio", "pattern_speed": "ratio",
+                "frequency": "ratio", "pgd": "difference", "direction": "distance",
+                "patterns": "distance"}
+#: Default equivalence margins (the methods page gives the reasons): a factor for
+#: ratios, PGD units for PGD, degrees for directions, a fraction for patterns.
+MARGINS = {"speed": 1.25, "wavelength": 1.25, "pattern_speed": 1.25, "frequency": 1.25,
+           "pgd": 0.1, "direction": 20.0, "patterns": 0.15}
+#: Margin of the scale-free frequency row: W1 distance of frequency / median frequency.
+FREQUENCY_SHAPE_MARGIN = 0.1
 
 
 def _patterns():
@@ -196,7 +209,7 @@ class _Side:
     groups: dict  # metric -> trial label per value
     frame_rate: float  # frames per time unit
     period: float  # median oscillation period, native time units
-    extent: float
+    extent: float  # median extent of the analysed regions (native space units)
     positions: np.ndarray
     time_units: str
     space_units: str
@@ -204,6 +217,11 @@ class _Side:
     n_frames: int
     n_wave_frames: int
     n_trials: int
+    extents: np.ndarray = None  # extent of the region of each analysis (group label k)
+
+    def extent_of(self, metric):
+        """The region extent of every value of ``metric`` (one per value)."""
+        return self.extents[np.asarray(self.groups[metric], int)]
 
 
 def _speed_to_native(values, units, time_units, space_units):
@@ -221,7 +239,12 @@ def _speed_to_native(values, units, time_units, space_units):
 
 
 def _pool(analyses, positions, valid_sites, info):
-    """Concatenate the frames of several analyses of one side into a _Side."""
+    """Concatenate the frames of several analyses of one side into a _Side.
+
+    The extent of each analysis is that of the region it analysed (the valid sites of
+    its grid, :func:`~neurowave.compare.scale.region_extent`): a model grid cut to one
+    object has the object's extent.
+    """
     pats = []
     vals = {m: [] for m in METRICS + EXTRA_METRICS}
     groups = {m: [] for m in METRICS + EXTRA_METRICS}
@@ -270,9 +293,10 @@ def _pool(analyses, positions, valid_sites, info):
     f = values["frequency"]
     f = np.abs(f[np.isfinite(f)])
     period = 1.0 / np.median(f) if f.size and np.median(f) > 0 else float("nan")
+    extents = np.array([region_extent(an.grid) for an in analyses], float)
     return _Side(
         values=values, groups=groups, frame_rate=float(np.nanmedian(rates)), period=float(period),
-        extent=array_extent(positions[valid_sites], info.spacing), positions=positions,
+        extent=float(np.median(extents)), extents=extents, positions=positions,
         time_units=info.time_units, space_units=info.space_units,
         speed_units=speed_units or f"{info.space_units}/{info.time_units}", n_frames=n_frames,
         n_wave_frames=n_wave, n_trials=len(analyses),
@@ -370,14 +394,23 @@ class CompareResult:
         How model steps and cells were mapped (``mode`` "physical", "partial" or
         "scale-free", the extents, periods and units used).
     distances : dict
-        Metric -> ``distance``, ``ci_low``, ``ci_high``, ``test``, ``statistic``,
-        ``p_value`` and more (see :mod:`neurowave.compare.stats`).
+        Metric -> the effect size (``effect``, ``effect_ci_low``, ``effect_ci_high``,
+        ``effect_name``), the equivalence ``margin`` (and ``margin_note``), the
+        ``verdict`` (``"equivalent"``, ``"different"`` or ``"undecided"``) with
+        ``p_equivalence`` and ``p_difference``, and the ``distance``, ``ci_low``,
+        ``ci_high``, ``test``, ``statistic``, ``p_value`` of the two distributions
+        (see :mod:`neurowave.compare.stats`).
     values : dict
         ``{"model": {metric: array}, "recording": {metric: array}}`` in the common
         units of ``scale`` (what the distances were computed on).
     examples : dict
         ``{"model": WaveAnalysis, "recording": WaveAnalysis}``: the analysis of the
         model trial with the most wave frames and of the recording (for figures).
+    sides : tuple of str | None
+        The sides shown as columns of the table and the report, in order (keys of
+        ``values`` and ``examples``). None: ``"model"``, any further keys of ``values``
+        (controls of the model, e.g. ``"cut_coupling"``), ``"recording"``. The effects
+        and verdicts compare ``"model"`` with ``"recording"``.
     """
 
     model: dict
@@ -387,6 +420,13 @@ class CompareResult:
     values: dict = field(repr=False, default_factory=dict)
     examples: dict = field(repr=False, default_factory=dict)
     controls: dict = field(default_factory=dict)
+    sides: tuple = None
+
+    def __post_init__(self):
+        if self.sides is None:  # the model, its controls (further keys of values), the recording
+            middle = [k for k in self.values if k not in ("model", "recording")]
+            self.sides = ("model", *middle, "recording")
+        self.sides = tuple(self.sides)
 
     def to_dict(self):
         """The comparison as a JSON-ready dict (NaN as None)."""
@@ -434,75 +474,103 @@ class CompareResult:
             write_json_atomic(d, path)
         return json.dumps(d, indent=2, allow_nan=False)
 
+    @property
+    def side_labels(self):
+        """Column label of each side, in the order of :attr:`sides` (the model is
+        "trained" beside its controls)."""
+        labels = dict(SIDE_LABELS, model="trained" if len(self.sides) > 2 else "model")
+        return [labels.get(s, s.replace("_", " ")) for s in self.sides]
+
+    def summary_of(self, side):
+        """The analyze JSON of one side: the model, a control or the recording."""
+        if side in ("model", "recording"):
+            return getattr(self, side)
+        return (self.controls or {}).get(side) or {}
+
+    def centre(self, side, metric):
+        """The typical value of ``metric`` on ``side`` in common units: the median (the
+        circular mean for directions, the most frequent pattern for patterns)."""
+        v = self.values.get(side, {}).get(metric)
+        if v is None:
+            return None
+        v = np.asarray(v)
+        if metric == "patterns":
+            if v.size == 0:
+                return None
+            labels, counts = np.unique(v.astype(str), return_counts=True)
+            return str(labels[np.argmax(counts)])
+        v = np.asarray(v, float)
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            return None
+        if metric == "direction":
+            z = np.exp(1j * np.deg2rad(v)).mean()
+            return float(np.mod(np.rad2deg(np.angle(z)), 360.0))
+        return float(np.median(v))
+
     def to_frame(self):
-        """One row per metric: medians of each side (common units), distance, CI, test.
+        """One row per metric: each side's typical value (common units), the effect size
+        with its interval, margin and verdict, and the distance, its CI and the test.
 
         Returns
         -------
         pandas.DataFrame
-            Index ``metric``; columns ``model``, ``recording``, ``units``, ``distance``,
-            ``ci_low``, ``ci_high``, ``test``, ``statistic``, ``p_value``.
+            Index ``metric``; one column per side (``model``, ``recording``, and any
+            controls), then ``units``, ``effect``, ``effect_ci_low``, ``effect_ci_high``,
+            ``effect_kind``, ``margin``, ``verdict``, ``distance``, ``ci_low``,
+            ``ci_high``, ``test``, ``statistic``, ``p_value``.
         """
         import pandas as pd
 
         rows = []
         for m in [m for m in METRICS + EXTRA_METRICS if m in self.distances or m in METRICS]:
             d = self.distances.get(m, {})
-            if m == "direction":
-                a, b = d.get("mean_deg_model"), d.get("mean_deg_recording")
-            elif m == "patterns":
-                fa, fb = d.get("fractions_model") or {}, d.get("fractions_recording") or {}
-                a = max(fa, key=fa.get) if fa else None
-                b = max(fb, key=fb.get) if fb else None
-            else:
-                a, b = d.get("median_model"), d.get("median_recording")
-            ctl = {n: self._median(n, m) for n in self.control_names}
-            rows.append({
-                "metric": m, "model": a, **ctl, "recording": b, "units": d.get("units", ""),
-                "distance": d.get("distance"), "ci_low": d.get("ci_low"),
-                "ci_high": d.get("ci_high"), "test": d.get("test"),
-                "statistic": d.get("statistic"), "p_value": d.get("p_value"),
-            })
+            row = {"metric": m}
+            for side in self.sides:
+                row[side] = self.centre(side, m)
+            row.update({k: d.get(k) for k in (
+                "units", "effect", "effect_ci_low", "effect_ci_high", "effect_kind", "margin",
+                "verdict", "distance", "ci_low", "ci_high", "test", "statistic", "p_value")})
+            row["units"] = row["units"] or ""
+            rows.append(row)
         return pd.DataFrame(rows).set_index("metric")
 
     def table_rows(self):
-        """Rows of the side-by-side terminal table (header first)."""
-        names = self.control_names
-        ctl_titles = tuple(CONTROL_TITLES[n] for n in names)
-        rows = [("metric", "model" if not names else "trained") + ctl_titles
-                + ("recording", "units", "distance [95% CI]", "test", "p")]
+        """Rows of the side-by-side terminal table (header first): each side's typical
+        value, the effect size with its interval, the margin and the verdict."""
+        level = int(round(100 * (1 - 2 * self.scale.get("verdicts", {}).get("alpha", 0.05))))
+        rows = [("metric", *self.side_labels, "units", f"effect [{level}% CI]", "margin",
+                 "verdict")]
         df = self.to_frame()
-
-        def f(x):
-            if x is None or (isinstance(x, float) and not np.isfinite(x)):
-                return "-"
-            return x if isinstance(x, str) else f"{x:.3g}"
-
-        sides = [self.model] + [self.controls[n] for n in names] + [self.recording]
-        wf = [s.get("summary", {}).get("wave_fraction") for s in sides]
-        neff = [s.get("summary", {}).get("pooled", {}).get("n_eff_wave_frames") for s in sides]
+        summaries = [self.summary_of(side) for side in self.sides]
+        wf = [s.get("summary", {}).get("wave_fraction") for s in summaries]
+        neff = [s.get("summary", {}).get("pooled", {}).get("n_eff_wave_frames")
+                for s in summaries]
         if neff[-1] is None:
-            d = self.distances.get("speed", {})
-            neff[-1] = d.get("n_eff_recording")
-        rows.append(("wave fraction",) + tuple(f(x) for x in wf) + ("", "", "", ""))
-        rows.append(("eff. wave frames",) + tuple("-" if x is None else f"{x:.0f}" for x in neff)
-                    + ("independent", "", "", ""))
+            neff[-1] = self.distances.get("speed", {}).get("n_eff_recording")
+        rows.append(("wave fraction", *(_fmt_value(x) for x in wf), "", "", "", ""))
+        rows.append(("eff. wave frames", *("-" if x is None else f"{x:.0f}" for x in neff),
+                     "independent", "", "", ""))
         for m, r in df.iterrows():
-            units = r["units"]
-            if m == "patterns":
-                units = "most frequent"
-            dist = f(r["distance"])
-            if dist != "-":
-                dist += f" [{f(r['ci_low'])}, {f(r['ci_high'])}]"
-                if self.distances.get(m, {}).get("few_frames"):
-                    dist += " *"
-            rows.append((m, f(r["model"])) + tuple(f(r[n]) for n in names)
-                        + (f(r["recording"]), units, dist, r["test"] or "-", f(r["p_value"])))
+            d = self.distances.get(m, {})
+            units = "most frequent" if m == "patterns" else r["units"]
+            verdict = r["verdict"] or "-"
+            if d.get("few_frames"):
+                verdict += " *"
+            if d.get("same_evidence_as"):
+                verdict += f" (={d['same_evidence_as']})"
+            rows.append((m, *(_fmt_value(r[side]) for side in self.sides), units,
+                         format_effect(d), format_margin(d), verdict))
         return rows
 
     def footnotes(self):
-        """Notes on metrics whose distance rests on too few independent frames."""
-        return [f"* {m}: {d['note']}" for m, d in self.distances.items() if d.get("few_frames")]
+        """Notes under the table: metrics resting on too few independent frames, and
+        rows that carry the same evidence as another."""
+        notes = [f"* {m}: {d['note']}" for m, d in self.distances.items() if d.get("few_frames")]
+        for m, d in self.distances.items():
+            if d.get("same_evidence_as"):
+                notes.append(f"(={d['same_evidence_as']}) {m}: {d['evidence_note']}")
+        return notes
 
     def plot(self, *, show=False):
         """Overview figure: distributions of every metric, directions, pattern fractions.
@@ -525,6 +593,39 @@ class CompareResult:
         from .report import write_report
 
         return write_report(self, path, overwrite=overwrite)
+
+
+#: Column labels of the sides of a comparison.
+SIDE_LABELS = {"model": "model", "cut_coupling": "cut coupling", "untrained": "untrained",
+               "recording": "recording"}
+
+
+def _fmt_value(x, fmt=".3g"):
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "-"
+    return x if isinstance(x, str) else format(x, fmt)
+
+
+def format_effect(d, *, dash="-"):
+    """The effect of one ``distances`` entry as text: ``x0.98 [0.95, 1.02]`` for a ratio,
+    ``+0.03 [0.01, 0.05]`` for a difference, ``4.1 [0, 7.9]`` for a distance."""
+    e = d.get("effect")
+    if e is None or not np.isfinite(e):
+        return dash
+    lo, hi = d.get("effect_ci_low"), d.get("effect_ci_high")
+    kind = d.get("effect_kind")
+    head = {"ratio": f"x{e:.3g}", "difference": f"{e:+.3g}"}.get(kind, f"{e:.3g}")
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return head
+    return f"{head} [{lo:.3g}, {hi:.3g}]"
+
+
+def format_margin(d, *, dash="-"):
+    """The equivalence margin of one ``distances`` entry: ``x1.25``, ``+-0.1``, ``<20``."""
+    m = d.get("margin")
+    if m is None:
+        return dash
+    return {"ratio": f"x{m:g}", "difference": f"+-{m:g}"}.get(d.get("effect_kind"), f"<{m:g}")
 
 
 def _version():
@@ -568,9 +669,168 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
         raise ValueError(f"The model cannot support {what}: {why}. {fix}") from None
 
 
+def _block(side):
+    """Bootstrap block and effective-size divisor of a side: frames per median cycle."""
+    b = side.frame_rate * side.period
+    return max(1, int(round(b))) if np.isfinite(b) else 1
+
+
+def common_values(side, side_name, scale, metrics):
+    """One side's values of each metric in the common units of ``scale``.
+
+    Lengths are divided by the extent of the region each value was measured on.
+    """
+    out = {}
+    for m in metrics:
+        v = side.values[m]
+        if m != "patterns":
+            v = convert(v, metric="speed" if m == "pattern_speed" else m, side=side_name,
+                        scale=scale, extent=side.extent_of(m))
+        out[m] = v
+    return out
+
+
+def _metric_tau(metric, values, groups, kind):
+    """Integrated autocorrelation time (in values) of one side's series of ``metric``."""
+    tau = _stats.autocorrelation_time
+    if metric == "patterns":
+        v = np.asarray(values).astype(str)
+        cats, counts = np.unique(v, return_counts=True)
+        common = [c for c, n in zip(cats, counts) if 0.05 <= n / max(1, v.size) <= 0.95]
+        return max([tau((v == c).astype(float), groups=groups) for c in common], default=1.0)
+    v = np.asarray(values, float)
+    if metric == "direction":
+        r = np.deg2rad(v)
+        return max(tau(np.cos(r), groups=groups), tau(np.sin(r), groups=groups))
+    if kind == "ratio":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = np.where(v > 0, np.log(np.where(v > 0, v, 1.0)), np.nan)
+    return tau(v, groups=groups)
+
+
+def effect_of(metric, scale, margins=None):
+    """The effect size, its equivalence margin and why, for ``metric`` under ``scale``.
+
+    Returns
+    -------
+    kind : {"ratio", "difference", "distance"}
+    margin : float
+    note : str
+        The margin in words (reported in the JSON and the report).
+    """
+    margins = dict(margins or {})
+    if metric == "frequency" and scale.frequency_units != "Hz":
+        kind, margin = "distance", margins.get("frequency", FREQUENCY_SHAPE_MARGIN)
+        note = (f"W1 distance of frequency / median frequency below {margin:g}: the shape of "
+                "the rhythm (its absolute value needs model_dt)")
+        return kind, float(margin), note
+    kind = EFFECT_KINDS[metric]
+    margin = float(margins.get(metric, MARGINS[metric]))
+    if kind == "ratio":
+        note = f"medians within a factor {margin:g} ({1 / margin:.3g} to {margin:g})"
+    elif kind == "difference":
+        note = f"medians within {margin:g} of each other"
+    elif metric == "direction":
+        note = (f"direction distributions within {margin:g} deg (circular W1 after aligning "
+                "the mean directions: arrays share no common orientation)")
+    else:
+        note = f"total variation of the pattern fractions below {margin:g}"
+    return kind, margin, note
+
+
+def _check_margins(margins, *, frequency_in_hz=False):
+    """Validate user margins; the frequency margin is a factor only when frequencies are
+    compared in Hz (with ``model_dt``), else a W1 distance of relative frequencies."""
+    if margins is None:
+        return {}
+    if not isinstance(margins, dict):
+        raise TypeError(f"`margins` must be a dict of metric -> margin, e.g. "
+                        f"{{'speed': 1.5}}, got {type(margins).__name__}.")
+    out = {}
+    for m, v in margins.items():
+        if m not in MARGINS:
+            raise ValueError(f"`margins` has an unknown metric {m!r}; use one of "
+                             f"{', '.join(MARGINS)}.")
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"The margin of {m} must be a number, got {v!r}.") from None
+        ratio = EFFECT_KINDS[m] == "ratio" and (m != "frequency" or frequency_in_hz)
+        if ratio and not v > 1:
+            raise ValueError(f"The margin of {m} is a factor and must be above 1 (e.g. 1.5), "
+                             f"got {v!r}.")
+        if not v > 0 or not np.isfinite(v):
+            raise ValueError(f"The margin of {m} must be a positive number, got {v!r}.")
+        out[m] = v
+    return out
+
+
+def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, margins=None,
+                    n_boot=500, ci=0.95, alpha=0.05, seed=0):
+    """Effect sizes, verdicts, distances and tests of side A against side B, per metric.
+
+    ``values_a``/``values_b`` are :func:`common_values` of the two sides; ``side_a`` and
+    ``side_b`` their pooled frames (trial labels, frames per cycle). Side A is the model
+    (or a control of it), side B the recording; the keys of the result say
+    ``model``/``recording`` whichever side A is.
+    """
+    cycle_a, cycle_b = _block(side_a), _block(side_b)
+    units_of = {"speed": scale.speed_units, "pgd": "", "wavelength": scale.wavelength_units,
+                "frequency": scale.frequency_units, "pattern_speed": scale.speed_units}
+    distances = {}
+    for m in metrics:
+        a, b = values_a[m], values_b[m]
+        ga, gb = side_a.groups[m], side_b.groups[m]
+        kind, margin, margin_note = effect_of(m, scale, margins)
+        # blocks: a median cycle of frames, or longer where the metric's own
+        # autocorrelation lasts longer (then fewer frames are independent)
+        tau_a, tau_b = _metric_tau(m, a, ga, kind), _metric_tau(m, b, gb, kind)
+        ba, bb = max(cycle_a, int(np.ceil(tau_a))), max(cycle_b, int(np.ceil(tau_b)))
+        kw = dict(block_a=ba, block_b=bb, n_boot=n_boot, ci=ci, seed=seed, alpha=alpha)
+        if m == "direction":
+            d = _stats.compare_circular(a, b, groups_a=ga, groups_b=gb, margin=margin, **kw)
+            d["note"] = ("directions are in each array's own frame; the verdict compares the "
+                         "shape of the two distributions with their mean directions aligned")
+        elif m == "patterns":
+            d = _stats.compare_categorical(a, b, categories=_patterns(), groups_a=ga,
+                                           groups_b=gb, margin=margin, **kw)
+        else:
+            if m == "frequency" and kind == "distance":
+                # W1 of frequency / own median: the effect is the linear distance itself
+                d = _stats.compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m],
+                                          effect="distance", margin=margin, **kw)
+            else:
+                d = _stats.compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m],
+                                          effect=kind, margin=margin, **kw)
+        d["margin_note"] = margin_note
+        d["over"] = ("wave frames" if m in WAVE_FRAME_METRICS else
+                     "frames classified planar, radial or rotating (pattern fits)"
+                     if m == "pattern_speed" else "all analysed frames")
+        d["block_model"], d["block_recording"] = ba, bb
+        d["autocorrelation_time_model"], d["autocorrelation_time_recording"] = tau_a, tau_b
+        few = [f"{side} {int(d.get('n_' + side, 0))} frames (effective "
+               f"{d.get('n_eff_' + side, 0):.1f})" for side in ("model", "recording")
+               if d.get("n_eff_" + side) is not None and d["n_eff_" + side] < MIN_EFFECTIVE]
+        d["few_frames"] = bool(few)
+        if few:
+            d["note"] = (f"too few independent frames for the interval and the verdict to "
+                         f"mean much: {', '.join(few)}")
+            if d.get("verdict") is not None:
+                d["verdict"] = "undecided"
+        if m == "speed" and scale.mode != "physical":
+            d["same_evidence_as"] = "wavelength"
+            d["evidence_note"] = (
+                "without model_dt and model_dx, speed x period / region extent is the "
+                "wavelength in region widths up to the spread of the period: one piece of "
+                "evidence with the wavelength row, not a second one")
+        distances[m] = d
+    return distances
+
+
 def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
             positions=None, read_options=None, samples=None, units=None, steps=None,
-            model_sites=None, controls=True, max_trials=None, n_boot=500, ci=0.95, seed=0, progress=False,
+            model_sites=None, controls=True, max_trials=None, n_boot=500, ci=0.95, seed=0,
+            progress=False, margins=None, alpha=0.05,
             **analyze_kw):
     """Put a model's waves and a recording's waves through the same measures.
 
@@ -614,8 +874,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     model_sites : {"objects", "foreground", "all"} | None
         Each object of each sample on its own (default; an export without a ``label``
         map falls back to the whole grid and says so), the objects' cells together
-        (``label > 0``), or the whole grid (see :func:`analyze_model`). The array
-        extent of the scale-free units stays that of the whole grid.
+        (``label > 0``), or the whole grid (see :func:`analyze_model`). Scale-free
+        lengths are relative to the extent of the region each trial measured (an
+        object's cells, the objects' cells, the whole grid).
     controls : bool
         Measure the controls the export records (``hidden_cut_coupling``,
         ``hidden_untrained``) beside the model.
@@ -629,6 +890,15 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         Seed of the trial draw, the surrogates and the bootstrap.
     progress : bool
         Show a progress bar over the model trials.
+    margins : dict | None
+        Equivalence margins by metric, replacing those of :data:`MARGINS` (a factor
+        above 1 for ``speed``, ``wavelength``, ``pattern_speed`` and ``frequency`` in
+        Hz; PGD units for ``pgd``; degrees for ``direction``; a fraction for
+        ``patterns``; for the scale-free ``frequency`` row, the W1 distance of
+        frequency / median frequency).
+    alpha : float
+        Level of each one-sided test of the verdicts (the effects' intervals are
+        ``1 - 2 alpha``).
     **analyze_kw
         Passed to :func:`neurowave.waves.analyze` on both sides (e.g. ``phase_method``,
         ``pgd_threshold``, ``n_surrogates``; ``kw=True`` adds each side's k-omega peak,
@@ -652,7 +922,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     --------
     A model whose plane waves are 6 cells long on a 16-cell grid, against a Utah
     recording whose plane waves are 1.5 mm long on its 4 mm array: both travel
-    0.375 array widths per cycle.
+    0.375 region widths per cycle, and the verdict says so.
 
     >>> from neurowave.compare._simdata import simulate_model_export
     >>> from neurowave.datasets import simulate_wave
@@ -661,13 +931,18 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     >>> rec, _ = simulate_wave("planar", speed=0.015, frequency=10, duration=1.0,
     ...                        sampling_rate=200, snr_db=10, seed=0)
     >>> res = compare(model, rec, n_boot=50)
-    >>> d = res.distances["speed"]
+    >>> d = res.distances["wavelength"]
     >>> d["units"], round(d["median_model"], 1), round(d["median_recording"], 1)
-    ('array widths/cycle', 0.4, 0.4)
+    ('region widths', 0.4, 0.4)
+    >>> d["verdict"], d["margin"]
+    ('equivalent', 1.25)
     """
     from ..waves import analyze
 
     validate_type(n_boot, "int", "n_boot")
+    margins = _check_margins(margins, frequency_in_hz=model_dt is not None)
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
     if max_trials is not None:
         validate_type(max_trials, "int", "max_trials")
         if max_trials < 1:
@@ -736,52 +1011,16 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
 
     metrics = METRICS + tuple(
         m for m in EXTRA_METRICS if model_side.values[m].size or rec_side.values[m].size)
-    values = {"model": {}, "recording": {}}
-    for side_name, side in (("model", model_side), ("recording", rec_side)):
-        for m in metrics:
-            v = side.values[m]
-            if m != "patterns":
-                v = convert(v, metric="speed" if m == "pattern_speed" else m,
-                            side=side_name, scale=scale)
-            values[side_name][m] = v
+    sides = {"model": model_side, "recording": rec_side}
+    values = {name: common_values(side, name, scale, metrics) for name, side in sides.items()}
     controls_d = _control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx,
                                   controls, ds)
     for name, c in ctrl.items():
         values[name] = controls_d.pop(f"_values_{name}")
-
-    def block(side):
-        b = side.frame_rate * side.period
-        return max(1, int(round(b))) if np.isfinite(b) else 1
-
-    ba, bb = block(model_side), block(rec_side)
-    kw = dict(block_a=ba, block_b=bb, n_boot=n_boot, ci=ci, seed=seed)
-    distances = {}
-    units_of = {"speed": scale.speed_units, "pgd": "", "wavelength": scale.wavelength_units,
-                "frequency": scale.frequency_units, "pattern_speed": scale.speed_units}
-    for m in metrics:
-        a, b = values["model"][m], values["recording"][m]
-        ga, gb = model_side.groups[m], rec_side.groups[m]
-        if m == "direction":
-            d = _stats.compare_circular(a, b, groups_a=ga, groups_b=gb, **kw)
-            d["note"] = ("directions are in each array's own frame; without a common "
-                         "orientation only their spread (resultant length) compares directly")
-        elif m == "patterns":
-            d = _stats.compare_categorical(a, b, categories=_patterns(), groups_a=ga,
-                                           groups_b=gb, **kw)
-        else:
-            d = _stats.compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m], **kw)
-        d["over"] = ("wave frames" if m in WAVE_FRAME_METRICS else
-                     "frames classified planar, radial or rotating (pattern fits)"
-                     if m == "pattern_speed" else "all analysed frames")
-        d["block_model"], d["block_recording"] = ba, bb
-        few = [f"{side} {int(d.get('n_' + side, 0))} frames (effective "
-               f"{d.get('n_eff_' + side, 0):.1f})" for side in ("model", "recording")
-               if d.get("n_eff_" + side) is not None and d["n_eff_" + side] < MIN_EFFECTIVE]
-        d["few_frames"] = bool(few)
-        if few:
-            d["note"] = (f"too few independent frames for the interval and the test to mean "
-                         f"much: {', '.join(few)}")
-        distances[m] = d
+    distances = compare_metrics(values["model"], model_side, values["recording"], rec_side,
+                                metrics=metrics, scale=scale, margins=margins, n_boot=n_boot,
+                                ci=ci, alpha=alpha, seed=seed)
+    ba, bb = _block(model_side), _block(rec_side)
 
     if want_kw:  # compare(..., kw=True): both sides' k-omega peaks
         from ._kw import kw_compare
@@ -794,10 +1033,25 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     scale_d["model_band"] = list(mband) if mband is not None else None
     scale_d["model_band_source"] = mband_source
     model_summary.setdefault("params", {})["band_source"] = mband_source
+    scale_d["model_extent_range"] = [float(model_side.extents.min()),
+                                     float(model_side.extents.max())]
+    scale_d["extent_of"] = ("the analysed region: the valid (not all-NaN) sites of each "
+                            "analysed grid")
     scale_d["bootstrap"] = {"n_boot": n_boot, "ci": ci, "seed": seed,
                             "block_model_frames": ba, "block_recording_frames": bb,
-                            "method": "circular-block bootstrap within trials, "
-                                      "block = frames per median cycle"}
+                            "method": "hierarchical bootstrap: trials drawn with replacement, "
+                                      "then circular blocks within each of one median cycle "
+                                      "or, where longer, the metric's integrated "
+                                      "autocorrelation time (per metric: distances[m]"
+                                      "['block_model'], ['block_recording'])"}
+    scale_d["verdicts"] = {
+        "alpha": alpha, "effect_ci": 1 - 2 * alpha,
+        "margins": {m: distances[m].get("margin") for m in metrics},
+        "rule": ("equivalent: the effect's 1 - 2 alpha interval lies inside the margin (two "
+                 "one-sided tests); different: it lies wholly beyond the margin; otherwise "
+                 "undecided (also whenever a side has fewer than "
+                 f"{MIN_EFFECTIVE:g} effective frames)"),
+    }
     return CompareResult(
         model=model_summary, recording=rec_summary, scale=scale_d, distances=distances,
         values=values, examples={"model": best, "recording": rec_an}, controls=controls_d,
@@ -885,14 +1139,7 @@ def _control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx, wa
             model_units=(c.side.time_units, c.side.space_units),
             recording_units=(rec_side.time_units, rec_side.space_units),
         )
-        vals = {}
-        for m in metrics:
-            v = c.side.values[m]
-            if m != "patterns":
-                v = convert(v, metric="speed" if m == "pattern_speed" else m, side="model",
-                            scale=cs)
-            vals[m] = v
-        out[f"_values_{name}"] = vals
+        out[f"_values_{name}"] = common_values(c.side, name, cs, metrics)
         out[name] = c.summary
     if "cut_coupling" in ctrl:
         units, sentence = coupling_reading(man.summary, ctrl["cut_coupling"].summary)

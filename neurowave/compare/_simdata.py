@@ -13,7 +13,7 @@ __all__ = ["simulate_model_export", "simulate_object_export", "simulate_utah_rec
 
 def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=(16, 16),
                           n_steps=160, n_samples=2, n_units=2, snr_db=10.0, seed=0,
-                          patterns=None, foreground=None):
+                          patterns=None, foreground=None, direction=None):
     """A model export whose hidden units carry simulated waves.
 
     Parameters
@@ -30,12 +30,16 @@ def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=
     snr_db : float | None
         Noise of each unit.
     seed : int
-        Seeds the noise and the direction of travel of each (sample, unit).
+        Seeds the noise and (unless ``direction`` is given) the direction of travel of
+        each (sample, unit).
     patterns : list of str | None
         One pattern per unit (cycled), e.g. ``["planar", "rotating"]``.
     foreground : array of bool, shape ``shape`` | None
         Cells of an "object": the export gets a ``label`` (1 there, 0 elsewhere) and
         the background cells carry unit-variance white noise instead of the wave.
+    direction : float | None
+        Direction of travel (degrees) of every plane wave; None draws one per
+        (sample, unit).
 
     Returns
     -------
@@ -57,9 +61,11 @@ def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=
     for s in range(n_samples):
         for u in range(n_units):
             pat = pats[u % len(pats)]
+            drawn = float(rng.uniform(0, 360))
             g, _ = simulate_wave(
                 pat, layout="grid", shape=shape, spacing=1.0, speed=speed, frequency=frequency,
-                direction=float(rng.uniform(0, 360)), rotation=int(rng.choice([-1, 1])),
+                direction=drawn if direction is None else float(direction),
+                rotation=int(rng.choice([-1, 1])),
                 duration=n_steps, sampling_rate=1.0, snr_db=snr_db,
                 seed=int(rng.integers(2**31)), time_units="step", space_units="cell",
             )

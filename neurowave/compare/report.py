@@ -25,8 +25,15 @@ __all__ = [
     "write_report",
 ]
 
-COLORS = {"model": "#d95f02", "recording": "#1b9e77"}
-LABELS = {"model": "model", "recording": "recording"}
+COLORS = {"model": "#d95f02", "cut_coupling": "#7570b3", "untrained": "#666666",
+          "recording": "#1b9e77"}
+LABELS = {"model": "model", "cut_coupling": "cut coupling", "untrained": "untrained",
+          "recording": "recording"}
+_EXTRA_COLORS = ("#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+VERDICT_COLORS = {"equivalent": "#1a9641", "different": "#d7191c", "undecided": "#777777"}
+#: Font sizes: figures are drawn at most 12 inches wide at 100 dpi, the width of the
+#: report page, so these are the sizes a reader sees.
+_FS = {"title": 11, "label": 10, "tick": 9, "note": 9}
 _LINEAR = ("speed", "pgd", "wavelength", "frequency")
 _TITLES = {"speed": "speed", "pgd": "PGD", "wavelength": "wavelength",
            "frequency": "frequency", "direction": "direction", "patterns": "patterns",
@@ -50,18 +57,65 @@ def _units(result, metric):
     return result.distances.get(metric, {}).get("units", "") or ""
 
 
+def _sides(result):
+    """The sides of a result, in column order (model first, recording last)."""
+    return list(getattr(result, "sides", ("model", "recording")))
+
+
+def _color(side, k=0):
+    return COLORS.get(side, _EXTRA_COLORS[k % len(_EXTRA_COLORS)])
+
+
+def _label(side, result=None):
+    """The column label of a side: the model is "trained" beside its controls."""
+    if side == "model" and result is not None and len(_sides(result)) > 2:
+        return "trained"
+    return LABELS.get(side, side.replace("_", " "))
+
+
+def _summary_of(result, side):
+    """The analyze-style JSON of one side (the model, a control or the recording)."""
+    if side in ("model", "recording"):
+        return getattr(result, side)
+    controls = getattr(result, "controls", None) or {}
+    return controls.get(side) or {}
+
+
+def _verdict_text(d, *, lines=False):
+    """``equivalent (x0.98 [0.95, 1.02], margin x1.25)`` for a ``distances`` entry
+    (with ``lines``: the verdict, then the effect on a second line)."""
+    from ._compare import format_effect, format_margin
+
+    v = d.get("verdict")
+    if v is None:
+        return "no verdict"
+    if d.get("few_frames"):
+        v += " (too few frames)"
+    eff = format_effect(d, dash="")
+    if not eff:
+        return v
+    return f"{v}\n{eff}, margin {format_margin(d)}" if lines else \
+        f"{v} ({eff}, margin {format_margin(d)})"
+
+
 # ---------------------------------------------------------------------------
 # phase maps and animation
 # ---------------------------------------------------------------------------
 
 
-def _best_frames(analysis, n):
-    """Indices of the ``n`` wave frames with the highest PGD, spread over time."""
+def _best_frames(analysis, n, *, waves_only=True):
+    """Indices of the ``n`` wave frames with the highest PGD, spread over time.
+
+    With ``waves_only`` (the default) only wave frames are chosen, so fewer than ``n``
+    (or none) may come back; otherwise frames below the threshold fill the rest.
+    """
     fr = analysis.frames
     pgd = np.asarray(fr["pgd"].values, float)
     wave = np.asarray(fr["is_wave"].values, bool)
     score = np.where(wave, pgd, -1.0 + np.nan_to_num(pgd, nan=-1.0) * 1e-3)
     order = np.argsort(-np.nan_to_num(score, nan=-2.0))
+    if waves_only:
+        order = [i for i in order if wave[i]]
     chosen = []
     min_gap = max(1, len(pgd) // (4 * n))
     for i in order:
@@ -97,14 +151,19 @@ def _draw_phase(ax, phase_da, ti, *, title=None):
         dy = np.median(np.diff(y)) if y.size > 1 else 1.0
         extent = (x[0] - dx / 2, x[-1] + dx / 2, y[0] - dy / 2, y[-1] + dy / 2)
         masked = np.ma.masked_invalid(ph)
-        cm = cmap.with_extremes(bad="0.85")
+        cm = cmap.with_extremes(bad=(0.0, 0.0, 0.0, 0.0))  # NaN sites: the hatching below
+        from matplotlib.patches import Rectangle
+
+        ax.add_patch(Rectangle((extent[0], extent[2]), extent[1] - extent[0],
+                               extent[3] - extent[2], facecolor="white", edgecolor="0.7",
+                               hatch="////", lw=0, zorder=0))
         im = ax.imshow(masked, origin="lower", extent=extent, cmap=cm, vmin=-np.pi,
-                       vmax=np.pi, interpolation="nearest")
+                       vmax=np.pi, interpolation="nearest", zorder=1)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=_FS["note"])
     return im
 
 
@@ -113,38 +172,53 @@ def _tu(analysis):
 
 
 def plot_phase_maps(result, *, n=4):
-    """Phase maps of the ``n`` strongest wave frames of each side, side by side.
+    """Phase maps of the ``n`` strongest wave frames of each side, one row per side.
 
-    Rows: model (the trial with the most wave frames), recording. Colour: phase in
-    radians on a cyclic map; grey: dead sites.
+    Only wave frames are drawn (PGD above the threshold and beating the surrogates);
+    a side with fewer shows what it has and says so, a side with none says that.
+    Rows: the model (the trial with the most wave frames), any controls, the
+    recording. Colour: phase on a cyclic map; hatched: sites not analysed (dead
+    electrodes, cells outside the object).
     """
     plt = _plt()
-    fig, axes = plt.subplots(2, n, figsize=(2.3 * n + 1.0, 5.0), squeeze=False,
-                             layout="constrained")
+    sides = _sides(result)
+    fig, axes = plt.subplots(len(sides), n, figsize=(min(12.0, 2.4 * n + 1.6), 2.5 * len(sides)),
+                             squeeze=False, layout="constrained")
     im = None
-    for r, side in enumerate(("model", "recording")):
+    for r, side in enumerate(sides):
         an = result.examples.get(side)
-        if an is None:
-            for ax in axes[r]:
-                ax.axis("off")
-            continue
-        idx = _best_frames(an, n)
+        idx = _best_frames(an, n) if an is not None else []
         for c in range(n):
             ax = axes[r, c]
             if c >= len(idx):
-                ax.axis("off")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                for sp in ax.spines.values():
+                    sp.set_visible(False)
+                if c == len(idx):
+                    if an is None:
+                        msg = "not analysed"
+                    elif not idx:
+                        msg = ("no wave frames:\nPGD never passed\nthe threshold and\n"
+                               "the surrogates")
+                    else:
+                        msg = (f"only {len(idx)} wave\nframe{'s' if len(idx) > 1 else ''} "
+                               "in this\ntrial")
+                    ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes,
+                            fontsize=_FS["label"], color=_color(side))
                 continue
             i = idx[c]
             t = float(an.frames["time"].values[i])
             pgd = float(an.frames["pgd"].values[i])
             im = _draw_phase(ax, an.phase, _phase_time_index(an, i),
                              title=f"t = {t:.4g} {_tu(an)}, PGD {pgd:.2f}")
-        axes[r, 0].set_ylabel(LABELS[side], fontsize=11, color=COLORS[side])
+        axes[r, 0].set_ylabel(_label(side, result), fontsize=_FS["title"], color=_color(side))
         axes[r, 0].yaxis.label.set_visible(True)
     if im is not None:
         cb = fig.colorbar(im, ax=axes, shrink=0.8, label="phase (rad)")
         cb.set_ticks([-np.pi, 0, np.pi], labels=["-\u03c0", "0", "\u03c0"])
-    fig.suptitle("Example wave frames (highest PGD)")
+    fig.suptitle("Example wave frames (the highest PGD among wave frames; hatched: not "
+                 "analysed)", fontsize=_FS["title"])
     return fig
 
 
@@ -157,12 +231,16 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
     plt = _plt()
     from PIL import Image
 
-    sides = [s for s in ("model", "recording") if result.examples.get(s) is not None]
-    segs = {}
+    sides = [s for s in _sides(result) if result.examples.get(s) is not None]
+    segs, has_waves = {}, {}
     for side in sides:
         an = result.examples[side]
         nt = an.phase.sizes["time"]
-        centre = _phase_time_index(an, _best_frames(an, 1)[0]) if an.frames.sizes["time"] else 0
+        best = _best_frames(an, 1)
+        has_waves[side] = bool(best)
+        if not best and an.frames.sizes["time"]:
+            best = _best_frames(an, 1, waves_only=False)
+        centre = _phase_time_index(an, best[0]) if best else 0
         f = np.asarray(an.frames["frequency"].values, float)
         f = np.abs(f[np.isfinite(f)])
         pt = np.asarray(an.phase["time"].values, float)
@@ -172,7 +250,7 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
         start = int(np.clip(centre - step * n_frames // 2, 0, max(0, nt - step * n_frames)))
         idx = np.arange(start, start + step * n_frames, step)
         segs[side] = idx[idx < nt]
-    fig, axes = plt.subplots(1, len(sides), figsize=(3.2 * len(sides), 3.4), squeeze=False,
+    fig, axes = plt.subplots(1, len(sides), figsize=(3.2 * len(sides), 3.6), squeeze=False,
                              layout="constrained")
     frames = []
     n = min(len(v) for v in segs.values()) if segs else 0
@@ -183,7 +261,10 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
             an = result.examples[side]
             ti = int(segs[side][k])
             t = float(an.phase["time"].values[ti])
-            _draw_phase(ax, an.phase, ti, title=f"{LABELS[side]}  t = {t:.4g} {_tu(an)}")
+            title = f"{_label(side, result)}  t = {t:.4g} {_tu(an)}"
+            if not has_waves[side]:
+                title += "\n(no wave frames: highest PGD)"
+            _draw_phase(ax, an.phase, ti, title=title)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
         buf.seek(0)
@@ -202,53 +283,127 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
 # ---------------------------------------------------------------------------
 
 
-def _hist(ax, result, metric):
-    a = np.asarray(result.values["model"][metric], float)
-    b = np.asarray(result.values["recording"][metric], float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    both = np.concatenate([a, b])
-    if both.size == 0:
-        ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes)
+def _finite(result, side, metric):
+    v = result.values.get(side, {}).get(metric)
+    if v is None:
+        return None
+    v = np.asarray(v, float)
+    return v[np.isfinite(v)]
+
+
+def _axis_range(vals, metric):
+    """Bins for values of several sides: each side's central 99 % inside the range (so
+    every median lies inside its own bars), on a log axis when the sides are positive
+    and differ by more than a factor of 30."""
+    present = [v for v in vals if v is not None and v.size]
+    if metric == "pgd":
+        return np.linspace(0.0, 1.0, 41), False
+    if not present:
+        return np.linspace(0.0, 1.0, 41), False
+    lows = [np.quantile(v, 0.005) for v in present]
+    highs = [np.quantile(v, 0.995) for v in present]
+    lo, hi = min(lows), max(highs)
+    positive = all(np.all(v > 0) for v in present)
+    log = positive and lo > 0 and hi / lo > 30.0
+    if log:
+        return np.geomspace(lo / 1.05, hi * 1.05, 41), True
+    if not hi > lo:
+        pad = 0.5 * abs(lo) if lo else 0.5
+        lo, hi = lo - pad, hi + pad
+    pad = 0.02 * (hi - lo)
+    return np.linspace(lo - pad, hi + pad, 41), False
+
+
+def _ridges(ax, result, metric):
+    """One histogram per side, stacked (each scaled to its own peak, so none is
+    squashed by another), with the side's median as a dark bar inside its own bars."""
+    sides = _sides(result)
+    vals = [_finite(result, s, metric) for s in sides]
+    if metric == "pgd":  # in [0, 1] by construction; rounding may step over 1
+        vals = [None if v is None else np.clip(v, 0.0, 1.0) for v in vals]
+    bins, log = _axis_range(vals, metric)
+    lo, hi = bins[0], bins[-1]
+    n_rows = len(sides)
+    for k, (side, v) in enumerate(zip(sides, vals)):
+        y0 = n_rows - 1 - k
+        col = _color(side, k)
+        if v is None or v.size == 0:
+            what = "no wave frames" if metric in ("speed", "direction", "wavelength") else "no values"
+            ax.text(np.sqrt(lo * hi) if log else (lo + hi) / 2, y0 + 0.4, what, ha="center",
+                    va="center", fontsize=_FS["note"], color=col)
+            continue
+        h, _ = np.histogram(v, bins=bins)  # values beyond the axis are counted in the label
+        h = h / max(1, h.max()) * 0.82
+        ax.stairs(h + y0, bins, baseline=y0, fill=True, color=col, alpha=0.35, lw=0)
+        ax.stairs(h + y0, bins, baseline=y0, color=col, lw=1.2)
+        med = float(np.median(v))
+        ax.plot([med, med], [y0, y0 + 0.9], color=col, lw=2.2, solid_capstyle="butt")
+    labels = []
+    for s_, v in zip(sides, vals):
+        if v is None or v.size == 0:
+            labels.append(_label(s_, result))
+        else:
+            off = int(np.sum((v < lo) | (v > hi)))
+            labels.append(f"{_label(s_, result)}\nmedian {np.median(v):.3g}\nn = {v.size}"
+                          + (f" ({off} off axis)" if off else ""))
+    ax.set_yticks([n_rows - 1 - k + 0.4 for k in range(n_rows)], labels, fontsize=_FS["note"])
+    for k, t in enumerate(ax.get_yticklabels()):
+        t.set_color(_color(sides[k], k))
+    ax.set_ylim(0, n_rows + 0.05)
+    if log:
+        ax.set_xlim(lo / 1.02, hi * 1.02)
     else:
-        lo, hi = np.quantile(both, [0.01, 0.99])
-        if metric == "pgd":
-            lo, hi = 0.0, 1.0
-        if not hi > lo:
-            lo, hi = lo - 0.5, hi + 0.5
-        bins = np.linspace(lo, hi, 31)
-        for side, v in (("model", a), ("recording", b)):
-            if v.size:
-                ax.hist(np.clip(v, lo, hi), bins=bins, density=True, histtype="stepfilled",
-                        alpha=0.35, color=COLORS[side], label=f"{LABELS[side]} (n={v.size})")
-                ax.axvline(np.median(v), color=COLORS[side], lw=1.5, ls="--")
-    d = result.distances.get(metric, {})
+        ax.set_xlim(lo - 0.015 * (hi - lo), hi + 0.015 * (hi - lo))
+    if log:
+        ax.set_xscale("log")
+    ax.tick_params(axis="x", labelsize=_FS["tick"])
     units = _units(result, metric)
-    ax.set_xlabel(f"{_TITLES[metric]}" + (f" ({units})" if units else ""))
-    ax.set_ylabel("density")
-    dist = d.get("distance")
-    if dist is not None and np.isfinite(dist):
-        ax.set_title(f"{_TITLES[metric]}: W1 = {dist:.3g} [{_num(d.get('ci_low'))}, "
-                     f"{_num(d.get('ci_high'))}]", fontsize=9)
-    else:
-        ax.set_title(_TITLES[metric], fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    ax.set_xlabel(f"{_TITLES[metric]}" + (f" ({units})" if units else "")
+                  + (", log axis" if log else ""), fontsize=_FS["label"])
+    d = result.distances.get(metric, {})
+    ax.set_title(f"{_TITLES[metric]}: {_verdict_text(d, lines=True)}", fontsize=_FS["label"],
+                 color=VERDICT_COLORS.get(d.get("verdict"), "black"))
+
+
+def _hist(ax, result, metric):
+    """Distributions of one metric on every side (kept for the overview figure)."""
+    _ridges(ax, result, metric)
+
+
+def _distribution_metrics(result):
+    return _LINEAR + tuple(m for m in ("pattern_speed",) if m in result.distances)
 
 
 def plot_distributions(result):
-    """Overlaid distributions of speed, PGD, wavelength and frequency (common units),
-    and of the pattern-fit speed when the analysis provides it."""
+    """The distributions of speed, PGD, wavelength and frequency (common units), and of
+    the pattern-fit speed when the analysis provides it: one panel per metric, one
+    stacked histogram per side, each side's median marked inside its own bars; a log
+    axis where the sides differ by orders of magnitude. Panel titles give the verdict,
+    the effect size with its interval and the margin."""
     plt = _plt()
-    metrics = _LINEAR + tuple(m for m in ("pattern_speed",) if m in result.distances)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.8 * len(metrics), 3.4),
-                             layout="constrained")
-    for ax, m in zip(axes, metrics):
-        _hist(ax, result, m)
-    fig.suptitle("Distributions (dashed: medians; speed, wavelength, direction over wave frames)")
+    metrics = _distribution_metrics(result)
+    ncol = min(3, len(metrics))
+    nrow = -(-len(metrics) // ncol)
+    n_sides = len(_sides(result))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(12.0, nrow * (0.85 * n_sides + 2.0)),
+                             squeeze=False, layout="constrained")
+    for ax, m in zip(axes.ravel(), metrics):
+        _ridges(ax, result, m)
+    for ax in axes.ravel()[len(metrics):]:
+        ax.axis("off")
+    if len(metrics) < axes.size:
+        axes.ravel()[-1].text(
+            0.02, 0.95, "Each row: one side, its histogram\nscaled to its own peak; the bar\n"
+            "is its median. Title: the verdict,\nthe effect size with its interval\n"
+            "and the equivalence margin\n(x: ratio model / recording).",
+            transform=axes.ravel()[-1].transAxes, va="top", fontsize=_FS["label"])
+    fig.suptitle("Distributions per side (bar: median; speed, wavelength over wave frames)",
+                 fontsize=_FS["title"])
     return fig
 
 
 def _rose(ax, values, color, title, d=None, side=None):
-    v = np.asarray(values, float)
+    v = np.asarray(values, float) if values is not None else np.zeros(0)
     v = v[np.isfinite(v)]
     bins = np.linspace(0, 2 * np.pi, 25)
     if v.size:
@@ -262,74 +417,90 @@ def _rose(ax, values, color, title, d=None, side=None):
         title += f"\nmean {np.mod(np.rad2deg(np.angle(z)), 360):.0f}\u00b0, R = {np.abs(z):.2f}, n = {v.size}"
     else:
         title += "\nno wave frames"
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=_FS["label"], color=color)
     ax.set_yticklabels([])
+    ax.tick_params(labelsize=_FS["tick"])
 
 
 def plot_directions(result):
     """Rose plots of the direction of travel over wave frames, one per side."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(7.5, 4.0), subplot_kw={"projection": "polar"},
+    sides = _sides(result)
+    fig, axes = plt.subplots(1, len(sides), figsize=(min(12.0, 3.6 * len(sides) + 0.5), 4.2),
+                             subplot_kw={"projection": "polar"}, squeeze=False,
                              layout="constrained")
-    for ax, side in zip(axes, ("model", "recording")):
-        _rose(ax, result.values[side]["direction"], COLORS[side], LABELS[side])
+    for k, (ax, side) in enumerate(zip(axes[0], sides)):
+        _rose(ax, result.values.get(side, {}).get("direction"), _color(side, k),
+              _label(side, result))
     d = result.distances.get("direction", {})
-    dist = d.get("distance")
     sub = "Direction of travel (deg, CCW from +x, each array's own frame)"
-    if dist is not None and np.isfinite(dist):
-        sub += f"\ncircular W1 = {dist:.1f}\u00b0, Kuiper p = {_num(d.get('p_value'), '.2g')}"
-    fig.suptitle(sub, fontsize=10)
+    if d.get("distance") is not None:
+        sub += (f"\nshape (mean directions aligned): {_verdict_text(d, lines=True)}"
+                f"\nas measured: circular W1 = {d['distance']:.1f}\u00b0")
+    fig.suptitle(sub, fontsize=_FS["title"],
+                 color=VERDICT_COLORS.get(d.get("verdict"), "black"))
     return fig
+
+
+def _pattern_bars(ax, result):
+    sides = _sides(result)
+    d = result.distances.get("patterns", {})
+    fr = {}
+    for side in sides:
+        v = result.values.get(side, {}).get("patterns")
+        if v is not None and len(v):
+            v = np.asarray(v).astype(str)
+            fr[side] = {c: float(np.mean(v == c)) for c in _pattern_names(result)}
+    cats = list(_pattern_names(result))
+    x = np.arange(len(cats))
+    w = 0.8 / max(1, len(sides))
+    for k, side in enumerate(sides):
+        f = fr.get(side, {})
+        ax.bar(x - 0.4 + w * (k + 0.5), [f.get(c, 0) for c in cats], w, color=_color(side, k),
+               label=_label(side, result))
+    ax.set_xticks(x, [c.replace("_", " ") for c in cats], fontsize=_FS["label"])
+    ax.tick_params(axis="y", labelsize=_FS["tick"])
+    ax.set_ylabel("fraction of frames", fontsize=_FS["label"])
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize=_FS["label"])
+    return d
+
+
+def _pattern_names(result):
+    d = result.distances.get("patterns", {})
+    names = list(d.get("fractions_model") or d.get("fractions_recording") or [])
+    if not names:
+        from ._compare import _patterns
+
+        names = list(_patterns())
+    return names
 
 
 def plot_patterns(result):
     """Fractions of analysed frames in each wave pattern, side by side."""
     plt = _plt()
-    d = result.distances.get("patterns", {})
-    fa = d.get("fractions_model") or {}
-    fb = d.get("fractions_recording") or {}
-    cats = list(fa or fb)
-    fig, ax = plt.subplots(figsize=(7.5, 3.4), layout="constrained")
-    x = np.arange(len(cats))
-    w = 0.38
-    ax.bar(x - w / 2, [fa.get(c, 0) for c in cats], w, color=COLORS["model"], label="model")
-    ax.bar(x + w / 2, [fb.get(c, 0) for c in cats], w, color=COLORS["recording"],
-           label="recording")
-    ax.set_xticks(x, [c.replace("_", " ") for c in cats])
-    ax.set_ylabel("fraction of frames")
-    ax.set_ylim(0, 1)
-    ax.legend(frameon=False)
-    dist = d.get("distance")
-    if dist is not None and np.isfinite(dist):
-        ax.set_title(f"Wave patterns: total variation {_num(dist, '.2f')} "
-                     f"[{_num(d.get('ci_low'), '.2f')}, {_num(d.get('ci_high'), '.2f')}], "
-                     f"chi-square p = {_num(d.get('p_value'), '.2g')}", fontsize=10)
+    fig, ax = plt.subplots(figsize=(10.0, 3.8), layout="constrained")
+    d = _pattern_bars(ax, result)
+    if d.get("distance") is not None:
+        ax.set_title(f"Wave patterns: {_verdict_text(d)}; chi-square p = "
+                     f"{_num(d.get('p_value'), '.2g')}", fontsize=_FS["title"],
+                     color=VERDICT_COLORS.get(d.get("verdict"), "black"))
     return fig
 
 
 def plot_overview(result):
-    """One figure: the four distributions, both roses and the pattern fractions."""
+    """One figure: the four distributions, a rose per side and the pattern fractions."""
     plt = _plt()
-    fig = plt.figure(figsize=(15, 7.5), layout="constrained")
-    gs = fig.add_gridspec(2, 4)
+    sides = _sides(result)
+    fig = plt.figure(figsize=(15, 8.0), layout="constrained")
+    gs = fig.add_gridspec(2, max(4, len(sides) + 2))
     for j, m in enumerate(_LINEAR):
-        _hist(fig.add_subplot(gs[0, j]), result, m)
-    for j, side in enumerate(("model", "recording")):
-        _rose(fig.add_subplot(gs[1, j], projection="polar"), result.values[side]["direction"],
-              COLORS[side], f"direction: {LABELS[side]}")
-    ax = fig.add_subplot(gs[1, 2:])
-    d = result.distances.get("patterns", {})
-    fa = d.get("fractions_model") or {}
-    fb = d.get("fractions_recording") or {}
-    cats = list(fa or fb)
-    x = np.arange(len(cats))
-    ax.bar(x - 0.19, [fa.get(c, 0) for c in cats], 0.38, color=COLORS["model"], label="model")
-    ax.bar(x + 0.19, [fb.get(c, 0) for c in cats], 0.38, color=COLORS["recording"],
-           label="recording")
-    ax.set_xticks(x, [c.replace("_", " ") for c in cats], fontsize=8)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("fraction of frames")
-    ax.legend(frameon=False)
+        _ridges(fig.add_subplot(gs[0, j]), result, m)
+    for j, side in enumerate(sides):
+        _rose(fig.add_subplot(gs[1, j], projection="polar"),
+              result.values.get(side, {}).get("direction"), _color(side, j),
+              f"direction: {_label(side, result)}")
+    _pattern_bars(fig.add_subplot(gs[1, len(sides):]), result)
     return fig
 
 
@@ -378,53 +549,123 @@ def _fig_png(fig, dpi=100):
     return buf.getvalue()
 
 
+def _rate_units(tu):
+    return "Hz" if tu == "s" else f"samples/{tu}" if tu else ""
+
+
+def _freq_units(tu):
+    return "Hz" if tu == "s" else f"cycles/{tu}" if tu else ""
+
+
 def _side_rows(result):
-    keys = [("source", ("input", "path")), ("what", ("input", "description")),
-            ("kind", ("input", "kind")),
-            ("sites (valid)", None), ("grid shape", ("input", "grid_shape")),
-            ("sampling rate", ("input", "sampling_rate")), ("duration", ("input", "duration")),
-            ("time / space units", None), ("band", ("params", "band")),
-            ("trials pooled", ("input", "n_trials")),
-            ("wave fraction", ("summary", "wave_fraction"))]
+    """Rows of the inputs table, one column per side, every number with its units."""
+    sides = _sides(result)
+    sc = result.scale
+
+    def extent(side):
+        units = sc.get(f"{side}_extent_units") or (
+            None if side == "recording" else sc.get("model_extent_units"))
+        return sc.get(f"{side}_extent"), units
+
+    def period(side):
+        return sc.get(f"{side}_period")
+
+    def cell(side, label):
+        s = _summary_of(result, side)
+        inp, par, summ = s.get("input", {}), s.get("params", {}), s.get("summary", {})
+        tu, su = inp.get("time_units") or "", inp.get("space_units") or ""
+        if label == "source":
+            return _fmt(inp.get("path") or inp.get("source"))
+        if label == "what":
+            return _fmt(inp.get("description"))
+        if label == "kind":
+            return _fmt(inp.get("kind"))
+        if label == "sites (valid)":
+            return f"{_fmt(inp.get('n_sites'))} ({_fmt(inp.get('n_valid_sites'))})"
+        if label == "grid shape":
+            g = inp.get("grid_shape")
+            return (" &times; ".join(str(int(x)) for x in g) + " sites") if g else "&ndash;"
+        if label == "site spacing":
+            return _with(inp.get("spacing"), su)
+        if label == "region extent":
+            e, u = extent(side)
+            rng = sc.get(f"{side}_extent_range")
+            txt = _with(e, u)
+            if rng and rng[0] != rng[1]:
+                txt += f" (median; {_fmt(rng[0])} to {_fmt(rng[1])})"
+            return txt
+        if label == "sampling rate":
+            return _with(inp.get("sampling_rate"), _rate_units(tu))
+        if label == "duration":
+            return _with(inp.get("duration"), tu)
+        if label == "band":
+            b = par.get("band")
+            return (f"{_fmt(b[0])}&ndash;{_fmt(b[1])} {_freq_units(tu)}" if b else "&ndash;")
+        if label == "median period":
+            return _with(period(side), tu)
+        if label == "trials pooled":
+            return _fmt(inp.get("n_trials", 1 if side == "recording" else None))
+        if label == "wave fraction":
+            wf = summ.get("wave_fraction")
+            return "&ndash;" if wf is None else f"{100 * wf:.1f} % of frames"
+        if label == "wave frames (effective)":
+            d = result.distances.get("speed", {})
+            if side in ("model", "recording") and d.get(f"n_{side}") is not None:
+                return f"{_fmt(d.get(f'n_{side}'))} ({_fmt(d.get(f'n_eff_{side}'), 2)})"
+            v = _finite(result, side, "speed")
+            return "&ndash;" if v is None else _fmt(int(v.size))
+        return "&ndash;"
+
+    labels = ["source", "what", "kind", "sites (valid)", "grid shape", "site spacing",
+              "region extent", "sampling rate", "duration", "band", "median period",
+              "trials pooled", "wave fraction", "wave frames (effective)"]
     rows = []
-    for label, path in keys:
-        cells = []
-        for side in ("model", "recording"):
-            s = getattr(result, side)
-            if label == "sites (valid)":
-                inp = s.get("input", {})
-                cells.append(f"{_fmt(inp.get('n_sites'))} ({_fmt(inp.get('n_valid_sites'))})")
-            elif label == "time / space units":
-                inp = s.get("input", {})
-                cells.append(f"{_fmt(inp.get('time_units'))} / {_fmt(inp.get('space_units'))}")
-            else:
-                v = s
-                for k in path:
-                    v = v.get(k) if isinstance(v, dict) else None
-                cells.append(_fmt(v))
-        if label == "what" and cells == ["&ndash;", "&ndash;"]:
+    for label in labels:
+        cells = [cell(side, label) for side in sides]
+        if label == "what" and all(c == "&ndash;" for c in cells):
             continue
-        rows.append(f"<tr><th>{label}</th><td>{cells[0]}</td><td>{cells[1]}</td></tr>")
+        rows.append(f"<tr><th>{label}</th>" + "".join(f"<td>{c}</td>" for c in cells)
+                    + "</tr>")
     return "\n".join(rows)
 
 
+def _with(x, units):
+    v = _fmt(x)
+    if v == "&ndash;" or not units:
+        return v
+    units = str(units)
+    if units in ("step", "cell", "sample") and v != "1":
+        units += "s"
+    return f"{v} {html.escape(units)}"
+
+
 def _distance_rows(result):
+    from ._compare import format_effect, format_margin
+
+    sides = _sides(result)
     rows = []
     df = result.to_frame()
     for m, r in df.iterrows():
+        d = result.distances.get(m, {})
         units = html.escape(str(r["units"] or ""))
         if m == "patterns":
             units = "most frequent pattern"
+        verdict = r["verdict"] or "&ndash;"
+        color = VERDICT_COLORS.get(r["verdict"], "#222")
+        vtxt = f"<b style='color:{color}'>{html.escape(str(verdict))}</b>"
+        if d.get("few_frames"):
+            vtxt += " *"
+        if d.get("same_evidence_as"):
+            vtxt += f" (= {html.escape(d['same_evidence_as'])})"
         ci = (f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
               if r["ci_low"] is not None else "&ndash;")
-        if result.distances.get(m, {}).get("few_frames"):
-            ci += " *"
+        cells = "".join(f"<td class='num'>{_fmt(r[side])}</td>" for side in sides)
         rows.append(
-            f"<tr><th>{m}</th><td class='num'>{_fmt(r['model'])}</td>"
-            f"<td class='num'>{_fmt(r['recording'])}</td><td>{units}</td>"
-            f"<td class='num'>{_fmt(r['distance'])}</td><td class='num'>{ci}</td>"
-            f"<td>{_fmt(r['test'])}</td><td class='num'>{_fmt(r['statistic'])}</td>"
-            f"<td class='num'>{_fmt(r['p_value'], 2)}</td></tr>")
+            f"<tr><th>{m}</th>{cells}<td>{units}</td>"
+            f"<td class='num'>{html.escape(format_effect(d, dash='-'))}</td>"
+            f"<td class='num'>{html.escape(format_margin(d))}</td><td>{vtxt}</td>"
+            f"<td class='num'>{_fmt(r['distance'])} {ci}</td>"
+            f"<td>{_fmt(r['test'])}</td><td class='num'>{_fmt(r['p_value'], 2)}</td></tr>")
     return "\n".join(rows)
 
 
@@ -481,37 +722,62 @@ _DISTANCE_NAMES = {"speed": "Wasserstein-1", "pattern_speed": "Wasserstein-1",
                    "patterns": "total variation"}
 
 
+def _verdict_summary(result):
+    """One sentence: how many metrics are equivalent, different or undecided."""
+    counted = {m: d.get("verdict") for m, d in result.distances.items()
+               if d.get("verdict") and not d.get("same_evidence_as")}
+    parts = []
+    for v in ("equivalent", "different", "undecided"):
+        ms = [m for m, x in counted.items() if x == v]
+        if ms:
+            parts.append(f"<b style='color:{VERDICT_COLORS[v]}'>{v}</b>: {', '.join(ms)}")
+    if not parts:
+        return ""
+    return ("<p>Model against recording, one verdict per independent piece of evidence "
+            "&mdash; " + "; ".join(parts) + ".</p>")
+
+
 def _reading(result):
     """A few sentences on what this comparison's numbers do and do not say."""
     sc = result.scale
     items = []
     if sc.get("mode") == "scale-free":
         items.append(
-            "Without <code>--model-dt</code>/<code>--model-dx</code> speeds and wavelengths "
-            "are relative to each array's own size and rhythm: equal values mean the same "
-            "number of wavelengths across the array per cycle, not the same speed in m/s. "
-            "Frequencies are compared only in the shape of their distribution.")
+            "Without <code>--model-dt</code>/<code>--model-dx</code> wavelengths are in widths "
+            "of the region analysed on each side (the valid sites of the array, or the cells "
+            "of the model's object), and speeds in those widths per oscillation cycle: "
+            "speed &times; period is the wavelength, so the two rows are one piece of "
+            "evidence (marked &ldquo;= wavelength&rdquo;). Equal values mean the same number "
+            "of region widths per cycle, not the same speed in m/s. Frequencies compare only "
+            "in the shape of their distribution.")
     else:
         items.append(
             "Physical units rest on the mapping given for one model step and one model cell; "
             "a different mapping scales model speeds, wavelengths and frequencies with it.")
     items.append(
-        "Directions are measured in each array's own frame; only their spread "
-        "(resultant length) compares across arrays without a common orientation.")
+        "Directions are measured in each array's own frame: the verdict compares the shape "
+        "of the two direction distributions with their mean directions aligned; the mean "
+        "directions themselves compare only where the arrays share an orientation.")
     items.append(
-        "A p-value says whether the two distributions differ given this much data "
-        "(with effective sample sizes for correlated frames); the distance and its "
-        "interval say by how much. Large samples make small differences significant.")
+        "Each verdict answers two questions about an effect size (the ratio or difference "
+        "of the medians, or a distance): <i>are they the same?</i> &mdash; "
+        "<b>equivalent</b> when the effect's whole interval lies inside the stated margin "
+        "(two one-sided tests); <i>do they differ?</i> &mdash; <b>different</b> only when "
+        "the interval lies wholly beyond the margin; otherwise <b>undecided</b>. The "
+        "p-value of the last column tests whether the two distributions are identical; "
+        "with hundreds of frames it rejects on trivial differences (in noise, say), so it "
+        "does not set the verdict.")
     for m, d in result.distances.items():
         if d.get("few_frames"):
-            items.append(f"<b>{html.escape(m)}</b>: {html.escape(d['note'])}.")
-    dm = result.model.get("summary", {}).get("wave_fraction")
-    dr = result.recording.get("summary", {}).get("wave_fraction")
-    for side, frac in (("model", dm), ("recording", dr)):
+            items.append(f"<b>{html.escape(m)}</b>: {html.escape(d['note'])}; the verdict "
+                         "is undecided.")
+    for side in _sides(result):
+        frac = _summary_of(result, side).get("summary", {}).get("wave_fraction")
         if frac is not None and frac < 0.05:
             items.append(
-                f"The {side} has few wave frames ({100 * frac:.1f} %): its speed, direction "
-                "and wavelength distributions rest on few frames, or none.")
+                f"The {html.escape(_label(side, result))} has few wave frames ({100 * frac:.1f} %): "
+                "its speed, direction and wavelength distributions rest on few frames, or "
+                "none.")
     return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
 
 
@@ -520,7 +786,15 @@ def render_html(result, images, *, title="neurowave compare"):
     from .._version import __version__
 
     sc = result.scale
+    sides = _sides(result)
     figs = "\n".join(_img(*im) for im in images)
+    head = "".join(f'<th style="color:{_color(s, k)}">{html.escape(_label(s, result))}</th>'
+                   for k, s in enumerate(sides))
+    alpha = sc.get("verdicts", {}).get("alpha", 0.05)
+    level = int(round(100 * (1 - 2 * alpha)))
+    ci = int(round(100 * sc.get("bootstrap", {}).get("ci", 0.95)))
+    margins = "; ".join(f"{m}: {html.escape(d['margin_note'])}"
+                        for m, d in result.distances.items() if d.get("margin_note"))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -530,30 +804,33 @@ def render_html(result, images, *, title="neurowave compare"):
 <p class="note">neurowave {html.escape(__version__)}: the same wave measures on
 <span class="model">the model</span> and <span class="recording">the recording</span>.</p>
 <h2>Inputs</h2>
-<table><tr><th></th><th class="model">model</th><th class="recording">recording</th></tr>
+<table><tr><th></th>{head}</tr>
 {_side_rows(result)}
 </table>
 {_controls_html(result)}
 <h2>Units</h2>
 <p>Comparison in <b>{html.escape(str(sc.get('mode')))}</b> units: {html.escape(str(sc.get('note')))}.
-Array extent: model {_fmt(sc.get('model_extent'))} {html.escape(str(sc.get('model_extent_units')))},
-recording {_fmt(sc.get('recording_extent'))} {html.escape(str(sc.get('recording_extent_units')))};
-median period: model {_fmt(sc.get('model_period'))}, recording {_fmt(sc.get('recording_period'))}.</p>
-<h2>Distances</h2>
-<table><tr><th>metric</th><th class="model">model</th><th class="recording">recording</th><th>units</th>
-<th>distance</th><th>{int(round(100 * sc.get('bootstrap', {}).get('ci', 0.95)))}% CI</th><th>test</th><th>statistic</th><th>p</th></tr>
+The region extents and median periods behind the scale-free units are in the inputs table.</p>
+<h2>Verdicts</h2>
+{_verdict_summary(result)}
+<table><tr><th>metric</th>{head}<th>units</th>
+<th>effect [{level}% CI]</th><th>margin</th><th>verdict</th>
+<th>distance [{ci}% CI]</th><th>test</th><th>p (identical?)</th></tr>
 {_distance_rows(result)}
 </table>
-<p class="note">Model and recording columns: medians (direction: circular mean; patterns: the
-most frequent). Distances: {"; ".join(f"{k}: {v}" for k, v in _DISTANCE_NAMES.items())}.
-Confidence intervals are basic bootstrap intervals from a circular-block bootstrap (blocks of one median cycle,
-never across model trials); tests use effective sample sizes (frames / block), because
-neighbouring frames are not independent. Speed, direction and wavelength are taken over
+<p class="note">Side columns: medians in common units (direction: circular mean; patterns:
+the most frequent). Effect sizes: the ratio of the medians (x) for speeds, wavelengths and
+frequencies in Hz, the difference of the medians for PGD, the circular W1 distance with the
+mean directions aligned for directions, the total variation for patterns and, without a time
+scale, the W1 distance of frequency / median frequency. Margins: {margins}.
+Intervals come from a hierarchical bootstrap (model trials drawn with replacement, then blocks of
+one median cycle within each trial, because neighbouring frames are not independent); the
+effect's {level}% interval is the one of the two one-sided tests at &alpha; = {alpha:g}.
+Distances: {"; ".join(f"{k}: {v}" for k, v in _DISTANCE_NAMES.items())}; their tests use
+effective sample sizes (frames / block). Speed, direction and wavelength are taken over
 wave frames, PGD, frequency and patterns over all analysed frames; the speed from
 pattern fits (plane, target and rotating waves, whose PGD is low by nature) over the
-frames classified as one of those patterns. A distance near zero
-with a wide interval means "not distinguishable with this much data", not "the same".
-Directions are in each array's own frame.</p>
+frames classified as one of those patterns. * too few independent frames: undecided.</p>
 <h2>Reading the numbers</h2>
 {_reading(result)}
 <h2>Figures</h2>
@@ -609,8 +886,8 @@ def build_report(result, folder, *, animation=True):
     folder = Path(folder)
     images = []
     specs = [
-        ("phase_maps.png", plot_phase_maps, "Phase maps of the strongest wave frames, model (top) and recording (bottom)"),
-        ("distributions.png", plot_distributions, "Speed, PGD, wavelength and frequency distributions in common units"),
+        ("phase_maps.png", plot_phase_maps, "Phase maps of the strongest wave frames of each side (wave frames only)"),
+        ("distributions.png", plot_distributions, "Speed, PGD, wavelength and frequency distributions in common units, one histogram per side with its median"),
         ("directions.png", plot_directions, "Direction of travel over wave frames (rose plots)"),
         ("patterns.png", plot_patterns, "Fractions of frames per wave pattern"),
     ]

@@ -6,18 +6,25 @@ Two ways:
   (``model_dt="1ms"``, ``model_dx="0.4mm"``). Model speeds (cells/step) become m/s,
   wavelengths mm, frequencies Hz, and both sides are compared in those units.
 * **scale-free** (default) — each side is expressed in its own geometry and rhythm:
-  speed as *array widths per oscillation cycle* (``speed x period / array extent``, the
-  period being the side's median oscillation period) and wavelength as
-  ``wavelength / array extent``. Neither is divided by its own median, so a threefold
-  speed difference stays a threefold difference.
+  wavelength as ``wavelength / region extent`` (*region widths*), and speed as *region
+  widths per oscillation cycle* (``speed x period / region extent``, the period being
+  the side's median oscillation period). Neither is divided by its own median, so a
+  threefold speed difference stays a threefold difference.
+
+  Without a time scale the two are one piece of evidence: speed x period is the
+  wavelength, up to the spread of the period. The comparison marks the speed row
+  as such (``same_evidence_as: "wavelength"``); only a physical scale makes speed
+  evidence of its own.
 
 Frequency has no scale-free form that keeps absolute values: without ``model_dt`` it
 is compared relative to each side's median frequency (the shape of the distribution
 only), and the result says so.
 
-The *array extent* is the geometric mean of the two side lengths of the box that the
-valid sites cover, each side counted as ``(max - min) + spacing`` (a 10 x 10 Utah array
-at 0.4 mm is 4 mm wide; a 32 x 32 model grid is 32 cells wide).
+The *region extent* is the extent of the sites actually analysed: the geometric mean
+of the two side lengths of the box that the valid (not all-NaN) sites of the analysed
+grid cover, each side counted as ``(max - min) + spacing`` (a 10 x 10 Utah array at
+0.4 mm is 4 mm wide; a 32 x 32 model grid is 32 cells wide; one tetromino piece whose
+cells span 6 x 4 cells of that grid is sqrt(24) cells wide). See :func:`region_extent`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import numpy as np
 
 from .._validate import validate_type
 
-__all__ = ["parse_quantity", "array_extent", "Scale", "make_scale"]
+__all__ = ["parse_quantity", "array_extent", "region_extent", "Scale", "make_scale", "convert"]
 
 _TIME = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9,
          "min": 60.0}
@@ -126,6 +133,43 @@ def array_extent(positions, spacing=None):
     return float(np.sqrt(w[0] * w[1]))
 
 
+def region_extent(grid):
+    """Extent of the region a wave grid covers: :func:`array_extent` of its valid sites.
+
+    Sites that are NaN for all time (dead electrodes, or the cells outside the object
+    a model grid was cut to) are not part of the region; the pitch is that of the
+    whole grid, so a region one site wide still has the width of one site.
+
+    Parameters
+    ----------
+    grid : xarray.DataArray
+        A wave grid (``("time", "y", "x")`` or ``("time", "channel")``).
+
+    Returns
+    -------
+    float
+        The extent in the grid's space units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurowave.grid import make_grid
+    >>> data = np.full((5, 16, 16), np.nan)
+    >>> data[:, 2:8, 4:8] = 1.0  # an object of 6 x 4 cells in a 16 x 16 grid
+    >>> g = make_grid(data, sampling_rate=1.0)
+    >>> round(region_extent(g) ** 2, 6)
+    24.0
+    """
+    from ..grid import _valid_sites, grid_spacing, site_positions
+
+    pos = site_positions(grid)
+    valid = np.asarray(_valid_sites(grid), bool)
+    if valid.sum() < 2:
+        raise ValueError("A region extent needs at least two valid sites; the grid has "
+                         f"{int(valid.sum())}.")
+    return array_extent(pos[valid], grid_spacing(pos))
+
+
 @dataclass(frozen=True)
 class Scale:
     """How model units were mapped for the comparison (the JSON ``scale`` block)."""
@@ -136,8 +180,8 @@ class Scale:
     speed_units: str
     wavelength_units: str
     frequency_units: str
-    model_extent: float  # in model space units (cells)
-    recording_extent: float  # in recording space units (mm)
+    model_extent: float  # median extent of the analysed model regions, model space units
+    recording_extent: float  # extent of the analysed recording region (mm)
     model_extent_units: str
     recording_extent_units: str
     model_period: float | None  # median period, model time units
@@ -160,17 +204,19 @@ def make_scale(*, model_dt, model_dx, model_extent, recording_extent, model_peri
                 "speeds in m/s, wavelengths in mm, frequencies in Hz")
     elif dt is None and dx is None:
         mode = "scale-free"
-        speed_u, wl_u, f_u = "array widths/cycle", "array widths", "relative to median"
-        note = ("no model_dt/model_dx given: speed as array widths per oscillation cycle "
-                "(speed x median period / array extent), wavelength / array extent, and "
-                "frequency relative to each side's median (its absolute value needs model_dt)")
+        speed_u, wl_u, f_u = "region widths/cycle", "region widths", "relative to median"
+        note = ("no model_dt/model_dx given: wavelength / extent of the analysed region, "
+                "speed as region widths per oscillation cycle (speed x median period / "
+                "region extent; one piece of evidence with the wavelength), and frequency "
+                "relative to each side's median (its absolute value needs model_dt)")
     else:
         mode = "partial"
         f_u = "Hz" if dt is not None else "relative to median"
-        wl_u = "mm" if dx is not None else "array widths"
-        speed_u = "array widths/cycle"
-        note = ("only one of model_dt/model_dx given: speed stays in array widths per cycle; "
-                + ("frequency in Hz, wavelength / array extent" if dt is not None
+        wl_u = "mm" if dx is not None else "region widths"
+        speed_u = "region widths/cycle"
+        note = ("only one of model_dt/model_dx given: speed stays in region widths per cycle "
+                "(one piece of evidence with the wavelength); "
+                + ("frequency in Hz, wavelength / region extent" if dt is not None
                    else "wavelength in mm, frequency relative to each side's median"))
     return Scale(
         mode=mode, model_dt=dt, model_dx=dx, speed_units=speed_u, wavelength_units=wl_u,
@@ -183,19 +229,24 @@ def make_scale(*, model_dt, model_dx, model_extent, recording_extent, model_peri
     )
 
 
-def convert(values, *, metric, side, scale):
+def convert(values, *, metric, side, scale, extent=None):
     """Put one side's values of ``metric`` into the common units of ``scale``.
 
-    ``side`` is ``"model"`` (cells, steps) or ``"recording"`` (mm, s). Values come in
+    ``side`` is ``"recording"`` (mm, s) or the model or one of its controls (cells,
+    steps). Values come in
     native units: speeds in space unit per time unit (cells/step, or **mm/s** for a
     recording, i.e. m/s x 1000), wavelengths in space units, frequencies per time unit.
-    ``pgd`` and ``direction`` have no units and pass through.
+    ``pgd`` and ``direction`` have no units and pass through. ``extent`` (a number, or
+    one per value) is the extent of the region each value was measured on; by default
+    the side's extent in ``scale``.
     """
     v = np.asarray(values, float)
     if metric in ("pgd", "direction"):
         return v
-    model = side == "model"
-    extent = scale.model_extent if model else scale.recording_extent
+    model = side != "recording"
+    if extent is None:
+        extent = scale.model_extent if model else scale.recording_extent
+    extent = np.asarray(extent, float)
     period = scale.model_period if model else scale.recording_period
     if metric == "speed":
         # native units: space unit per time unit (cells/step; mm/s for recordings)

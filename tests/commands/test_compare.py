@@ -42,19 +42,36 @@ def test_compare_writes_table_json_and_report(files, tmp_path, capsys):
     assert code == 0
     for metric in ("speed", "pgd", "direction", "wavelength", "frequency", "patterns"):
         assert metric in stdout
-    assert "array widths/cycle" in stdout
+    assert "region widths/cycle" in stdout
+    # the table leads with effect sizes, margins and verdicts
+    assert "effect [90% CI]" in stdout and "verdict" in stdout
     d = json.loads(out.read_text())
+    for m in ("speed", "pgd", "direction", "wavelength", "frequency", "patterns"):
+        assert d["distances"][m]["verdict"] in ("equivalent", "different", "undecided"), m
+        assert d["distances"][m]["verdict"] in stdout
     assert d == json.loads((rep / "compare.json").read_text())
     assert d["model"]["input"]["n_trials"] == 2
-    # 12-cell grid, 6-cell waves: 0.5 array widths per cycle; recording 1.2 mm / 4 mm = 0.3
+    # 12-cell grid, 6-cell waves: 0.5 region widths per cycle; recording 1.2 mm / 4 mm = 0.3
     assert d["distances"]["speed"]["median_model"] == pytest.approx(0.5, rel=0.15)
     assert d["distances"]["speed"]["median_recording"] == pytest.approx(0.3, rel=0.15)
     assert (rep / "index.html").is_file()
     assert str(rep / "index.html") in stdout
 
 
+def test_margin_option_sets_the_equivalence_margin(files, tmp_path, capsys):
+    out = tmp_path / "c.json"
+    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--json", str(out),
+                 "--n-boot", "20", "--margin", "speed=2", "--margin", "direction=45"])
+    assert code == 0
+    d = json.loads(out.read_text())
+    assert d["distances"]["speed"]["margin"] == 2.0
+    assert d["distances"]["direction"]["margin"] == 45.0
+    assert d["scale"]["verdicts"]["margins"]["speed"] == 2.0
+    assert "x2" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("case", ["not_export", "no_positions", "band", "report_not_empty",
-                                  "bad_dt", "missing"])
+                                  "bad_dt", "missing", "bad_margin", "margin_below_one"])
 def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, capsys):
     out, rep = tmp_path / "out" / "c.json", tmp_path / "report"
     model, rec = str(files / "model.nc"), str(files / "rec.nc")
@@ -75,6 +92,12 @@ def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, c
     elif case == "bad_dt":
         extra = ["--model-dt", "5 parsecs", "--model-dx", "1mm"]
         expect = "model_dt"
+    elif case == "bad_margin":
+        extra = ["--margin", "speed"]
+        expect = "METRIC=VALUE"
+    elif case == "margin_below_one":
+        extra = ["--margin", "wavelength=0.5"]
+        expect = "above 1"
     else:
         rec = str(files / "nothere.nc")
         expect = "no such file"

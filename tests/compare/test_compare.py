@@ -112,7 +112,12 @@ def test_foreground_sites_measure_only_the_object(rec_matched):
     # the noisy background lowers PGD and hides the waves; on the object they are plain
     assert obj.model["summary"]["wave_fraction"] > 0.9
     assert obj.distances["pgd"]["distance"] < whole.distances["pgd"]["distance"]
-    assert obj.distances["speed"]["median_model"] == pytest.approx(0.375, rel=0.15)
+    # scale-free lengths are relative to the region measured: 6-cell waves on the
+    # 12-cell object are half its width, on the whole 16-cell grid 0.375 of it
+    assert obj.scale["model_extent"] == pytest.approx(12.0)
+    assert whole.scale["model_extent"] == pytest.approx(16.0)
+    assert obj.distances["wavelength"]["median_model"] == pytest.approx(0.5, rel=0.15)
+    assert obj.distances["speed"]["median_model"] == pytest.approx(0.5, rel=0.15)
     with pytest.raises(ValueError, match="label"):
         compare(simulate_model_export(n_steps=60, n_samples=1, n_units=1), rec_matched,
                 model_sites="foreground")

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -120,3 +121,113 @@ def test_report_of_a_side_without_wave_frames(model_planar, rec_rotating, tmp_pa
     text = index.read_text()
     assert text.count("data:image/") == 5
     assert res.distances["patterns"]["fractions_recording"]["rotating"] > 0.5
+
+
+def _texts(fig):
+    out = []
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.texts] + [ax.get_title()]
+    return out
+
+
+def test_example_frames_are_wave_frames_or_the_figure_says_none(result_matched, model_planar,
+                                                                rec_rotating):
+    import matplotlib.pyplot as plt
+
+    from neurowave.compare import compare
+    from neurowave.compare.report import plot_phase_maps
+
+    fig = plot_phase_maps(result_matched)
+    shown = 0
+    for side in ("model", "recording"):
+        fr = result_matched.examples[side].frames
+        t = fr["time"].values
+        for title in _texts(fig):
+            m = re.match(r"t = ([-\d.e+]+) (s|step), PGD", title)
+            if m and (m.group(2) == "s") == (side == "recording"):
+                i = int(np.argmin(np.abs(t - float(m.group(1)))))
+                assert bool(fr["is_wave"].values[i]), (side, title)
+                shown += 1
+    assert shown == 8
+    plt.close(fig)
+    # a rotating recording has no wave frames: its row says so instead of showing others
+    res = compare(model_planar, rec_rotating, n_boot=0)
+    assert not res.examples["recording"].frames["is_wave"].values.any()
+    fig = plot_phase_maps(res)
+    texts = _texts(fig)
+    assert any("no wave frames" in t for t in texts)
+    assert sum(t.startswith("t = ") and " s, PGD" in t for t in texts) == 0
+    plt.close(fig)
+
+
+def test_distributions_show_each_side_whole(result_matched):
+    # sides three orders of magnitude apart, one with six values: a log axis, and each
+    # side's median and bulk inside the axis
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from neurowave.compare.report import plot_distributions
+
+    rng = np.random.default_rng(0)
+    values = {"model": dict(result_matched.values["model"]),
+              "recording": dict(result_matched.values["recording"])}
+    values["model"]["speed"] = rng.lognormal(np.log(0.002), 0.2, 6)
+    values["recording"]["speed"] = rng.lognormal(np.log(2.0), 0.3, 3000)
+    res = dataclasses.replace(result_matched, values=values)
+    fig = plot_distributions(res)
+    ax = next(a for a in fig.axes if a.get_xlabel().startswith("speed"))
+    assert ax.get_xscale() == "log"
+    lo, hi = ax.get_xlim()
+    for side in ("model", "recording"):
+        v = values[side]["speed"]
+        assert lo < np.quantile(v, 0.01) and np.quantile(v, 0.99) < hi
+    # the median of each side is drawn inside its own row, with its label
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(lbl.startswith("model") and "n = 6" in lbl for lbl in labels)
+    # verdicts in the titles; fonts no smaller than 9 pt on a page-wide figure
+    assert fig.get_figwidth() <= 12.0
+    assert result_matched.distances["pgd"]["verdict"] in " ".join(a.get_title() for a in fig.axes)
+    assert min(t.get_fontsize() for t in ax.get_yticklabels() + ax.get_xticklabels()) >= 9
+    plt.close(fig)
+
+
+def test_inputs_table_has_units_and_verdicts(report_dir, result_matched):
+    text = (report_dir / "index.html").read_text()
+    inputs = text.split("<h2>Inputs</h2>")[1].split("</table>")[0]
+    for needle in ("200 Hz", "samples/step", "0.4 mm", "1 cell",
+                   "4 mm", "16 cells", "cycles/step", "1.5 s", "120 steps"):
+        assert needle in inputs, needle
+    verdicts = text.split("<h2>Verdicts</h2>")[1].split("</table>")[0]
+    for m, d in result_matched.distances.items():
+        assert d["verdict"] in verdicts, m
+    assert "margin" in verdicts and "effect [90% CI]" in verdicts
+
+
+def test_a_further_side_joins_table_and_figures(result_matched, tmp_path):
+    # controls of the model (e.g. its coupling cut) are further sides: the table, the
+    # inputs and every figure take them from `sides` without other changes
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from neurowave.compare import report
+
+    values = dict(result_matched.values)
+    values["cut_coupling"] = {m: v[: max(1, len(v) // 3)] for m, v in values["model"].items()}
+    # a further key of `values` is a further side, between the model and the recording
+    res = dataclasses.replace(result_matched, values=values, sides=None,
+                              examples={**result_matched.examples,
+                                        "cut_coupling": result_matched.examples["model"]})
+    assert res.sides == ("model", "cut_coupling", "recording")
+    rows = res.table_rows()
+    assert rows[0][:4] == ("metric", "trained", "cut coupling", "recording")
+    assert all(len(r) == len(rows[0]) for r in rows)
+    fig = report.plot_distributions(res)
+    ax = next(a for a in fig.axes if a.get_xlabel().startswith("PGD"))
+    assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == [
+        "trained", "cut coupling", "recording"]
+    plt.close(fig)
+    index = report.write_report(res, tmp_path / "r", animation=False)
+    text = index.read_text()
+    assert text.count(">cut coupling</th>") == 2  # inputs and verdicts tables

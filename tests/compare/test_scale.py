@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from neurowave.compare.scale import array_extent, convert, make_scale, parse_quantity
+from neurowave.compare.scale import (array_extent, convert, make_scale, parse_quantity,
+                                     region_extent)
 
 
 @pytest.mark.parametrize("text, kind, expected", [
@@ -35,6 +36,24 @@ def test_array_extent_of_utah_and_model_grids():
     assert array_extent(np.column_stack([xx.ravel(), yy.ravel()])) == pytest.approx(np.sqrt(16 * 32))
 
 
+def test_region_extent_is_that_of_the_valid_sites():
+    # a model grid cut to one tetromino-sized piece (NaN outside): the extent of the
+    # region analysed is the piece's, not the whole grid's
+    from neurowave.grid import make_grid
+
+    data = np.full((4, 32, 32), np.nan)
+    data[:, 10:13, 5:17] = 1.0  # 3 x 12 cells
+    g = make_grid(data, sampling_rate=1.0)
+    assert region_extent(g) == pytest.approx(np.sqrt(3 * 12))
+    assert region_extent(make_grid(np.zeros((4, 32, 32)), sampling_rate=1.0)) == pytest.approx(32)
+    # per-value extents: the same wavelength is half of a 12-cell piece, a quarter of 24
+    sc = _scale()
+    v = convert([6.0, 6.0], metric="wavelength", side="model", scale=sc, extent=[12.0, 24.0])
+    assert v.tolist() == pytest.approx([0.5, 0.25])
+    with pytest.raises(ValueError, match="two valid sites"):
+        region_extent(make_grid(np.full((4, 3, 3), np.nan), sampling_rate=1.0))
+
+
 def _scale(**kw):
     base = dict(model_dt=None, model_dx=None, model_extent=32.0, recording_extent=4.0,
                 model_period=20.0, recording_period=0.1)
@@ -42,7 +61,7 @@ def _scale(**kw):
     return make_scale(**base)
 
 
-def test_scale_free_speed_is_array_widths_per_cycle():
+def test_scale_free_speed_is_region_widths_per_cycle():
     sc = _scale()
     assert sc.mode == "scale-free"
     # model: 0.8 cells/step * 20 steps/cycle / 32 cells = 0.5 widths per cycle
@@ -67,4 +86,4 @@ def test_physical_units_from_model_dt_and_dx():
     assert convert([0.01], metric="frequency", side="model", scale=sc)[0] == pytest.approx(10.0)
     partial = _scale(model_dt="2ms")
     assert partial.mode == "partial" and partial.frequency_units == "Hz"
-    assert partial.speed_units == "array widths/cycle"
+    assert partial.speed_units == "region widths/cycle"

@@ -131,3 +131,123 @@ def test_categorical_total_variation_and_chi_square():
 def test_empty_side_gives_no_distance():
     r = stats.compare_linear([], [1.0, 2.0], n_boot=10)
     assert r["distance"] is None and r["n_model"] == 0
+
+
+@pytest.mark.parametrize("kind, estimate, spread, margin, expected", [
+    ("ratio", 1.03, 0.03, 1.25, "equivalent"),  # interval well inside [0.8, 1.25]
+    ("ratio", 3.0, 0.1, 1.25, "different"),  # wholly beyond 1.25
+    ("ratio", 1 / 3, 0.1, 1.25, "different"),  # wholly below 0.8
+    ("ratio", 1.2, 0.2, 1.25, "undecided"),  # straddles the edge
+    ("difference", -0.02, 0.01, 0.1, "equivalent"),
+    ("difference", -0.4, 0.03, 0.1, "different"),
+    ("difference", 0.09, 0.05, 0.1, "undecided"),
+])
+def test_equivalence_test_verdicts(kind, estimate, spread, margin, expected):
+    rng = np.random.default_rng(0)
+    if kind == "ratio":
+        boot = estimate * np.exp(rng.normal(0, spread, 2000))
+    else:
+        boot = estimate + rng.normal(0, spread, 2000)
+    r = stats.equivalence_test(estimate, boot, kind=kind, margin=margin)
+    assert r["verdict"] == expected
+    assert r["effect_ci_low"] <= estimate <= r["effect_ci_high"]
+    assert r["effect_ci"] == pytest.approx(0.9)
+    # the verdict and the interval agree: TOST at alpha <=> the 90 % interval in the margin
+    inside = r["equivalence_low"] < r["effect_ci_low"] and r["effect_ci_high"] < r["equivalence_high"]
+    assert (expected == "equivalent") == inside
+    assert (expected == "equivalent") == (r["p_equivalence"] < 0.05)
+    assert (expected == "different") == (r["p_difference"] < 0.05)
+
+
+def test_equivalence_of_a_distance_corrects_its_upward_bias():
+    # a distance of two samples of one distribution is positive and its bootstrap
+    # replicates even more so; the basic interval (2 d - q) still reaches 0
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0, 1, 400), rng.normal(0, 1, 400)
+    d = st.wasserstein_distance(a, b)
+    boot = [st.wasserstein_distance(rng.choice(a, a.size), rng.choice(b, b.size))
+            for _ in range(300)]
+    assert np.median(boot) > d
+    r = stats.equivalence_test(d, boot, kind="distance", margin=0.3)
+    assert r["verdict"] == "equivalent" and r["effect_ci_low"] < d
+    far = stats.equivalence_test(1.0, 1.0 + rng.normal(0, 0.05, 300), kind="distance",
+                                 margin=0.3)
+    assert far["verdict"] == "different"
+
+
+def test_equivalence_test_checks_its_arguments():
+    with pytest.raises(ValueError, match="above 1"):
+        stats.equivalence_test(1.0, [1.0, 1.1], kind="ratio", margin=0.8)
+    with pytest.raises(ValueError, match="kind"):
+        stats.equivalence_test(1.0, [1.0, 1.1], kind="odds", margin=2)
+    # no replicates (n_boot = 0): no interval, no decision
+    assert stats.equivalence_test(1.0, [], kind="ratio", margin=1.25)["verdict"] == "undecided"
+
+
+def test_matched_autocorrelated_samples_are_equivalent_and_shifted_ones_differ():
+    # AR(1) frames (correlation length ~ 30 frames) of one distribution: with blocks
+    # the median ratio's interval is honest (contains 1 in most repeats) and inside
+    # the margin; a threefold scale is "different"
+    rng = np.random.default_rng(7)
+    verdicts, far = [], []
+    for _ in range(20):
+        a = np.exp(0.2 * _ar1(1500, 0.97, rng))
+        b = np.exp(0.2 * _ar1(1500, 0.97, rng))
+        r = stats.compare_linear(a, b, block_a=30, block_b=30, n_boot=200, margin=1.25,
+                                 seed=int(rng.integers(1000)))
+        verdicts.append(r["verdict"])
+        f = stats.compare_linear(3 * a, b, block_a=30, block_b=30, n_boot=100, margin=1.25)
+        far.append(f["verdict"])
+    assert verdicts.count("different") == 0
+    assert verdicts.count("equivalent") >= 18
+    assert far == ["different"] * 20
+
+
+def test_hierarchical_bootstrap_draws_whole_trials():
+    groups = np.repeat([0, 1, 2, 3], [10, 20, 30, 40])
+    rng = np.random.default_rng(0)
+    sizes = set()
+    for _ in range(200):
+        idx = stats.block_bootstrap_indices(groups.size, block=5, groups=groups, rng=rng,
+                                            resample_groups=True)
+        g = groups[idx]
+        # the resample is made of whole trials' worth of values, drawn with replacement
+        sizes.add(idx.size)
+        for k in np.unique(g):
+            n_k = np.sum(g == k)
+            assert n_k % np.sum(groups == k) == 0
+    assert len(sizes) > 5  # trials drawn with replacement: the total size varies
+    # trials that differ (eight trials of 50 frames, trial medians 1 to 2): drawing the
+    # trials carries their spread into the interval of the median ratio
+    a = np.concatenate([m + rng.normal(0, 0.01, 50) for m in np.linspace(1, 2, 8)])
+    b = rng.normal(1.5, 0.01, 400)
+    ga = np.repeat(np.arange(8), 50)
+    pooled = stats.compare_linear(a, b, groups_a=ga, n_boot=200, margin=1.25,
+                                  resample_groups=False)
+    trials = stats.compare_linear(a, b, groups_a=ga, n_boot=200, margin=1.25)
+    assert (trials["effect_ci_high"] - trials["effect_ci_low"]
+            > 2 * (pooled["effect_ci_high"] - pooled["effect_ci_low"]))
+
+
+def test_circular_effect_ignores_orientation_but_not_spread():
+    rng = np.random.default_rng(8)
+    a = rng.vonmises(0.3, 20.0, 600) * 180 / np.pi
+    b = rng.vonmises(2.0, 20.0, 600) * 180 / np.pi  # the same shape, turned ~97 degrees
+    c = rng.vonmises(0.3, 0.5, 600) * 180 / np.pi  # much wider
+    same = stats.compare_circular(a, b, n_boot=100, margin=20.0)
+    wide = stats.compare_circular(a, c, n_boot=100, margin=20.0)
+    assert same["distance"] > 80 and same["verdict"] == "equivalent"
+    assert wide["effect"] > 30 and wide["verdict"] == "different"
+
+
+def test_autocorrelation_time_of_ar1_and_within_trials():
+    rng = np.random.default_rng(9)
+    for rho in (0.0, 0.8, 0.95):
+        x = _ar1(40000, rho, rng)
+        assert stats.autocorrelation_time(x) == pytest.approx((1 + rho) / (1 - rho), rel=0.25)
+    # trials with different means but white noise inside: no correlation within a
+    # trial, and lags never cross a trial boundary
+    groups = np.repeat(np.arange(20), 200)
+    x = rng.standard_normal(groups.size) + 5 * groups
+    assert stats.autocorrelation_time(x, groups=groups) == pytest.approx(1.0, abs=0.3)
+    assert stats.autocorrelation_time(x) > 20  # pooled naively, the trend looks correlated
