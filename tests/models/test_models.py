@@ -21,7 +21,7 @@ def test_registry_builds_every_model_with_the_right_output_shape():
 def test_readouts_give_the_documented_feature_counts(readout):
     m = get_model("cornn", n_steps=10, readout=readout, mlp_hidden=(8,))
     n_feat = 6 if readout in ("fft", "linear") else 1
-    assert m.mlp.net[0].in_channels == 2 * n_feat
+    assert m.mlp.net[0].in_features == 2 * n_feat
     logits, h = m(torch.rand(1, 3, 8, 8), return_hidden=True)
     assert h.shape == (1, 10, 2, 8, 8)
     f = m.readout(h)
