@@ -93,7 +93,7 @@ def make_step(model, x, y, reference):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     return step
 

@@ -8,7 +8,8 @@ def add_parser(subparsers):
         "evaluate",
         help="score a run or pretrained:NAME on a task's test set",
         description="Score a trained model (run directory, .pt checkpoint or pretrained:NAME) "
-        "on a freshly generated test set: pixel accuracy, foreground accuracy and fg-IoU.",
+        "on a freshly generated test set: pixel accuracy, foreground accuracy, fg-IoU (per class "
+        "over the whole set) and the published fg-IoU (per image over true-foreground pixels).",
     )
     p.add_argument("source", metavar="RUN", help="run directory, checkpoint or pretrained:NAME")
     p.add_argument("--task", help="task or preset (default: the one the model was trained on)")
@@ -42,6 +43,7 @@ def run(args):
     rows = [("model", f"{ckpt['model']} ({out['n_parameters']} parameters)"),
             ("task", task.name), ("images", scores["n_images"]),
             ("fg-IoU", f"{scores['fg_iou']:.4f}"),
+            ("fg-IoU, published metric", f"{scores['fg_iou_paper']:.4f}"),
             ("pixel accuracy", f"{scores['pixel_accuracy']:.4f}"),
             ("foreground accuracy", f"{scores['foreground_accuracy']:.4f}")]
     meta = ckpt.get("_pretrained")

@@ -14,8 +14,8 @@ from .convlstm import ConvLSTM
 from .cornn import CoRNN, laplacian_kernel
 from .controls import CONTROLS, cut_coupling, untrained_like
 from .export import default_steps, export_hidden, hidden_grid, trained_steps, write_export
-from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou, pixel_accuracy,
-                      segmentation_scores)
+from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
+                      foreground_iou_paper, pixel_accuracy, segmentation_scores)
 from .readouts import PixelMLP, TimeReadout
 from .registry import MODELS, count_parameters, get_model, list_models
 from .tasks import TASK_PRESETS, TASKS, get_task, list_tasks, task_from_spec
@@ -29,6 +29,7 @@ __all__ = [
     "UNetConfig", "TimeReadout", "PixelMLP", "laplacian_kernel",
     "get_task", "list_tasks", "task_from_spec", "TASKS", "TASK_PRESETS",
     "confusion_matrix", "pixel_accuracy", "foreground_accuracy", "foreground_iou",
+    "foreground_iou_paper",
     "segmentation_scores",
     "train", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
     "resolve_device",

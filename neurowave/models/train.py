@@ -412,7 +412,8 @@ def train(
         dt = time.perf_counter() - t0
         train_seconds += dt
         row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
-               "val_fg_iou": val["fg_iou"], "val_pixel_accuracy": val["pixel_accuracy"],
+               "val_fg_iou": val["fg_iou"], "val_fg_iou_paper": val["fg_iou_paper"],
+               "val_pixel_accuracy": val["pixel_accuracy"],
                "val_foreground_accuracy": val["foreground_accuracy"], "seconds": dt}
         history.append(row)
         improved = val["fg_iou"] > best[0]
