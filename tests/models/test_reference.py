@@ -167,3 +167,69 @@ def test_published_fg_iou_is_the_published_function():
     published = calc_iou(torch.from_numpy(pred), torch.from_numpy(label), ignore_class=0,
                          num_classes=6) / len(label)
     assert float(published) == foreground_iou_paper(pred, label) == 1.0
+
+
+def _published_generator():
+    """``generate_tetromino_image_and_mask`` of the published data script, without running
+    the script's top level (which writes the whole data set to disk)."""
+    import ast
+
+    path = peer_dir()
+    if path is None or not (path / "data_scripts" / "create_tetronimoes.py").exists():
+        pytest.skip("the published data script is not beside the repository; set NEUROWAVE_PEER")
+    tree = ast.parse((path / "data_scripts" / "create_tetronimoes.py").read_text())
+    tree.body = [node for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.Assign))
+                 or (isinstance(node, (ast.Import, ast.ImportFrom))
+                     and all(a.name.split(".")[0] == "numpy" for a in node.names))]
+    namespace = {}
+    exec(compile(tree, str(path / "data_scripts" / "create_tetronimoes.py"), "exec"), namespace)
+    return namespace["generate_tetromino_image_and_mask"]
+
+
+def _statistics(images, labels):
+    """Statistics of (n, H, W, 3) uint8 images and (n, H, W) labels."""
+    fg = labels > 0
+    classes = [np.unique(lab[lab > 0]) for lab in labels]
+    # different classes side by side (4-neighbours): pieces touching
+    touch = [((a[:, 1:] != a[:, :-1]) & (a[:, 1:] > 0) & (a[:, :-1] > 0)).any()
+             or ((a[1:] != a[:-1]) & (a[1:] > 0) & (a[:-1] > 0)).any() for a in labels]
+    values = images[fg].astype(float)
+    return {
+        "fg_fraction": fg.mean(),
+        "n_classes": np.mean([len(c) for c in classes]),
+        "class_share": np.bincount(labels[fg], minlength=6)[1:] / fg.sum(),
+        "touching": np.mean(touch),
+        "edge_fg": fg[:, -1].mean() + fg[:, :, -1].mean(),
+        "colour_mean": values.mean() / 255,
+        "dark": (values < 32).mean(),
+    }
+
+
+def test_paper_preset_matches_the_published_generator_statistics():
+    from neurowave.models import get_task
+
+    generate = _published_generator()
+    state = np.random.get_state()
+    np.random.seed(0)
+    try:
+        pairs = [generate(grid_size=64, max_tetrominoes=5) for _ in range(400)]
+    finally:
+        np.random.set_state(state)
+    ref = _statistics(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
+    images, labels = get_task("tetrominoes-paper").generate(400, seed=0)
+    ours = _statistics(np.round(images.transpose(0, 2, 3, 1) * 255).astype(np.uint8), labels)
+    assert ref["edge_fg"] == ours["edge_fg"] == 0  # last row and column stay background
+    assert ours["fg_fraction"] == pytest.approx(ref["fg_fraction"], rel=0.1)
+    assert ours["n_classes"] == pytest.approx(ref["n_classes"], abs=0.2)
+    np.testing.assert_allclose(ours["class_share"], ref["class_share"], atol=0.04)
+    assert ours["touching"] == pytest.approx(ref["touching"], abs=0.07)
+    assert ref["touching"] > 0.05  # pieces do touch in the published data
+    assert ours["colour_mean"] == pytest.approx(ref["colour_mean"], abs=0.04)
+    assert ours["dark"] == pytest.approx(ref["dark"], abs=0.03)
+    # the wrapped outline: a bright interior (>= 171) has a darker outline in both
+    for imgs, labs in ((np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])),
+                       (np.round(images.transpose(0, 2, 3, 1) * 255).astype(np.uint8), labels)):
+        values = imgs[labs > 0][:, 0].astype(int)
+        interior = np.unique(values)
+        assert ((interior + interior // 2) % 256 < interior).any()
