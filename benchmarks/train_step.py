@@ -155,6 +155,8 @@ def main():
             t0 = time.perf_counter()
             s()
             times[k].append(time.perf_counter() - t0)
+            print(f"  {k} step {1000 * times[k][-1]:.0f} ms (load average "
+                  f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     mem = {}
     for which in steps:

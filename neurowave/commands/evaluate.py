@@ -53,6 +53,12 @@ def run(args):
         out["shipped_scores"] = meta["scores"]["test"]
         out["reproduced"] = abs(shipped - scores["fg_iou"]) < 5e-4
         rows.append(("shipped fg-IoU", f"{shipped:.4f} ({'reproduced' if out['reproduced'] else 'NOT reproduced'})"))
+        paper = meta["scores"]["test"].get("fg_iou_paper")
+        if paper is not None:
+            ok = abs(paper - scores["fg_iou_paper"]) < 5e-4
+            out["reproduced"] = out["reproduced"] and ok
+            rows.append(("shipped fg-IoU, published metric",
+                         f"{paper:.4f} ({'reproduced' if ok else 'NOT reproduced'})"))
     for k, v in scores["iou_per_class"].items():
         rows.append((f"  IoU {k}", "n/a" if v != v else f"{v:.3f}"))
     print_table(rows, title=f"neurowave evaluate {args.source}")
