@@ -7,7 +7,8 @@ traveling-waves-integrate``, built with its own ``utils.make_model``) and in
 neurowave (``get_model("cornn")``, the default path), in the same process, on the same
 batch, with the reference's weights mapped onto neurowave's (so both compute the same
 function; the script checks the logits agree). Steps alternate between the two models
-so that load from other jobs hits both alike; the ratio is of the medians.
+so that load from other jobs hits both alike; the ratio is of the medians, of wall
+time and of process CPU time (all threads; steadier than wall time on a loaded machine).
 
 Peak memory is measured per model in a fresh child process (``ru_maxrss``): the peak
 resident set of a process that builds the model and runs ``--steps`` training steps,
@@ -150,14 +151,17 @@ def main():
     for s in steps.values():  # warm-up (allocator, oneDNN primitives, Adam state)
         s()
     times = {k: [] for k in steps}
+    cpu = {k: [] for k in steps}
     for _ in range(args.repeats):
         for k, s in steps.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             s()
             times[k].append(time.perf_counter() - t0)
-            print(f"  {k} step {1000 * times[k][-1]:.0f} ms (load average "
-                  f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+            cpu[k].append(time.process_time() - c0)
+            print(f"  {k} step {1000 * times[k][-1]:.0f} ms, CPU time {1000 * cpu[k][-1]:.0f} ms "
+                  f"(load average {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     mem = {}
     for which in steps:
         cmd = [sys.executable, __file__, "--memory-of", which, "--batch", str(args.batch),
@@ -171,10 +175,12 @@ def main():
     print(f"  max |logit difference| for mapped weights: {diff:.2e}")
     for k in steps:
         ts = ", ".join(f"{1000 * t:.0f}" for t in times[k])
-        print(f"  {k:<10} median {1000 * med[k]:7.0f} ms  (steps: {ts} ms)   "
+        print(f"  {k:<10} median {1000 * med[k]:7.0f} ms, CPU time {1000 * med_cpu[k]:7.0f} ms "
+              f"(steps: {ts} ms)   "
               f"peak RSS {mem[k]['peak_kib'] / 1024:6.0f} MiB, "
               f"growth over the steps {mem[k]['growth_kib'] / 1024:6.0f} MiB")
-    print(f"  speed: neurowave {med['reference'] / med['neurowave']:.2f}x the reference; "
+    print(f"  speed: neurowave {med['reference'] / med['neurowave']:.2f}x the reference "
+          f"(CPU time: {med_cpu['reference'] / med_cpu['neurowave']:.2f}x); "
           f"peak memory {mem['neurowave']['peak_kib'] / mem['reference']['peak_kib']:.2f}x, "
           f"growth {mem['neurowave']['growth_kib'] / max(mem['reference']['growth_kib'], 1):.2f}x")
 
