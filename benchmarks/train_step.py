@@ -10,7 +10,7 @@ function; the script checks the logits agree). Steps alternate between the two m
 so that load from other jobs hits both alike; the ratio is of the medians, of wall
 time and of process CPU time (all threads; steadier than wall time on a loaded machine).
 
-Peak memory is measured per model in a fresh child process (``ru_maxrss``): the peak
+Peak memory is measured per model in a fresh child process (``VmHWM``): the peak
 resident set of a process that builds the model and runs ``--steps`` training steps,
 and its growth over the resident set just before the first step.
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -106,9 +105,14 @@ def batch(n, seed=1):
     return torch.rand(n, 3, 64, 64, generator=g), torch.randint(0, 6, (n, 64, 64), generator=g)
 
 
-def rss_kib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+def _status_kib(field):
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, KiB. Unlike ``ru_maxrss``, the
+    peak is not inherited from the parent that forked this child."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def memory_child(which, args):
@@ -120,10 +124,10 @@ def memory_child(which, args):
     del ref, ours
     x, y = batch(args.batch)
     step = make_step(model, x, y, which == "reference")
-    before = rss_kib()
+    before = _status_kib("VmRSS")
     for _ in range(args.steps):
         step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _status_kib("VmHWM")
     print(json.dumps({"peak_kib": peak, "growth_kib": peak - before}))
 
 
