@@ -456,7 +456,7 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
             train_seconds = float(ck.get("train_seconds", 0.0))
             if (out / "best.pt").exists():
                 best_state = load_checkpoint(out / "best.pt")["state_dict"]
-        elif not resume and any(out.glob("*.pt")) and world == 1:
+        elif not resume and any(out.glob("*.pt")):
             raise FileExistsError(
                 f"{out} already holds a run; pass --resume to continue it or choose a new --out."
             )
