@@ -234,7 +234,10 @@ class PretrainedTable(Directive):
                 sc = m.get("scores", {}).get(split)
                 if sc:
                     rows.append((f"{split} scores ({sc.get('n_images')} images)",
-                                 f"fg-IoU {_fmt(sc['fg_iou'])}, pixel accuracy "
+                                 f"fg-IoU {_fmt(sc['fg_iou'])}"
+                                 + (f", published fg-IoU {_fmt(sc['fg_iou_paper'])}"
+                                    if "fg_iou_paper" in sc else "")
+                                 + ", pixel accuracy "
                                  f"{_fmt(sc['pixel_accuracy'])}, foreground accuracy "
                                  f"{_fmt(sc['foreground_accuracy'])}"))
                     per = sc.get("iou_per_class")

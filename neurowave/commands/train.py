@@ -56,7 +56,11 @@ def add_parser(subparsers):
     p.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
                    help="task option, e.g. n_train=1000 (repeatable; default: the task's)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice)")
+                   help="torch CPU threads, in all over --nproc processes (default: torch's choice)")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="train data-parallel in N processes (DistributedDataParallel; gloo on "
+                   "CPU, nccl on CUDA); --batch-size stays the global batch. Or start "
+                   "`torchrun --nproc-per-node N -m neurowave train ...`")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--out", required=True, help="run directory")
     return p
@@ -113,6 +117,8 @@ def run(args):
         raise ValueError(f"--epochs must be at least 1, got {settings['epochs']}.")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.nproc < 1:
+        raise ValueError(f"--nproc must be at least 1, got {args.nproc}.")
     cfg = dict(like["config"]) if like and like["model"] == model_name else {}
     cfg.update(_kv(t) for t in args.config)
     if args.readout is not None:
@@ -126,13 +132,17 @@ def run(args):
         task = task_from_spec({**like["task"], **task_options})
     r = train(model_name, task, model_config=cfg, epochs=settings["epochs"],
               batch_size=settings["batch_size"], lr=settings["lr"], seed=args.seed,
-              device=args.device, out=args.out, resume=args.resume, verbose=True)
+              device=args.device, out=args.out, resume=args.resume, verbose=True,
+              nproc=args.nproc)
+    if r is None:  # a torchrun process other than 0: process 0 reports
+        return 0
     t = r["test"]
     print_table(
         [("model", f"{model_name} ({r['n_parameters']} parameters)"),
          ("task", f"{task.name} {json.dumps({k: v for k, v in task.spec().items() if k != 'name'})}"),
          ("best epoch", r["best_epoch"]),
          ("test fg-IoU", f"{t['fg_iou']:.3f} (all background: {r['all_background_fg_iou']:.3f})"),
+         ("test fg-IoU, published metric", f"{t['fg_iou_paper']:.3f}"),
          ("test pixel accuracy", f"{t['pixel_accuracy']:.3f}"),
          ("test foreground accuracy", f"{t['foreground_accuracy']:.3f}"),
          ("training time", f"{r['train_seconds']:.0f} s"),

@@ -11,11 +11,12 @@ This package never imports the readers (:mod:`neurowave.io`) except the netCDF w
 from .cnn import LocalCNN
 from .config import READOUTS, CNNConfig, ConvLSTMConfig, CoRNNConfig, UNetConfig
 from .convlstm import ConvLSTM
-from .cornn import CoRNN, laplacian_kernel
+from .convert import cornn_state_dict_from_published
+from .cornn import CoRNN, laplacian_kernel, oscillator_recurrence
 from .controls import CONTROLS, cut_coupling, untrained_like
 from .export import default_steps, export_hidden, hidden_grid, trained_steps, write_export
-from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou, pixel_accuracy,
-                      segmentation_scores)
+from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
+                      foreground_iou_paper, pixel_accuracy, segmentation_scores)
 from .readouts import PixelMLP, TimeReadout
 from .registry import MODELS, count_parameters, get_model, list_models
 from .tasks import TASK_PRESETS, TASKS, get_task, list_tasks, task_from_spec
@@ -26,9 +27,11 @@ from .unet import UNet
 __all__ = [
     "get_model", "list_models", "count_parameters", "MODELS", "READOUTS",
     "CoRNN", "ConvLSTM", "LocalCNN", "UNet", "CoRNNConfig", "ConvLSTMConfig", "CNNConfig",
-    "UNetConfig", "TimeReadout", "PixelMLP", "laplacian_kernel",
+    "UNetConfig", "TimeReadout", "PixelMLP", "laplacian_kernel", "oscillator_recurrence",
+    "cornn_state_dict_from_published",
     "get_task", "list_tasks", "task_from_spec", "TASKS", "TASK_PRESETS",
     "confusion_matrix", "pixel_accuracy", "foreground_accuracy", "foreground_iou",
+    "foreground_iou_paper",
     "segmentation_scores",
     "train", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
     "resolve_device",

@@ -22,12 +22,13 @@ per-pixel MLP classify the pixel.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .config import CoRNNConfig
 from .readouts import PixelMLP, TimeReadout
 
-__all__ = ["CoRNN", "laplacian_kernel"]
+__all__ = ["CoRNN", "laplacian_kernel", "oscillator_recurrence"]
 
 
 def laplacian_kernel(channels):
@@ -49,6 +50,154 @@ def _encoder(cin, cmid, cout, n_layers):
         layers += [nn.Conv2d(cmid, cmid, 3, padding=1), nn.ReLU()]
     layers.append(nn.Conv2d(cmid, cout, 3, padding=1))
     return nn.Sequential(*layers)
+
+
+# --------------------------------------------------------------------------------------
+# The time loop. ``oscillator_recurrence`` is the one entry point; a fused kernel for
+# another device (e.g. CUDA) slots in there with the same signature and semantics.
+# --------------------------------------------------------------------------------------
+
+def _circular_conv(y, weight):
+    """``weight`` (3x3, or any odd size) applied to ``y`` with circular padding."""
+    p = weight.shape[-1] // 2
+    return F.conv2d(F.pad(y, (p, p, p, p), mode="circular"), weight)
+
+
+def _run_forward(omega, alpha, y0, weight, dt, n_steps):
+    """The explicit update without autograd; returns ``y`` at steps 1..T, ``(B, T, C, H, W)``.
+
+    Written as the published update ``z + dt * (tanh(W * y) - omega * y - alpha * z)`` (same
+    operations in the same order), in place into one preallocated output.
+    """
+    b, c, h, w = y0.shape
+    out = y0.new_empty((b, n_steps, c, h, w))
+    y = y0
+    z = torch.zeros_like(y0)
+    for t in range(n_steps):
+        force = torch.tanh(_circular_conv(y, weight))
+        force -= omega * y
+        force -= alpha * z
+        force *= dt
+        z += force
+        torch.add(y, dt * z, out=out[:, t])
+        y = out[:, t]
+    return out
+
+
+class _Recurrence(torch.autograd.Function):
+    """The oscillator recurrence with a recomputing backward pass.
+
+    The forward pass keeps only its output ``y_1..y_T`` (which the readout needs anyway),
+    not the ~5 intermediate tensors per step that autograd would store. The update is
+    explicitly invertible: the velocity is ``z_t = (y_t - y_{t-1}) / dt``, and the
+    coupling force ``tanh(W * y_{t-1})`` is recomputed, a chunk of steps at a time in one
+    batched convolution. The adjoint then runs backwards in time,
+
+        gy_t  += dL/dy_t (from the readout)
+        gz_t  += dt * gy_t
+        gs_t   = dt * gz_t * (1 - tanh^2(W * y_{t-1}))
+        gy_{t-1} = gy_t - dt * omega * gz_t + W^T * gs_t
+        gz_{t-1} = (1 - dt * alpha) * gz_t
+
+    accumulating ``dL/domega = -dt sum_t y_{t-1} gz_t``, ``dL/dalpha = -dt sum_t z_{t-1} gz_t``
+    and ``dL/dW`` (one batched weight gradient per chunk). Transient memory is a chunk of
+    steps, not all of them.
+    """
+
+    chunk = 10
+
+    @staticmethod
+    def forward(ctx, omega, alpha, y0, weight, dt, n_steps):
+        out = _run_forward(omega, alpha, y0, weight, dt, n_steps)
+        ctx.dt = dt
+        ctx.save_for_backward(omega, alpha, y0, weight, out)
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        omega, alpha, y0, weight, out = ctx.saved_tensors
+        dt = ctx.dt
+        b, n_steps, c, h, w = out.shape
+        p = weight.shape[-1] // 2
+        w_adj = weight.transpose(0, 1).flip(-2, -1)
+        gy = torch.zeros_like(y0)
+        gz = torch.zeros_like(y0)
+        g_omega = torch.zeros_like(omega)
+        g_alpha = torch.zeros_like(alpha)
+        g_w = torch.zeros_like(weight)
+        z_prev = torch.empty_like(y0)
+        decay = 1.0 - dt * alpha
+        minus_dt_omega = omega * (-dt)
+
+        def y_prev(t):  # y_{t-1} of 0-based step t (which makes out[:, t])
+            return out[:, t - 1] if t > 0 else y0
+
+        for stop in range(n_steps, 0, -_Recurrence.chunk):
+            start = max(stop - _Recurrence.chunk, 0)
+            k = stop - start
+            # y_{t-1} for the chunk's steps, one circularly padded batch of B * k maps
+            prev = (torch.cat([y0.unsqueeze(1), out[:, :stop - 1]], dim=1) if start == 0
+                    else out[:, start - 1:stop - 1])
+            prev_pad = F.pad(prev.reshape(b * k, c, h, w), (p, p, p, p), mode="circular")
+            gs_chunk = torch.tanh(F.conv2d(prev_pad, weight))
+            gs_chunk = gs_chunk.square_().neg_().add_(1.0).mul_(dt).view(b, k, c, h, w)
+            for t in range(stop - 1, start - 1, -1):
+                gy += grad_out[:, t]
+                gz.add_(gy, alpha=dt)                 # now dL/dz_t
+                yp = y_prev(t)
+                g_omega.addcmul_(yp, gz)
+                if t > 0:
+                    torch.sub(yp, y_prev(t - 1), out=z_prev)   # dt * z_{t-1}
+                    g_alpha.addcmul_(z_prev, gz)
+                gs = gs_chunk[:, t - start]
+                gs *= gz                              # dL/d(W * y_{t-1})
+                gy.addcmul_(minus_dt_omega, gz)
+                gy += _circular_conv(gs, w_adj)       # now dL/dy_{t-1}
+                gz *= decay                           # now dL/dz_{t-1}
+            g_w += torch.nn.grad.conv2d_weight(prev_pad, weight.shape,
+                                               gs_chunk.reshape(b * k, c, h, w))
+        g_omega *= -dt
+        g_alpha.neg_()
+        return g_omega, g_alpha, gy, g_w, None, None
+
+
+def oscillator_recurrence(omega, alpha, y0, weight, *, dt, n_steps):
+    """Integrate the coupled oscillators from ``y0`` (velocity 0); ``y`` at steps 1..T.
+
+    ``n_steps`` explicit steps of ``z <- z + dt * (tanh(W * y) - omega * y - alpha * z)``,
+    ``y <- y + dt * z``, where ``W * y`` is the circularly padded convolution with
+    ``weight``. Under autograd the backward pass recomputes the states instead of storing
+    them (see :class:`_Recurrence`), so memory grows with one tensor per step, not six.
+
+    Parameters
+    ----------
+    omega, alpha, y0 : torch.Tensor, ``(B, C, H, W)``
+    weight : torch.Tensor, ``(C, C, k, k)`` with odd ``k``
+    dt : float
+    n_steps : int
+
+    Returns
+    -------
+    torch.Tensor, ``(B, T, C, H, W)``
+
+    Examples
+    --------
+    >>> import torch
+    >>> y0 = torch.zeros(1, 1, 5, 5); y0[0, 0, 2, 2] = 1.0
+    >>> zero = torch.zeros_like(y0)
+    >>> y = oscillator_recurrence(zero, zero, y0, laplacian_kernel(1), dt=0.1, n_steps=3)
+    >>> tuple(y.shape)
+    (1, 3, 1, 5, 5)
+    >>> y[0, -1, 0, 2]  # the coupling has carried the pulse to its neighbours
+    tensor([3.7672e-04, 4.4792e-02, 9.4005e-01, 4.4792e-02, 3.7672e-04])
+    """
+    n_steps = int(n_steps)
+    dt = float(dt)
+    if torch.is_grad_enabled() and any(
+            t.requires_grad for t in (omega, alpha, y0, weight)):
+        return _Recurrence.apply(omega, alpha, y0, weight, dt, n_steps)
+    return _run_forward(omega, alpha, y0, weight, dt, n_steps)
 
 
 class CoRNN(nn.Module):
@@ -106,15 +255,9 @@ class CoRNN(nn.Module):
         -------
         torch.Tensor, ``(B, T, C_hidden, H, W)``
         """
-        dt = self.config.dt
-        y = y0
-        z = torch.zeros_like(y)
-        ys = []
-        for _ in range(self.config.n_steps if n_steps is None else int(n_steps)):
-            z = z + dt * (torch.tanh(self.W_y(y)) - omega * y - alpha * z)
-            y = y + dt * z
-            ys.append(y)
-        return torch.stack(ys, dim=1)
+        n = self.config.n_steps if n_steps is None else int(n_steps)
+        return oscillator_recurrence(omega, alpha, y0, self.W_y.weight, dt=self.config.dt,
+                                     n_steps=n)
 
     def dynamics(self, x, *, n_steps=None):
         """Encode images and integrate; returns ``y`` over time ``(B, T, C, H, W)``.
@@ -126,5 +269,7 @@ class CoRNN(nn.Module):
 
     def forward(self, x, return_hidden=False):
         hidden = self.dynamics(x)
-        logits = self.mlp(self.readout(hidden))
+        # features and MLP channels-last (pixels as rows of one matrix product)
+        logits = self.mlp.forward_last(self.readout.features_last(hidden))
+        logits = logits.permute(0, 3, 1, 2)
         return (logits, hidden) if return_hidden else logits

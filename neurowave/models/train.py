@@ -302,8 +302,16 @@ def train(
     resume=False,
     progress=None,
     verbose=False,
+    nproc=1,
 ):
     """Train ``model_name`` on ``task``; keep the best validation checkpoint.
+
+    With ``nproc > 1`` (or when started by ``torchrun``, which sets ``WORLD_SIZE``) the
+    model trains data-parallel (:class:`~torch.nn.parallel.DistributedDataParallel`,
+    gloo on CPU, nccl on CUDA): every global batch of ``batch_size`` images is split
+    across the processes, whose gradients are summed so that a step equals the
+    single-process step on the whole batch; process 0 alone validates and writes the
+    run directory.
 
     Parameters
     ----------
@@ -328,21 +336,110 @@ def train(
     verbose : bool
         Print one line per epoch and, without a progress bar (output not a terminal),
         one line per batch (at most one every ``BATCH_LINE_SECONDS``).
+    nproc : int
+        Processes to train in (started here, one torch thread each on CPU when the
+        threads do not go further). Within a process group started by ``torchrun``,
+        leave it at 1: the group is used as is.
 
     Returns
     -------
     result : dict
         ``model`` (best weights loaded), ``history`` (per-epoch dicts), ``best_epoch``,
-        ``val`` and ``test`` scores, ``train_seconds``, ``n_parameters``.
+        ``val`` and ``test`` scores, ``train_seconds``, ``n_parameters``. In a process
+        group started by ``torchrun``, processes other than 0 return None.
     """
-    from tqdm.auto import tqdm
+    if isinstance(nproc, bool) or int(nproc) != nproc or nproc < 1:
+        raise ValueError(f"`nproc` must be a positive integer, got {nproc!r}.")
+    kwargs = dict(model_config=model_config, epochs=epochs, batch_size=batch_size, lr=lr,
+                  weight_decay=weight_decay, clip=clip, seed=seed, device=device, out=out,
+                  resume=resume, progress=progress, verbose=verbose)
+    if int(nproc) > 1:
+        return _spawn_train(model_name, task, int(nproc), kwargs)
+    import torch.distributed as dist
 
+    if dist.is_available() and not dist.is_initialized() \
+            and int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun
+        dist.init_process_group(_backend(device))
+        try:
+            return _train(model_name, task, **kwargs)
+        finally:
+            dist.destroy_process_group()
+    return _train(model_name, task, **kwargs)
+
+
+def _backend(device):
+    return "nccl" if resolve_device(device).type == "cuda" else "gloo"
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _worker(rank, world, port, threads, model_name, task, kwargs):
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
+    torch.set_num_threads(threads)
+    dist.init_process_group(_backend(kwargs["device"]), rank=rank, world_size=world)
+    try:
+        _train(model_name, task, **kwargs)
+    finally:
+        dist.destroy_process_group()
+
+
+def _spawn_train(model_name, task, nproc, kwargs):
+    """Train in ``nproc`` fresh processes; the result is read back from the run directory."""
+    import torch.multiprocessing as mp
+
+    resolve_device(kwargs["device"])
+    tmp = None
+    if kwargs["out"] is None:
+        tmp = tempfile.TemporaryDirectory(prefix="neurowave-train-")
+        kwargs = {**kwargs, "out": tmp.name}
+    out = Path(kwargs["out"])
+    if not kwargs["resume"] and out.is_dir() and any(out.glob("*.pt")):
+        raise FileExistsError(
+            f"{out} already holds a run; pass --resume to continue it or choose a new --out.")
+    for split in ("train", "val", "test"):  # generate (and cache) the data once, here
+        task.split(split)
+    threads = max(1, torch.get_num_threads() // nproc)
+    try:
+        mp.spawn(_worker, args=(nproc, _free_port(), threads, model_name, task, kwargs),
+                 nprocs=nproc, join=True)
+        result = json.loads((out / "run.json").read_text())
+        result["model"], _ = load_model(out, device=kwargs["device"])
+        result["model_name"] = model_name
+        return result
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_decay, clip, seed,
+           device, out, resume, progress, verbose):
+    from tqdm.auto import tqdm
+    import torch.distributed as dist
+
+    world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    rank = dist.get_rank() if world > 1 else 0
     dev = resolve_device(device)
+    if dev.type == "cuda" and world > 1:
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
     cfg = dict(model_config or {})
     cfg.update(in_channels=task.in_channels, n_classes=task.n_classes)
     torch.manual_seed(seed)
     model = get_model(model_name, **cfg)
     model.to(dev)
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history, start_epoch, best = [], 0, (-1.0, -1)
     best_state = None
@@ -374,7 +471,8 @@ def train(
     n = len(xtr)
     if n == 0:
         raise ValueError("The task has no training images; pass n_train > 0.")
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    show = (sys.stderr.isatty() if progress is None else bool(progress)) and rank == 0
+    verbose = verbose and rank == 0
     meta = {
         "model": model_name,
         "config": config_to_dict(model.config),
@@ -386,6 +484,7 @@ def train(
         "weight_decay": float(weight_decay),
         "clip": clip,
         "device": dev.type,
+        "nproc": world,
         "machine": machine_info(),
         "neurowave_version": __version__,
     }
@@ -400,19 +499,34 @@ def train(
         n_batches, last_line = -(-n // batch_size), time.perf_counter()
         for b, i in enumerate(bar):
             idx = order[i:i + batch_size]
-            x = torch.as_tensor(xtr[idx], device=dev)
-            y = torch.as_tensor(ytr[idx], device=dev)
-            loss = F.cross_entropy(model(x), y)
-            if not torch.isfinite(loss):
+            if world == 1:
+                x = torch.as_tensor(xtr[idx], device=dev)
+                y = torch.as_tensor(ytr[idx], device=dev)
+                loss = F.cross_entropy(net(x), y)
+                shown = loss.detach()
+            else:
+                # this process's share of the global batch; the summed loss over the
+                # global batch's pixels, times world (DDP averages the gradients)
+                mine, share = idx[rank::world], 1.0
+                if len(mine) == 0:  # fewer images than processes: take part with weight 0
+                    mine, share = idx[:1], 0.0
+                x = torch.as_tensor(xtr[mine], device=dev)
+                y = torch.as_tensor(ytr[mine], device=dev)
+                total = F.cross_entropy(net(x), y, reduction="sum") * share
+                n_pix = len(idx) * ytr[0].size
+                loss = total * (world / n_pix)
+                shown = total.detach() / n_pix
+                dist.all_reduce(shown)
+            if not torch.isfinite(shown):
                 raise FloatingPointError(
-                    f"The training loss became {loss.item()} at epoch {epoch + 1}; lower --lr."
+                    f"The training loss became {shown.item()} at epoch {epoch + 1}; lower --lr."
                 )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
-            losses.append(loss.item())
+            losses.append(shown.item())
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
             now = time.perf_counter()
             if verbose and not show and (now - last_line >= BATCH_LINE_SECONDS
@@ -422,12 +536,15 @@ def train(
                 print(f"epoch {epoch + 1}/{epochs} batch {b + 1}/{n_batches}: loss "
                       f"{np.mean(losses[-20:]):.4f} ({now - t0:.1f} s)", file=sys.stderr,
                       flush=True)
+        if rank != 0:  # process 0 alone validates and writes the run directory
+            continue
         pred = predict(model, xva, batch_size=64, device=dev)
         val = segmentation_scores(pred, yva, task.n_classes, class_names=task.class_names)
         dt = time.perf_counter() - t0
         train_seconds += dt
         row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
-               "val_fg_iou": val["fg_iou"], "val_pixel_accuracy": val["pixel_accuracy"],
+               "val_fg_iou": val["fg_iou"], "val_fg_iou_paper": val["fg_iou_paper"],
+               "val_pixel_accuracy": val["pixel_accuracy"],
                "val_foreground_accuracy": val["foreground_accuracy"], "seconds": dt}
         history.append(row)
         improved = val["fg_iou"] > best[0]
@@ -447,6 +564,8 @@ def train(
                 save_checkpoint(out / "best.pt", model=model, task=task, **extra)
             save_checkpoint(out / "last.pt", model=model, task=task,
                             optimizer=opt.state_dict(), **extra)
+    if rank != 0:
+        return None
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

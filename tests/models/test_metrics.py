@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from neurowave.models import confusion_matrix, foreground_iou, segmentation_scores
+from neurowave.models import (confusion_matrix, foreground_iou, foreground_iou_paper,
+                              segmentation_scores)
 
 
 def test_iou_per_class_on_one_hot_masks():
@@ -36,3 +37,31 @@ def test_absent_classes_are_ignored_and_bad_labels_rejected():
     assert foreground_iou(cm) == 1.0  # classes 2..5 absent from both: not counted as 0
     with pytest.raises(ValueError, match="0..5"):
         confusion_matrix(np.array([7]), np.array([0]), 6)
+
+
+def test_published_fg_iou_ignores_background_false_positives():
+    """Perfect pieces plus 10 % of the background painted as a piece: the published
+    metric (true-foreground pixels only) gives 1, the per-class IoU over the set less."""
+    g = np.random.default_rng(1)
+    label = np.zeros((20, 24, 24), np.int64)
+    label[:, 4:10, 4:16] = 1
+    label[:, 14:20, 6:12] = 3
+    pred = label.copy()
+    bg = label == 0
+    paint = bg & (g.random(label.shape) < 0.1)
+    pred[paint] = np.where(g.random(label.shape) < 0.5, 1, 3)[paint]
+    s = segmentation_scores(pred, label, 6)
+    assert s["fg_iou_paper"] == foreground_iou_paper(pred, label) == 1.0
+    # per class: |class| / (|class| + painted as that class)
+    n1, n3 = (label == 1).sum(), (label == 3).sum()
+    p1, p3 = (paint & (pred == 1)).sum(), (paint & (pred == 3)).sum()
+    assert s["fg_iou"] == pytest.approx((n1 / (n1 + p1) + n3 / (n3 + p3)) / 2)
+    assert s["fg_iou"] < 0.8
+
+
+def test_published_fg_iou_per_image_counts():
+    label = np.array([[[0, 1], [1, 1]], [[2, 2], [0, 0]], [[0, 0], [0, 0]]])
+    pred = np.array([[[0, 1], [0, 2]], [[2, 2], [1, 1]], [[3, 3], [3, 3]]])
+    # image 0: 1 of 3 right -> 1 / (6 - 1); image 1: 2 of 2 -> 1; image 2: no foreground, left out
+    assert foreground_iou_paper(pred, label) == pytest.approx((1 / 5 + 1) / 2)
+    assert np.isnan(foreground_iou_paper(pred[2:], label[2:]))

@@ -21,7 +21,7 @@ def test_registry_builds_every_model_with_the_right_output_shape():
 def test_readouts_give_the_documented_feature_counts(readout):
     m = get_model("cornn", n_steps=10, readout=readout, mlp_hidden=(8,))
     n_feat = 6 if readout in ("fft", "linear") else 1
-    assert m.mlp.net[0].in_channels == 2 * n_feat
+    assert m.mlp.net[0].in_features == 2 * n_feat
     logits, h = m(torch.rand(1, 3, 8, 8), return_hidden=True)
     assert h.shape == (1, 10, 2, 8, 8)
     f = m.readout(h)
@@ -103,3 +103,61 @@ def test_config_errors_name_the_fix():
     with pytest.raises(ValueError, match="hidden"):
         get_model("cnn", n_layers=2)(torch.rand(1, 3, 8, 8), return_hidden=True)
     assert CoRNNConfig().dt == 0.1 and CoRNNConfig().n_steps == 100
+
+
+def _naive_recurrence(omega, alpha, y0, weight, dt, n_steps):
+    """The update written out with autograd storing every intermediate."""
+    import torch.nn.functional as F
+
+    y, z, ys = y0, torch.zeros_like(y0), []
+    for _ in range(n_steps):
+        force = torch.tanh(F.conv2d(F.pad(y, (1, 1, 1, 1), mode="circular"), weight))
+        z = z + dt * (force - omega * y - alpha * z)
+        y = y + dt * z
+        ys.append(y)
+    return torch.stack(ys, 1)
+
+
+@pytest.mark.parametrize("chunk", [3, 10])
+def test_recomputing_recurrence_has_the_exact_gradient(monkeypatch, chunk):
+    from neurowave.models.cornn import _Recurrence, oscillator_recurrence
+
+    monkeypatch.setattr(_Recurrence, "chunk", chunk)
+    g = torch.Generator().manual_seed(0)
+    b, c, h, w, n = 1, 2, 4, 3, 7
+    args = [torch.rand(b, c, h, w, generator=g, dtype=torch.float64).requires_grad_()
+            for _ in range(3)]
+    weight = (laplacian_kernel(c).double()
+              + 0.2 * torch.randn(c, c, 3, 3, generator=g, dtype=torch.float64)).requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda *a: oscillator_recurrence(*a, dt=0.3, n_steps=n), (*args, weight))
+    out = oscillator_recurrence(*args, weight, dt=0.3, n_steps=n)
+    ref = _naive_recurrence(*args, weight, 0.3, n)
+    assert torch.equal(out, ref)  # same operations in the same order
+    go = torch.randn(out.shape, generator=g, dtype=torch.float64)
+    for a, r in zip(torch.autograd.grad(out, [*args, weight], go),
+                    torch.autograd.grad(ref, [*args, weight], go)):
+        assert torch.allclose(a, r, rtol=1e-10, atol=1e-12)
+
+
+def test_recurrence_stores_its_output_only():
+    """Under autograd the recurrence keeps y_1..y_T and its inputs, not ~5 tensors a step."""
+    from neurowave.models.cornn import oscillator_recurrence
+
+    b, c, h, w, n = 1, 2, 16, 16, 50
+    state = b * c * h * w * 4  # bytes of one float32 state
+    saved = []
+
+    def pack(t):
+        saved.append(t.untyped_storage().nbytes())
+        return t
+
+    args = [torch.rand(b, c, h, w, requires_grad=True) for _ in range(3)]
+    weight = laplacian_kernel(c).requires_grad_()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        oscillator_recurrence(*args, weight, dt=0.1, n_steps=n)
+    assert sum(saved) <= (n + 3) * state + weight.numel() * 4
+    saved.clear()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        _naive_recurrence(*args, weight, 0.1, n)
+    assert sum(saved) >= 4 * n * state  # what plain autograd would keep

@@ -118,3 +118,17 @@ def test_bad_task_options_are_one_sentence():
     with pytest.raises(ValueError, match="does not accept"):
         get_task("drum", block=3)
     assert "tetrominoes-small" in list_tasks()
+
+
+def test_paper_preset_spec_and_style():
+    from neurowave.models import get_task, task_from_spec
+
+    t = get_task("tetrominoes-paper", n_train=3, n_val=1, n_test=1)
+    assert t.spec()["style"] == "published" and t.params["size"] == 64
+    assert task_from_spec(t.spec()).spec() == t.spec()
+    # the default style stays out of the spec: specs and cache keys of older runs hold
+    assert "style" not in get_task("tetrominoes-small").spec()
+    x, y = t.split("train", cache=False)
+    assert x.shape == (3, 3, 64, 64) and (y[:, -1] == 0).all() and (y[:, :, -1] == 0).all()
+    with pytest.raises(ValueError, match="style"):
+        get_task("tetrominoes", style="paper")

@@ -90,3 +90,29 @@ def test_a_format_1_checkpoint_loads_with_the_encoders_it_was_trained_with(tmp_p
     assert model.config.encoder_layers == (2, 2, 2) and model.config.readout_bias
     x = torch.rand(1, 3, 8, 8)
     assert torch.equal(model(x), old.eval()(x))
+
+
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
+    """DistributedDataParallel over 2 CPU processes (gloo) takes the same steps as one
+    process on the same global batches, including a last batch that splits unevenly
+    (17 images, batches of 8: the last image alone, so one process sits it out)."""
+    import torch
+
+    from neurowave.models import get_task, train
+
+    task = get_task("tetrominoes-tiny", n_train=17, n_val=4, n_test=4)
+    opts = dict(model_config=dict(n_steps=6, mlp_hidden=(8,), c_mid=4), epochs=2,
+                batch_size=8, lr=3e-3, seed=3, progress=False)
+    one = train("cornn", task, out=tmp_path / "one", **opts)
+    two = train("cornn", task, out=tmp_path / "two", nproc=2, **opts)
+    assert two["nproc"] == 2 and one["nproc"] == 1
+    a = torch.load(tmp_path / "one" / "last.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "two" / "last.pt", weights_only=True)["state_dict"]
+    for key in a:
+        assert torch.allclose(a[key], b[key], rtol=1e-4, atol=1e-6), key
+    torch.manual_seed(3)  # the initial weights of both runs
+    init = get_model("cornn", in_channels=3, n_classes=6, **opts["model_config"]).state_dict()
+    assert max(float((init[k] - a[k]).abs().max()) for k in a) > 1e-3  # training moved them
+    np.testing.assert_allclose([h["train_loss"] for h in one["history"]],
+                               [h["train_loss"] for h in two["history"]], rtol=1e-5)
+    assert one["test"]["fg_iou"] == pytest.approx(two["test"]["fg_iou"], abs=1e-6)

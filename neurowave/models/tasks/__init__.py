@@ -4,6 +4,9 @@
 :func:`list_tasks` names them. Every task yields float32 images ``(n, C, H, W)`` in
 [0, 1] and int64 labels ``(n, H, W)`` (0 = background), deterministic for its seed.
 
+``tetrominoes-paper`` draws images with the statistics of the published Tetrominoes
+data (64 x 64, 7-pixel blocks, 1-5 pieces that may touch, colours 0-255, the published
+outline colour; :class:`Tetrominoes` ``style="published"``).
 Presets ending in ``-small`` are the CPU configurations used for the shipped weights
 and the CPU reproduction (fewer pixels, smaller blocks, fewer images).
 """
@@ -44,6 +47,8 @@ TASKS = {
 TASK_PRESETS = {
     "tetrominoes-small": ("tetrominoes", dict(size=24, block=3, max_pieces=3, n_train=2000,
                                               n_val=200, n_test=400)),
+    "tetrominoes-paper": ("tetrominoes", dict(size=64, block=7, max_pieces=5, n_train=10000,
+                                              n_val=1000, n_test=1000, style="published")),
     "tetrominoes-tiny": ("tetrominoes", dict(size=16, block=2, max_pieces=3, n_train=256,
                                              n_val=64, n_test=64)),
     "digits-small": ("digits", dict(size=28, digit_size=20, n_train=3000, n_val=300,

@@ -5,6 +5,15 @@ made of ``block`` x ``block`` pixel squares, randomly rotated and flipped, each 
 random colour, with every block drawn with a darker outline. Locally every block
 looks alike; which piece a pixel belongs to is a property of the whole piece, so a
 pixel's class needs information from far away (the point of the task).
+
+``style="published"`` draws images with the statistics of the published data set
+(``data_scripts/create_tetronimoes.py`` of Jacobs et al. 2025): distinct classes per
+image (drawn from a shuffled list of the five pieces, doubled when five pieces are
+drawn, so a class may then repeat), pieces that may touch (only a new piece's bounding
+box must be free of earlier pieces), top-left corners in ``[0, size - extent)`` (so the
+last row and column stay background), colours uniform in 0-255 and an outline of
+``colour + colour // 2`` computed in uint8, i.e. modulo 256 (bright colours get a dark
+outline), as the published images have it.
 """
 
 from __future__ import annotations
@@ -13,7 +22,10 @@ import numpy as np
 
 from .base import Task, place
 
-__all__ = ["Tetrominoes", "PIECES"]
+__all__ = ["Tetrominoes", "PIECES", "STYLES"]
+
+#: Generator styles of :class:`Tetrominoes`.
+STYLES = ("neurowave", "published")
 
 #: Block coordinates (row, col) of one representative per class; flips give S<->Z, J<->L.
 PIECES = {
@@ -49,6 +61,10 @@ class Tetrominoes(Task):
         Split sizes (10000/1000/1000 in the paper).
     seed : int
         Dataset seed.
+    style : {"neurowave", "published"}
+        ``"neurowave"``: pieces never touch, colours 0.35-1 of full scale, outlines at 55 %
+        of the colour. ``"published"``: the statistics of the published data set (see
+        the module docstring; preset ``tetrominoes-paper``).
 
     Examples
     --------
@@ -63,7 +79,7 @@ class Tetrominoes(Task):
     class_names = ("background",) + tuple(PIECES)
 
     def __init__(self, *, size=64, block=7, max_pieces=5, n_train=10000, n_val=1000,
-                 n_test=1000, seed=0):
+                 n_test=1000, seed=0, style="neurowave"):
         size, block, max_pieces = int(size), int(block), int(max_pieces)
         if block < 2 or 4 * block > size:
             raise ValueError(
@@ -72,10 +88,17 @@ class Tetrominoes(Task):
             )
         if max_pieces < 1:
             raise ValueError(f"`max_pieces` must be at least 1, got {max_pieces}.")
+        if style not in STYLES:
+            raise ValueError(f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
+        # the default style is left out of the spec, so that specs, cache keys and
+        # checkpoints written before the option existed stay the same
+        extra = {} if style == "neurowave" else {"style": style}
         super().__init__(n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
-                         size=size, block=block, max_pieces=max_pieces)
+                         size=size, block=block, max_pieces=max_pieces, **extra)
 
     def _generate(self, n, rng):
+        if self.params.get("style") == "published":
+            return self._generate_published(n, rng)
         S, b, kmax = self.params["size"], self.params["block"], self.params["max_pieces"]
         images = np.zeros((n, 3, S, S), np.uint8)
         labels = np.zeros((n, S, S), np.int64)
@@ -101,4 +124,38 @@ class Tetrominoes(Task):
                 for ch in range(3):
                     region = images[i, ch, r:r + h, c:c + w]
                     region[pix] = np.round(255 * colour[ch] * shade[pix]).astype(np.uint8)
+        return images, labels
+
+    def _generate_published(self, n, rng):
+        """Images with the published data set's statistics (see the module docstring)."""
+        S, b, kmax = self.params["size"], self.params["block"], self.params["max_pieces"]
+        images = np.zeros((n, 3, S, S), np.uint8)
+        labels = np.zeros((n, S, S), np.int64)
+        outline = np.zeros((b, b), bool)
+        outline[0, :] = outline[-1, :] = outline[:, 0] = outline[:, -1] = True
+        kinds = list(PIECES)
+        for i in range(n):
+            n_pieces = int(rng.integers(1, kmax + 1))
+            pool = np.tile(np.arange(len(kinds)), n_pieces // len(kinds) + 1)
+            rng.shuffle(pool)
+            for k in pool[:n_pieces]:
+                m = _piece_mask(kinds[k], int(rng.integers(4)), bool(rng.integers(2)))
+                pix = np.kron(m, np.ones((b, b), bool))
+                h, w = pix.shape
+                if h >= S or w >= S:
+                    continue
+                for _ in range(1000):  # the published loop retries without bound
+                    r, c = int(rng.integers(0, S - h)), int(rng.integers(0, S - w))
+                    if not labels[i, r:r + h, c:c + w].any():
+                        break
+                else:
+                    continue
+                labels[i, r:r + h, c:c + w][pix] = k + 1
+                colour = rng.integers(0, 256, size=3).astype(np.uint8)
+                edge = np.kron(m, outline)
+                for ch in range(3):
+                    region = images[i, ch, r:r + h, c:c + w]
+                    region[pix] = colour[ch]
+                    # the published uint8 sum wraps modulo 256
+                    region[edge] = (int(colour[ch]) + int(colour[ch]) // 2) % 256
         return images, labels
