@@ -107,3 +107,29 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     np.testing.assert_allclose([h["train_loss"] for h in one["history"]],
                                [h["train_loss"] for h in two["history"]], rtol=1e-5)
     assert one["test"]["fg_iou"] == pytest.approx(two["test"]["fg_iou"], abs=1e-6)
+
+
+def test_seeds_as_concurrent_processes_equal_separate_runs(tmp_path):
+    from neurowave.models import train_seeds
+
+    task = get_task("tetrominoes-tiny", n_train=32, n_val=8, n_test=8)
+    opts = dict(model_config=dict(n_layers=2, channels=4, mlp_hidden=(8,)), epochs=2,
+                batch_size=8, lr=1e-2)
+    runs = train_seeds("cnn", task, seeds=[3, 4], jobs=2, threads=1, out=tmp_path, **opts)
+    assert [r["seed"] for r in runs] == [3, 4]
+    assert (tmp_path / "seed4" / "run.json").exists()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        alone = [train("cnn", task, seed=s, progress=False, **opts) for s in (3, 4)]
+    finally:
+        torch.set_num_threads(threads)
+    for run, ref in zip(runs, alone):
+        assert run["test"]["fg_iou"] == ref["test"]["fg_iou"]
+        assert [h["train_loss"] for h in run["history"]] == [h["train_loss"] for h in
+                                                              ref["history"]]
+        for key, value in ref["model"].state_dict().items():
+            torch.testing.assert_close(run["state_dict"][key], value, atol=0, rtol=0)
+    # the seeds are different runs (a mix-up of seeds would not pass the loop above)
+    w3, w4 = (r["state_dict"]["mlp.net.0.weight"] for r in runs)
+    assert not torch.equal(w3, w4)
