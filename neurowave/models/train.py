@@ -299,6 +299,7 @@ def train(
     progress=None,
     verbose=False,
     nproc=1,
+    callback=None,
 ):
     """Train ``model_name`` on ``task``; keep the best validation checkpoint.
 
@@ -335,6 +336,11 @@ def train(
         Processes to train in (started here, one torch thread each on CPU when the
         threads do not go further). Within a process group started by ``torchrun``,
         leave it at 1: the group is used as is.
+    callback : callable | None
+        Called after each epoch's validation as ``callback(model=..., epoch=..., row=...)``
+        (``row`` is a copy of the epoch's log line); a dict it returns is added to the log
+        line, and a true ``"stop"`` in it ends training after this epoch (e.g. at a
+        deadline). Its own time is not counted in ``seconds``.
 
     Returns
     -------
@@ -421,6 +427,9 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
     import torch.distributed as dist
 
     world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    if callback is not None and world > 1:
+        raise ValueError("train(callback=...) runs in one process only; leave nproc at 1 "
+                         "(or drop the callback) for multi-process training.")
     rank = dist.get_rank() if world > 1 else 0
     dev = resolve_device(device)
     if dev.type == "cuda" and world > 1:
@@ -532,6 +541,11 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
                "val_fg_iou": val["fg_iou"], "val_fg_iou_paper": val["fg_iou_paper"],
                "val_pixel_accuracy": val["pixel_accuracy"],
                "val_foreground_accuracy": val["foreground_accuracy"], "seconds": dt}
+        stop = False
+        if callback is not None:
+            added = dict(callback(model=model, epoch=epoch + 1, row=dict(row)) or {})
+            stop = bool(added.pop("stop", False))
+            row.update(added)
         history.append(row)
         improved = val["fg_iou"] > best[0]
         if improved:
@@ -549,6 +563,8 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
                 save_checkpoint(out / "best.pt", model=model, task=task, **extra)
             save_checkpoint(out / "last.pt", model=model, task=task,
                             optimizer=opt.state_dict(), **extra)
+        if stop:
+            break
     if rank != 0:
         return None
     if best_state is not None:
@@ -563,6 +579,7 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
         "n_parameters": count_parameters(model),
         "history": history,
         "best_epoch": best[1],
+        "epochs_run": len(history),
         "val": val,
         "test": test,
         "train_seconds": train_seconds,

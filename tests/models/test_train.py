@@ -133,3 +133,19 @@ def test_seeds_as_concurrent_processes_equal_separate_runs(tmp_path):
     # the seeds are different runs (a mix-up of seeds would not pass the loop above)
     w3, w4 = (r["state_dict"]["mlp.net.0.weight"] for r in runs)
     assert not torch.equal(w3, w4)
+
+
+def test_a_callback_adds_to_the_log_and_can_stop_training():
+    task = get_task("tetrominoes-tiny", n_train=16, n_val=8, n_test=8)
+    seen = []
+
+    def callback(*, model, epoch, row):
+        seen.append((epoch, row["val_fg_iou"], model.training))
+        return {"marker": 10 * epoch, "stop": epoch == 2}
+
+    result = train("cnn", task, model_config=dict(n_layers=1, channels=2, mlp_hidden=(4,)),
+                   epochs=5, batch_size=8, callback=callback, progress=False)
+    assert [e for e, _, _ in seen] == [1, 2]
+    assert result["epochs_run"] == 2 and len(result["history"]) == 2
+    assert [h["marker"] for h in result["history"]] == [10, 20]
+    assert "stop" not in result["history"][-1]
