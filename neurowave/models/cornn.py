@@ -21,6 +21,7 @@ per-pixel MLP classify the pixel.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -200,13 +201,18 @@ def recurrence_backend(*tensors):
     on_cuda = all(t.is_cuda for t in tensors)
     usable = (all(t.dtype == torch.float32 for t in tensors)
               and (on_cuda or (_interpret_requested() and not any(t.is_cuda for t in tensors))))
-    have = importlib.util.find_spec("triton") is not None
+    have = _have_triton()
     if choice == "triton" and not (usable and have):
         raise ValueError(
             "NEUROWAVE_RECURRENCE=triton needs Triton (pip install 'neurowave[cuda]') and "
             "float32 tensors on a CUDA device (or TRITON_INTERPRET=1 on the CPU); "
             "unset it to use the plain PyTorch path.")
     return "triton" if usable and have else "plain"
+
+
+@functools.lru_cache(maxsize=1)
+def _have_triton():
+    return importlib.util.find_spec("triton") is not None
 
 
 def _triton_module():

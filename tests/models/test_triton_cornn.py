@@ -128,3 +128,34 @@ def test_without_the_interpreter_the_cpu_takes_the_plain_path(monkeypatch):
     monkeypatch.setenv("NEUROWAVE_RECURRENCE", "plain")
     monkeypatch.setenv("TRITON_INTERPRET", "1")
     assert cornn.recurrence_backend(t, t, t) == "plain"
+
+
+def test_the_kernels_compile_for_a_hopper_gpu(monkeypatch):
+    """No GPU needed: Triton lowers the kernels to sm_90 machine code (its bundled ptxas),
+    which catches what the interpreter does not run (typing, control flow, layouts)."""
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource, compile
+
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    mod = cornn._triton_module()
+    assert not mod.INTERPRETED
+    c_pad, block = mod._tiles(2, 64 * 64)
+    ints = {n: "i32" for n in ("C", "H", "W", "T")}
+    kernels = {
+        mod._fwd: ({n: "*fp32" for n in ("omega_ptr", "alpha_ptr", "y0_ptr", "w_ptr",
+                                        "out_ptr", "z_ptr")} | ints | {"dt": "fp32"},
+                   dict(C_PAD=c_pad, BLOCK=block, K=3, WIDE=False), 8),
+        mod._bwd: ({n: "*fp32" for n in ("grad_ptr", "out_ptr", "y0_ptr", "omega_ptr",
+                                        "alpha_ptr", "w_ptr", "gs_ptr", "gy_ptr", "gz_ptr",
+                                        "gom_ptr", "gal_ptr")} | ints | {"dt": "fp32"},
+                   dict(C_PAD=c_pad, BLOCK=block, K=3, WIDE=False), 8),
+        mod._dw: ({n: "*fp32" for n in ("gs_ptr", "out_ptr", "y0_ptr", "part_ptr")} | ints
+                  | {"n_maps": "i32", "per_prog": "i32"},
+                  dict(KK_PAD=16, BLOCK=256, K=3, WIDE=False), 4),
+    }
+    for fn, (sig, consts, warps) in kernels.items():
+        src = ASTSource(fn=fn, signature=sig | {k: "constexpr" for k in consts},
+                        constexprs=consts)
+        binary = compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": warps})
+        assert binary.asm["cubin"][:4] == b"\x7fELF"
+        assert "bar.sync" in binary.asm["ptx"]  # the block-wide barrier between steps
