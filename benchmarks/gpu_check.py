@@ -1,12 +1,22 @@
 """The whole GPU check of issue 17 in one script, sized for one 15-minute device lease.
 
 Run on the device machine from the repository root, with the published code carried
-beside it (``.peer/traveling-waves-integrate``, an ignored folder named in ``carry``):
+beside it in an ignored folder. Here, once, on a committed tree:
 
-    NEUROWAVE_PEER=.peer PYTHONPATH=. PYTHONUNBUFFERED=1 python3 benchmarks/gpu_check.py \\
-        --out "$OUT" --commit <sha> 2>&1 | tee "$OUT/log.txt"
+    mkdir -p .peer && cp -r /work/shared/peer/traveling-waves-integrate .peer/
+    echo /.peer/ >> "$(git rev-parse --git-path info/exclude)"
 
-and a dry run of every part at toy size on the CPU (no figure from it is a GPU figure):
+then the device tool's ``run`` with ``carry: [".peer"]``, ``timeout_s: 600`` and
+
+    set -o pipefail; NEUROWAVE_PEER=.peer PYTHONPATH=. PYTHONUNBUFFERED=1 python3 \\
+        benchmarks/gpu_check.py --out "$OUT" --commit <sha> 2>&1 | tee "$OUT/log.txt"
+
+(the machine's own PyTorch and Triton are used; ``import neurowave.models`` needs none
+of the readers' packages). Its ``train_step_cuda.json`` goes to
+``benchmarks/results/``, the weights and their JSON to ``neurowave/models/pretrained/``.
+
+A dry run of every part at toy size on the CPU (no figure from it is a GPU figure;
+8.6 min on the shared 2-core development VM, most of it Triton's interpreter):
 
     python benchmarks/gpu_check.py --smoke --out /tmp/gpu_check_smoke
 
@@ -308,9 +318,13 @@ def save_weights(results, table, task, out, commit, smoke):
 
 
 def git_commit():
+    """HEAD, with ``+dirty`` if the tree has uncommitted changes; None without git."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                               cwd=REPO, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, cwd=REPO, check=True).stdout
+        return head + ("+dirty" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return None
 
@@ -388,7 +402,8 @@ def main(argv=None):
                 (2 if args.smoke else 64)), {})
     for k in ("speedup_vs_eager", "speedup_vs_compile", "step_memory_ratio_vs_eager",
               "step_memory_ratio_vs_compile"):
-        summary[k] = b64.get(k)
+        # a smoke run's ratios (CPU, toy size, Triton interpreted) are no figure at all
+        summary[k] = None if args.smoke else b64.get(k)
     log(f"timing: speedup vs eager {summary['speedup_vs_eager']}, "
         f"vs compile {summary['speedup_vs_compile']}")
 
@@ -446,7 +461,7 @@ def main(argv=None):
         for f in sorted(work.rglob("*")):
             if f.suffix in (".json", ".jsonl"):
                 tar.add(f, arcname=str(f.relative_to(work)))
-    log(f"wrote {out / name} ({summary['wall_s'] / 60:.1f} min)")
+    log(f"wrote {out / name} ({summary['wall_s'] / 60:.1f} min); checkpoints in {work}")
     return 0
 
 
