@@ -21,7 +21,7 @@ from .readouts import PixelMLP, TimeReadout
 from .registry import MODELS, count_parameters, get_model, list_models
 from .tasks import TASK_PRESETS, TASKS, get_task, list_tasks, task_from_spec
 from .train import (evaluate, list_pretrained, load_checkpoint, load_model, predict,
-                    resolve_device, train)
+                    resolve_device, train, train_seeds)
 from .unet import UNet
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "confusion_matrix", "pixel_accuracy", "foreground_accuracy", "foreground_iou",
     "foreground_iou_paper",
     "segmentation_scores",
-    "train", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
+    "train", "train_seeds", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
     "resolve_device",
     "export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps",
     "cut_coupling", "untrained_like", "CONTROLS",

@@ -21,6 +21,12 @@ per-pixel MLP classify the pixel.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
+import os
+import sys
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,7 +34,7 @@ from torch import nn
 from .config import CoRNNConfig
 from .readouts import PixelMLP, TimeReadout
 
-__all__ = ["CoRNN", "laplacian_kernel", "oscillator_recurrence"]
+__all__ = ["CoRNN", "laplacian_kernel", "oscillator_recurrence", "recurrence_backend"]
 
 
 def laplacian_kernel(channels):
@@ -162,6 +168,63 @@ class _Recurrence(torch.autograd.Function):
         return g_omega, g_alpha, gy, g_w, None, None
 
 
+_BACKENDS = ("auto", "plain", "triton")
+_TRITON_MODULE = "neurowave.models._triton_cornn"
+
+
+def _interpret_requested():
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def recurrence_backend(*tensors):
+    """Which implementation :func:`oscillator_recurrence` uses for these tensors.
+
+    ``"triton"`` (whole time loop in one kernel per pass, :mod:`._triton_cornn`) when
+    Triton is installed (``pip install neurowave[cuda]``) and the tensors are float32 on a
+    CUDA device -- or on the CPU when Triton's interpreter is explicitly requested with
+    ``TRITON_INTERPRET=1`` (for tests; it is slow); ``"plain"`` (PyTorch operations, the
+    reference) otherwise. ``NEUROWAVE_RECURRENCE=plain`` or ``=triton`` overrides the
+    automatic choice (``triton`` still needs Triton and a CUDA tensor or the interpreter).
+
+    Examples
+    --------
+    >>> import torch
+    >>> recurrence_backend(torch.zeros(1, 1, 4, 4))  # CPU, no interpreter requested
+    'plain'
+    """
+    choice = os.environ.get("NEUROWAVE_RECURRENCE", "auto").strip().lower() or "auto"
+    if choice not in _BACKENDS:
+        raise ValueError(f"NEUROWAVE_RECURRENCE must be one of {', '.join(_BACKENDS)}, "
+                         f"got {choice!r}; unset it for the automatic choice.")
+    if choice == "plain":
+        return "plain"
+    on_cuda = all(t.is_cuda for t in tensors)
+    usable = (all(t.dtype == torch.float32 for t in tensors)
+              and (on_cuda or (_interpret_requested() and not any(t.is_cuda for t in tensors))))
+    have = _have_triton()
+    if choice == "triton" and not (usable and have):
+        raise ValueError(
+            "NEUROWAVE_RECURRENCE=triton needs Triton (pip install 'neurowave[cuda]') and "
+            "float32 tensors on a CUDA device (or TRITON_INTERPRET=1 on the CPU); "
+            "unset it to use the plain PyTorch path.")
+    return "triton" if usable and have else "plain"
+
+
+@functools.lru_cache(maxsize=1)
+def _have_triton():
+    return importlib.util.find_spec("triton") is not None
+
+
+def _triton_module():
+    """The Triton kernels, compiled for the GPU or (``TRITON_INTERPRET=1``) the interpreter."""
+    mod = sys.modules.get(_TRITON_MODULE)
+    if mod is None:
+        return importlib.import_module(_TRITON_MODULE)
+    if mod.INTERPRETED != _interpret_requested():  # the request changed: recompile
+        return importlib.reload(mod)
+    return mod
+
+
 def oscillator_recurrence(omega, alpha, y0, weight, *, dt, n_steps):
     """Integrate the coupled oscillators from ``y0`` (velocity 0); ``y`` at steps 1..T.
 
@@ -169,6 +232,8 @@ def oscillator_recurrence(omega, alpha, y0, weight, *, dt, n_steps):
     ``y <- y + dt * z``, where ``W * y`` is the circularly padded convolution with
     ``weight``. Under autograd the backward pass recomputes the states instead of storing
     them (see :class:`_Recurrence`), so memory grows with one tensor per step, not six.
+    On a CUDA device with Triton installed, the whole time loop runs as one kernel per
+    pass (:func:`recurrence_backend` says which path is taken).
 
     Parameters
     ----------
@@ -194,6 +259,9 @@ def oscillator_recurrence(omega, alpha, y0, weight, *, dt, n_steps):
     """
     n_steps = int(n_steps)
     dt = float(dt)
+    small = weight.shape[-1] // 2 > min(y0.shape[-2:])  # a kernel wider than the image
+    if not small and recurrence_backend(omega, alpha, y0, weight) == "triton":
+        return _triton_module().recurrence(omega, alpha, y0, weight, dt=dt, n_steps=n_steps)
     if torch.is_grad_enabled() and any(
             t.requires_grad for t in (omega, alpha, y0, weight)):
         return _Recurrence.apply(omega, alpha, y0, weight, dt, n_steps)

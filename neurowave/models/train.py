@@ -32,6 +32,7 @@ from .tasks import task_from_spec
 
 __all__ = [
     "train",
+    "train_seeds",
     "evaluate",
     "predict",
     "resolve_device",
@@ -303,6 +304,7 @@ def train(
     progress=None,
     verbose=False,
     nproc=1,
+    callback=None,
 ):
     """Train ``model_name`` on ``task``; keep the best validation checkpoint.
 
@@ -340,6 +342,11 @@ def train(
         Processes to train in (started here, one torch thread each on CPU when the
         threads do not go further). Within a process group started by ``torchrun``,
         leave it at 1: the group is used as is.
+    callback : callable | None
+        Called after each epoch's validation as ``callback(model=..., epoch=..., row=...)``
+        (``row`` is a copy of the epoch's log line); a dict it returns is added to the log
+        line, and a true ``"stop"`` in it ends training after this epoch (e.g. at a
+        deadline). Its own time is not counted in ``seconds``.
 
     Returns
     -------
@@ -426,6 +433,9 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
     import torch.distributed as dist
 
     world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    if callback is not None and world > 1:
+        raise ValueError("train(callback=...) runs in one process only; leave nproc at 1 "
+                         "(or drop the callback) for multi-process training.")
     rank = dist.get_rank() if world > 1 else 0
     dev = resolve_device(device)
     if dev.type == "cuda" and world > 1:
@@ -546,6 +556,11 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
                "val_fg_iou": val["fg_iou"], "val_fg_iou_paper": val["fg_iou_paper"],
                "val_pixel_accuracy": val["pixel_accuracy"],
                "val_foreground_accuracy": val["foreground_accuracy"], "seconds": dt}
+        stop = False
+        if callback is not None:
+            added = dict(callback(model=model, epoch=epoch + 1, row=dict(row)) or {})
+            stop = bool(added.pop("stop", False))
+            row.update(added)
         history.append(row)
         improved = val["fg_iou"] > best[0]
         if improved:
@@ -564,6 +579,8 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
                 save_checkpoint(out / "best.pt", model=model, task=task, **extra)
             save_checkpoint(out / "last.pt", model=model, task=task,
                             optimizer=opt.state_dict(), **extra)
+        if stop:
+            break
     if rank != 0:
         return None
     if best_state is not None:
@@ -578,6 +595,7 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
         "n_parameters": count_parameters(model),
         "history": history,
         "best_epoch": best[1],
+        "epochs_run": len(history),
         "val": val,
         "test": test,
         "train_seconds": train_seconds,
@@ -588,3 +606,80 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
     result["model"] = model
     result["model_name"] = model_name
     return result
+
+
+def _train_seed_worker(args):
+    """One seed's :func:`train` in a worker process; returns the result without the model."""
+    model_name, task_spec, seed, threads, kwargs = args
+    torch.set_num_threads(threads)
+    result = train(model_name, task_from_spec(task_spec), seed=seed, **kwargs)
+    model = result.pop("model")
+    result["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return result
+
+
+def train_seeds(model_name, task, *, seeds, jobs=None, threads=None, out=None, **kwargs):
+    """Train ``model_name`` once per seed, the seeds as concurrent processes on one device.
+
+    Each seed is an ordinary :func:`train` run in its own process (started with
+    ``spawn``), so its result is exactly that of ``train(..., seed=s)`` run alone; up to
+    ``jobs`` run at once, sharing the CPU cores or the one GPU (``device="cuda"``), where
+    small models leave most of the device idle and several runs fill it.
+
+    Parameters
+    ----------
+    model_name : str
+    task : Task
+    seeds : sequence of int
+    jobs : int | None
+        Processes at once (default: one per seed).
+    threads : int | None
+        Torch threads per process (default: the CPU cores shared out, at least 1).
+    out : path-like | None
+        Parent folder; seed ``s`` writes its run directory ``out/seed<s>``.
+    **kwargs
+        Passed to :func:`train` (``model_config``, ``epochs``, ``batch_size``, ``lr``,
+        ``device``, ...); ``progress`` is off.
+
+    Returns
+    -------
+    list of dict
+        One :func:`train` result per seed, in the order of ``seeds``, with
+        ``state_dict`` (best weights, on the CPU) in place of ``model``.
+
+    Examples
+    --------
+    >>> from neurowave.models import get_task
+    >>> task = get_task("tetrominoes-tiny", n_train=8, n_val=4, n_test=4)
+    >>> runs = train_seeds("cnn", task, seeds=[0, 1], epochs=1, batch_size=4,
+    ...                    model_config=dict(n_layers=1, channels=2, mlp_hidden=(4,)))
+    >>> [r["seed"] for r in runs]
+    [0, 1]
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("`seeds` is empty; pass at least one seed, e.g. seeds=[0, 1, 2].")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"`seeds` repeats a seed ({seeds}); pass distinct seeds.")
+    jobs = len(seeds) if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValueError(f"`jobs` must be at least 1, got {jobs}.")
+    resolve_device(kwargs.get("device", "cpu"))  # a sentence now, not one per worker
+    threads = int(threads) if threads else max(1, (os.cpu_count() or 1) // min(jobs, len(seeds)))
+    kwargs = {**kwargs, "progress": False}
+    args = []
+    for s in seeds:
+        kw = dict(kwargs)
+        if out is not None:
+            kw["out"] = str(Path(out) / f"seed{s}")
+        args.append((model_name, task.spec(), s, threads, kw))
+    if jobs == 1:
+        return [_train_seed_worker(a) for a in args]
+    for split in ("train", "val", "test"):  # generate (and cache) the data once, here
+        task.split(split)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(seeds)),
+                             mp_context=mp.get_context("spawn")) as ex:
+        return list(ex.map(_train_seed_worker, args))

@@ -116,3 +116,45 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     np.testing.assert_allclose([h["train_loss"] for h in one["history"]],
                                [h["train_loss"] for h in two["history"]], rtol=1e-5)
     assert one["test"]["fg_iou"] == pytest.approx(two["test"]["fg_iou"], abs=1e-6)
+
+
+def test_seeds_as_concurrent_processes_equal_separate_runs(tmp_path):
+    from neurowave.models import train_seeds
+
+    task = get_task("tetrominoes-tiny", n_train=32, n_val=8, n_test=8)
+    opts = dict(model_config=dict(n_layers=2, channels=4, mlp_hidden=(8,)), epochs=2,
+                batch_size=8, lr=1e-2)
+    runs = train_seeds("cnn", task, seeds=[3, 4], jobs=2, threads=1, out=tmp_path, **opts)
+    assert [r["seed"] for r in runs] == [3, 4]
+    assert (tmp_path / "seed4" / "run.json").exists()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        alone = [train("cnn", task, seed=s, progress=False, **opts) for s in (3, 4)]
+    finally:
+        torch.set_num_threads(threads)
+    for run, ref in zip(runs, alone):
+        assert run["test"]["fg_iou"] == ref["test"]["fg_iou"]
+        assert [h["train_loss"] for h in run["history"]] == [h["train_loss"] for h in
+                                                              ref["history"]]
+        for key, value in ref["model"].state_dict().items():
+            torch.testing.assert_close(run["state_dict"][key], value, atol=0, rtol=0)
+    # the seeds are different runs (a mix-up of seeds would not pass the loop above)
+    w3, w4 = (r["state_dict"]["mlp.net.0.weight"] for r in runs)
+    assert not torch.equal(w3, w4)
+
+
+def test_a_callback_adds_to_the_log_and_can_stop_training():
+    task = get_task("tetrominoes-tiny", n_train=16, n_val=8, n_test=8)
+    seen = []
+
+    def callback(*, model, epoch, row):
+        seen.append((epoch, row["val_fg_iou"], model.training))
+        return {"marker": 10 * epoch, "stop": epoch == 2}
+
+    result = train("cnn", task, model_config=dict(n_layers=1, channels=2, mlp_hidden=(4,)),
+                   epochs=5, batch_size=8, callback=callback, progress=False)
+    assert [e for e, _, _ in seen] == [1, 2]
+    assert result["epochs_run"] == 2 and len(result["history"]) == 2
+    assert [h["marker"] for h in result["history"]] == [10, 20]
+    assert "stop" not in result["history"][-1]
