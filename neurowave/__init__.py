@@ -17,6 +17,7 @@ Examples
 """
 
 from ._version import __version__
+from ._validate import NeurowaveError
 from .grid import GridInfo, make_channel_grid, make_grid, site_positions, validate_grid
 from . import accessor as _accessor  # noqa: F401  (registers the ``da.wave`` accessor)
 from . import datasets, io, waves  # noqa: E402
@@ -36,6 +37,7 @@ def __getattr__(name):
 
 __all__ = [
     "__version__",
+    "NeurowaveError",
     "GridInfo",
     "make_grid",
     "make_channel_grid",

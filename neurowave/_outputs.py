@@ -12,6 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validate import (
+    NeurowaveFileExistsError,
+    NeurowaveIsADirectoryError,
+    NeurowaveNotADirectoryError,
+)
+
 __all__ = ["to_jsonable", "write_json_atomic", "atomic_directory"]
 
 
@@ -36,7 +42,7 @@ def write_json_atomic(obj, path):
     """Write JSON to ``path`` through a temporary file renamed at the end."""
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; pass a file name for the JSON output.")
+        raise NeurowaveIsADirectoryError(f"{path} is a directory; pass a file name for the JSON output.")
     text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=path.parent)
@@ -58,9 +64,9 @@ def atomic_directory(path, *, overwrite=False):
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{path} exists and is not a directory. Choose another path.")
+        raise NeurowaveNotADirectoryError(f"{path} exists and is not a directory. Choose another path.")
     if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(
+        raise NeurowaveFileExistsError(
             f"{path} exists and is not empty. Pass --overwrite or choose another directory."
         )
     path.parent.mkdir(parents=True, exist_ok=True)

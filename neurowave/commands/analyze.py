@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .._validate import NeurowaveError, NeurowaveFileNotFoundError, NeurowaveIsADirectoryError
+
 HELP = "measure the waves of a recording or model export (table + JSON summary)"
 
 
@@ -103,7 +105,7 @@ def load_grid(path, *, positions=None, lazy=False, **kwargs):
         obj = obj.load()  # a model export: small, selected in memory
     if isinstance(obj, xr.Dataset):
         if "hidden" not in obj:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path}: the netCDF file holds a Dataset without a `hidden` variable, "
                 "neither a wave grid nor a model export. Write a grid with "
                 "neurowave.io.write_netcdf."
@@ -170,7 +172,7 @@ def expand_files(patterns):
         if any(c in str(pat) for c in "*?["):
             hits = sorted(glob.glob(str(pat)))
             if not hits:
-                raise FileNotFoundError(f"No file matches {pat!r}. Check the pattern and "
+                raise NeurowaveFileNotFoundError(f"No file matches {pat!r}. Check the pattern and "
                                         "quote it so that neurowave expands it.")
             out += hits
         else:
@@ -224,7 +226,7 @@ def write_csv_atomic(rows, path):
 
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; pass a file name for --csv.")
+        raise NeurowaveIsADirectoryError(f"{path} is a directory; pass a file name for --csv.")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".csv.part", dir=path.parent)
     try:
@@ -273,7 +275,7 @@ def analyze_file(path, options, *, progress=False, want_result=False):
     else:
         given = [f"--{k.replace('_', '-')}" for k, v in view_kw.items() if v is not None]
         if given:
-            raise ValueError(f"{' and '.join(given)} apply to model exports only; "
+            raise NeurowaveError(f"{' and '.join(given)} apply to model exports only; "
                              f"{path} is a {fmt} recording. Leave them out.")
         res = analyze(grid, path=str(path), file_format=fmt, execution=ex, **opts)
         plot_res = res
@@ -290,7 +292,7 @@ def _options(args):
         reader["pixel_size"] = args.pixel_size
     rate = args.pattern_rate
     if rate is not None and rate < 0:
-        raise ValueError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
+        raise NeurowaveError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
     from ._util import model_view_kwargs
 
     opts = dict(band=args.band, phase_method=args.phase, pgd_threshold=args.pgd_threshold,
@@ -308,7 +310,7 @@ def _client(args):
     if args.scheduler is None and args.workers is None:
         return None, None
     if args.scheduler is not None and args.workers is not None:
-        raise ValueError("Pass either --scheduler (an existing cluster) or --workers (a local "
+        raise NeurowaveError("Pass either --scheduler (an existing cluster) or --workers (a local "
                          "one), not both.")
     import logging
 
@@ -324,7 +326,7 @@ def _client(args):
             raise OSError(f"Cannot reach the dask scheduler at {args.scheduler} ({err}). "
                           "Check the address and that the scheduler is running.") from None
     if args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}.")
+        raise NeurowaveError(f"--workers must be at least 1, got {args.workers}.")
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR)
     return Client(cluster), cluster
@@ -339,16 +341,16 @@ def run(args):
     files = [check_path(f, name="FILE") for f in expand_files(args.files)]
     several = len(files) > 1
     if args.json is not None and Path(args.json).is_dir() and not several:
-        raise IsADirectoryError(f"{args.json} is a directory; pass a file name for --json.")
+        raise NeurowaveIsADirectoryError(f"{args.json} is a directory; pass a file name for --json.")
     if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
-        raise ValueError(f"--json {args.json} names a file, but {len(files)} files are "
+        raise NeurowaveError(f"--json {args.json} names a file, but {len(files)} files are "
                          "analysed; pass a folder for their JSON summaries.")
     if several and args.plots:
-        raise ValueError("--plots takes one FILE; run the files one by one for figures.")
+        raise NeurowaveError("--plots takes one FILE; run the files one by one for figures.")
     names = [f.stem for f in files]
     if several and len(set(names)) < len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"Several files are named {dup[0]!r}; their JSON summaries would "
+        raise NeurowaveError(f"Several files are named {dup[0]!r}; their JSON summaries would "
                          "collide. Rename them or analyse them separately.")
     options = _options(args)
     show = args.progress or sys.stderr.isatty()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._validate import NeurowaveError, NeurowaveIsADirectoryError
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser(
@@ -41,10 +43,10 @@ def run(args):
     from neurowave.models._cli import task_for
 
     if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}.")
+        raise NeurowaveError(f"--n must be at least 1, got {args.n}.")
     out = Path(args.out)
     if out.is_dir():
-        raise IsADirectoryError(f"{out} is a directory; pass a file name such as model.nc.")
+        raise NeurowaveIsADirectoryError(f"{out} is a directory; pass a file name such as model.nc.")
     model, ckpt = load_model(args.source, device=args.device)
     task = task_for(ckpt, args.task, source=args.source)
     source = str(args.source)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+from .._validate import NeurowaveError
+
 
 def _kv(text):
     if "=" not in text:
-        raise ValueError(f"Options are KEY=VALUE, got {text!r}; e.g. --config n_steps=50.")
+        raise NeurowaveError(f"Options are KEY=VALUE, got {text!r}; e.g. --config n_steps=50.")
     k, v = text.split("=", 1)
     try:
         v = json.loads(v)
@@ -52,13 +54,13 @@ def run(args):
 
     check_option("model", args.model, list_models())
     if args.epochs < 1:
-        raise ValueError(f"--epochs must be at least 1, got {args.epochs}.")
+        raise NeurowaveError(f"--epochs must be at least 1, got {args.epochs}.")
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = dict(_kv(t) for t in args.config)
     if args.readout is not None:
         if args.model not in ("cornn", "convlstm"):
-            raise ValueError(f"--readout applies to cornn and convlstm, not {args.model}; drop it.")
+            raise NeurowaveError(f"--readout applies to cornn and convlstm, not {args.model}; drop it.")
         cfg["readout"] = args.readout
     task = get_task(args.task, **dict(_kv(t) for t in args.task_option))
     r = train(args.model, task, model_config=cfg, epochs=args.epochs, batch_size=args.batch_size,

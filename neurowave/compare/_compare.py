@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, validate_type
+from .._validate import NeurowaveError, NeurowaveTypeError, check_band, validate_type
 from ..grid import _valid_sites, site_positions, validate_grid
 from . import stats as _stats
 from .scale import array_extent, convert, make_scale
@@ -78,23 +78,23 @@ def load_model_export(model):
     hint = "Write one with `neurowave export RUN_DIR --out model.nc`."
     where = f"{source}" if source else "`model`"
     if isinstance(model, xr.DataArray):
-        raise ValueError(
+        raise NeurowaveError(
             f"{where} is a wave grid (a {model.attrs.get('kind', 'recording')}), not a model "
             f"export with a `hidden` variable (sample, time, unit, y, x). {hint}"
         )
     if not isinstance(model, xr.Dataset):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`model` must be a model export (xarray.Dataset) or its netCDF path, got "
             f"{type(model).__name__}. {hint}"
         )
     if "hidden" not in model.data_vars:
-        raise ValueError(
+        raise NeurowaveError(
             f"{where} is not a model export: it has no `hidden` variable "
             f"(found {sorted(map(str, model.data_vars))}). {hint}"
         )
     dims = tuple(model["hidden"].dims)
     if set(dims) != set(_HIDDEN_DIMS):
-        raise ValueError(
+        raise NeurowaveError(
             f"{where} is not a model export: `hidden` has dims {dims}, expected "
             f"{_HIDDEN_DIMS}. {hint}"
         )
@@ -132,12 +132,12 @@ def load_recording(recording, *, positions=None):
         source = str(recording)
         recording = read(recording, positions=positions) if positions is not None else read(recording)
     elif positions is not None:
-        raise ValueError(
+        raise NeurowaveError(
             "`positions` applies to a recording read from a file; the grid given already "
             "carries its positions (x, y coords)."
         )
     if isinstance(recording, xr.Dataset) and "hidden" in recording.data_vars:
-        raise ValueError(
+        raise NeurowaveError(
             f"{source or '`recording`'} is a model export, not a recording. Pass the model "
             "first and the recording second: neurowave compare MODEL.nc RECORDING."
         )
@@ -559,7 +559,7 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
             fix = fix or f"Pass a lower edge of at least {2.0 / n:.3g} cycles/step."
         else:
             raise
-        raise ValueError(f"The model cannot support {what}: {why}. {fix}") from None
+        raise NeurowaveError(f"The model cannot support {what}: {why}. {fix}") from None
 
 
 def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
@@ -660,7 +660,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     if max_trials is not None:
         validate_type(max_trials, "int", "max_trials")
         if max_trials < 1:
-            raise ValueError(f"`max_trials` must be at least 1 or None, got {max_trials}.")
+            raise NeurowaveError(f"`max_trials` must be at least 1 or None, got {max_trials}.")
     ds = load_model_export(model)
     rec, rec_info = load_recording(recording, positions=positions)
     if band is not None:
@@ -716,7 +716,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     )
     if rec_side.time_units != "s" or rec_side.space_units != "mm":
         if scale.mode != "scale-free":
-            raise ValueError(
+            raise NeurowaveError(
                 f"The recording is in {rec_side.time_units} and {rec_side.space_units}, so "
                 "model_dt/model_dx (seconds, millimetres) cannot map the model onto it. "
                 "Leave them out for a scale-free comparison."

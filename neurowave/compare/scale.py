@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._validate import validate_type
+from .._validate import NeurowaveError, validate_type
 
 __all__ = ["parse_quantity", "array_extent", "Scale", "make_scale"]
 
@@ -73,22 +73,22 @@ def parse_quantity(value, *, kind, name=None):
         validate_type(value, (str, "numeric"), name, "a quantity such as " + repr(example))
         m = _NUM.match(value)
         if not m:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`{name}` must be a number with a unit, e.g. {example!r}, got {value!r}."
             )
         unit = (m.group(2) or "").strip()
         if not unit:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`{name}` {value!r} has no unit; write it with one, e.g. {example!r}."
             )
         if unit not in units:
             allowed = ", ".join(sorted(units))
-            raise ValueError(
+            raise NeurowaveError(
                 f"`{name}` has unknown {kind} unit {unit!r} in {value!r}; use one of {allowed}."
             )
         out = float(m.group(1)) * units[unit]
     if not np.isfinite(out) or out <= 0:
-        raise ValueError(f"`{name}` must be a positive {kind}, e.g. {example!r}, got {value!r}.")
+        raise NeurowaveError(f"`{name}` must be a positive {kind}, e.g. {example!r}, got {value!r}.")
     return out
 
 
@@ -119,7 +119,7 @@ def array_extent(positions, spacing=None):
     pos = np.asarray(positions, float)
     pos = pos[np.all(np.isfinite(pos), axis=1)]
     if len(pos) < 2:
-        raise ValueError("An array extent needs at least two sites with positions.")
+        raise NeurowaveError("An array extent needs at least two sites with positions.")
     if spacing is None:
         spacing = grid_spacing(pos)
     w = pos.max(axis=0) - pos.min(axis=0) + spacing

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as _st
 
-from .._validate import check_positive, validate_type
+from .._validate import NeurowaveError, check_positive, validate_type
 
 __all__ = [
     "block_bootstrap_indices",
@@ -54,7 +54,7 @@ def _as_groups(n, groups):
         return np.zeros(n, dtype=int)
     groups = np.asarray(groups)
     if groups.shape != (n,):
-        raise ValueError(f"`groups` must hold one label per value ({n}), got shape {groups.shape}.")
+        raise NeurowaveError(f"`groups` must hold one label per value ({n}), got shape {groups.shape}.")
     return groups
 
 
@@ -260,10 +260,10 @@ def _clean(values, groups):
 def _check_common(n_boot, ci, block_a, block_b):
     validate_type(n_boot, "int", "n_boot")
     if n_boot < 0:
-        raise ValueError(f"`n_boot` must be 0 or more, got {n_boot}.")
+        raise NeurowaveError(f"`n_boot` must be 0 or more, got {n_boot}.")
     ci = check_positive(ci, "ci")
     if not 0 < ci < 1:
-        raise ValueError(f"`ci` must be between 0 and 1 (e.g. 0.95), got {ci!r}.")
+        raise NeurowaveError(f"`ci` must be between 0 and 1 (e.g. 0.95), got {ci!r}.")
     return ci, max(1, int(round(block_a))), max(1, int(round(block_b)))
 
 

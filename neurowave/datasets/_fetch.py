@@ -18,6 +18,8 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+from .._validate import NeurowaveError, NeurowaveFileNotFoundError
+
 __all__ = [
     "data_dir",
     "registry",
@@ -110,7 +112,7 @@ def _fetch(names):
             if _sha256(p) == reg[name]:
                 continue
             if _offline():
-                raise ValueError(
+                raise NeurowaveError(
                     f"{p} does not match its sha256 ({reg[name][:12]}...); the file is damaged "
                     f"or a different version. Replace it with the one from {upstream_url(name)}."
                 )
@@ -118,7 +120,7 @@ def _fetch(names):
     if missing:
         if _offline():
             first = missing[0]
-            raise FileNotFoundError(
+            raise NeurowaveFileNotFoundError(
                 f"{root / first} is missing{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''} "
                 f"and NEUROWAVE_OFFLINE is set: download it from {upstream_url(first)} into "
                 f"{root / first.split('/')[0]} (or point NEUROWAVE_DATA at a folder that has it)."
@@ -161,7 +163,7 @@ def _download(names, root):  # pragma: no cover - needs the network
                     shutil.copyfileobj(src, out)
                 if _sha256(tmp) != reg[n]:
                     os.remove(tmp)
-                    raise ValueError(f"{member} in {STRIP_WHEEL} does not match its sha256.")
+                    raise NeurowaveError(f"{member} in {STRIP_WHEEL} does not match its sha256.")
                 os.replace(tmp, dest)
 
 

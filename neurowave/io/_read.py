@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._validate import check_path
+from .._validate import NeurowaveError, check_path
 
 __all__ = ["read", "detect_format"]
 
@@ -40,7 +40,7 @@ def detect_format(path):
 
     if path.suffix.lower() in neo_extensions():
         return "neo"
-    raise ValueError(
+    raise NeurowaveError(
         f"{path}: unknown file extension {path.suffix or '(none)'!r}. neurowave reads netCDF "
         "(.nc), NIX (.nix) and other Neo formats (Blackrock .ns*, ...), EDF/BDF/FIF/"
         "BrainVision/Persyst via MNE, MATLAB .mat and TIFF stacks; convert the file or "
@@ -83,7 +83,7 @@ def read(path, *, positions=None, **kwargs):
         from .netcdf import read_netcdf
 
         if positions is not None:
-            raise ValueError("`positions` cannot be applied to a netCDF wave grid; its sites "
+            raise NeurowaveError("`positions` cannot be applied to a netCDF wave grid; its sites "
                              "already carry positions.")
         return read_netcdf(path, **kwargs)
     if fmt == "mat":
@@ -94,7 +94,7 @@ def read(path, *, positions=None, **kwargs):
         from .imaging import read_imaging
 
         if positions is not None:
-            raise ValueError("`positions` does not apply to an image stack; pass pixel_size= instead.")
+            raise NeurowaveError("`positions` does not apply to an image stack; pass pixel_size= instead.")
         return read_imaging(path, **kwargs)
     if fmt == "mne":
         from .mne import read_mne

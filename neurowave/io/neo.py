@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_path
+from .._validate import NeurowaveError, check_path
 from .positions import assemble_grid, no_positions_error, user_positions
 
 __all__ = ["read_neo", "neo_extensions"]
@@ -47,14 +47,14 @@ def _select(items, key, what, path, names):
         for it in items:
             if getattr(it, "name", None) == key:
                 return it
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} has no {what} named {key!r}; it has {', '.join(repr(n) for n in names) or 'none with names'}. "
             f"Pass one of those or an index."
         )
     try:
         return items[int(key)]
     except (IndexError, TypeError, ValueError):
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} has {len(items)} {what}(s); {what} {key!r} does not exist. Pass an index "
             f"below {len(items)} or a name."
         ) from None
@@ -69,14 +69,14 @@ def _open_blocks(path, lazy, io_kwargs):
             try:
                 reader = neo.NixIO(str(path), mode="ro")
             except Exception as err:
-                raise ValueError(
+                raise NeurowaveError(
                     f"{path} is not a readable NIX file ({type(err).__name__}: "
                     f"{_first_line(err)}); it may be truncated or not NIX/HDF5. Check the file."
                 ) from None
             try:
                 blocks = reader.read_all_blocks()
             except Exception as err:
-                raise ValueError(
+                raise NeurowaveError(
                     f"{path} is not a readable NIX file ({type(err).__name__}: "
                     f"{_first_line(err)}); it may be truncated. Check the file."
                 ) from None
@@ -90,7 +90,7 @@ def _open_blocks(path, lazy, io_kwargs):
             try:
                 reader = neo.io.get_io(str(path), **io_kwargs)
             except (IOError, OSError) as err:
-                raise ValueError(
+                raise NeurowaveError(
                     f"{path}: neo cannot open it ({_first_line(err)}). Check the file or its extension."
                 ) from None
         can_lazy = bool(getattr(reader, "support_lazy", False))
@@ -160,7 +160,7 @@ def _file_positions(sig, names, path):
                 scale_mm = 1.0
                 src += ", assumed mm)"
                 if kx == "x_coords":
-                    raise ValueError(
+                    raise NeurowaveError(
                         f"{path}: the signal has Cobrawap x_coords/y_coords but no spatial_scale "
                         "annotation. Add annotations['spatial_scale'] (e.g. 0.4*pq.mm) or pass positions=MAP."
                     )
@@ -225,7 +225,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     """
     path = check_path(path)
     if path.is_file() and path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty (0 bytes), not a recording. Check the file.")
+        raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
     if lazy is None:
         size = path.stat().st_size if path.is_file() else sum(
             p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
@@ -235,21 +235,21 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     except ValueError:
         raise
     except Exception as err:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} cannot be read by neo ({type(err).__name__}: {_first_line(err)}); it may "
             "be truncated or not of the format its extension says. Check the file."
         ) from None
     if not blocks:
-        raise ValueError(f"{path} holds no blocks. Check the file.")
+        raise NeurowaveError(f"{path} holds no blocks. Check the file.")
     blk = _select(blocks, block, "block", path, [b.name for b in blocks])
     segs = blk.segments
     if not segs:
-        raise ValueError(f"{path}: block {block!r} has no segments. Check the file.")
+        raise NeurowaveError(f"{path}: block {block!r} has no segments. Check the file.")
     seg = _select(segs, segment, "segment", path, [s.name for s in segs])
     sigs = list(seg.analogsignals)
     if not sigs:
         what = "image sequences" if getattr(seg, "imagesequences", None) else "no data"
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} holds no analog signals (segment {segment!r} has {what}). Pass a "
             "recording with continuous signals (an image stack reads with read_imaging)."
         )

@@ -28,6 +28,7 @@ from .config import config_to_dict
 from .metrics import segmentation_scores
 from .registry import get_model
 from .tasks import task_from_spec
+from .._validate import NeurowaveError, NeurowaveFileExistsError, NeurowaveFileNotFoundError
 
 __all__ = [
     "train",
@@ -62,9 +63,9 @@ def resolve_device(device="cpu"):
     if isinstance(device, torch.device):
         device = device.type
     if device not in ("cpu", "cuda"):
-        raise ValueError(f"`device` must be 'cpu' or 'cuda', got {device!r}.")
+        raise NeurowaveError(f"`device` must be 'cpu' or 'cuda', got {device!r}.")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
+        raise NeurowaveError(
             "CUDA was requested but no CUDA device is available to PyTorch "
             f"(torch {torch.__version__}); pass --device cpu or install a CUDA build of PyTorch."
         )
@@ -155,24 +156,24 @@ def _resolve_source(source):
     if s.startswith("pretrained:"):
         name = s.split(":", 1)[1]
         if name not in list_pretrained():
-            raise ValueError(
+            raise NeurowaveError(
                 f"No pretrained weights named {name!r}; available: "
                 f"{', '.join(list_pretrained()) or 'none'}."
             )
         meta = json.loads((pretrained_dir() / f"{name}.json").read_text())
         path = pretrained_dir() / meta["file"]
         if not path.exists():
-            raise FileNotFoundError(f"{path}: the pretrained weights file is missing; reinstall neurowave.")
+            raise NeurowaveFileNotFoundError(f"{path}: the pretrained weights file is missing; reinstall neurowave.")
         digest = sha256sum(path)
         if digest != meta["sha256"]:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path} is corrupted: its sha256 {digest[:12]}... does not match the shipped "
                 f"{meta['sha256'][:12]}...; reinstall neurowave."
             )
         return path, meta
     p = Path(s)
     if not p.exists():
-        raise FileNotFoundError(
+        raise NeurowaveFileNotFoundError(
             f"{p}: no such run directory or checkpoint. Pass a folder made by `neurowave train`, "
             "a .pt checkpoint or pretrained:NAME."
         )
@@ -180,7 +181,7 @@ def _resolve_source(source):
         for name in ("best.pt", "last.pt"):
             if (p / name).exists():
                 return p / name, None
-        raise FileNotFoundError(f"{p} holds no best.pt or last.pt; pass a run directory made by `neurowave train`.")
+        raise NeurowaveFileNotFoundError(f"{p} holds no best.pt or last.pt; pass a run directory made by `neurowave train`.")
     return p, None
 
 
@@ -193,7 +194,7 @@ def load_checkpoint(source):
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, corrupted or not a torch file at all
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} is not a readable neurowave checkpoint ({type(err).__name__}); "
             "it may be truncated or corrupted: retrain or pass another checkpoint."
         ) from None
@@ -202,7 +203,7 @@ def load_checkpoint(source):
         ckpt["config"] = {**old, **ckpt.get("config", {})}
         ckpt["format"] = CHECKPOINT_FORMAT
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} is not a neurowave checkpoint (no {CHECKPOINT_FORMAT!r} marker); "
             "pass a file written by `neurowave train`."
         )
@@ -226,7 +227,7 @@ def load_model(source, *, device="cpu"):
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError:
-        raise ValueError(
+        raise NeurowaveError(
             f"{ckpt['_path']}: the weights do not fit a {ckpt['model']} with the stored config; "
             "the checkpoint is corrupted, retrain it."
         ) from None
@@ -238,7 +239,7 @@ def check_compatible(model, task):
     """Raise a sentence when ``task`` images/classes do not fit ``model``."""
     c = model.config
     if task.in_channels != c.in_channels or task.n_classes != c.n_classes:
-        raise ValueError(
+        raise NeurowaveError(
             f"The model takes {c.in_channels}-channel images and predicts {c.n_classes} classes, "
             f"but task {task.name!r} has {task.in_channels} channel(s) and {task.n_classes} classes; "
             "pass the task the model was trained on."
@@ -347,7 +348,7 @@ def train(
         if resume and (out / "last.pt").exists():
             ck = load_checkpoint(out / "last.pt")
             if ck["model"] != model_name or ck["task"] != task.spec() or ck["config"] != config_to_dict(model.config):
-                raise ValueError(
+                raise NeurowaveError(
                     f"{out} holds a run of {ck['model']} on {ck['task']['name']} with other settings; "
                     "pass a new --out directory or the same settings to resume."
                 )
@@ -360,14 +361,14 @@ def train(
             if (out / "best.pt").exists():
                 best_state = load_checkpoint(out / "best.pt")["state_dict"]
         elif not resume and any(out.glob("*.pt")):
-            raise FileExistsError(
+            raise NeurowaveFileExistsError(
                 f"{out} already holds a run; pass --resume to continue it or choose a new --out."
             )
     xtr, ytr = task.split("train")
     xva, yva = task.split("val")
     n = len(xtr)
     if n == 0:
-        raise ValueError("The task has no training images; pass n_train > 0.")
+        raise NeurowaveError("The task has no training images; pass n_train > 0.")
     show = sys.stderr.isatty() if progress is None else bool(progress)
     meta = {
         "model": model_name,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, check_option, check_positive, validate_type
+from .._validate import NeurowaveError, check_band, check_option, check_positive, validate_type
 from ..grid import _sampling_rate, site_positions
 from ._est_common import speed_factor, units
 
@@ -164,19 +164,19 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
     valid = np.isfinite(x).all(0)
     pos = site_positions(grid)
     if valid.sum() < 3:
-        raise ValueError(f"`grid` has {int(valid.sum())} complete site(s); a delay map needs at least 3.")
+        raise NeurowaveError(f"`grid` has {int(valid.sum())} complete site(s); a delay map needs at least 3.")
     if reference is None:
         c = pos[valid].mean(0)
         d2 = np.where(valid, ((pos - c) ** 2).sum(1), np.inf)
         reference = int(np.argmin(d2))
     validate_type(reference, "int", "reference")
     if not valid[reference]:
-        raise ValueError(f"`reference` site {reference} is dead or has NaN samples; pick a valid site.")
+        raise NeurowaveError(f"`reference` site {reference} is dead or has NaN samples; pick a valid site.")
     duration = nt / sr
     nw = bandwidth * duration
     k = int(np.floor(2 * nw - 1))
     if k < 2:
-        raise ValueError(
+        raise NeurowaveError(
             f"`bandwidth` {bandwidth:g} gives fewer than 2 tapers for {duration:g} {tu}; "
             f"pass a bandwidth of at least {1.5 / duration:.3g}."
         )

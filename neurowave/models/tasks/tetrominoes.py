@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Task, place
+from ..._validate import NeurowaveError
 
 __all__ = ["Tetrominoes", "PIECES"]
 
@@ -66,12 +67,12 @@ class Tetrominoes(Task):
                  n_test=1000, seed=0):
         size, block, max_pieces = int(size), int(block), int(max_pieces)
         if block < 2 or 4 * block > size:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`block` must be at least 2 pixels and fit four times into `size` ({size}), "
                 f"got {block}. Pass a smaller block or a larger size."
             )
         if max_pieces < 1:
-            raise ValueError(f"`max_pieces` must be at least 1, got {max_pieces}.")
+            raise NeurowaveError(f"`max_pieces` must be at least 1, got {max_pieces}.")
         super().__init__(n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                          size=size, block=block, max_pieces=max_pieces)
 
