@@ -678,6 +678,7 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
                                                            dtype=np.result_type(sub.dtype, np.float32))], axis=1)
         cube = ext[:, cell].reshape(sub.shape[0], ny, nx)
         attrs["channels"] = chan_map.tolist()
+        attrs["channel_order"] = list(kept_names)  # the file's order (flat order is spatial)
         return make_grid(cube, sampling_rate=sampling_rate, x=xs, y=ys, t0=t0,
                          source=str(source), kind="recording", attrs=attrs)
     return make_channel_grid(sub, sampling_rate=sampling_rate, x=kpos[:, 0], y=kpos[:, 1],
