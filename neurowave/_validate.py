@@ -21,11 +21,13 @@ __all__ = [
     "NeurowaveFileExistsError",
     "NeurowaveIsADirectoryError",
     "NeurowaveNotADirectoryError",
+    "NeurowavePermissionError",
     "validate_type",
     "check_option",
     "check_band",
     "check_positive",
     "check_path",
+    "describe_cause",
 ]
 
 
@@ -93,6 +95,10 @@ class NeurowaveFileExistsError(NeurowaveError, FileExistsError):
 
 class NeurowaveIsADirectoryError(NeurowaveError, IsADirectoryError):
     """A directory was given where a file is expected (also an :class:`IsADirectoryError`)."""
+
+
+class NeurowavePermissionError(NeurowaveError, PermissionError):
+    """A user's file cannot be read or written for its permissions (also a :class:`PermissionError`)."""
 
 
 class NeurowaveNotADirectoryError(NeurowaveError, NotADirectoryError):
@@ -224,10 +230,46 @@ def check_band(band, sampling_rate, *, n_times=None, name="band", time_units="s"
     return lo, hi
 
 
+#: Exceptions whose message describes a file's content (shown to the user); others
+#: (KeyError, IndexError, AttributeError, ...) are a parser tripping over it, and
+#: their message (a key, an index, a Python detail) means nothing to a user.
+_DESCRIPTIVE = (OSError, ValueError, RuntimeError, EOFError, UnicodeError, NotImplementedError)
+
+
+def describe_cause(err, *, default="its contents do not parse"):
+    """A library's reason for failing on a file, fit for a user's sentence.
+
+    The first line of the message of descriptive errors (OS, value, runtime, end of
+    file, decoding), without the exception's class name; ``default`` for errors whose
+    message is a Python internal (a key, an index, an attribute).
+
+    Examples
+    --------
+    >>> describe_cause(OSError("Unable to open file (truncated file: eof = 96)"))
+    'Unable to open file (truncated file: eof = 96)'
+    >>> describe_cause(KeyError("data_type"))
+    'its contents do not parse'
+    """
+    text = str(err).strip() if isinstance(err, _DESCRIPTIVE) else ""
+    if isinstance(err, OSError) and err.strerror:
+        text = err.strerror
+    text = " ".join(text.splitlines()[0].split()) if text else ""
+    text = text.rstrip(".")
+    if not text:
+        return default
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def check_path(path, *, name="path", must_exist=True):
-    """Return ``Path(path)``; raise FileNotFoundError naming the path when missing."""
+    """Return ``Path(path)``; raise FileNotFoundError naming the path when missing, and
+    PermissionError when it may not be read."""
     validate_type(path, "path-like", name)
     path = Path(path)
     if must_exist and not path.exists():
         raise NeurowaveFileNotFoundError(f"{path}: no such file or directory. Check the path.")
+    if must_exist and not os.access(path, os.R_OK):
+        raise NeurowavePermissionError(
+            f"{path}: permission denied, neurowave may not read it. Check its permissions "
+            "(e.g. chmod u+r) or run as a user who may read it."
+        )
     return path

@@ -341,48 +341,50 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
             f"`{name}` must be an xarray.DataArray (a wave grid), got {type(grid).__name__}. "
             "Build one with neurowave.make_grid or read a file with neurowave.io.read."
         )
+    src = grid.attrs.get("source")
+    label = f"`{name}` ({src})" if src else f"`{name}`"  # messages name the file
     dims = tuple(grid.dims)
     if "time" not in dims:
         raise NeurowaveError(
-            f"`{name}` has no time axis (dims {dims}). A wave grid has dims "
+            f"{label} has no time axis (dims {dims}). A wave grid has dims "
             "('time', 'y', 'x') or ('time', 'channel'); rename the time dimension to 'time'."
         )
     if set(dims) == set(GRID_DIMS):
         layout = "grid"
         if dims != GRID_DIMS:
             raise NeurowaveError(
-                f"`{name}` has dims {dims}; use grid.transpose('time', 'y', 'x')."
+                f"{label} has dims {dims}; use grid.transpose('time', 'y', 'x')."
             )
     elif set(dims) == set(CHANNEL_DIMS):
         layout = "channel"
         if dims != CHANNEL_DIMS:
-            raise NeurowaveError(f"`{name}` has dims {dims}; use grid.transpose('time', 'channel').")
+            raise NeurowaveError(f"{label} has dims {dims}; use grid.transpose('time', 'channel').")
     else:
         raise NeurowaveError(
-            f"`{name}` has dims {dims}, but a wave grid has dims ('time', 'y', 'x') or "
+            f"{label} has dims {dims}, but a wave grid has dims ('time', 'y', 'x') or "
             "('time', 'channel'). Select or rename dimensions to match."
         )
     for c in ("x", "y"):
         if c not in grid.coords:
             raise NeurowaveError(
-                f"`{name}` has no `{c}` coordinate: sites need positions. Supply positions "
+                f"{label} has no `{c}` coordinate: sites need positions. Supply positions "
                 "(e.g. --positions MAP) or build the grid with make_grid/make_channel_grid."
             )
     if "time" not in grid.coords:
-        raise NeurowaveError(f"`{name}` has no `time` coordinate. Assign one with grid.assign_coords(time=...).")
+        raise NeurowaveError(f"{label} has no `time` coordinate. Assign one with grid.assign_coords(time=...).")
     if not np.issubdtype(grid.dtype, np.number) or np.issubdtype(grid.dtype, np.complexfloating):
-        raise NeurowaveTypeError(f"`{name}` must hold real numbers, got dtype {grid.dtype}.")
+        raise NeurowaveTypeError(f"{label} must hold real numbers, got dtype {grid.dtype}.")
     n_times = grid.sizes["time"]
     if n_times < min_times:
         raise NeurowaveError(
-            f"`{name}` has {n_times} time sample(s); at least {min_times} are needed."
+            f"{label} has {n_times} time sample(s); at least {min_times} are needed."
         )
     sr = _sampling_rate(grid)
     pos = site_positions(grid)
     if layout == "channel" and not np.all(np.isfinite(pos)):
         bad = list(np.asarray(grid["channel"].values)[~np.all(np.isfinite(pos), axis=1)][:5])
         raise NeurowaveError(
-            f"`{name}` has channels without positions ({', '.join(map(str, bad))}). "
+            f"{label} has channels without positions ({', '.join(map(str, bad))}). "
             "Drop them or supply their positions."
         )
     n_sites = pos.shape[0]
@@ -394,11 +396,11 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         n_valid = n_sites
     if n_valid == 0:
         raise NeurowaveError(
-            f"`{name}` is all NaN: every site is dead. Check the file or the channel selection."
+            f"{label} is all NaN: every site is dead. Check the file or the channel selection."
         )
     if n_valid < min_sites:
         raise NeurowaveError(
-            f"`{name}` has {n_valid} valid site(s); wave measures need at least {min_sites}. "
+            f"{label} has {n_valid} valid site(s); wave measures need at least {min_sites}. "
             "A wave needs several sites in space."
         )
     time_units = grid["time"].attrs.get("units", grid.attrs.get("time_units", "s"))

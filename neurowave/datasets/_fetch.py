@@ -18,7 +18,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from .._validate import NeurowaveError, NeurowaveFileNotFoundError
+from .._validate import NeurowaveError, NeurowaveFileNotFoundError, describe_cause
 
 __all__ = [
     "data_dir",
@@ -133,7 +133,7 @@ def _fetch(names):
             first = missing[0]
             raise OSError(
                 f"Could not download {first} from {upstream_url(first)} "
-                f"({type(err).__name__}); check the network, or put the file at {root / first} "
+                f"({describe_cause(err)}); check the network, or put the file at {root / first} "
                 "and set NEUROWAVE_OFFLINE=1."
             ) from None
     return [root / n for n in names]

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import NeurowaveError, check_path, check_positive
+from .._validate import NeurowaveError, check_path, check_positive, describe_cause
 
 __all__ = ["read_imaging", "background_mask"]
 
@@ -109,7 +109,7 @@ def _read_stack(path):
                 blk = reader.read_block()
         except Exception as err:
             raise NeurowaveError(
-                f"{path}: the TIFF frames cannot be read ({type(err).__name__}: {err}). "
+                f"{path}: the TIFF frames cannot be read ({describe_cause(err)}). "
                 "Check that every frame is a single-image TIFF of the same size."
             ) from None
         seq = blk.segments[0].imagesequences[0]
@@ -120,7 +120,7 @@ def _read_stack(path):
         arr = tifffile.imread(str(path))
     except Exception as err:
         raise NeurowaveError(
-            f"{path} is not a readable TIFF ({type(err).__name__}: {err}). Check the file."
+            f"{path} is not a readable TIFF ({describe_cause(err)}). Check the file."
         ) from None
     if arr.ndim == 2:
         arr = arr[None]

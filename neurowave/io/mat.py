@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import NeurowaveError, check_path
-from .positions import assemble_grid, no_positions_error, user_positions
+from .._validate import NeurowaveError, check_path, describe_cause
+from .positions import assemble_grid, no_positions_error, quiet_nanstd, user_positions
 
 __all__ = ["read_mat"]
 
@@ -76,7 +76,7 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
         ) from None
     except Exception as err:
         raise NeurowaveError(
-            f"{path} is not a readable MATLAB .mat file ({type(err).__name__}: {err}). "
+            f"{path} is not a readable MATLAB .mat file ({describe_cause(err)}). "
             "Check the file."
         ) from None
     dk = data_var or _find(m, _DATA_KEYS, "data", path)
@@ -135,7 +135,7 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
 
         pmap = pd.DataFrame({"x": pos_file[:, 0], "y": pos_file[:, 1]}, index=names)
         pmap.attrs = {"source": f"{path}:{pk}", "format": "mat-variable"}
-    flat = ~np.all(np.isfinite(data), axis=0) | (np.nanstd(data, axis=0) == 0)
+    flat = ~np.all(np.isfinite(data), axis=0) | (quiet_nanstd(data, axis=0) == 0)
     data[:, flat] = np.nan
     attrs = {"format": "mat", "mat_variable": dk, "units": "uV", "channel_names_in_file": False}
     return assemble_grid(data, names, pmap, sampling_rate=sampling_rate, source=str(path),

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validate import NeurowaveError, NeurowaveFileNotFoundError, check_path
+from .._validate import NeurowaveError, NeurowaveFileNotFoundError, check_path, describe_cause
 from .positions import (
     assemble_grid,
     no_positions_error,
     positions_from_montage,
+    quiet_nanstd,
     user_positions,
 )
 
@@ -117,9 +118,8 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
                 f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
             ) from None
         except Exception as err:
-            msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise NeurowaveError(
-                f"{path} cannot be read by MNE ({type(err).__name__}: {msg}); the file may be "
+                f"{path} cannot be read by MNE ({describe_cause(err)}); the file may be "
                 "truncated or not of the format its extension says. Check the file."
             ) from None
     if path.name.lower().endswith((".edf", ".bdf")):
@@ -184,11 +184,11 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
             scale[k] = 1e6
     if preload:
         with mne.utils.use_log_level("error"):
-            data = raw.get_data(picks=pick_idx).T * scale[None, :]
-        std = np.nanstd(data / scale[None, :], axis=0)
+            data = _get_data(raw, path, picks=pick_idx).T * scale[None, :]
+        std = quiet_nanstd(data / scale[None, :], axis=0)
         flat = std <= flat_threshold
     else:
-        data = _lazy_raw(raw, pick_idx, scale)
+        data = _lazy_raw(raw, pick_idx, scale, path=path)
         flat = np.zeros(len(names), bool)
     dead = flat | np.array([n in bads for n in names])
     all_names = list(raw.ch_names)
@@ -259,7 +259,18 @@ def _format_name(path):
     return "mne:" + Path(name).suffix.lstrip(".")
 
 
-def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000):
+def _get_data(raw, path, **kwargs):
+    """``raw.get_data`` whose failures on a damaged file are one sentence naming it."""
+    try:
+        return raw.get_data(**kwargs)
+    except Exception as err:  # mne/numpy raise assorted errors on truncated data
+        raise NeurowaveError(
+            f"{path}: the samples cannot be read ({describe_cause(err)}); the file is "
+            "truncated or damaged. Check the file."
+        ) from None
+
+
+def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000, path=None):
     import dask
     import dask.array as dsa
 
@@ -269,7 +280,7 @@ def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000):
         stop = min(n, start + chunk)
 
         def load(a=start, b=stop):
-            return raw.get_data(picks=pick_idx, start=a, stop=b).T * scale[None, :]
+            return _get_data(raw, path, picks=pick_idx, start=a, stop=b).T * scale[None, :]
 
         blocks.append(dsa.from_delayed(dask.delayed(load)(), shape=(stop - start, len(pick_idx)),
                                        dtype=float))

@@ -15,8 +15,8 @@ import warnings
 
 import numpy as np
 
-from .._validate import NeurowaveError, check_path
-from .positions import assemble_grid, no_positions_error, user_positions
+from .._validate import NeurowaveError, check_path, describe_cause
+from .positions import assemble_grid, no_positions_error, quiet_nanstd, user_positions
 
 __all__ = ["read_neo", "neo_extensions"]
 
@@ -70,15 +70,15 @@ def _open_blocks(path, lazy, io_kwargs):
                 reader = neo.NixIO(str(path), mode="ro")
             except Exception as err:
                 raise NeurowaveError(
-                    f"{path} is not a readable NIX file ({type(err).__name__}: "
-                    f"{_first_line(err)}); it may be truncated or not NIX/HDF5. Check the file."
+                    f"{path} is not a readable NIX file ("
+                    f"{describe_cause(err)}); it may be truncated or not NIX/HDF5. Check the file."
                 ) from None
             try:
                 blocks = reader.read_all_blocks()
             except Exception as err:
                 raise NeurowaveError(
-                    f"{path} is not a readable NIX file ({type(err).__name__}: "
-                    f"{_first_line(err)}); it may be truncated. Check the file."
+                    f"{path} is not a readable NIX file ("
+                    f"{describe_cause(err)}); it may be truncated. Check the file."
                 ) from None
             finally:
                 with contextlib.suppress(Exception):
@@ -91,17 +91,13 @@ def _open_blocks(path, lazy, io_kwargs):
                 reader = neo.io.get_io(str(path), **io_kwargs)
             except (IOError, OSError) as err:
                 raise NeurowaveError(
-                    f"{path}: neo cannot open it ({_first_line(err)}). Check the file or its extension."
+                    f"{path}: neo cannot open it ({describe_cause(err)}). Check the file or its extension."
                 ) from None
         can_lazy = bool(getattr(reader, "support_lazy", False))
         blocks = reader.read(lazy=bool(lazy and can_lazy))
         fmt = type(reader).__name__.replace("IO", "").lower()
         return blocks, fmt, bool(lazy and can_lazy)
 
-
-def _first_line(err):
-    s = str(err).strip()
-    return s.splitlines()[0] if s else type(err).__name__
 
 
 def _to_uv_factor(units):
@@ -236,7 +232,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         raise
     except Exception as err:
         raise NeurowaveError(
-            f"{path} cannot be read by neo ({type(err).__name__}: {_first_line(err)}); it may "
+            f"{path} cannot be read by neo ({describe_cause(err)}); it may "
             "be truncated or not of the format its extension says. Check the file."
         ) from None
     if not blocks:
@@ -290,7 +286,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
             data = np.asarray(sig.rescale("uV").magnitude, dtype=np.float64)
         else:
             data = np.asarray(sig.magnitude, dtype=np.float64) * factor
-        std = np.nanstd(data, axis=0) if data.size else np.zeros(nc)
+        std = quiet_nanstd(data, axis=0) if data.size else np.zeros(nc)
         dead = ~np.any(np.isfinite(data), axis=0) | (std == 0)
         flat = [n for n, d in zip(names, dead) if d]
     # positions, in DESIGN order

@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._validate import NeurowaveError, NeurowaveFileExistsError, NeurowaveTypeError, check_path
+from .._validate import (
+    NeurowaveError,
+    NeurowaveFileExistsError,
+    NeurowaveTypeError,
+    check_path,
+    describe_cause,
+)
 
 __all__ = ["read_netcdf", "write_netcdf", "encode_attrs", "decode_attrs"]
 
@@ -155,7 +161,7 @@ def read_netcdf(path, *, chunks=None):
             ds.close()
     except (OSError, ValueError, RuntimeError) as err:
         raise NeurowaveError(
-            f"{path} is not a readable netCDF file ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unknown error'}). "
+            f"{path} is not a readable netCDF file ({describe_cause(err)}). "
             "Pass a netCDF file written by neurowave or xarray."
         ) from None
     ds.attrs = decode_attrs(ds.attrs)

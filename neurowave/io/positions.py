@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._validate import NeurowaveError, check_path
+from .._validate import NeurowaveError, check_path, describe_cause
 
 __all__ = [
     "read_positions",
@@ -272,7 +272,7 @@ def read_positions(path, *, pitch=None, units=None):
             raise
         except Exception as err:  # mne raises assorted errors on bad files
             raise NeurowaveError(
-                f"{path} is not a readable MNE montage ({type(err).__name__}: {err}). "
+                f"{path} is not a readable MNE montage ({describe_cause(err)}). "
                 "Pass a *-dig.fif or another montage file MNE reads."
             ) from None
     raise NeurowaveError(
@@ -594,6 +594,10 @@ def _rounded(v, pitch_guess):
     return np.round(np.asarray(v, float) / q) * q
 
 
+#: Positions farther than this from the origin (mm, 10 m) are damage, not electrodes.
+MAX_POSITION_MM = 1e4
+
+
 def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=None,
                   dead=None, all_names=None, aliases=None, positions_source=None,
                   t0=0.0, layout="auto"):
@@ -617,6 +621,12 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
     nopos = have & ~np.all(np.isfinite(pos), axis=1)
     missing += [n for n, b in zip(names, nopos) if b]
     keep = np.all(np.isfinite(pos), axis=1)
+    if keep.any() and np.abs(pos[keep]).max() > MAX_POSITION_MM:
+        raise NeurowaveError(
+            f"{source}: electrode positions in {psrc} reach {np.abs(pos[keep]).max():.3g} "
+            f"mm, beyond any electrode array ({MAX_POSITION_MM:g} mm); the positions are "
+            "damaged or not in mm. Check the file or pass an electrode map."
+        )
     flat_info = {}
     if keep.any() and {"x3d", "y3d", "z3d"} <= set(positions.columns):
         # flatten only the sites in use (not e.g. the DBS contacts of the same map)
@@ -684,6 +694,14 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
     return make_channel_grid(sub, sampling_rate=sampling_rate, x=kpos[:, 0], y=kpos[:, 1],
                              channels=kept_names, t0=t0, source=str(source), kind="recording",
                              attrs=attrs)
+
+
+def quiet_nanstd(data, axis=0):
+    """``np.nanstd`` without numpy's warnings for all-NaN columns (dead channels, which
+    the readers mark dead: their std is NaN, never 0)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanstd(data, axis=axis)
 
 
 def no_positions_error(path, what="channel positions"):

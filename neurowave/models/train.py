@@ -28,7 +28,12 @@ from .config import config_to_dict
 from .metrics import segmentation_scores
 from .registry import get_model
 from .tasks import task_from_spec
-from .._validate import NeurowaveError, NeurowaveFileExistsError, NeurowaveFileNotFoundError
+from .._validate import (
+    NeurowaveError,
+    NeurowaveFileExistsError,
+    NeurowaveFileNotFoundError,
+    describe_cause,
+)
 
 __all__ = [
     "train",
@@ -195,7 +200,7 @@ def load_checkpoint(source):
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, corrupted or not a torch file at all
         raise NeurowaveError(
-            f"{path} is not a readable neurowave checkpoint ({type(err).__name__}); "
+            f"{path} is not a readable neurowave checkpoint ({describe_cause(err)}); "
             "it may be truncated or corrupted: retrain or pass another checkpoint."
         ) from None
     if isinstance(ckpt, dict) and ckpt.get("format") in _UPGRADES:
