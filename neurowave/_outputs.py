@@ -45,7 +45,7 @@ def write_json_atomic(obj, path):
         raise NeurowaveIsADirectoryError(f"{path} is a directory; pass a file name for the JSON output.")
     text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text + "\n")
@@ -77,5 +77,39 @@ def atomic_directory(path, *, overwrite=False):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
+        # swap in one step, so that a kill at any moment leaves the old folder or the new
+        # one at `path`, never none and never a mix; the old one then goes
+        _swap_directories(tmp, path)
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
+
+
+def _swap_directories(a, b):
+    """Exchange the directories ``a`` and ``b`` atomically where the system can
+    (Linux ``renameat2(RENAME_EXCHANGE)``); elsewhere move ``b`` aside, then ``a`` in."""
+    if _renameat2_exchange(a, b):
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{Path(b).name}.old.", dir=Path(b).parent))
+    aside.rmdir()
+    os.replace(b, aside)
+    os.replace(a, b)
+    os.replace(aside, a)
+
+
+def _renameat2_exchange(a, b):
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), rename_exchange)
+    return rc == 0

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from .._validate import NeurowaveError, NeurowaveFileNotFoundError, NeurowaveIsADirectoryError
+from .._validate import (
+    NeurowaveError,
+    NeurowaveFileExistsError,
+    NeurowaveFileNotFoundError,
+    NeurowaveIsADirectoryError,
+    NeurowaveNotADirectoryError,
+)
 
 HELP = "measure the waves of a recording or model export (table + JSON summary)"
 
@@ -344,14 +350,26 @@ def run(args):
         raise NeurowaveIsADirectoryError(f"{args.json} is a directory; pass a file name for --json.")
     if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
         raise NeurowaveError(f"--json {args.json} names a file, but {len(files)} files are "
-                         "analysed; pass a folder for their JSON summaries.")
+                             "analysed; pass a folder for their JSON summaries.")
     if several and args.plots:
         raise NeurowaveError("--plots takes one FILE; run the files one by one for figures.")
+    if args.plots is not None:  # fail before the work, not after it
+        plots = Path(args.plots)
+        if plots.exists() and not plots.is_dir():
+            raise NeurowaveNotADirectoryError(
+                f"{plots} exists and is not a directory. Choose another --plots path.")
+        if plots.is_dir() and any(plots.iterdir()) and not args.overwrite:
+            raise NeurowaveFileExistsError(
+                f"{plots} exists and is not empty. Pass --overwrite or choose another directory.")
+        if args.json is not None and Path(args.json).resolve().parent == plots.resolve():
+            raise NeurowaveError(
+                f"--json {args.json} lies inside the --plots folder, which is replaced as a "
+                "whole; pick a path outside it.")
     names = [f.stem for f in files]
     if several and len(set(names)) < len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise NeurowaveError(f"Several files are named {dup[0]!r}; their JSON summaries would "
-                         "collide. Rename them or analyse them separately.")
+                             "collide. Rename them or analyse them separately.")
     options = _options(args)
     show = args.progress or sys.stderr.isatty()
     client, cluster = _client(args)
@@ -379,11 +397,15 @@ def run(args):
             cluster.close()
     for f, r in zip(files, results):
         summary, table = r[0], r[1]
+        out = None
+        if args.json:
+            out = Path(args.json) / f"{f.stem}.json" if several else Path(args.json)
         if args.plots:
             with atomic_directory(args.plots, overwrite=args.overwrite) as tmp:
                 _plots(r[2], Path(tmp))
-        if args.json:
-            out = Path(args.json) / f"{f.stem}.json" if several else Path(args.json)
+                if out is not None:  # last step inside: a failure or a kill keeps both old
+                    write_json_atomic(summary, out)
+        elif out is not None:
             write_json_atomic(summary, out)
         print_table(table, title=f"neurowave analyze {f}")
     rows = [headline(r[0]) for r in results]

@@ -95,7 +95,7 @@ def machine_info():
 def _atomic_save(obj, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
         torch.save(obj, tmp)
@@ -109,10 +109,19 @@ def _atomic_save(obj, path):
 
 def _atomic_json(obj, path):
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, default=float)
         f.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _atomic_text(text, path):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
@@ -359,6 +368,8 @@ def train(
                 )
             model.load_state_dict(ck["state_dict"])
             opt.load_state_dict(ck["optimizer"])
+            if ck.get("torch_rng_state") is not None:
+                torch.set_rng_state(ck["torch_rng_state"])
             history = list(ck.get("history", []))
             start_epoch = int(ck["epoch"]) + 1
             best = (float(ck.get("best_val", -1.0)), int(ck.get("best_epoch", -1)))
@@ -429,14 +440,16 @@ def train(
             print(f"epoch {epoch + 1}/{epochs}: loss {row['train_loss']:.4f}  "
                   f"val fg-IoU {row['val_fg_iou']:.3f}  ({dt:.1f} s)", file=sys.stderr)
         if out is not None:
-            with open(out / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(row) + "\n")
             extra = dict(epoch=epoch, history=history, best_val=best[0], best_epoch=best[1],
                          train_seconds=train_seconds, seed=int(seed), meta=meta)
             if improved:
                 save_checkpoint(out / "best.pt", model=model, task=task, **extra)
+            # a kill at any moment leaves last.pt of a finished epoch; a resumed run
+            # continues from it as if never stopped (the torch RNG state included)
             save_checkpoint(out / "last.pt", model=model, task=task,
-                            optimizer=opt.state_dict(), **extra)
+                            optimizer=opt.state_dict(), torch_rng_state=torch.get_rng_state(),
+                            **extra)
+            _atomic_text("".join(json.dumps(r) + "\n" for r in history), out / "metrics.jsonl")
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
