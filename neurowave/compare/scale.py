@@ -215,4 +215,4 @@ def convert(values, *, metric, side, scale):
         finite = v[np.isfinite(v)]
         med = np.median(finite) if finite.size else np.nan
         return v / med if med else np.full_like(v, np.nan)
-    raise ValueError(f"unknown metric {metric!r}")
+    raise ValueError(f"unknown metric {metric!r}")  # internal

@@ -42,7 +42,7 @@ class TimeReadout(nn.Module):
     def forward(self, h):
         b, t, c, hh, ww = h.shape
         if t != self.n_steps:
-            raise ValueError(f"The readout expects {self.n_steps} steps, got {t}.")
+            raise ValueError(f"The readout expects {self.n_steps} steps, got {t}.")  # internal
         if self.kind == "last":
             f = h[:, -1:]
         elif self.kind == "mean":
