@@ -44,19 +44,15 @@ class NeurowaveError(ValueError):
     :class:`NeurowaveTypeError` and the file variants below also derive from the
     built-in type their name says (``TypeError``, ``FileNotFoundError``, ...).
 
+    The parts stay apart as ``err.what`` (what is wrong) and ``err.fix`` (what to
+    do, or None when the message already says it).
+
     Parameters
     ----------
     message : str
         What is wrong (may already end with the fix).
     fix : str | None
         What to do, appended to the message when given.
-
-    Attributes
-    ----------
-    what : str
-        The sentence saying what is wrong.
-    fix : str | None
-        What to do about it.
 
     Examples
     --------
