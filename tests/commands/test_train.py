@@ -33,7 +33,7 @@ def test_train_command_writes_a_run(tmp_path, capsys):
     assert "--resume" in err and len(err.strip().splitlines()) == 1
 
 
-def test_train_command_errors_are_one_sentence(tmp_path, capsys):
+def test_train_command_errors_are_one_sentence(tmp_path, capsys, assert_user_error):
     cases = [
         ["--model", "cnn", "--readout", "fft"],
         ["--model", "cornn", "--config", "n_layers=3"],
@@ -47,4 +47,4 @@ def test_train_command_errors_are_one_sentence(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2, extra
         assert err.startswith("neurowave: error:") and len(err.strip().splitlines()) == 1
-        assert "Traceback" not in err
+        assert_user_error(err)
