@@ -59,10 +59,10 @@ def run(args):
                                                        or 10**9)
         bad = [i for i in (sel or []) if not 0 <= i < n_of]
         if bad:
-            raise ValueError(f"{name} {bad[0]} is out of range: the export holds {n_of} "
+            raise NeurowaveError(f"{name} {bad[0]} is out of range: the export holds {n_of} "
                              f"{name[2:]}s (0-{n_of - 1}); pass one of them.")
     if args.steps is not None and args.steps < 2:
-        raise ValueError(f"--steps must be at least 2, got {args.steps}.")
+        raise NeurowaveError(f"--steps must be at least 2, got {args.steps}.")
     ds = export_hidden(model, task, n=args.n, seed=args.seed, n_steps=args.steps,
                        device=args.device, source=source, controls=not args.no_controls)
     if args.sample is not None:
