@@ -116,6 +116,7 @@ def load_grid(path, *, positions=None, lazy=False, **kwargs):
                 "neither a wave grid nor a model export. Write a grid with "
                 "neurowave.io.write_netcdf."
             )
+        obj.attrs.setdefault("source", str(path))  # errors name the file
         return obj, "netcdf (model export)"
     fmt = obj.attrs.get("format")
     if not fmt:

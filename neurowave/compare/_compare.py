@@ -76,7 +76,10 @@ def load_model_export(model):
         source = str(model)
         model = read(model)
     hint = "Write one with `neurowave export RUN_DIR --out model.nc`."
-    where = f"{source}" if source else "`model`"
+    if source is None and isinstance(model, xr.Dataset) and model.attrs.get("source"):
+        where = str(model.attrs["source"])  # name the file it came from
+    else:
+        where = f"{source}" if source else "`model`"
     if isinstance(model, xr.DataArray):
         raise NeurowaveError(
             f"{where} is a wave grid (a {model.attrs.get('kind', 'recording')}), not a model "
