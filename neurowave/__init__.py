@@ -34,11 +34,14 @@ _ATTRS = {
     "read": "io",
     "compare": "compare",
     "CompareResult": "compare",
+    "NeurowaveError": "_validate",
 }
 _SUBMODULES = ("datasets", "io", "waves", "models", "grid", "accessor")
 
 __all__ = [
     "__version__",
+    "NeurowaveError",
+    "NeurowaveError",
     "GridInfo",
     "make_grid",
     "make_channel_grid",

@@ -12,6 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validate import (
+    NeurowaveFileExistsError,
+    NeurowaveIsADirectoryError,
+    NeurowaveNotADirectoryError,
+)
+
 __all__ = ["to_jsonable", "write_json_atomic", "atomic_directory", "current_umask",
            "give_user_mode"]
 
@@ -63,10 +69,10 @@ def write_json_atomic(obj, path):
     """Write JSON to ``path`` through a temporary file renamed at the end."""
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; pass a file name for the JSON output.")
+        raise NeurowaveIsADirectoryError(f"{path} is a directory; pass a file name for the JSON output.")
     text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text + "\n")
@@ -86,9 +92,9 @@ def atomic_directory(path, *, overwrite=False):
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{path} exists and is not a directory. Choose another path.")
+        raise NeurowaveNotADirectoryError(f"{path} exists and is not a directory. Choose another path.")
     if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(
+        raise NeurowaveFileExistsError(
             f"{path} exists and is not empty. Pass --overwrite or choose another directory."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,5 +106,39 @@ def atomic_directory(path, *, overwrite=False):
         raise
     give_user_mode(tmp)
     if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
+        # swap in one step, so that a kill at any moment leaves the old folder or the new
+        # one at `path`, never none and never a mix; the old one then goes
+        _swap_directories(tmp, path)
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
+
+
+def _swap_directories(a, b):
+    """Exchange the directories ``a`` and ``b`` atomically where the system can
+    (Linux ``renameat2(RENAME_EXCHANGE)``); elsewhere move ``b`` aside, then ``a`` in."""
+    if _renameat2_exchange(a, b):
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{Path(b).name}.old.", dir=Path(b).parent))
+    aside.rmdir()
+    os.replace(b, aside)
+    os.replace(a, b)
+    os.replace(aside, a)
+
+
+def _renameat2_exchange(a, b):
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), rename_exchange)
+    return rc == 0

@@ -6,8 +6,11 @@ torch, mne, neo, matplotlib) happen inside ``run`` and ``import neurowave`` is l
 that ``neurowave --help`` stays fast. Options shared by several commands are defined
 once in :mod:`neurowave.commands._options`; every option's help states its default.
 
-Every user error (bad input, unreadable file, impossible request) becomes one
-sentence on stderr and exit code 2: never a traceback, never a half-written file.
+Every user error (:class:`~neurowave.NeurowaveError`, or a file that cannot be read
+or written) becomes one sentence on stderr and exit code 2; anything else is an
+internal error: one line saying so and what was being done, exit code 1 (``--debug``
+shows the traceback). Never a traceback by default, never a half-written file
+(:mod:`neurowave._errors`).
 """
 
 from __future__ import annotations
@@ -16,15 +19,10 @@ import argparse
 import importlib
 import os
 import sys
-import warnings
 
 from ._version import __version__
 
 COMMANDS = ("info", "analyze", "compare", "train", "evaluate", "export", "demo", "list")
-
-#: Exceptions that mean "the user's input is wrong" (exit code 2).
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError,
-               NotADirectoryError, PermissionError, KeyError, IndexError, OSError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,16 +35,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one sentence, exit 2 (argparse's own convention)
         self.print_usage(sys.stderr)
         self.exit(2, f"neurowave: error: {message}\n")
-
-
-def _one_sentence(err):
-    msg = str(err).strip()
-    if isinstance(err, KeyError) and msg.startswith(("'", '"')):
-        msg = msg[1:-1]
-    msg = " ".join(msg.split())
-    if not msg:
-        msg = type(err).__name__
-    return msg
 
 
 def build_parser():
@@ -71,41 +59,21 @@ def build_parser():
     return parser
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """Warnings of a command as one line on stderr, without the source line."""
-    print(f"neurowave: warning: {message}", file=sys.stderr)
-
-
 def main(argv=None):
-    """Entry point of the ``neurowave`` console script; returns the exit code."""
+    """Entry point of the ``neurowave`` console script; returns the exit code.
+
+    Exit codes: 0 success, 1 internal error (a bug in neurowave), 2 user error (bad
+    input, a file that cannot be read, an impossible request), 130 interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_run", None) is None:
         parser.print_help(sys.stderr)
         return 2
-    debug = args.debug or os.environ.get("NEUROWAVE_DEBUG")
-    try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            code = args._run(args)
-    except KeyboardInterrupt:
-        print("neurowave: interrupted.", file=sys.stderr)
-        return 130
-    except USER_ERRORS as err:
-        if debug:
-            raise
-        print(f"neurowave: error: {_one_sentence(err)}", file=sys.stderr)
-        return 2
-    except Exception as err:  # a bug in neurowave: still no bare traceback
-        if debug:
-            raise
-        print(
-            f"neurowave: internal error ({type(err).__name__}: {_one_sentence(err)}). "
-            "Rerun with --debug and report the traceback.",
-            file=sys.stderr,
-        )
-        return 1
-    return int(code or 0)
+    from ._errors import run_command
+
+    debug = bool(args.debug or os.environ.get("NEUROWAVE_DEBUG"))
+    return run_command(args._run, args, command=args.command, debug=debug)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ._validate import check_option, check_positive
+from ._validate import NeurowaveError, NeurowaveTypeError, check_option, check_positive
 
 __all__ = [
     "make_grid",
@@ -111,7 +111,7 @@ def make_grid(
     if not hasattr(data, "ndim"):
         data = np.asarray(data, dtype=float)
     if data.ndim != 3:
-        raise ValueError(
+        raise NeurowaveError(
             f"`data` must have shape (n_times, n_y, n_x), got {data.ndim} dimension(s) "
             f"{tuple(data.shape)}. Use make_channel_grid for (n_times, n_channels)."
         )
@@ -119,7 +119,7 @@ def make_grid(
     x = np.arange(nx, dtype=float) * spacing if x is None else np.asarray(x, dtype=float)
     y = np.arange(ny, dtype=float) * spacing if y is None else np.asarray(y, dtype=float)
     if x.shape != (nx,) or y.shape != (ny,):
-        raise ValueError(
+        raise NeurowaveError(
             f"`x` and `y` must have {nx} and {ny} positions to match `data` {tuple(data.shape)}, "
             f"got {x.shape[0] if x.ndim else 0} and {y.shape[0] if y.ndim else 0}."
         )
@@ -184,7 +184,7 @@ def make_channel_grid(
     if not hasattr(data, "ndim"):
         data = np.asarray(data, dtype=float)
     if data.ndim != 2:
-        raise ValueError(
+        raise NeurowaveError(
             f"`data` must have shape (n_times, n_channels), got {tuple(data.shape)}. "
             "Use make_grid for (n_times, n_y, n_x)."
         )
@@ -192,14 +192,14 @@ def make_channel_grid(
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
     if x.shape != (nc,) or y.shape != (nc,):
-        raise ValueError(
+        raise NeurowaveError(
             f"`x` and `y` must hold one position per channel ({nc}), got {x.size} and {y.size}."
         )
     if channels is None:
         channels = [f"ch{i}" for i in range(nc)]
     channels = [str(c) for c in channels]
     if len(channels) != nc or len(set(channels)) != nc:
-        raise ValueError(f"`channels` must be {nc} unique names, got {len(channels)}.")
+        raise NeurowaveError(f"`channels` must be {nc} unique names, got {len(channels)}.")
     coords = {
         "time": _time_coord(nt, sampling_rate, t0, time_units),
         "channel": xr.Variable("channel", np.array(channels, dtype=object)),
@@ -244,13 +244,13 @@ def _sampling_rate(da):
     if sr is None or not np.isfinite(sr) or sr <= 0:
         t = np.asarray(da["time"].values, dtype=float)
         if t.size < 2:
-            raise ValueError(
+            raise NeurowaveError(
                 "The grid has no `sampling_rate` attribute and too few time points to infer "
                 "one. Set grid.attrs['sampling_rate']."
             )
         dt = np.median(np.diff(t))
         if not dt > 0:
-            raise ValueError("The `time` coordinate must increase. Sort the grid by time.")
+            raise NeurowaveError("The `time` coordinate must increase. Sort the grid by time.")
         sr = 1.0 / dt
     return float(sr)
 
@@ -332,57 +332,59 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
     9
     """
     if isinstance(grid, xr.Dataset):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`{name}` must be an xarray.DataArray (a wave grid), got a Dataset. "
             "Select a variable, e.g. ds['hidden'].isel(sample=0, unit=0) for a model export."
         )
     if not isinstance(grid, xr.DataArray):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`{name}` must be an xarray.DataArray (a wave grid), got {type(grid).__name__}. "
             "Build one with neurowave.make_grid or read a file with neurowave.io.read."
         )
+    src = grid.attrs.get("source")
+    label = f"`{name}` ({src})" if src else f"`{name}`"  # messages name the file
     dims = tuple(grid.dims)
     if "time" not in dims:
-        raise ValueError(
-            f"`{name}` has no time axis (dims {dims}). A wave grid has dims "
+        raise NeurowaveError(
+            f"{label} has no time axis (dims {dims}). A wave grid has dims "
             "('time', 'y', 'x') or ('time', 'channel'); rename the time dimension to 'time'."
         )
     if set(dims) == set(GRID_DIMS):
         layout = "grid"
         if dims != GRID_DIMS:
-            raise ValueError(
-                f"`{name}` has dims {dims}; use grid.transpose('time', 'y', 'x')."
+            raise NeurowaveError(
+                f"{label} has dims {dims}; use grid.transpose('time', 'y', 'x')."
             )
     elif set(dims) == set(CHANNEL_DIMS):
         layout = "channel"
         if dims != CHANNEL_DIMS:
-            raise ValueError(f"`{name}` has dims {dims}; use grid.transpose('time', 'channel').")
+            raise NeurowaveError(f"{label} has dims {dims}; use grid.transpose('time', 'channel').")
     else:
-        raise ValueError(
-            f"`{name}` has dims {dims}, but a wave grid has dims ('time', 'y', 'x') or "
+        raise NeurowaveError(
+            f"{label} has dims {dims}, but a wave grid has dims ('time', 'y', 'x') or "
             "('time', 'channel'). Select or rename dimensions to match."
         )
     for c in ("x", "y"):
         if c not in grid.coords:
-            raise ValueError(
-                f"`{name}` has no `{c}` coordinate: sites need positions. Supply positions "
+            raise NeurowaveError(
+                f"{label} has no `{c}` coordinate: sites need positions. Supply positions "
                 "(e.g. --positions MAP) or build the grid with make_grid/make_channel_grid."
             )
     if "time" not in grid.coords:
-        raise ValueError(f"`{name}` has no `time` coordinate. Assign one with grid.assign_coords(time=...).")
+        raise NeurowaveError(f"{label} has no `time` coordinate. Assign one with grid.assign_coords(time=...).")
     if not np.issubdtype(grid.dtype, np.number) or np.issubdtype(grid.dtype, np.complexfloating):
-        raise TypeError(f"`{name}` must hold real numbers, got dtype {grid.dtype}.")
+        raise NeurowaveTypeError(f"{label} must hold real numbers, got dtype {grid.dtype}.")
     n_times = grid.sizes["time"]
     if n_times < min_times:
-        raise ValueError(
-            f"`{name}` has {n_times} time sample(s); at least {min_times} are needed."
+        raise NeurowaveError(
+            f"{label} has {n_times} time sample(s); at least {min_times} are needed."
         )
     sr = _sampling_rate(grid)
     pos = site_positions(grid)
     if layout == "channel" and not np.all(np.isfinite(pos)):
         bad = list(np.asarray(grid["channel"].values)[~np.all(np.isfinite(pos), axis=1)][:5])
-        raise ValueError(
-            f"`{name}` has channels without positions ({', '.join(map(str, bad))}). "
+        raise NeurowaveError(
+            f"{label} has channels without positions ({', '.join(map(str, bad))}). "
             "Drop them or supply their positions."
         )
     n_sites = pos.shape[0]
@@ -393,12 +395,12 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         valid = np.ones(n_sites, bool)
         n_valid = n_sites
     if n_valid == 0:
-        raise ValueError(
-            f"`{name}` is all NaN: every site is dead. Check the file or the channel selection."
+        raise NeurowaveError(
+            f"{label} is all NaN: every site is dead. Check the file or the channel selection."
         )
     if n_valid < min_sites:
-        raise ValueError(
-            f"`{name}` has {n_valid} valid site(s); wave measures need at least {min_sites}. "
+        raise NeurowaveError(
+            f"{label} has {n_valid} valid site(s); wave measures need at least {min_sites}. "
             "A wave needs several sites in space."
         )
     time_units = grid["time"].attrs.get("units", grid.attrs.get("time_units", "s"))

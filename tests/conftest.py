@@ -6,6 +6,8 @@ are skipped; with it, a missing or corrupted file fails the test rather than ski
 """
 
 import os
+import re
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -29,6 +31,32 @@ def data_dir():
     if not path.is_dir():
         pytest.fail(f"NEUROWAVE_DATA={path} is not a directory")
     return path
+
+
+#: What a user's error sentence must never show: Python internals.
+PYTHON_INTERNALS = re.compile(
+    r"Traceback|unexpected keyword argument|has no attribute|object is not|"
+    r"\b[A-Z][A-Za-z]*(Error|Exception)\b|internal error|<[a-z_.]+ object at 0x"
+)
+
+
+@pytest.fixture
+def assert_user_error():
+    """``check(stderr)``: exactly one ``neurowave: error: <sentence>`` line (warnings
+    aside) whose sentence shows no Python internal (a traceback, an exception class
+    name, "unexpected keyword argument", "has no attribute", a bare key)."""
+
+    def check(err):
+        lines = [ln for ln in err.splitlines()
+                 if ln.strip() and not ln.startswith("neurowave: warning: ")]
+        assert len(lines) == 1, err
+        assert lines[0].startswith("neurowave: error: "), lines[0]
+        sentence = lines[0][len("neurowave: error: "):]
+        assert len(sentence.split()) >= 4, f"not a sentence: {lines[0]!r}"
+        assert not PYTHON_INTERNALS.search(sentence), f"a Python internal in {lines[0]!r}"
+        return sentence
+
+    return check
 
 
 def pytest_configure(config):

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import sys
 
+from .._validate import (
+    NeurowaveError,
+    NeurowaveFileExistsError,
+    NeurowaveFileNotFoundError,
+    NeurowaveIsADirectoryError,
+    NeurowaveNotADirectoryError,
+)
+
 HELP = "measure the waves of a recording or model export (table + JSON summary)"
 
 
@@ -61,10 +69,11 @@ def add_scale_options(p):
                    help="write the headline numbers of every file as a CSV table (default: none; with "
                         "several files and --json, OUT/summary.csv)")
     g.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="analyse the files on a local dask cluster of N worker processes")
+                   help="analyse the files on a local dask cluster of N worker processes "
+                        "(default: none, in this process)")
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="analyse the files on an existing dask cluster (e.g. "
-                        "tcp://10.0.0.5:8786, or a dask-jobqueue cluster's address)")
+                        "tcp://10.0.0.5:8786, or a dask-jobqueue cluster's address; default: none)")
     g.add_argument("--progress", action="store_true",
                    help="show progress bars even when stderr is not a terminal")
 
@@ -89,11 +98,12 @@ def load_grid(path, *, positions=None, lazy=False, **kwargs):
         obj = obj.load()  # a model export: small, selected in memory
     if isinstance(obj, xr.Dataset):
         if "hidden" not in obj:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path}: the netCDF file holds a Dataset without a `hidden` variable, "
                 "neither a wave grid nor a model export. Write a grid with "
                 "neurowave.io.write_netcdf."
             )
+        obj.attrs.setdefault("source", str(path))  # errors name the file
         return obj, "netcdf (model export)"
     fmt = obj.attrs.get("format")
     if not fmt:
@@ -166,7 +176,7 @@ def expand_files(patterns):
         if any(c in str(pat) for c in "*?["):
             hits = sorted(glob.glob(str(pat)))
             if not hits:
-                raise FileNotFoundError(f"No file matches {pat!r}. Check the pattern and "
+                raise NeurowaveFileNotFoundError(f"No file matches {pat!r}. Check the pattern and "
                                         "quote it so that neurowave expands it.")
             out += hits
         else:
@@ -220,7 +230,7 @@ def write_csv_atomic(rows, path):
 
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; pass a file name for --csv.")
+        raise NeurowaveIsADirectoryError(f"{path} is a directory; pass a file name for --csv.")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".csv.part", dir=path.parent)
     try:
@@ -261,7 +271,7 @@ def analyze_file(path, options, *, progress=False, want_result=False):
 
         band = opts.pop("band", None)
         if opts.pop("kw", False):
-            raise ValueError(f"--kw applies to recordings and wave grids; {path} is a model "
+            raise NeurowaveError(f"--kw applies to recordings and wave grids; {path} is a model "
                              "export. Leave it out, or use `neurowave compare --kw` to set a "
                              "model's k-omega peaks against a recording's.")
         for k in ("pattern_rate",):
@@ -273,7 +283,7 @@ def analyze_file(path, options, *, progress=False, want_result=False):
     else:
         given = [f"--{k.replace('_', '-')}" for k, v in view_kw.items() if v is not None]
         if given:
-            raise ValueError(f"{' and '.join(given)} apply to model exports only; "
+            raise NeurowaveError(f"{' and '.join(given)} apply to model exports only; "
                              f"{path} is a {fmt} recording. Leave them out.")
         res = analyze(grid, path=str(path), file_format=fmt, execution=ex, **opts)
         plot_res = res
@@ -288,7 +298,7 @@ def _options(args):
 
     rate = args.pattern_rate
     if rate is not None and rate < 0:
-        raise ValueError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
+        raise NeurowaveError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
     opts = measure_kwargs(args)
     opts.update(pattern_rate=rate or None, positions=args.positions,
                 reader=reader_kwargs(args), chunk=args.chunk, threads=args.threads,
@@ -303,7 +313,7 @@ def _client(args):
     if args.scheduler is None and args.workers is None:
         return None, None
     if args.scheduler is not None and args.workers is not None:
-        raise ValueError("Pass either --scheduler (an existing cluster) or --workers (a local "
+        raise NeurowaveError("Pass either --scheduler (an existing cluster) or --workers (a local "
                          "one), not both.")
     import logging
 
@@ -319,7 +329,7 @@ def _client(args):
             raise OSError(f"Cannot reach the dask scheduler at {args.scheduler} ({err}). "
                           "Check the address and that the scheduler is running.") from None
     if args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}.")
+        raise NeurowaveError(f"--workers must be at least 1, got {args.workers}.")
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR)
     return Client(cluster), cluster
@@ -334,17 +344,29 @@ def run(args):
     files = [check_path(f, name="FILE") for f in expand_files(args.files)]
     several = len(files) > 1
     if args.json is not None and Path(args.json).is_dir() and not several:
-        raise IsADirectoryError(f"{args.json} is a directory; pass a file name for --json.")
+        raise NeurowaveIsADirectoryError(f"{args.json} is a directory; pass a file name for --json.")
     if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
-        raise ValueError(f"--json {args.json} names a file, but {len(files)} files are "
-                         "analysed; pass a folder for their JSON summaries.")
+        raise NeurowaveError(f"--json {args.json} names a file, but {len(files)} files are "
+                             "analysed; pass a folder for their JSON summaries.")
     if several and args.plots:
-        raise ValueError("--plots takes one FILE; run the files one by one for figures.")
+        raise NeurowaveError("--plots takes one FILE; run the files one by one for figures.")
+    if args.plots is not None:  # fail before the work, not after it
+        plots = Path(args.plots)
+        if plots.exists() and not plots.is_dir():
+            raise NeurowaveNotADirectoryError(
+                f"{plots} exists and is not a directory. Choose another --plots path.")
+        if plots.is_dir() and any(plots.iterdir()) and not args.overwrite:
+            raise NeurowaveFileExistsError(
+                f"{plots} exists and is not empty. Pass --overwrite or choose another directory.")
+        if args.json is not None and Path(args.json).resolve().parent == plots.resolve():
+            raise NeurowaveError(
+                f"--json {args.json} lies inside the --plots folder, which is replaced as a "
+                "whole; pick a path outside it.")
     names = [f.stem for f in files]
     if several and len(set(names)) < len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"Several files are named {dup[0]!r}; their JSON summaries would "
-                         "collide. Rename them or analyse them separately.")
+        raise NeurowaveError(f"Several files are named {dup[0]!r}; their JSON summaries would "
+                             "collide. Rename them or analyse them separately.")
     options = _options(args)
     show = args.progress or sys.stderr.isatty()
     client, cluster = _client(args)
@@ -372,11 +394,15 @@ def run(args):
             cluster.close()
     for f, r in zip(files, results):
         summary, table = r[0], r[1]
+        out = None
+        if args.json:
+            out = Path(args.json) / f"{f.stem}.json" if several else Path(args.json)
         if args.plots:
             with atomic_directory(args.plots, overwrite=args.overwrite) as tmp:
                 _plots(r[2], Path(tmp))
-        if args.json:
-            out = Path(args.json) / f"{f.stem}.json" if several else Path(args.json)
+                if out is not None:  # last step inside: a failure or a kill keeps both old
+                    write_json_atomic(summary, out)
+        elif out is not None:
             write_json_atomic(summary, out)
         print_table(table, title=f"neurowave analyze {f}")
     rows = [headline(r[0]) for r in results]

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import sys
 
+from .._validate import (
+    NeurowaveError,
+    NeurowaveFileExistsError,
+    NeurowaveIsADirectoryError,
+    NeurowaveNotADirectoryError,
+)
+
 HELP = "compare a model export's waves with a recording's (table, JSON, HTML report)"
 
 
@@ -75,17 +82,17 @@ def check_outputs(json_path, report_dir, overwrite):
     if json_path is not None:
         jp = Path(json_path)
         if jp.is_dir():
-            raise IsADirectoryError(f"{jp} is a directory; pass a file name for --json, e.g. compare.json.")
+            raise NeurowaveIsADirectoryError(f"{jp} is a directory; pass a file name for --json, e.g. compare.json.")
     if report_dir is not None:
         rd = Path(report_dir)
         if rd.exists() and not rd.is_dir():
-            raise NotADirectoryError(f"{rd} exists and is not a directory. Choose another --report path.")
+            raise NeurowaveNotADirectoryError(f"{rd} exists and is not a directory. Choose another --report path.")
         if rd.is_dir() and any(rd.iterdir()) and not overwrite:
-            raise FileExistsError(
+            raise NeurowaveFileExistsError(
                 f"{rd} exists and is not empty. Pass --overwrite or choose another directory."
             )
         if json_path is not None and Path(json_path).resolve().parent == rd.resolve():
-            raise ValueError(
+            raise NeurowaveError(
                 f"--json {json_path} lies inside the --report folder, which is replaced as a "
                 "whole; the report already holds compare.json, or pick a path outside it."
             )
@@ -160,7 +167,7 @@ def parse_margins(items):
         except ValueError:
             number = None
         if not sep or number is None:
-            raise ValueError(f"--margin {item!r} must read METRIC=VALUE, e.g. speed=1.5.")
+            raise NeurowaveError(f"--margin {item!r} must read METRIC=VALUE, e.g. speed=1.5.")
         out[name.strip()] = number
     return out
 
@@ -170,7 +177,7 @@ def run(args):
     from ._options import measure_kwargs, reader_kwargs
 
     if args.max_trials is not None and args.max_trials < 0:
-        raise ValueError(f"--max-trials must be 0 (all) or more, got {args.max_trials}.")
+        raise NeurowaveError(f"--max-trials must be 0 (all) or more, got {args.max_trials}.")
     check_outputs(args.json, args.report, args.overwrite)
     from ._util import model_view_kwargs
 

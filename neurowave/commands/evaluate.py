@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._validate import NeurowaveError
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser(
@@ -30,7 +32,7 @@ def run(args):
     model, ckpt = load_model(args.source, device=args.device)
     task = task_for(ckpt, args.task, source=args.source)
     if args.n is not None and args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}.")
+        raise NeurowaveError(f"--n must be at least 1, got {args.n}.")
     scores = evaluate(model, task, split=args.split, n=args.n, device=args.device, cache=False)
     out = {
         "source": str(args.source),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._validate import NeurowaveError, NeurowaveIsADirectoryError
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser(
@@ -41,10 +43,10 @@ def run(args):
     from neurowave.models._cli import task_for
 
     if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}.")
+        raise NeurowaveError(f"--n must be at least 1, got {args.n}.")
     out = Path(args.out)
     if out.is_dir():
-        raise IsADirectoryError(f"{out} is a directory; pass a file name such as model.nc.")
+        raise NeurowaveIsADirectoryError(f"{out} is a directory; pass a file name such as model.nc.")
     model, ckpt = load_model(args.source, device=args.device)
     task = task_for(ckpt, args.task, source=args.source)
     source = str(args.source)
@@ -57,10 +59,10 @@ def run(args):
                                                        or 10**9)
         bad = [i for i in (sel or []) if not 0 <= i < n_of]
         if bad:
-            raise ValueError(f"{name} {bad[0]} is out of range: the export holds {n_of} "
+            raise NeurowaveError(f"{name} {bad[0]} is out of range: the export holds {n_of} "
                              f"{name[2:]}s (0-{n_of - 1}); pass one of them.")
     if args.steps is not None and args.steps < 2:
-        raise ValueError(f"--steps must be at least 2, got {args.steps}.")
+        raise NeurowaveError(f"--steps must be at least 2, got {args.steps}.")
     ds = export_hidden(model, task, n=args.n, seed=args.seed, n_steps=args.steps,
                        device=args.device, source=source, controls=not args.no_controls)
     if args.sample is not None:

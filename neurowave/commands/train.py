@@ -1,13 +1,16 @@
 """``neurowave train``: train a wave RNN or a baseline on a segmentation task."""
 
 from __future__ import annotations
+from neurowave._validate import NeurowaveFileNotFoundError
 
 import json
+
+from .._validate import NeurowaveError
 
 
 def _kv(text):
     if "=" not in text:
-        raise ValueError(f"Options are KEY=VALUE, got {text!r}; e.g. --config n_steps=50.")
+        raise NeurowaveError(f"Options are KEY=VALUE, got {text!r}; e.g. --config n_steps=50.")
     k, v = text.split("=", 1)
     try:
         v = json.loads(v)
@@ -60,7 +63,7 @@ def add_parser(subparsers):
     p.add_argument("--nproc", type=int, default=1,
                    help="train data-parallel in N processes (DistributedDataParallel; gloo on "
                    "CPU, nccl on CUDA); --batch-size stays the global batch. Or start "
-                   "`torchrun --nproc-per-node N -m neurowave train ...`")
+                   "`python -m neurowave train ...` under torchrun, N processes per node")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--out", required=True, help="run directory")
     return p
@@ -82,13 +85,13 @@ def recipe(source):
     if s.startswith("pretrained:"):
         name = s.split(":", 1)[1]
         if name not in list_pretrained():
-            raise ValueError(f"--like {s}: no pretrained model of that name; available: "
+            raise NeurowaveError(f"--like {s}: no pretrained model of that name; available: "
                              f"{', '.join(list_pretrained()) or 'none'} (see neurowave list).")
         meta = json.loads((pretrained_dir() / f"{name}.json").read_text())
     else:
         run = Path(s) / "run.json"
         if not run.is_file():
-            raise FileNotFoundError(f"--like {s}: give pretrained:NAME or a run directory "
+            raise NeurowaveFileNotFoundError(f"--like {s}: give pretrained:NAME or a run directory "
                                     "holding run.json (written by neurowave train).")
         meta = json.loads(run.read_text())
     cfg = {k: v for k, v in meta["config"].items() if k not in ("in_channels", "n_classes")}
@@ -108,22 +111,22 @@ def run(args):
     like = recipe(args.like) if args.like else None
     model_name = args.model or (like["model"] if like else None)
     if model_name is None or (args.task is None and like is None):
-        raise ValueError("Pass --task and --model, or --like pretrained:NAME (see neurowave "
+        raise NeurowaveError("Pass --task and --model, or --like pretrained:NAME (see neurowave "
                          "list) to train with a shipped model's recipe.")
     check_option("model", model_name, list_models())
     settings = {k: getattr(args, k) if getattr(args, k) is not None else
                 (like or {}).get(k) or v for k, v in DEFAULTS.items()}
     if settings["epochs"] < 1:
-        raise ValueError(f"--epochs must be at least 1, got {settings['epochs']}.")
+        raise NeurowaveError(f"--epochs must be at least 1, got {settings['epochs']}.")
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.nproc < 1:
-        raise ValueError(f"--nproc must be at least 1, got {args.nproc}.")
+        raise NeurowaveError(f"--nproc must be at least 1, got {args.nproc}.")
     cfg = dict(like["config"]) if like and like["model"] == model_name else {}
     cfg.update(_kv(t) for t in args.config)
     if args.readout is not None:
         if model_name not in ("cornn", "convlstm"):
-            raise ValueError(f"--readout applies to cornn and convlstm, not {model_name}; drop it.")
+            raise NeurowaveError(f"--readout applies to cornn and convlstm, not {model_name}; drop it.")
         cfg["readout"] = args.readout
     task_options = dict(_kv(t) for t in args.task_option)
     if args.task is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, validate_type
+from .._validate import NeurowaveError, NeurowaveTypeError, check_band, validate_type
 from ..grid import _valid_sites, site_positions, validate_grid
 from . import stats as _stats
 from .scale import convert, make_scale, region_extent
@@ -89,25 +89,28 @@ def load_model_export(model):
         source = str(model)
         model = read(model)
     hint = "Write one with `neurowave export RUN_DIR --out model.nc`."
-    where = f"{source}" if source else "`model`"
+    if source is None and isinstance(model, xr.Dataset) and model.attrs.get("source"):
+        where = str(model.attrs["source"])  # name the file it came from
+    else:
+        where = f"{source}" if source else "`model`"
     if isinstance(model, xr.DataArray):
-        raise ValueError(
+        raise NeurowaveError(
             f"{where} is a wave grid (a {model.attrs.get('kind', 'recording')}), not a model "
             f"export with a `hidden` variable (sample, time, unit, y, x). {hint}"
         )
     if not isinstance(model, xr.Dataset):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`model` must be a model export (xarray.Dataset) or its netCDF path, got "
             f"{type(model).__name__}. {hint}"
         )
     if "hidden" not in model.data_vars:
-        raise ValueError(
+        raise NeurowaveError(
             f"{where} is not a model export: it has no `hidden` variable "
             f"(found {sorted(map(str, model.data_vars))}). {hint}"
         )
     dims = tuple(model["hidden"].dims)
     if set(dims) != set(_HIDDEN_DIMS):
-        raise ValueError(
+        raise NeurowaveError(
             f"{where} is not a model export: `hidden` has dims {dims}, expected "
             f"{_HIDDEN_DIMS}. {hint}"
         )
@@ -151,12 +154,12 @@ def load_recording(recording, *, positions=None, read_options=None):
             kw["positions"] = positions
         recording = read(recording, **kw)
     elif positions is not None or read_options:
-        raise ValueError(
+        raise NeurowaveError(
             "`positions` and `read_options` apply to a recording read from a file; the "
             "grid given already carries its positions (x, y coords) and rate."
         )
     if isinstance(recording, xr.Dataset) and "hidden" in recording.data_vars:
-        raise ValueError(
+        raise NeurowaveError(
             f"{source or '`recording`'} is a model export, not a recording. Pass the model "
             "first and the recording second: neurowave compare MODEL.nc RECORDING."
         )
@@ -666,7 +669,7 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
             fix = fix or f"Pass a lower edge of at least {2.0 / n:.3g} cycles/step."
         else:
             raise
-        raise ValueError(f"The model cannot support {what}: {why}. {fix}") from None
+        raise NeurowaveError(f"The model cannot support {what}: {why}. {fix}") from None
 
 
 def _block(side):
@@ -744,23 +747,23 @@ def _check_margins(margins, *, frequency_in_hz=False):
     if margins is None:
         return {}
     if not isinstance(margins, dict):
-        raise TypeError(f"`margins` must be a dict of metric -> margin, e.g. "
+        raise NeurowaveTypeError(f"`margins` must be a dict of metric -> margin, e.g. "
                         f"{{'speed': 1.5}}, got {type(margins).__name__}.")
     out = {}
     for m, v in margins.items():
         if m not in MARGINS:
-            raise ValueError(f"`margins` has an unknown metric {m!r}; use one of "
+            raise NeurowaveError(f"`margins` has an unknown metric {m!r}; use one of "
                              f"{', '.join(MARGINS)}.")
         try:
             v = float(v)
         except (TypeError, ValueError):
-            raise ValueError(f"The margin of {m} must be a number, got {v!r}.") from None
+            raise NeurowaveError(f"The margin of {m} must be a number, got {v!r}.") from None
         ratio = EFFECT_KINDS[m] == "ratio" and (m != "frequency" or frequency_in_hz)
         if ratio and not v > 1:
-            raise ValueError(f"The margin of {m} is a factor and must be above 1 (e.g. 1.5), "
+            raise NeurowaveError(f"The margin of {m} is a factor and must be above 1 (e.g. 1.5), "
                              f"got {v!r}.")
         if not v > 0 or not np.isfinite(v):
-            raise ValueError(f"The margin of {m} must be a positive number, got {v!r}.")
+            raise NeurowaveError(f"The margin of {m} must be a positive number, got {v!r}.")
         out[m] = v
     return out
 
@@ -942,11 +945,11 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     validate_type(n_boot, "int", "n_boot")
     margins = _check_margins(margins, frequency_in_hz=model_dt is not None)
     if not 0 < alpha < 0.5:
-        raise ValueError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
+        raise NeurowaveError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
     if max_trials is not None:
         validate_type(max_trials, "int", "max_trials")
         if max_trials < 1:
-            raise ValueError(f"`max_trials` must be at least 1 or None, got {max_trials}.")
+            raise NeurowaveError(f"`max_trials` must be at least 1 or None, got {max_trials}.")
     ds = load_model_export(model)
     rec, rec_info = load_recording(recording, positions=positions, read_options=read_options)
     if band is not None:
@@ -1003,7 +1006,7 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     )
     if rec_side.time_units != "s" or rec_side.space_units != "mm":
         if scale.mode != "scale-free":
-            raise ValueError(
+            raise NeurowaveError(
                 f"The recording is in {rec_side.time_units} and {rec_side.space_units}, so "
                 "model_dt/model_dx (seconds, millimetres) cannot map the model onto it. "
                 "Leave them out for a scale-free comparison."

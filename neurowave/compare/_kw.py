@@ -1,6 +1,7 @@
 """The k-omega (``kw``) blocks of both sides of a comparison, in common units."""
 
 from __future__ import annotations
+from neurowave._validate import NeurowaveError
 
 import numpy as np
 
@@ -121,7 +122,7 @@ def kw_compare(ds, rec, rec_summary, *, model_band, scale, model_side, rec_side,
         b.update(sample=s, unit=u)
         blocks.append(b)
     if not blocks:
-        raise ValueError(
+        raise NeurowaveError(
             "No model hidden grid gives a k-omega spectrum "
             f"({skipped[0]['reason'] if skipped else 'no trials'}); leave out kw."
         )

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_band, check_option, validate_type
+from .._validate import NeurowaveError, check_band, check_option, validate_type
 
 __all__ = ["analyze_model", "ModelAnalysis", "ModelView", "resolve_view", "object_masks",
            "MODEL_SITES", "DEFAULT_SITES", "WAVE_PATTERNS"]
@@ -158,7 +158,7 @@ def _indices(sel, n, name, flag):
         validate_type(v, "int", name)
         v = int(v)
         if not 0 <= v < n:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{flag} {v} is out of range: the export holds {n} {name}s "
                 f"(0-{n - 1}); pass one of them, or leave {flag} out to pool all."
             )
@@ -232,7 +232,7 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
     else:
         validate_type(steps, "int", "steps")
         if not 2 <= steps <= n_rec:
-            raise ValueError(
+            raise NeurowaveError(
                 f"--steps {steps} is out of range: the export records {n_rec} steps; pass "
                 f"2-{n_rec}, or re-export with `neurowave export ... --steps {steps}`."
             )
@@ -240,7 +240,7 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
     has_label = "label" in ds.data_vars and set(ds["label"].dims) == {"sample", "y", "x"}
     if sites in ("objects", "foreground") and not has_label:
         if sites == "foreground" or explicit:
-            raise ValueError(
+            raise NeurowaveError(
                 f"--model-sites {sites} needs the export's `label` object map, which this "
                 "export lacks (written by an older neurowave or not by `neurowave export`); "
                 "re-export the model with `neurowave export`, or pass --model-sites all."
@@ -263,7 +263,7 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
             masks[s] = [None]
             trials += [(s, -1, u) for u in uu]
     if not trials:
-        raise ValueError(
+        raise NeurowaveError(
             f"The selected samples hold no object of {MIN_OBJECT_CELLS} cells or more in "
             "their `label` map; pass --model-sites all to measure the whole grid."
         )
@@ -362,7 +362,7 @@ def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=64):
     try:
         band = choose_band(joined, fraction=fraction, fmin=fmin)
     except ValueError as err:
-        raise ValueError(f"No band stands out in the spectrum of the model's hidden units "
+        raise NeurowaveError(f"No band stands out in the spectrum of the model's hidden units "
                          f"({str(err).rstrip('.')}). {how}.") from None
     f0 = 0.5 * (band[0] + band[1])
     wide = float(np.clip(5.0 * info.sampling_rate / (4.0 * n * f0), fraction,
@@ -378,7 +378,7 @@ def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=64):
         lo = 2.0 * info.sampling_rate / n * 1.001
         if lo < band[1]:
             return (float(lo), float(band[1]))
-        raise ValueError(
+        raise NeurowaveError(
             f"The model's hidden units peak at {np.mean(band):.3g} cycles/step, too slow "
             f"for {n} steps (two cycles need {2 / band[0]:.0f}). {how}, or pass more "
             "--steps (re-export with `neurowave export ... --steps N`)."
@@ -596,7 +596,7 @@ def analyze_model(model, *, model_sites=None, samples=None, units=None, steps=No
         band = choose_model_band([trial_grid(ds, view, t, variable) for t in view.trials])
         band_source = "pooled spectrum of the model trials"
         if band is None:
-            raise ValueError(
+            raise NeurowaveError(
                 "Every selected model trial is silent or constant; there are no waves to "
                 "measure. Pass other --unit/--sample, or check the export."
             )
@@ -629,7 +629,7 @@ def analyze_model(model, *, model_sites=None, samples=None, units=None, steps=No
         if n_w > best_n:
             best, best_n = an, n_w
     if not analyses:
-        raise ValueError(
+        raise NeurowaveError(
             f"Every selected model trial ({len(view.trials)}) is silent, constant or has "
             "fewer than 3 valid sites; there are no waves to measure. Pass other "
             "--unit/--sample (or --model-sites all)."

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .._validate import NeurowaveError
+
 __all__ = ["simulate_model_export", "simulate_object_export", "simulate_utah_recording"]
 
 
@@ -77,7 +79,7 @@ def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=
     if foreground is not None:
         fg = np.asarray(foreground, bool)
         if fg.shape != tuple(shape):
-            raise ValueError(f"`foreground` must have shape {tuple(shape)}, got {fg.shape}.")
+            raise NeurowaveError(f"`foreground` must have shape {tuple(shape)}, got {fg.shape}.")
         noise = rng.standard_normal((n_samples, h.shape[1], n_units, int((~fg).sum())))
         h[..., ~fg] = noise.astype(h.dtype)
         data_vars["label"] = (("sample", "y", "x"),

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import NeurowaveError
+
 __all__ = [
     "plot_phase_maps",
     "plot_distributions",
@@ -271,7 +273,7 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
         frames.append(Image.open(buf).convert("RGB").convert("P", palette=Image.ADAPTIVE))
     plt.close(fig)
     if not frames:
-        raise ValueError("Nothing to animate: no side has phase maps.")
+        raise NeurowaveError("Nothing to animate: no side has phase maps.")
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:],
                    duration=int(1000 / fps), loop=0)

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._validate import validate_type
+from .._validate import NeurowaveError, validate_type
 
 __all__ = ["parse_quantity", "array_extent", "region_extent", "Scale", "make_scale", "convert"]
 
@@ -80,22 +80,22 @@ def parse_quantity(value, *, kind, name=None):
         validate_type(value, (str, "numeric"), name, "a quantity such as " + repr(example))
         m = _NUM.match(value)
         if not m:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`{name}` must be a number with a unit, e.g. {example!r}, got {value!r}."
             )
         unit = (m.group(2) or "").strip()
         if not unit:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`{name}` {value!r} has no unit; write it with one, e.g. {example!r}."
             )
         if unit not in units:
             allowed = ", ".join(sorted(units))
-            raise ValueError(
+            raise NeurowaveError(
                 f"`{name}` has unknown {kind} unit {unit!r} in {value!r}; use one of {allowed}."
             )
         out = float(m.group(1)) * units[unit]
     if not np.isfinite(out) or out <= 0:
-        raise ValueError(f"`{name}` must be a positive {kind}, e.g. {example!r}, got {value!r}.")
+        raise NeurowaveError(f"`{name}` must be a positive {kind}, e.g. {example!r}, got {value!r}.")
     return out
 
 
@@ -126,7 +126,7 @@ def array_extent(positions, spacing=None):
     pos = np.asarray(positions, float)
     pos = pos[np.all(np.isfinite(pos), axis=1)]
     if len(pos) < 2:
-        raise ValueError("An array extent needs at least two sites with positions.")
+        raise NeurowaveError("An array extent needs at least two sites with positions.")
     if spacing is None:
         spacing = grid_spacing(pos)
     w = pos.max(axis=0) - pos.min(axis=0) + spacing
@@ -165,7 +165,7 @@ def region_extent(grid):
     pos = site_positions(grid)
     valid = np.asarray(_valid_sites(grid), bool)
     if valid.sum() < 2:
-        raise ValueError("A region extent needs at least two valid sites; the grid has "
+        raise NeurowaveError("A region extent needs at least two valid sites; the grid has "
                          f"{int(valid.sum())}.")
     return array_extent(pos[valid], grid_spacing(pos))
 
@@ -266,4 +266,4 @@ def convert(values, *, metric, side, scale, extent=None):
         finite = v[np.isfinite(v)]
         med = np.median(finite) if finite.size else np.nan
         return v / med if med else np.full_like(v, np.nan)
-    raise ValueError(f"unknown metric {metric!r}")
+    raise ValueError(f"unknown metric {metric!r}")  # internal

@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as _st
 
-from .._validate import check_positive, validate_type
+from .._validate import NeurowaveError, check_positive, validate_type
 
 __all__ = [
     "VERDICTS",
@@ -77,7 +77,7 @@ def _as_groups(n, groups):
         return np.zeros(n, dtype=int)
     groups = np.asarray(groups)
     if groups.shape != (n,):
-        raise ValueError(f"`groups` must hold one label per value ({n}), got shape {groups.shape}.")
+        raise NeurowaveError(f"`groups` must hold one label per value ({n}), got shape {groups.shape}.")
     return groups
 
 
@@ -415,14 +415,14 @@ def equivalence_test(estimate, boot, *, kind, margin, alpha=0.05):
     'undecided'
     """
     if kind not in EFFECT_KINDS:
-        raise ValueError(f"`kind` must be one of {EFFECT_KINDS}, got {kind!r}.")
+        raise NeurowaveError(f"`kind` must be one of {EFFECT_KINDS}, got {kind!r}.")
     margin = float(margin)
     if kind == "ratio" and not margin > 1:
-        raise ValueError(f"A ratio margin must be above 1 (e.g. 1.25), got {margin!r}.")
+        raise NeurowaveError(f"A ratio margin must be above 1 (e.g. 1.25), got {margin!r}.")
     if not margin > 0:
-        raise ValueError(f"A margin must be positive, got {margin!r}.")
+        raise NeurowaveError(f"A margin must be positive, got {margin!r}.")
     if not 0 < alpha < 0.5:
-        raise ValueError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
+        raise NeurowaveError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
     out = {"effect": float(estimate), "effect_ci_low": float("nan"),
            "effect_ci_high": float("nan"), "effect_ci": 1 - 2 * alpha, "margin": margin,
            "equivalence_low": 1 / margin if kind == "ratio" else
@@ -471,12 +471,12 @@ def _clean(values, groups):
 def _check_common(n_boot, ci, block_a, block_b, alpha=0.05):
     validate_type(n_boot, "int", "n_boot")
     if n_boot < 0:
-        raise ValueError(f"`n_boot` must be 0 or more, got {n_boot}.")
+        raise NeurowaveError(f"`n_boot` must be 0 or more, got {n_boot}.")
     ci = check_positive(ci, "ci")
     if not 0 < ci < 1:
-        raise ValueError(f"`ci` must be between 0 and 1 (e.g. 0.95), got {ci!r}.")
+        raise NeurowaveError(f"`ci` must be between 0 and 1 (e.g. 0.95), got {ci!r}.")
     if not 0 < alpha < 0.5:
-        raise ValueError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
+        raise NeurowaveError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
     return ci, max(1, int(round(block_a))), max(1, int(round(block_b)))
 
 
@@ -581,7 +581,7 @@ def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
     (True, 0.33, 'different')
     """
     if effect not in EFFECT_KINDS:
-        raise ValueError(f"`effect` must be one of {EFFECT_KINDS}, got {effect!r}.")
+        raise NeurowaveError(f"`effect` must be one of {EFFECT_KINDS}, got {effect!r}.")
     ci, block_a, block_b = _check_common(n_boot, ci, block_a, block_b, alpha)
     a, ga = _clean(a, groups_a)
     b, gb = _clean(b, groups_b)

@@ -20,6 +20,8 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+from .._validate import NeurowaveError, NeurowaveFileNotFoundError, describe_cause
+
 __all__ = [
     "data_dir",
     "cards",
@@ -65,10 +67,10 @@ def cards():
         with open(path, "rb") as f:
             card = tomllib.load(f)
         if card.get("name") != path.stem:
-            raise ValueError(f"{path}: the card's name must be its file name, {path.stem!r}.")
+            raise NeurowaveError(f"{path}: the card's name must be its file name, {path.stem!r}.")
         out.append(card)
     if not out:
-        raise FileNotFoundError(f"{CARDS_DIR} holds no dataset cards; reinstall neurowave.")
+        raise NeurowaveFileNotFoundError(f"{CARDS_DIR} holds no dataset cards; reinstall neurowave.")
     return {c["name"]: c for c in sorted(out, key=lambda c: c.get("order", 99))}
 
 
@@ -150,7 +152,7 @@ def _fetch(names):
             if _sha256(p) == reg[name]:
                 continue
             if _offline():
-                raise ValueError(
+                raise NeurowaveError(
                     f"{p} does not match its sha256 ({reg[name][:12]}...); the file is damaged "
                     f"or a different version. Replace it with the one from {upstream_url(name)}."
                 )
@@ -158,7 +160,7 @@ def _fetch(names):
     if missing:
         if _offline():
             first = missing[0]
-            raise FileNotFoundError(
+            raise NeurowaveFileNotFoundError(
                 f"{root / first} is missing{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''} "
                 f"and NEUROWAVE_OFFLINE is set: download it from {upstream_url(first)} into "
                 f"{root / first.split('/')[0]} (or point NEUROWAVE_DATA at a folder that has it)."
@@ -171,7 +173,7 @@ def _fetch(names):
             first = missing[0]
             raise OSError(
                 f"Could not download {first} from {upstream_url(first)} "
-                f"({type(err).__name__}); check the network, or put the file at {root / first} "
+                f"({describe_cause(err)}); check the network, or put the file at {root / first} "
                 "and set NEUROWAVE_OFFLINE=1."
             ) from None
     return [root / n for n in names]
@@ -205,7 +207,7 @@ def _download(names, root):  # pragma: no cover - needs the network
                     shutil.copyfileobj(src, out)
                 if _sha256(tmp) != reg[n]:
                     os.remove(tmp)
-                    raise ValueError(f"{member} in {wheel_name} does not match its sha256.")
+                    raise NeurowaveError(f"{member} in {wheel_name} does not match its sha256.")
                 give_user_mode(tmp)
                 os.replace(tmp, dest)
 

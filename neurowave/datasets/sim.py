@@ -33,7 +33,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_option, check_positive, validate_type
+from .._validate import (
+    NeurowaveError,
+    NeurowaveTypeError,
+    check_option,
+    check_positive,
+    validate_type,
+)
 from ..grid import make_channel_grid, make_grid
 
 __all__ = [
@@ -210,9 +216,9 @@ def _check_shape(shape):
     try:
         ny, nx = (int(s) for s in shape)
     except (TypeError, ValueError):
-        raise ValueError(f"`shape` must be two integers (n_y, n_x), got {shape!r}.") from None
+        raise NeurowaveError(f"`shape` must be two integers (n_y, n_x), got {shape!r}.") from None
     if ny < 1 or nx < 1 or ny * nx < 2:
-        raise ValueError(f"`shape` must hold at least two sites, got {shape!r}.")
+        raise NeurowaveError(f"`shape` must hold at least two sites, got {shape!r}.")
     return ny, nx
 
 
@@ -321,9 +327,9 @@ def simulate_wave(
     speed = check_positive(speed, "speed")
     validate_type(direction, "numeric", "direction")
     if rotation not in (1, -1):
-        raise ValueError(f"`rotation` must be 1 (counter-clockwise) or -1 (clockwise), got {rotation!r}.")
+        raise NeurowaveError(f"`rotation` must be 1 (counter-clockwise) or -1 (clockwise), got {rotation!r}.")
     if frequency >= sampling_rate / 2:
-        raise ValueError(
+        raise NeurowaveError(
             f"`frequency` ({frequency:g}) must be below Nyquist ({sampling_rate / 2:g}). "
             "Raise sampling_rate or lower frequency."
         )
@@ -345,11 +351,11 @@ def simulate_wave(
             center = tuple(float(c) for c in center)
             assert len(center) == 2
         except (TypeError, ValueError, AssertionError):
-            raise ValueError(f"`center` must be (x, y), got {center!r}.") from None
+            raise NeurowaveError(f"`center` must be (x, y), got {center!r}.") from None
         sheet_center = center
     n_times = int(round(duration * sampling_rate))
     if n_times < 3:
-        raise ValueError(
+        raise NeurowaveError(
             f"`duration` x `sampling_rate` gives {n_times} samples; at least 3 are needed."
         )
     t = np.arange(n_times) / sampling_rate
@@ -438,7 +444,7 @@ def _make_layout(layout, kw, seed):
                "ecog_curved": {"shape", "spacing", "radius"}}[layout]
     extra = set(kw) - allowed
     if extra:
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"layout {layout!r} takes {', '.join(sorted(allowed))}, got unexpected "
             f"{', '.join(sorted(extra))}."
         )
@@ -457,11 +463,11 @@ def _make_layout(layout, kw, seed):
 def _dead_mask(dead_sites, valid, shape, rng):
     n = valid.size
     if isinstance(dead_sites, (bool, np.bool_)):
-        raise TypeError("`dead_sites` must be an integer count or a boolean mask over sites.")
+        raise NeurowaveTypeError("`dead_sites` must be an integer count or a boolean mask over sites.")
     if isinstance(dead_sites, (int, np.integer)):
         k = int(dead_sites)
         if k < 0 or k > valid.sum() - 2:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`dead_sites` must be between 0 and {int(valid.sum()) - 2} (keep two valid "
                 f"sites), got {k}."
             )
@@ -471,7 +477,7 @@ def _dead_mask(dead_sites, valid, shape, rng):
         return dead
     mask = np.asarray(dead_sites)
     if mask.dtype != bool or mask.size != n:
-        raise ValueError(
+        raise NeurowaveError(
             f"`dead_sites` mask must be boolean with {n} entries (shape {tuple(shape)}), "
             f"got dtype {mask.dtype} and shape {mask.shape}."
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._validate import check_path
+from .._validate import NeurowaveError, check_path
 
 __all__ = ["read", "detect_format"]
 
@@ -30,13 +30,13 @@ def detect_format(path):
     if path.is_dir():
         entries = [p for p in path.iterdir() if not p.name.startswith(".")]
         if not entries:
-            raise ValueError(f"{path} is an empty folder, so there is nothing to read; pass "
+            raise NeurowaveError(f"{path} is an empty folder, so there is nothing to read; pass "
                              "a recording file or a folder of TIFF frames.")
         if any(p.suffix.lower() in _TIFF for p in entries):
             return "imaging"
         return "neo"  # folder formats (Open Ephys, Blackrock sets, ...)
     if name.endswith(_TABLES):
-        raise ValueError(
+        raise NeurowaveError(
             f"{path}: a table of samples ({path.suffix}) is not a recording format neurowave "
             "reads, since it carries neither sampling rate nor positions; build a grid with "
             "neurowave.make_channel_grid(data, x=, y=, sampling_rate=) and save it with "
@@ -56,7 +56,7 @@ def detect_format(path):
 
     if path.suffix.lower() in neo_extensions():
         return "neo"
-    raise ValueError(
+    raise NeurowaveError(
         f"{path}: unknown file extension {path.suffix or '(none)'!r}. neurowave reads netCDF "
         "(.nc), NIX (.nix) and other Neo formats (Blackrock .ns*, ...), EDF/BDF/FIF/"
         "BrainVision/Persyst via MNE, MATLAB .mat and TIFF stacks; convert the file or "
@@ -98,13 +98,13 @@ def read(path, *, positions=None, **kwargs):
     image_only = [k for k in _IMAGE_ONLY if k in kwargs]
     if image_only and fmt != "imaging":
         flags = " and ".join(f"{k} (--{k.replace('_', '-')})" for k in image_only)
-        raise ValueError(f"{flags} apply only to image stacks (TIFF files or folders of "
+        raise NeurowaveError(f"{flags} apply only to image stacks (TIFF files or folders of "
                          f"them), and {path} is read as {fmt}; drop them.")
     if fmt == "netcdf":
         from .netcdf import read_netcdf
 
         if positions is not None:
-            raise ValueError("`positions` cannot be applied to a netCDF wave grid; its sites "
+            raise NeurowaveError("`positions` cannot be applied to a netCDF wave grid; its sites "
                              "already carry positions.")
         return read_netcdf(path, **kwargs)
     if fmt == "mat":
@@ -115,7 +115,7 @@ def read(path, *, positions=None, **kwargs):
         from .imaging import read_imaging
 
         if positions is not None:
-            raise ValueError("`positions` does not apply to an image stack; pass pixel_size= instead.")
+            raise NeurowaveError("`positions` does not apply to an image stack; pass pixel_size= instead.")
         return read_imaging(path, **kwargs)
     if fmt == "mne":
         from .mne import read_mne

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_path, check_positive
+from .._validate import NeurowaveError, check_path, check_positive, describe_cause
 
 __all__ = ["read_imaging", "background_mask"]
 
@@ -51,12 +51,12 @@ def background_mask(mean_image, *, method="otsu"):
     m = np.asarray(mean_image, float)
     if isinstance(method, str):
         if method != "otsu":
-            raise ValueError(f"`mask` must be 'otsu', a fraction in (0, 1) or None, got {method!r}.")
+            raise NeurowaveError(f"`mask` must be 'otsu', a fraction in (0, 1) or None, got {method!r}.")
         thr = _otsu(m)
     else:
         f = float(method)
         if not 0 < f < 1:
-            raise ValueError(f"`mask` as a number must lie in (0, 1), got {method!r}.")
+            raise NeurowaveError(f"`mask` as a number must lie in (0, 1), got {method!r}.")
         lo, hi = np.nanmin(m), np.nanmax(m)
         thr = lo + f * (hi - lo)
     return ~(m >= thr)
@@ -96,7 +96,7 @@ def _read_stack(path):
         files = sorted([p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES],
                        key=_natural_key)
         if not files:
-            raise ValueError(f"{path} holds no .tif/.tiff files. Pass a folder of TIFF frames.")
+            raise NeurowaveError(f"{path} holds no .tif/.tiff files. Pass a folder of TIFF frames.")
         import PIL.Image  # noqa: F401  (neo 0.14.6's TiffIO needs it imported)
         import neo
         import quantities as pq
@@ -108,8 +108,8 @@ def _read_stack(path):
                                        sampling_rate=1.0 * pq.Hz, spatial_scale=1.0 * pq.mm)
                 blk = reader.read_block()
         except Exception as err:
-            raise ValueError(
-                f"{path}: the TIFF frames cannot be read ({type(err).__name__}: {err}). "
+            raise NeurowaveError(
+                f"{path}: the TIFF frames cannot be read ({describe_cause(err)}). "
                 "Check that every frame is a single-image TIFF of the same size."
             ) from None
         seq = blk.segments[0].imagesequences[0]
@@ -119,13 +119,13 @@ def _read_stack(path):
     try:
         arr = tifffile.imread(str(path))
     except Exception as err:
-        raise ValueError(
-            f"{path} is not a readable TIFF ({type(err).__name__}: {err}). Check the file."
+        raise NeurowaveError(
+            f"{path} is not a readable TIFF ({describe_cause(err)}). Check the file."
         ) from None
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3:
-        raise ValueError(f"{path}: expected a stack of greyscale frames, got shape {arr.shape}.")
+        raise NeurowaveError(f"{path}: expected a stack of greyscale frames, got shape {arr.shape}.")
     return arr.astype(np.float32), [path], "tifffile"
 
 
@@ -171,14 +171,14 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
 
     path = check_path(path)
     if path.is_file() and path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty (0 bytes), not a TIFF. Check the file.")
+        raise NeurowaveError(f"{path} is empty (0 bytes), not a TIFF. Check the file.")
     if path.is_dir():
         files = sorted([p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES],
                        key=_natural_key)
     else:
         files = [path]
     if pixel_size is None:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path}: the pixel size is not in the TIFF files. Pass pixel_size=MM "
             "(--pixel-size MM on the command line), e.g. 0.05."
         )
@@ -186,7 +186,7 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         frame_rate = _frame_rate_from_tiff(files) if len(files) > 1 else None
         rate_source = "file (Time_From_Start)" if frame_rate else None
         if frame_rate is None:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path}: the frame rate is not in the TIFF files. Pass frame_rate=HZ "
                 "(--frame-rate HZ on the command line)."
             )
@@ -216,7 +216,7 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
     out[:, bg] = np.nan
     bin = int(bin)
     if bin < 1:
-        raise ValueError(f"`bin` must be a positive integer, got {bin}.")
+        raise NeurowaveError(f"`bin` must be a positive integer, got {bin}.")
     ps = pixel_size
     if bin > 1:
         nt, ny, nx = out.shape

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_path
-from .positions import assemble_grid, no_positions_error, user_positions
+from .._validate import NeurowaveError, check_path, describe_cause
+from .positions import assemble_grid, no_positions_error, quiet_nanstd, user_positions
 
 __all__ = ["read_mat"]
 
@@ -64,19 +64,19 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
 
     path = check_path(path)
     if path.is_dir():
-        raise ValueError(f"{path} is a directory; pass the .mat file.")
+        raise NeurowaveError(f"{path} is a directory; pass the .mat file.")
     if path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty (0 bytes), not a MATLAB file. Check the file.")
+        raise NeurowaveError(f"{path} is empty (0 bytes), not a MATLAB file. Check the file.")
     try:
         m = scipy.io.loadmat(str(path), squeeze_me=False)
     except NotImplementedError:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read. "
             "Save it with save(..., '-v7') in MATLAB, or export it to NIX/netCDF."
         ) from None
     except Exception as err:
-        raise ValueError(
-            f"{path} is not a readable MATLAB .mat file ({type(err).__name__}: {err}). "
+        raise NeurowaveError(
+            f"{path} is not a readable MATLAB .mat file ({describe_cause(err)}). "
             "Check the file."
         ) from None
     dk = data_var or _find(m, _DATA_KEYS, "data", path)
@@ -86,17 +86,17 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
         if len(numeric) == 1:
             dk = numeric[0]
         else:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path}: no samples x sites matrix found (variables: "
                 f"{', '.join(k for k in m if not k.startswith('__'))}). Pass data_var=NAME."
             )
     data = np.asarray(m[dk], dtype=float)
     if data.ndim != 2:
-        raise ValueError(f"{path}: variable {dk!r} has shape {data.shape}; expected samples x sites.")
+        raise NeurowaveError(f"{path}: variable {dk!r} has shape {data.shape}; expected samples x sites.")
     if sampling_rate is None:
         rk = rate_var or _find(m, _RATE_KEYS, "rate", path)
         if rk is None or rk not in m:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path}: no sampling-rate variable (looked for {', '.join(_RATE_KEYS)}). "
                 "Pass sampling_rate=HZ."
             )
@@ -106,7 +106,7 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
     if pk is not None and pk in m:
         pos_file = np.asarray(m[pk], dtype=float)
         if pos_file.ndim != 2 or 2 not in pos_file.shape:
-            raise ValueError(f"{path}: {pk!r} has shape {pos_file.shape}; expected (n_sites, 2).")
+            raise NeurowaveError(f"{path}: {pk!r} has shape {pos_file.shape}; expected (n_sites, 2).")
         if pos_file.shape[1] != 2:
             pos_file = pos_file.T
     n_sites = pos_file.shape[0] if pos_file is not None else None
@@ -118,7 +118,7 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
         data = data.T
     scale = {"uv": 1.0, "µv": 1.0, "mv": 1e3, "v": 1e6}.get(str(units).lower())
     if scale is None:
-        raise ValueError(f"`units` must be 'uV', 'mV' or 'V', got {units!r}.")
+        raise NeurowaveError(f"`units` must be 'uV', 'mV' or 'V', got {units!r}.")
     if scale != 1.0:
         data = data * scale
     names = [f"ch{i + 1}" for i in range(data.shape[1])]
@@ -127,7 +127,7 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
         if pos_file is None:
             raise no_positions_error(path)
         if pos_file.shape[0] != data.shape[1]:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path}: {pk!r} holds {pos_file.shape[0]} positions but the data have "
                 f"{data.shape[1]} sites. Check the file or pass positions=MAP."
             )
@@ -135,7 +135,7 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
 
         pmap = pd.DataFrame({"x": pos_file[:, 0], "y": pos_file[:, 1]}, index=names)
         pmap.attrs = {"source": f"{path}:{pk}", "format": "mat-variable"}
-    flat = ~np.all(np.isfinite(data), axis=0) | (np.nanstd(data, axis=0) == 0)
+    flat = ~np.all(np.isfinite(data), axis=0) | (quiet_nanstd(data, axis=0) == 0)
     data[:, flat] = np.nan
     attrs = {"format": "mat", "mat_variable": dk, "units": "uV", "channel_names_in_file": False}
     return assemble_grid(data, names, pmap, sampling_rate=sampling_rate, source=str(path),

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validate import check_path
+from .._validate import NeurowaveError, NeurowaveFileNotFoundError, check_path, describe_cause
 from .positions import (
     assemble_grid,
     no_positions_error,
     positions_from_montage,
+    quiet_nanstd,
     user_positions,
 )
 
@@ -108,18 +109,17 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     path = check_path(path)
     if raw is None:
         if path.is_file() and path.stat().st_size == 0:
-            raise ValueError(f"{path} is empty (0 bytes), not a recording. Check the file.")
+            raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
         try:
             with mne.utils.use_log_level("error"), _quiet():
                 raw = mne.io.read_raw(path, preload=False, verbose="error")
         except (FileNotFoundError,) as err:
-            raise FileNotFoundError(
+            raise NeurowaveFileNotFoundError(
                 f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
             ) from None
         except Exception as err:
-            msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ValueError(
-                f"{path} cannot be read by MNE ({type(err).__name__}: {msg}); the file may be "
+            raise NeurowaveError(
+                f"{path} cannot be read by MNE ({describe_cause(err)}); the file may be "
                 "truncated or not of the format its extension says. Check the file."
             ) from None
     if path.name.lower().endswith((".edf", ".bdf")):
@@ -137,7 +137,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         present = set(ch_types.values())
         kind = next((t for t in SITE_TYPES if t in present), None)
         if kind is None:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path} has no ECoG, sEEG or EEG channels (types: {', '.join(sorted(present))}). "
                 "Pass picks=[channel names] to choose the sites."
             )
@@ -152,7 +152,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         elif w in all_types or w in ("ecog", "seeg", "eeg", "dbs", "misc"):
             hits = [i for i, n in enumerate(raw.ch_names) if ch_types[n] == w]
         else:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path}: `picks` names {w!r}, which is neither a channel nor a channel type "
                 f"of the recording (types: {', '.join(sorted(all_types))}; channels: "
                 f"{', '.join(raw.ch_names[:6])}, ...). Pass types or channel names it has."
@@ -160,7 +160,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         pick_idx += [i for i in hits if i not in pick_idx]
     pick_idx = np.asarray(pick_idx, int)
     if pick_idx.size == 0:
-        raise ValueError(f"{path}: `picks` {picks!r} selects no channels. Choose other types or names.")
+        raise NeurowaveError(f"{path}: `picks` {picks!r} selects no channels. Choose other types or names.")
     names = [raw.ch_names[i] for i in pick_idx]
     bads = set(raw.info["bads"]) | {n for n, s in bids_status.items() if s == "bad"}
 
@@ -184,11 +184,11 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
             scale[k] = 1e6
     if preload:
         with mne.utils.use_log_level("error"):
-            data = raw.get_data(picks=pick_idx).T * scale[None, :]
-        std = np.nanstd(data / scale[None, :], axis=0)
+            data = _get_data(raw, path, picks=pick_idx).T * scale[None, :]
+        std = quiet_nanstd(data / scale[None, :], axis=0)
         flat = std <= flat_threshold
     else:
-        data = _lazy_raw(raw, pick_idx, scale)
+        data = _lazy_raw(raw, pick_idx, scale, path=path)
         flat = np.zeros(len(names), bool)
     dead = flat | np.array([n in bads for n in names])
     all_names = list(raw.ch_names)
@@ -228,14 +228,14 @@ def _check_edf_size(path):
             f.seek(256 + 216 * n_signals)
             spr = [int(f.read(8).decode("ascii").strip() or 0) for _ in range(n_signals)]
         except (ValueError, UnicodeDecodeError):
-            raise ValueError(f"{path} has a damaged EDF/BDF header. Check the file.") from None
+            raise NeurowaveError(f"{path} has a damaged EDF/BDF header. Check the file.") from None
     if n_records < 0:
         return  # unknown number of records (allowed while recording)
     width = 3 if path.name.lower().endswith(".bdf") else 2
     expected = n_header + n_records * sum(spr) * width
     size = path.stat().st_size
     if size < expected:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} is truncated: its header promises {n_records} records ({expected} bytes) "
             f"but the file has {size} bytes. Copy the complete file again."
         )
@@ -259,7 +259,18 @@ def _format_name(path):
     return "mne:" + Path(name).suffix.lstrip(".")
 
 
-def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000):
+def _get_data(raw, path, **kwargs):
+    """``raw.get_data`` whose failures on a damaged file are one sentence naming it."""
+    try:
+        return raw.get_data(**kwargs)
+    except Exception as err:  # mne/numpy raise assorted errors on truncated data
+        raise NeurowaveError(
+            f"{path}: the samples cannot be read ({describe_cause(err)}); the file is "
+            "truncated or damaged. Check the file."
+        ) from None
+
+
+def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000, path=None):
     import dask
     import dask.array as dsa
 
@@ -269,7 +280,7 @@ def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000):
         stop = min(n, start + chunk)
 
         def load(a=start, b=stop):
-            return raw.get_data(picks=pick_idx, start=a, stop=b).T * scale[None, :]
+            return _get_data(raw, path, picks=pick_idx, start=a, stop=b).T * scale[None, :]
 
         blocks.append(dsa.from_delayed(dask.delayed(load)(), shape=(stop - start, len(pick_idx)),
                                        dtype=float))

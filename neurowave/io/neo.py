@@ -15,8 +15,8 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_path
-from .positions import assemble_grid, no_positions_error, user_positions
+from .._validate import NeurowaveError, check_path, describe_cause
+from .positions import assemble_grid, no_positions_error, quiet_nanstd, user_positions
 
 __all__ = ["read_neo", "neo_extensions"]
 
@@ -47,14 +47,14 @@ def _select(items, key, what, path, names):
         for it in items:
             if getattr(it, "name", None) == key:
                 return it
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} has no {what} named {key!r}; it has {', '.join(repr(n) for n in names) or 'none with names'}. "
             f"Pass one of those or an index."
         )
     try:
         return items[int(key)]
     except (IndexError, TypeError, ValueError):
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} has {len(items)} {what}(s); {what} {key!r} does not exist. Pass an index "
             f"below {len(items)} or a name."
         ) from None
@@ -69,16 +69,16 @@ def _open_blocks(path, lazy, io_kwargs):
             try:
                 reader = neo.NixIO(str(path), mode="ro")
             except Exception as err:
-                raise ValueError(
-                    f"{path} is not a readable NIX file ({type(err).__name__}: "
-                    f"{_first_line(err)}); it may be truncated or not NIX/HDF5. Check the file."
+                raise NeurowaveError(
+                    f"{path} is not a readable NIX file ("
+                    f"{describe_cause(err)}); it may be truncated or not NIX/HDF5. Check the file."
                 ) from None
             try:
                 blocks = reader.read_all_blocks()
             except Exception as err:
-                raise ValueError(
-                    f"{path} is not a readable NIX file ({type(err).__name__}: "
-                    f"{_first_line(err)}); it may be truncated. Check the file."
+                raise NeurowaveError(
+                    f"{path} is not a readable NIX file ("
+                    f"{describe_cause(err)}); it may be truncated. Check the file."
                 ) from None
             finally:
                 with contextlib.suppress(Exception):
@@ -90,18 +90,14 @@ def _open_blocks(path, lazy, io_kwargs):
             try:
                 reader = neo.io.get_io(str(path), **io_kwargs)
             except (IOError, OSError) as err:
-                raise ValueError(
-                    f"{path}: neo cannot open it ({_first_line(err)}). Check the file or its extension."
+                raise NeurowaveError(
+                    f"{path}: neo cannot open it ({describe_cause(err)}). Check the file or its extension."
                 ) from None
         can_lazy = bool(getattr(reader, "support_lazy", False))
         blocks = reader.read(lazy=bool(lazy and can_lazy))
         fmt = type(reader).__name__.replace("IO", "").lower()
         return blocks, fmt, bool(lazy and can_lazy)
 
-
-def _first_line(err):
-    s = str(err).strip()
-    return s.splitlines()[0] if s else type(err).__name__
 
 
 def _to_uv_factor(units):
@@ -160,7 +156,7 @@ def _file_positions(sig, names, path):
                 scale_mm = 1.0
                 src += ", assumed mm)"
                 if kx == "x_coords":
-                    raise ValueError(
+                    raise NeurowaveError(
                         f"{path}: the signal has Cobrawap x_coords/y_coords but no spatial_scale "
                         "annotation. Add annotations['spatial_scale'] (e.g. 0.4*pq.mm) or pass positions=MAP."
                     )
@@ -225,7 +221,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     """
     path = check_path(path)
     if path.is_file() and path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty (0 bytes), not a recording. Check the file.")
+        raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
     if lazy is None:
         size = path.stat().st_size if path.is_file() else sum(
             p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
@@ -235,21 +231,21 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     except ValueError:
         raise
     except Exception as err:
-        raise ValueError(
-            f"{path} cannot be read by neo ({type(err).__name__}: {_first_line(err)}); it may "
+        raise NeurowaveError(
+            f"{path} cannot be read by neo ({describe_cause(err)}); it may "
             "be truncated or not of the format its extension says. Check the file."
         ) from None
     if not blocks:
-        raise ValueError(f"{path} holds no blocks. Check the file.")
+        raise NeurowaveError(f"{path} holds no blocks. Check the file.")
     blk = _select(blocks, block, "block", path, [b.name for b in blocks])
     segs = blk.segments
     if not segs:
-        raise ValueError(f"{path}: block {block!r} has no segments. Check the file.")
+        raise NeurowaveError(f"{path}: block {block!r} has no segments. Check the file.")
     seg = _select(segs, segment, "segment", path, [s.name for s in segs])
     sigs = list(seg.analogsignals)
     if not sigs:
         what = "image sequences" if getattr(seg, "imagesequences", None) else "no data"
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} holds no analog signals (segment {segment!r} has {what}). Pass a "
             "recording with continuous signals (an image stack reads with read_imaging)."
         )
@@ -290,7 +286,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
             data = np.asarray(sig.rescale("uV").magnitude, dtype=np.float64)
         else:
             data = np.asarray(sig.magnitude, dtype=np.float64) * factor
-        std = np.nanstd(data, axis=0) if data.size else np.zeros(nc)
+        std = quiet_nanstd(data, axis=0) if data.size else np.zeros(nc)
         dead = ~np.any(np.isfinite(data), axis=0) | (std == 0)
         flat = [n for n, d in zip(names, dead) if d]
     # positions, in the documented order

@@ -18,6 +18,13 @@ import xarray as xr
 
 from .._outputs import give_user_mode
 from .._validate import check_path
+from .._validate import (
+    NeurowaveError,
+    NeurowaveFileExistsError,
+    NeurowaveTypeError,
+    check_path,
+    describe_cause,
+)
 
 __all__ = ["read_netcdf", "write_netcdf", "encode_attrs", "decode_attrs"]
 
@@ -45,7 +52,7 @@ def _json_default(o):
         return o.tolist()
     if isinstance(o, Path):
         return str(o)
-    raise TypeError(f"attribute value {o!r} of type {type(o).__name__} cannot be stored in netCDF")
+    raise NeurowaveTypeError(f"attribute value {o!r} of type {type(o).__name__} cannot be stored in netCDF")
 
 
 def encode_attrs(attrs):
@@ -103,9 +110,9 @@ def write_netcdf(obj, path, *, overwrite=True):
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists. Pass overwrite=True or choose another name.")
+        raise NeurowaveFileExistsError(f"{path} exists. Pass overwrite=True or choose another name.")
     if not isinstance(obj, (xr.DataArray, xr.Dataset)):
-        raise TypeError(f"Only xarray objects can be written to netCDF, got {type(obj).__name__}.")
+        raise NeurowaveTypeError(f"Only xarray objects can be written to netCDF, got {type(obj).__name__}.")
     if isinstance(obj, xr.DataArray):
         name = obj.name if obj.name is not None else "signal"
         ds = obj.to_dataset(name=name)
@@ -116,7 +123,7 @@ def write_netcdf(obj, path, *, overwrite=True):
         ds = obj
     ds = _encoded(ds)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".nc.part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
         ds.to_netcdf(tmp, engine="netcdf4")
@@ -145,9 +152,9 @@ def read_netcdf(path, *, chunks=None):
     """
     path = check_path(path)
     if path.is_dir():
-        raise ValueError(f"{path} is a directory, not a netCDF file. Pass the .nc file.")
+        raise NeurowaveError(f"{path} is a directory, not a netCDF file. Pass the .nc file.")
     if path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty (0 bytes), not a netCDF file. Check the file.")
+        raise NeurowaveError(f"{path} is empty (0 bytes), not a netCDF file. Check the file.")
     try:
         ds = xr.open_dataset(
             path, engine="netcdf4", chunks=chunks, decode_times=False, decode_timedelta=False
@@ -156,8 +163,8 @@ def read_netcdf(path, *, chunks=None):
             ds = ds.load()
             ds.close()
     except (OSError, ValueError, RuntimeError) as err:
-        raise ValueError(
-            f"{path} is not a readable netCDF file ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unknown error'}). "
+        raise NeurowaveError(
+            f"{path} is not a readable netCDF file ({describe_cause(err)}). "
             "Pass a netCDF file written by neurowave or xarray."
         ) from None
     ds.attrs = decode_attrs(ds.attrs)
@@ -178,7 +185,7 @@ def read_netcdf(path, *, chunks=None):
         da = ds[candidates[0]]
         da.attrs = {**ds.attrs, **da.attrs}
         return da
-    raise ValueError(
+    raise NeurowaveError(
         f"{path} holds no wave grid: expected one variable with dims ('time', 'y', 'x') or "
         f"('time', 'channel') or a model export with `hidden`, found {list(ds.data_vars)}."
     )

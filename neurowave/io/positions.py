@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._validate import check_path
+from .._validate import NeurowaveError, check_path, describe_cause
 
 __all__ = [
     "read_positions",
@@ -45,7 +45,7 @@ def _frame(names, x, y, *, source, fmt, extra=None):
     names = [str(n).strip() for n in names]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(
+        raise NeurowaveError(
             f"{source}: channel(s) {', '.join(dup[:5])} appear more than once in the map. "
             "Give each channel one position."
         )
@@ -81,7 +81,7 @@ def _read_cmp(path, *, pitch=UTAH_PITCH_MM):
         rows.append(row)
         ids.append((ord(bank) - ord("A")) * 32 + elec)
     if not names:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} holds no electrode lines (expected 'col row bank elec label' per line). "
             "Check that it is a Blackrock .cmp map."
         )
@@ -104,7 +104,7 @@ def _read_table(path, *, pitch=None, units=None):
     text = path.read_text(encoding="utf-8-sig", errors="replace")  # strips a BOM
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
-        raise ValueError(f"{path} is empty. Pass a table with a channel column and x/y or row/col.")
+        raise NeurowaveError(f"{path} is empty. Pass a table with a channel column and x/y or row/col.")
     delim = "\t" if "\t" in lines[0] else ("," if "," in lines[0] else None)
     if delim is None:
         rows = [ln.split() for ln in lines]
@@ -115,7 +115,7 @@ def _read_table(path, *, pitch=None, units=None):
     name_col = next((header.index(k) for k in ("name", "channel", "label", "electrode", "ch_name")
                      if k in header), None)
     if name_col is None:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path}: no channel column (expected one of name, channel, label, electrode in "
             f"the header {rows[0]}). Add a header row naming the columns."
         )
@@ -145,7 +145,7 @@ def _read_table(path, *, pitch=None, units=None):
             units = "m" if is_bids and finite.size and finite.max() < 0.5 else "mm"
         scale = {"m": 1000.0, "cm": 10.0, "mm": 1.0, "um": 1e-3, "µm": 1e-3}.get(units)
         if scale is None:
-            raise ValueError(f"{path}: unknown position units {units!r}. Use m, cm, mm or um.")
+            raise NeurowaveError(f"{path}: unknown position units {units!r}. Use m, cm, mm or um.")
         fmt = "bids-electrodes" if is_bids else "table-xy"
         if z is not None and np.any(np.isfinite(z) & (z != 0)):
             xyz = np.column_stack([x, y, z]) * scale
@@ -158,7 +158,7 @@ def _read_table(path, *, pitch=None, units=None):
         if "spacing" in header:
             p = float(np.nanmedian(col("spacing")))
         return _frame(names, c * p, r * p, source=path, fmt="table-rowcol", extra={"pitch_mm": p})
-    raise ValueError(
+    raise NeurowaveError(
         f"{path}: no position columns (expected x and y, or row and col, in the header "
         f"{rows[0]}). Add them."
     )
@@ -198,7 +198,7 @@ def positions_from_montage(montage, *, source, names=None):
     if names is not None:
         ch_pos = {k: v for k, v in ch_pos.items() if k in set(names)}
     if not ch_pos:
-        raise ValueError(
+        raise NeurowaveError(
             f"{source} holds no channel positions. Pass a montage with electrode positions."
         )
     keys = list(ch_pos)
@@ -257,9 +257,9 @@ def read_positions(path, *, pitch=None, units=None):
     """
     path = check_path(path, name="positions")
     if path.is_dir():
-        raise ValueError(f"{path} is a directory; pass the electrode map file itself.")
+        raise NeurowaveError(f"{path} is a directory; pass the electrode map file itself.")
     if path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty (0 bytes). Pass an electrode map with positions.")
+        raise NeurowaveError(f"{path} is empty (0 bytes). Pass an electrode map with positions.")
     name = path.name.lower()
     if name.endswith(".cmp"):
         return _read_cmp(path, pitch=UTAH_PITCH_MM if pitch is None else float(pitch))
@@ -271,11 +271,11 @@ def read_positions(path, *, pitch=None, units=None):
         except (ValueError, TypeError):
             raise
         except Exception as err:  # mne raises assorted errors on bad files
-            raise ValueError(
-                f"{path} is not a readable MNE montage ({type(err).__name__}: {err}). "
+            raise NeurowaveError(
+                f"{path} is not a readable MNE montage ({describe_cause(err)}). "
                 "Pass a *-dig.fif or another montage file MNE reads."
             ) from None
-    raise ValueError(
+    raise NeurowaveError(
         f"{path}: unknown electrode-map format {path.suffix!r}. Use a Blackrock .cmp, a "
         ".csv/.tsv table (channel + x/y or row/col), a BIDS *_electrodes.tsv or a *-dig.fif."
     )
@@ -553,7 +553,7 @@ def match_channels(names, positions, *, all_names=None, aliases=None, source="th
         extra.append(str(n))
     if extra:
         shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-        raise ValueError(
+        raise NeurowaveError(
             f"{source} names {len(extra)} channel(s) the recording lacks ({shown}); "
             f"the recording has {', '.join(map(str, list(all_names if all_names is not None else names)[:5]))}"
             f"{', ...' if len(names) > 5 else ''}. Pass the map that belongs to this recording."
@@ -607,6 +607,10 @@ def _rounded(v, pitch_guess):
     return np.round(np.asarray(v, float) / q) * q
 
 
+#: Positions farther than this from the origin (mm, 10 m) are damage, not electrodes.
+MAX_POSITION_MM = 1e4
+
+
 def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=None,
                   dead=None, all_names=None, aliases=None, positions_source=None,
                   t0=0.0, layout="auto"):
@@ -630,13 +634,19 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
     nopos = have & ~np.all(np.isfinite(pos), axis=1)
     missing += [n for n, b in zip(names, nopos) if b]
     keep = np.all(np.isfinite(pos), axis=1)
+    if keep.any() and np.abs(pos[keep]).max() > MAX_POSITION_MM:
+        raise NeurowaveError(
+            f"{source}: electrode positions in {psrc} reach {np.abs(pos[keep]).max():.3g} "
+            f"mm, beyond any electrode array ({MAX_POSITION_MM:g} mm); the positions are "
+            "damaged or not in mm. Check the file or pass an electrode map."
+        )
     flat_info = {}
     if keep.any() and {"x3d", "y3d", "z3d"} <= set(positions.columns):
         # flatten only the sites in use (not e.g. the DBS contacts of the same map)
         xyz = positions[["x3d", "y3d", "z3d"]].to_numpy(float)[idx[keep]]
         pos[keep], flat_info = flatten_positions(xyz)
     if not keep.any():
-        raise ValueError(
+        raise NeurowaveError(
             f"{source}: none of the channels ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}) "
             f"has a position in {psrc}. Pass the map that belongs to this recording."
         )
@@ -671,7 +681,7 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
         sp = grid_spacing(kpos)
         lat = lattice_indices(_rounded(kpos[:, 0], sp), _rounded(kpos[:, 1], sp))
         if lat is None and layout == "grid":
-            raise ValueError(f"{source}: the positions do not sit on a regular lattice; "
+            raise NeurowaveError(f"{source}: the positions do not sit on a regular lattice; "
                              "use layout='channel'.")
     if lat is not None:
         ix, iy, xs, ys = lat
@@ -691,6 +701,7 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
                                                            dtype=np.result_type(sub.dtype, np.float32))], axis=1)
         cube = ext[:, cell].reshape(sub.shape[0], ny, nx)
         attrs["channels"] = chan_map.tolist()
+        attrs["channel_order"] = list(kept_names)  # the file's order (flat order is spatial)
         return make_grid(cube, sampling_rate=sampling_rate, x=xs, y=ys, t0=t0,
                          source=str(source), kind="recording", attrs=attrs)
     return make_channel_grid(sub, sampling_rate=sampling_rate, x=kpos[:, 0], y=kpos[:, 1],
@@ -698,8 +709,16 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
                              attrs=attrs)
 
 
+def quiet_nanstd(data, axis=0):
+    """``np.nanstd`` without numpy's warnings for all-NaN columns (dead channels, which
+    the readers mark dead: their std is NaN, never 0)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanstd(data, axis=axis)
+
+
 def no_positions_error(path, what="channel positions"):
-    return ValueError(
+    return NeurowaveError(
         f"{path} carries no {what} and no electrode map sits next to it. "
         "Pass one with positions=MAP (--positions MAP): a Blackrock .cmp, a CSV/TSV of "
         "channel and x/y or row/col, a BIDS *_electrodes.tsv or a *-dig.fif."

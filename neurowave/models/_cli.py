@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._validate import NeurowaveError
+
 
 def task_for(ckpt, name, *, source):
     """The task to run checkpoint ``ckpt`` on.
@@ -18,7 +20,7 @@ def task_for(ckpt, name, *, source):
     check_option("--task", name, list_tasks())
     base = TASK_PRESETS[name][0] if name in TASK_PRESETS else name
     if base != trained:
-        raise ValueError(
+        raise NeurowaveError(
             f"{source} was trained on task {trained!r}, not {base!r}; pass --task {trained} "
             "(or a preset of it)."
         )

@@ -6,6 +6,7 @@ from torch import nn
 
 from .config import CNNConfig
 from .readouts import PixelMLP
+from .._validate import NeurowaveError
 
 __all__ = ["LocalCNN"]
 
@@ -44,7 +45,7 @@ class LocalCNN(nn.Module):
 
     def forward(self, x, return_hidden=False):
         if return_hidden:
-            raise ValueError(
+            raise NeurowaveError(
                 "The local CNN has no hidden-state time series; export a recurrent model "
                 "(cornn or convlstm)."
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-from .._validate import check_option
+from .._validate import NeurowaveError, NeurowaveTypeError, check_option
 
 __all__ = [
     "READOUTS",
@@ -27,13 +27,13 @@ READOUTS = ("fft", "linear", "last", "mean", "max")
 def _check_mlp(mlp_hidden):
     mlp_hidden = tuple(int(h) for h in mlp_hidden)
     if any(h <= 0 for h in mlp_hidden):
-        raise ValueError(f"`mlp_hidden` must be positive layer widths, got {mlp_hidden}.")
+        raise NeurowaveError(f"`mlp_hidden` must be positive layer widths, got {mlp_hidden}.")
     return mlp_hidden
 
 
 def _check_int(name, value, low=1):
     if isinstance(value, bool) or int(value) != value or value < low:
-        raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}.")
+        raise NeurowaveError(f"`{name}` must be an integer >= {low}, got {value!r}.")
     return int(value)
 
 
@@ -54,7 +54,7 @@ class _Base:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{cls.__name__} has no option(s) {', '.join(unknown)}; known options are "
                 f"{', '.join(sorted(known))}."
             )
@@ -90,18 +90,18 @@ class CoRNNConfig(_Base):
         self.n_steps = _check_int("n_steps", self.n_steps, 2)
         self.dt = float(self.dt)
         if not self.dt > 0:
-            raise ValueError(f"`dt` must be a positive step size, got {self.dt!r}.")
+            raise NeurowaveError(f"`dt` must be a positive step size, got {self.dt!r}.")
         check_option("readout", self.readout, READOUTS)
         layers = tuple(self.encoder_layers) if isinstance(self.encoder_layers,
                                                           (list, tuple)) else ()
         if len(layers) != 3 or any(isinstance(n, bool) or int(n) != n or n < 1
                                    for n in layers):
-            raise ValueError(
+            raise NeurowaveError(
                 "`encoder_layers` must be three positive integers (convolutions of the "
                 f"omega, alpha and y0 encoders), got {self.encoder_layers!r}.")
         self.encoder_layers = tuple(int(n) for n in layers)
         if not isinstance(self.readout_bias, bool):
-            raise TypeError(f"`readout_bias` must be True or False, got {self.readout_bias!r}.")
+            raise NeurowaveTypeError(f"`readout_bias` must be True or False, got {self.readout_bias!r}.")
 
 
 @dataclass
@@ -119,7 +119,7 @@ class ConvLSTMConfig(_Base):
         self.n_steps = _check_int("n_steps", self.n_steps, 2)
         self.kernel_size = _check_int("kernel_size", self.kernel_size)
         if self.kernel_size % 2 == 0:
-            raise ValueError(f"`kernel_size` must be odd, got {self.kernel_size}.")
+            raise NeurowaveError(f"`kernel_size` must be odd, got {self.kernel_size}.")
         check_option("readout", self.readout, READOUTS)
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import copy
 
+from .._validate import NeurowaveError
+
 __all__ = ["cut_coupling", "untrained_like", "CONTROLS"]
 
 #: Control name -> one-line description (export variables ``hidden_<name>``).
@@ -56,7 +58,7 @@ def cut_coupling(model):
     import torch
 
     if not hasattr(model, "W_y"):
-        raise ValueError(
+        raise NeurowaveError(
             f"A {type(model).__name__} has no convolutional coupling W_y to cut; the "
             "coupling-cut control exists for the CoRNN only."
         )

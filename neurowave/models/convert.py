@@ -15,6 +15,7 @@ with the same function:
 """
 
 from __future__ import annotations
+from neurowave._validate import NeurowaveError
 
 import math
 
@@ -71,7 +72,7 @@ def cornn_state_dict_from_published(state_dict, *, readout, n_steps, hidden_chan
             w = value.clone()
             if int(idx) == layers[0] and name == "weight":
                 if w.shape[1] != n_feat * c:
-                    raise ValueError(
+                    raise NeurowaveError(
                         f"The first MLP layer takes {w.shape[1]} features, not {n_feat} x {c} "
                         f"for readout {readout!r} over {n_steps} steps and {c} channels; pass "
                         "the settings the published model was trained with.")
@@ -80,5 +81,5 @@ def cornn_state_dict_from_published(state_dict, *, readout, n_steps, hidden_chan
                     w = w * math.sqrt(n_steps)
             out[f"mlp.net.{idx}.{name}"] = w.contiguous()
         else:
-            raise ValueError(f"{key!r} is not a weight of the published CoRNN (cornn_model2).")
+            raise NeurowaveError(f"{key!r} is not a weight of the published CoRNN (cornn_model2).")
     return out

@@ -20,6 +20,7 @@ per-pixel MLP classify the pixel.
 """
 
 from __future__ import annotations
+from neurowave._validate import NeurowaveError
 
 import functools
 import importlib
@@ -194,7 +195,7 @@ def recurrence_backend(*tensors):
     """
     choice = os.environ.get("NEUROWAVE_RECURRENCE", "auto").strip().lower() or "auto"
     if choice not in _BACKENDS:
-        raise ValueError(f"NEUROWAVE_RECURRENCE must be one of {', '.join(_BACKENDS)}, "
+        raise NeurowaveError(f"NEUROWAVE_RECURRENCE must be one of {', '.join(_BACKENDS)}, "
                          f"got {choice!r}; unset it for the automatic choice.")
     if choice == "plain":
         return "plain"
@@ -203,7 +204,7 @@ def recurrence_backend(*tensors):
               and (on_cuda or (_interpret_requested() and not any(t.is_cuda for t in tensors))))
     have = _have_triton()
     if choice == "triton" and not (usable and have):
-        raise ValueError(
+        raise NeurowaveError(
             "NEUROWAVE_RECURRENCE=triton needs Triton (pip install 'neurowave[cuda]') and "
             "float32 tensors on a CUDA device (or TRITON_INTERPRET=1 on the CPU); "
             "unset it to use the plain PyTorch path.")

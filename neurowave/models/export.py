@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import validate_type
+from .._validate import NeurowaveError, NeurowaveTypeError, validate_type
 from .._version import __version__
 from ..grid import make_grid
 from .config import config_to_dict
@@ -113,9 +113,9 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
     """
     validate_type(n, "int", "n")
     if n < 1:
-        raise ValueError(f"`n` must be at least 1 image, got {n}.")
+        raise NeurowaveError(f"`n` must be at least 1 image, got {n}.")
     if not getattr(model, "recurrent", False):
-        raise ValueError(
+        raise NeurowaveError(
             f"A {type(model).__name__} has no hidden-state time series to export; "
             "export a recurrent model (cornn or convlstm)."
         )
@@ -127,7 +127,7 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
     if n_steps is not None:
         validate_type(n_steps, "int", "n_steps")
         if n_steps < 2:
-            raise ValueError(f"`n_steps` must be at least 2, got {n_steps}.")
+            raise NeurowaveError(f"`n_steps` must be at least 2, got {n_steps}.")
         if n_steps != hidden.shape[1]:
             hidden = _long_hidden(model, images, int(n_steps), batch_size, device)
     control_vars = {}
@@ -241,21 +241,30 @@ def hidden_grid(ds, *, sample=0, unit=0, variable="hidden"):
     'cornn (cut coupling) sample 0 unit 1'
     """
     if not isinstance(ds, xr.Dataset) or "hidden" not in ds:
-        raise TypeError(
+        raise NeurowaveTypeError(
             "`ds` must be a model export (an xarray.Dataset with a `hidden` variable); "
             "make one with neurowave.models.export_hidden or `neurowave export`."
         )
     if variable not in ds:
         have = sorted(v for v in map(str, ds.data_vars) if v.startswith("hidden"))
-        raise ValueError(
+        raise NeurowaveError(
             f"The export has no `{variable}` variable (it holds {have}); re-export the "
             "model with `neurowave export` to record the controls."
         )
     h = ds[variable]
+    want = ("sample", "time", "unit", "y", "x")
+    if set(h.dims) != set(want) or not {"x", "y", "time"} <= set(ds.coords):
+        src = ds.attrs.get("source") or "the dataset"
+        raise NeurowaveError(
+            f"{src} is not a model export: `{variable}` has dims {tuple(h.dims)} and coords "
+            f"{tuple(sorted(map(str, ds.coords)))}, expected dims {want} with time, y and "
+            "x coords. Write one with `neurowave export RUN_DIR --out model.nc`, or save a "
+            "single grid (time, y, x) with neurowave.io.write_netcdf."
+        )
     for dim, idx in (("sample", sample), ("unit", unit)):
         validate_type(idx, "int", dim)
         if not -h.sizes[dim] <= idx < h.sizes[dim]:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`{dim}` must be an index below {h.sizes[dim]} (the export holds "
                 f"{h.sizes[dim]} {dim}s), got {idx}."
             )

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import NeurowaveError
+
 __all__ = ["confusion_matrix", "segmentation_scores", "pixel_accuracy",
            "foreground_accuracy", "foreground_iou", "foreground_iou_paper"]
 
@@ -26,9 +28,9 @@ def confusion_matrix(pred, label, n_classes):
     pred = np.asarray(pred).ravel().astype(np.int64)
     label = np.asarray(label).ravel().astype(np.int64)
     if pred.shape != label.shape:
-        raise ValueError(f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}.")
+        raise NeurowaveError(f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}.")
     if pred.size and (min(pred.min(), label.min()) < 0 or max(pred.max(), label.max()) >= n_classes):
-        raise ValueError(f"Labels must lie in 0..{n_classes - 1}; check `n_classes`.")
+        raise NeurowaveError(f"Labels must lie in 0..{n_classes - 1}; check `n_classes`.")
     return np.bincount(label * n_classes + pred, minlength=n_classes**2).reshape(n_classes, n_classes)
 
 
@@ -102,9 +104,9 @@ def foreground_iou_paper(pred, label):
     pred = np.asarray(pred)
     label = np.asarray(label)
     if pred.shape != label.shape:
-        raise ValueError(f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}.")
+        raise NeurowaveError(f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}.")
     if pred.ndim < 2:
-        raise ValueError(f"`pred` and `label` must be images (n_images, ...) or one image (H, W), got shape {pred.shape}.")
+        raise NeurowaveError(f"`pred` and `label` must be images (n_images, ...) or one image (H, W), got shape {pred.shape}.")
     if pred.ndim == 2:
         pred, label = pred[None], label[None]
     fg = (label != 0).reshape(len(label), -1)

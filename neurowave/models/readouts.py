@@ -52,7 +52,7 @@ class TimeReadout(nn.Module):
         """Features ``(B, F, C, H, W)``."""
         b, t, c, hh, ww = h.shape
         if t != self.n_steps:
-            raise ValueError(f"The readout expects {self.n_steps} steps, got {t}.")
+            raise ValueError(f"The readout expects {self.n_steps} steps, got {t}.")  # internal
         if self.kind == "last":
             return h[:, -1:]
         if self.kind == "mean":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._validate import check_option
+from .._validate import NeurowaveTypeError, check_option
 from .cnn import LocalCNN
 from .config import CNNConfig, ConvLSTMConfig, CoRNNConfig, UNetConfig
 from .convlstm import ConvLSTM
@@ -63,7 +63,7 @@ def model_name(model):
     for name, (cls, _) in MODELS.items():
         if type(model) is cls:
             return name
-    raise TypeError(f"{type(model).__name__} is not a neurowave model; build one with get_model.")
+    raise NeurowaveTypeError(f"{type(model).__name__} is not a neurowave model; build one with get_model.")
 
 
 def count_parameters(model, *, trainable=True):

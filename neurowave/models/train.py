@@ -29,6 +29,12 @@ from .config import config_to_dict
 from .metrics import segmentation_scores
 from .registry import get_model
 from .tasks import task_from_spec
+from .._validate import (
+    NeurowaveError,
+    NeurowaveFileExistsError,
+    NeurowaveFileNotFoundError,
+    describe_cause,
+)
 
 __all__ = [
     "train",
@@ -64,9 +70,9 @@ def resolve_device(device="cpu"):
     if isinstance(device, torch.device):
         device = device.type
     if device not in ("cpu", "cuda"):
-        raise ValueError(f"`device` must be 'cpu' or 'cuda', got {device!r}.")
+        raise NeurowaveError(f"`device` must be 'cpu' or 'cuda', got {device!r}.")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
+        raise NeurowaveError(
             "CUDA was requested but no CUDA device is available to PyTorch "
             f"(torch {torch.__version__}); pass --device cpu or install a CUDA build of PyTorch."
         )
@@ -95,7 +101,7 @@ BATCH_LINE_SECONDS = 1.0
 def _atomic_save(obj, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
         torch.save(obj, tmp)
@@ -109,11 +115,20 @@ def _atomic_save(obj, path):
 
 def _atomic_json(obj, path):
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".json.part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, default=float)
         f.write("\n")
     give_user_mode(tmp)
+    os.replace(tmp, path)
+
+
+def _atomic_text(text, path):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -161,24 +176,24 @@ def _resolve_source(source):
     if s.startswith("pretrained:"):
         name = s.split(":", 1)[1]
         if name not in list_pretrained():
-            raise ValueError(
+            raise NeurowaveError(
                 f"No pretrained weights named {name!r}; available: "
                 f"{', '.join(list_pretrained()) or 'none'}."
             )
         meta = json.loads((pretrained_dir() / f"{name}.json").read_text())
         path = pretrained_dir() / meta["file"]
         if not path.exists():
-            raise FileNotFoundError(f"{path}: the pretrained weights file is missing; reinstall neurowave.")
+            raise NeurowaveFileNotFoundError(f"{path}: the pretrained weights file is missing; reinstall neurowave.")
         digest = sha256sum(path)
         if digest != meta["sha256"]:
-            raise ValueError(
+            raise NeurowaveError(
                 f"{path} is corrupted: its sha256 {digest[:12]}... does not match the shipped "
                 f"{meta['sha256'][:12]}...; reinstall neurowave."
             )
         return path, meta
     p = Path(s)
     if not p.exists():
-        raise FileNotFoundError(
+        raise NeurowaveFileNotFoundError(
             f"{p}: no such run directory or checkpoint. Pass a folder made by `neurowave train`, "
             "a .pt checkpoint or pretrained:NAME."
         )
@@ -186,7 +201,7 @@ def _resolve_source(source):
         for name in ("best.pt", "last.pt"):
             if (p / name).exists():
                 return p / name, None
-        raise FileNotFoundError(f"{p} holds no best.pt or last.pt; pass a run directory made by `neurowave train`.")
+        raise NeurowaveFileNotFoundError(f"{p} holds no best.pt or last.pt; pass a run directory made by `neurowave train`.")
     return p, None
 
 
@@ -199,8 +214,8 @@ def load_checkpoint(source):
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, corrupted or not a torch file at all
-        raise ValueError(
-            f"{path} is not a readable neurowave checkpoint ({type(err).__name__}); "
+        raise NeurowaveError(
+            f"{path} is not a readable neurowave checkpoint ({describe_cause(err)}); "
             "it may be truncated or corrupted: retrain or pass another checkpoint."
         ) from None
     if isinstance(ckpt, dict) and ckpt.get("format") in _UPGRADES:
@@ -208,7 +223,7 @@ def load_checkpoint(source):
         ckpt["config"] = {**old, **ckpt.get("config", {})}
         ckpt["format"] = CHECKPOINT_FORMAT
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(
+        raise NeurowaveError(
             f"{path} is not a neurowave checkpoint (no {CHECKPOINT_FORMAT!r} marker); "
             "pass a file written by `neurowave train`."
         )
@@ -232,7 +247,7 @@ def load_model(source, *, device="cpu"):
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError:
-        raise ValueError(
+        raise NeurowaveError(
             f"{ckpt['_path']}: the weights do not fit a {ckpt['model']} with the stored config; "
             "the checkpoint is corrupted, retrain it."
         ) from None
@@ -244,7 +259,7 @@ def check_compatible(model, task):
     """Raise a sentence when ``task`` images/classes do not fit ``model``."""
     c = model.config
     if task.in_channels != c.in_channels or task.n_classes != c.n_classes:
-        raise ValueError(
+        raise NeurowaveError(
             f"The model takes {c.in_channels}-channel images and predicts {c.n_classes} classes, "
             f"but task {task.name!r} has {task.in_channels} channel(s) and {task.n_classes} classes; "
             "pass the task the model was trained on."
@@ -356,10 +371,13 @@ def train(
         group started by ``torchrun``, processes other than 0 return None.
     """
     if isinstance(nproc, bool) or int(nproc) != nproc or nproc < 1:
-        raise ValueError(f"`nproc` must be a positive integer, got {nproc!r}.")
+        raise NeurowaveError(f"`nproc` must be a positive integer, got {nproc!r}.")
     kwargs = dict(model_config=model_config, epochs=epochs, batch_size=batch_size, lr=lr,
                   weight_decay=weight_decay, clip=clip, seed=seed, device=device, out=out,
-                  resume=resume, progress=progress, verbose=verbose)
+                  resume=resume, progress=progress, verbose=verbose, callback=callback)
+    if callback is not None and int(nproc) > 1:
+        raise NeurowaveError("train(callback=...) runs in one process only; leave nproc at 1 "
+                             "(or drop the callback) for multi-process training.")
     if int(nproc) > 1:
         return _spawn_train(model_name, task, int(nproc), kwargs)
     import torch.distributed as dist
@@ -410,7 +428,7 @@ def _spawn_train(model_name, task, nproc, kwargs):
         kwargs = {**kwargs, "out": tmp.name}
     out = Path(kwargs["out"])
     if not kwargs["resume"] and out.is_dir() and any(out.glob("*.pt")):
-        raise FileExistsError(
+        raise NeurowaveFileExistsError(
             f"{out} already holds a run; pass --resume to continue it or choose a new --out.")
     for split in ("train", "val", "test"):  # generate (and cache) the data once, here
         task.split(split)
@@ -428,14 +446,14 @@ def _spawn_train(model_name, task, nproc, kwargs):
 
 
 def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_decay, clip, seed,
-           device, out, resume, progress, verbose):
+           device, out, resume, progress, verbose, callback=None):
     from tqdm.auto import tqdm
     import torch.distributed as dist
 
     world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-    if callback is not None and world > 1:
-        raise ValueError("train(callback=...) runs in one process only; leave nproc at 1 "
-                         "(or drop the callback) for multi-process training.")
+    if callback is not None and world > 1:  # under torchrun
+        raise NeurowaveError("train(callback=...) runs in one process only; leave nproc at 1 "
+                             "(or drop the callback) for multi-process training.")
     rank = dist.get_rank() if world > 1 else 0
     dev = resolve_device(device)
     if dev.type == "cuda" and world > 1:
@@ -460,12 +478,14 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
         if resume and (out / "last.pt").exists():
             ck = load_checkpoint(out / "last.pt")
             if ck["model"] != model_name or ck["task"] != task.spec() or ck["config"] != config_to_dict(model.config):
-                raise ValueError(
+                raise NeurowaveError(
                     f"{out} holds a run of {ck['model']} on {ck['task']['name']} with other settings; "
                     "pass a new --out directory or the same settings to resume."
                 )
             model.load_state_dict(ck["state_dict"])
             opt.load_state_dict(ck["optimizer"])
+            if ck.get("torch_rng_state") is not None:
+                torch.set_rng_state(ck["torch_rng_state"])
             history = list(ck.get("history", []))
             start_epoch = int(ck["epoch"]) + 1
             best = (float(ck.get("best_val", -1.0)), int(ck.get("best_epoch", -1)))
@@ -473,14 +493,14 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
             if (out / "best.pt").exists():
                 best_state = load_checkpoint(out / "best.pt")["state_dict"]
         elif not resume and any(out.glob("*.pt")):
-            raise FileExistsError(
+            raise NeurowaveFileExistsError(
                 f"{out} already holds a run; pass --resume to continue it or choose a new --out."
             )
     xtr, ytr = task.split("train")
     xva, yva = task.split("val")
     n = len(xtr)
     if n == 0:
-        raise ValueError("The task has no training images; pass n_train > 0.")
+        raise NeurowaveError("The task has no training images; pass n_train > 0.")
     show = (sys.stderr.isatty() if progress is None else bool(progress)) and rank == 0
     verbose = verbose and rank == 0
     meta = {
@@ -571,14 +591,16 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
                   f"val fg-IoU {row['val_fg_iou']:.3f}  ({dt:.1f} s)", file=sys.stderr,
                   flush=True)
         if out is not None:
-            with open(out / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(row) + "\n")
             extra = dict(epoch=epoch, history=history, best_val=best[0], best_epoch=best[1],
                          train_seconds=train_seconds, seed=int(seed), meta=meta)
             if improved:
                 save_checkpoint(out / "best.pt", model=model, task=task, **extra)
+            # a kill at any moment leaves last.pt of a finished epoch; a resumed run
+            # continues from it as if never stopped (the torch RNG state included)
             save_checkpoint(out / "last.pt", model=model, task=task,
-                            optimizer=opt.state_dict(), **extra)
+                            optimizer=opt.state_dict(), torch_rng_state=torch.get_rng_state(),
+                            **extra)
+            _atomic_text("".join(json.dumps(r) + "\n" for r in history), out / "metrics.jsonl")
         if stop:
             break
     if rank != 0:
@@ -661,12 +683,12 @@ def train_seeds(model_name, task, *, seeds, jobs=None, threads=None, out=None, *
 
     seeds = [int(s) for s in seeds]
     if not seeds:
-        raise ValueError("`seeds` is empty; pass at least one seed, e.g. seeds=[0, 1, 2].")
+        raise NeurowaveError("`seeds` is empty; pass at least one seed, e.g. seeds=[0, 1, 2].")
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f"`seeds` repeats a seed ({seeds}); pass distinct seeds.")
+        raise NeurowaveError(f"`seeds` repeats a seed ({seeds}); pass distinct seeds.")
     jobs = len(seeds) if jobs is None else int(jobs)
     if jobs < 1:
-        raise ValueError(f"`jobs` must be at least 1, got {jobs}.")
+        raise NeurowaveError(f"`jobs` must be at least 1, got {jobs}.")
     resolve_device(kwargs.get("device", "cpu"))  # a sentence now, not one per worker
     threads = int(threads) if threads else max(1, (os.cpu_count() or 1) // min(jobs, len(seeds)))
     kwargs = {**kwargs, "progress": False}

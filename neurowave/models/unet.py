@@ -8,6 +8,7 @@ from torch import nn
 
 from .config import UNetConfig
 from .readouts import PixelMLP
+from .._validate import NeurowaveError
 
 __all__ = ["UNet"]
 
@@ -54,7 +55,7 @@ class UNet(nn.Module):
 
     def forward(self, x, return_hidden=False):
         if return_hidden:
-            raise ValueError(
+            raise NeurowaveError(
                 "The U-Net has no hidden-state time series; export a recurrent model "
                 "(cornn or convlstm)."
             )

@@ -13,6 +13,7 @@ import xarray as xr
 
 from ..grid import _sampling_rate, site_positions
 from ._kernels import COLLINEAR_WIDTH, sites_are_collinear  # noqa: F401
+from .._validate import NeurowaveError, NeurowaveTypeError
 
 TWO_PI = 2.0 * np.pi
 
@@ -28,7 +29,7 @@ def spatial_dims(da):
         return ("channel",)
     if "y" in da.dims and "x" in da.dims:
         return ("y", "x")
-    raise ValueError(
+    raise NeurowaveError(
         f"`phase` has dims {tuple(da.dims)}, but a wave grid has dims ('time', 'y', 'x') or "
         "('time', 'channel'). Pass the output of neurowave.waves.compute_phase."
     )
@@ -37,28 +38,28 @@ def spatial_dims(da):
 def check_phase(phase, name="phase"):
     """Validate a phase DataArray; return (spatial_dims, positions, sampling_rate)."""
     if isinstance(phase, xr.Dataset):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`{name}` must be an xarray.DataArray of phases, got a Dataset. "
             "Pass e.g. neurowave.waves.compute_phase(grid)."
         )
     if not isinstance(phase, xr.DataArray):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`{name}` must be an xarray.DataArray of phases, got {type(phase).__name__}. "
             "Pass e.g. neurowave.waves.compute_phase(grid)."
         )
     if "time" not in phase.dims:
-        raise ValueError(
+        raise NeurowaveError(
             f"`{name}` has no 'time' dimension (dims {tuple(phase.dims)}). "
             "Pass a phase grid with dims ('time', 'y', 'x') or ('time', 'channel')."
         )
     sdims = spatial_dims(phase)
     if tuple(phase.dims) != ("time",) + sdims:
-        raise ValueError(
+        raise NeurowaveError(
             f"`{name}` has dims {tuple(phase.dims)}; use "
             f"{name}.transpose({', '.join(repr(d) for d in ('time',) + sdims)})."
         )
     if np.issubdtype(phase.dtype, np.complexfloating):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`{name}` holds complex values; pass the phase (np.angle of the analytic signal), "
             "e.g. neurowave.waves.compute_phase(grid)."
         )

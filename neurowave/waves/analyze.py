@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, check_option, validate_type
+from .._validate import NeurowaveError, NeurowaveTypeError, check_band, check_option, validate_type
 from .._version import __version__
 from ._xr import MIN_SITES, check_measure_input, speed_scale
 
@@ -261,7 +261,7 @@ def _chunks(e0, e1, n_sites, fs, unit, execution, pad):
     else:
         want = float(execution.chunk_duration) * fs
         if want < 2:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`chunk_duration` ({execution.chunk_duration!r}) is shorter than two samples; "
                 "pass a longer chunk or None.")
     size = max(unit, int(round(want / unit)) * unit)
@@ -534,11 +534,11 @@ def analyze(
     check_option("phase_method", phase_method, PHASE_METHODS)
     validate_type(pgd_threshold, "numeric", "pgd_threshold")
     if not 0 <= float(pgd_threshold) <= 1:
-        raise ValueError(f"`pgd_threshold` must be between 0 and 1, got {pgd_threshold!r}.")
+        raise NeurowaveError(f"`pgd_threshold` must be between 0 and 1, got {pgd_threshold!r}.")
     if execution is None:
         execution = Execution()
     if not isinstance(execution, Execution):
-        raise TypeError(f"`execution` must be a neurowave.waves.Execution or None, got "
+        raise NeurowaveTypeError(f"`execution` must be a neurowave.waves.Execution or None, got "
                         f"{type(execution).__name__}.")
     if pattern_rate is not None:
         pattern_rate = check_positive(pattern_rate, "pattern_rate")
@@ -556,7 +556,7 @@ def analyze(
     validate_type(edge_trim, "int", "edge_trim")
     edge_trim = int(edge_trim)
     if not 0 <= 2 * edge_trim < n:
-        raise ValueError(
+        raise NeurowaveError(
             f"`edge_trim` ({edge_trim}) leaves no frame of the {n} samples. "
             "Pass a smaller edge_trim or a longer recording."
         )
@@ -565,7 +565,7 @@ def analyze(
         surrogate_step = max(1, int(fs / (2.0 * (band[1] - band[0]))))
     validate_type(surrogate_step, "int", "surrogate_step")
     if surrogate_step < 1:
-        raise ValueError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
+        raise NeurowaveError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
     pstep, pcoarse = _pattern_steps(fs, band, pattern_rate) if classify else (1, 1)
     pad = 2 * time_depth(fs, band) + 2  # ten periods of the band width: ~1e-6 of the phase
     if gradient_window is not None:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_positive, validate_type
+from .._validate import NeurowaveTypeError, check_positive, validate_type
 from ..grid import grid_spacing, site_positions
 
 __all__ = ["CRITICAL_KINDS", "detect_critical_points", "track_critical_points"]
@@ -190,7 +190,7 @@ def detect_critical_points(flow, *, max_edge=2.0, refine=12, border=0.75):
     (['spiral_ccw'], 3.2, 3.2)
     """
     if not isinstance(flow, xr.Dataset) or not {"vx", "vy"} <= set(flow.data_vars):
-        raise TypeError(
+        raise NeurowaveTypeError(
             "`flow` must be the Dataset of compute_optical_flow(phase) with `vx` and `vy`."
         )
     max_edge = check_positive(max_edge, "max_edge")
@@ -266,7 +266,7 @@ def track_critical_points(points, *, max_displacement=None, min_duration=None, m
     from scipy.optimize import linear_sum_assignment
 
     if not isinstance(points, pd.DataFrame) or not {"frame", "x", "y", "kind"} <= set(points.columns):
-        raise TypeError("`points` must be the DataFrame of detect_critical_points(flow).")
+        raise NeurowaveTypeError("`points` must be the DataFrame of detect_critical_points(flow).")
     spacing = float(points.attrs.get("spacing", 1.0))
     dt = float(points.attrs.get("dt", 1.0))
     max_displacement = spacing if max_displacement is None else check_positive(max_displacement, "max_displacement")

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from .._validate import check_band, check_option, check_positive, validate_type
+from .._validate import NeurowaveError, check_band, check_option, check_positive, validate_type
 from ..grid import _sampling_rate, site_positions
 from ._est_common import speed_factor, units
 
-__all__ = ["DelayPlaneFit", "compute_delays", "fit_delay_plane"]
+__all__ = ["DelayPlaneFit", "compute_delays", "fit_delay_plane", "n_tapers"]
 
 
 @dataclass
@@ -69,6 +69,104 @@ class DelayPlaneFit:
         return d
 
 
+#: Tapers short of an integer by less than this count as that integer (a sampling rate
+#: of 500.0056 Hz makes 5000 samples 9.99989 s, so 2 W T - 1 = 38.9996 for W = 2 Hz,
+#: where Martinet et al. use their nominal TW = 20, i.e. 39 tapers).
+TAPER_TOLERANCE = 1e-2
+
+
+def n_tapers(nw):
+    """Number of DPSS tapers ``floor(2 NW - 1)`` for a time-half-bandwidth ``NW``.
+
+    ``2 NW - 1`` within :data:`TAPER_TOLERANCE` below an integer counts as that
+    integer, so that a duration a rounding error short of its nominal value (e.g.
+    5000 samples at 500.0056 Hz) gets the tapers of the nominal one.
+
+    Examples
+    --------
+    >>> n_tapers(2.0 * 5000 / 500.0056), n_tapers(20.0), n_tapers(19.9)
+    (39, 39, 38)
+    """
+    return int(np.floor(2.0 * nw - 1.0 + TAPER_TOLERANCE))
+
+
+def _file_order_sites(grid, n):
+    """Flat site indices of every electrode in the file's channel order (dead ones too)."""
+    if "channel" in grid.dims:
+        return np.arange(n)
+    chans = grid.attrs.get("channels")
+    if isinstance(chans, (list, tuple)) and len(chans) == n:
+        where = {str(c): i for i, c in enumerate(chans) if str(c)}
+        order = grid.attrs.get("channel_order")
+        if isinstance(order, (list, tuple)) and order:
+            idx = [where[str(c)] for c in order if str(c) in where]
+        else:
+            idx = sorted(where.values())
+        if idx:
+            return np.asarray(idx, int)
+    return np.arange(n)
+
+
+def _reference_site(grid, reference, pos, valid):
+    """Flat index of the reference site (see :func:`compute_delays`)."""
+    n = len(valid)
+    if reference is None or (isinstance(reference, str) and reference == "center"):
+        c = pos[valid].mean(0)
+        d2 = np.where(valid, ((pos - c) ** 2).sum(1), np.inf)
+        return int(np.argmin(d2))
+    if isinstance(reference, str) and reference == "martinet":
+        # Seizure-Waves (estimate_wave.m): the electrode nearest the mean position of ALL
+        # electrodes, dead ones included, first in file order; their mean is a running
+        # sum (np.cumsum adds in the same order), which decides between the electrodes
+        # equidistant from the centre of a symmetric array.
+        idx = _file_order_sites(grid, n)
+        p = pos[idx]
+        cx = np.cumsum(p[:, 0])[-1] / len(p)
+        cy = np.cumsum(p[:, 1])[-1] / len(p)
+        d2 = (p[:, 0] - cx) ** 2 + (p[:, 1] - cy) ** 2
+        ref = int(idx[int(np.argmin(d2))])
+        if not valid[ref]:
+            raise NeurowaveError(
+                f"The reference Martinet et al. would choose, site {ref} "
+                f"({_site_name(grid, ref)}), is dead or has NaN samples; pass "
+                "reference='center' (the valid site nearest the centre) or a site."
+            )
+        return ref
+    if isinstance(reference, str):
+        names = grid["channel"].values.tolist() if "channel" in grid.dims else grid.attrs.get("channels")
+        names = [str(c) for c in (names or [])]
+        if reference not in names:
+            raise NeurowaveError(
+                f"`reference` {reference!r} is neither 'center', 'martinet' nor a channel of "
+                f"the grid ({', '.join(c for c in names if c)[:200] or 'the grid has no channel names'}). "
+                "Pass one of them or a flat site index."
+            )
+        ref = names.index(reference)
+    else:
+        validate_type(reference, "int", "reference", "an integer site index, a channel name, "
+                      "'center' or 'martinet'")
+        ref = int(reference)
+        if not -n <= ref < n:
+            raise NeurowaveError(f"`reference` must be a site index below {n}, got {reference}.")
+        ref %= n
+    if not valid[ref]:
+        raise NeurowaveError(
+            f"`reference` site {ref} ({_site_name(grid, ref)}) is dead or has NaN samples; "
+            "pick a valid site."
+        )
+    return ref
+
+
+def _site_name(grid, i):
+    if "channel" in grid.dims:
+        return str(grid["channel"].values[i])
+    chans = grid.attrs.get("channels")
+    if isinstance(chans, (list, tuple)) and i < len(chans) and chans[i]:
+        return str(chans[i])
+    ny, nx = grid.shape[1:]
+    return f"y={float(grid['y'].values[i // nx]):g}, x={float(grid['x'].values[i % nx]):g}"
+
+
 def _tapers(n, nw, k):
     from scipy.signal.windows import dpss
 
@@ -91,7 +189,8 @@ def _delay_from_phase(phi, freq, sig, min_points, p_threshold, method):
     from scipy import stats
 
     a, b = _longest_run(sig)
-    if b - a < max(min_points, 2):
+    # Martinet et al.: the run must hold MORE than ceil(min_run / df) bins
+    if b - a <= max(min_points, 2):
         return np.nan, np.nan, np.nan
     f = freq[a:b]
     ph = np.unwrap(phi[a:b])
@@ -102,7 +201,7 @@ def _delay_from_phase(phi, freq, sig, min_points, p_threshold, method):
         se = float(np.std(d, ddof=1) / np.sqrt(len(d))) if len(d) > 1 else np.nan
         return m, m - 1.96 * se, m + 1.96 * se
     res = stats.linregress(f, ph)
-    if not res.pvalue < p_threshold:
+    if not res.pvalue <= p_threshold:  # as their `mp > PVALUE_THRESH` rejects
         return np.nan, np.nan, np.nan
     tcrit = stats.t.ppf(0.975, len(f) - 2)
     slope = res.slope / (2 * np.pi)
@@ -122,17 +221,26 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
     band : (float, float)
         Frequencies analysed (Hz, or cycles/step).
     bandwidth : float
-        Multitaper half-bandwidth ``W`` in Hz; ``K = 2 W T - 1`` tapers for a ``T``-long
-        epoch (Martinet et al. use ``TW = 20`` for 10 s, i.e. ``W = 2`` Hz).
-    reference : int | None
-        Flat index of the reference site; default the valid site nearest the centroid.
+        Multitaper half-bandwidth ``W`` in Hz; ``K = floor(2 W T - 1)`` tapers for a
+        ``T``-long epoch, with a rounding tolerance (:func:`n_tapers`) so that 5000
+        samples at 500.0056 Hz get the 39 tapers of 10 s (Martinet et al. use ``TW =
+        20`` for 10 s, i.e. ``W = 2`` Hz and 39 tapers).
+    reference : int | str | None
+        The reference site: ``None`` or ``"center"`` (default) the valid site nearest
+        the centroid of the valid sites; ``"martinet"`` the authors' choice (Seizure-Waves,
+        ``estimate_wave.m``): the electrode nearest the mean position of all electrodes,
+        dead ones included, ties decided as their running sums decide them (on the Utah
+        recording of Martinet et al. 2017, electrode 44); a channel name; or a flat site
+        index (row-major over ``(y, x)``, or the ``channel`` index).
     method : {"slope", "phase"}
         Delay from the slope of phase over frequency (broadband signals; Martinet et
         al.) or from phase / (2 pi f) averaged over the run (narrow-band signals).
     min_run : float
-        Narrowest run of significant coherence a delay needs, in Hz.
+        A delay needs a run of significant coherence of MORE than ``ceil(min_run / df)``
+        frequency bins (``df`` the frequency resolution), as Martinet et al.: a run of
+        exactly that many bins is not enough.
     p_threshold : float
-        Significance the phase-frequency slope must reach.
+        Significance the phase-frequency slope must reach (a p-value above it gives NaN).
     confidence : float
         p of the coherence confidence level.
 
@@ -164,19 +272,13 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
     valid = np.isfinite(x).all(0)
     pos = site_positions(grid)
     if valid.sum() < 3:
-        raise ValueError(f"`grid` has {int(valid.sum())} complete site(s); a delay map needs at least 3.")
-    if reference is None:
-        c = pos[valid].mean(0)
-        d2 = np.where(valid, ((pos - c) ** 2).sum(1), np.inf)
-        reference = int(np.argmin(d2))
-    validate_type(reference, "int", "reference")
-    if not valid[reference]:
-        raise ValueError(f"`reference` site {reference} is dead or has NaN samples; pick a valid site.")
+        raise NeurowaveError(f"`grid` has {int(valid.sum())} complete site(s); a delay map needs at least 3.")
+    reference = _reference_site(grid, reference, pos, valid)
     duration = nt / sr
     nw = bandwidth * duration
-    k = int(np.floor(2 * nw - 1))
+    k = n_tapers(nw)
     if k < 2:
-        raise ValueError(
+        raise NeurowaveError(
             f"`bandwidth` {bandwidth:g} gives fewer than 2 tapers for {duration:g} {tu}; "
             f"pass a bandwidth of at least {1.5 / duration:.3g}."
         )
@@ -251,8 +353,42 @@ def _robust_plane(pos, d, n_iter=50, tune=1.4):
     return b, cov, r, w
 
 
+def _robustfit_covb(pos, d, b, tune=1.4):
+    """Covariance of the plane coefficients as MATLAB's ``robustfit`` reports it.
+
+    ``stats.covb = sigma^2 inv(X'X)``, with ``sigma`` the robust scale of DuMouchel &
+    O'Brien (leverage-adjusted residuals, Huber's K correction of the Fair weight
+    function's derivative) shrunk toward the OLS scale when smaller (Street, Carroll &
+    Ruppert 1988), which Martinet et al. use for their F-test and intervals.
+    """
+    xm = np.column_stack([np.ones(len(d)), pos])
+    n, p = xm.shape
+    xtx_inv = np.linalg.pinv(xm.T @ xm)
+    h = np.minimum(np.einsum("ij,jk,ik->i", xm, xtx_inv, xm), 0.9999)
+    radj = (d - xm @ b) / np.sqrt(1.0 - h)
+    rs = np.sort(np.abs(radj))
+    mad_s = max(float(np.median(rs[p - 1:])) / 0.6745, 1e-6 * max(float(np.std(d)), 1e-300))
+    st = mad_s * tune
+    u = radj / st
+
+    def phi(v):
+        return v / (1.0 + np.abs(v))  # u * fair weight
+
+    delta = 1e-4
+    dphi = (phi(u + delta) - phi(u - delta)) / (2 * delta)
+    m1 = float(dphi.mean())
+    m2 = float(np.sum((1.0 - h) * phi(u) ** 2) / max(n - p, 1))
+    k = 1.0 + (p / n) * (1.0 - m1) / m1
+    robust_s = k * np.sqrt(m2) * st / m1
+    b_ols = np.linalg.lstsq(xm, d, rcond=None)[0]
+    ols_s = float(np.linalg.norm(d - xm @ b_ols) / np.sqrt(max(n - p, 1)))
+    sigma = max(robust_s, np.sqrt((ols_s**2 * p**2 + robust_s**2 * n) / (p**2 + n)))
+    return sigma**2 * xtx_inv
+
+
 def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None,
-                    n_boot=500, min_run=3.0, p_threshold=0.05, min_fraction=0.5, seed=0):
+                    n_boot=500, ci="bootstrap", min_run=3.0, p_threshold=0.05,
+                    min_fraction=0.5, seed=0):
     """Speed and direction of a whole epoch from a plane fitted to coherence delays.
 
     Parameters
@@ -264,9 +400,15 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
     bandwidth, method, reference, min_run, p_threshold
         As in :func:`compute_delays`.
     n_boot : int
-        Bootstrap resamples of the sites for the 95 % intervals (0 skips them).
+        Resamples for the 95 % intervals (0 skips them).
+    ci : {"bootstrap", "model"}
+        How the intervals are drawn: ``"bootstrap"`` refits the plane to sites resampled
+        with replacement (robust to a plane that fits badly); ``"model"`` draws the two
+        slopes from the normal distribution of the fit (robustfit's covariance), as
+        Martinet et al. (1000 draws there).
     min_fraction : float
-        Fraction of the valid sites that must have a delay (Martinet et al.: 0.5).
+        More than this fraction of the valid sites must have a delay (Martinet et al.:
+        0.5).
     seed : int
 
     Returns
@@ -296,6 +438,7 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
     from scipy import stats
 
     validate_type(n_boot, "int", "n_boot")
+    check_option("ci", ci, ("bootstrap", "model"))
     delays = compute_delays(grid, band=band, bandwidth=bandwidth, reference=reference,
                             method=method, min_run=min_run, p_threshold=p_threshold)
     tu, su = units(grid)
@@ -309,11 +452,11 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
                p_value=nan, f_stat=nan, slope=(nan, nan), n_sites=int(ok.sum()),
                band=tuple(delays.attrs["band"]), units=sunit,
                center=tuple(delays.attrs["reference_position"]), delays=delays)
-    if ok.sum() < max(4, min_fraction * n_valid):
+    if ok.sum() < 4 or not ok.sum() > min_fraction * n_valid:  # MORE than half, as theirs
         return DelayPlaneFit(**res)
-    b, cov, r, w = _robust_plane(pos[ok], d[ok])
+    b = _robust_plane(pos[ok], d[ok])[0]
     bs = b[1:]
-    cs = cov[1:, 1:]
+    cs = _robustfit_covb(pos[ok], d[ok], b)[1:, 1:]
     try:
         f_stat = float(bs @ np.linalg.solve(cs, bs) / 2.0)
     except np.linalg.LinAlgError:
@@ -326,7 +469,12 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
     norm = float(np.hypot(*bs))
     res["speed"] = factor / norm
     res["direction"] = float(np.degrees(np.arctan2(bs[1], bs[0])) % 360.0)
-    if n_boot > 0:
+    if n_boot > 0 and ci == "model":
+        rng = np.random.default_rng(seed)
+        draws = rng.multivariate_normal(bs, cs, size=n_boot)
+        sp = list(factor / np.hypot(draws[:, 0], draws[:, 1]))
+        di = list(np.arctan2(draws[:, 1], draws[:, 0]))
+    elif n_boot > 0:
         rng = np.random.default_rng(seed)
         idx = np.flatnonzero(ok)
         sp, di = [], []
@@ -337,6 +485,7 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
             bb = _robust_plane(pos[pick], d[pick], n_iter=20)[0][1:]
             sp.append(factor / np.hypot(*bb))
             di.append(np.arctan2(bb[1], bb[0]))
+    if n_boot > 0:
         if sp:
             res["speed_ci"] = tuple(float(v) for v in np.percentile(sp, [2.5, 97.5]))
             # direction interval around the point estimate (wrapped)

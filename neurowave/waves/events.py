@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_option, check_positive, validate_type
+from .._validate import (
+    NeurowaveError,
+    NeurowaveTypeError,
+    check_option,
+    check_positive,
+    validate_type,
+)
 from ..grid import _sampling_rate, grid_spacing
 from ._est_common import speed_factor, units, wrap
 
@@ -88,14 +94,14 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
     (1, 'planar', 0.3, 0.3)
     """
     if not isinstance(frames, xr.Dataset):
-        raise TypeError(
+        raise NeurowaveTypeError(
             f"`frames` must be an xarray.Dataset over time (analyze(...).frames), got "
             f"{type(frames).__name__}."
         )
     if "time" not in frames.dims:
-        raise ValueError("`frames` has no 'time' dimension. Pass analyze(...).frames.")
+        raise NeurowaveError("`frames` has no 'time' dimension. Pass analyze(...).frames.")
     if "pattern" not in frames and "is_wave" not in frames:
-        raise ValueError(
+        raise NeurowaveError(
             "`frames` needs a `pattern` or an `is_wave` variable. Pass analyze(...).frames "
             "or add classify_patterns(phase)['pattern']."
         )
@@ -246,7 +252,7 @@ def detect_trigger_times(data, *, method="phase", transition_phase=-np.pi / 2, t
 
     check_option("method", method, ("phase", "threshold"))
     if not isinstance(data, xr.DataArray) or "time" not in data.dims:
-        raise TypeError("`data` must be a wave grid or phase DataArray with a 'time' dimension.")
+        raise NeurowaveTypeError("`data` must be a wave grid or phase DataArray with a 'time' dimension.")
     sr = _sampling_rate(data)
     tu, su = units(data)
     t = np.asarray(data["time"].values, float)
@@ -340,7 +346,7 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
     from .delays import _robust_plane
 
     if not isinstance(triggers, pd.DataFrame) or not {"site", "x", "y", "time"} <= set(triggers.columns):
-        raise TypeError("`triggers` must be the DataFrame of detect_trigger_times(...).")
+        raise NeurowaveTypeError("`triggers` must be the DataFrame of detect_trigger_times(...).")
     spacing = float(triggers.attrs.get("spacing", 1.0))
     sr = float(triggers.attrs.get("sampling_rate", 1.0))
     tu = triggers.attrs.get("time_units", "s")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_band, validate_type
+from .._validate import NeurowaveError, check_band, validate_type
 from . import _kernels as K
 from ._xr import MIN_SITES, along_time, carry_attrs, check_measure_input, time_depth
 
@@ -94,7 +94,7 @@ def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
     """
     info = check_measure_input(grid, "grid", min_sites=MIN_SITES)
     if not 0 < fraction < 1:
-        raise ValueError(f"`fraction` must be between 0 and 1, got {fraction!r}.")
+        raise NeurowaveError(f"`fraction` must be between 0 and 1, got {fraction!r}.")
     fs, n = info.sampling_rate, min(info.n_times, int(max_samples))
     data = grid.data[:n].reshape(n, -1)
     if hasattr(data, "dask"):
@@ -108,12 +108,12 @@ def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
     x = np.asarray(x.compute() if hasattr(x, "compute") else x, dtype=np.float64)
     x = x[:, np.isfinite(x).all(axis=0)]
     if x.shape[1] == 0:
-        raise ValueError(
+        raise NeurowaveError(
             "No site has a gap-free signal to choose a band from. Pass `band` explicitly."
         )
     duration = info.n_times / fs
     if info.n_times < 128:
-        raise ValueError(
+        raise NeurowaveError(
             f"The signal is too short to choose a band from its spectrum ({info.n_times} "
             "samples; at least 128 are needed). Pass `band` explicitly or use a longer "
             "recording."
@@ -132,7 +132,7 @@ def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
     top = p[inrange].max() if inrange.any() else 0.0
     sel = inrange & (p > 0) & (p >= top * 1e-4)
     if sel.sum() < 3:
-        raise ValueError(
+        raise NeurowaveError(
             f"The signal ({duration:g} {info.time_units}) is too short to choose a band "
             "from its spectrum. Pass `band` explicitly or use a longer recording."
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import validate_type
+from .._validate import NeurowaveError, validate_type
 from ..grid import site_positions
 from ._est_common import (
     check_phase,
@@ -435,7 +435,7 @@ def _check_max_sites(max_sites):
         return None
     validate_type(max_sites, "int", "max_sites")
     if max_sites < 16:
-        raise ValueError(f"`max_sites` must be at least 16 (or None for all sites), got {max_sites}.")
+        raise NeurowaveError(f"`max_sites` must be at least 16 (or None for all sites), got {max_sites}.")
     return int(max_sites)
 
 
@@ -462,7 +462,7 @@ def _apply(phase, sdims, func, names, dphi=None):
 def _check_n(n_surrogates):
     validate_type(n_surrogates, "int", "n_surrogates")
     if n_surrogates < 0:
-        raise ValueError(f"`n_surrogates` must be >= 0, got {n_surrogates}. Pass 0 to skip p-values.")
+        raise NeurowaveError(f"`n_surrogates` must be >= 0, got {n_surrogates}. Pass 0 to skip p-values.")
     return int(n_surrogates)
 
 
@@ -692,7 +692,7 @@ def fit_pattern_speeds(phase, patterns, *, n_surrogates=0, seed=0):
     pat = patterns["pattern"] if isinstance(patterns, xr.Dataset) else patterns
     pv = np.asarray(pat.values).astype(str)
     if pv.shape != (phase.sizes["time"],):
-        raise ValueError(
+        raise NeurowaveError(
             f"`patterns` must hold one pattern per frame ({phase.sizes['time']}), got shape "
             f"{pv.shape}. Pass the output of classify_patterns(phase)."
         )

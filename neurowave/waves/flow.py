@@ -28,7 +28,13 @@ import numpy as np
 import scipy.sparse as sp
 import xarray as xr
 
-from .._validate import check_option, check_positive, validate_type
+from .._validate import (
+    NeurowaveError,
+    NeurowaveTypeError,
+    check_option,
+    check_positive,
+    validate_type,
+)
 from ._est_common import (
     check_phase,
     flat,
@@ -455,7 +461,7 @@ def compute_optical_flow(
     sdims, pos, sr = check_phase(phase)
     valid = _valid_mask(phase, sdims)
     if valid.sum() < 3:
-        raise ValueError(
+        raise NeurowaveError(
             f"`phase` has {int(valid.sum())} valid site(s); optical flow needs at least 3."
         )
     gradient_radius = check_positive(gradient_radius, "gradient_radius")
@@ -518,7 +524,7 @@ def compute_order_parameter(flow):
     [1.0, 1.0]
     """
     if not isinstance(flow, xr.Dataset) or not {"vx", "vy"} <= set(flow.data_vars):
-        raise TypeError("`flow` must be the Dataset of compute_optical_flow(phase) with `vx` and `vy`.")
+        raise NeurowaveTypeError("`flow` must be the Dataset of compute_optical_flow(phase) with `vx` and `vy`.")
     sdims = [d for d in flow["vx"].dims if d != "time"]
     sx = flow["vx"].sum(sdims, skipna=True)
     sy = flow["vy"].sum(sdims, skipna=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import check_positive, validate_type
+from .._validate import NeurowaveError, check_positive, validate_type
 from . import _kernels as K
 from ._xr import MIN_SITES, check_measure_input, geometry, grid_units, over_space
 
@@ -88,9 +88,9 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
     validate_type(seed, "int", "seed")
     alpha = check_positive(alpha, "alpha")
     if n_surrogates < 0:
-        raise ValueError(f"`n_surrogates` must be >= 0, got {n_surrogates}.")
+        raise NeurowaveError(f"`n_surrogates` must be >= 0, got {n_surrogates}.")
     if n_surrogates and (1.0 / (1 + n_surrogates)) > alpha:
-        raise ValueError(
+        raise NeurowaveError(
             f"With {n_surrogates} surrogates the smallest p-value is "
             f"{1 / (1 + n_surrogates):.3g} > alpha={alpha:g}, so no frame could pass. "
             f"Use at least {int(np.ceil(1 / alpha - 1))} surrogates."
@@ -98,7 +98,7 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
     sr, _, _ = grid_units(phase)
     step = _default_step(phase, sr) if surrogate_step is None else int(surrogate_step)
     if step < 1:
-        raise ValueError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
+        raise NeurowaveError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
     if gradient is None:
         from .gradient import compute_phase_gradient
 

@@ -8,13 +8,14 @@ import xarray as xr
 from . import _kernels as K
 
 from ._xr import along_time, carry_attrs, is_dask, check_measure_input, geometry, grid_units, over_space
+from .._validate import NeurowaveError, NeurowaveTypeError
 
 __all__ = ["compute_phase_gradient", "compute_coherent_phase"]
 
 
 def _check_real(phase):
     if hasattr(phase, "dtype") and np.issubdtype(phase.dtype, np.complexfloating):
-        raise TypeError("`phase` must be real phase in radians, not a complex signal; "
+        raise NeurowaveTypeError("`phase` must be real phase in radians, not a complex signal; "
                         "pass compute_phase(...) or numpy.angle of it.")
 
 
@@ -61,7 +62,7 @@ def compute_phase_gradient(phase, *, step=1):
     _check_real(phase)
     check_measure_input(phase, "phase")
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
-        raise ValueError(f"`step` must be a positive integer, got {step!r}.")
+        raise NeurowaveError(f"`step` must be a positive integer, got {step!r}.")
     sr, tu, su = grid_units(phase)
     kernel, geom = geometry(phase, step)
     if "channel" in phase.dims and not hasattr(phase.data, "dask"):
@@ -133,10 +134,10 @@ def compute_coherent_phase(phase, *, window):
     info = check_measure_input(phase, "phase")
     sr, tu, _ = grid_units(phase)
     if isinstance(window, bool) or not isinstance(window, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`window` must be a duration in {tu}, got {window!r}.")
+        raise NeurowaveTypeError(f"`window` must be a duration in {tu}, got {window!r}.")
     n = int(round(float(window) * sr))
     if not 2 <= n <= info.n_times:
-        raise ValueError(
+        raise NeurowaveError(
             f"`window` must span 2 to {info.n_times} samples ({2 / sr:g} to "
             f"{info.n_times / sr:g} {tu}) at {sr:g} samples per {tu[:-1] if tu == 's' else tu}, "
             f"got {window!r} ({n} samples). Pass a window within the recording.")

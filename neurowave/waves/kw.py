@@ -29,6 +29,7 @@ Sign convention (DESIGN.md): a positive frequency and wavenumber ``k`` mean a wa
 """
 
 from __future__ import annotations
+from neurowave._validate import NeurowaveError, NeurowaveTypeError
 
 import math
 import warnings
@@ -333,14 +334,14 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     check_option("taper", taper, TAPERS)
     validate_type(overlap, "numeric", "overlap")
     if not 0 <= float(overlap) <= 0.9:
-        raise ValueError(f"`overlap` must be between 0 and 0.9, got {overlap!r}.")
+        raise NeurowaveError(f"`overlap` must be between 0 and 0.9, got {overlap!r}.")
     funit = "Hz" if tu == "s" else f"cycles/{tu}"
     if band is not None:
         band = check_band(band, sr, n_times=nt, time_units=tu)
     if window is None:
         window = _default_window(nt, sr, band)
         if window > nt:
-            raise ValueError(
+            raise NeurowaveError(
                 f"The recording ({nt} samples) is shorter than one window of the band "
                 f"{band!r} ({window} samples: four cycles of the low edge and four frequency "
                 "bins across the band); record longer, widen the band or pass a shorter "
@@ -349,7 +350,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     validate_type(window, "int", "window")
     window = int(window)
     if window < 4 or window > nt:
-        raise ValueError(
+        raise NeurowaveError(
             f"`window` must be between 4 and the recording's {nt} samples, got {window}."
         )
     hop = max(1, int(round(window * (1.0 - float(overlap)))))
@@ -361,11 +362,11 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     valid = _valid_sites(grid)
     n_valid = int(valid.sum())
     if n_valid == 0:
-        raise ValueError(
+        raise NeurowaveError(
             "`grid` is all NaN: every site is dead. Check the file or the channel selection."
         )
     if n_valid < 3:
-        raise ValueError(
+        raise NeurowaveError(
             f"`grid` has {n_valid} valid site(s), but a wavenumber spectrum needs at least 3 "
             "sites spread over two dimensions; pass a grid with more working sites."
         )
@@ -375,12 +376,12 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     spacing = grid_spacing(pos)
     narrow, wide = _extent(pos)
     if narrow < 1e-9 * max(wide, 1e-300):
-        raise ValueError(
+        raise NeurowaveError(
             f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
             "wavenumbers across it; pass a two-dimensional layout."
         )
     if narrow < 2 * spacing * (1 - 1e-6):
-        raise ValueError(
+        raise NeurowaveError(
             f"The layout spans {narrow:.3g} {su} across its narrower axis, less than twice "
             f"its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; use a "
             "layout at least three sites wide in both directions."
@@ -394,7 +395,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         fsel &= (freqs >= band[0]) & (freqs <= band[1])
     fidx = np.flatnonzero(fsel)
     if fidx.size == 0:
-        raise ValueError(
+        raise NeurowaveError(
             f"No frequency of a {window}-sample window ({sr / window:.3g} {funit} apart) "
             f"falls in `band` {band!r}; widen the band or pass a longer `window`."
         )
@@ -404,7 +405,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     if segments is not None:
         validate_type(segments, "int", "segments")
         if not 2 <= segments <= n_win:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`segments` must be between 2 and the number of windows ({n_win}), got "
                 f"{segments}; pass fewer segments or a shorter `window`."
             )
@@ -418,7 +419,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         nk = n_k if n_k is not None else max(64, 2 * max(ny, nx) - 1)
         validate_type(nk, "int", "n_k")
         if nk < 2 * max(ny, nx) - 1:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`n_k` must be at least {2 * max(ny, nx) - 1} (2 n - 1 for {max(ny, nx)} "
                 f"sites along an axis), got {nk}."
             )
@@ -429,7 +430,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         nk = n_k if n_k is not None else 65
         validate_type(nk, "int", "n_k")
         if nk < 3:
-            raise ValueError(f"`n_k` must be at least 3, got {nk}.")
+            raise NeurowaveError(f"`n_k` must be at least 3, got {nk}.")
     w = _spatial_weights(pos, spacing, taper)
     if lat is not None:
         k_nyq = 1.0 / (2 * dx)
@@ -816,14 +817,14 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     from scipy import stats
 
     if not isinstance(spectrum, xr.DataArray) or not {"f", "kx", "ky"} <= set(spectrum.dims):
-        raise TypeError(
+        raise NeurowaveTypeError(
             "`spectrum` must be the xarray.DataArray of compute_kw_spectrum (dims 'f', "
             f"'kx', 'ky'), got {type(spectrum).__name__}"
             f"{' with dims ' + str(tuple(spectrum.dims)) if hasattr(spectrum, 'dims') else ''}."
         )
     validate_type(confidence, "numeric", "confidence")
     if not 0 < confidence < 1:
-        raise ValueError(f"`confidence` must be between 0 and 1, got {confidence!r}.")
+        raise NeurowaveError(f"`confidence` must be between 0 and 1, got {confidence!r}.")
     has_seg = "segment" in spectrum.dims
     order = (("segment",) if has_seg else ()) + ("f", "kx", "ky")
     spec = spectrum.transpose(*order)
@@ -831,7 +832,7 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
         lo, hi = (float(b) for b in band)
         spec = spec.sel(f=slice(lo, hi))
         if spec.sizes["f"] == 0:
-            raise ValueError(
+            raise NeurowaveError(
                 f"No frequency of the spectrum ({float(spectrum.f[0]):g}-"
                 f"{float(spectrum.f[-1]):g}) falls in `band` {band!r}; widen the band."
             )
@@ -861,7 +862,7 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
         spv = np.asarray(spec["site_power"].values, float)
         sp = (np.tensordot(nw_, spv[ok], axes=(0, 0)) / nw_.sum()) if has_seg else spv
     if not np.isfinite(mean).any():
-        raise ValueError("`spectrum` holds no finite power (no window without NaN samples).")
+        raise NeurowaveError("`spectrum` holds no finite power (no window without NaN samples).")
     pk = _peak_once(mean, None, None, f, kx, ky, lattice, weights, pos)
     est = _derived(pk, factor)
     coherence = float(pk["p"] / sp[pk["fidx"]]) if sp is not None and sp[pk["fidx"]] > 0 \
@@ -984,7 +985,7 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
     import matplotlib.pyplot as plt
 
     if not isinstance(spectrum, xr.DataArray) or not {"f", "kx", "ky"} <= set(spectrum.dims):
-        raise TypeError("`spectrum` must be the xarray.DataArray of compute_kw_spectrum.")
+        raise NeurowaveTypeError("`spectrum` must be the xarray.DataArray of compute_kw_spectrum.")
     if estimate is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", KWRangeWarning)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import check_option
+from .._validate import NeurowaveTypeError, check_option
 from . import _kernels as K
 from ._xr import MIN_SITES, over_space, speed_scale
 from .phase import compute_frequency
@@ -16,7 +16,7 @@ __all__ = ["compute_pgd", "compute_speed", "compute_direction", "compute_wavelen
 
 def _check_gradient(gradient):
     if not isinstance(gradient, xr.Dataset) or not {"dx", "dy"} <= set(gradient.data_vars):
-        raise TypeError(
+        raise NeurowaveTypeError(
             "`gradient` must be the xarray.Dataset with `dx` and `dy` returned by "
             f"compute_phase_gradient, got {type(gradient).__name__}."
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import validate_type
+from .._validate import NeurowaveError, validate_type
 from ._est_common import check_phase, speed_factor, units, wrap
 from .fits import _Geometry, _fit_all
 
@@ -62,7 +62,7 @@ def compute_phase_modes(phase, *, n_modes=3, center=False):
     """
     validate_type(n_modes, "int", "n_modes")
     if n_modes < 1:
-        raise ValueError(f"`n_modes` must be at least 1, got {n_modes}.")
+        raise NeurowaveError(f"`n_modes` must be at least 1, got {n_modes}.")
     sdims, pos, sr = check_phase(phase)
     tu, su = units(phase)
     factor, sunit = speed_factor(tu, su)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import check_positive, validate_type
+from .._validate import NeurowaveError, NeurowaveTypeError, check_positive, validate_type
 from ._est_common import (
     check_phase,
     flat,
@@ -346,10 +346,10 @@ def classify_patterns(
     )
     for name in ("sync_threshold", "min_fit"):
         if th[name] > 1:
-            raise ValueError(f"`{name}` is a resultant length and must lie in [0, 1], got {th[name]}.")
+            raise NeurowaveError(f"`{name}` is a resultant length and must lie in [0, 1], got {th[name]}.")
     valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     if valid.sum() < 3:
-        raise ValueError(
+        raise NeurowaveError(
             f"`phase` has {int(valid.sum())} valid site(s); patterns need at least 3. "
             "Check for dead channels."
         )
@@ -360,7 +360,7 @@ def classify_patterns(
 
         graph = _cached(_FlowGraph, pos, valid, gradient_radius=2.5)
     if flow not in (True, False, "veto"):
-        raise ValueError(f"`flow` must be True, False or 'veto', got {flow!r}.")
+        raise NeurowaveError(f"`flow` must be True, False or 'veto', got {flow!r}.")
     if frames is not None:
         nt = phase.sizes["time"]
         if isinstance(frames, slice):
@@ -368,7 +368,7 @@ def classify_patterns(
         else:
             index = np.asarray(frames)
             if index.ndim != 1 or index.dtype.kind not in "iu":
-                raise TypeError("`frames` must be a slice or a 1-D array of integer positions "
+                raise NeurowaveTypeError("`frames` must be a slice or a 1-D array of integer positions "
                                 f"along time, got {type(frames).__name__}.")
             if index.size and (index.min() < 0 or index.max() >= nt):
                 raise IndexError(f"`frames` holds positions outside the {nt} frames of `phase`.")
@@ -385,7 +385,7 @@ def classify_patterns(
     core = [list(sdims), list(sdims)]
     if gradient is not None:
         if not isinstance(gradient, xr.Dataset) or not {"dx", "dy"} <= set(gradient.data_vars):
-            raise TypeError(
+            raise NeurowaveTypeError(
                 "`gradient` must be the Dataset of compute_phase_gradient(phase) with `dx` "
                 "and `dy`, or None."
             )

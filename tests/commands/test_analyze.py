@@ -118,7 +118,7 @@ def _bad_files(tmp):
     ("missing", []),
 ])
 def test_bad_input_is_one_sentence_exit_2_and_no_output(case, extra, tmp_path, plane_nc,
-                                                         capsys):
+                                                         capsys, assert_user_error):
     files = _bad_files(tmp_path)
     files["good"] = plane_nc[0] if case != "good" or "0.5" not in extra else None
     if case == "good" and "0.5" in extra:  # 1 s of data: too short for a 0.5 Hz edge
@@ -132,7 +132,7 @@ def test_bad_input_is_one_sentence_exit_2_and_no_output(case, extra, tmp_path, p
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.startswith("neurowave: error: ") and "\n" not in err
-    assert "Traceback" not in err
+    assert_user_error(err)
     assert not out.exists() and not plots.exists()
 
 

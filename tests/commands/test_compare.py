@@ -72,7 +72,8 @@ def test_margin_option_sets_the_equivalence_margin(files, tmp_path, capsys):
 
 @pytest.mark.parametrize("case", ["not_export", "no_positions", "band", "report_not_empty",
                                   "bad_dt", "missing", "bad_margin", "margin_below_one"])
-def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, capsys):
+def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, capsys,
+                                                       assert_user_error):
     out, rep = tmp_path / "out" / "c.json", tmp_path / "report"
     model, rec = str(files / "model.nc"), str(files / "rec.nc")
     extra = []
@@ -107,7 +108,7 @@ def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, c
     assert code == 2
     assert len(err.splitlines()) == 1 and err.startswith("neurowave: error:")
     assert expect in err
-    assert "Traceback" not in err
+    assert_user_error(err)
     assert _listing(tmp_path) == before  # nothing written, no temporary left
 
 

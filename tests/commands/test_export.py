@@ -24,7 +24,7 @@ def test_export_command_is_deterministic_and_opens_with_xarray(tmp_path, capsys)
     assert acc > acc_u + 0.3
 
 
-def test_export_errors_are_one_sentence(tmp_path, capsys):
+def test_export_errors_are_one_sentence(tmp_path, capsys, assert_user_error):
     from neurowave.models import get_task, train
 
     run = tmp_path / "cnn"
@@ -38,4 +38,5 @@ def test_export_errors_are_one_sentence(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2, argv
         assert err.startswith("neurowave: error:") and len(err.strip().splitlines()) == 1
+        assert_user_error(err)
     assert not (tmp_path / "x.nc").exists()

@@ -33,7 +33,7 @@ def test_train_command_writes_a_run(tmp_path, capsys):
     assert "--resume" in err and len(err.strip().splitlines()) == 1
 
 
-def test_train_command_errors_are_one_sentence(tmp_path, capsys):
+def test_train_command_errors_are_one_sentence(tmp_path, capsys, assert_user_error):
     cases = [
         ["--model", "cnn", "--readout", "fft"],
         ["--model", "cornn", "--config", "n_layers=3"],
@@ -47,7 +47,7 @@ def test_train_command_errors_are_one_sentence(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2, extra
         assert err.startswith("neurowave: error:") and len(err.strip().splitlines()) == 1
-        assert "Traceback" not in err
+        assert_user_error(err)
 
 
 def test_progress_per_batch_without_a_terminal(tmp_path, capsys, monkeypatch):

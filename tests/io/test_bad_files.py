@@ -66,7 +66,7 @@ KINDS = ["missing", "empty", "text_as_nix", "truncated_nix", "truncated_edf",
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_bad_file_one_sentence_exit_2(kind, writers, tmp_path, capsys):
+def test_bad_file_one_sentence_exit_2(kind, writers, tmp_path, capsys, assert_user_error):
     src = tmp_path / "in"
     src.mkdir()
     path, extra, words = _bad(kind, writers, src)
@@ -78,7 +78,7 @@ def test_bad_file_one_sentence_exit_2(kind, writers, tmp_path, capsys):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1, err
     assert lines[0].startswith("neurowave: error: ")
-    assert "Traceback" not in err
+    assert_user_error(err)
     for w in words:
         assert w.lower() in lines[0].lower(), (w, lines[0])
     assert not out.exists() and not out.parent.exists(), "nothing may be written"

@@ -115,3 +115,80 @@ def test_utah_seizure_methods_agree_on_direction(data_dir):
     assert dp.p_value < 1e-6 and dp.n_sites >= 80
     phase_speed = float(np.nanmedian(pf.speed.values[wave]))
     assert 0.02 < phase_speed < dp.speed, (phase_speed, dp.speed)
+
+
+def test_taper_count_tolerates_rounding_of_the_duration():
+    """5000 samples at 500.0056 Hz last 9.99989 s: 2 W T - 1 = 38.9996 for W = 2 Hz,
+    which must give the 39 tapers of 10 s (Martinet et al.'s TW = 20), not 38."""
+    from neurowave.waves import n_tapers
+
+    assert n_tapers(2.0 * 5000 / 500.0056) == 39
+    assert n_tapers(20.0) == 39
+    assert n_tapers(19.9) == 38  # a real shortfall still counts
+    g = broadband_plane(0.3, 0.0, duration=5000 / 500.0056, fs=500.0056)
+    assert compute_delays(g, band=(1, 13)).attrs["n_tapers"] == 39
+
+
+def test_run_of_coherence_must_be_longer_than_the_minimum():
+    """A delay needs MORE than ceil(min_run / df) significant bins (their rule)."""
+    from neurowave.waves.delays import _delay_from_phase
+
+    f = np.arange(40) * 0.1  # df = 0.1 Hz; min_run 3 Hz -> 30 bins
+    phi = 2 * np.pi * 0.004 * f  # a 4 ms delay
+    need = int(np.ceil(3.0 / 0.1))
+    for run, ok in ((need, False), (need + 1, True)):
+        sig = np.zeros(40, bool)
+        sig[2:2 + run] = True
+        d = _delay_from_phase(phi, f, sig, need, 0.05, "slope")[0]
+        assert np.isfinite(d) == ok, run
+        if ok:
+            assert d == pytest.approx(0.004)
+
+
+def test_reference_choices():
+    g = broadband_plane(0.3, 45.0, duration=4.0, snr_db=20.0)
+    n = g.sizes["y"] * g.sizes["x"]
+    # the default: the valid site nearest the centroid of the valid sites
+    assert compute_delays(g, band=(1, 13)).attrs["reference"] in (44, 45, 54, 55)
+    assert compute_delays(g, band=(1, 13), reference=12).attrs["reference"] == 12
+    assert compute_delays(g, band=(1, 13), reference=-1 - 10).attrs["reference"] == n - 11
+    with pytest.raises(nw.NeurowaveError, match="dead"):
+        compute_delays(g, band=(1, 13), reference=0)  # a dead corner
+    with pytest.raises(nw.NeurowaveError, match="'center', 'martinet'"):
+        compute_delays(g, band=(1, 13), reference="middle")
+    # named channels: the reference is a channel name
+    g.attrs["channels"] = [f"e{k}" for k in range(n)]
+    assert compute_delays(g, band=(1, 13), reference="e23").attrs["reference"] == 23
+    # the authors' choice: nearest the mean of every electrode's position, ties broken
+    # by their running sums over the file's channel order
+    g.attrs["channel_order"] = [f"e{k}" for k in (55, 44, 45, 54)] + \
+        [f"e{k}" for k in range(n) if k not in (0, 9, 90, 99, 44, 45, 54, 55)]
+    assert compute_delays(g, band=(1, 13), reference="martinet").attrs["reference"] in (44, 45, 54, 55)
+
+
+@pytest.mark.realdata
+def test_utah_seizure_reproduces_martinet_et_al(data_dir):
+    """Their MATLAB code (Seizure-Waves, Chronux 2.12, run unmodified in Octave) on
+    example_seizure_waves.mat, 1-13 Hz, the whole 10 s, reference electrode 44: 0.204 m/s
+    [0.174, 0.250], 200.3 deg [189.2, 211.1] (their src_dir 20.3 deg + 180), 87 sites
+    with a delay. Within 1 % in speed and 0.5 deg in direction; the intervals, drawn as
+    theirs from the fit's normal distribution, within 2 % and 1 deg."""
+    from neurowave.datasets import load_seizure_utah
+
+    g = load_seizure_utah()
+    fit = fit_delay_plane(g, band=(1.0, 13.0), reference="martinet", ci="model",
+                          n_boot=20000)
+    assert fit.delays.attrs["reference"] == g.attrs["channels"].index("ch44")
+    assert fit.delays.attrs["n_tapers"] == 39
+    assert abs(fit.speed - 0.204) / 0.204 < 0.01, fit.speed
+    assert abs((fit.direction - 200.3 + 180) % 360 - 180) < 0.5, fit.direction
+    assert fit.n_sites == 87
+    assert fit.p_value < 1e-6
+    for got, want in zip(fit.speed_ci, (0.174, 0.250)):
+        assert abs(got - want) / want < 0.02, fit.speed_ci
+    for got, want in zip(fit.direction_ci, (189.2, 211.1)):
+        assert abs(got - want) < 1.0, fit.direction_ci
+    # the same electrode named, or given by its index, gives the same fit
+    for ref in ("ch44", g.attrs["channels"].index("ch44")):
+        f2 = fit_delay_plane(g, band=(1.0, 13.0), reference=ref, n_boot=0)
+        assert (f2.speed, f2.direction, f2.n_sites) == (fit.speed, fit.direction, fit.n_sites)

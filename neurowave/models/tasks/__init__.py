@@ -13,7 +13,7 @@ and the CPU reproduction (fewer pixels, smaller blocks, fewer images).
 
 from __future__ import annotations
 
-from ..._validate import check_option
+from ..._validate import NeurowaveError, check_option
 from .base import SPLITS, Task, cache_dir
 from .digits import Digits, MultiDigits, load_source_digits
 from .drum import Drum
@@ -91,7 +91,7 @@ def get_task(name, **params):
     try:
         return cls(**params)
     except TypeError as err:
-        raise ValueError(f"Task {name!r} does not accept these options ({err}).") from None
+        raise NeurowaveError(f"Task {name!r} does not accept these options ({err}).") from None
 
 
 def task_from_spec(spec):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._validate import NeurowaveError
+
 __all__ = ["Task", "cache_dir", "SPLITS"]
 
 SPLITS = ("train", "val", "test")
@@ -37,9 +39,9 @@ class Task:
     def __init__(self, *, n_train, n_val, n_test, seed=0, **params):
         for k, v in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
             if isinstance(v, bool) or int(v) != v or v < 0:
-                raise ValueError(f"`{k}` must be a non-negative integer, got {v!r}.")
+                raise NeurowaveError(f"`{k}` must be a non-negative integer, got {v!r}.")
         if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-            raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
+            raise NeurowaveError(f"`seed` must be a non-negative integer, got {seed!r}.")
         self.sizes = {"train": int(n_train), "val": int(n_val), "test": int(n_test)}
         self.seed = int(seed)
         self.params = dict(params)
@@ -93,7 +95,7 @@ class Task:
         labels : ndarray, int64, (n, H, W) class indices (0 = background)
         """
         if split not in SPLITS:
-            raise ValueError(f"`split` must be one of {', '.join(SPLITS)}, got {split!r}.")
+            raise NeurowaveError(f"`split` must be one of {', '.join(SPLITS)}, got {split!r}.")
         n = self.sizes[split] if n is None else int(n)
         sub_seed = [self.seed, SPLITS.index(split)]
         path = cache_dir() / f"{self.name}-{self._key(split, n)}.npz"

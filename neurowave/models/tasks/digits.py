@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Task, place
+from ..._validate import NeurowaveError, NeurowaveFileNotFoundError
 
 __all__ = ["Digits", "MultiDigits", "load_source_digits"]
 
@@ -45,14 +46,14 @@ def load_source_digits(mnist_path=None):
         return x[:1400], y[:1400], x[1400:], y[1400:]
     p = Path(mnist_path)
     if not p.exists():
-        raise FileNotFoundError(f"{p}: no such MNIST copy. Pass the path of mnist.npz or the folder of IDX files.")
+        raise NeurowaveFileNotFoundError(f"{p}: no such MNIST copy. Pass the path of mnist.npz or the folder of IDX files.")
     if p.is_file():
         try:
             with np.load(p) as f:
                 return (f["x_train"] / 255.0, f["y_train"].astype(np.int64),
                         f["x_test"] / 255.0, f["y_test"].astype(np.int64))
         except (KeyError, ValueError, OSError):
-            raise ValueError(
+            raise NeurowaveError(
                 f"{p} is not a Keras-style mnist.npz (arrays x_train, y_train, x_test, y_test). "
                 "Pass that file or the folder of MNIST IDX files."
             ) from None
@@ -62,7 +63,7 @@ def load_source_digits(mnist_path=None):
         hits = [q for q in (p / stem, p / f"{stem}.gz", p / stem.replace("-idx", ".idx"))
                 if q.exists()]
         if not hits:
-            raise FileNotFoundError(f"{p} has no {stem}[.gz]. Pass a folder with the four MNIST IDX files.")
+            raise NeurowaveFileNotFoundError(f"{p} has no {stem}[.gz]. Pass a folder with the four MNIST IDX files.")
         out.append(_read_idx(hits[0]))
     return out[0] / 255.0, out[1].astype(np.int64), out[2] / 255.0, out[3].astype(np.int64)
 
@@ -83,11 +84,11 @@ class _DigitTask(Task):
                  threshold=0.35, mnist_path=None):
         size, digit_size, max_digits = int(size), int(digit_size), int(max_digits)
         if digit_size < 4 or digit_size > size:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`digit_size` must be between 4 and `size` ({size}) pixels, got {digit_size}."
             )
         if max_digits < 1:
-            raise ValueError(f"`max_digits` must be at least 1, got {max_digits}.")
+            raise NeurowaveError(f"`max_digits` must be at least 1, got {max_digits}.")
         params = dict(size=size, digit_size=digit_size, max_digits=max_digits,
                       threshold=float(threshold))
         if mnist_path is not None:

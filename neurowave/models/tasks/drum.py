@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Task, place
+from ..._validate import NeurowaveError
 
 __all__ = ["Drum"]
 
@@ -44,7 +45,7 @@ class Drum(Task):
         size = int(size)
         sides = tuple(sorted(int(s) for s in sides))
         if len(sides) < 2 or sides[0] < 1 or sides[-1] > size or len(set(sides)) != len(sides):
-            raise ValueError(
+            raise NeurowaveError(
                 f"`sides` must be at least two distinct side lengths between 1 and `size` "
                 f"({size}), got {sides}."
             )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Task, place
+from ..._validate import NeurowaveError
 
 __all__ = ["Tetrominoes", "PIECES", "STYLES"]
 
@@ -82,14 +83,14 @@ class Tetrominoes(Task):
                  n_test=1000, seed=0, style="neurowave"):
         size, block, max_pieces = int(size), int(block), int(max_pieces)
         if block < 2 or 4 * block > size:
-            raise ValueError(
+            raise NeurowaveError(
                 f"`block` must be at least 2 pixels and fit four times into `size` ({size}), "
                 f"got {block}. Pass a smaller block or a larger size."
             )
         if max_pieces < 1:
-            raise ValueError(f"`max_pieces` must be at least 1, got {max_pieces}.")
+            raise NeurowaveError(f"`max_pieces` must be at least 1, got {max_pieces}.")
         if style not in STYLES:
-            raise ValueError(f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
+            raise NeurowaveError(f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
         # the default style is left out of the spec, so that specs, cache keys and
         # checkpoints written before the option existed stay the same
         extra = {} if style == "neurowave" else {"style": style}
