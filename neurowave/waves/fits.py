@@ -497,10 +497,10 @@ def fit_plane(phase, *, n_surrogates=0, seed=0, max_sites=2048):
     >>> t = np.arange(200) / 1000.0
     >>> x = np.arange(8) * 0.4
     >>> ph = np.angle(np.exp(1j * (2 * np.pi * 10 * t[:, None, None]
-    ...                     - 2 * np.pi * 10 / 300.0 * x[None, None, :] + 0 * x[None, :, None])))
+    ...                     - 2 * np.pi * 10 / 300.0 * x[None, :, None] + 0 * x[None, None, :])))
     >>> fit = fit_plane(nw.make_grid(ph, sampling_rate=1000.0, spacing=0.4))
     >>> round(float(fit.speed.median()), 3), round(float(fit.direction.median()))
-    (0.3, 0)
+    (0.3, 90)
     """
     n_surrogates = _check_n(n_surrogates)
     sdims, pos, sr, factor, sunit, tu, su = _prepare(phase)

@@ -23,7 +23,7 @@ def test_kw_peaks_are_compared_when_both_sides_have_them(sides):
     res = compare(model, rec, n_boot=20, kw=True)
     d = res.to_dict()
     kw = d["distances"]["kw"]
-    assert kw["speed"]["units"] == "array widths/cycle"
+    assert kw["speed"]["units"] == "region widths/cycle"
     assert kw["speed"]["ratio"] == pytest.approx(1.0, abs=0.1)
     assert kw["wavelength"]["ratio"] == pytest.approx(1.0, abs=0.1)
     assert kw["travelling_index"]["model"] > 0.9 and kw["travelling_index"]["recording"] > 0.9
