@@ -92,6 +92,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr-schedule", default="cosine", choices=("constant", "cosine"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mlp", type=int, nargs="+", default=[64, 64, 64],
                     help="per-pixel MLP widths (published: 256 256 256)")
@@ -125,7 +126,7 @@ def main():
             print(f"{name}: done before", file=sys.stderr)
         else:
             train(model_name, task, model_config=cfg, epochs=epochs, batch_size=args.batch_size,
-                  lr=args.lr, seed=args.seed, device=args.device, out=run_dir,
+                  lr=args.lr, lr_schedule=args.lr_schedule, seed=args.seed, device=args.device, out=run_dir,
                   resume=(run_dir / "last.pt").exists(), progress=False, verbose=True,
                   nproc=args.nproc)
         r = json.loads(done.read_text())

@@ -53,6 +53,10 @@ def add_parser(subparsers):
     p.add_argument("--lr", type=float, default=None,
                    help=f"Adam learning rate (default: {DEFAULTS['lr']:g}, or the --like "
                         "recipe's)")
+    p.add_argument("--lr-schedule", default=None, choices=("constant", "cosine"),
+                   help="learning rate over the run: constant, or cosine (from --lr down "
+                        "to 0 over all --epochs' steps; default: constant, or the --like "
+                        "recipe's)")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                    help="model option, e.g. n_steps=50 or mlp_hidden=[64,64,64] (repeatable; "
                         "default: the model's defaults, or the --like recipe's)")
@@ -70,7 +74,7 @@ def add_parser(subparsers):
 
 
 #: training settings when neither the command line nor a --like recipe gives them
-DEFAULTS = {"epochs": 10, "batch_size": 32, "lr": 1e-3}
+DEFAULTS = {"epochs": 10, "batch_size": 32, "lr": 1e-3, "lr_schedule": "constant"}
 
 
 def recipe(source):
@@ -97,7 +101,7 @@ def recipe(source):
     cfg = {k: v for k, v in meta["config"].items() if k not in ("in_channels", "n_classes")}
     return {"model": meta["model"], "config": cfg, "task": meta["task"],
             "epochs": meta.get("epochs"), "batch_size": meta.get("batch_size"),
-            "lr": meta.get("lr")}
+            "lr": meta.get("lr"), "lr_schedule": meta.get("lr_schedule")}
 
 
 def run(args):
@@ -134,7 +138,8 @@ def run(args):
     else:
         task = task_from_spec({**like["task"], **task_options})
     r = train(model_name, task, model_config=cfg, epochs=settings["epochs"],
-              batch_size=settings["batch_size"], lr=settings["lr"], seed=args.seed,
+              batch_size=settings["batch_size"], lr=settings["lr"],
+              lr_schedule=settings["lr_schedule"], seed=args.seed,
               device=args.device, out=args.out, resume=args.resume, verbose=True,
               nproc=args.nproc)
     if r is None:  # a torchrun process other than 0: process 0 reports

@@ -98,7 +98,10 @@ class PixelMLP(nn.Module):
 
     def forward_last(self, x):
         """Logits ``(..., n_classes)`` from channels-last features ``(..., in)``."""
-        return self.net(x)
+        # one 2-D matrix: a linear layer over an N-D input returns a view, and the in-place
+        # ReLU on a view makes autograd copy and zero-fill every activation in backward
+        lead = x.shape[:-1]
+        return self.net(x.reshape(-1, x.shape[-1])).view(*lead, -1)
 
     def forward(self, x):
         return self.net(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)

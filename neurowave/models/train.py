@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -33,6 +34,7 @@ from .._validate import (
     NeurowaveError,
     NeurowaveFileExistsError,
     NeurowaveFileNotFoundError,
+    check_option,
     describe_cause,
 )
 
@@ -320,6 +322,7 @@ def train(
     verbose=False,
     nproc=1,
     callback=None,
+    lr_schedule="constant",
 ):
     """Train ``model_name`` on ``task``; keep the best validation checkpoint.
 
@@ -341,6 +344,10 @@ def train(
     epochs : int
         Total number of epochs (a resumed run continues up to this number).
     batch_size, lr, weight_decay, clip : training hyper-parameters (Adam, gradient-norm clip).
+    lr_schedule : {"constant", "cosine"}
+        ``"cosine"`` lowers the rate from ``lr`` to 0 along half a cosine over all the
+        steps of the ``epochs`` (per step; a resumed run takes the rate of its step, so
+        it continues the same schedule). Best when the epoch budget is fixed in advance.
     seed : int
         Seeds the weights and the order of the training images.
     device : {"cpu", "cuda"}
@@ -372,9 +379,11 @@ def train(
     """
     if isinstance(nproc, bool) or int(nproc) != nproc or nproc < 1:
         raise NeurowaveError(f"`nproc` must be a positive integer, got {nproc!r}.")
+    check_option("lr_schedule", lr_schedule, LR_SCHEDULES)
     kwargs = dict(model_config=model_config, epochs=epochs, batch_size=batch_size, lr=lr,
                   weight_decay=weight_decay, clip=clip, seed=seed, device=device, out=out,
-                  resume=resume, progress=progress, verbose=verbose, callback=callback)
+                  resume=resume, progress=progress, verbose=verbose, callback=callback,
+                  lr_schedule=lr_schedule)
     if callback is not None and int(nproc) > 1:
         raise NeurowaveError("train(callback=...) runs in one process only; leave nproc at 1 "
                              "(or drop the callback) for multi-process training.")
@@ -445,8 +454,19 @@ def _spawn_train(model_name, task, nproc, kwargs):
             tmp.cleanup()
 
 
+#: learning-rate schedules of :func:`train`
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def _scheduled_lr(lr, schedule, step, total):
+    """The rate at 0-based optimizer step ``step`` of ``total``."""
+    if schedule == "cosine":
+        return lr * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+    return lr
+
+
 def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_decay, clip, seed,
-           device, out, resume, progress, verbose, callback=None):
+           device, out, resume, progress, verbose, callback=None, lr_schedule="constant"):
     from tqdm.auto import tqdm
     import torch.distributed as dist
 
@@ -511,6 +531,7 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
         "epochs": int(epochs),
         "batch_size": int(batch_size),
         "lr": float(lr),
+        "lr_schedule": lr_schedule,
         "weight_decay": float(weight_decay),
         "clip": clip,
         "device": dev.type,
@@ -551,6 +572,9 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
                 raise FloatingPointError(
                     f"The training loss became {shown.item()} at epoch {epoch + 1}; lower --lr."
                 )
+            rate = _scheduled_lr(lr, lr_schedule, epoch * n_batches + b, int(epochs) * n_batches)
+            for group in opt.param_groups:
+                group["lr"] = rate
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if clip:
