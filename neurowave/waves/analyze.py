@@ -227,8 +227,17 @@ class Execution:
         96-site array at 1 kHz), rounded to whole groups of surrogate tests; a
         recording shorter than 1.5 chunks is processed whole.
     n_threads : int | None
-        Chunks processed at once (threads). None: the number of CPUs, at most 2 (each
-        thread holds a chunk in memory).
+        Chunks processed at once. None: the number of CPUs, at most 2 (each worker
+        holds a chunk in memory).
+    pool : {"auto", "processes", "threads"}
+        What processes the chunks at once: worker processes forked from this one
+        (they inherit the grid and the loaded modules, so nothing is re-imported or
+        copied up front; each returns its chunk's per-frame results), or threads of
+        this process. Threads contend for the interpreter lock in the many small
+        array operations of the fits, so two of them ran no faster than one in our
+        benchmarks (``benchmarks/measures.py``); processes do not share it. ``"auto"``:
+        processes where forking is safe (Linux, called from the main thread), threads
+        elsewhere (e.g. inside a dask worker).
     progress : bool
         A progress bar over the chunks on stderr.
     desc : str | None
@@ -237,6 +246,7 @@ class Execution:
 
     chunk_duration: float | None = None
     n_threads: int | None = None
+    pool: str = "auto"
     progress: bool = False
     desc: str | None = None
 
@@ -372,22 +382,64 @@ def _trim_heap():
 _LIBC = None
 
 
-def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
-    """Results of :func:`_analyze_chunk` for each chunk, in order (threads, progress)."""
-    import os
+#: POOLS of :class:`Execution`
+POOLS = ("auto", "processes", "threads")
 
-    def one(ab):
-        a, b = ab
-        lo, hi = max(0, a - pad), min(n, b + pad)
-        res = _analyze_chunk(grid.isel(time=slice(lo, hi)), lo, a, b, e0, opts)
-        res = res[:3] + (None, None) + res[5:]  # the chunk's phase is not kept
-        _trim_heap()
-        return res
+#: (grid, pad, n, e0, opts) of the analysis being run, read by forked workers
+_FORK_STATE = None
+
+
+def _one_chunk(grid, ab, pad, n, e0, opts):
+    a, b = ab
+    lo, hi = max(0, a - pad), min(n, b + pad)
+    res = _analyze_chunk(grid.isel(time=slice(lo, hi)), lo, a, b, e0, opts)
+    res = res[:3] + (None, None) + res[5:]  # the chunk's phase is not kept
+    _trim_heap()
+    return res
+
+
+def _chunk_in_child(ab):
+    """One chunk in a forked worker: its results and the warnings it raised."""
+    from threadpoolctl import threadpool_limits
+
+    grid, pad, n, e0, opts = _FORK_STATE
+    with warnings.catch_warnings(record=True) as caught, \
+            threadpool_limits(limits=1, user_api="blas"):
+        warnings.simplefilter("always")
+        res = _one_chunk(grid, ab, pad, n, e0, opts)
+    return res, [(w.message, w.category) for w in caught]
+
+
+def _use_processes(execution):
+    import multiprocessing as mp
+    import sys
+
+    pool = check_option("pool", execution.pool, POOLS)
+    if pool == "threads":
+        return False
+    can_fork = "fork" in mp.get_all_start_methods()
+    if pool == "processes":
+        if not can_fork:
+            raise NeurowaveError("Execution(pool='processes') needs a platform that forks "
+                                 "(Linux, macOS); pass pool='threads'.")
+        return True
+    import threading
+
+    # forking a process whose other threads may hold locks (a dask worker's, a server's)
+    # is unsafe: there, and off Linux, threads
+    return (can_fork and sys.platform.startswith("linux")
+            and threading.current_thread() is threading.main_thread())
+
+
+def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
+    """Results of :func:`_analyze_chunk` for each chunk, in order (workers, progress)."""
+    import os
 
     n_threads = execution.n_threads
     if n_threads is None:
         n_threads = min(2, os.cpu_count() or 1)
     n_threads = max(1, min(int(n_threads), len(chunks)))
+    processes = _use_processes(execution)
     bar = None
     if execution.progress and len(chunks) > 1:
         from tqdm.auto import tqdm
@@ -398,17 +450,19 @@ def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
         if n_threads == 1:
             out = []
             for ab in chunks:
-                out.append(one(ab))
+                out.append(_one_chunk(grid, ab, pad, n, e0, opts))
                 if bar is not None:
                     bar.update()
             return out
+        if processes:
+            return _run_forked(grid, chunks, pad, n, e0, opts, n_threads, bar)
         from concurrent.futures import ThreadPoolExecutor
 
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"), \
                 ThreadPoolExecutor(max_workers=n_threads) as pool:
-            futures = [pool.submit(one, ab) for ab in chunks]
+            futures = [pool.submit(_one_chunk, grid, ab, pad, n, e0, opts) for ab in chunks]
             out = []
             for f in futures:
                 out.append(f.result())
@@ -418,6 +472,31 @@ def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
     finally:
         if bar is not None:
             bar.close()
+
+
+def _run_forked(grid, chunks, pad, n, e0, opts, n_workers, bar):
+    """The chunks in ``n_workers`` processes forked from this one (see Execution.pool)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORK_STATE
+    _FORK_STATE = (grid, pad, n, e0, opts)
+    try:
+        # the workers are forked when the pool starts: they see _FORK_STATE as set here
+        with ProcessPoolExecutor(max_workers=n_workers,
+                                 mp_context=mp.get_context("fork")) as pool:
+            futures = [pool.submit(_chunk_in_child, ab) for ab in chunks]
+            out = []
+            for f in futures:
+                res, caught = f.result()
+                for message, category in caught:
+                    warnings.warn(message, category, stacklevel=4)
+                out.append(res)
+                if bar is not None:
+                    bar.update()
+            return out
+    finally:
+        _FORK_STATE = None
 
 
 def analyze(

@@ -58,6 +58,7 @@ DEFAULT_THRESHOLDS = dict(
     curved_gain=0.75,
     center_margin=0.25,
     min_order=0.5,
+    veto_fit=0.9,
 )
 
 
@@ -139,7 +140,10 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
     use_rad = rad_ok & (~rot_ok | (ra["r"] >= ro["r"]))
     use_rot = rot_ok & ~use_rad
     if callable(order):
-        cand = planar & ~use_rad & ~use_rot & ~sync & ~(nv < 3)
+        # the flow is asked about the planes the fits leave in doubt: a plane that
+        # explains the phase map (residual resultant >= veto_fit) leaves no room for the
+        # source, sink or rotation the veto is there to catch
+        cand = planar & ~use_rad & ~use_rot & ~sync & ~(nv < 3) & (pl["r"] < th["veto_fit"])
         full = np.full(b, np.nan)
         if cand.any():
             full[cand] = order(cand)
@@ -251,6 +255,7 @@ def classify_patterns(
     curved_gain=DEFAULT_THRESHOLDS["curved_gain"],
     center_margin=DEFAULT_THRESHOLDS["center_margin"],
     min_order=DEFAULT_THRESHOLDS["min_order"],
+    veto_fit=DEFAULT_THRESHOLDS["veto_fit"],
     flow=True,
     max_sites=2048,
     frames=None,
@@ -293,9 +298,15 @@ def classify_patterns(
         Compute the Horn-Schunck optical flow of the phase (on the fitted sites, alpha
         0.5) and use its order parameter as above. False skips it (faster; the output's
         ``order_parameter`` is then NaN). ``"veto"`` computes it only for the frames the
-        fits call planar, the only ones whose label it can change: the same patterns,
-        faster, with ``order_parameter`` NaN on the other frames (what
+        fits call planar, the only ones whose label it can change, and among those only
+        for the planes fitted with a residual resultant below ``veto_fit``: faster,
+        with ``order_parameter`` NaN on the other frames (what
         :func:`~neurowave.waves.analyze` uses).
+    veto_fit : float
+        With ``flow="veto"``, planes whose fit reaches this resultant length (0..1) are
+        not checked against the flow: a plane that explains the phase map that well
+        leaves no room for the sources, sinks and rotations the veto catches. Default
+        0.9; 1 checks every planar frame.
     frames : slice | array of int | None
         Classify only these frames (positions along ``time``, e.g. ``slice(0, None,
         25)``; the temporal derivative still uses their neighbours); the output is over
@@ -343,8 +354,9 @@ def classify_patterns(
         curved_gain=check_positive(curved_gain, "curved_gain"),
         center_margin=check_positive(center_margin, "center_margin", allow_zero=True),
         min_order=check_positive(min_order, "min_order", allow_zero=True),
+        veto_fit=check_positive(veto_fit, "veto_fit", allow_zero=True),
     )
-    for name in ("sync_threshold", "min_fit"):
+    for name in ("sync_threshold", "min_fit", "veto_fit"):
         if th[name] > 1:
             raise NeurowaveError(f"`{name}` is a resultant length and must lie in [0, 1], got {th[name]}.")
     valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))

@@ -158,3 +158,31 @@ def test_a_callback_adds_to_the_log_and_can_stop_training():
     assert result["epochs_run"] == 2 and len(result["history"]) == 2
     assert [h["marker"] for h in result["history"]] == [10, 20]
     assert "stop" not in result["history"][-1]
+
+
+def test_cosine_schedule_lowers_the_rate_and_resumes_exactly(tmp_path):
+    from neurowave.models.train import _scheduled_lr
+
+    assert _scheduled_lr(1e-3, "cosine", 0, 100) == pytest.approx(1e-3)
+    assert _scheduled_lr(1e-3, "cosine", 50, 100) == pytest.approx(0.5e-3)
+    assert _scheduled_lr(1e-3, "cosine", 100, 100) == pytest.approx(0.0, abs=1e-12)
+    assert _scheduled_lr(1e-3, "constant", 77, 100) == 1e-3
+    torch.set_num_threads(1)
+    task = get_task("tetrominoes-tiny", n_train=64, n_val=16, n_test=16)
+    cfg = dict(n_steps=6, mlp_hidden=(8,))
+    kw = dict(model_config=cfg, epochs=3, seed=1, progress=False, lr=3e-3, lr_schedule="cosine")
+    straight = train("cornn", task, out=tmp_path / "a", **kw)
+    assert straight["lr_schedule"] == "cosine"
+
+    def stop_after_2(*, epoch, **_):
+        return {"stop": epoch == 2}
+
+    train("cornn", task, out=tmp_path / "b", callback=stop_after_2, **kw)
+    resumed = train("cornn", task, out=tmp_path / "b", resume=True, **kw)
+    assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(
+        [h["train_loss"] for h in straight["history"]], rel=1e-5)
+    constant = train("cornn", task, out=tmp_path / "c", **{**kw, "lr_schedule": "constant"})
+    assert constant["history"][-1]["train_loss"] != pytest.approx(
+        straight["history"][-1]["train_loss"], rel=1e-6)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        train("cornn", task, out=tmp_path / "d", **{**kw, "lr_schedule": "step"})

@@ -116,3 +116,33 @@ def test_bad_execution_options_name_the_fix(mixed):
         analyze(mixed, band=BAND, execution=Execution(chunk_duration=1e-4))
     with pytest.raises(ValueError, match="pattern_rate"):
         analyze(mixed, band=BAND, pattern_rate=-1)
+
+
+def test_processes_and_threads_give_the_same_frames(mixed, monkeypatch):
+    """Chunks in forked processes (the default on Linux) or in threads: the same
+    computation, the same frames; a warning raised in a worker process reaches the
+    caller."""
+    ex = dict(chunk_duration=2.0, n_threads=2)
+    by_proc = analyze(mixed, **KW, execution=Execution(pool="processes", **ex))
+    by_thread = analyze(mixed, **KW, execution=Execution(pool="threads", **ex))
+    assert by_proc.summary["params"]["n_chunks"] >= 4
+    for v in ("pgd", "p_value", "speed", "direction", "pattern", "classified"):
+        np.testing.assert_array_equal(by_proc.frames[v].values, by_thread.frames[v].values)
+    assert by_proc.summary["summary"] == by_thread.summary["summary"]
+
+    import sys
+
+    module = sys.modules["neurowave.waves.analyze"]
+    inner = module._analyze_chunk
+
+    def warns(*args, **kwargs):
+        import warnings
+
+        warnings.warn("from a worker", UserWarning)
+        return inner(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_analyze_chunk", warns)  # the forked workers inherit it
+    with pytest.warns(UserWarning, match="from a worker"):
+        analyze(mixed, **KW, execution=Execution(pool="processes", **ex))
+    with pytest.raises(ValueError, match="pool"):
+        analyze(mixed, **KW, execution=Execution(pool="gpu", **ex))

@@ -224,3 +224,27 @@ def test_bids_ecog_strip_is_never_rotating(data_dir):
     pats = res.summary["summary"]["patterns"]
     assert res.summary["params"]["patterns"]["layout"] == "collinear"
     assert pats["rotating"] == pats["radial_out"] == pats["radial_in"] == 0
+
+
+@pytest.mark.parametrize("layout,snr_db", [("utah", 10.0), ("utah", 0.0), ("irregular", 10.0)])
+def test_flow_veto_on_doubtful_planes_gives_the_flow_labels(layout, snr_db):
+    """flow="veto" (analyze's) asks the flow only about planes fitted with a residual
+    resultant below veto_fit: the labels of every pattern equal those of the flow on
+    every frame, at 10 and 0 dB; veto_fit=1 asks about every planar frame."""
+    speed = 2.0 if layout == "irregular" else 0.3
+    for i, (pattern, kw) in enumerate(CASES):
+        kw = dict(kw)
+        kw["speed"] = kw.get("speed", 0.3) * speed / 0.3
+        grid, _ = simulate(pattern, layout=layout, seed=30 + i, snr_db=snr_db, **kw)
+        ph = hilbert_phase(grid)
+        full = classify_patterns(ph)
+        veto = classify_patterns(ph, flow="veto")
+        agree = np.mean(veto.pattern.values == full.pattern.values)
+        assert agree >= 0.99, (layout, snr_db, pattern, agree)
+        asked = np.isfinite(veto.order_parameter.values)
+        assert not (asked & (veto.r_plane.values >= 0.9)).any()
+        every = classify_patterns(ph, flow="veto", veto_fit=1.0)
+        planar = every.pattern.values.astype(str) == "planar"
+        assert np.isfinite(every.order_parameter.values[planar]).all()
+    with pytest.raises(ValueError, match="veto_fit"):
+        classify_patterns(ph, flow="veto", veto_fit=1.5)
