@@ -30,11 +30,35 @@ def print_table(rows, *, file=None, title=None):
         print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip(), file=file)
 
 
+class _NoBar:
+    """What :func:`progress` returns when nothing is shown (tqdm is not even imported)."""
+
+    def __init__(self, iterable=None):
+        self._it = iterable
+
+    def __iter__(self):
+        return iter(self._it if self._it is not None else ())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
 def progress(iterable=None, **kwargs):
     """A tqdm progress bar shown only on a terminal."""
+    kwargs.setdefault("disable", not sys.stderr.isatty())
+    if kwargs["disable"]:
+        return _NoBar(iterable)
     from tqdm.auto import tqdm
 
-    kwargs.setdefault("disable", not sys.stderr.isatty())
     return tqdm(iterable, **kwargs)
 
 

@@ -53,7 +53,7 @@ def add_parser(subparsers):
     p.add_argument("--lr", type=float, default=None,
                    help=f"Adam learning rate (default: {DEFAULTS['lr']:g}, or the --like "
                         "recipe's)")
-    p.add_argument("--lr-schedule", default=None, choices=("constant", "cosine"),
+    p.add_argument("--lr-schedule", default=None, metavar="{constant,cosine}",
                    help="learning rate over the run: constant, or cosine (from --lr down "
                         "to 0 over all --epochs' steps; default: constant, or the --like "
                         "recipe's)")
@@ -120,6 +120,7 @@ def run(args):
     check_option("model", model_name, list_models())
     settings = {k: getattr(args, k) if getattr(args, k) is not None else
                 (like or {}).get(k) or v for k, v in DEFAULTS.items()}
+    check_option("--lr-schedule", settings["lr_schedule"], ("constant", "cosine"))
     if settings["epochs"] < 1:
         raise NeurowaveError(f"--epochs must be at least 1, got {settings['epochs']}.")
     if args.threads:

@@ -20,6 +20,7 @@ def test_train_command_writes_a_run(tmp_path, capsys):
     run = json.loads((out / "run.json").read_text())
     assert run["config"]["readout"] == "fft" and run["config"]["n_steps"] == 6
     assert run["seed"] == 3 and run["task"]["n_train"] == 32 and len(run["history"]) == 2
+    assert run["lr_schedule"] == "constant"
     assert (out / "best.pt").exists() and (out / "last.pt").exists()
     # resume to 3 epochs: one more line in the metrics log
     assert main(["train", *TINY, "--model", "cornn", "--readout", "fft", "--config", "n_steps=6",
@@ -31,6 +32,23 @@ def test_train_command_writes_a_run(tmp_path, capsys):
     assert main(["train", *TINY, "--model", "cnn", "--epochs", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "--resume" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cosine_schedule_from_the_command_line_and_like(tmp_path, capsys):
+    out = tmp_path / "cos"
+    assert main(["train", *TINY, "--model", "cnn", "--config", "n_layers=2", "--epochs", "2",
+                 "--lr", "0.01", "--lr-schedule", "cosine", "--threads", "1",
+                 "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["lr_schedule"] == "cosine" and run["lr"] == 0.01
+    # --like takes the schedule with the rest of the recipe
+    assert main(["train", "--like", str(out), *TINY, "--epochs", "1", "--threads", "1",
+                 "--out", str(tmp_path / "like")]) == 0
+    assert json.loads((tmp_path / "like" / "run.json").read_text())["lr_schedule"] == "cosine"
+    capsys.readouterr()
+    assert main(["train", *TINY, "--model", "cnn", "--lr-schedule", "step",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "lr-schedule" in capsys.readouterr().err
 
 
 def test_train_command_errors_are_one_sentence(tmp_path, capsys, assert_user_error):
