@@ -118,6 +118,46 @@ def _lattice(grid):
     return len(y), len(x), float(dy[0]), float(dx[0])
 
 
+# irregular layouts: the search beyond the mean pitch's Nyquist wavenumber
+ALIAS_LEVEL = 0.8  # a sidelobe of the layout's beam pattern this high is an alias
+MIN_SPEED_MS = 0.1  # m/s: the slowest wave searched by default (recordings in mm and s)
+K_CEILING = 16  # the search never goes past this many times 1 / (2 spacing)
+MAX_VALUES = 2 ** 25  # float64 values of power held (segments x frequencies x k-points)
+
+
+def _beam_pattern(pos, w, gx, gy):
+    """``|sum_j w_j exp(i 2 pi G.x_j)|^2`` on the grid ``gx`` x ``gy`` (Gx, Gy), separably."""
+    ex = np.exp(2j * np.pi * np.outer(gx, pos[:, 0])) * w[None, :]  # (Gx, S)
+    ey = np.exp(2j * np.pi * np.outer(pos[:, 1], gy))  # (S, Gy)
+    return np.abs(ex @ ey) ** 2
+
+
+def _alias_free_wavenumber(pos, w, narrow, spacing, step, k_cap):
+    """The largest ``|k|`` (at most ``k_cap``) that the layout tells from its aliases.
+
+    A plane wave at ``k1`` puts ``B(k2 - k1)`` of its power at ``k2``, with ``B`` the
+    taper-weighted beam pattern of the sites (``B(0) = 1``). Every wavenumber of the
+    disc ``|k| <= k`` is told from every other when ``B(G) < ALIAS_LEVEL`` for all
+    ``G`` outside the main lobe with ``|G| <= 2 k``. A regular lattice of pitch ``d``
+    has ``B = 1`` at ``|G| = 1 / d``, which gives its Nyquist wavenumber ``1 / (2 d)``;
+    a jittered or irregular layout has no such exact grating lobe, and its limit is
+    where its highest sidelobe first reaches ``ALIAS_LEVEL`` (``k_cap`` when none does).
+    Returns ``(k, worst)``: the limit and the highest sidelobe within ``2 k``.
+    """
+    g_max = 2 * k_cap
+    n = int(np.ceil(g_max / step))
+    gx = np.arange(-n, n + 1) * step
+    gy = np.arange(0, n + 1) * step  # B(-G) = B(G): a half plane
+    b = _beam_pattern(pos, w, gx, gy)
+    r = np.hypot(gx[:, None], gy[None, :])
+    lobe = r < 2.0 / (narrow + spacing)  # the taper's main lobe (Hann: first null)
+    bad = (b >= ALIAS_LEVEL) & ~lobe & (r <= g_max)
+    k = 0.5 * float(r[bad].min()) if bad.any() else float(k_cap)
+    side = (~lobe) & (r <= 2 * k)
+    worst = float(b[side].max()) if side.any() else 0.0
+    return min(k, float(k_cap)), worst
+
+
 def _extent(pos):
     """Width of the layout along its narrower and its wider principal axis."""
     d = pos - pos.mean(0)
@@ -223,21 +263,118 @@ def _coarray_power(csd, w_full, ny, nx, nk):
     return p.real
 
 
-def _steered_power(csd, w, pos, kx, ky):
+def _steered_power(csd, w, pos, kx, ky, radius=None, box=None):
     """``P(f, k)`` at the points ``kx`` x ``ky`` for sites ``pos`` (S, 2), weights ``w``.
 
+    ``radius`` (F,) and ``box``: evaluate, at frequency ``i``, only the wavenumbers in
+    the square ``|kx|, |ky| <= box`` or the disc ``|k| <= radius[i]`` (NaN elsewhere).
     Returns (..., F, len(ky), len(kx)).
+
+    With ``C = Cr + i Ci`` (``Cr`` symmetric, ``Ci`` antisymmetric) and the steering
+    vector's parts ``a = w cos(2 pi k.x)``, ``s = w sin(2 pi k.x)``,
+    ``P(+-k) = a'Cr a + s'Cr s +- 2 a'Ci s``: three real products give the power at
+    ``k`` and at ``-k``, so a grid symmetric about 0 is evaluated on one half.
     """
     lead = csd.shape[:-2]
+    n_s = csd.shape[-1]
+    nf = lead[-1] if lead else 1
+    flat = csd.reshape((-1, nf, n_s, n_s))  # (B, F, S, S)
+    nb = flat.shape[0]
     kxx, kyy = np.meshgrid(kx, ky)  # (Ky, Kx)
-    e = np.exp(2j * np.pi * (np.outer(pos[:, 0], kxx.ravel()) + np.outer(pos[:, 1], kyy.ravel())))
-    e *= w[:, None]  # (S, K)
-    flat = csd.reshape((-1,) + csd.shape[-2:])
-    out = np.empty((flat.shape[0], e.shape[1]))
-    for i, c in enumerate(flat):
-        # sum_ij e_i C_ij conj(e_j)
-        out[i] = np.einsum("ik,ik->k", e, c @ e.conj()).real
+    kxf, kyf = kxx.ravel(), kyy.ravel()
+
+    def symmetric(a):
+        return np.allclose(a, -a[::-1], rtol=0, atol=1e-9 * max(1e-300, np.abs(a).max()))
+
+    idx = np.arange(kxf.size)
+    if symmetric(np.asarray(kx, float)) and symmetric(np.asarray(ky, float)):
+        mirror = idx.reshape(kxx.shape)[::-1, ::-1].ravel()  # the index of -k
+        rep = idx <= mirror
+    else:
+        mirror, rep = None, np.ones(kxf.size, bool)
+    if radius is None:
+        inside = np.ones((nf, kxf.size), bool)
+    else:
+        tol = 1 + 1e-9
+        inbox = (np.abs(kxf) <= box * tol) & (np.abs(kyf) <= box * tol)
+        r2 = kxf ** 2 + kyf ** 2
+        inside = inbox[None, :] | (r2[None, :] <= (np.asarray(radius, float)[:, None] * tol) ** 2)
+    out = np.full((nb, nf, kxf.size), np.nan)
+    blk = max(64, 2 ** 21 // max(1, nb * n_s))  # (B S, block) products of ~16 MB
+    for fi in range(nf):
+        pts = np.flatnonzero(rep & inside[fi])
+        cr = np.ascontiguousarray(flat[:, fi].real).reshape(nb * n_s, n_s)
+        ci = np.ascontiguousarray(flat[:, fi].imag).reshape(nb * n_s, n_s)
+        for b0 in range(0, len(pts), blk):
+            ids = pts[b0:b0 + blk]
+            ph = 2 * np.pi * (np.outer(pos[:, 0], kxf[ids]) + np.outer(pos[:, 1], kyf[ids]))
+            a = np.cos(ph) * w[:, None]  # (S, m)
+            sn = np.sin(ph) * w[:, None]
+            m = len(ids)
+            q1 = np.einsum("ik,bik->bk", a, (cr @ a).reshape(nb, n_s, m))
+            q1 += np.einsum("ik,bik->bk", sn, (cr @ sn).reshape(nb, n_s, m))
+            q2 = 2 * np.einsum("ik,bik->bk", a, (ci @ sn).reshape(nb, n_s, m))
+            out[:, fi, ids] = q1 + q2
+            if mirror is not None:
+                out[:, fi, mirror[ids]] = q1 - q2
     return out.reshape(lead + (len(ky), len(kx)))
+
+
+def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_max, tu,
+                      su):
+    """The wavenumbers searched on an irregular layout (see compute_kw_spectrum, Notes).
+
+    Returns a dict: ``kgrid`` (the axis, fine inside ``[-k_nyq, k_nyq]``, half the
+    array's resolution ``1 / (2 wide)`` apart outside), ``radius`` (F,) the disc
+    searched at each frequency beyond the Nyquist square, ``k_search`` (its largest),
+    ``k_alias_free`` (what the layout tells from its aliases), ``worst`` (the
+    layout's highest sidelobe within that), ``min_speed`` (the speed floor, None
+    when not used) and ``limited_by``.
+    """
+    h_in = 2 * k_nyq / (nk - 1)
+    h_out = max(h_in, 1.0 / (2 * wide))
+    min_speed = None
+    if k_max is not None:
+        validate_type(k_max, "numeric", "k_max")
+        if not (np.isfinite(k_max) and k_max > 0):
+            raise NeurowaveError(f"`k_max` must be a positive wavenumber (cycles/{su}), got "
+                                 f"{k_max!r}.")
+        k_cap, limited_by = float(k_max), "k_max"
+    elif (tu, su) == ("s", "mm"):
+        min_speed = MIN_SPEED_MS
+        k_cap, limited_by = (float(f.max()) + 2 * df) / (min_speed * 1e3), "min_speed"  # mm/s
+    else:
+        k_cap, limited_by = 4 * k_nyq, "ceiling"
+    if k_cap > K_CEILING * k_nyq:
+        k_cap, limited_by = K_CEILING * k_nyq, "ceiling"
+    k_af, worst = _alias_free_wavenumber(pos, w, narrow, spacing, 1.0 / (3 * wide),
+                                         max(k_cap, k_nyq))
+    k_search = max(k_nyq, min(k_cap, k_af))
+    if k_af < k_cap:
+        limited_by = "layout"
+    # memory: segments x frequencies x the whole (kx, ky) grid, float64
+    n_max = int(np.sqrt(MAX_VALUES / max(1, n_seg * len(f))))
+    n_out = int(np.ceil((k_search - k_nyq) / h_out - 1e-9)) if k_search > k_nyq else 0
+    if nk + 2 * n_out > n_max:
+        n_out = max(0, (n_max - nk) // 2)
+        k_new = k_nyq + n_out * h_out
+        warnings.warn(KWRangeWarning(
+            f"The wavenumbers searched on this irregular layout stop at {k_new:.3g} "
+            f"cycles/{su} instead of {k_search:.3g} to hold the spectrum in memory "
+            f"({n_seg} segment(s) x {len(f)} frequencies); pass a narrower band, fewer "
+            "segments or a smaller `k_max`.", reason="range"), stacklevel=3)
+        k_search, limited_by = k_new, "memory"
+    outer = k_nyq + h_out * np.arange(1, n_out + 1)
+    k_search = float(outer[-1]) if n_out else k_nyq
+    kgrid = np.concatenate([-outer[::-1], np.linspace(-k_nyq, k_nyq, nk), outer])
+    radius = np.full(len(f), k_search)
+    if min_speed is not None:
+        # a tone leaks into the two bins either side (Hann): each bin is searched as far
+        # as the floor allows two bins above it, so that the peak's neighbours, which
+        # place its frequency between bins, are there too
+        radius = np.minimum(radius, (f + 2 * df) / (min_speed * 1e3))
+    return {"kgrid": kgrid, "radius": radius, "k_search": k_search, "k_alias_free": k_af,
+            "worst": worst, "min_speed": min_speed, "limited_by": limited_by}
 
 
 # --------------------------------------------------------------------------- public
@@ -253,7 +390,7 @@ def _default_window(n_times, sr, band):
 
 
 def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="hann",
-                        n_k=None, segments=None):
+                        n_k=None, segments=None, k_max=None):
     """Wavenumber-frequency power spectrum of a wave grid, averaged over windows.
 
     Parameters
@@ -432,12 +569,20 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         if nk < 3:
             raise NeurowaveError(f"`n_k` must be at least 3, got {nk}.")
     w = _spatial_weights(pos, spacing, taper)
+    search = None
     if lat is not None:
+        if k_max is not None:
+            raise NeurowaveError(
+                "`k_max` applies to irregular layouts only: a regular grid is searched up to "
+                "its Nyquist wavenumber 1 / (2 spacing), beyond which waves alias; drop `k_max`."
+            )
         k_nyq = 1.0 / (2 * dx)
         kgrid = np.fft.fftshift(np.fft.fftfreq(nk, dx))
     else:
         k_nyq = 1.0 / (2 * spacing)
-        kgrid = np.linspace(-k_nyq, k_nyq, nk)
+        search = _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, freqs[fidx],
+                                   sr / nfft, n_seg, k_max, tu, su)
+        kgrid = search["kgrid"]
 
     # cross-spectra (lazy for dask)
     data = grid.data.reshape(nt, -1)
@@ -454,7 +599,8 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
             p = _coarray_power(full, wf, ny, nx, nk)
             p = np.fft.fftshift(p, axes=(-2, -1))
         else:
-            p = _steered_power(c, w, pos, kgrid, kgrid)
+            p = _steered_power(c, w, pos, kgrid, kgrid, radius=search["radius"],
+                               box=k_nyq)
         p = np.swapaxes(p, -1, -2)  # (..., kx, ky)
         return np.where(cnt[:, None, None, None] > 0, p, np.nan)
 
@@ -465,7 +611,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
 
         power = dsa.map_blocks(lambda c, n: to_power(c, n[:, 0, 0, 0]), csd.rechunk(-1),
                                count.rechunk(-1)[:, None, None, None], dtype=float,
-                               chunks=((n_seg,), (len(fidx),), (nk,), (nk,)))
+                               chunks=((n_seg,), (len(fidx),), (len(kgrid),), (len(kgrid),)))
         n_windows = None
     else:
         power = to_power(csd, count)
@@ -505,6 +651,16 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     }
     if lat is not None:
         attrs["lattice"] = [int(ny), int(nx), float(dy), float(dx)]
+    else:
+        attrs["k_search"] = float(search["k_search"])
+        attrs["k_alias_free"] = float(search["k_alias_free"])
+        attrs["alias_sidelobe"] = float(search["worst"])
+        attrs["min_speed"] = float("nan") if search["min_speed"] is None \
+            else float(search["min_speed"])
+        attrs["k_limited_by"] = search["limited_by"]
+        coords["k_radius"] = ("f", search["radius"], {
+            "long_name": "largest wavenumber searched (beyond the Nyquist square)",
+            "units": kunit})
     if segments is None:
         power = power[0]
         dims = ("f", "kx", "ky")
@@ -638,12 +794,36 @@ class _Surface:
             self.ly = ly * dy
             self.lx = lx * dx
         else:
-            from scipy.interpolate import RectBivariateSpline
+            self.p = np.asarray(p_kxky, float)
+            self.kx, self.ky = np.asarray(kx, float), np.asarray(ky, float)
+            self.spl = None
+            self.centre = None
 
-            self.spl = RectBivariateSpline(kx, ky, np.asarray(p_kxky, float), kx=3, ky=3)
+    def around(self, k):
+        """Irregular layouts: fit the spline to the grid points around ``k`` (9 x 9)."""
+        from scipy.interpolate import RectBivariateSpline
+
+        if self.lattice is not None:
+            return self
+        i = int(np.clip(np.searchsorted(self.kx, k[0]), 0, len(self.kx) - 1))
+        j = int(np.clip(np.searchsorted(self.ky, k[1]), 0, len(self.ky) - 1))
+        if self.centre == (i, j):
+            return self
+        a = slice(max(0, i - 4), min(len(self.kx), i + 5))
+        b = slice(max(0, j - 4), min(len(self.ky), j + 5))
+        v = self.p[a, b]
+        fin = np.isfinite(v)
+        # beyond the wavenumbers searched (NaN): the lowest power around, so that no peak
+        # is made up there
+        v = np.where(fin, v, v[fin].min() if fin.any() else 0.0)
+        self.spl = RectBivariateSpline(self.kx[a], self.ky[b], v, kx=3, ky=3)
+        self.centre = (i, j)
+        return self
 
     def __call__(self, kx, ky, deriv=False):
         if self.lattice is None:
+            if self.spl is None:
+                self.around((kx, ky))
             v = float(self.spl.ev(kx, ky))
             if not deriv:
                 return v
@@ -698,27 +878,63 @@ def _refine(surf, k0, step, bounds):
     return k
 
 
+def _local_step(kx, ky, k0):
+    """The k-grid's spacing around ``k0`` (the irregular grid is finer inside the square)."""
+    out = []
+    for ax, v in ((kx, k0[0]), (ky, k0[1])):
+        i = int(np.clip(np.searchsorted(ax, v), 1, len(ax) - 1))
+        d = np.diff(ax[max(0, i - 2):i + 2])
+        out.append(float(d.max()))
+    return max(out)
+
+
+def _candidates(slice_, kx, ky, n=4):
+    """Grid indices of the ``n`` highest local maxima of one frequency slice (Kx, Ky)."""
+    from scipy.ndimage import maximum_filter
+
+    v = np.where(np.isfinite(slice_), slice_, -np.inf)
+    peak = (v == maximum_filter(v, size=3, mode="nearest")) & np.isfinite(v)
+    ii, jj = np.nonzero(peak)
+    order = np.argsort(v[ii, jj])[::-1][:n]
+    return [np.array([kx[a], ky[b]]) for a, b in zip(ii[order], jj[order])]
+
+
 def _peak_once(p, fidx, k0, f, kx, ky, lattice, weights, pos, fixed=False):
     """Refined peak of ``p`` (F, Kx, Ky): dict of frequency, k, powers."""
-    step = float(kx[1] - kx[0])
     if not fixed:
         i, ix, iy = np.unravel_index(np.nanargmax(p), p.shape)
         k0 = np.array([kx[ix], ky[iy]])
         fidx = i
     surf = _Surface(p[fidx], kx, ky, lattice)
-    if lattice is not None:
-        bounds = (k0 - 1.5 * step, k0 + 1.5 * step)
-    else:
-        bounds = (np.array([kx[0], ky[0]]), np.array([kx[-1], ky[-1]]))
-        bounds = (np.maximum(bounds[0], k0 - 1.5 * step), np.minimum(bounds[1], k0 + 1.5 * step))
-    k = _refine(surf, k0, step, bounds)
-    p_plus = surf(*k)
+    lo_all, hi_all = np.array([kx[0], ky[0]]), np.array([kx[-1], ky[-1]])
+
+    def climb(start):
+        step = _local_step(kx, ky, start) if lattice is None else float(kx[1] - kx[0])
+        bounds = (np.maximum(lo_all, start - 1.5 * step), np.minimum(hi_all, start + 1.5 * step))
+        if lattice is not None:
+            bounds = (start - 1.5 * step, start + 1.5 * step)
+        return _refine(surf.around(start), start, step, bounds)
+
+    k = climb(k0)
+    if lattice is None and not fixed:
+        # an irregular layout's grid is coarse away from k = 0: the highest grid point
+        # may belong to a sidelobe while the true peak falls between points; refine the
+        # highest few and keep the highest
+        best = surf.around(k)(*k)
+        for c in _candidates(p[fidx], kx, ky):
+            if np.allclose(c, k0):
+                continue
+            kc = climb(c)
+            vc = surf.around(kc)(*kc)
+            if vc > best:
+                k, best, k0 = kc, vc, c
+    p_plus = surf.around(k)(*k)
     # frequency: the Hann window's two-bin interpolation (Grandke 1983), exact for one
     # tone: with a = |X(neighbour)| / |X(peak)| on the larger side, d = (2a - 1) / (a + 1)
     fr = float(f[fidx])
     edge = fidx == 0 or fidx == len(f) - 1
     if not edge and p_plus > 0:
-        lo_, hi_ = (_Surface(p[j], kx, ky, lattice)(*k) for j in (fidx - 1, fidx + 1))
+        lo_, hi_ = (_Surface(p[j], kx, ky, lattice).around(k)(*k) for j in (fidx - 1, fidx + 1))
         side = 1.0 if hi_ >= lo_ else -1.0
         a = np.sqrt(max(max(hi_, lo_), 0.0) / p_plus)
         d = float(np.clip((2 * a - 1) / (a + 1), 0.0, 0.5)) if a >= 0.5 else 0.0
@@ -727,7 +943,7 @@ def _peak_once(p, fidx, k0, f, kx, ky, lattice, weights, pos, fixed=False):
     mk = -k
     if lattice is None:
         mk = np.clip(mk, [kx[0], ky[0]], [kx[-1], ky[-1]])
-    p_minus = surf(*mk)
+    p_minus = surf.around(mk)(*mk)
     wq = np.sum(weights * np.exp(4j * np.pi * (pos @ k)))  # W(2k) / W(0)
     rho2 = float(abs(wq) ** 2)
     if p_plus + p_minus > 0 and rho2 < 1 - 1e-9:
@@ -745,6 +961,65 @@ def _derived(pk, factor):
     return {"speed": speed, "wavelength": 1.0 / kn if kn > 0 else float("inf"),
             "direction": float(np.degrees(np.arctan2(pk["k"][1], pk["k"][0])) % 360.0),
             "frequency": pk["f"], "wavenumber": kn, "travelling_index": pk["ti"]}
+
+
+def _alias_margin(lattice, k_nyq):
+    """How far inside the Nyquist wavenumber a lattice's peak is alias-ambiguous.
+
+    The peak at ``kx`` and its alias at ``kx - 2 k_nyq`` are ``2 (k_nyq - |kx|)`` apart;
+    closer than the taper's main lobe (``2 / L`` for the extent ``L = n d``) they merge
+    and pull each other. At least a fifth of the Nyquist wavenumber.
+    """
+    ny, nx, dy, dx = lattice
+    return max(0.2 * k_nyq, 1.0 / (min(ny, nx) * max(dx, dy)))
+
+
+def _range_messages(k, est, lattice, k_nyq, radius, attrs, su):
+    """The "aliased" and "range" warnings (reason, message) for a peak at ``k``."""
+    kn = float(np.hypot(*k))
+    if lattice is not None:
+        margin = _alias_margin(lattice, k_nyq)
+        if float(np.max(np.abs(k))) > k_nyq - margin:
+            return [("aliased",
+                     f"The k-omega peak ({kn:.3g} cycles/{su}, kx {k[0]:.3g}, ky {k[1]:.3g}) "
+                     f"is within {margin:.3g} of the spatial Nyquist wavenumber ({k_nyq:.3g} "
+                     f"cycles/{su} along each grid axis), where a wave and its alias are not "
+                     "told apart: the wave may be shorter than twice the site spacing, so its "
+                     "speed and direction are not reliable; use a denser array or a lower band.")]
+        return []
+    if radius is None:  # a spectrum without its search range: the mean pitch's Nyquist
+        if kn > 0.8 * k_nyq:
+            return [("aliased",
+                     f"The k-omega peak ({kn:.3g} cycles/{su}) is near the Nyquist wavenumber "
+                     f"of the mean site spacing ({k_nyq:.3g} cycles/{su}), so its speed and "
+                     "direction may be aliased; use a denser array or a lower band.")]
+        return []
+    # at the edge of the wavenumbers searched: one resolution cell further out is outside
+    if kn == 0:
+        return []
+    out = np.asarray(k, float) * (1 + float(attrs.get("k_resolution", 0.0)) / kn)
+    tol = 1 + 1e-9
+    if np.all(np.abs(out) <= k_nyq * tol) or np.hypot(*out) <= radius * tol:
+        return []
+    k_af = float(attrs.get("k_alias_free", np.inf))
+    if radius >= k_af * (1 - 1e-9):
+        return [("aliased",
+                 f"The k-omega peak ({kn:.3g} cycles/{su}) is at the largest wavenumber this "
+                 f"layout tells from its aliases ({k_af:.3g} cycles/{su}, where its beam "
+                 f"pattern has a sidelobe of {ALIAS_LEVEL:.0%}): the wave may be shorter and "
+                 "aliased, so its speed and direction are not reliable; use a denser array "
+                 "or a lower band.")]
+    ms = attrs.get("min_speed", float("nan"))
+    why = (f"speeds down to {ms:g} m/s" if ms is not None and np.isfinite(ms)
+           else "`k_max`" if attrs.get("k_limited_by") == "k_max"
+           else "the memory bound" if attrs.get("k_limited_by") == "memory"
+           else f"{K_CEILING} times the mean spacing's Nyquist wavenumber"
+           if attrs.get("k_limited_by") == "ceiling" else "the default")
+    return [("range",
+             f"The k-omega peak ({kn:.3g} cycles/{su}) is at the edge of the wavenumbers "
+             f"searched ({radius:.3g} cycles/{su} at {est['frequency']:.3g}: {why}), so the "
+             "wave may be shorter or slower than that; pass compute_kw_spectrum a larger "
+             "`k_max`.")]
 
 
 def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
@@ -898,13 +1173,10 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     msgs = []
     funit = "Hz" if tu == "s" else f"cycles/{tu}"
     k_nyq = float(attrs.get("k_nyquist", max(abs(kx).max(), abs(ky).max())))
-    kmax = float(np.max(np.abs(pk["k"]))) if lattice is not None else est["wavenumber"]
-    if kmax > 0.8 * k_nyq:
-        msgs.append(("aliased",
-                     f"The k-omega peak ({est['wavenumber']:.3g} cycles/{su}) is near the spatial "
-                     f"Nyquist wavenumber ({k_nyq:.3g} cycles/{su}): the wave may be shorter than "
-                     f"twice the site spacing and aliased, so its speed and direction are not "
-                     "reliable; use a denser array or a lower band."))
+    radius = None
+    if lattice is None and "k_radius" in spec.coords:
+        radius = float(np.asarray(spec["k_radius"].values, float)[pk["fidx"]])
+    msgs.extend(_range_messages(pk["k"], est, lattice, k_nyq, radius, attrs, su))
     if np.isfinite(rel_k) and rel_k > 1.0 / 6.0:
         msgs.append(("long",
                      f"The k-omega peak's wavenumber is known only to +-{100 * 2 * rel_k:.0f} % "
@@ -1007,6 +1279,12 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
     kline = np.linspace(-kmax, kmax, 161)
     sl = np.empty((len(f), len(kline)))
     for i in range(len(f)):
+        if lat is None:  # irregular layouts: linear between grid points, NaN where not searched
+            from scipy.interpolate import RegularGridInterpolator
+
+            sl[i] = RegularGridInterpolator((kx, ky), p[i], bounds_error=False)(
+                np.column_stack([kline * np.cos(th), kline * np.sin(th)]))
+            continue
         surf = _Surface(p[i], kx, ky, lat)
         sl[i] = [surf(k * np.cos(th), k * np.sin(th)) for k in kline]
     ref = max(float(np.nanmax(p)), 1e-300)
