@@ -20,8 +20,10 @@ How it is computed (methods page, "Wavenumber-frequency spectra"):
    cross-spectra is Fourier transformed with ``scipy.fft`` (Wiener-Khinchin), on a
    k-grid at least twice as fine as the array's own, which holds ``P`` exactly (it is
    a trigonometric polynomial in ``k`` whose lags are the site differences). On an
-   irregular layout ``P`` is evaluated on a k-grid up to the layout's spatial
-   Nyquist wavenumber ``1 / (2 spacing)``.
+   irregular layout ``P`` is evaluated directly, and beyond the mean spacing's
+   Nyquist wavenumber: a jittered layout has no exact grating lobe, so it tells
+   waves apart up to a wavenumber set by its own beam pattern (see
+   :func:`compute_kw_spectrum`, Notes).
 
 Sign convention (DESIGN.md): a positive frequency and wavenumber ``k`` mean a wave
 ``cos(2 pi f t - 2 pi k.x)`` travelling along ``k``; the direction of travel is
@@ -51,8 +53,11 @@ TAPERS = ("hann", "tukey", "boxcar")
 class KWRangeWarning(UserWarning):
     """The k-omega peak lies where the estimator is not reliable (see the message).
 
-    ``reason`` is ``"aliased"`` (the peak is near the spatial Nyquist wavenumber: the
-    wave may be shorter than twice the site spacing), ``"incoherent"`` (the peak's
+    ``reason`` is ``"aliased"`` (the peak is near the spatial Nyquist wavenumber of a
+    regular grid, or at the largest wavenumber an irregular layout tells from its
+    aliases: the wave may be shorter), ``"range"`` (on an irregular layout, the peak
+    lies beyond the wavenumbers searched, e.g. slower than 0.1 m/s, or the search was
+    cut to hold the spectrum in memory; pass ``k_max``), ``"incoherent"`` (the peak's
     plane wave explains less than 30 % of the sites' power at its frequency),
     ``"long"`` (the wavenumber is
     not known to better than a third of itself: the wave is too long for the array at
@@ -121,6 +126,7 @@ def _lattice(grid):
 # irregular layouts: the search beyond the mean pitch's Nyquist wavenumber
 ALIAS_LEVEL = 0.8  # a sidelobe of the layout's beam pattern this high is an alias
 MIN_SPEED_MS = 0.1  # m/s: the slowest wave searched by default (recordings in mm and s)
+_MARGIN = 5  # grid steps computed beyond the radius searched: a peak's spline is whole
 K_CEILING = 16  # the search never goes past this many times 1 / (2 spacing)
 MAX_VALUES = 2 ** 25  # float64 values of power held (segments x frequencies x k-points)
 
@@ -355,8 +361,8 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
     # memory: segments x frequencies x the whole (kx, ky) grid, float64
     n_max = int(np.sqrt(MAX_VALUES / max(1, n_seg * len(f))))
     n_out = int(np.ceil((k_search - k_nyq) / h_out - 1e-9)) if k_search > k_nyq else 0
-    if nk + 2 * n_out > n_max:
-        n_out = max(0, (n_max - nk) // 2)
+    if nk + 2 * (n_out + _MARGIN) > n_max:
+        n_out = max(0, (n_max - nk) // 2 - _MARGIN)
         k_new = k_nyq + n_out * h_out
         warnings.warn(KWRangeWarning(
             f"The wavenumbers searched on this irregular layout stop at {k_new:.3g} "
@@ -364,8 +370,11 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
             f"({n_seg} segment(s) x {len(f)} frequencies); pass a narrower band, fewer "
             "segments or a smaller `k_max`.", reason="range"), stacklevel=3)
         k_search, limited_by = k_new, "memory"
-    outer = k_nyq + h_out * np.arange(1, n_out + 1)
-    k_search = float(outer[-1]) if n_out else k_nyq
+    outer = k_nyq + h_out * np.arange(1, n_out + 1 + _MARGIN)
+    if n_out:
+        k_search = float(outer[n_out - 1])
+    else:
+        k_search = k_nyq
     kgrid = np.concatenate([-outer[::-1], np.linspace(-k_nyq, k_nyq, nk), outer])
     radius = np.full(len(f), k_search)
     if min_speed is not None:
@@ -373,8 +382,9 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
         # as the floor allows two bins above it, so that the peak's neighbours, which
         # place its frequency between bins, are there too
         radius = np.minimum(radius, (f + 2 * df) / (min_speed * 1e3))
-    return {"kgrid": kgrid, "radius": radius, "k_search": k_search, "k_alias_free": k_af,
-            "worst": worst, "min_speed": min_speed, "limited_by": limited_by}
+    return {"kgrid": kgrid, "radius": radius, "computed": radius + _MARGIN * h_out,
+            "k_search": k_search, "k_alias_free": k_af, "worst": worst,
+            "min_speed": min_speed, "limited_by": limited_by}
 
 
 # --------------------------------------------------------------------------- public
@@ -420,11 +430,16 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         ``n`` sites along an axis (default ``max(64, 2 n - 1)``), over
         ``[-1/(2 dx), 1/(2 dx))``. Irregular layouts: points over
         ``[-k_nyq, k_nyq]`` with ``k_nyq = 1 / (2 spacing)`` (default 65, odd so that
-        ``k = 0`` is on the grid).
+        ``k = 0`` is on the grid); beyond, points half the array's resolution apart
+        (``1 / (2 extent)``) up to the search range (Notes).
     segments : int | None
         Split the windows into this many contiguous blocks and return one spectrum per
         block (dim ``"segment"``, coord ``n_windows``), from which
         :func:`estimate_kw_wave` takes a jackknife interval. None: one spectrum.
+    k_max : float | None
+        Irregular layouts only: the largest wavenumber searched (cycles per space
+        unit), e.g. ``f / speed`` for waves slower than the default floor. None: chosen
+        from the layout and the band (Notes).
 
     Returns
     -------
@@ -437,14 +452,61 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         ``window``, ``overlap``, ``n_windows``, ``taper``, ``layout``, ``spacing``,
         ``extent`` (narrower, wider; space units), ``k_resolution`` (``1 / wider
         extent``), ``k_nyquist``, the sites used (``site_x``, ``site_y``,
-        ``site_weight``) and the grid's provenance.
+        ``site_weight``) and the grid's provenance. Irregular layouts also have the
+        coord ``k_radius`` (the radius searched at each frequency beyond the Nyquist
+        square; power further out is NaN) and attrs ``k_search`` (its largest),
+        ``k_alias_free`` (the layout's limit), ``alias_sidelobe`` (the layout's
+        highest sidelobe within it), ``min_speed`` (the floor used, m/s; NaN when
+        none) and ``k_limited_by`` (``"layout"``, ``"min_speed"``, ``"k_max"``,
+        ``"ceiling"`` or ``"memory"``).
 
     Raises
     ------
     ValueError
         Fewer than three valid sites, sites on a line, a layout narrower than twice its
         spacing (no wavenumber to resolve), a band above Nyquist, a window longer than
-        the recording.
+        the recording, ``k_max`` for a regular grid.
+
+    Warns
+    -----
+    KWRangeWarning
+        ``reason="range"``: the wavenumbers searched on an irregular layout were cut
+        to hold the spectrum within memory (about 256 MB of power values).
+
+    Notes
+    -----
+    **Which wavenumbers are resolved.** A plane wave at ``k0`` puts the fraction
+    ``B(k - k0)`` of its power at ``k``, where ``B(G) = |sum_j w_j exp(i 2 pi
+    G.x_j)|^2`` is the taper-weighted beam pattern of the sites (``B(0) = 1``). On a
+    regular grid of pitch ``d``, ``B = 1`` again at ``G = 1 / d``: waves beyond the
+    Nyquist wavenumber ``1 / (2 d)`` (per grid axis; ``sqrt(2)`` times that along a
+    diagonal) are indistinguishable from their aliases by any method, and peaks near
+    it are flagged (``KWRangeWarning``, ``"aliased"``). A jittered or irregular
+    layout has no exact grating lobe: the jittered 8 x 8 ECoG layout of
+    :func:`~neurowave.datasets.simulate_wave` (10 mm, jitter 0.2 pitch) has no
+    sidelobe above 0.65 out to ``|G| = 1.5`` cycles/mm, so a wave of a quarter pitch
+    is still the unique full-power peak.
+
+    **How far an irregular layout is searched.** Every pair of wavenumbers in the disc
+    ``|k| <= K`` is told apart when ``B(G) < 0.8`` for all ``|G| <= 2 K`` outside the
+    main lobe. The layout's limit ``k_alias_free`` is the largest such ``K`` (for a
+    regular lattice this rule gives its Nyquist wavenumber). The search goes up to
+    ``k_search = min(k_alias_free, cap)``, at least the square ``|kx|, |ky| <=
+    1 / (2 spacing)``, with the cap: ``k_max`` when given; else for recordings (mm,
+    s) the band's upper edge (plus two frequency bins) over 0.1 m/s, the slowest
+    wave searched, and at each frequency only ``|k| <= (f + 2 df) / (0.1 m/s)``;
+    else 4 times ``1 / (2 spacing)``; never past 16 times it. A few grid steps
+    beyond the radius are computed too, so that a peak found there is refined and
+    flagged (``"range"``) instead of being cut off. Waves slower than the floor
+    are not searched: their sidelobes can read as a faster wave, so pass ``k_max``
+    when slower waves are possible. The positions must be known to a small part of
+    the shortest wavelength searched.
+
+    **Cost.** Irregular layouts: the power at ``+k`` and ``-k`` from three real
+    matrix products per frequency, ``O(segments x frequencies x sites^2 x
+    k-points)``; about 4 s of CPU for 61 sites, 10 segments and 7 frequencies up to
+    0.75 cycles/mm. Power values held are bounded (about 256 MB): beyond that the
+    search range is cut with a warning.
 
     See Also
     --------
@@ -599,7 +661,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
             p = _coarray_power(full, wf, ny, nx, nk)
             p = np.fft.fftshift(p, axes=(-2, -1))
         else:
-            p = _steered_power(c, w, pos, kgrid, kgrid, radius=search["radius"],
+            p = _steered_power(c, w, pos, kgrid, kgrid, radius=search["computed"],
                                box=k_nyq)
         p = np.swapaxes(p, -1, -2)  # (..., kx, ky)
         return np.where(cnt[:, None, None, None] > 0, p, np.nan)
@@ -959,7 +1021,7 @@ def _derived(pk, factor):
     kn = float(np.hypot(*pk["k"]))
     speed = pk["f"] / kn * factor if kn > 0 else float("inf")
     return {"speed": speed, "wavelength": 1.0 / kn if kn > 0 else float("inf"),
-            "direction": float(np.degrees(np.arctan2(pk["k"][1], pk["k"][0])) % 360.0),
+            "direction": float(np.degrees(np.arctan2(pk["k"][1], pk["k"][0])) % 360.0) % 360.0,
             "frequency": pk["f"], "wavenumber": kn, "travelling_index": pk["ti"]}
 
 
@@ -994,12 +1056,9 @@ def _range_messages(k, est, lattice, k_nyq, radius, attrs, su):
                      f"of the mean site spacing ({k_nyq:.3g} cycles/{su}), so its speed and "
                      "direction may be aliased; use a denser array or a lower band.")]
         return []
-    # at the edge of the wavenumbers searched: one resolution cell further out is outside
-    if kn == 0:
-        return []
-    out = np.asarray(k, float) * (1 + float(attrs.get("k_resolution", 0.0)) / kn)
+    # beyond the wavenumbers searched (into the margin computed around them)
     tol = 1 + 1e-9
-    if np.all(np.abs(out) <= k_nyq * tol) or np.hypot(*out) <= radius * tol:
+    if np.all(np.abs(k) <= k_nyq * tol) or kn <= radius * tol:
         return []
     k_af = float(attrs.get("k_alias_free", np.inf))
     if radius >= k_af * (1 - 1e-9):
@@ -1028,8 +1087,11 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     The highest peak of ``P(f, k)`` (over ``band``) is refined below the k-grid: on a
     regular grid by Newton steps on the exact spectrum (a trigonometric polynomial
     recovered from the FFT grid), on an irregular layout on a bicubic spline through
-    the grid; its frequency by a parabola through the log power of the neighbouring
-    bins. Then ``speed = f / |k|``, ``wavelength = 1 / |k|``, ``direction =
+    the 9 x 9 grid points around it, started from each of the four highest grid maxima
+    at the peak frequency (away from ``k = 0`` the grid is half the array's resolution
+    apart, so the highest grid point may belong to a sidelobe); its frequency by the
+    Hann window's two-bin interpolation between the peak bin and its larger
+    neighbour. Then ``speed = f / |k|``, ``wavelength = 1 / |k|``, ``direction =
     atan2(ky, kx)`` (degrees CCW from +x, the direction of travel).
 
     The travelling index compares the power at ``+k`` and ``-k`` at the peak
@@ -1064,7 +1126,9 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     Warns
     -----
     KWRangeWarning
-        The peak is near the spatial Nyquist wavenumber (aliased), its wavenumber is
+        The peak is near the spatial Nyquist wavenumber of a regular grid, or at the
+        largest wavenumber an irregular layout tells from its aliases (aliased), beyond
+        the wavenumbers searched on an irregular layout (range), its wavenumber is
         not known to better than a third (a wave too long for this array, noise and
         duration: the interval says so; the travelling index is then NaN), its plane
         wave holds less than 30 % of the sites' power at its frequency, or its
@@ -1072,13 +1136,22 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
 
     Notes
     -----
-    Valid range: wavelengths from about 2.5 site spacings (below, the peak is near the
-    Nyquist wavenumber and may be aliased) up to many array widths when the recording
+    Valid range. Short waves: on a regular grid, down to where a grid-axis component
+    of ``k`` comes within ``max(0.2, 1 / n)`` of the Nyquist wavenumber ``1 / (2
+    d)`` (``n`` sites along the axis; about 2.5 site spacings along an axis, 1.8
+    along a diagonal); closer, the peak and its alias merge (``"aliased"``), and a
+    wave beyond Nyquist folds back inside and cannot be told from a longer one by
+    any method. On an irregular layout, down to the wavenumbers searched (see
+    :func:`compute_kw_spectrum`, Notes: by default waves of 0.1 m/s and faster, as
+    far as the layout tells them from their aliases; a quarter of the pitch on the
+    jittered ECoG layout). Long waves: up to many array widths when the recording
     is long and clean enough: sub-resolution peaks are located from the curvature of
     the main lobe, whose precision grows with the signal-to-noise ratio and the
     number of windows. The tests hold speed to 5 % and direction to 5 degrees for
-    0.1-1 m/s and 4-40 Hz (up to 70 array widths) at 10 dB pink noise on a Utah
-    array with 60 s; the interval is the guide on real data.
+    0.1-1 m/s and 4-40 Hz at 10 dB pink noise with 60 s, on a Utah array (up to
+    70 array widths) and on the jittered 8 x 8 ECoG layout at 10 mm (wavelengths
+    2.5-250 mm, a quarter pitch to 3.5 array widths); the interval is the guide on
+    real data.
 
     Examples
     --------
