@@ -1248,7 +1248,9 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     k_nyq = float(attrs.get("k_nyquist", max(abs(kx).max(), abs(ky).max())))
     radius = None
     if lattice is None and "k_radius" in spec.coords:
-        radius = float(np.asarray(spec["k_radius"].values, float)[pk["fidx"]])
+        # the peak's lower neighbour bin too: it places the frequency between bins (a
+        # wave at the speed floor is inside both, by the two bins of leeway)
+        radius = float(np.asarray(spec["k_radius"].values, float)[max(pk["fidx"] - 1, 0)])
     msgs.extend(_range_messages(pk["k"], est, lattice, k_nyq, radius, attrs, su))
     if np.isfinite(rel_k) and rel_k > 1.0 / 6.0:
         msgs.append(("long",

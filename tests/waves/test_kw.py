@@ -51,13 +51,24 @@ def test_plane_wave_utah(speed, freq, direction, duration):
     assert est.units == "m/s"
 
 
-# Irregular ECoG (8 x 8 at 10 mm, jitter 0.2 pitch): the part of 0.1-1 m/s x 4-40 Hz whose
-# wavelength is at least 2.5 site spacings (25 mm); shorter waves alias on this layout.
+# Irregular ECoG (8 x 8 at 10 mm, jitter 0.2 pitch, 3 dead sites), 10 dB pink noise: the
+# corners and the interior of 0.1-1 m/s x 4-40 Hz, on and off the frequency bins, in
+# several directions. Wavelengths 2.5-250 mm: from a quarter of the pitch (far beyond
+# the mean pitch's Nyquist wavenumber, resolved because the jitter leaves no exact
+# grating lobe) to 3.5 array widths.
 ECOG_CASES = [
-    (0.1, 4.0, 40.0),
+    (0.1, 4.0, 40.0),     # 25 mm
+    (0.1, 40.0, 130.0),   # 2.5 mm: a quarter pitch
+    (1.0, 4.0, 250.0),    # 250 mm
+    (1.0, 40.0, 315.0),   # 25 mm, along a diagonal
+    (0.1, 37.9, 200.0),
     (1.0, 4.3, 160.0),
     (1.0, 37.9, 290.0),
     (0.3, 11.7, 205.0),
+    (0.15, 33.0, 45.0),   # 4.5 mm, along a diagonal
+    (0.2, 25.0, 170.0),
+    (0.1, 20.0, 300.0),   # 5 mm
+    (0.7, 8.0, 60.0),
 ]
 
 
@@ -70,8 +81,74 @@ def test_plane_wave_irregular_ecog(speed, freq, direction):
     est, warned = _estimate(grid, (freq / 1.6, freq * 1.6))
     assert abs(est.speed / truth.speed - 1) < 0.05
     assert _angle_err(est.direction, truth.direction) < 5.0
+    assert abs(est.frequency / freq - 1) < 0.01
     assert est.travelling_index > 0.9
+    assert est.speed_ci[0] < est.speed < est.speed_ci[1]
     assert not warned
+
+
+def test_irregular_layout_is_searched_as_far_as_it_tells_aliases():
+    """The search range: the jittered layout's beam pattern against a regular lattice's."""
+    from neurowave.waves.kw import ALIAS_LEVEL
+
+    grid, _ = simulate_wave("planar", layout="irregular", speed=0.1, frequency=40.0,
+                            duration=2.0, sampling_rate=500.0, seed=4)
+    spec = compute_kw_spectrum(grid, band=(25, 64))
+    # no sidelobe of the jittered layout reaches the alias level within the range that
+    # the band over 0.1 m/s asks for (64 Hz + 2 bins over 100 mm/s): that floor sets it
+    assert spec.attrs["k_limited_by"] == "min_speed"
+    assert spec.attrs["alias_sidelobe"] < ALIAS_LEVEL
+    df = 500.0 / spec.attrs["window"]
+    assert spec.attrs["k_search"] == pytest.approx((64.0 + 2 * df) / 100.0, rel=0.02)
+    assert spec.attrs["k_search"] > 10 * spec.attrs["k_nyquist"]
+    r = spec["k_radius"].values  # each frequency only down to 0.1 m/s
+    np.testing.assert_allclose(r, np.minimum(spec.attrs["k_search"],
+                                             (spec.f.values + 2 * df) / 100.0))
+    kk = np.hypot(*np.meshgrid(spec.kx.values, spec.ky.values, indexing="ij"))
+    far = kk > r[0] + 0.05
+    assert np.isnan(spec.values[0][far]).all() and np.isfinite(spec.values[-1][kk < r[-1]]).all()
+    # the same sites without jitter: a lattice, whose exact grating lobe at 1/pitch
+    # limits it to the Nyquist wavenumber 1/(2 pitch) = 0.05 cycles/mm
+    reg, _ = simulate_wave("planar", layout="irregular", jitter=0.0, speed=0.1,
+                           frequency=40.0, duration=2.0, sampling_rate=500.0, seed=4)
+    spec_r = compute_kw_spectrum(reg, band=(25, 64))
+    assert spec_r.attrs["k_limited_by"] == "layout"
+    assert spec_r.attrs["k_alias_free"] == pytest.approx(0.05, rel=0.05)
+    assert spec_r.attrs["k_search"] == pytest.approx(0.05, rel=1e-9)
+
+
+def test_irregular_wave_slower_than_the_floor():
+    """0.075 m/s at 40 Hz (k = 0.53 cycles/mm): beyond the default search, said so;
+    found with ``k_max``."""
+    grid, truth = simulate_wave("planar", layout="irregular", speed=0.075, direction=70.0,
+                                frequency=40.0, duration=30.0, sampling_rate=500.0,
+                                snr_db=10.0, dead_sites=3, seed=4)
+    with pytest.warns(KWRangeWarning, match="k_max") as rec:
+        estimate_kw_wave(compute_kw_spectrum(grid, band=(25, 64)))
+    assert "range" in [w.message.reason for w in rec if isinstance(w.message, KWRangeWarning)]
+    est, warned = _estimate(grid, (25, 64), k_max=0.7)
+    assert abs(est.speed / truth.speed - 1) < 0.05
+    assert _angle_err(est.direction, truth.direction) < 5.0
+    assert not warned
+
+
+def test_irregular_spectrum_is_lazy_on_dask_and_equal_to_numpy():
+    grid, _ = simulate_wave("planar", layout="irregular", speed=0.15, direction=100,
+                            frequency=30, duration=10.0, sampling_rate=500.0, snr_db=10.0,
+                            dead_sites=3, seed=4)
+    ref = compute_kw_spectrum(grid, band=(20, 45), segments=3)
+    lazy = compute_kw_spectrum(grid.chunk({"time": 1500}), band=(20, 45), segments=3)
+    assert hasattr(lazy.data, "dask")
+    np.testing.assert_allclose(lazy.values, ref.values, rtol=1e-9, equal_nan=True)
+    est = estimate_kw_wave(lazy)
+    assert est.speed == pytest.approx(0.15, rel=0.05)
+
+
+def test_k_max_on_a_regular_grid_is_refused():
+    grid, _ = simulate_wave("planar", duration=2.0, seed=0)
+    with pytest.raises(ValueError, match="irregular layouts only.*drop `k_max`") as exc:
+        compute_kw_spectrum(grid, band=(5, 20), k_max=3.0)
+    assert _one_sentence(exc.value)
 
 
 def _standing(speed, freq, direction, layout, duration=30.0, snr_db=10.0):
@@ -202,13 +279,45 @@ def test_amplitude_scaling():
     assert est.coherence == pytest.approx(1.0, abs=1e-3)
 
 
-def test_aliased_peak_warns():
-    """0.9 mm on a 0.4 mm pitch: near the spatial Nyquist wavenumber."""
-    grid, _ = simulate_wave("planar", speed=0.009, frequency=10, direction=0, duration=6.0,
-                            snr_db=10, seed=0)
-    with pytest.warns(KWRangeWarning, match="Nyquist") as rec:
-        estimate_kw_wave(compute_kw_spectrum(grid, band=(5, 15)))
-    assert rec[0].message.reason == "aliased"
+# Regular grids: a peak whose component along a grid axis is within max(0.2, 1/n) of the
+# Nyquist wavenumber 1/(2 pitch) merges with its alias and must warn; along a diagonal
+# |k| may reach sqrt(2) times further before it does. (layout, direction, the larger
+# axis component as a fraction of Nyquist, warns)
+ALIAS_CASES = [
+    ("utah", 0.0, 0.90, True),
+    ("utah", 45.0, 0.90, True),     # |k| = 1.27 Nyquist
+    ("utah", 30.0, 0.85, True),
+    ("utah", 120.0, 0.95, True),
+    ("utah", 200.0, 0.82, True),
+    ("utah", 0.0, 1.10, True),      # beyond Nyquist: folds back next to it
+    ("grid8", 0.0, 0.90, True),
+    ("grid8", 45.0, 0.90, True),
+    ("grid8", 120.0, 0.95, True),
+    ("utah", 45.0, 0.74, False),    # |k| = 1.05 Nyquist along the diagonal: clean
+    ("utah", 0.0, 0.60, False),
+    ("utah", 135.0, 0.70, False),
+    ("grid8", 60.0, 0.70, False),
+]
+
+
+@pytest.mark.parametrize("layout,direction,frac,warns", ALIAS_CASES)
+def test_alias_warning_on_regular_grids(layout, direction, frac, warns):
+    pitch, kw = (0.4, {"layout": "utah"}) if layout == "utah" else \
+        (10.0, {"layout": "grid", "shape": (8, 8), "spacing": 10.0})
+    th = np.radians(direction)
+    k = frac / (2 * pitch) / max(abs(np.cos(th)), abs(np.sin(th)))
+    speed = 10.0 / k * 1e-3  # 10 Hz
+    grid, truth = simulate_wave("planar", speed=speed, direction=direction, frequency=10.0,
+                                duration=20.0, sampling_rate=500.0, snr_db=10, seed=0, **kw)
+    est, warned = _estimate(grid, (6, 16))
+    reasons = [w.reason for w in warned]
+    if warns:
+        assert "aliased" in reasons
+        assert any("Nyquist" in str(w) for w in warned if w.reason == "aliased")
+    else:
+        assert not warned
+        assert abs(est.speed / truth.speed - 1) < 0.05
+        assert _angle_err(est.direction, truth.direction) < 5.0
 
 
 def test_no_interval_without_segments():
