@@ -1414,9 +1414,9 @@ def kw_summary(grid, *, band, segments=10):
     hop = max(1, int(round(window * 0.5)))
     n_win = max(0, (nt - window) // hop + 1)
     seg = min(int(segments), n_win) if n_win >= 3 else None
-    spec = compute_kw_spectrum(grid, band=band, window=window, segments=seg)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always", KWRangeWarning)
+        spec = compute_kw_spectrum(grid, band=band, window=window, segments=seg)
         est = estimate_kw_wave(spec)
     for w in rec:  # anything but our own range warnings goes on as usual
         if not issubclass(w.category, KWRangeWarning):
@@ -1431,5 +1431,7 @@ def kw_summary(grid, *, band, segments=10):
         "taper": spec.attrs["taper"],
         "k_resolution": float(spec.attrs["k_resolution"]),
         "k_nyquist": float(spec.attrs["k_nyquist"]),
+        # irregular layouts: the largest wavenumber searched (None on a regular grid)
+        "k_search": float(spec.attrs["k_search"]) if "k_search" in spec.attrs else None,
     })
     return block, spec
