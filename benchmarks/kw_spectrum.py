@@ -15,7 +15,9 @@ spectrum generalises; the time FFTs are the work both share).
 Each case runs in a fresh process; it prints wall time, the ratio to its baseline,
 the peak of the memory the spectrum allocates (tracemalloc: NumPy buffers; the
 recording itself is not counted), the process's peak RSS (which includes generating
-the recording and the baseline), and the speed and direction read off the spectrum (truth:
+the recording and the baseline), the CPU time of the spectrum (all threads; a fair
+figure on a loaded machine) and the 1-min load average, and the speed and direction
+read off the spectrum (truth:
 0.2 m/s towards 30 deg at 15 Hz). Run::
 
     python benchmarks/kw_spectrum.py            # both
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
 import sys
 import time
@@ -102,15 +105,16 @@ def _case(name, duration, out):
     import tracemalloc
 
     tracemalloc.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     spec = compute_kw_spectrum(grid, band=BAND)
     spec = spec.compute()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     est = estimate_kw_wave(spec)
     out.put({
         "case": name, "duration_s": duration, "lazy": lazy, "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3), "load_avg_1min": round(os.getloadavg()[0], 2),
         "baseline": "dask pass (generate + sum)" if lazy else "scipy.signal.welch per site",
         "baseline_s": round(base, 3), "ratio": round(wall / base, 2),
         "n_windows": int(spec.attrs["n_windows"]), "shape": list(spec.shape),

@@ -382,7 +382,10 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
         # as the floor allows two bins above it, so that the peak's neighbours, which
         # place its frequency between bins, are there too
         radius = np.minimum(radius, (f + 2 * df) / (min_speed * 1e3))
-    return {"kgrid": kgrid, "radius": radius, "computed": radius + _MARGIN * h_out,
+    # the margin lets a peak beyond the radius be refined and flagged; beyond the
+    # layout's own limit it would hold the exact aliases of the waves inside
+    margin = 0.0 if limited_by == "layout" else _MARGIN * h_out
+    return {"kgrid": kgrid, "radius": radius, "computed": radius + margin,
             "k_search": k_search, "k_alias_free": k_af, "worst": worst,
             "min_speed": min_speed, "limited_by": limited_by}
 
@@ -496,8 +499,10 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     s) the band's upper edge (plus two frequency bins) over 0.1 m/s, the slowest
     wave searched, and at each frequency only ``|k| <= (f + 2 df) / (0.1 m/s)``;
     else 4 times ``1 / (2 spacing)``; never past 16 times it. A few grid steps
-    beyond the radius are computed too, so that a peak found there is refined and
-    flagged (``"range"``) instead of being cut off. Waves slower than the floor
+    beyond the radius are computed too (unless the layout sets it: there they would
+    hold aliases), so that a peak found there is refined and flagged (``"range"``)
+    instead of being cut off. A peak within ``max(0.2 k_alias_free, 1 / (narrower
+    extent + spacing))`` of a limit the layout sets is flagged ``"aliased"``. Waves slower than the floor
     are not searched: their sidelobes can read as a faster wave, so pass ``k_max``
     when slower waves are possible. The positions must be known to a small part of
     the shortest wavelength searched.
@@ -1056,11 +1061,24 @@ def _range_messages(k, est, lattice, k_nyq, radius, attrs, su):
                      f"of the mean site spacing ({k_nyq:.3g} cycles/{su}), so its speed and "
                      "direction may be aliased; use a denser array or a lower band.")]
         return []
+    k_af = float(attrs.get("k_alias_free", np.inf))
+    if attrs.get("k_limited_by") == "layout":
+        # a layout with (near) grating lobes, e.g. a lattice given as channels: as on a
+        # regular grid, a peak close to its limit merges with its alias
+        narrow = float(attrs["extent"][0]) + float(attrs.get("spacing", 0.0))
+        margin = max(0.2 * k_af, 1.0 / narrow)
+        if kn > k_af - margin:
+            return [("aliased",
+                     f"The k-omega peak ({kn:.3g} cycles/{su}) is within {margin:.3g} of the "
+                     f"largest wavenumber this layout tells from its aliases ({k_af:.3g} "
+                     f"cycles/{su}, where its beam pattern has a sidelobe of "
+                     f"{ALIAS_LEVEL:.0%}, like the spatial Nyquist wavenumber of a grid): the "
+                     "wave may be shorter and aliased, so its speed and direction are not "
+                     "reliable; use a denser array or a lower band.")]
     # beyond the wavenumbers searched (into the margin computed around them)
     tol = 1 + 1e-9
     if np.all(np.abs(k) <= k_nyq * tol) or kn <= radius * tol:
         return []
-    k_af = float(attrs.get("k_alias_free", np.inf))
     if radius >= k_af * (1 - 1e-9):
         return [("aliased",
                  f"The k-omega peak ({kn:.3g} cycles/{su}) is at the largest wavenumber this "

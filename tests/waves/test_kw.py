@@ -117,6 +117,26 @@ def test_irregular_layout_is_searched_as_far_as_it_tells_aliases():
     assert spec_r.attrs["k_search"] == pytest.approx(0.05, rel=1e-9)
 
 
+@pytest.mark.parametrize("jitter,direction,wavelength,freq,warns", [
+    (0.0, 0.0, 22.0, 20.0, True),     # a lattice given as channels: 0.91 of its Nyquist
+    (0.0, 120.0, 23.0, 20.0, True),
+    (0.0, 30.0, 40.0, 20.0, False),   # 0.5 of it: clean
+    (0.2, 130.0, 2.5, 40.0, False),   # jittered: a quarter pitch is clean
+])
+def test_alias_warning_on_channel_layouts(jitter, direction, wavelength, freq, warns):
+    grid, truth = simulate_wave("planar", layout="irregular", jitter=jitter,
+                                speed=wavelength * freq * 1e-3, direction=direction,
+                                frequency=freq, duration=20.0, sampling_rate=500.0,
+                                snr_db=10.0, seed=4)
+    est, warned = _estimate(grid, (freq / 1.6, freq * 1.6))
+    if warns:
+        assert "aliased" in [w.reason for w in warned]
+    else:
+        assert not warned
+        assert abs(est.speed / truth.speed - 1) < 0.05
+        assert _angle_err(est.direction, truth.direction) < 5.0
+
+
 def test_irregular_wave_slower_than_the_floor():
     """0.075 m/s at 40 Hz (k = 0.53 cycles/mm): beyond the default search, said so;
     found with ``k_max``."""
