@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io as _io
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -60,44 +61,164 @@ def _select(items, key, what, path, names):
         ) from None
 
 
+NIX_SUFFIXES = (".nix", ".h5")
+
+
+def _nix_unreadable(path, err, extra=""):
+    return NeurowaveError(
+        f"{path} is not a readable NIX file ({describe_cause(err)}); it may be truncated"
+        f"{extra}. Check the file."
+    )
+
+
+class _NixSignal:
+    """A lazy stand-in for a ``neo.AnalogSignal`` stored in a NIX file.
+
+    Holds what ``neo.NixIO`` would put on the signal (name, units, sampling rate,
+    t_start, annotations, array annotations, all through neo's own conversion of
+    the NIX metadata) and, instead of the samples, the HDF5 paths of the
+    per-channel DataArrays that a task reads one time block at a time.
+    """
+
+    def __init__(self, path, block_name, das):
+        import neo
+        import quantities as pq
+
+        attrs = neo.NixIO._nix_attr_to_neo(das[0])
+        attrs["nix_name"] = das[0].metadata.name
+        timedim = neo.NixIO._get_time_dimension(das[0])
+        self.sampling_period = pq.Quantity(timedim.sampling_interval, timedim.unit)
+        self.sampling_rate = (1.0 / self.sampling_period).rescale(pq.Hz)
+        t_start = attrs.pop("t_start", None)
+        self.t_start = (t_start if isinstance(t_start, pq.Quantity)
+                        else pq.Quantity(timedim.offset or 0.0, timedim.unit))
+        self.name = attrs.pop("name", None)
+        attrs.pop("description", None)
+        self.array_annotations = attrs.pop("array_annotations", {}) or {}
+        self.annotations = attrs
+        self.units = pq.Quantity(1.0, das[0].unit or "dimensionless").units
+        self.path = str(path)
+        self.datasets = [f"/data/{block_name}/data_arrays/{da.name}/data" for da in das]
+        self.calibration = [(tuple(da.polynom_coefficients), da.expansion_origin) for da in das]
+        n = {int(da.shape[0]) for da in das}
+        if len(n) != 1:
+            raise NeurowaveError(
+                f"{path}: the channels of signal {self.name!r} differ in length ({sorted(n)}); "
+                "this is not a neo-written AnalogSignal. Check the file."
+            )
+        self.shape = (n.pop(), len(das))
+        self.dtype = np.dtype(das[0].dtype)
+
+
+def _nix_chunk(path, datasets, calibration, a, b, dtype, factor):
+    """Samples ``a:b`` of every channel of a NIX signal, as ``(b - a, n_channels)``."""
+    import h5py
+
+    out = np.empty((b - a, len(datasets)), dtype=dtype)
+    with h5py.File(path, "r") as f:
+        for k, (ds, (coeff, origin)) in enumerate(zip(datasets, calibration)):
+            col = np.asarray(f[ds][a:b])
+            if len(coeff) or origin:
+                from nixio.util import apply_polynomial
+
+                col = col.astype(np.float64)
+                apply_polynomial(coeff, origin or 0.0, col)
+            out[:, k] = col
+    if factor != 1.0:
+        out *= dtype.type(factor)
+    return out
+
+
+def _nix_lazy_blocks(path):
+    """Blocks, segments and lazy signals of a neo-written NIX file, without its samples.
+
+    Mirrors ``neo.NixIO.read_all_blocks`` (block groups of type ``neo.segment``,
+    their ``neo.analogsignal`` DataArrays grouped per signal in file order).
+    """
+    import h5py
+    import neo
+    import nixio
+
+    try:
+        nf = nixio.File.open(str(path), nixio.FileMode.ReadOnly)
+    except Exception as err:
+        raise _nix_unreadable(path, err, " or not NIX/HDF5") from None
+    try:
+        blocks = []
+        for nb in nf.blocks:
+            battrs = neo.NixIO._nix_attr_to_neo(nb)
+            segs = []
+            for grp in nb.groups:
+                if grp.type != "neo.segment":
+                    continue
+                sattrs = neo.NixIO._nix_attr_to_neo(grp)
+                das = [da for da in grp.data_arrays if da.type in (
+                    "neo.analogsignal", "neo.irregularlysampledsignal", "neo.imagesequence")]
+                sigs, images = [], []
+                for group in neo.NixIO._group_signals(das).values():
+                    if group[0].type == "neo.analogsignal":
+                        sigs.append(_NixSignal(path, nb.name, group))
+                    elif group[0].type == "neo.imagesequence":
+                        images.append(group[0].name)
+                segs.append(SimpleNamespace(name=sattrs.pop("name", None), annotations=sattrs,
+                                            analogsignals=sigs, imagesequences=images))
+            blocks.append(SimpleNamespace(name=battrs.pop("name", None), annotations=battrs,
+                                          segments=segs))
+    except NeurowaveError:
+        raise
+    except Exception as err:
+        raise _nix_unreadable(path, err) from None
+    finally:
+        with contextlib.suppress(Exception):
+            nf.close()
+    with h5py.File(str(path), "r") as f:  # the layout the chunk reader relies on
+        for b in blocks:
+            for s in b.segments:
+                for sig in s.analogsignals:
+                    missing = [d for d in sig.datasets if d not in f]
+                    if missing:
+                        raise NeurowaveError(
+                            f"{path}: NIX DataArray {missing[0]} is not where the NIX layout puts "
+                            "it. Read the file with lazy=False."
+                        )
+    return blocks
+
+
 def _open_blocks(path, lazy, io_kwargs):
     import neo
 
     suffix = path.suffix.lower()
-    with _quiet():
-        if suffix in (".nix", ".h5") and not lazy and not io_kwargs:
+    if suffix in NIX_SUFFIXES and not io_kwargs:
+        if lazy:
+            with _quiet():
+                return _nix_lazy_blocks(path), "nix", True
+        with _quiet():
             try:
                 reader = neo.NixIO(str(path), mode="ro")
             except Exception as err:
-                raise NeurowaveError(
-                    f"{path} is not a readable NIX file ("
-                    f"{describe_cause(err)}); it may be truncated or not NIX/HDF5. Check the file."
-                ) from None
+                raise _nix_unreadable(path, err, " or not NIX/HDF5") from None
             try:
                 blocks = reader.read_all_blocks()
             except Exception as err:
-                raise NeurowaveError(
-                    f"{path} is not a readable NIX file ("
-                    f"{describe_cause(err)}); it may be truncated. Check the file."
-                ) from None
+                raise _nix_unreadable(path, err) from None
             finally:
                 with contextlib.suppress(Exception):
                     reader.close()
-            return blocks, "nix", False
-        if suffix in (".nix",):
-            reader = neo.io.NixIOFr(str(path), **io_kwargs)
-        else:
-            try:
+        return blocks, "nix", False
+    with _quiet():
+        try:
+            if suffix == ".nix":  # options for neo's rawio NIX reader
+                reader = neo.io.NixIOFr(str(path), **io_kwargs)
+            else:
                 reader = neo.io.get_io(str(path), **io_kwargs)
-            except (IOError, OSError) as err:
-                raise NeurowaveError(
-                    f"{path}: neo cannot open it ({describe_cause(err)}). Check the file or its extension."
-                ) from None
+        except (IOError, OSError) as err:
+            raise NeurowaveError(
+                f"{path}: neo cannot open it ({describe_cause(err)}). Check the file or its extension."
+            ) from None
         can_lazy = bool(getattr(reader, "support_lazy", False))
         blocks = reader.read(lazy=bool(lazy and can_lazy))
         fmt = type(reader).__name__.replace("IO", "").lower()
         return blocks, fmt, bool(lazy and can_lazy)
-
 
 
 def _to_uv_factor(units):
@@ -113,6 +234,17 @@ def _lazy_array(proxy, factor, chunk_samples):
     import dask
     import dask.array as dsa
 
+    if isinstance(proxy, _NixSignal):
+        n, nc = proxy.shape
+        dtype = np.dtype(np.float64 if proxy.dtype == np.float64 else np.float32)
+        load = dask.delayed(_nix_chunk, pure=True)
+        blocks = [
+            dsa.from_delayed(load(proxy.path, proxy.datasets, proxy.calibration, a,
+                                  min(n, a + chunk_samples), dtype, factor),
+                             shape=(min(n, a + chunk_samples) - a, nc), dtype=dtype)
+            for a in range(0, n, chunk_samples)
+        ]
+        return dsa.concatenate(blocks, axis=0) if blocks else dsa.zeros((0, nc), dtype=dtype)
     rawio = proxy._rawio
     inner = proxy._inner_stream_channels
     if isinstance(inner, slice) and inner == slice(None):
@@ -186,9 +318,12 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     block, segment, signal : int | str
         Which block, segment and analog signal to read, by index or name.
     lazy : bool | None
-        Read lazily into a dask-backed grid (neo proxy objects); default: when the
-        file is large (>= 256 MiB) and the format supports it. NIX files are read
-        lazily through ``neo.io.NixIOFr``.
+        Read lazily into a dask-backed grid; default: when the file is large
+        (>= 256 MiB) and the format supports it. Neo formats with a rawio backend
+        are read through neo's proxy objects; NIX files through neo's own conversion
+        of the NIX metadata (names, units, annotations as ``neo.NixIO`` gives them)
+        with the samples read from the per-channel HDF5 datasets one time block per
+        dask task, so memory is set by ``chunk_samples``, not by the recording.
     chunk_samples : int | None
         Samples per dask chunk in lazy mode (default ~ 16 MiB of float32 per chunk).
     units : str | None
@@ -225,7 +360,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     if lazy is None:
         size = path.stat().st_size if path.is_file() else sum(
             p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
-        lazy = size >= LAZY_BYTES and path.suffix.lower() not in (".nix", ".h5")
+        lazy = size >= LAZY_BYTES
     try:
         blocks, fmt, is_lazy = _open_blocks(path, lazy, io_kwargs or {})
     except ValueError:
