@@ -12,7 +12,9 @@ blocks). Each is run ``--repeat`` times: best and spread. The answers are checke
 against the truth (median speed within 5 %, direction within 5 deg, classified
 frames planar >= 90 %). Targets (issue 13) on 2 cores: 600 s at >= 10 M
 site-samples/s (under 6 s), peak RSS <= 660 MB, not slower than the SciPy pipeline;
-1 h with peak RSS <= 1 GB.
+1 h with peak RSS <= 1 GB. ``--format nix`` writes the recordings as NIX instead (the
+layout ``neo.NixIO`` writes, ``recording.py``); the hour (1.4 GB) is then read lazily by
+``read_neo`` and streamed (the SciPy pipeline reads netCDF only, so it is left out).
 
 **Table 2 -- the core pipeline in-process** (band-pass, phase, gradient, PGD / speed /
 direction, wave frames with surrogates; no patterns or events) against a per-frame
@@ -28,6 +30,7 @@ NumPy loop, as before:
 Run::
 
     nice -n 10 python benchmarks/measures.py                  # table 1: 60 s, 600 s, 1 h
+    nice -n 5 python benchmarks/measures.py --format nix --durations 3600   # 1 h of NIX
     python benchmarks/measures.py --durations 60 600 --repeat 5
     python benchmarks/measures.py --core a b c                # table 2
     python benchmarks/measures.py --core a --quick            # 10 s instead of 60 s
@@ -413,13 +416,16 @@ def _stats(xs):
     return {"best": xs[0], "median": xs[len(xs) // 2], "worst": xs[-1], "runs": xs}
 
 
-def process_case(duration, folder, repeat=3, baseline=True):
-    """Table 1 for one recording length (seconds)."""
-    from recording import BAND, TRUTH, write_recording
+def process_case(duration, folder, repeat=3, baseline=True, fmt="nc"):
+    """Table 1 for one recording length (seconds), the recording as netCDF or NIX."""
+    from recording import BAND, TRUTH, write_nix_recording, write_recording
 
-    path = os.path.join(folder, f"utah_{int(duration)}s.nc")
+    path = os.path.join(folder, f"utah_{int(duration)}s.{fmt}")
     if not os.path.exists(path):
-        write_recording(path, duration)
+        t = time.perf_counter()
+        (write_nix_recording if fmt == "nix" else write_recording)(path, duration)
+        print(f"wrote {path} ({os.path.getsize(path) / 2**20:.0f} MiB) in "
+              f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
     env = dict(os.environ)
     here = os.path.dirname(os.path.abspath(__file__))
     env["PYTHONPATH"] = os.pathsep.join(
@@ -442,7 +448,8 @@ def process_case(duration, folder, repeat=3, baseline=True):
     d = (sm["direction"]["mean_deg"] - TRUTH["direction"] + 180) % 360 - 180
     n_ss = 96 * int(duration * 1000)
     res = {
-        "duration": duration, "site_samples": n_ss,
+        "duration": duration, "format": fmt, "site_samples": n_ss,
+        "file_mb": os.path.getsize(path) / 2**20,
         "wall": _stats([r[0] for r in ours]), "cpu": _stats([r[1] for r in ours]),
         "rss_mb": _stats([r[2] for r in ours]),
         "speed_median": sm["speed"]["median"], "speed_error": sm["speed"]["median"] / TRUTH["speed"] - 1,
@@ -458,15 +465,16 @@ def process_case(duration, folder, repeat=3, baseline=True):
 
 
 def _report_process(results, machine):
-    print(f"Table 1: `neurowave analyze FILE.nc --band 10 20` (defaults) as a whole process; "
-          f"{machine}")
+    fmts = sorted({r.get("format", "nc") for r in results})
+    print(f"Table 1: `neurowave analyze FILE.{'|'.join(fmts)} --band 10 20` (defaults) as a whole "
+          f"process; {machine}")
     print("| recording | site-samples | wall best (spread) s | M site-samples/s | CPU s | "
           "peak RSS MB | SciPy pipeline wall best (spread) s | SciPy RSS MB | speed err | "
           "dir err | classified planar |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         w = r["wall"]
-        line = (f"| {r['duration']:g} s | {r['site_samples'] / 1e6:.1f} M | {w['best']:.2f} "
+        line = (f"| {r['duration']:g} s {r.get('format', 'nc')} | {r['site_samples'] / 1e6:.1f} M | {w['best']:.2f} "
                 f"({w['best']:.2f}-{w['worst']:.2f}) | {r['site_samples'] / w['best'] / 1e6:.1f} | "
                 f"{r['cpu']['best']:.1f} | {r['rss_mb']['worst']:.0f} | ")
         if "base_wall" in r:
@@ -498,6 +506,9 @@ def main(argv=None):
                     help="recording lengths in seconds for table 1 (default 60 600 3600)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each process (default 3)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the SciPy pipeline")
+    ap.add_argument("--format", choices=["nc", "nix"], default="nc",
+                    help="table 1: write the recordings as netCDF (default) or NIX (read "
+                         "lazily by neurowave when >= 256 MiB)")
     ap.add_argument("--folder", default=None,
                     help="where the recordings are written (default: a temporary folder)")
     ap.add_argument("--core", nargs="*", metavar="CASE", default=None,
@@ -517,7 +528,8 @@ def main(argv=None):
         folder = args.folder or tempfile.mkdtemp(prefix="neurowave-bench-")
         for d in args.durations:
             r = process_case(d, folder, repeat=1 if d > 600 else args.repeat,
-                             baseline=not args.no_baseline)
+                             baseline=not args.no_baseline and args.format == "nc",
+                             fmt=args.format)
             results.append(r)
             print(json.dumps(r), file=sys.stderr)
         machine += f", {os.getloadavg()[0]:.1f} at the end"

@@ -2,10 +2,13 @@
 
 A 15 Hz plane wave (0.2 m/s towards 30 deg) in pink noise at 10 dB on a 96-site
 Utah array (10 x 10 at 0.4 mm, corners dead), 1 kHz, float32, as netCDF (the format
-``neurowave.io.write_netcdf`` writes). The recording is generated and written one
-minute at a time, so an hour never sits in memory. Usage::
+``neurowave.io.write_netcdf`` writes) or as NIX (the layout ``neo.NixIO`` writes: one
+HDF5 DataArray per channel, Cobrawap ``x_coords``/``y_coords`` array annotations and a
+``spatial_scale``). The recording is generated and written one minute at a time, so
+an hour never sits in memory. Usage::
 
     python benchmarks/recording.py OUT.nc --duration 600
+    python benchmarks/recording.py OUT.nix --duration 3600
 """
 
 from __future__ import annotations
@@ -67,13 +70,65 @@ def write_recording(path, duration, *, chunk=60.0, seed=0):
     return path
 
 
+def write_nix_recording(path, duration, *, chunk=60.0, seed=0):
+    """Write :func:`utah_recording` to ``path`` as NIX, one chunk at a time.
+
+    ``neo.NixIO`` writes a whole AnalogSignal at once (an hour would sit in memory,
+    transposed once more), so the first chunk is written with ``neo.NixIO`` (the
+    block, segment, signal metadata and annotations exactly as neo writes them) and
+    every further chunk is appended to each channel's DataArray with ``nixio``.
+    """
+    import neo
+    import nixio
+    import quantities as pq
+
+    grid = utah_recording(duration, chunk=chunk, seed=seed)
+    xs, ys = grid.x.values, grid.y.values
+    sites = [(iy, ix) for iy in range(len(ys)) for ix in range(len(xs))]
+    first = grid.data.blocks[0].compute()
+    live = [(iy, ix) for iy, ix in sites if np.isfinite(first[:, iy, ix]).all()]
+    iy, ix = np.array(live).T
+    dx = float(xs[1] - xs[0])
+
+    def columns(block):
+        return np.ascontiguousarray(block[:, iy, ix])
+
+    sig = neo.AnalogSignal(
+        columns(first), units="uV", sampling_rate=grid.attrs["sampling_rate"] * pq.Hz,
+        name="LFP", spatial_scale=dx * pq.mm,
+        array_annotations={"x_coords": np.round((xs[ix] - xs[0]) / dx).astype(int),
+                           "y_coords": np.round((ys[iy] - ys[0]) / dx).astype(int),
+                           "channel_names": np.array([f"elec{k + 1}" for k in range(len(live))])})
+    seg = neo.Segment(name="recording")
+    seg.analogsignals.append(sig)
+    blk = neo.Block(name="utah")
+    blk.segments.append(seg)
+    with neo.NixIO(str(path), mode="ow") as w:
+        w.write_block(blk)
+    del sig, blk, seg
+    nf = nixio.File.open(str(path), nixio.FileMode.ReadWrite)
+    try:
+        das = [da for da in nf.blocks[0].groups[0].data_arrays if da.type == "neo.analogsignal"]
+        das.sort(key=lambda da: int(da.name.rsplit(".", 1)[1]))
+        for i in range(1, grid.data.numblocks[0]):
+            cols = columns(grid.data.blocks[i].compute())
+            for k, da in enumerate(das):
+                da.append(cols[:, k])
+    finally:
+        nf.close()
+    return path
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
     ap.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    write_recording(a.out, a.duration, seed=a.seed)
+    if a.out.lower().endswith(".nix"):
+        write_nix_recording(a.out, a.duration, seed=a.seed)
+    else:
+        write_recording(a.out, a.duration, seed=a.seed)
     return 0
 
 

@@ -14,6 +14,8 @@ from .._validate import NeurowaveError, check_path, check_positive, describe_cau
 __all__ = ["read_imaging", "background_mask"]
 
 TIFF_SUFFIXES = (".tif", ".tiff")
+#: stacks at least this large on disk are read lazily (frame blocks into dask)
+LAZY_BYTES = 256 * 2**20
 
 
 def _otsu(values, nbins=256):
@@ -129,8 +131,125 @@ def _read_stack(path):
     return arr.astype(np.float32), [path], "tifffile"
 
 
+def _load_files(files, a, b):
+    """Frames ``a:b`` of a folder of single-frame TIFFs, as neo's ``TiffIO`` reads them."""
+    from PIL import Image
+
+    out = []
+    for f in files[a:b]:
+        try:
+            with Image.open(f) as im:
+                frame = np.array(im)
+                if frame.ndim == 3:  # colour: luminance, as neo.TiffIO does
+                    frame = np.array(im.convert("L"))
+        except Exception as err:
+            raise NeurowaveError(f"{f}: the TIFF frame cannot be read ({describe_cause(err)}). "
+                                 "Check the file.") from None
+        out.append(frame.astype(np.float32))
+    shapes = {fr.shape for fr in out}
+    if len(shapes) > 1:
+        raise NeurowaveError(f"the TIFF frames {files[a]} ... {files[b - 1]} differ in size "
+                             f"({sorted(shapes)}). Check that every frame has the same size.")
+    return np.stack(out)
+
+
+def _load_pages(path, a, b):
+    """Frames ``a:b`` of a multi-page TIFF file."""
+    import tifffile
+
+    arr = tifffile.imread(str(path), key=list(range(a, b)))
+    return arr.reshape((b - a,) + arr.shape[-2:]).astype(np.float32)
+
+
+def _stack_source(path, files):
+    """How to read a stack block by block: ``(loader, n_frames, frame_shape)``, where
+    ``loader(a, b)`` returns frames ``a:b`` as float32; None when the file's frames
+    cannot be addressed one by one (read whole)."""
+    import functools
+
+    if path.is_dir():
+        first = _load_files(files, 0, 1)
+        return functools.partial(_load_files, tuple(str(f) for f in files)), len(files), first.shape[1:]
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(str(path)) as tif:
+            series = tif.series[0]
+            shape, n_pages = tuple(series.shape), len(series.pages)
+    except Exception as err:
+        raise NeurowaveError(
+            f"{path} is not a readable TIFF ({describe_cause(err)}). Check the file."
+        ) from None
+    if len(shape) == 2 and n_pages == 1:
+        return functools.partial(_load_pages, str(path)), 1, shape
+    if len(shape) == 3 and n_pages == shape[0]:
+        return functools.partial(_load_pages, str(path)), shape[0], shape[1:]
+    return None
+
+
+def _blocks(n, size):
+    return [(a, min(n, a + size)) for a in range(0, n, size)]
+
+
+def _first_pass(load, n, size):
+    """Mean image (float64), and the pixels that never change, from frame blocks."""
+    total = lo = hi = None
+    for a, b in _blocks(n, size):
+        fr = load(a, b)
+        s, m0, m1 = fr.sum(axis=0, dtype=np.float64), fr.min(axis=0), fr.max(axis=0)
+        if total is None:
+            total, lo, hi = s, m0, m1
+        else:
+            total += s
+            np.minimum(lo, m0, out=lo)
+            np.maximum(hi, m1, out=hi)
+    return total / n, lo == hi
+
+
+def _pixel_percentile(load, n, shape, q, size, budget=64 * 2**20):
+    """Per-pixel percentile over time, one band of rows at a time (the stack is read
+    once per band; a band of every frame holds at most ``budget`` bytes)."""
+    ny, nx = shape
+    rows = max(1, int(budget // (8 * n * nx)))
+    out = np.empty(shape, np.float64)
+    for r0 in range(0, ny, rows):
+        r1 = min(ny, r0 + rows)
+        band = np.empty((n, r1 - r0, nx), np.float64)
+        for a, b in _blocks(n, size):
+            band[a:b] = load(a, b)[:, r0:r1]
+        out[r0:r1] = np.percentile(band, q, axis=0)
+    return out
+
+
+def _bin_frames(out, bin):
+    if bin == 1:
+        return out
+    nt, ny, nx = out.shape
+    ny2, nx2 = ny // bin, nx // bin
+    blocks = out[:, : ny2 * bin, : nx2 * bin].reshape(nt, ny2, bin, nx2, bin)
+    valid = np.isfinite(blocks)
+    total = np.where(valid, blocks, 0.0).sum(axis=(2, 4))
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN where a block has no pixel
+        return total / valid.sum(axis=(2, 4))
+
+
+def _transposed(load, a, b):
+    return np.ascontiguousarray(load(a, b).transpose(0, 2, 1))
+
+
+def _dff_block(load, a, b, f0, bg, bin):
+    """Frames ``a:b`` as the grid holds them: ΔF/F (when ``f0`` is given), NaN on
+    ``bg``, binned."""
+    out = load(a, b).astype(np.float64)
+    if f0 is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (out - f0) / f0
+    out[:, bg] = np.nan
+    return _bin_frames(out, bin)
+
+
 def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=True,
-                 baseline="mean", bin=1, transpose=False):
+                 baseline="mean", bin=1, transpose=False, lazy=None, chunk_frames=None):
     """Read a TIFF image stack (widefield imaging) into a ``("time", "y", "x")`` grid.
 
     Parameters
@@ -153,11 +272,22 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         Average ``bin`` x ``bin`` pixel blocks (NaN-aware) to speed up analysis.
     transpose : bool
         Transpose every frame (Cobrawap's curation of the example stack).
+    lazy : bool | None
+        Read frame by frame into a dask-backed grid; default: when the stack is large
+        (>= 256 MiB on disk). A first pass over blocks of frames computes the mean
+        image (background mask, ΔF/F baseline) and the pixels that never change, so
+        the whole stack is never in memory; ΔF/F is then applied block by block when
+        the grid is computed. A median or percentile baseline reads the stack once
+        more per band of rows (at most 64 MiB each).
+    chunk_frames : int | None
+        Frames per block in lazy mode (default: about 16 MiB of float64 per block).
 
     Returns
     -------
     grid : xarray.DataArray
         y = row of the stored image (row 0 at the top) times the pixel size, x = column.
+        Lazy and eager reading give the same grid (float64, same mask and attrs but
+        ``lazy``).
 
     Examples
     --------
@@ -193,39 +323,22 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
     else:
         frame_rate = check_positive(frame_rate, "frame_rate")
         rate_source = "option"
-    frames, files, how = _read_stack(path)
     pixel_size = check_positive(pixel_size, "pixel_size")
-    if transpose:
-        frames = np.ascontiguousarray(frames.transpose(0, 2, 1))
-    raw = frames
-    mean_img = raw.mean(axis=0, dtype=np.float64)
-    bg = np.zeros(mean_img.shape, bool) if mask is None else background_mask(mean_img, method=mask)
-    flat = raw.std(axis=0) == 0
-    bg |= flat
-    out = raw.astype(np.float64)
-    if dff:
-        if baseline == "mean":
-            f0 = mean_img.astype(np.float64)
-        elif baseline == "median":
-            f0 = np.median(out, axis=0)
-        else:
-            f0 = np.percentile(out, float(baseline), axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = (out - f0) / f0
-        bg |= ~(f0 > 0)
-    out[:, bg] = np.nan
     bin = int(bin)
     if bin < 1:
         raise NeurowaveError(f"`bin` must be a positive integer, got {bin}.")
-    ps = pixel_size
-    if bin > 1:
-        nt, ny, nx = out.shape
-        ny2, nx2 = ny // bin, nx // bin
-        blocks = out[:, : ny2 * bin, : nx2 * bin].reshape(nt, ny2, bin, nx2, bin)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out = np.nanmean(blocks, axis=(2, 4))
-        ps = pixel_size * bin
+    if lazy is None:
+        size = sum(f.stat().st_size for f in files) if path.is_dir() else path.stat().st_size
+        lazy = size >= LAZY_BYTES
+    source = _stack_source(path, files) if lazy else None
+    if source is not None:
+        out, bg = _read_lazy(source, mask=mask, dff=dff, baseline=baseline, bin=bin,
+                             transpose=transpose, chunk_frames=chunk_frames)
+        how = "neo.TiffIO" if path.is_dir() else "tifffile"  # frames as those read them
+    else:
+        out, bg, how = _read_eager(path, mask=mask, dff=dff, baseline=baseline, bin=bin,
+                                   transpose=transpose)
+    ps = pixel_size * bin
     nt, ny, nx = out.shape
     offset = (ps - pixel_size) / 2.0
     attrs = {
@@ -243,7 +356,65 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         + ("; frames transposed" if transpose else ""),
         "dff_baseline": baseline if dff else "none",
         "bin": bin,
+        "lazy": source is not None,
     }
     return make_grid(out, sampling_rate=frame_rate, x=offset + np.arange(nx) * ps,
                      y=offset + np.arange(ny) * ps, source=str(path), kind="recording",
                      attrs=attrs)
+
+
+def _read_eager(path, *, mask, dff, baseline, bin, transpose):
+    frames, _, how = _read_stack(path)
+    if transpose:
+        frames = np.ascontiguousarray(frames.transpose(0, 2, 1))
+    raw = frames
+    mean_img = raw.mean(axis=0, dtype=np.float64)
+    bg = np.zeros(mean_img.shape, bool) if mask is None else background_mask(mean_img, method=mask)
+    bg |= raw.max(axis=0) == raw.min(axis=0)  # pixels that never change
+    out = raw.astype(np.float64)
+    del raw, frames
+    if dff:
+        if baseline == "mean":
+            f0 = mean_img
+        elif baseline == "median":
+            f0 = np.median(out, axis=0)
+        else:
+            f0 = np.percentile(out, float(baseline), axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (out - f0) / f0
+        bg |= ~(f0 > 0)
+    out[:, bg] = np.nan
+    return _bin_frames(out, bin), bg, how
+
+
+def _read_lazy(source, *, mask, dff, baseline, bin, transpose, chunk_frames):
+    import functools
+
+    import dask
+    import dask.array as dsa
+
+    load, n, shape = source
+    if transpose:
+        load = functools.partial(_transposed, load)
+        shape = shape[::-1]
+    ny, nx = shape
+    size = int(chunk_frames) if chunk_frames else max(1, int(16 * 2**20 // (8 * ny * nx)))
+    if size < 1:
+        raise NeurowaveError(f"`chunk_frames` must be a positive integer, got {chunk_frames}.")
+    mean_img, flat = _first_pass(load, n, size)
+    bg = np.zeros(shape, bool) if mask is None else background_mask(mean_img, method=mask)
+    bg |= flat
+    f0 = None
+    if dff:
+        if baseline == "mean":
+            f0 = mean_img
+        elif baseline == "median":
+            f0 = _pixel_percentile(load, n, shape, 50.0, size)
+        else:
+            f0 = _pixel_percentile(load, n, shape, float(baseline), size)
+        bg |= ~(f0 > 0)
+    ny2, nx2 = (ny // bin, nx // bin) if bin > 1 else (ny, nx)
+    block = dask.delayed(_dff_block, pure=True)
+    parts = [dsa.from_delayed(block(load, a, b, f0, bg, bin), shape=(b - a, ny2, nx2),
+                              dtype=np.float64) for a, b in _blocks(n, size)]
+    return dsa.concatenate(parts, axis=0), bg
