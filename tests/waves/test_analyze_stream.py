@@ -85,6 +85,46 @@ def test_a_lazy_netcdf_grid_is_read_chunk_by_chunk(mixed, whole, tmp_path):
     assert res.summary["input"]["n_valid_sites"] == whole.summary["input"]["n_valid_sites"]
 
 
+def test_a_lazy_nix_recording_is_read_block_by_block(mixed, whole, tmp_path, monkeypatch):
+    """A NIX file (as neo writes it) read lazily streams through analyze: no read asks
+    for more than one block of samples, each block is read a bounded number of times,
+    and the results equal the whole recording in memory."""
+    import neo
+    import quantities as pq
+
+    import neurowave.io.neo as nio_neo
+    from neurowave.io import read
+
+    ny, nx = mixed.sizes["y"], mixed.sizes["x"]
+    iy, ix = np.divmod(np.arange(ny * nx), nx)
+    sig = neo.AnalogSignal(mixed.values.reshape(mixed.sizes["time"], -1), units="uV",
+                           sampling_rate=FS * pq.Hz, spatial_scale=0.4 * pq.mm,
+                           array_annotations={"x_coords": ix, "y_coords": iy})
+    seg = neo.Segment()
+    seg.analogsignals.append(sig)
+    blk = neo.Block()
+    blk.segments.append(seg)
+    path = tmp_path / "mixed.nix"
+    with neo.NixIO(str(path), mode="ow") as w:
+        w.write_block(blk)
+    reads = []
+    real = nio_neo._nix_chunk
+
+    def spy(p, datasets, calibration, a, b, dtype, factor):
+        reads.append((a, b))
+        return real(p, datasets, calibration, a, b, dtype, factor)
+
+    monkeypatch.setattr(nio_neo, "_nix_chunk", spy)
+    lazy = read(path, lazy=True, chunk_samples=500)
+    assert hasattr(lazy.data, "dask") and not reads  # opening reads no samples
+    np.testing.assert_allclose(lazy.x.values, mixed.x.values)
+    res = analyze(lazy, **KW, execution=Execution(chunk_duration=2.0, n_threads=1))
+    _compare(whole, res)
+    n_blocks = lazy.data.numblocks[0]
+    assert reads and max(b - a for a, b in reads) <= 500
+    assert len(reads) <= 4 * n_blocks  # chunks overlap: a block is read a few times
+
+
 def test_patterns_on_a_band_tied_frame_rate_refined_where_they_change(mixed, whole):
     fr = whole.frames
     par = whole.summary["params"]["patterns"]
