@@ -23,6 +23,9 @@ __all__ = ["read_neo", "neo_extensions"]
 
 #: files at least this large are read lazily (dask) when the format allows
 LAZY_BYTES = 256 * 2**20
+#: NIX files at least this large are read lazily: reading one whole through neo
+#: costs about eight times the file in memory (float64 copies), the lazy read one block
+NIX_LAZY_BYTES = 64 * 2**20
 
 
 def neo_extensions():
@@ -319,7 +322,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         Which block, segment and analog signal to read, by index or name.
     lazy : bool | None
         Read lazily into a dask-backed grid; default: when the file is large
-        (>= 256 MiB) and the format supports it. Neo formats with a rawio backend
+        (>= 256 MiB; NIX >= 64 MiB) and the format supports it. Neo formats with a rawio backend
         are read through neo's proxy objects; NIX files through neo's own conversion
         of the NIX metadata (names, units, annotations as ``neo.NixIO`` gives them)
         with the samples read from the per-channel HDF5 datasets one time block per
@@ -360,7 +363,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     if lazy is None:
         size = path.stat().st_size if path.is_file() else sum(
             p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
-        lazy = size >= LAZY_BYTES
+        lazy = size >= (NIX_LAZY_BYTES if path.suffix.lower() in NIX_SUFFIXES else LAZY_BYTES)
     try:
         blocks, fmt, is_lazy = _open_blocks(path, lazy, io_kwargs or {})
     except ValueError:

@@ -62,9 +62,10 @@ def test_nix_lazy_by_default_when_large(writers, tmp_path, monkeypatch):
     import neurowave.io.neo as nio_neo
 
     p, _ = writers.nix_cobrawap(tmp_path)
-    monkeypatch.setattr(nio_neo, "LAZY_BYTES", p.stat().st_size)
+    assert nio_neo.NIX_LAZY_BYTES <= nio_neo.LAZY_BYTES
+    monkeypatch.setattr(nio_neo, "NIX_LAZY_BYTES", p.stat().st_size)
     assert read(p).attrs["lazy"] is True
-    monkeypatch.setattr(nio_neo, "LAZY_BYTES", p.stat().st_size + 1)
+    monkeypatch.setattr(nio_neo, "NIX_LAZY_BYTES", p.stat().st_size + 1)
     assert read(p).attrs["lazy"] is False
 
 
