@@ -118,15 +118,21 @@ def _nix_chunk(path, datasets, calibration, a, b, dtype, factor):
     import h5py
 
     out = np.empty((b - a, len(datasets)), dtype=dtype)
-    with h5py.File(path, "r") as f:
-        for k, (ds, (coeff, origin)) in enumerate(zip(datasets, calibration)):
-            col = np.asarray(f[ds][a:b])
-            if len(coeff) or origin:
-                from nixio.util import apply_polynomial
+    try:
+        with h5py.File(path, "r") as f:
+            for k, (ds, (coeff, origin)) in enumerate(zip(datasets, calibration)):
+                col = np.asarray(f[ds][a:b])
+                if len(coeff) or origin:
+                    from nixio.util import apply_polynomial
 
-                col = col.astype(np.float64)
-                apply_polynomial(coeff, origin or 0.0, col)
-            out[:, k] = col
+                    col = col.astype(np.float64)
+                    apply_polynomial(coeff, origin or 0.0, col)
+                out[:, k] = col
+    except (OSError, KeyError, ValueError) as err:
+        raise NeurowaveError(
+            f"{path}: samples {a}-{b} cannot be read ({describe_cause(err)}); the file may be "
+            "truncated or have changed since it was opened. Check the file."
+        ) from None
     if factor != 1.0:
         out *= dtype.type(factor)
     return out

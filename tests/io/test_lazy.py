@@ -142,3 +142,14 @@ def test_mne_lazy_equals_eager(writers, tmp_path):
     assert hasattr(lazy.data, "dask") and not hasattr(eager.data, "dask")
     np.testing.assert_array_equal(lazy.sel(channel="G3").values, exp.values[:, 2])
     np.testing.assert_array_equal(lazy.values, eager.values)  # bad channel G7 NaN in both
+
+
+def test_nix_lazy_truncated_file_names_the_fix(writers, tmp_path):
+    p, _ = writers.nix_cobrawap(tmp_path)
+    grid = read(p, lazy=True)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])  # cut after it was opened
+    with pytest.raises(NeurowaveError, match="cannot be read.*truncated"):
+        grid.values
+    with pytest.raises(NeurowaveError, match="not a readable NIX file"):
+        read(p, lazy=True)
