@@ -123,6 +123,11 @@ def test_a_lazy_nix_recording_is_read_block_by_block(mixed, whole, tmp_path, mon
     n_blocks = lazy.data.numblocks[0]
     assert reads and max(b - a for a, b in reads) <= 500
     assert len(reads) <= 4 * n_blocks  # chunks overlap: a block is read a few times
+    # forked worker processes (the CLI's default) read their blocks from the file too
+    monkeypatch.setattr(nio_neo, "_nix_chunk", real)
+    forked = analyze(lazy, **KW, execution=Execution(chunk_duration=2.0, n_threads=2,
+                                                     pool="processes"))
+    _compare(whole, forked)
 
 
 def test_patterns_on_a_band_tied_frame_rate_refined_where_they_change(mixed, whole):
