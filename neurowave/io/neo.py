@@ -346,7 +346,9 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     grid : xarray.DataArray
         ``("time", "y", "x")`` when the positions lie on a lattice (NaN where there
         is no electrode), else ``("time", "channel")``. Flat or all-NaN channels are
-        NaN sites (not checked in lazy mode, which never reads the data).
+        NaN sites (not checked in lazy mode, which never reads the data). Eager
+        grids are float64; lazy ones are float64 for float64 samples and float32
+        (half the memory per block) for all others.
 
     Examples
     --------
