@@ -64,7 +64,8 @@ def add_scale_options(p):
                    help="process long recordings in chunks of this length (time units; "
                         "default about 4 million site-samples); memory follows the chunk")
     g.add_argument("--threads", type=int, default=None, metavar="N",
-                   help="chunks processed at once per file (default: CPUs, at most 2)")
+                   help="chunks processed at once per file, by forked worker processes "
+                        "(by threads inside a dask worker) (default: CPUs, at most 2)")
     g.add_argument("--csv", metavar="OUT", default=None,
                    help="write the headline numbers of every file as a CSV table (default: none; with "
                         "several files and --json, OUT/summary.csv)")
