@@ -65,8 +65,16 @@ def to_jsonable(obj):
     return obj
 
 
+def json_text(obj, path=None):
+    """``obj`` as indented JSON text; also written atomically to ``path`` when given."""
+    if path is not None:
+        return write_json_atomic(obj, path)
+    return json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
+
+
 def write_json_atomic(obj, path):
-    """Write JSON to ``path`` through a temporary file renamed at the end."""
+    """Write JSON to ``path`` through a temporary file renamed at the end; returns the
+    text (without the final newline)."""
     path = Path(path)
     if path.is_dir():
         raise NeurowaveIsADirectoryError(f"{path} is a directory; pass a file name for the JSON output.")
@@ -82,6 +90,7 @@ def write_json_atomic(obj, path):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    return text
 
 
 @contextmanager

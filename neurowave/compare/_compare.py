@@ -470,12 +470,9 @@ class CompareResult:
 
     def to_json(self, path=None):
         """Return the JSON text; with ``path`` also write it atomically."""
-        d = self.to_dict()
-        if path is not None:
-            from .._outputs import write_json_atomic
+        from .._outputs import json_text
 
-            write_json_atomic(d, path)
-        return json.dumps(d, indent=2, allow_nan=False)
+        return json_text(self.to_dict(), path)
 
     @property
     def side_labels(self):

@@ -442,11 +442,9 @@ class ModelAnalysis:
 
     def to_json(self, path=None):
         """The summary as JSON text; written atomically to ``path`` when given."""
-        from .._outputs import to_jsonable, write_json_atomic
+        from .._outputs import json_text
 
-        if path is not None:
-            write_json_atomic(self.summary, path)
-        return json.dumps(to_jsonable(self.summary), indent=2, allow_nan=False)
+        return json_text(self.summary, path)
 
     def table(self):
         """Rows ``(measure, value)`` for the terminal: pooled, then one row per unit."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 
@@ -48,11 +47,9 @@ class WaveAnalysis:
 
     def to_json(self, path=None):
         """The summary as JSON text; written atomically to ``path`` when given."""
-        from .._outputs import to_jsonable, write_json_atomic
+        from .._outputs import json_text
 
-        if path is not None:
-            write_json_atomic(self.summary, path)
-        return json.dumps(to_jsonable(self.summary), indent=2, allow_nan=False)
+        return json_text(self.summary, path)
 
     def table(self):
         """Rows ``(measure, value)`` for a short terminal table."""
