@@ -281,9 +281,20 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
     )
 
 
-def trial_grid(ds, view, trial, variable="hidden", *, whole=False):
+#: cells of NaN margin kept around an object's bounding box when its trial grid is cut
+#: to it: more than the reach of the gradient's neighbourhood (1.75 cells), so every
+#: local measure sees the same neighbours as on the whole grid
+CROP_MARGIN = 3
+
+
+def trial_grid(ds, view, trial, variable="hidden", *, whole=False, crop=True):
     """The wave grid of one trial ``(sample, object, unit)`` of ``view`` (``whole``:
-    without its mask)."""
+    without its mask).
+
+    An object's grid is cut to its bounding box plus :data:`CROP_MARGIN` cells (the
+    cells outside the object stay NaN; coordinates are kept), so that a 64 x 64 model
+    with 200-cell pieces is not analysed, and held in memory, as 4,096-site grids.
+    ``crop=False`` keeps the whole grid."""
     from ._compare import _hidden_grid_all
 
     s, k, u = trial
@@ -298,6 +309,12 @@ def trial_grid(ds, view, trial, variable="hidden", *, whole=False):
     mask = None if whole else view.masks[s][max(k, 0)]
     if mask is not None:
         g = g.where(mask[None, :, :])
+        if crop:
+            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+            if rows.size:
+                ydim, xdim = g.dims[-2:]
+                g = g.isel({ydim: slice(max(rows[0] - CROP_MARGIN, 0), rows[-1] + CROP_MARGIN + 1),
+                            xdim: slice(max(cols[0] - CROP_MARGIN, 0), cols[-1] + CROP_MARGIN + 1)})
     g.attrs = attrs
     if k >= 0:
         g.attrs["source"] = f"{attrs.get('source', '')} object {k}"
@@ -591,7 +608,8 @@ def analyze_model(model, *, model_sites=None, samples=None, units=None, steps=No
         band = check_band(band, info.sampling_rate, n_times=info.n_times, name="model_band",
                           time_units=info.time_units)
     else:
-        band = choose_model_band([trial_grid(ds, view, t, variable) for t in view.trials])
+        band = choose_model_band([trial_grid(ds, view, t, variable, crop=False)
+                                  for t in view.trials[:64]])
         band_source = "pooled spectrum of the model trials"
         if band is None:
             raise NeurowaveError(

@@ -144,3 +144,31 @@ def test_model_options_are_rejected_for_recordings(tmp_path, capsys):
     write_netcdf(rec, tmp_path / "rec.nc")
     assert main(["analyze", str(tmp_path / "rec.nc"), "--unit", "0"]) == 2
     assert "apply to model exports only" in capsys.readouterr().err
+
+
+def test_object_grids_cut_to_their_bounding_box_measure_as_the_whole_grid(export_ds, monkeypatch):
+    """Each object is analysed on its bounding box plus a NaN margin (memory and time of
+    a 64 x 64 model), with the same frames as on the whole grid, up to float rounding."""
+    import importlib
+
+    mod = importlib.import_module("neurowave.compare._model")
+    cut = analyze_model(export_ds)
+    view = cut.view
+    g = mod.trial_grid(export_ds, view, view.trials[0])
+    full = mod.trial_grid(export_ds, view, view.trials[0], crop=False)
+    assert g.sizes["y"] * g.sizes["x"] < full.sizes["y"] * full.sizes["x"]
+    # every valid cell of the whole grid is kept, with its coordinates
+    assert int(np.isfinite(g.values).any(0).sum()) == int(np.isfinite(full.values).any(0).sum())
+    assert set(g["x"].values) <= set(full["x"].values)
+    orig = mod.trial_grid
+    monkeypatch.setattr(mod, "trial_grid",
+                        lambda *a, **k: orig(*a, **{"crop": False, **k}))
+    whole = analyze_model(export_ds, view=view, band=cut.band)
+    assert len(cut.analyses) == len(whole.analyses) > 0
+    for a, b in zip(cut.analyses, whole.analyses):
+        np.testing.assert_array_equal(a.frames["is_wave"].values, b.frames["is_wave"].values)
+        np.testing.assert_array_equal(a.frames["pattern"].values, b.frames["pattern"].values)
+        for k in ("speed", "frequency", "wavelength"):
+            np.testing.assert_allclose(a.frames[k].values, b.frames[k].values, rtol=1e-5,
+                                       equal_nan=True)
+    assert cut.summary["summary"]["wave_fraction"] == whole.summary["summary"]["wave_fraction"]
