@@ -28,7 +28,10 @@ controls and ``neurowave compare`` measures them beside the model by default.
 Old view, kept for comparison (labelled "PGD view"): ``--steps`` (200) steps, the
 automatic band, frames that pass the PGD threshold and surrogate test.
 
-    python benchmarks/model_waves.py [--source pretrained:cornn-tetrominoes-small] [--n 8]
+    python benchmarks/model_waves.py [--source pretrained:NAME] [--n 8] [--no-pgd-view]
+
+``--source`` defaults to the default pretrained model
+(:func:`neurowave.models.default_pretrained`, the paper-geometry CoRNN).
 """
 
 from __future__ import annotations
@@ -80,8 +83,11 @@ def summarize(res, unit=None):
                 speed=r["speed"], frequency=r["frequency"], phase_spread=spread)
 
 
-def simulated_controls(masks, *, steps, band, speed=0.3, frequency=0.06):
+def simulated_controls(masks, *, steps, band, speed=0.3, frequency=None):
     """The default path on ground truth confined to ``masks`` (pieces of the export).
+
+    ``frequency`` (cycles/step) defaults to the centre of ``band``, so that the
+    simulated waves pass the band the model is measured in.
 
     Each mask becomes one sample of a simulated export with that piece as its only
     object, measured by :func:`neurowave.compare.analyze_model` in ``band``.
@@ -93,6 +99,8 @@ def simulated_controls(masks, *, steps, band, speed=0.3, frequency=0.06):
     from neurowave.datasets import simulate_wave
 
     ny, nx = masks[0].shape
+    if frequency is None:
+        frequency = float(np.mean(band))
 
     def sim(pattern, mask, snr_db=10, **kw):
         ys, xs = np.nonzero(mask)
@@ -253,7 +261,9 @@ def print_tables(res):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--source", default="pretrained:cornn-tetrominoes-small")
+    p.add_argument("--source", default=None,
+                   help="run directory, checkpoint or pretrained:NAME (default: the default "
+                   "pretrained model)")
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--horizon", type=int, default=None,
                    help="steps measured (default: twice the trained horizon)")
@@ -264,6 +274,10 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json")
     a = p.parse_args(argv)
+    if a.source is None:
+        from neurowave.models import default_pretrained
+
+        a.source = f"pretrained:{default_pretrained()}"
     res = run(a.source, n=a.n, horizon=a.horizon, band=tuple(a.band) if a.band else None,
               steps=a.steps, seed=a.seed, old_view=not a.no_pgd_view)
     print_tables(res)
