@@ -205,7 +205,12 @@ class PretrainedTable(Directive):
 
         from neurowave.models.train import pretrained_dir
 
+        from neurowave.models import default_pretrained
+
         files = sorted(Path(pretrained_dir()).glob("*.json"))
+        if files:  # the default model first
+            default = default_pretrained()
+            files.sort(key=lambda f: f.stem != default)
         rst = []
         if not files:
             rst += ["No pretrained model is shipped in this version (no metadata file in",
@@ -216,7 +221,7 @@ class PretrainedTable(Directive):
             task = m.get("task", {})
             cfg = m.get("config", {})
             mach = m.get("machine", {})
-            title = f"``pretrained:{m['name']}``"
+            title = f"``pretrained:{m['name']}``" + (" (default)" if m["name"] == default else "")
             rst += [title, "~" * len(title), "", m.get("description", ""), ""]
             rst += [".. list-table::", "   :widths: 35 65", ""]
             rows = [
@@ -224,12 +229,21 @@ class PretrainedTable(Directive):
                 ("configuration", ", ".join(f"{k}={v}" for k, v in cfg.items())),
                 ("task", ", ".join(f"{k}={v}" for k, v in task.items())),
                 ("training", f"{m.get('epochs')} epochs (best {m.get('best_epoch')}), batch "
-                             f"{m.get('batch_size')}, lr {m.get('lr')}, seed {m.get('seed')}, "
+                             f"{m.get('batch_size')}, lr {m.get('lr')}"
+                             + (f" ({m['lr_schedule']} schedule)" if m.get("lr_schedule") else "")
+                             + f", seed {m.get('seed')}, "
                              f"{m.get('train_seconds', 0) / 60:.1f} min on {m.get('device')} "
                              f"({mach.get('cpu_count', '?')} cores, torch {mach.get('torch', '?')}, "
                              f"{mach.get('torch_threads', '?')} thread(s))"),
                 ("weights", f"``{m['file']}``, sha256 ``{m['sha256']}``"),
             ]
+            if mach.get("note"):
+                rows.append(("machine", mach["note"]))
+            if m.get("history"):
+                rows.append(("validation fg-IoU by epoch (published metric)", ", ".join(
+                    f"{e['epoch']}: {_fmt(e['val_fg_iou'])}"
+                    + (f" ({_fmt(e['val_fg_iou_paper'])})" if "val_fg_iou_paper" in e else "")
+                    for e in m["history"])))
             for split in ("val", "test"):
                 sc = m.get("scores", {}).get(split)
                 if sc:

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 
 HELP = "run the whole path offline on built-in data and write a report"
 
-#: preferred pretrained models, first found wins
-PRETRAINED = ("cornn-tetrominoes", "cornn-tetrominoes-small")
 #: the demo runs exactly the README's headline, `neurowave export pretrained:NAME
 #: --out model.nc` then `neurowave compare model.nc RECORDING`, with their defaults:
 #: 16 images, twice the trained horizon, each object on its own, the controls
@@ -65,11 +63,12 @@ def demo_model(*, n=None, seed=0):
     n = N_IMAGES if n is None else n
     try:
         from ..models import list_pretrained
+        from ..models.train import PREFERRED_PRETRAINED
 
         names = list_pretrained()
     except ImportError:  # pragma: no cover - models are part of the package
-        names = ()
-    for name in PRETRAINED:
+        names, PREFERRED_PRETRAINED = (), ()
+    for name in PREFERRED_PRETRAINED:
         if name in names:
             from ..models import export_hidden, load_model, task_from_spec
 

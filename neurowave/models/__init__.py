@@ -20,7 +20,7 @@ from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
 from .readouts import PixelMLP, TimeReadout
 from .registry import MODELS, count_parameters, get_model, list_models
 from .tasks import TASK_PRESETS, TASKS, get_task, list_tasks, task_from_spec
-from .train import (evaluate, list_pretrained, load_checkpoint, load_model, predict,
+from .train import (default_pretrained, evaluate, list_pretrained, load_checkpoint, load_model, predict,
                     resolve_device, train, train_seeds)
 from .unet import UNet
 
@@ -34,6 +34,7 @@ __all__ = [
     "foreground_iou_paper",
     "segmentation_scores",
     "train", "train_seeds", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
+    "default_pretrained",
     "resolve_device",
     "export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps",
     "cut_coupling", "untrained_like", "CONTROLS",

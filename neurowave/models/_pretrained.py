@@ -1,17 +1,19 @@
 """Ship a trained run as pretrained weights (maintainer tool, used once per release).
 
-    python -m neurowave.models._pretrained RUN_DIR NAME
+    python -m neurowave.models._pretrained RUN_DIR NAME "description" [--note "machine note"]
 
 copies ``RUN_DIR/best.pt`` (weights, config, task spec; no optimizer state) to
 ``neurowave/models/pretrained/NAME.pt`` and writes ``NAME.json`` with its sha256 and
 the training metadata (config, task, seed, epochs, best epoch, scores, training time
-and machine) from ``RUN_DIR/run.json``.
+and machine, the per-epoch history of loss, validation scores and seconds) from
+``RUN_DIR/run.json``. ``--note`` adds a sentence on the machine's conditions during
+training (e.g. other jobs sharing it), so that the training time can be read right.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
@@ -24,7 +26,7 @@ _KEEP = ("format", "neurowave_version", "model", "config", "task", "state_dict",
          "best_val", "best_epoch", "seed", "train_seconds")
 
 
-def ship_pretrained(run_dir, name, *, description=""):
+def ship_pretrained(run_dir, name, *, description="", note=None):
     run_dir = Path(run_dir)
     ckpt = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     assert ckpt["format"] == CHECKPOINT_FORMAT
@@ -46,8 +48,11 @@ def ship_pretrained(run_dir, name, *, description=""):
         "best_epoch": run["best_epoch"],
         "batch_size": run["batch_size"],
         "lr": run["lr"],
+        "lr_schedule": run.get("lr_schedule", "constant"),
         "train_seconds": run["train_seconds"],
-        "machine": run["machine"],
+        "history": [{k: e[k] for k in ("epoch", "train_loss", "val_fg_iou", "val_fg_iou_paper",
+                                       "seconds") if k in e} for e in run.get("history", [])],
+        "machine": dict(run["machine"], **({"note": note} if note else {})),
         "device": run["device"],
         "scores": {"val": run["val"], "test": run["test"]},
         "all_background_fg_iou": run["all_background_fg_iou"],
@@ -58,5 +63,11 @@ def ship_pretrained(run_dir, name, *, description=""):
 
 
 if __name__ == "__main__":  # pragma: no cover
-    m = ship_pretrained(sys.argv[1], sys.argv[2], description=" ".join(sys.argv[3:]))
+    ap = argparse.ArgumentParser(description="ship a run directory's best.pt as pretrained weights")
+    ap.add_argument("run_dir")
+    ap.add_argument("name")
+    ap.add_argument("description", nargs="*")
+    ap.add_argument("--note", help="the machine's conditions during training")
+    a = ap.parse_args()
+    m = ship_pretrained(a.run_dir, a.name, description=" ".join(a.description), note=a.note)
     print(json.dumps({k: m[k] for k in ("name", "sha256", "train_seconds")}, indent=1))

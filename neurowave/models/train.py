@@ -49,6 +49,7 @@ __all__ = [
     "save_checkpoint",
     "pretrained_dir",
     "list_pretrained",
+    "default_pretrained",
     "machine_info",
     "CHECKPOINT_FORMAT",
 ]
@@ -170,6 +171,30 @@ def list_pretrained():
     True
     """
     return tuple(sorted(p.stem for p in pretrained_dir().glob("*.json")))
+
+
+#: pretrained CoRNNs in order of preference: the paper-geometry model, then the small one
+#: kept for fast tests (see :func:`default_pretrained`)
+PREFERRED_PRETRAINED = ("cornn-tetrominoes-paper", "cornn-tetrominoes-small")
+
+
+def default_pretrained():
+    """Name of the default pretrained model (``neurowave demo``, the docs, ``neurowave list``).
+
+    The CoRNN trained at the paper's geometry (64 x 64 images, 7-pixel blocks, T = 100)
+    when it is shipped, else the small CoRNN.
+
+    Examples
+    --------
+    >>> default_pretrained()
+    'cornn-tetrominoes-paper'
+    """
+    names = list_pretrained()
+    for name in PREFERRED_PRETRAINED:
+        if name in names:
+            return name
+    raise NeurowaveFileNotFoundError(
+        "No pretrained CoRNN is shipped with this installation; reinstall neurowave.")
 
 
 def _resolve_source(source):

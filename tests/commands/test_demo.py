@@ -3,8 +3,7 @@
 import json
 
 from neurowave.cli import main
-from neurowave.commands.demo import PRETRAINED
-from neurowave.models import list_pretrained
+from neurowave.models import default_pretrained, list_pretrained, load_checkpoint
 from neurowave.datasets import data_dir
 
 
@@ -20,7 +19,7 @@ def test_demo_writes_a_report_offline(tmp_path, capsys, monkeypatch):
     real = (data_dir() / "seizure-utah" / "example_seizure_waves.mat").is_file()
     desc = d["recording"]["input"]["description"]
     assert ("human Utah-array seizure" in desc) if real else ("simulated Utah" in desc)
-    shipped = [n for n in PRETRAINED if n in list_pretrained()]
+    shipped = [default_pretrained()] if list_pretrained() else []
     mdesc = d["model"]["input"]["description"]
     assert mdesc.startswith(f"pretrained:{shipped[0]}") if shipped else "simulated" in mdesc
     assert set(d["distances"]) >= {"speed", "pgd", "direction", "wavelength", "frequency",
@@ -30,7 +29,8 @@ def test_demo_writes_a_report_offline(tmp_path, capsys, monkeypatch):
         # the README's headline defaults, no hidden flags: each object on its own, over
         # twice the trained horizon, beside the cut-coupling and untrained controls
         view = d["model"]["params"]["model_view"]
-        assert view["model_sites"] == "objects" and view["steps"] == 60
+        trained = load_checkpoint(f"pretrained:{shipped[0]}")["config"]["n_steps"]
+        assert view["model_sites"] == "objects" and view["steps"] == 2 * trained
         assert view["n_trials"] == view["n_trials_available"]
         assert set(d["controls"]) >= {"cut_coupling", "untrained", "coupling"}
         assert "cut coupling" in cap.out and "coupling carries" in cap.out

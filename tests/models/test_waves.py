@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from neurowave.compare import analyze_model, coupling_reading
-from neurowave.models import export_hidden, load_model, task_from_spec
+from neurowave.models import default_pretrained, export_hidden, load_model, task_from_spec
 
 N_IMAGES = 4
 
@@ -83,3 +83,42 @@ def test_untrained_control_carries_waves_at_the_coupling_speed(measured):
         assert r["wave_fraction"] > 0.2, u
         # the discrete Laplacian carries waves at 1 cell per unit time = dt cells/step
         assert 0.8 * dt < r["speed"]["median"] < 1.5 * dt, u
+
+
+@pytest.fixture(scope="module")
+def paper():
+    """The default pretrained model: the CoRNN at the paper's geometry (64 x 64, T = 100,
+    dt = 0.1), 4 test images, by the same default path."""
+    torch.set_num_threads(1)
+    model, ckpt = load_model(f"pretrained:{default_pretrained()}")
+    assert ckpt["config"]["n_steps"] == 100 and ckpt["task"]["size"] == 64
+    ds = export_hidden(model, task_from_spec(ckpt["task"]), n=4, seed=0)
+    trained = analyze_model(ds)
+    out = {"dt": ckpt["config"]["dt"], "trained": trained}
+    for name in ("cut_coupling", "untrained"):
+        out[name] = analyze_model(ds, variable=f"hidden_{name}", view=trained.view,
+                                  band=trained.band)
+    return out
+
+
+def test_paper_geometry_cornn_carries_coupling_borne_waves(paper):
+    """Unit 1 of the paper-geometry CoRNN: waves in more than half of the frames of a
+    piece, faster than the coupling's own speed; cut the coupling and they fall to the
+    untrained level and slow down to the drift of uncoupled oscillators
+    (docs/reproduction.rst, "Waves in the paper-geometry CoRNN")."""
+    dt = paper["dt"]
+    view = paper["trained"].summary["params"]["model_view"]
+    assert view["steps"] == 200 and view["n_steps_trained"] == 100
+    assert view["model_sites"] == "objects"
+    tr, cut = _units(paper["trained"]), _units(paper["cut_coupling"])
+    untrained = _units(paper["untrained"])
+    assert tr["1"]["wave_fraction"] >= 0.45
+    assert cut["1"]["wave_fraction"] <= 0.7 * tr["1"]["wave_fraction"]
+    assert cut["1"]["wave_fraction"] < 0.4 and untrained["1"]["wave_fraction"] < 0.4
+    assert tr["1"]["speed"]["median"] > 2 * cut["1"]["speed"]["median"]
+    assert tr["1"]["speed"]["median"] > 2 * dt
+    units, sentence = coupling_reading(paper["trained"].summary,
+                                       paper["cut_coupling"].summary)
+    assert units["1"]["carried"] in ("yes", "partly") and "unit 1" in sentence
+    # the untrained network's unit 1 carries waves at the bare Laplacian's speed, dt
+    assert 0.8 * dt < untrained["1"]["speed"]["median"] < 1.5 * dt
