@@ -7,12 +7,13 @@ command line) puts a model's hidden states and a recording through the same wave
 measures and says, metric by metric, how far apart the two distributions are, with
 a bootstrap confidence interval and a test. Beside the model it measures two
 controls: the same model with its coupling cut, and the untrained model of the same
-architecture. Here the model is the shipped CoRNN trained on Tetrominoes
-(:doc:`/reproduction`) and the recording is the human Utah seizure recording of
+architecture. Here the model is the default pretrained CoRNN, trained on
+Tetrominoes at the paper's geometry (64 x 64 images, 28-pixel pieces, T = 100;
+:doc:`/reproduction`), and the recording is the human Utah seizure recording of
 :doc:`plot_01_utah_seizure`. Every call below uses the defaults, as the README's
 headline and ``neurowave demo`` do::
 
-    neurowave export pretrained:cornn-tetrominoes-small --out model.nc
+    neurowave export pretrained:cornn-tetrominoes-paper --out model.nc
     neurowave compare model.nc example_seizure_waves.mat
 """
 
@@ -21,8 +22,8 @@ headline and ``neurowave demo`` do::
 # ----------------
 # :func:`~neurowave.models.export_hidden` (``neurowave export``) runs the network on
 # 16 test images and records what the analysis needs: the hidden states for twice
-# the trained horizon (the network integrates ``T`` = 30 steps; its units ring at
-# about 0.06 cycles/step, so 60 steps hold the two cycles a phase needs), the label
+# the trained horizon (the network integrates ``T`` = 100 steps; its units ring at
+# about 0.015 cycles/step, so 200 steps hold the two cycles a phase needs), the label
 # map (each piece is an object), ``dt``, the config, and the two controls on the same
 # images.
 
@@ -38,9 +39,10 @@ from neurowave.compare import compare, object_masks
 from neurowave.datasets import load_seizure_utah
 
 torch.set_num_threads(1)
-model, ckpt = nm.load_model("pretrained:cornn-tetrominoes-small")
+name = nm.default_pretrained()  # "cornn-tetrominoes-paper"
+model, ckpt = nm.load_model(f"pretrained:{name}")
 export = nm.export_hidden(model, nm.task_from_spec(ckpt["task"]), seed=0,
-                          source="pretrained:cornn-tetrominoes-small")
+                          source=f"pretrained:{name}")
 print(dict(export.hidden.sizes))
 print({k: export.attrs[k] for k in ("n_steps_trained", "n_steps_recorded", "dt", "controls")})
 utah = load_seizure_utah()
@@ -147,20 +149,23 @@ with tempfile.TemporaryDirectory() as tmp:
 # %%
 # What this shows
 # ---------------
-# * **The trained network carries waves inside its objects.** About two thirds of
-#   the frames of each piece, over the trained horizon and as much again, are a
-#   moving pattern: radial waves between a piece's edges and its interior for the
-#   most part, at 0.5-0.7 cells/step, about twice the speed at which the bare
-#   Laplacian coupling carries waves (``dt`` = 0.3 cells/step).
-# * **The coupling carries unit 1's waves.** Cut it and unit 1 turns fully
-#   synchronous (wave fraction 0.66 to 0). Unit 0 keeps much of its radial pattern
-#   without the coupling (0.66 to 0.40): there the encoder has learned natural
-#   frequencies that rise towards a piece's interior, and interior cells run ahead
-#   of edge cells (phase precession), which a phase measure reads as an outward wave.
-#   The control separates the two; a phase measure alone cannot.
-# * **The untrained network** of the same architecture carries waves at exactly the
-#   coupling's speed (0.30-0.34 cells/step), mostly plane waves: training made the
-#   waves faster and radial, and tied them to the objects.
+# * **The trained network carries waves inside its objects.** Over the trained
+#   horizon and as much again, unit 1 is a moving pattern in more than half of the
+#   frames of each piece (0.57 here) and unit 0 in about a third: mostly radial
+#   waves between a piece's edges and its interior, the rest of the frames near
+#   synchrony.
+# * **The coupling carries unit 1's waves.** Cut it and unit 1's wave fraction falls
+#   to about 0.27, the level of the untrained network, and its remaining patterns
+#   are slow (about 0.1 cells/step) and mostly unclassified: without the coupling the
+#   piece's oscillators drift apart. Unit 0 keeps most of its patterns without the
+#   coupling (0.36 to 0.30): there the encoder's maps of natural frequency set a
+#   phase pattern (phase precession), which a phase measure reads as a wave. The
+#   control separates the two; a phase measure alone cannot.
+# * **Speeds.** The untrained network's unit 1 carries waves at the coupling's speed
+#   (about 0.1 cells/step, ``dt`` = 0.1). The trained units' waves are faster (0.1-0.4
+#   cells/step here): phase waves of oscillators the coupling keeps nearly in step,
+#   whose shallow phase gradient makes speed the least certain measure
+#   (:doc:`/reproduction` gives the full table and its ground-truth checks).
 # * **Against the seizure recording** the waves differ in kind and in scale: the
 #   recording's are plane waves whose wavelength spans the 4 mm array several
 #   times; the model's waves are measured against the pieces they live in. Each
