@@ -203,9 +203,7 @@ class PretrainedTable(Directive):
     def run(self):
         import json
 
-        from neurowave.models.train import pretrained_dir
-
-        from neurowave.models import default_pretrained
+        from neurowave.models.train import default_pretrained, pretrained_dir
 
         files = sorted(Path(pretrained_dir()).glob("*.json"))
         if files:  # the default model first

@@ -61,23 +61,22 @@ def demo_model(*, n=None, seed=0):
     does by default; else a simulated model export (measured over its whole grid).
     """
     n = N_IMAGES if n is None else n
+    from .._validate import NeurowaveFileNotFoundError
+    from ..models import default_pretrained
+
     try:
-        from ..models import list_pretrained
-        from ..models.train import PREFERRED_PRETRAINED
+        name = default_pretrained()
+    except NeurowaveFileNotFoundError:  # no pretrained CoRNN in this installation
+        name = None
+    if name is not None:
+        from ..models import export_hidden, load_model, task_from_spec
 
-        names = list_pretrained()
-    except ImportError:  # pragma: no cover - models are part of the package
-        names, PREFERRED_PRETRAINED = (), ()
-    for name in PREFERRED_PRETRAINED:
-        if name in names:
-            from ..models import export_hidden, load_model, task_from_spec
-
-            model, ckpt = load_model(f"pretrained:{name}")
-            task = task_from_spec(ckpt["task"])
-            ds = export_hidden(model, task, n=n, seed=seed, source=f"pretrained:{name}")
-            return ds, (f"pretrained:{name} on {n} Tetrominoes images, "
-                        f"{ds.sizes['time']} steps (trained horizon "
-                        f"{ds.attrs['n_steps_trained']}), with its controls")
+        model, ckpt = load_model(f"pretrained:{name}")
+        task = task_from_spec(ckpt["task"])
+        ds = export_hidden(model, task, n=n, seed=seed, source=f"pretrained:{name}")
+        return ds, (f"pretrained:{name} on {n} Tetrominoes images, "
+                    f"{ds.sizes['time']} steps (trained horizon "
+                    f"{ds.attrs['n_steps_trained']}), with its controls")
     from ..compare._simdata import simulate_model_export
 
     ds = simulate_model_export(patterns=["planar", "rotating", "planar", "radial_out"],

@@ -308,20 +308,24 @@ def trial_grid(ds, view, trial, variable="hidden", *, whole=False, crop=True):
     g = g.isel(time=slice(0, view.steps))
     mask = None if whole else view.masks[s][max(k, 0)]
     if mask is not None:
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        if crop and rows.size:  # cut first, so that only the box is masked
+            sy = slice(max(rows[0] - CROP_MARGIN, 0), rows[-1] + CROP_MARGIN + 1)
+            sx = slice(max(cols[0] - CROP_MARGIN, 0), cols[-1] + CROP_MARGIN + 1)
+            ydim, xdim = g.dims[-2:]
+            g, mask = g.isel({ydim: sy, xdim: sx}), mask[sy, sx]
         g = g.where(mask[None, :, :])
-        if crop:
-            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-            if rows.size:
-                ydim, xdim = g.dims[-2:]
-                g = g.isel({ydim: slice(max(rows[0] - CROP_MARGIN, 0), rows[-1] + CROP_MARGIN + 1),
-                            xdim: slice(max(cols[0] - CROP_MARGIN, 0), cols[-1] + CROP_MARGIN + 1)})
     g.attrs = attrs
     if k >= 0:
         g.attrs["source"] = f"{attrs.get('source', '')} object {k}"
     return g
 
 
-def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=64):
+#: trials whose spectra choose the model band (the first ones of the view)
+MODEL_BAND_POOL = 64
+
+
+def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=MODEL_BAND_POOL):
     """One band for every trial, from the pooled spectrum of their grids.
 
     Each site of each grid is standardised (mean removed, unit variance, so that no
@@ -609,7 +613,7 @@ def analyze_model(model, *, model_sites=None, samples=None, units=None, steps=No
                           time_units=info.time_units)
     else:
         band = choose_model_band([trial_grid(ds, view, t, variable, crop=False)
-                                  for t in view.trials[:64]])
+                                  for t in view.trials[:MODEL_BAND_POOL]])
         band_source = "pooled spectrum of the model trials"
         if band is None:
             raise NeurowaveError(

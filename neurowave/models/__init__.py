@@ -20,8 +20,8 @@ from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
 from .readouts import PixelMLP, TimeReadout
 from .registry import MODELS, count_parameters, get_model, list_models
 from .tasks import TASK_PRESETS, TASKS, get_task, list_tasks, task_from_spec
-from .train import (default_pretrained, evaluate, list_pretrained, load_checkpoint, load_model, predict,
-                    resolve_device, train, train_seeds)
+from .train import (default_pretrained, evaluate, list_pretrained, load_checkpoint,
+                    load_model, predict, resolve_device, train, train_seeds)
 from .unet import UNet
 
 __all__ = [
