@@ -201,7 +201,7 @@ for name, ds in exports.items():
 # -----------------
 # The default pretrained model, ``pretrained:cornn-tetrominoes-paper``, was trained
 # with the same code at the paper's geometry: 64 x 64 images with 7-pixel blocks
-# (28-pixel pieces), T = 100 steps of dt = 0.1, for 18 epochs of 10,000 images on
+# (28-pixel pieces), T = 100 steps of dt = 0.1, for 16 epochs of 10,000 images on
 # two CPU cores (:doc:`/reproduction`). Evaluated on a freshly generated test set of
 # 1,000 images, it reproduces the scores stored in its metadata, by neurowave's
 # fg-IoU and by the published one (``neurowave evaluate pretrained:NAME`` does the

@@ -150,21 +150,21 @@ with tempfile.TemporaryDirectory() as tmp:
 # What this shows
 # ---------------
 # * **The trained network carries waves inside its objects.** Over the trained
-#   horizon and as much again, unit 1 is a moving pattern in more than half of the
-#   frames of each piece (0.57 here) and unit 0 in about a third: mostly radial
-#   waves between a piece's edges and its interior, the rest of the frames near
-#   synchrony.
+#   horizon and as much again, unit 1 is a moving pattern in about half of the
+#   frames of each piece (0.53 here): mostly radial waves between a piece's edges and
+#   its interior, the rest of the frames near synchrony. Unit 0 is held nearly in
+#   step (0.12).
 # * **The coupling carries unit 1's waves.** Cut it and unit 1's wave fraction falls
-#   to about 0.27, the level of the untrained network, and its remaining patterns
+#   to 0.23, about the level of the untrained network, and its remaining patterns
 #   are slow (about 0.1 cells/step) and mostly unclassified: without the coupling the
-#   piece's oscillators drift apart. Unit 0 keeps most of its patterns without the
-#   coupling (0.36 to 0.30): there the encoder's maps of natural frequency set a
-#   phase pattern (phase precession), which a phase measure reads as a wave. The
-#   control separates the two; a phase measure alone cannot.
+#   piece's oscillators drift apart. Unit 0 goes the other way (0.12 to 0.42 when
+#   cut): the coupling keeps it in step, and without it the encoder's maps of natural
+#   frequency set a phase pattern (phase precession), which a phase measure reads as
+#   a wave. The control separates the two; a phase measure alone cannot.
 # * **Speeds.** The untrained network's unit 1 carries waves at the coupling's speed
-#   (about 0.1 cells/step, ``dt`` = 0.1). The trained units' waves are faster (0.1-0.4
-#   cells/step here): phase waves of oscillators the coupling keeps nearly in step,
-#   whose shallow phase gradient makes speed the least certain measure
+#   (about 0.1 cells/step, ``dt`` = 0.1). The trained unit 1's waves are much faster
+#   (about 2 cells/step here): phase waves of oscillators the coupling keeps nearly
+#   in step, whose shallow phase gradient makes speed the least certain measure
 #   (:doc:`/reproduction` gives the full table and its ground-truth checks).
 # * **Against the seizure recording** the waves differ in kind and in scale: the
 #   recording's are plane waves whose wavelength spans the 4 mm array several
