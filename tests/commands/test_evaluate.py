@@ -91,17 +91,18 @@ def test_paper_geometry_cornn_reproduces_its_scores_and_beats_the_local_cnn(tmp_
     receptive field, smaller than a 28-pixel piece) trained with the same optimizer and
     schedule."""
     monkeypatch.setenv("NEUROWAVE_CACHE", str(tmp_path / "cache"))  # nothing cached
-    scores = {}
+    scores, metas = {}, {}
     for name in (PAPER, CNN):
         assert main(["evaluate", f"pretrained:{name}", "--json", str(tmp_path / f"{name}.json")]) == 0
         s = json.loads((tmp_path / f"{name}.json").read_text())
         meta = json.loads((train_mod.pretrained_dir() / f"{name}.json").read_text())
+        metas[name] = meta
         assert s["reproduced"] is True, name
         assert s["task"]["size"] == 64 and s["task"]["block"] == 7 and s["task"]["style"] == "published"
         assert s["scores"]["n_images"] == 1000
         assert meta["lr"] == 1e-3 and meta["lr_schedule"] == "cosine" and meta["device"] == "cpu"
         scores[name] = s["scores"]
-    cfg = json.loads((train_mod.pretrained_dir() / f"{PAPER}.json").read_text())
+    cfg = metas[PAPER]
     # the CoRNN's recipe (docs/reproduction.rst); the CNN is the earlier batch-16 run
     assert cfg["epochs"] == 16 and cfg["batch_size"] == 8
     assert cfg["config"]["n_steps"] == 100 and cfg["config"]["dt"] == 0.1

@@ -102,8 +102,8 @@ def paper():
 
 
 def test_paper_geometry_cornn_carries_coupling_borne_waves(paper):
-    """Unit 1 of the paper-geometry CoRNN: waves in more than half of the frames of a
-    piece, faster than the coupling's own speed; cut the coupling and they fall to the
+    """Unit 1 of the paper-geometry CoRNN: waves in about half of the frames of a
+    piece or more, faster than the coupling's own speed; cut the coupling and they fall to the
     untrained level and slow down to the drift of uncoupled oscillators
     (docs/reproduction.rst, "Waves in the paper-geometry CoRNN")."""
     dt = paper["dt"]
