@@ -13,26 +13,9 @@ import xarray as xr
 
 from ..grid import _sampling_rate, site_positions
 from ._kernels import COLLINEAR_WIDTH, sites_are_collinear  # noqa: F401
+from ._xr import spatial_dims, speed_factor, units  # noqa: F401 (the estimators import them here)
+from .circular import TWO_PI, wrap  # noqa: F401
 from .._validate import NeurowaveError, NeurowaveTypeError
-
-TWO_PI = 2.0 * np.pi
-
-
-def wrap(a):
-    """Wrap angles to (-pi, pi] (arithmetic, no complex exponentials)."""
-    return np.pi - np.mod(np.pi - np.asarray(a, float), TWO_PI)
-
-
-def spatial_dims(da):
-    """The spatial dims of a wave grid: ``("y", "x")`` or ``("channel",)``."""
-    if "channel" in da.dims:
-        return ("channel",)
-    if "y" in da.dims and "x" in da.dims:
-        return ("y", "x")
-    raise NeurowaveError(
-        f"`phase` has dims {tuple(da.dims)}, but a wave grid has dims ('time', 'y', 'x') or "
-        "('time', 'channel'). Pass the output of neurowave.waves.compute_phase."
-    )
 
 
 def check_phase(phase, name="phase"):
@@ -66,26 +49,6 @@ def check_phase(phase, name="phase"):
     pos = site_positions(phase)
     sr = _sampling_rate(phase)
     return sdims, pos, sr
-
-
-def units(da):
-    """(time_units, space_units) of a grid, defaulting to ("s", "mm")."""
-    tu = da["time"].attrs.get("units", da.attrs.get("time_units", "s")) if "time" in da.coords else da.attrs.get("time_units", "s")
-    su = da["x"].attrs.get("units", da.attrs.get("space_units", "mm")) if "x" in da.coords else da.attrs.get("space_units", "mm")
-    return str(tu), str(su)
-
-
-def speed_factor(time_units, space_units):
-    """Factor turning (space unit / time unit) into the reported speed unit, and its name.
-
-    Recordings (mm, s) are reported in m/s (= mm/ms): mm/s / 1000. Models (cell, step) in
-    cells/step.
-    """
-    if space_units == "mm" and time_units == "s":
-        return 1e-3, "m/s"
-    if space_units == "cell" and time_units == "step":
-        return 1.0, "cells/step"
-    return 1.0, f"{space_units}/{time_units}"
 
 
 def valid_sites(values):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft as sfft
 
-TWO_PI = 2.0 * np.pi
+from .circular import TWO_PI, wrap
+
 F32 = np.float32
 C64 = np.complex64
 
@@ -20,12 +21,6 @@ _SITE_BLOCK = 16
 
 
 # --------------------------------------------------------------------------- helpers
-def wrap(d):
-    """Wrap angles to [-pi, pi] in place (same as ``angle(exp(1j * d))``) and return them."""
-    d -= d.dtype.type(TWO_PI) * np.rint(d * d.dtype.type(1.0 / TWO_PI))
-    return d
-
-
 def butter_sos(band, fs, order):
     """SOS of a Butterworth band-pass (or high-/low-pass when an edge is 0 / None)."""
     import scipy.signal as ssig  # here: importing scipy.signal takes about a second
@@ -234,7 +229,7 @@ def _generalized_repair(z, fs, nwin=3):
     rows = np.flatnonzero((dph < 0).any(axis=1))
     for r in rows:
         ph[r] = _repair_row(np.unwrap(ph[r]), nwin)
-    ph = wrap(ph)
+    wrap(ph, out=ph)
     return (amp * np.exp(1j * ph)).astype(C64)
 
 
@@ -309,7 +304,8 @@ def frequency_kernel(phi, *, axis=0, fs):
     scale = F32(fs / TWO_PI)
     out_prev = None  # the last forward difference of the previous block
     for b in _blocks(nt - 1, _FRAME_BLOCK):
-        d = wrap(phi[b.start + 1:b.stop + 1] - phi[b.start:b.stop])  # d[t] = phi[t+1] - phi[t]
+        d = phi[b.start + 1:b.stop + 1] - phi[b.start:b.stop]  # d[t] = phi[t+1] - phi[t]
+        wrap(d, out=d)
         d *= scale
         # out[t] = (d[t-1] + d[t]) / 2 for interior t; fill out[b.start + 1 : b.stop]
         o = out[b.start + 1:b.stop]
@@ -338,7 +334,8 @@ def _axis_grad(phi, coord, axis, k=1):
     k = max(1, min(int(k), n - 1))
     coord = np.asarray(coord, float)
     a = np.moveaxis(phi, axis, -1)
-    d = wrap(a[..., k:] - a[..., :-k])
+    d = a[..., k:] - a[..., :-k]
+    wrap(d, out=d)
     d *= (1.0 / (coord[k:] - coord[:-k])).astype(F32)
     finite = np.isfinite(d)
     d0 = np.where(finite, d, F32(0))
@@ -593,11 +590,13 @@ def ls_neighbours(pos, valid, *, radius_factor=1.75, min_neighbours=3):
 
 def _ls_apply(flat, op, guess=None):
     I, J = op["I"], op["J"]
-    dphi = wrap(flat[:, J] - flat[:, I])
+    dphi = flat[:, J] - flat[:, I]
+    wrap(dphi, out=dphi)
     if guess is not None:  # unwrap around the predicted difference g_i . d_ij
         gx0, gy0 = guess
         pred = gx0[:, I] * op["dx"] + gy0[:, I] * op["dy"]
-        dphi = wrap(dphi - pred) + pred
+        d = dphi - pred
+        dphi = wrap(d, out=d) + pred
     gx = np.add.reduceat(dphi * op["wx"], op["starts"], axis=1)
     gy = np.add.reduceat(dphi * op["wy"], op["starts"], axis=1)
     return gx, gy

@@ -1,10 +1,17 @@
-"""Private xarray plumbing shared by the wave measures (apply_ufunc wrappers)."""
+"""Private xarray plumbing shared by the wave measures.
+
+The layout and units of a wave grid (:func:`spatial_dims`, :func:`units`,
+:func:`grid_units`, :func:`speed_factor`), the validation of a measure's input, and the
+``apply_ufunc`` wrappers that run the NumPy kernels of :mod:`._kernels` along time or
+over the sites of each frame, lazily on dask arrays.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
 
+from .._validate import NeurowaveError
 from ..grid import validate_grid
 
 #: the fewest valid sites a frame needs for a phase gradient
@@ -15,8 +22,29 @@ def is_dask(da):
     return hasattr(da.data, "dask")
 
 
-def space_dims(da):
-    return ["channel"] if "channel" in da.dims else ["y", "x"]
+def spatial_dims(da):
+    """The spatial dims of a wave grid: ``("y", "x")`` or ``("channel",)``."""
+    if "channel" in da.dims:
+        return ("channel",)
+    if "y" in da.dims and "x" in da.dims:
+        return ("y", "x")
+    raise NeurowaveError(
+        f"`phase` has dims {tuple(da.dims)}, but a wave grid has dims ('time', 'y', 'x') or "
+        "('time', 'channel'). Pass the output of neurowave.waves.compute_phase."
+    )
+
+
+def units(da):
+    """(time_units, space_units) of a grid, defaulting to ("s", "mm")."""
+    if "time" in da.coords:
+        tu = da["time"].attrs.get("units", da.attrs.get("time_units", "s"))
+    else:
+        tu = da.attrs.get("time_units", "s")
+    if "x" in da.coords:
+        su = da["x"].attrs.get("units", da.attrs.get("space_units", "mm"))
+    else:
+        su = da.attrs.get("space_units", "mm")
+    return str(tu), str(su)
 
 
 def grid_units(da):
@@ -25,15 +53,19 @@ def grid_units(da):
     if sr is None:
         t = np.asarray(da["time"].values, float)
         sr = 1.0 / np.median(np.diff(t)) if t.size > 1 else 1.0
-    tu = da["time"].attrs.get("units", da.attrs.get("time_units", "s"))
-    su = da["x"].attrs.get("units", da.attrs.get("space_units", "mm"))
-    return float(sr), str(tu), str(su)
+    return (float(sr),) + units(da)
 
 
-def speed_scale(time_units, space_units):
-    """Factor from space unit per time unit to the reported unit, and that unit's name."""
-    if time_units == "s" and space_units == "mm":
+def speed_factor(time_units, space_units):
+    """Factor turning (space unit / time unit) into the reported speed unit, and its name.
+
+    Recordings (mm, s) are reported in m/s (= mm/ms): mm/s / 1000. Models (cell, step) in
+    cells/step.
+    """
+    if space_units == "mm" and time_units == "s":
         return 1e-3, "m/s"
+    if space_units == "cell" and time_units == "step":
+        return 1.0, "cells/step"
     return 1.0, f"{space_units}/{time_units}"
 
 
@@ -87,7 +119,7 @@ def along_time(func, da, *, depth, dtype, **kwargs):
 def over_space(func, *das, n_out=1, out_core=None, dtype=np.float32, kwargs=None,
                extra_core=None):
     """``xr.apply_ufunc`` of a spatial kernel over frames (``dask="parallelized"``)."""
-    core = space_dims(das[0])
+    core = list(spatial_dims(das[0]))
     in_core = [core if (extra_core is None or extra_core[i] is None) else extra_core[i]
                for i in range(len(das))]
     if out_core is None:

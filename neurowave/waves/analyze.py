@@ -10,7 +10,8 @@ import xarray as xr
 
 from .._validate import NeurowaveError, NeurowaveTypeError, check_band, check_option, validate_type
 from .._version import __version__
-from ._xr import MIN_SITES, check_measure_input, speed_scale
+from ._xr import MIN_SITES, check_measure_input, speed_factor
+from .circular import mean_resultant
 
 __all__ = ["analyze", "WaveAnalysis", "LongWaveWarning", "Execution"]
 
@@ -789,13 +790,8 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
     wave = np.asarray(frames["is_wave"].values, bool)
     pgd = frames["pgd"].values
     sp = frames["speed"].values[wave]
-    di = frames["direction"].values[wave]
-    di = di[np.isfinite(di)]
-    if di.size:
-        z = np.exp(1j * np.deg2rad(di)).mean()
-        mean_deg = float(np.mod(np.degrees(np.angle(z)), 360.0))
-        rlen = float(np.abs(z))
-    else:
+    mean_deg, rlen = mean_resultant(frames["direction"].values[wave], deg=True)
+    if not np.isfinite(rlen):  # no wave frame with a direction
         mean_deg = rlen = None
     if classified_codes is not None:  # codes of every analysed frame
         cnt = np.bincount(np.asarray(classified_codes, np.int64), minlength=len(PATTERNS))
@@ -821,7 +817,7 @@ def _summary(frames, events, info, grid, band, band_source, phase_method, pgd_th
         }
     src = path if path is not None else grid.attrs.get("source", "")
     fmt = file_format if file_format is not None else grid.attrs.get("format", None)
-    _, unit = speed_scale(info.time_units, info.space_units)
+    _, unit = speed_factor(info.time_units, info.space_units)
     return {
         "neurowave_version": __version__,
         "input": {

@@ -29,7 +29,7 @@ import xarray as xr
 
 from .._validate import NeurowaveError, check_band, check_option, check_positive, validate_type
 from ..grid import _sampling_rate, site_positions
-from ._est_common import speed_factor, units
+from ._xr import speed_factor, units
 
 __all__ = ["DelayPlaneFit", "compute_delays", "fit_delay_plane", "n_tapers"]
 

@@ -24,7 +24,8 @@ from .._validate import (
     validate_type,
 )
 from ..grid import _sampling_rate, grid_spacing
-from ._est_common import speed_factor, units, wrap
+from ._xr import speed_factor, units
+from .circular import mean_resultant, wrap
 
 __all__ = ["WAVE_PATTERNS", "detect_wave_events", "detect_trigger_times", "detect_trigger_waves"]
 
@@ -35,15 +36,6 @@ _EVENT_COLUMNS = [
     "start", "end", "duration", "pattern", "speed", "direction", "pgd",
     "n_frames", "rotation", "speed_q25", "speed_q75", "direction_spread",
 ]
-
-
-def _circmean_deg(a):
-    a = np.asarray(a, float)
-    a = a[np.isfinite(a)]
-    if a.size == 0:
-        return np.nan, np.nan
-    z = np.exp(1j * np.deg2rad(a)).mean()
-    return float(np.rad2deg(np.angle(z)) % 360.0), float(np.abs(z))
 
 
 def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE_PATTERNS):
@@ -166,7 +158,7 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
             # radial and rotating waves: speed from the pattern-specific fit
             sp = get("fit_speed", sl)[keep]
         sp = sp[np.isfinite(sp)]
-        dmean, dres = _circmean_deg(get("direction", sl)[keep])
+        dmean, dres = mean_resultant(get("direction", sl)[keep], deg=True)
         if p != "planar":
             dmean = np.nan
         rot = 0

@@ -40,10 +40,9 @@ from ._est_common import (
     flat,
     local_gradient,
     neighbour_operator,
-    speed_factor,
     temporal_derivative,
-    units,
 )
+from ._xr import speed_factor, units
 from .fits import _valid_mask
 
 __all__ = ["compute_optical_flow", "compute_order_parameter"]

@@ -42,7 +42,7 @@ import xarray as xr
 
 from .._validate import check_band, check_option, validate_type
 from ..grid import _sampling_rate, site_positions, validate_grid
-from ._est_common import speed_factor, units
+from ._xr import speed_factor, units
 
 __all__ = ["compute_kw_spectrum", "estimate_kw_wave", "KWWave", "KWRangeWarning",
            "plot_kw_spectrum", "kw_summary"]

@@ -7,7 +7,7 @@ import xarray as xr
 
 from .._validate import NeurowaveTypeError, check_option
 from . import _kernels as K
-from ._xr import MIN_SITES, over_space, speed_scale
+from ._xr import MIN_SITES, over_space, speed_factor
 from .phase import compute_frequency
 
 __all__ = ["compute_pgd", "compute_speed", "compute_direction", "compute_wavelength",
@@ -123,7 +123,7 @@ def compute_speed(phase, gradient, *, per="site", min_sites=MIN_SITES):
     check_option("per", per, ("site", "frame"))
     dx, dy = _check_gradient(gradient)
     tu, su = _units(gradient)
-    scale, unit = speed_scale(tu, su)
+    scale, unit = speed_factor(tu, su)
     freq = compute_frequency(phase)
     if per == "site":
         out = (2 * np.pi * abs(freq)) / np.hypot(dx, dy) * np.float32(scale)
@@ -191,7 +191,7 @@ def compute_frame_measures(phase, gradient, *, min_sites=MIN_SITES):
     """
     dx, dy = _check_gradient(gradient)
     tu, su = _units(gradient)
-    scale, unit = speed_scale(tu, su)
+    scale, unit = speed_factor(tu, su)
     freq = compute_frequency(phase)
     outs = over_space(K.frame_measures_kernel, freq, dx, dy, n_out=5, out_core=[[]] * 5,
                       kwargs={"min_sites": min_sites, "scale": scale})

@@ -17,7 +17,9 @@ import numpy as np
 import xarray as xr
 
 from .._validate import NeurowaveError, validate_type
-from ._est_common import check_phase, speed_factor, units, wrap
+from ._est_common import check_phase
+from ._xr import speed_factor, units
+from .circular import wrap
 from .fits import _Geometry, _fit_all
 
 __all__ = ["compute_phase_modes"]

@@ -203,7 +203,7 @@ def test_model_grid_reports_cells_per_step():
                             time_units="step", space_units="cell", seed=0)
     res = analyze(grid, band=(0.04, 0.06), n_surrogates=19, classify=False)
     s = res.summary["summary"]
-    assert s["speed"]["units"] == "cell/step" and s["wavelength"]["units"] == "cell"
+    assert s["speed"]["units"] == "cells/step" and s["wavelength"]["units"] == "cell"
     assert s["speed"]["median"] == pytest.approx(0.5, rel=0.02)
     assert _circ_deg(s["direction"]["mean_deg"] - 270) < 1
 

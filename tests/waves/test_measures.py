@@ -53,7 +53,7 @@ def test_model_grid_speed_in_cells_per_step():
                                 seed=0)
     ph, g = _measures(grid, (0.03, 0.05))
     sp = compute_speed(ph, g, per="frame").isel(time=slice(150, 450))
-    assert sp.attrs["units"] == "cell/step"
+    assert sp.attrs["units"] == "cells/step"
     assert float(sp.median()) == pytest.approx(0.4, rel=0.02)
     assert float(compute_direction(g).isel(time=slice(150, 450)).median()) == pytest.approx(45, abs=1)
     assert g.attrs["gradient_units"] == "rad/cell"
