@@ -32,7 +32,7 @@ def describe(grid, path=None):
     import xarray as xr
 
     from ..grid import validate_grid
-    from ..waves.analyze import positions_source
+    from ..waves.analysis import positions_source
 
     if isinstance(grid, xr.Dataset):
         hidden = grid["hidden"]

@@ -17,4 +17,4 @@ from .events import *  # noqa: F401,F403
 from .delays import *  # noqa: F401,F403
 from .modes import *  # noqa: F401,F403
 from .kw import *  # noqa: F401,F403
-from .analyze import *  # noqa: F401,F403
+from .analysis import *  # noqa: F401,F403

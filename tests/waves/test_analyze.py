@@ -278,3 +278,32 @@ def test_every_threshold_is_echoed_in_params():
     assert par["pgd_threshold"] == 0.6
     assert par["events"]["min_duration"] == 0.05 and par["events"]["max_gap"] > 0
     assert {"sync_threshold", "min_span", "min_fit"} <= set(par["patterns"])
+
+
+def test_measure_options_equal_the_keywords_and_keywords_override_them():
+    from neurowave.waves import MeasureOptions
+
+    grid, _ = simulate_wave("planar", speed=0.3, direction=30, duration=1.0, snr_db=10, seed=4)
+    opts = MeasureOptions(pgd_threshold=0.6, n_surrogates=19, seed=2, gradient_step=2)
+    by_options = analyze(grid, options=opts)
+    by_keywords = analyze(grid, pgd_threshold=0.6, n_surrogates=19, seed=2, gradient_step=2)
+    assert by_options.summary == by_keywords.summary
+    par = by_options.summary["params"]
+    assert (par["pgd_threshold"], par["n_surrogates"], par["seed"], par["gradient_step"]) \
+        == (0.6, 19, 2, 2)
+    # a keyword applies over the options, which are left as they were
+    over = analyze(grid, options=opts, pgd_threshold=0.9).summary["params"]
+    assert over["pgd_threshold"] == 0.9 and over["n_surrogates"] == 19
+    assert opts.pgd_threshold == 0.6
+
+
+def test_unknown_measure_option_names_the_options():
+    from neurowave import NeurowaveError
+
+    grid, _ = simulate_wave("planar", duration=0.5, snr_db=10, seed=5)
+    with pytest.raises(TypeError, match="n_surrogate.*MeasureOptions"):
+        analyze(grid, n_surrogate=9)
+    with pytest.raises(NeurowaveError, match="MeasureOptions"):
+        analyze(grid, options={"n_surrogates": 9})
+    with pytest.raises(NeurowaveError, match="pattern_rate"):
+        analyze(grid, pattern_rate=-1.0)

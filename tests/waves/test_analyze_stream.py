@@ -177,7 +177,7 @@ def test_processes_and_threads_give_the_same_frames(mixed, monkeypatch):
 
     import sys
 
-    module = sys.modules["neurowave.waves.analyze"]
+    module = sys.modules["neurowave.waves._execution"]  # the engine calls _analyze_chunk
     inner = module._analyze_chunk
 
     def warns(*args, **kwargs):
