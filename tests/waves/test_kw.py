@@ -9,7 +9,8 @@ import scipy.fft as sf
 import neurowave as nw
 from neurowave.datasets import simulate_wave
 from neurowave.waves import KWRangeWarning, compute_kw_spectrum, estimate_kw_wave
-from neurowave.waves.kw import _spatial_weights, _steered_power
+from neurowave.waves.kw._layout import _spatial_weights
+from neurowave.waves.kw._spectrum import _steered_power
 
 
 def _estimate(grid, band, **kw):
@@ -234,7 +235,7 @@ def test_dead_sites_fft_route_matches_least_squares_route():
     spec = compute_kw_spectrum(grid, band=(8, 12), n_k=32)
     assert spec.attrs["method"].startswith("windowed 3-D FFT")
     # the same cross-spectra through the least-squares projection at the same k-points
-    from neurowave.waves.kw import _csd, _window_starts
+    from neurowave.waves.kw._csd import _csd, _window_starts
 
     data = grid.values.reshape(grid.sizes["time"], -1)
     valid = np.isfinite(data).all(0)

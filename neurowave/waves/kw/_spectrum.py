@@ -1,0 +1,453 @@
+"""The k-omega power spectrum of a wave grid (:func:`compute_kw_spectrum`): the power of a
+plane wave on a regular grid by FFT of the lag correlation, on an irregular layout by
+steered least-squares projections.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import xarray as xr
+
+from ..._validate import NeurowaveError, check_band, check_option, validate_type
+from ...grid import _sampling_rate, site_positions, validate_grid
+from .._xr import units
+from ._csd import _csd, _window_starts
+from ._layout import TAPERS, _extent, _irregular_search, _lattice, _spatial_weights
+
+
+def _coarray_power(csd, w_full, ny, nx, nk):
+    """``P(f, k)`` on the FFT k-grid of a regular lattice from cross-spectra.
+
+    ``csd`` (..., F, S, S) over the ``ny * nx`` lattice sites (C order), ``w_full``
+    (S,) the weights (0 at dead sites). Returns (..., F, nk, nk) indexed (ky, kx) in
+    ``scipy.fft.fftfreq`` order.
+    """
+    import scipy.fft as sf
+
+    lead = csd.shape[:-2]
+    b = csd * (w_full[:, None] * w_full[None, :])
+    b = b.reshape(lead + (ny, nx, ny, nx))
+    r = np.zeros(lead + (nk, nk), np.complex128)
+    for dy in range(-(ny - 1), ny):
+        m = 0.0
+        for iy in range(max(0, dy), min(ny, ny + dy)):  # sum over iy of b[iy, :, iy - dy, :]
+            m = m + b[..., iy, :, iy - dy, :]
+        for dx in range(-(nx - 1), nx):
+            r[..., dy % nk, dx % nk] = np.trace(m, offset=-dx, axis1=-2, axis2=-1)
+    # P(k_m) = sum_lag R(lag) exp(+i 2 pi m.lag / nk) = nk^2 ifft2(R)
+    p = sf.ifft2(r, axes=(-2, -1)) * (nk * nk)
+    return p.real
+
+
+def _steered_power(csd, w, pos, kx, ky, radius=None, box=None):
+    """``P(f, k)`` at the points ``kx`` x ``ky`` for sites ``pos`` (S, 2), weights ``w``.
+
+    ``radius`` (F,) and ``box``: evaluate, at frequency ``i``, only the wavenumbers in
+    the square ``|kx|, |ky| <= box`` or the disc ``|k| <= radius[i]`` (NaN elsewhere).
+    Returns (..., F, len(ky), len(kx)).
+
+    With ``C = Cr + i Ci`` (``Cr`` symmetric, ``Ci`` antisymmetric) and the steering
+    vector's parts ``a = w cos(2 pi k.x)``, ``s = w sin(2 pi k.x)``,
+    ``P(+-k) = a'Cr a + s'Cr s +- 2 a'Ci s``: three real products give the power at
+    ``k`` and at ``-k``, so a grid symmetric about 0 is evaluated on one half.
+    """
+    lead = csd.shape[:-2]
+    n_s = csd.shape[-1]
+    nf = lead[-1] if lead else 1
+    flat = csd.reshape((-1, nf, n_s, n_s))  # (B, F, S, S)
+    nb = flat.shape[0]
+    kxx, kyy = np.meshgrid(kx, ky)  # (Ky, Kx)
+    kxf, kyf = kxx.ravel(), kyy.ravel()
+
+    def symmetric(a):
+        return np.allclose(a, -a[::-1], rtol=0, atol=1e-9 * max(1e-300, np.abs(a).max()))
+
+    idx = np.arange(kxf.size)
+    if symmetric(np.asarray(kx, float)) and symmetric(np.asarray(ky, float)):
+        mirror = idx.reshape(kxx.shape)[::-1, ::-1].ravel()  # the index of -k
+        rep = idx <= mirror
+    else:
+        mirror, rep = None, np.ones(kxf.size, bool)
+    if radius is None:
+        inside = np.ones((nf, kxf.size), bool)
+    else:
+        tol = 1 + 1e-9
+        inbox = (np.abs(kxf) <= box * tol) & (np.abs(kyf) <= box * tol)
+        r2 = kxf ** 2 + kyf ** 2
+        inside = inbox[None, :] | (r2[None, :] <= (np.asarray(radius, float)[:, None] * tol) ** 2)
+    out = np.full((nb, nf, kxf.size), np.nan)
+    blk = max(64, 2 ** 21 // max(1, nb * n_s))  # (B S, block) products of ~16 MB
+    for fi in range(nf):
+        pts = np.flatnonzero(rep & inside[fi])
+        cr = np.ascontiguousarray(flat[:, fi].real).reshape(nb * n_s, n_s)
+        ci = np.ascontiguousarray(flat[:, fi].imag).reshape(nb * n_s, n_s)
+        for b0 in range(0, len(pts), blk):
+            ids = pts[b0:b0 + blk]
+            ph = 2 * np.pi * (np.outer(pos[:, 0], kxf[ids]) + np.outer(pos[:, 1], kyf[ids]))
+            a = np.cos(ph) * w[:, None]  # (S, m)
+            sn = np.sin(ph) * w[:, None]
+            m = len(ids)
+            q1 = np.einsum("ik,bik->bk", a, (cr @ a).reshape(nb, n_s, m))
+            q1 += np.einsum("ik,bik->bk", sn, (cr @ sn).reshape(nb, n_s, m))
+            q2 = 2 * np.einsum("ik,bik->bk", a, (ci @ sn).reshape(nb, n_s, m))
+            out[:, fi, ids] = q1 + q2
+            if mirror is not None:
+                out[:, fi, mirror[ids]] = q1 - q2
+    return out.reshape(lead + (len(ky), len(kx)))
+
+
+def _default_window(n_times, sr, band):
+    if band is not None and band[0] > 0:
+        # four cycles of the lowest frequency, and at least four bins across the band
+        n = int(math.ceil(4.0 * sr / min(band[0], band[1] - band[0])))
+    else:
+        n = int(np.clip(n_times // 8, 16, 4096))
+    return n
+
+
+def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="hann",
+                        n_k=None, segments=None, k_max=None):
+    """Wavenumber-frequency power spectrum of a wave grid, averaged over windows.
+
+    Parameters
+    ----------
+    grid : xarray.DataArray
+        A wave grid (``("time", "y", "x")`` or ``("time", "channel")``); dead sites
+        are NaN for all time and get no weight. A dask-backed grid stays lazy: the
+        result is a dask array that reads one time chunk at a time, so memory is set
+        by the chunk (and a batch of windows), not the recording (the dead sites are
+        found first, by one reduction pass).
+    band : (float, float) | None
+        Frequencies kept (Hz, or cycles/step); None keeps every frequency above 0.
+    window : int | None
+        Samples per window; default four cycles of the band's low edge (1 s for a band
+        from 4 Hz) and at least four frequency bins across the band, or an eighth of
+        the recording (16 to 4096 samples) without a band.
+        The frequency resolution is ``sampling_rate / window``.
+    overlap : float
+        Fraction of a window shared with the next (0 to 0.9; default 0.5).
+    taper : {"hann", "tukey", "boxcar"}
+        Spatial taper along x and y (the principal axes of an elongated layout; no site
+        gets zero weight).
+        Tapers lower the side lobes of a peak; ``"boxcar"`` gives the narrowest peak
+        and the smallest noise for a single wave.
+    n_k : int | None
+        Wavenumbers per axis. Regular grids: the FFT size, at least ``2 n - 1`` for
+        ``n`` sites along an axis (default ``max(64, 2 n - 1)``), over
+        ``[-1/(2 dx), 1/(2 dx))``. Irregular layouts: points over
+        ``[-k_nyq, k_nyq]`` with ``k_nyq = 1 / (2 spacing)`` (default 65, odd so that
+        ``k = 0`` is on the grid); beyond, points half the array's resolution apart
+        (``1 / (2 extent)``) up to the search range (Notes).
+    segments : int | None
+        Split the windows into this many contiguous blocks and return one spectrum per
+        block (dim ``"segment"``, coord ``n_windows``), from which
+        :func:`estimate_kw_wave` takes a jackknife interval. None: one spectrum.
+    k_max : float | None
+        Irregular layouts only: the largest wavenumber searched (cycles per space
+        unit), e.g. ``f / speed`` for waves slower than the default floor. None: chosen
+        from the layout and the band (Notes).
+
+    Returns
+    -------
+    spectrum : xarray.DataArray
+        ``P`` with dims ``("f", "kx", "ky")`` (``("segment", "f", "kx", "ky")`` with
+        ``segments``): the mean squared least-squares amplitude of the plane wave
+        ``cos(2 pi f t - 2 pi k.x)``, in signal units squared (a plane wave of
+        amplitude A at a bin centre peaks at ``A**2``). Coords ``f`` (Hz or
+        cycles/step), ``kx``, ``ky`` (cycles/mm or cycles/cell). ``attrs``:
+        ``window``, ``overlap``, ``n_windows``, ``taper``, ``layout``, ``spacing``,
+        ``extent`` (narrower, wider; space units), ``k_resolution`` (``1 / wider
+        extent``), ``k_nyquist``, the sites used (``site_x``, ``site_y``,
+        ``site_weight``) and the grid's provenance. Irregular layouts also have the
+        coord ``k_radius`` (the radius searched at each frequency beyond the Nyquist
+        square; power further out is NaN) and attrs ``k_search`` (its largest),
+        ``k_alias_free`` (the layout's limit), ``alias_sidelobe`` (the layout's
+        highest sidelobe within it), ``min_speed`` (the floor used, m/s; NaN when
+        none) and ``k_limited_by`` (``"layout"``, ``"min_speed"``, ``"k_max"``,
+        ``"ceiling"`` or ``"memory"``).
+
+    Raises
+    ------
+    ValueError
+        Fewer than three valid sites, sites on a line, a layout narrower than twice its
+        spacing (no wavenumber to resolve), a band above Nyquist, a window longer than
+        the recording, ``k_max`` for a regular grid.
+
+    Warns
+    -----
+    KWRangeWarning
+        ``reason="range"``: the wavenumbers searched on an irregular layout were cut
+        to hold the spectrum within memory (about 256 MB of power values).
+
+    Notes
+    -----
+    **Which wavenumbers are resolved.** A plane wave at ``k0`` puts the fraction
+    ``B(k - k0)`` of its power at ``k``, where ``B(G) = |sum_j w_j exp(i 2 pi
+    G.x_j)|^2`` is the taper-weighted beam pattern of the sites (``B(0) = 1``). On a
+    regular grid of pitch ``d``, ``B = 1`` again at ``G = 1 / d``: waves beyond the
+    Nyquist wavenumber ``1 / (2 d)`` (per grid axis; ``sqrt(2)`` times that along a
+    diagonal) are indistinguishable from their aliases by any method, and peaks near
+    it are flagged (``KWRangeWarning``, ``"aliased"``). A jittered or irregular
+    layout has no exact grating lobe: the jittered 8 x 8 ECoG layout of
+    :func:`~neurowave.datasets.simulate_wave` (10 mm, jitter 0.2 pitch) has no
+    sidelobe above 0.65 out to ``|G| = 1.5`` cycles/mm, so a wave of a quarter pitch
+    is still the unique full-power peak.
+
+    **How far an irregular layout is searched.** Every pair of wavenumbers in the disc
+    ``|k| <= K`` is told apart when ``B(G) < 0.8`` for all ``|G| <= 2 K`` outside the
+    main lobe. The layout's limit ``k_alias_free`` is the largest such ``K`` (for a
+    regular lattice this rule gives its Nyquist wavenumber). The search goes up to
+    ``k_search = min(k_alias_free, cap)``, at least the square ``|kx|, |ky| <=
+    1 / (2 spacing)``, with the cap: ``k_max`` when given; else for recordings (mm,
+    s) the band's upper edge (plus two frequency bins) over 0.1 m/s, the slowest
+    wave searched, and at each frequency only ``|k| <= (f + 2 df) / (0.1 m/s)``;
+    else 4 times ``1 / (2 spacing)``; never past 16 times it. A few grid steps
+    beyond the radius are computed too (unless the layout sets it: there they would
+    hold aliases), so that a peak found there is refined and flagged (``"range"``)
+    instead of being cut off. A peak within ``max(0.2 k_alias_free, 1 / (narrower
+    extent + spacing))`` of a limit the layout sets is flagged ``"aliased"``. Waves slower than the floor
+    are not searched: their sidelobes can read as a faster wave, so pass ``k_max``
+    when slower waves are possible. The positions must be known to a small part of
+    the shortest wavelength searched.
+
+    **Cost.** Irregular layouts: the power at ``+k`` and ``-k`` from three real
+    matrix products per frequency, ``O(segments x frequencies x sites^2 x
+    k-points)``; about 4 s of CPU for 61 sites, 10 segments and 7 frequencies up to
+    0.75 cycles/mm. Power values held are bounded (about 256 MB): beyond that the
+    search range is cut with a warning.
+
+    See Also
+    --------
+    estimate_kw_wave : Speed, direction, wavelength and travelling index of the peak.
+    plot_kw_spectrum : f-|k| and kx-ky views.
+
+    Examples
+    --------
+    >>> from neurowave.datasets import simulate_wave
+    >>> grid, truth = simulate_wave("planar", speed=0.02, direction=30, frequency=10,
+    ...                             duration=4.0, snr_db=10, seed=0)
+    >>> spec = compute_kw_spectrum(grid, band=(5, 20))
+    >>> spec.dims, spec.attrs["n_windows"]
+    (('f', 'kx', 'ky'), 9)
+    >>> peak = spec.sel(f=10).argmax(dim=["kx", "ky"])
+    >>> float(spec.kx[peak["kx"]]), float(spec.ky[peak["ky"]])  # 0.5 cycles/mm at 30 deg
+    (0.429..., 0.234...)
+    """
+    # dead sites are counted once below (for a dask grid, one reduction pass)
+    info = validate_grid(grid, name="grid", min_sites=1, check_valid=False)
+    sr = _sampling_rate(grid)
+    tu, su = units(grid)
+    nt = info.n_times
+    check_option("taper", taper, TAPERS)
+    validate_type(overlap, "numeric", "overlap")
+    if not 0 <= float(overlap) <= 0.9:
+        raise NeurowaveError(f"`overlap` must be between 0 and 0.9, got {overlap!r}.")
+    funit = "Hz" if tu == "s" else f"cycles/{tu}"
+    if band is not None:
+        band = check_band(band, sr, n_times=nt, time_units=tu)
+    if window is None:
+        window = _default_window(nt, sr, band)
+        if window > nt:
+            raise NeurowaveError(
+                f"The recording ({nt} samples) is shorter than one window of the band "
+                f"{band!r} ({window} samples: four cycles of the low edge and four frequency "
+                "bins across the band); record longer, widen the band or pass a shorter "
+                "`window`."
+            )
+    validate_type(window, "int", "window")
+    window = int(window)
+    if window < 4 or window > nt:
+        raise NeurowaveError(
+            f"`window` must be between 4 and the recording's {nt} samples, got {window}."
+        )
+    hop = max(1, int(round(window * (1.0 - float(overlap)))))
+
+    # sites
+    pos_all = site_positions(grid)
+    from ...grid import _valid_sites
+
+    valid = _valid_sites(grid)
+    n_valid = int(valid.sum())
+    if n_valid == 0:
+        raise NeurowaveError(
+            "`grid` is all NaN: every site is dead. Check the file or the channel selection."
+        )
+    if n_valid < 3:
+        raise NeurowaveError(
+            f"`grid` has {n_valid} valid site(s), but a wavenumber spectrum needs at least 3 "
+            "sites spread over two dimensions; pass a grid with more working sites."
+        )
+    pos = pos_all[valid]
+    from ...grid import grid_spacing
+
+    spacing = grid_spacing(pos)
+    narrow, wide = _extent(pos)
+    if narrow < 1e-9 * max(wide, 1e-300):
+        raise NeurowaveError(
+            f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
+            "wavenumbers across it; pass a two-dimensional layout."
+        )
+    if narrow < 2 * spacing * (1 - 1e-6):
+        raise NeurowaveError(
+            f"The layout spans {narrow:.3g} {su} across its narrower axis, less than twice "
+            f"its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; use a "
+            "layout at least three sites wide in both directions."
+        )
+    lat = _lattice(grid)
+    # frequencies
+    nfft = window
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sr)
+    fsel = freqs > 0
+    if band is not None:
+        fsel &= (freqs >= band[0]) & (freqs <= band[1])
+    fidx = np.flatnonzero(fsel)
+    if fidx.size == 0:
+        raise NeurowaveError(
+            f"No frequency of a {window}-sample window ({sr / window:.3g} {funit} apart) "
+            f"falls in `band` {band!r}; widen the band or pass a longer `window`."
+        )
+    starts = _window_starts(nt, window, hop)
+    n_win = len(starts)
+    n_seg = 1
+    if segments is not None:
+        validate_type(segments, "int", "segments")
+        if not 2 <= segments <= n_win:
+            raise NeurowaveError(
+                f"`segments` must be between 2 and the number of windows ({n_win}), got "
+                f"{segments}; pass fewer segments or a shorter `window`."
+            )
+        n_seg = int(segments)
+    seg_of = np.minimum((np.arange(n_win) * n_seg) // n_win, n_seg - 1)
+
+    # weights, k-grid
+    if lat is not None:
+        ny, nx, dy, dx = lat
+        kind = "grid"
+        nk = n_k if n_k is not None else max(64, 2 * max(ny, nx) - 1)
+        validate_type(nk, "int", "n_k")
+        if nk < 2 * max(ny, nx) - 1:
+            raise NeurowaveError(
+                f"`n_k` must be at least {2 * max(ny, nx) - 1} (2 n - 1 for {max(ny, nx)} "
+                f"sites along an axis), got {nk}."
+            )
+        if not np.isclose(dx, dy, rtol=1e-6):
+            lat = None  # anisotropic lattice: evaluate like an irregular layout
+    if lat is None:
+        kind = "channel" if "channel" in grid.dims else "grid"
+        nk = n_k if n_k is not None else 65
+        validate_type(nk, "int", "n_k")
+        if nk < 3:
+            raise NeurowaveError(f"`n_k` must be at least 3, got {nk}.")
+    w = _spatial_weights(pos, spacing, taper)
+    search = None
+    if lat is not None:
+        if k_max is not None:
+            raise NeurowaveError(
+                "`k_max` applies to irregular layouts only: a regular grid is searched up to "
+                "its Nyquist wavenumber 1 / (2 spacing), beyond which waves alias; drop `k_max`."
+            )
+        k_nyq = 1.0 / (2 * dx)
+        kgrid = np.fft.fftshift(np.fft.fftfreq(nk, dx))
+    else:
+        k_nyq = 1.0 / (2 * spacing)
+        search = _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, freqs[fidx],
+                                   sr / nfft, n_seg, k_max, tu, su)
+        kgrid = search["kgrid"]
+
+    # cross-spectra (lazy for dask)
+    data = grid.data.reshape(nt, -1)
+    vidx = np.flatnonzero(valid)
+    csd, count = _csd(data, vidx, starts, window, nfft, fidx, seg_of, n_seg)
+
+    def to_power(c, cnt):
+        c = c / np.maximum(cnt, 1)[:, None, None, None]
+        if lat is not None:
+            full = np.zeros(c.shape[:2] + (ny * nx, ny * nx), np.complex128)
+            full[:, :, vidx[:, None], vidx[None, :]] = c
+            wf = np.zeros(ny * nx)
+            wf[vidx] = w
+            p = _coarray_power(full, wf, ny, nx, nk)
+            p = np.fft.fftshift(p, axes=(-2, -1))
+        else:
+            p = _steered_power(c, w, pos, kgrid, kgrid, radius=search["computed"],
+                               box=k_nyq)
+        p = np.swapaxes(p, -1, -2)  # (..., kx, ky)
+        return np.where(cnt[:, None, None, None] > 0, p, np.nan)
+
+    # the taper-weighted mean power of the sites: no plane wave can exceed it
+    site_power = (np.diagonal(csd, axis1=-2, axis2=-1).real @ w) / np.maximum(count, 1)[:, None]
+    if hasattr(csd, "dask"):
+        import dask.array as dsa
+
+        power = dsa.map_blocks(lambda c, n: to_power(c, n[:, 0, 0, 0]), csd.rechunk(-1),
+                               count.rechunk(-1)[:, None, None, None], dtype=float,
+                               chunks=((n_seg,), (len(fidx),), (len(kgrid),), (len(kgrid),)))
+        n_windows = None
+    else:
+        power = to_power(csd, count)
+        n_windows = count
+    fcoord = xr.Variable("f", freqs[fidx], attrs={"units": funit, "long_name": "frequency"})
+    kunit = f"cycles/{su}"
+    coords = {
+        "f": fcoord,
+        "kx": xr.Variable("kx", kgrid.copy(), attrs={"units": kunit, "long_name": "wavenumber x"}),
+        "ky": xr.Variable("ky", kgrid.copy(), attrs={"units": kunit, "long_name": "wavenumber y"}),
+    }
+    keep = {k: v for k, v in grid.attrs.items()
+            if k in ("source", "kind", "subject", "array_id", "format", "sampling_rate")}
+    attrs = {
+        **keep,
+        "sampling_rate": float(sr),
+        "time_units": tu,
+        "space_units": su,
+        "long_name": "wavenumber-frequency power",
+        "units": "signal units squared (plane-wave amplitude squared)",
+        "band": [float(freqs[fidx][0]), float(freqs[fidx][-1])] if band is None
+        else [float(band[0]), float(band[1])],
+        "window": int(window),
+        "overlap": float(overlap),
+        "n_windows_total": int(n_win),
+        "taper": taper,
+        "layout": kind,
+        "method": "windowed 3-D FFT (lag correlation, Wiener-Khinchin)" if lat is not None
+        else "least-squares plane-wave projection (steered response)",
+        "spacing": float(spacing),
+        "extent": [narrow, wide],
+        "k_resolution": 1.0 / wide,
+        "k_nyquist": float(k_nyq),
+        "site_x": [float(v) for v in pos[:, 0]],
+        "site_y": [float(v) for v in pos[:, 1]],
+        "site_weight": [float(v) for v in w],
+    }
+    if lat is not None:
+        attrs["lattice"] = [int(ny), int(nx), float(dy), float(dx)]
+    else:
+        attrs["k_search"] = float(search["k_search"])
+        attrs["k_alias_free"] = float(search["k_alias_free"])
+        attrs["alias_sidelobe"] = float(search["worst"])
+        attrs["min_speed"] = float("nan") if search["min_speed"] is None \
+            else float(search["min_speed"])
+        attrs["k_limited_by"] = search["limited_by"]
+        coords["k_radius"] = ("f", search["radius"], {
+            "long_name": "largest wavenumber searched (beyond the Nyquist square)",
+            "units": kunit})
+    if segments is None:
+        power = power[0]
+        dims = ("f", "kx", "ky")
+        coords["site_power"] = ("f", site_power[0], {"long_name": "taper-weighted mean site power"})
+        # lazy: the windows planned (those with NaN samples are skipped when computed)
+        attrs["n_windows"] = int(n_win if n_windows is None else n_windows[0])
+    else:
+        dims = ("segment", "f", "kx", "ky")
+        coords["segment"] = np.arange(n_seg)
+        coords["site_power"] = (("segment", "f"), site_power,
+                                {"long_name": "taper-weighted mean site power"})
+        if n_windows is not None:
+            coords["n_windows"] = ("segment", np.asarray(n_windows, int))
+            attrs["n_windows"] = int(np.sum(n_windows))
+        else:
+            coords["n_windows"] = ("segment", count)  # lazy, like the power
+            attrs["n_windows"] = int(n_win)
+    return xr.DataArray(power, dims=dims, coords=coords, name="power", attrs=attrs)
