@@ -34,6 +34,7 @@ PUBLIC_MODULES = [
     ("neurowave.io", "Reading and writing files"),
     ("neurowave.datasets", "Example recordings and simulators"),
     ("neurowave.waves", "Wave measures"),
+    ("neurowave.waves.circular", "Circular statistics"),
     ("neurowave.models", "Wave RNN models, tasks and export"),
     ("neurowave.compare", "Model versus recording"),
 ]

@@ -2,6 +2,10 @@
 
 signal -> band-pass -> phase -> gradient -> PGD, speed, direction, wavelength ->
 wave frames, patterns, events, surrogate statistics.
+
+:func:`analyze` (module :mod:`.analysis`) runs the whole pipeline on a grid;
+:mod:`.kw` holds the wavenumber-frequency spectra and :mod:`.circular` the circular
+statistics (mean direction, resultant length, angle wrapping).
 """
 
 from .filter import *  # noqa: F401,F403

@@ -1,5 +1,8 @@
 """Private helpers shared by the estimators (flow, critical points, patterns, fits,
-events, delays, modes).
+events, delays, modes): phase validation, neighbour operators, local and temporal
+phase derivatives on flattened sites. (The units, spatial dims and speed unit live in
+:mod:`._xr`, angle wrapping in :mod:`.circular`; the names are imported here too for the
+estimators that read them from here.)
 
 Everything here works on *flattened* sites: a phase grid ``("time", "y", "x")`` or
 ``("time", "channel")`` becomes an array ``(n_times, n_sites)`` plus positions

@@ -38,6 +38,30 @@ _EVENT_COLUMNS = [
 ]
 
 
+def _wave_runs(codes, names, is_ev, dt, max_gap):
+    """[first, last, pattern] of each run of one wave pattern, runs of the same pattern
+    at most ``max_gap`` apart joined."""
+    # runs of identical wave labels (vectorised: long recordings have millions of frames)
+    n = len(codes)
+    runs = []
+    if n:
+        brk = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        starts = np.concatenate([[0], brk])
+        stops = np.concatenate([brk, [n]]) - 1
+        for i, j in zip(starts[is_ev[starts]], stops[is_ev[starts]]):
+            runs.append([int(i), int(j), str(names[codes[i]])])
+    # bridge short gaps between runs of the same pattern
+    merged = []
+    for r in runs:
+        if merged and merged[-1][2] == r[2]:
+            gap = (r[0] - merged[-1][1] - 1) * dt
+            if gap <= max_gap + 1e-12 * max(dt, 1):
+                merged[-1][1] = r[1]
+                continue
+        merged.append(r)
+    return merged
+
+
 def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE_PATTERNS):
     """Group consecutive wave frames into wave events.
 
@@ -123,23 +147,7 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
     min_duration = check_positive(min_duration, "min_duration", allow_zero=True)
     max_gap = check_positive(max_gap, "max_gap", allow_zero=True)
 
-    # runs of identical wave labels (vectorised: long recordings have millions of frames)
-    runs = []
-    if n:
-        brk = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-        starts = np.concatenate([[0], brk])
-        stops = np.concatenate([brk, [n]]) - 1
-        for i, j in zip(starts[is_ev[starts]], stops[is_ev[starts]]):
-            runs.append([int(i), int(j), str(names[codes[i]])])
-    # bridge short gaps between runs of the same pattern
-    merged = []
-    for r in runs:
-        if merged and merged[-1][2] == r[2]:
-            gap = (r[0] - merged[-1][1] - 1) * dt
-            if gap <= max_gap + 1e-12 * max(dt, 1):
-                merged[-1][1] = r[1]
-                continue
-        merged.append(r)
+    merged = _wave_runs(codes, names, is_ev, dt, max_gap)
 
     def get(name, sl):
         if name in frames:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import xarray as xr
@@ -404,8 +405,34 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     >>> round(est.speed, 2), round(est.direction), round(est.travelling_index, 1)
     (0.3, 120, 1.0)
     """
-    from scipy import stats
+    s = _read_spectrum(spectrum, band, confidence)
+    pk = _peak_once(s.mean, None, None, s.f, s.kx, s.ky, s.lattice, s.weights, s.pos)
+    est = _derived(pk, s.factor)
+    sp = s.site_power
+    coherence = float(pk["p"] / sp[pk["fidx"]]) if sp is not None and sp[pk["fidx"]] > 0 \
+        else float("nan")
+    ci, interval, rel_k = _jackknife(s, pk, est, confidence)
+    msgs = _messages(s, pk, est, ci, rel_k, coherence)
+    for reason, m in msgs:
+        warnings.warn(KWRangeWarning(m, reason=reason), stacklevel=2)
+    kres = float(s.attrs.get("k_resolution", np.nan))
+    regime = "resolved" if est["wavenumber"] >= kres else "sub-resolution"
+    return KWWave(
+        speed=est["speed"], direction=est["direction"], wavelength=est["wavelength"],
+        frequency=est["frequency"], wavenumber=est["wavenumber"], kx=float(pk["k"][0]),
+        ky=float(pk["k"][1]), travelling_index=est["travelling_index"], peak_power=pk["p"],
+        coherence=coherence,
+        speed_ci=tuple(ci["speed"]), direction_ci=tuple(ci["direction"]),
+        wavelength_ci=tuple(ci["wavelength"]), frequency_ci=tuple(ci["frequency"]),
+        travelling_index_ci=tuple(ci["travelling_index"]), interval=interval,
+        n_windows=int(s.nw_.sum()), regime=regime, units=s.sunit, space_units=s.su,
+        frequency_units=s.funit, warnings=tuple(m for _, m in msgs),
+    )
 
+
+def _read_spectrum(spectrum, band, confidence):
+    """The checked spectrum over ``band`` as arrays (a namespace): power per segment,
+    its window-weighted mean, axes, layout, units and site power."""
     if not isinstance(spectrum, xr.DataArray) or not {"f", "kx", "ky"} <= set(spectrum.dims):
         raise NeurowaveTypeError(
             "`spectrum` must be the xarray.DataArray of compute_kw_spectrum (dims 'f', "
@@ -426,74 +453,94 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
                 f"No frequency of the spectrum ({float(spectrum.f[0]):g}-"
                 f"{float(spectrum.f[-1]):g}) falls in `band` {band!r}; widen the band."
             )
-    vals = np.asarray(spec.values, float)
-    f = np.asarray(spec["f"].values, float)
-    kx = np.asarray(spec["kx"].values, float)
-    ky = np.asarray(spec["ky"].values, float)
     attrs = spectrum.attrs
     lattice = attrs.get("lattice")
     lattice = None if lattice is None else (int(lattice[0]), int(lattice[1]),
                                             float(lattice[2]), float(lattice[3]))
-    pos = np.column_stack([attrs["site_x"], attrs["site_y"]]).astype(float)
-    weights = np.asarray(attrs["site_weight"], float)
     tu, su = attrs.get("time_units", "s"), attrs.get("space_units", "mm")
     factor, sunit = speed_factor(tu, su)
-    if has_seg:
-        nw_ = np.asarray(spec["n_windows"].values, float)
+    s = SimpleNamespace(
+        spec=spec, attrs=attrs, lattice=lattice, tu=tu, su=su, factor=factor, sunit=sunit,
+        funit="Hz" if tu == "s" else f"cycles/{tu}", has_seg=has_seg,
+        f=np.asarray(spec["f"].values, float), kx=np.asarray(spec["kx"].values, float),
+        ky=np.asarray(spec["ky"].values, float),
+        pos=np.column_stack([attrs["site_x"], attrs["site_y"]]).astype(float),
+        weights=np.asarray(attrs["site_weight"], float))
+    _pool_segments(s, np.asarray(spec.values, float))
+    if not np.isfinite(s.mean).any():
+        raise NeurowaveError("`spectrum` holds no finite power (no window without NaN samples).")
+    return s
+
+
+def _pool_segments(s, vals):
+    """The segments with windows (``vals``, ``nw_``), their sum ``total`` and
+    window-weighted ``mean``, and the mean site power per frequency."""
+    total, ok = None, None
+    if s.has_seg:
+        nw_ = np.asarray(s.spec["n_windows"].values, float)
         ok = nw_ > 0
         vals, nw_ = vals[ok], nw_[ok]
         total = np.tensordot(nw_, vals, axes=(0, 0))
         mean = total / nw_.sum()
     else:
         mean = vals
-        nw_ = np.array([float(attrs.get("n_windows", 1))])
+        nw_ = np.array([float(s.attrs.get("n_windows", 1))])
     sp = None
-    if "site_power" in spec.coords:
-        spv = np.asarray(spec["site_power"].values, float)
-        sp = (np.tensordot(nw_, spv[ok], axes=(0, 0)) / nw_.sum()) if has_seg else spv
-    if not np.isfinite(mean).any():
-        raise NeurowaveError("`spectrum` holds no finite power (no window without NaN samples).")
-    pk = _peak_once(mean, None, None, f, kx, ky, lattice, weights, pos)
-    est = _derived(pk, factor)
-    coherence = float(pk["p"] / sp[pk["fidx"]]) if sp is not None and sp[pk["fidx"]] > 0 \
-        else float("nan")
-    names = ("speed", "direction", "wavelength", "frequency", "travelling_index", "wavenumber")
-    ci = {n: (float("nan"), float("nan")) for n in names}
-    interval = None
-    n_seg = len(nw_) if has_seg else 0
+    if "site_power" in s.spec.coords:
+        spv = np.asarray(s.spec["site_power"].values, float)
+        sp = (np.tensordot(nw_, spv[ok], axes=(0, 0)) / nw_.sum()) if s.has_seg else spv
+    s.__dict__.update(vals=vals, nw_=nw_, total=total, mean=mean, site_power=sp)
+
+
+_ESTIMATES = ("speed", "direction", "wavelength", "frequency", "travelling_index", "wavenumber")
+
+
+def _jackknife(s, pk, est, confidence):
+    """Leave-one-segment-out intervals of the estimates (NaN with fewer than three
+    segments): ``(ci, interval, rel_k)``, ``rel_k`` the relative s.e. of ``|k|``."""
+    from scipy import stats
+
+    ci = {n: (float("nan"), float("nan")) for n in _ESTIMATES}
+    n_seg = len(s.nw_) if s.has_seg else 0
     rel_k = float("nan")
-    if n_seg >= 3:
-        loo = []
-        for s in range(n_seg):
-            m = (total - nw_[s] * vals[s]) / (nw_.sum() - nw_[s])
-            loo.append(_derived(_peak_once(m, pk["fidx"], pk["k"], f, kx, ky, lattice,
-                                           weights, pos, fixed=True), factor))
-        tq = stats.t.ppf(0.5 + confidence / 2, n_seg - 1)
-        for n in names:
-            th = np.array([d[n] for d in loo], float)
-            if n == "direction":
-                dev = np.degrees(wrap(np.radians(th - est[n])))
-                se = np.sqrt((n_seg - 1) / n_seg * np.sum((dev - dev.mean()) ** 2))
-                ci[n] = ((est[n] - tq * se) % 360.0, (est[n] + tq * se) % 360.0)
-                continue
-            if not np.all(np.isfinite(th)):
-                continue
-            se = np.sqrt((n_seg - 1) / n_seg * np.sum((th - th.mean()) ** 2))
-            ci[n] = (est[n] - tq * se, est[n] + tq * se)
-            if n == "wavenumber":
-                rel_k = se / est[n] if est[n] > 0 else float("inf")
-        if np.isfinite(ci["travelling_index"][0]):
-            ci["travelling_index"] = tuple(float(np.clip(v, -1, 1)) for v in ci["travelling_index"])
-        interval = f"jackknife over {n_seg} segments ({confidence:.0%})"
+    if n_seg < 3:
+        return ci, None, rel_k
+    loo = []
+    for i in range(n_seg):
+        m = (s.total - s.nw_[i] * s.vals[i]) / (s.nw_.sum() - s.nw_[i])
+        loo.append(_derived(_peak_once(m, pk["fidx"], pk["k"], s.f, s.kx, s.ky, s.lattice,
+                                       s.weights, s.pos, fixed=True), s.factor))
+    tq = stats.t.ppf(0.5 + confidence / 2, n_seg - 1)
+    for n in _ESTIMATES:
+        th = np.array([d[n] for d in loo], float)
+        if n == "direction":
+            dev = np.degrees(wrap(np.radians(th - est[n])))
+            se = np.sqrt((n_seg - 1) / n_seg * np.sum((dev - dev.mean()) ** 2))
+            ci[n] = ((est[n] - tq * se) % 360.0, (est[n] + tq * se) % 360.0)
+            continue
+        if not np.all(np.isfinite(th)):
+            continue
+        se = np.sqrt((n_seg - 1) / n_seg * np.sum((th - th.mean()) ** 2))
+        ci[n] = (est[n] - tq * se, est[n] + tq * se)
+        if n == "wavenumber":
+            rel_k = se / est[n] if est[n] > 0 else float("inf")
+    if np.isfinite(ci["travelling_index"][0]):
+        ci["travelling_index"] = tuple(float(np.clip(v, -1, 1)) for v in ci["travelling_index"])
+    return ci, f"jackknife over {n_seg} segments ({confidence:.0%})", rel_k
+
+
+def _messages(s, pk, est, ci, rel_k, coherence):
+    """(reason, message) of every KWRangeWarning the peak deserves; a wavenumber known
+    to no better than a third sets the travelling index (and its interval) to NaN."""
     msgs = []
-    funit = "Hz" if tu == "s" else f"cycles/{tu}"
-    k_nyq = float(attrs.get("k_nyquist", max(abs(kx).max(), abs(ky).max())))
+    attrs, su, funit = s.attrs, s.su, s.funit
+    k_nyq = float(attrs.get("k_nyquist", max(abs(s.kx).max(), abs(s.ky).max())))
     radius = None
-    if lattice is None and "k_radius" in spec.coords:
+    if s.lattice is None and "k_radius" in s.spec.coords:
         # the peak's lower neighbour bin too: it places the frequency between bins (a
         # wave at the speed floor is inside both, by the two bins of leeway)
-        radius = float(np.asarray(spec["k_radius"].values, float)[max(pk["fidx"] - 1, 0)])
-    msgs.extend(_range_messages(pk["k"], est, lattice, k_nyq, radius, attrs, su))
+        radius = float(np.asarray(s.spec["k_radius"].values, float)[max(pk["fidx"] - 1, 0)])
+    msgs.extend(_range_messages(pk["k"], est, s.lattice, k_nyq, radius, attrs, su))
     if np.isfinite(rel_k) and rel_k > 1.0 / 6.0:
         msgs.append(("long",
                      f"The k-omega peak's wavenumber is known only to +-{100 * 2 * rel_k:.0f} % "
@@ -514,21 +561,7 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
         msgs.append(("edge",
                      f"The k-omega peak frequency ({pk['f']:.3g} {funit}) is at the edge of the "
                      "band, so the dominant wave may lie outside it; widen the band."))
-    for reason, m in msgs:
-        warnings.warn(KWRangeWarning(m, reason=reason), stacklevel=2)
-    kres = float(attrs.get("k_resolution", np.nan))
-    regime = "resolved" if est["wavenumber"] >= kres else "sub-resolution"
-    return KWWave(
-        speed=est["speed"], direction=est["direction"], wavelength=est["wavelength"],
-        frequency=est["frequency"], wavenumber=est["wavenumber"], kx=float(pk["k"][0]),
-        ky=float(pk["k"][1]), travelling_index=est["travelling_index"], peak_power=pk["p"],
-        coherence=coherence,
-        speed_ci=tuple(ci["speed"]), direction_ci=tuple(ci["direction"]),
-        wavelength_ci=tuple(ci["wavelength"]), frequency_ci=tuple(ci["frequency"]),
-        travelling_index_ci=tuple(ci["travelling_index"]), interval=interval,
-        n_windows=int(nw_.sum()), regime=regime, units=sunit, space_units=su,
-        frequency_units=funit, warnings=tuple(m for _, m in msgs),
-    )
+    return msgs
 
 
 def kw_summary(grid, *, band, segments=10):

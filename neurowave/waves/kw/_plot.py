@@ -47,6 +47,7 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from neurowave.datasets import simulate_wave
+    >>> from neurowave.waves import compute_kw_spectrum
     >>> grid, _ = simulate_wave("planar", speed=0.05, direction=60, frequency=10,
     ...                         duration=4.0, snr_db=10, seed=0)
     >>> fig = plot_kw_spectrum(compute_kw_spectrum(grid, band=(4, 20)))

@@ -6,6 +6,7 @@ steered least-squares projections.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import xarray as xr
@@ -237,9 +238,23 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     """
     # dead sites are counted once below (for a dask grid, one reduction pass)
     info = validate_grid(grid, name="grid", min_sites=1, check_valid=False)
+    plan = _windows(grid, info.n_times, band=band, window=window, overlap=overlap,
+                    taper=taper)
+    _sites(grid, plan)
+    _frequencies(plan, segments)
+    _k_grid(grid, plan, n_k=n_k, k_max=k_max)
+    # cross-spectra (lazy for dask)
+    data = grid.data.reshape(plan.nt, -1)
+    csd, count = _csd(data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx,
+                      plan.seg_of, plan.n_seg)
+    return _as_spectrum(grid, plan, csd, count, segments)
+
+
+def _windows(grid, nt, *, band, window, overlap, taper):
+    """The plan of a spectrum (a namespace the steps below fill in) with its time
+    windows: sampling rate, units, band, window, hop."""
     sr = _sampling_rate(grid)
     tu, su = units(grid)
-    nt = info.n_times
     check_option("taper", taper, TAPERS)
     validate_type(overlap, "numeric", "overlap")
     if not 0 <= float(overlap) <= 0.9:
@@ -263,8 +278,12 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
             f"`window` must be between 4 and the recording's {nt} samples, got {window}."
         )
     hop = max(1, int(round(window * (1.0 - float(overlap)))))
+    return SimpleNamespace(sr=sr, tu=tu, su=su, nt=nt, funit=funit, band=band, window=window,
+                           overlap=float(overlap), taper=taper, hop=hop, nfft=window)
 
-    # sites
+
+def _sites(grid, plan):
+    """The valid sites, their spacing and extent, and the lattice of a regular grid."""
     pos_all = site_positions(grid)
     from ...grid import _valid_sites
 
@@ -284,6 +303,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
 
     spacing = grid_spacing(pos)
     narrow, wide = _extent(pos)
+    su = plan.su
     if narrow < 1e-9 * max(wide, 1e-300):
         raise NeurowaveError(
             f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
@@ -295,20 +315,24 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
             f"its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; use a "
             "layout at least three sites wide in both directions."
         )
-    lat = _lattice(grid)
-    # frequencies
-    nfft = window
-    freqs = np.fft.rfftfreq(nfft, 1.0 / sr)
+    plan.__dict__.update(pos=pos, vidx=np.flatnonzero(valid), spacing=spacing,
+                         narrow=narrow, wide=wide, lat=_lattice(grid))
+
+
+def _frequencies(plan, segments):
+    """The frequencies kept, the windows' starts and the segment of each window."""
+    freqs = np.fft.rfftfreq(plan.nfft, 1.0 / plan.sr)
     fsel = freqs > 0
+    band, window = plan.band, plan.window
     if band is not None:
         fsel &= (freqs >= band[0]) & (freqs <= band[1])
     fidx = np.flatnonzero(fsel)
     if fidx.size == 0:
         raise NeurowaveError(
-            f"No frequency of a {window}-sample window ({sr / window:.3g} {funit} apart) "
-            f"falls in `band` {band!r}; widen the band or pass a longer `window`."
+            f"No frequency of a {window}-sample window ({plan.sr / window:.3g} {plan.funit} "
+            f"apart) falls in `band` {band!r}; widen the band or pass a longer `window`."
         )
-    starts = _window_starts(nt, window, hop)
+    starts = _window_starts(plan.nt, window, plan.hop)
     n_win = len(starts)
     n_seg = 1
     if segments is not None:
@@ -320,8 +344,14 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
             )
         n_seg = int(segments)
     seg_of = np.minimum((np.arange(n_win) * n_seg) // n_win, n_seg - 1)
+    plan.__dict__.update(freqs=freqs, fidx=fidx, starts=starts, n_win=n_win, n_seg=n_seg,
+                         seg_of=seg_of)
 
-    # weights, k-grid
+
+def _k_grid(grid, plan, *, n_k, k_max):
+    """Spatial weights and the wavenumbers evaluated (the FFT grid of a regular lattice,
+    the searched grid of an irregular layout)."""
+    lat = plan.lat
     if lat is not None:
         ny, nx, dy, dx = lat
         kind = "grid"
@@ -340,7 +370,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         validate_type(nk, "int", "n_k")
         if nk < 3:
             raise NeurowaveError(f"`n_k` must be at least 3, got {nk}.")
-    w = _spatial_weights(pos, spacing, taper)
+    w = _spatial_weights(plan.pos, plan.spacing, plan.taper)
     search = None
     if lat is not None:
         if k_max is not None:
@@ -351,44 +381,75 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         k_nyq = 1.0 / (2 * dx)
         kgrid = np.fft.fftshift(np.fft.fftfreq(nk, dx))
     else:
-        k_nyq = 1.0 / (2 * spacing)
-        search = _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, freqs[fidx],
-                                   sr / nfft, n_seg, k_max, tu, su)
+        k_nyq = 1.0 / (2 * plan.spacing)
+        search = _irregular_search(plan.pos, w, plan.narrow, plan.wide, plan.spacing, k_nyq,
+                                   nk, plan.freqs[plan.fidx], plan.sr / plan.nfft, plan.n_seg,
+                                   k_max, plan.tu, plan.su)
         kgrid = search["kgrid"]
+    plan.__dict__.update(lat=lat, kind=kind, nk=nk, w=w, search=search, k_nyq=k_nyq,
+                         kgrid=kgrid)
 
-    # cross-spectra (lazy for dask)
-    data = grid.data.reshape(nt, -1)
-    vidx = np.flatnonzero(valid)
-    csd, count = _csd(data, vidx, starts, window, nfft, fidx, seg_of, n_seg)
 
-    def to_power(c, cnt):
-        c = c / np.maximum(cnt, 1)[:, None, None, None]
-        if lat is not None:
-            full = np.zeros(c.shape[:2] + (ny * nx, ny * nx), np.complex128)
-            full[:, :, vidx[:, None], vidx[None, :]] = c
-            wf = np.zeros(ny * nx)
-            wf[vidx] = w
-            p = _coarray_power(full, wf, ny, nx, nk)
-            p = np.fft.fftshift(p, axes=(-2, -1))
-        else:
-            p = _steered_power(c, w, pos, kgrid, kgrid, radius=search["computed"],
-                               box=k_nyq)
-        p = np.swapaxes(p, -1, -2)  # (..., kx, ky)
-        return np.where(cnt[:, None, None, None] > 0, p, np.nan)
+def _to_power(c, cnt, plan):
+    """Power (..., kx, ky) from cross-spectral sums ``c`` over ``cnt`` windows."""
+    c = c / np.maximum(cnt, 1)[:, None, None, None]
+    if plan.lat is not None:
+        ny, nx = plan.lat[:2]
+        vidx = plan.vidx
+        full = np.zeros(c.shape[:2] + (ny * nx, ny * nx), np.complex128)
+        full[:, :, vidx[:, None], vidx[None, :]] = c
+        wf = np.zeros(ny * nx)
+        wf[vidx] = plan.w
+        p = _coarray_power(full, wf, ny, nx, plan.nk)
+        p = np.fft.fftshift(p, axes=(-2, -1))
+    else:
+        p = _steered_power(c, plan.w, plan.pos, plan.kgrid, plan.kgrid,
+                           radius=plan.search["computed"], box=plan.k_nyq)
+    p = np.swapaxes(p, -1, -2)  # (..., kx, ky)
+    return np.where(cnt[:, None, None, None] > 0, p, np.nan)
 
+
+def _as_spectrum(grid, plan, csd, count, segments):
+    """The spectrum DataArray from the cross-spectral sums (lazy when they are)."""
+    fidx, kgrid, n_seg, w = plan.fidx, plan.kgrid, plan.n_seg, plan.w
     # the taper-weighted mean power of the sites: no plane wave can exceed it
     site_power = (np.diagonal(csd, axis1=-2, axis2=-1).real @ w) / np.maximum(count, 1)[:, None]
     if hasattr(csd, "dask"):
         import dask.array as dsa
 
-        power = dsa.map_blocks(lambda c, n: to_power(c, n[:, 0, 0, 0]), csd.rechunk(-1),
+        power = dsa.map_blocks(lambda c, n: _to_power(c, n[:, 0, 0, 0], plan), csd.rechunk(-1),
                                count.rechunk(-1)[:, None, None, None], dtype=float,
                                chunks=((n_seg,), (len(fidx),), (len(kgrid),), (len(kgrid),)))
         n_windows = None
     else:
-        power = to_power(csd, count)
+        power = _to_power(csd, count, plan)
         n_windows = count
-    fcoord = xr.Variable("f", freqs[fidx], attrs={"units": funit, "long_name": "frequency"})
+    coords, attrs = _coords_attrs(grid, plan)
+    if segments is None:
+        power = power[0]
+        dims = ("f", "kx", "ky")
+        coords["site_power"] = ("f", site_power[0], {"long_name": "taper-weighted mean site power"})
+        # lazy: the windows planned (those with NaN samples are skipped when computed)
+        attrs["n_windows"] = int(plan.n_win if n_windows is None else n_windows[0])
+    else:
+        dims = ("segment", "f", "kx", "ky")
+        coords["segment"] = np.arange(n_seg)
+        coords["site_power"] = (("segment", "f"), site_power,
+                                {"long_name": "taper-weighted mean site power"})
+        if n_windows is not None:
+            coords["n_windows"] = ("segment", np.asarray(n_windows, int))
+            attrs["n_windows"] = int(np.sum(n_windows))
+        else:
+            coords["n_windows"] = ("segment", count)  # lazy, like the power
+            attrs["n_windows"] = int(plan.n_win)
+    return xr.DataArray(power, dims=dims, coords=coords, name="power", attrs=attrs)
+
+
+def _coords_attrs(grid, plan):
+    """Coords (f, kx, ky; k_radius of an irregular layout) and attrs of the spectrum."""
+    freqs, fidx, kgrid, su, lat = plan.freqs, plan.fidx, plan.kgrid, plan.su, plan.lat
+    band, pos, search = plan.band, plan.pos, plan.search
+    fcoord = xr.Variable("f", freqs[fidx], attrs={"units": plan.funit, "long_name": "frequency"})
     kunit = f"cycles/{su}"
     coords = {
         "f": fcoord,
@@ -399,29 +460,30 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
             if k in ("source", "kind", "subject", "array_id", "format", "sampling_rate")}
     attrs = {
         **keep,
-        "sampling_rate": float(sr),
-        "time_units": tu,
+        "sampling_rate": float(plan.sr),
+        "time_units": plan.tu,
         "space_units": su,
         "long_name": "wavenumber-frequency power",
         "units": "signal units squared (plane-wave amplitude squared)",
         "band": [float(freqs[fidx][0]), float(freqs[fidx][-1])] if band is None
         else [float(band[0]), float(band[1])],
-        "window": int(window),
-        "overlap": float(overlap),
-        "n_windows_total": int(n_win),
-        "taper": taper,
-        "layout": kind,
+        "window": int(plan.window),
+        "overlap": float(plan.overlap),
+        "n_windows_total": int(plan.n_win),
+        "taper": plan.taper,
+        "layout": plan.kind,
         "method": "windowed 3-D FFT (lag correlation, Wiener-Khinchin)" if lat is not None
         else "least-squares plane-wave projection (steered response)",
-        "spacing": float(spacing),
-        "extent": [narrow, wide],
-        "k_resolution": 1.0 / wide,
-        "k_nyquist": float(k_nyq),
+        "spacing": float(plan.spacing),
+        "extent": [plan.narrow, plan.wide],
+        "k_resolution": 1.0 / plan.wide,
+        "k_nyquist": float(plan.k_nyq),
         "site_x": [float(v) for v in pos[:, 0]],
         "site_y": [float(v) for v in pos[:, 1]],
-        "site_weight": [float(v) for v in w],
+        "site_weight": [float(v) for v in plan.w],
     }
     if lat is not None:
+        ny, nx, dy, dx = lat
         attrs["lattice"] = [int(ny), int(nx), float(dy), float(dx)]
     else:
         attrs["k_search"] = float(search["k_search"])
@@ -433,21 +495,4 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         coords["k_radius"] = ("f", search["radius"], {
             "long_name": "largest wavenumber searched (beyond the Nyquist square)",
             "units": kunit})
-    if segments is None:
-        power = power[0]
-        dims = ("f", "kx", "ky")
-        coords["site_power"] = ("f", site_power[0], {"long_name": "taper-weighted mean site power"})
-        # lazy: the windows planned (those with NaN samples are skipped when computed)
-        attrs["n_windows"] = int(n_win if n_windows is None else n_windows[0])
-    else:
-        dims = ("segment", "f", "kx", "ky")
-        coords["segment"] = np.arange(n_seg)
-        coords["site_power"] = (("segment", "f"), site_power,
-                                {"long_name": "taper-weighted mean site power"})
-        if n_windows is not None:
-            coords["n_windows"] = ("segment", np.asarray(n_windows, int))
-            attrs["n_windows"] = int(np.sum(n_windows))
-        else:
-            coords["n_windows"] = ("segment", count)  # lazy, like the power
-            attrs["n_windows"] = int(n_win)
-    return xr.DataArray(power, dims=dims, coords=coords, name="power", attrs=attrs)
+    return coords, attrs
