@@ -3,7 +3,6 @@ memory; patterns on a band-tied frame rate, refined where they change."""
 
 import numpy as np
 import pytest
-import xarray as xr
 
 import neurowave as nw
 from neurowave.datasets import simulate_wave
