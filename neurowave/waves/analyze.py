@@ -84,6 +84,9 @@ class WaveAnalysis:
                 "possible)" if par.get("patterns", {}).get("layout") == "collinear" else "")),
             ("events", str(s["events"]["n"])),
         ]
+        note = s.get("wave_definitions", {}).get("note")
+        if note:  # the PGD and the pattern definitions of a wave frame disagree
+            rows.insert(7, ("note", note))
         kw = self.summary.get("kw")
         if kw:
             rows.append(("k-omega peak",
@@ -694,6 +697,12 @@ def analyze(
                        edge_trim, pattern_params, path, file_format, speed_attrs["units"],
                        gradient_step, gradient_window, classified_codes=classified_codes,
                        n_chunks=len(chunks))
+    if classify:  # the PGD and the pattern definitions of a wave frame, side by side
+        from .patterns import compare_wave_definitions
+
+        summary["summary"]["wave_definitions"] = compare_wave_definitions(
+            frames, pgd_threshold=float(pgd_threshold), alpha=float(alpha),
+            n_sites=info.n_valid_sites)
     kw_spectrum = None
     if kw:
         from .kw import kw_summary

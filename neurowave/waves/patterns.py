@@ -55,7 +55,7 @@ from .fits import (
     _valid_mask,
 )
 
-__all__ = ["PATTERNS", "classify_patterns", "delta_bic"]
+__all__ = ["PATTERNS", "classify_patterns", "compare_wave_definitions", "delta_bic"]
 
 PATTERNS = ("planar", "radial_out", "radial_in", "rotating", "synchronous", "other")
 
@@ -590,3 +590,89 @@ def _to_dataset(out, th, su, sunit):
     ds.attrs.update(th)
     ds.attrs["criterion"] = CRITERION
     return ds
+
+
+def compare_wave_definitions(frames, *, pgd_threshold=0.5, alpha=0.05, n_sites=None,
+                             tolerance=0.2):
+    """How far the two definitions of a wave frame agree, and why they differ.
+
+    neurowave has two definitions of a wave frame: the PGD detector's
+    (:func:`~neurowave.waves.detect_wave_frames`: PGD at least a threshold and a
+    surrogate test of shuffled sites, ``is_wave``) and the pattern classifier's (a
+    frame :func:`classify_patterns` calls a moving pattern: planar, radial or
+    rotating). They measure different things and may disagree: radial and rotating
+    waves have low PGD by nature, and on a few sites shuffled maps keep a high PGD by
+    chance so that the surrogate test cannot reject them. This puts the two side by
+    side and, when their fractions differ by more than ``tolerance``, says which step
+    of which definition parts them.
+
+    Parameters
+    ----------
+    frames : xarray.Dataset
+        Over ``time``: ``is_wave``, ``pattern``, ``pgd`` and ``p_value`` (e.g.
+        :func:`~neurowave.waves.analyze`'s ``frames``); ``off_array`` is used if there.
+    pgd_threshold, alpha : float
+        The PGD detector's threshold and significance level.
+    n_sites : int | None
+        Valid sites, named in the note.
+    tolerance : float
+        Fractions of frames further apart than this get a ``note``.
+
+    Returns
+    -------
+    dict
+        ``pgd`` (wave fraction, PGD definition), ``patterns`` (fraction of moving
+        patterns), ``agreement`` (fraction of frames on which both say the same),
+        ``pgd_above_threshold``, ``surrogate_significant`` (None without surrogates),
+        ``off_array`` (fraction of frames whose better curved fit was centred off the
+        array; None if unknown) and ``note`` (str, or None when they agree).
+    """
+    from .events import WAVE_PATTERNS
+
+    n = frames.sizes["time"]
+    wave = np.asarray(frames["is_wave"].values, bool)
+    moving = np.isin(np.asarray(frames["pattern"].values).astype(str), WAVE_PATTERNS)
+    pgd = np.asarray(frames["pgd"].values, float)
+    p = np.asarray(frames["p_value"].values, float)
+    tested = bool(np.isfinite(p).any())
+    high = pgd >= pgd_threshold
+    sig = p <= alpha
+
+    def frac(mask):
+        return float(np.mean(mask)) if n else 0.0
+
+    out = {"pgd": frac(wave), "patterns": frac(moving), "agreement": frac(wave == moving),
+           "pgd_above_threshold": frac(high),
+           "surrogate_significant": frac(sig) if tested else None,
+           "off_array": (frac(np.asarray(frames["off_array"].values, bool))
+                         if "off_array" in frames else None),
+           "tolerance": float(tolerance), "note": None}
+    if abs(out["pgd"] - out["patterns"]) <= tolerance or not n:
+        return out
+    pats = np.asarray(frames["pattern"].values).astype(str)
+    sites = f"with {n_sites} sites, " if n_sites else ""
+    if out["patterns"] > out["pgd"]:
+        only = moving & ~wave
+        low, unsig = only & ~high, only & high & ~sig
+        curved = only & ~np.isin(pats, ("planar",))
+        parts = []
+        if unsig.any():
+            parts.append(f"{frac(unsig):.0%} of the frames reach PGD >= {pgd_threshold:g} but "
+                         f"fail the surrogate test (median p {np.nanmedian(p[unsig]):.2g} > "
+                         f"{alpha:g}): {sites}shuffled maps keep a PGD that high by chance")
+        if low.any():
+            parts.append(f"{frac(low):.0%} have PGD below {pgd_threshold:g}"
+                         + (f" ({frac(curved & low):.0%} radial or rotating, low PGD by nature)"
+                            if (curved & low).any() else ""))
+        note = (f"moving patterns {out['patterns']:.0%} of frames but wave fraction "
+                f"{out['pgd']:.0%} by PGD: " + "; ".join(parts))
+    else:
+        only = wave & ~moving
+        kinds = ", ".join(f"{frac(only & (pats == k)):.0%} {k}" for k in ("synchronous", "other")
+                          if (only & (pats == k)).any())
+        note = (f"wave fraction {out['pgd']:.0%} by PGD but moving patterns "
+                f"{out['patterns']:.0%}: the pattern fits call {kinds} of the frames that pass "
+                "the PGD test (no plane, target or rotation fits them, or their flow is "
+                "disordered)")
+    out["note"] = note
+    return out
