@@ -26,14 +26,13 @@ from .._validate import NeurowaveError, validate_type
 from ..grid import site_positions
 from ._est_common import (
     check_phase,
+    flat,
     local_gradient,
     neighbour_operator,
     sites_are_collinear,
     speed_factor,
     temporal_derivative,
     units,
-    wrap,
-    flat,
 )
 
 __all__ = ["fit_plane", "fit_radial", "fit_rotating", "fit_pattern_speeds"]
