@@ -328,9 +328,12 @@ class _Geometry:
         self.collinear = sites_are_collinear(self.pos)
         self.hull = None  # vertices of the convex hull, counter-clockwise
         if not self.collinear and len(self.pos) >= 3:
-            from scipy.spatial import ConvexHull
+            from scipy.spatial import ConvexHull, QhullError
 
-            self.hull = self.pos[ConvexHull(self.pos).vertices]
+            try:
+                self.hull = self.pos[ConvexHull(self.pos).vertices]
+            except QhullError:  # degenerate layout: no curved pattern can be placed
+                pass
 
     def gradient(self, phi):
         return local_gradient(phi, self.nbr, self.coef, self.ok)
