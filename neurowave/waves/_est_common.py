@@ -1,8 +1,7 @@
 """Private helpers shared by the estimators (flow, critical points, patterns, fits,
 events, delays, modes): phase validation, neighbour operators, local and temporal
 phase derivatives on flattened sites. (The units, spatial dims and speed unit live in
-:mod:`._xr`, angle wrapping in :mod:`.circular`; the names are imported here too for the
-estimators that read them from here.)
+:mod:`._xr`, angle wrapping in :mod:`.circular`.)
 
 Everything here works on *flattened* sites: a phase grid ``("time", "y", "x")`` or
 ``("time", "channel")`` becomes an array ``(n_times, n_sites)`` plus positions
@@ -15,9 +14,9 @@ import numpy as np
 import xarray as xr
 
 from ..grid import _sampling_rate, site_positions
-from ._kernels import COLLINEAR_WIDTH, sites_are_collinear  # noqa: F401
-from ._xr import spatial_dims, speed_factor, units  # noqa: F401 (the estimators import them here)
-from .circular import TWO_PI, wrap  # noqa: F401
+from ._kernels import sites_are_collinear
+from ._xr import spatial_dims
+from .circular import TWO_PI
 from .._validate import NeurowaveError, NeurowaveTypeError
 
 

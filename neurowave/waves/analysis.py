@@ -100,6 +100,9 @@ class WaveAnalysis:
                 "possible)" if par.get("patterns", {}).get("layout") == "collinear" else "")),
             ("events", str(s["events"]["n"])),
         ]
+        note = s.get("wave_definitions", {}).get("note")
+        if note:  # the PGD and the pattern definitions of a wave frame disagree
+            rows.insert(7, ("note", note))
         kw = self.summary.get("kw")
         if kw:
             rows.append(("k-omega peak",
@@ -381,6 +384,12 @@ def analyze(grid, *, band=None, options=None, execution=None, kw=False, path=Non
                         pattern_params=pattern_params,
                         classified_codes=patterns["codes"], path=path,
                         file_format=file_format)
+    if options.classify:  # the PGD and the pattern definitions of a wave frame, side by side
+        from .patterns import compare_wave_definitions
+
+        summary["summary"]["wave_definitions"] = compare_wave_definitions(
+            frames, pgd_threshold=float(options.pgd_threshold), alpha=float(options.alpha),
+            n_sites=info.n_valid_sites)
     kw_spectrum = None
     if kw:
         from .kw import kw_summary

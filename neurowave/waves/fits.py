@@ -24,16 +24,14 @@ import xarray as xr
 
 from .._validate import NeurowaveError, validate_type
 from ..grid import site_positions
+from ._kernels import sites_are_collinear
+from ._xr import speed_factor, units
 from ._est_common import (
     check_phase,
+    flat,
     local_gradient,
     neighbour_operator,
-    sites_are_collinear,
-    speed_factor,
     temporal_derivative,
-    units,
-    wrap,
-    flat,
 )
 
 __all__ = ["fit_plane", "fit_radial", "fit_rotating", "fit_pattern_speeds"]
@@ -327,9 +325,83 @@ class _Geometry:
         self.extent = float(np.hypot(*(hi - lo)))
         self.mid = (lo + hi) / 2
         self.collinear = sites_are_collinear(self.pos)
+        self.hull = None  # vertices of the convex hull, counter-clockwise
+        if not self.collinear and len(self.pos) >= 3:
+            from scipy.spatial import ConvexHull, QhullError
+
+            try:
+                self.hull = self.pos[ConvexHull(self.pos).vertices]
+            except QhullError:  # degenerate layout: no curved pattern can be placed
+                pass
 
     def gradient(self, phi):
         return local_gradient(phi, self.nbr, self.coef, self.ok)
+
+    def hull_distance(self, c):
+        """Signed distance of points ``c`` (B, 2) from the convex hull of the sites, in
+        site spacings: positive outside, negative inside (minus the distance to the
+        nearest edge); +inf when the sites are collinear (no hull)."""
+        c = np.asarray(c, float)
+        if self.hull is None:
+            return np.full(len(c), np.inf)
+        a = self.hull
+        e = np.roll(a, -1, axis=0) - a  # (E, 2) edges, counter-clockwise
+        rel = c[:, None, :] - a[None]  # (B, E, 2)
+        t = np.clip((rel * e).sum(-1) / np.maximum((e * e).sum(-1), 1e-300), 0.0, 1.0)
+        d = np.hypot(*np.moveaxis(rel - t[..., None] * e, -1, 0)).min(-1)
+        inside = np.all(e[:, 0] * rel[..., 1] - e[:, 1] * rel[..., 0] >= 0, axis=-1)
+        with np.errstate(invalid="ignore"):
+            return np.where(inside, -d, d) / self.spacing
+
+
+def _turn_around(phi, pos, c, s, spacing, n_sectors=16):
+    """How far the observed phase turns around centres ``c`` (B, 2), and how far the
+    sites surround them.
+
+    Sites closer than half a spacing to the centre are left out; the others are pooled
+    in ``n_sectors`` sectors of angle around the centre (circular mean phase of each).
+    Walking the occupied sectors in order of angle, the wrapped phase steps between
+    neighbours add up to the turn of the phase; the step across the widest empty arc
+    is included only when the sites surround the centre (no gap between the sites'
+    angles reaches half a turn), so that the walk is a closed loop and the turn a whole
+    number of turns (the winding number, as NeuroPatt and Cobrawap measure it around
+    a critical point).
+
+    Returns
+    -------
+    winding : (B,) the turn in turns, signed along the sense ``s`` (B,) of the
+        rotating fit (``phi = s angle + phi0``): 1 for a rotation around an enclosed
+        centre, about the sites' angular extent for a plane seen from a far centre.
+    coverage : (B,) 1 minus the widest gap between the sites' angles, in turns.
+    """
+    phi = np.asarray(phi, float)
+    b = len(phi)
+    d = pos[None, :, :] - np.asarray(c, float)[:, None, :]
+    ang = np.arctan2(d[..., 1], d[..., 0])
+    use = np.isfinite(phi) & (np.hypot(d[..., 0], d[..., 1]) >= 0.5 * spacing)
+    srt = np.sort(np.where(use, ang, np.nan), axis=-1)  # NaN last
+    cnt = use.sum(-1)
+    with np.errstate(invalid="ignore"):
+        gaps = np.diff(srt, axis=-1)
+    last = np.take_along_axis(srt, np.maximum(cnt - 1, 0)[:, None], -1)[:, 0]
+    wrap_gap = srt[:, 0] + 2 * np.pi - last
+    widest = np.fmax(np.nanmax(np.where(np.isfinite(gaps), gaps, -np.inf), -1), wrap_gap)
+    coverage = np.where(cnt >= 2, 1.0 - widest / (2 * np.pi), 0.0)
+    sec = np.clip(((ang + np.pi) / (2 * np.pi) * n_sectors).astype(int), 0, n_sectors - 1)
+    z = np.zeros((b, n_sectors), complex)
+    rows = np.broadcast_to(np.arange(b)[:, None], sec.shape)
+    np.add.at(z, (rows[use], sec[use]), np.exp(1j * phi[use]))
+    occ = np.abs(z) > 0
+    winding = np.zeros(b)
+    for i in np.flatnonzero(occ.sum(-1) >= 2):
+        idx = np.flatnonzero(occ[i])
+        ph = np.angle(z[i, idx])
+        steps = np.angle(np.exp(1j * (np.roll(ph, -1) - ph)))  # last: the closing step
+        span = np.diff(np.append(idx, idx[0] + n_sectors))
+        j = int(np.argmax(span))  # the step across the widest empty arc
+        total = steps.sum() if coverage[i] > 0.5 else steps.sum() - steps[j]
+        winding[i] = s[i] * total / (2 * np.pi)
+    return winding, coverage
 
 
 def _fit_all(phi, geo, which=("plane", "radial", "rotating"), grad=None, rho=True):

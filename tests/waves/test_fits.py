@@ -93,3 +93,25 @@ def test_model_units():
     assert fit.speed.attrs["units"] == "cells/step"
     assert abs(float(fit.speed.median()) - 0.5) / 0.5 < 0.05
     assert abs(float(fit.direction.median()) - 90) < 3
+
+
+def test_hull_distance_and_phase_turn_around_a_centre():
+    """Distances from the sites' convex hull in spacings (negative inside), and the
+    phase turn around a point: one whole turn (closed loop) for a rotation around an
+    enclosed centre, the small angle the array subtends for a plane seen from afar."""
+    from neurowave.waves.fits import _Geometry, _turn_around
+
+    yy, xx = np.mgrid[0:10, 0:10] * 0.4
+    pos = np.c_[xx.ravel(), yy.ravel()]
+    geo = _Geometry(pos, np.ones(len(pos), bool))
+    c = np.array([[1.8, 1.8], [1.8, -0.4], [3.6 + 0.2, 1.0], [-0.4, -0.4]])
+    d = geo.hull_distance(c)
+    np.testing.assert_allclose(d[:3], [-4.5, 1.0, 0.5], atol=1e-9)
+    assert d[3] == pytest.approx(np.hypot(1, 1))
+    rot = np.arctan2(pos[:, 1] - 1.7, pos[:, 0] - 1.9)  # s = +1 around (1.9, 1.7)
+    plane = 0.37 * pos[:, 0]  # travels along -x
+    phi = np.angle(np.exp(1j * np.stack([rot, -rot, plane])))
+    cen = np.array([[1.9, 1.7], [1.9, 1.7], [1.8, 1.8 + 1 / 0.37]])
+    wnd, cov = _turn_around(phi, pos, cen, np.array([1.0, -1.0, 1.0]), 0.4)
+    np.testing.assert_allclose(wnd[:2], 1.0, atol=1e-9)  # the winding number, either sense
+    assert cov[0] > 0.9 and 0.1 < wnd[2] < 0.3 and wnd[2] < cov[2] < 0.4

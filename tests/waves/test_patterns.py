@@ -248,3 +248,89 @@ def test_flow_veto_on_doubtful_planes_gives_the_flow_labels(layout, snr_db):
         assert np.isfinite(every.order_parameter.values[planar]).all()
     with pytest.raises(ValueError, match="veto_fit"):
         classify_patterns(ph, flow="veto", veto_fit=1.5)
+
+
+@pytest.mark.parametrize("snr_db", [10.0, 0.0])
+@pytest.mark.parametrize("center", [(2.0, -0.4), (4.4, 2.0), (-0.6, -0.6)])
+def test_rotation_centred_off_the_array_is_not_rotating(center, snr_db):
+    """A rotating wave centred 1.5 spacings below, 1.5 right of, and diagonally off the
+    corner of the Utah array looks like a slightly curved plane on it: never called
+    rotating (nor radial), >= 90 % planar, marked off_array where the curved fit beat
+    the plane, with the curved
+    fit's centre outside the hull (the winding alone would pass the closest ones: 0.41
+    turn 1.5 spacings off an edge)."""
+    grid, _ = simulate("rotating", seed=21, snr_db=snr_db, center=center)
+    pats = classify_patterns(hilbert_phase(grid))
+    got = pats.pattern.values.astype(str)
+    assert np.mean(got == "planar") >= 0.9, dict(zip(*np.unique(got, return_counts=True)))
+    assert not np.isin(got, ["rotating", "radial_out", "radial_in"]).any()
+    off = pats.off_array.values
+    # at 0 dB noise hides the curvature on some or all frames: then no curved fit even
+    # beats the plane (no centre to judge), and the frame is planar unflagged
+    if snr_db == 10:
+        assert off.mean() >= 0.9
+    assert np.isnan(pats.center_offset.values[~off]).all()
+    fails = ((pats.center_offset.values[off] > pats.attrs["hull_margin"])
+             | (pats.turn.values[off] < pats.attrs["min_turn"]))
+    assert fails.all()
+    if off.any():
+        assert (pats.center_offset.values[off] > pats.attrs["hull_margin"]).mean() >= 0.9
+
+
+def test_curved_labels_pay_for_their_parameters():
+    """The criterion is echoed; raising min_delta_bic or the variance margin out of
+    reach leaves no rotating frame; a rotation on the array winds a whole turn around
+    its centre (a closed loop: the winding number), well inside the hull, and stays
+    rotating when a whole turn is asked for."""
+    grid, _ = simulate("rotating", seed=22, duration=0.8)
+    ph = hilbert_phase(grid)
+    pats = classify_patterns(ph)
+    assert "BIC" in pats.attrs["criterion"] and pats.attrs["min_delta_bic"] == 10.0
+    assert pats.attrs["hull_margin"] == 0.5 and pats.attrs["min_turn"] == 0.4
+    rot = pats.pattern.values.astype(str) == "rotating"
+    assert rot.mean() >= 0.9
+    np.testing.assert_allclose(pats.turn.values[rot], 1.0, atol=0.05)
+    assert (pats.center_offset.values[rot] < -2).all()  # 2+ spacings inside the hull
+    assert not pats.off_array.values[rot].any()
+    strict = classify_patterns(ph, hull_margin=0.0, min_turn=1.0)
+    assert np.mean(strict.pattern.values.astype(str) == "rotating") >= 0.9
+    for kw in ({"min_delta_bic": 1e6}, {"curved_gain": 1e-3}):
+        got = classify_patterns(ph, **kw).pattern.values.astype(str)
+        assert not (got == "rotating").any(), kw
+    with pytest.raises(ValueError, match="min_turn"):
+        classify_patterns(ph, min_turn=1.5)
+
+
+def test_delta_bic_counts_parameters():
+    """Equal fits: the richer model loses ln(n) per extra parameter; a residual variance
+    halved over 96 sites gains 96 ln 2."""
+    from neurowave.waves import delta_bic
+
+    assert delta_bic(0.9, 0.9, 96, 1) == pytest.approx(-np.log(96))
+    r_plane = np.exp(-0.02)  # wrapped-normal variance 0.04 ...
+    r_rich = np.exp(-0.01)  # ... and 0.02
+    assert delta_bic(r_plane, r_rich, 96, 1) == pytest.approx(96 * np.log(2) - np.log(96))
+
+
+def test_wave_definitions_explain_a_rotation_with_low_pgd():
+    """A rotating wave is a moving pattern on every frame but has low PGD by nature:
+    the analyze summary puts both definitions side by side and says why they differ;
+    a plane wave passes both and gets no note."""
+    from neurowave.waves import analyze, compare_wave_definitions
+
+    grid, _ = simulate("rotating", seed=23, duration=1.5)
+    res = analyze(grid, band=(6.0, 14.0), n_surrogates=19)
+    wd = res.summary["summary"]["wave_definitions"]
+    assert wd["patterns"] >= 0.9 and wd["pgd"] == res.summary["summary"]["wave_fraction"]
+    assert wd["pgd"] < 0.1 and wd["pgd_above_threshold"] < 0.1
+    assert "radial or rotating, low PGD by nature" in wd["note"]
+    assert dict(res.table())["note"] == wd["note"]
+    plane, _ = simulate("planar", seed=24, duration=1.5)
+    res = analyze(plane, band=(6.0, 14.0), n_surrogates=19)
+    wd = res.summary["summary"]["wave_definitions"]
+    assert wd["note"] is None and wd["agreement"] >= 0.9 and "note" not in dict(res.table())
+    # the opposite disagreement: wave frames the fits call "other"
+    fr = res.frames.copy()
+    fr["pattern"] = ("time", np.full(fr.sizes["time"], "other", dtype=object))
+    note = compare_wave_definitions(fr, n_sites=94)["note"]
+    assert "100% other" in note and "pass the PGD test" in note
