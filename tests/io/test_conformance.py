@@ -9,7 +9,6 @@ those files by neo/mne) pass the same test, with their samples left unchanged.
 """
 
 import hashlib
-
 import warnings
 
 import numpy as np

@@ -73,7 +73,7 @@ def test_block_in_memory_gives_the_simulated_speed_and_direction(no_files):
 
 
 def test_block_segment_and_signal_read_alike_and_match_the_simulation():
-    sig, _, sim, perm = _plane_wave_signal()
+    sig, _, sim, _ = _plane_wave_signal()
     blk = _block(sig)
     a, b, c = nw.read(blk), nw.read(blk.segments[0]), nw.read(sig)
     np.testing.assert_array_equal(a.values, b.values)
