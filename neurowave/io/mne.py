@@ -109,30 +109,9 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     """
     import mne
 
-    from ._memory import is_mne_raw, memory_label, memory_positions
+    from ._memory import memory_positions
 
-    if is_mne_raw(path):  # an in-memory Raw: no file, no sidecars
-        if raw is not None:
-            raise NeurowaveError("Pass the Raw either first or as raw=, not both.")
-        raw, path = path, None
-        label = memory_label(raw)
-    else:
-        path = label = check_path(path)
-    if raw is None:
-        if path.is_file() and path.stat().st_size == 0:
-            raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
-        try:
-            with mne.utils.use_log_level("error"), _quiet():
-                raw = mne.io.read_raw(path, preload=False, verbose="error")
-        except (FileNotFoundError,) as err:
-            raise NeurowaveFileNotFoundError(
-                f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
-            ) from None
-        except Exception as err:
-            raise NeurowaveError(
-                f"{path} cannot be read by MNE ({describe_cause(err)}); the file may be "
-                "truncated or not of the format its extension says. Check the file."
-            ) from None
+    raw, path, label = _open_raw(path, raw)
     if path is not None and path.name.lower().endswith((".edf", ".bdf")):
         _check_edf_size(path)
     tsv = _bids_channels_tsv(path) if path is not None else None
@@ -181,19 +160,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     else:
         pmap = user_positions(path, positions)
     if pmap is None:
-        montage = raw.get_montage()
-        if montage is not None:
-            ch_pos = montage.get_positions()["ch_pos"]
-            usable = [n for n in names if n in ch_pos and np.all(np.isfinite(ch_pos[n]))]
-            if usable:
-                pmap = positions_from_montage(montage, source=f"{label} (montage)", names=usable)
-    if pmap is None:
-        if path is None:
-            raise NeurowaveError(
-                f"The {label} has no montage with positions for its sites; set one "
-                "(raw.set_montage) or pass positions= (an electrode map file, a table with "
-                "x/y in mm, or an (n_channels, 2) array).")
-        raise no_positions_error(path)
+        pmap = _montage_positions(raw, names, path, label)
 
     # data in µV
     scale = np.ones(len(pick_idx))
@@ -235,6 +202,54 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         {c for c in grid.attrs.get("channels", []) if c}
     grid.attrs["channel_types"] = [ch_types[n] for n in names if n in kept]
     return grid
+
+
+def _open_raw(path, raw):
+    """``(raw, path, label)``: the Raw to read (opened from ``path`` unless given, or
+    ``path`` itself when it is an in-memory Raw, then ``path`` is None) and how
+    messages name it."""
+    import mne
+
+    from ._memory import is_mne_raw, memory_label
+
+    if is_mne_raw(path):  # an in-memory Raw: no file, no sidecars
+        if raw is not None:
+            raise NeurowaveError("Pass the Raw either first or as raw=, not both.")
+        return path, None, memory_label(path)
+    path = check_path(path)
+    if raw is not None:
+        return raw, path, path
+    if path.is_file() and path.stat().st_size == 0:
+        raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
+    try:
+        with mne.utils.use_log_level("error"), _quiet():
+            raw = mne.io.read_raw(path, preload=False, verbose="error")
+    except (FileNotFoundError,) as err:
+        raise NeurowaveFileNotFoundError(
+            f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
+        ) from None
+    except Exception as err:
+        raise NeurowaveError(
+            f"{path} cannot be read by MNE ({describe_cause(err)}); the file may be "
+            "truncated or not of the format its extension says. Check the file."
+        ) from None
+    return raw, path, path
+
+
+def _montage_positions(raw, names, path, label):
+    """Positions of ``names`` from the Raw's montage; raises naming the fix without one."""
+    montage = raw.get_montage()
+    if montage is not None:
+        ch_pos = montage.get_positions()["ch_pos"]
+        usable = [n for n in names if n in ch_pos and np.all(np.isfinite(ch_pos[n]))]
+        if usable:
+            return positions_from_montage(montage, source=f"{label} (montage)", names=usable)
+    if path is None:
+        raise NeurowaveError(
+            f"The {label} has no montage with positions for its sites; set one "
+            "(raw.set_montage) or pass positions= (an electrode map file, a table with "
+            "x/y in mm, or an (n_channels, 2) array).")
+    raise no_positions_error(path)
 
 
 def _check_edf_size(path):
