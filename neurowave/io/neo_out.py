@@ -30,7 +30,7 @@ import numpy as np
 
 from .._validate import NeurowaveError, NeurowaveTypeError
 
-__all__ = ["to_neo", "write_nix", "FRAME_SIGNALS", "EPOCH_NAME"]
+__all__ = ["EPOCH_NAME", "FRAME_SIGNALS", "summary_from_neo", "to_neo", "write_nix"]
 
 #: per-frame measures written as AnalogSignals: frames variable -> (units, long name);
 #: ``None`` units take the result's own (speed, wavelength)
@@ -264,6 +264,11 @@ def _add_block(tmp, blk, recording, neo):
 
 
 def summary_from_neo(obj):
-    """The JSON summary a Segment or Block of :func:`to_neo` carries (a dict)."""
+    """The JSON summary (a dict) that a Segment or Block of :func:`to_neo` carries, also
+    after a round trip through NIX."""
     seg = obj.segments[0] if hasattr(obj, "segments") else obj
-    return json.loads(seg.annotations["neurowave_summary"])
+    text = getattr(seg, "annotations", {}).get("neurowave_summary")
+    if text is None:
+        raise NeurowaveError(f"{type(obj).__name__} {getattr(obj, 'name', '')!r} carries no "
+                             "neurowave summary; pass a Segment or Block made by to_neo.")
+    return json.loads(text)

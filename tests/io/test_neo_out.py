@@ -10,6 +10,7 @@ from neurowave import NeurowaveError, make_grid
 from neurowave.cli import main
 from neurowave.datasets import simulate_wave
 from neurowave.io import read, to_neo, write_nix
+from neurowave.io.neo_out import summary_from_neo
 from neurowave.waves import analyze
 
 neo = pytest.importorskip("neo")
@@ -107,6 +108,19 @@ def test_nixio_round_trip_keeps_the_events(result, tmp_path):
     speed = next(s for s in blk.segments[0].analogsignals if s.name == "speed")
     np.testing.assert_allclose(speed.magnitude[:, 0], result.frames["speed"].values,
                                equal_nan=True)
+    assert summary_from_neo(blk) == json.loads(result.to_json())
+
+
+def test_no_events_give_an_empty_epoch(tmp_path):
+    grid, _ = simulate_wave("noise", duration=1.0, sampling_rate=FS, seed=0)
+    res = analyze(grid, band=(8.0, 12.0), seed=0)
+    assert len(res.events) == 0
+    out = write_nix(res, tmp_path / "none.nix")
+    with neo.NixIO(str(out), mode="ro") as r:
+        (ep,) = r.read_block().segments[0].epochs
+    assert ep.name == "waves" and len(ep) == 0
+    with pytest.raises(NeurowaveError, match="carries no neurowave summary"):
+        summary_from_neo(neo.Segment(name="other"))
 
 
 def _recording(tmp_path):
