@@ -198,6 +198,10 @@ def test_cli_nix_of_a_non_nix_input_holds_the_results_only(tmp_path):
     with neo.NixIO(str(out), mode="ro") as r:
         (blk,) = r.read_all_blocks()
     assert blk.name == "neurowave" and len(blk.segments[0].epochs[0]) >= len(BURSTS)
+    nc2 = tmp_path / "other.nc"
+    write_netcdf(_bursts(), nc2)
+    assert main(["analyze", str(nc), str(nc2), "--nix", str(tmp_path / "x.nix")]) == 2
+    assert not (tmp_path / "x.nix").exists()
 
 
 def test_to_neo_needs_physical_units():
