@@ -50,12 +50,11 @@ BLOCK_NAME = "neurowave"
 
 
 def _check_result(result):
-    from ..waves import WaveAnalysis
-
-    if not isinstance(result, WaveAnalysis):
+    # by what it holds, not its class: a WaveAnalysis of any import of the module will do
+    if not all(hasattr(result, a) for a in ("summary", "frames", "events")):
         raise NeurowaveTypeError(
-            f"to_neo takes the WaveAnalysis of neurowave.waves.analyze, not a "
-            f"{type(result).__name__}; analyse a recording first.")
+            f"to_neo takes the WaveAnalysis that neurowave.waves.analyze returns (got "
+            f"{type(result).__name__}); analyse a recording first.")
     inp = result.summary["input"]
     if inp["time_units"] != "s" or inp["space_units"] != "mm":
         raise NeurowaveError(
@@ -140,7 +139,7 @@ def to_neo(result, *, block=False):
     Examples
     --------
     >>> from neurowave.datasets import simulate_wave
-    >>> from neurowave.waves import analyze
+    >>> from neurowave.waves.analyze import analyze
     >>> grid, _ = simulate_wave("planar", speed=0.3, frequency=10, duration=1.0, seed=0)
     >>> seg = to_neo(analyze(grid, band=(8, 12)))
     >>> [s.name for s in seg.analogsignals][:3], seg.epochs[0].name
@@ -195,7 +194,7 @@ def write_nix(result, path, *, recording=None):
     --------
     >>> import os, tempfile, neo
     >>> from neurowave.datasets import simulate_wave
-    >>> from neurowave.waves import analyze
+    >>> from neurowave.waves.analyze import analyze
     >>> grid, _ = simulate_wave("planar", speed=0.3, frequency=10, duration=1.0, seed=0)
     >>> p = write_nix(analyze(grid, band=(8, 12)), os.path.join(tempfile.mkdtemp(), "w.nix"))
     >>> with neo.NixIO(str(p), mode="ro") as r:
