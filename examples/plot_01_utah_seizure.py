@@ -7,7 +7,9 @@ of local field potential from a 96-electrode Utah array in human neocortex durin
 seizure (Martinet et al., 2017; see :ref:`data-seizure-utah`). We go step by step,
 from the raw signal to phase maps, phase-gradient directionality (PGD), wave frames
 tested against surrogates, speeds and directions, and then get the same numbers
-from the one-call :func:`neurowave.waves.analyze`.
+from the one-call :func:`neurowave.waves.analyze`. The last step goes the way of a
+Neo/Elephant pipeline: a ``neo.Block`` in memory in, the wave events out as Neo
+objects, handed to Elephant and stored in a NIX file.
 """
 
 # %%
@@ -201,3 +203,89 @@ for name, value in result.table():
 
 print(result.frames[["pgd", "is_wave", "speed", "direction", "pattern"]])
 print(result.events.head())
+
+# %%
+# From a Neo pipeline and back: Neo, Elephant and NIX
+# ---------------------------------------------------
+# Pipelines of the Neo/Elephant ecosystem (Cobrawap among them) hold a recording as a
+# ``neo.Block`` in memory and hand it from step to step. :func:`neurowave.read` takes
+# such a Block as it is, with no file written. The electrode positions come from
+# Cobrawap's annotations: ``x_coords``/``y_coords`` (each channel's column and row on
+# the array) and ``spatial_scale`` (the pitch). We build that Block from the same
+# samples, one channel per electrode.
+
+import tempfile
+from pathlib import Path
+
+import elephant.statistics
+import neo
+import quantities as pq
+
+samples = grid.values.reshape(grid.sizes["time"], -1)
+rows, cols = np.divmod(np.arange(samples.shape[1]), grid.sizes["x"])
+electrode = ~np.isnan(samples).all(axis=0)  # the 96 electrodes (not the corners)
+lfp = neo.AnalogSignal(samples[:, electrode], units="uV", sampling_rate=fs * pq.Hz,
+                       name="LFP", array_annotations={"x_coords": cols[electrode],
+                                                      "y_coords": rows[electrode]},
+                       spatial_scale=0.4 * pq.mm)
+segment = neo.Segment(name="seizure")
+segment.analogsignals.append(lfp)
+block = neo.Block(name="utah")
+block.segments.append(segment)
+
+from_neo = neurowave.read(block)
+print(from_neo.dims, from_neo.shape, from_neo.attrs["source"])
+print("same samples:", np.array_equal(from_neo.values, grid.values, equal_nan=True))
+result_neo = nw.analyze(from_neo, band=band, seed=0)
+print("same events:", result_neo.events[["start", "speed"]].equals(result.events[["start", "speed"]]))
+
+# %%
+# :meth:`~neurowave.waves.WaveAnalysis.to_neo` returns the results as Neo objects: a
+# ``neo.Segment`` whose analog signals are the per-frame measures (PGD, speed in m/s,
+# direction in degrees, wavelength, frequency, the wave flag and the pattern code, on
+# the analysed frames' clock), and whose ``neo.Epoch`` ``"waves"`` holds the wave
+# events: start times, durations, the pattern as label, and speed, direction and
+# pattern as array annotations.
+
+waves_segment = result_neo.to_neo()
+print([s.name for s in waves_segment.analogsignals])
+waves = waves_segment.epochs[0]
+print(waves.name, len(waves), "events; speeds (m/s):",
+      np.round(waves.array_annotations["speed"], 3))
+
+# %%
+# Anything that takes Neo objects takes them now. Here Elephant treats the wave
+# onsets as a point process: the rate of waves, and the coefficient of variation
+# of the intervals between them (1 for a Poisson process, 0 for a clock).
+
+onsets = neo.SpikeTrain(waves.times, t_start=lfp.t_start, t_stop=lfp.t_stop)
+intervals = elephant.statistics.isi(onsets)
+rate = elephant.statistics.mean_firing_rate(onsets).rescale("1/s").magnitude
+print(f"{float(rate):.2f} waves per "
+      f"second, interval {np.median(intervals.magnitude):.2f} s (median), "
+      f"CV {elephant.statistics.cv(intervals):.2f}")
+
+fig, ax = plt.subplots(figsize=(8, 2.5))
+pgd_signal = waves_segment.analogsignals[0]
+ax.plot(pgd_signal.times, pgd_signal.magnitude[:, 0], lw=0.5, color="k")
+for start, duration in zip(waves.times.magnitude, waves.durations.magnitude):
+    ax.axvspan(start, start + duration, color="tab:orange", alpha=0.3, lw=0)
+ax.set(xlabel="time (s)", ylabel="PGD", ylim=(0, 1), title="neo.Epoch 'waves' over the PGD")
+fig.tight_layout()
+
+# %%
+# Finally, NIX: the results as a Block written with ``neo.NixIO`` (what
+# :func:`neurowave.io.write_nix` does atomically, and ``neurowave analyze REC.nix
+# --nix OUT.nix`` from the command line, where ``OUT.nix`` is a copy of the
+# recording with the results as a new block; the recording itself is never
+# rewritten), read back as any NIX file is.
+
+out = Path(tempfile.mkdtemp()) / "utah_waves.nix"
+with neo.NixIO(str(out), mode="ow") as nix:
+    nix.write_block(result_neo.to_neo(block=True))
+with neo.NixIO(str(out), mode="ro") as nix:
+    back = nix.read_block()
+back_waves = back.segments[0].epochs[0]
+print(back.name, len(back_waves), "events read back; same times and speeds:",
+      np.allclose(back_waves.times.magnitude, waves.times.magnitude)
+      and np.allclose(back_waves.array_annotations["speed"], waves.array_annotations["speed"]))

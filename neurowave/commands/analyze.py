@@ -47,6 +47,10 @@ def add_parser(subparsers):
     p.add_argument("--plots", metavar="DIR", default=None,
                    help="write figures (PGD, speed, direction, patterns) to DIR (default: none)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --plots DIR")
+    p.add_argument("--nix", metavar="OUT.nix", default=None,
+                   help="write the per-frame measures and the wave events as Neo objects to "
+                        "a NIX file; for a NIX FILE, OUT.nix is a copy of it with them as a new "
+                        "block (FILE itself is never changed) (default: none)")
     from ._util import add_model_view_options
 
     add_model_view_options(p)
@@ -293,6 +297,15 @@ def analyze_file(path, options, *, progress=False, want_result=False):
     return res.summary, res.table()
 
 
+def _write_nix(res, path, out):
+    """``--nix OUT``: the results as Neo/NIX, beside a copy of a NIX recording."""
+    from ..io import write_nix
+
+    nix = path.suffix.lower() in (".nix", ".h5") and path.is_file()
+    write_nix(res, out, recording=path if nix else None)
+    print(f"Neo/NIX results written to {out}", file=sys.stderr)
+
+
 def _options(args):
     from ._options import measure_kwargs, reader_kwargs
     from ._util import model_view_kwargs
@@ -349,8 +362,12 @@ def run(args):
     if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
         raise NeurowaveError(f"--json {args.json} names a file, but {len(files)} files are "
                              "analysed; pass a folder for their JSON summaries.")
-    if several and args.plots:
-        raise NeurowaveError("--plots takes one FILE; run the files one by one for figures.")
+    if args.nix is not None and Path(args.nix).resolve() in {f.resolve() for f in files}:
+        raise NeurowaveError(f"--nix {args.nix} is the input FILE, and neurowave never "
+                             "rewrites an input; pass another file name.")
+    if several and (args.plots or args.nix):
+        raise NeurowaveError(f"{'--plots' if args.plots else '--nix'} takes one FILE; run the "
+                             "files one by one.")
     if args.plots is not None:  # fail before the work, not after it
         plots = Path(args.plots)
         if plots.exists() and not plots.is_dir():
@@ -375,7 +392,8 @@ def run(args):
     try:
         if client is not None:
             opts = dict(options, threads=options["threads"] or 1)
-            futures = [client.submit(analyze_file, str(f), opts, pure=False) for f in files]
+            futures = [client.submit(analyze_file, str(f), opts, pure=False,
+                                     want_result=bool(args.nix)) for f in files]
             with progress(total=len(files), desc="files", unit="file",
                           disable=not show) as bar:
                 for fut in futures:
@@ -386,7 +404,7 @@ def run(args):
                           disable=not (show and several)) as bar:
                 for f in files:
                     results.append(analyze_file(str(f), options, progress=show,
-                                                want_result=bool(args.plots)))
+                                                want_result=bool(args.plots or args.nix)))
                     bar.update()
     finally:
         if client is not None:
@@ -405,6 +423,8 @@ def run(args):
                     write_json_atomic(summary, out)
         elif out is not None:
             write_json_atomic(summary, out)
+        if args.nix:
+            _write_nix(r[2], f, args.nix)
         print_table(table, title=f"neurowave analyze {f}")
     rows = [headline(r[0]) for r in results]
     csv_path = args.csv

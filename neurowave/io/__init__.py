@@ -8,6 +8,7 @@ from .imaging import read_imaging
 from .mat import read_mat
 from .mne import read_mne
 from .neo import read_neo
+from .neo_out import to_neo, write_nix
 from .netcdf import read_netcdf, write_netcdf
 from .positions import find_positions_sidecar, flatten_positions, read_positions
 
@@ -17,6 +18,8 @@ __all__ = [
     "read_netcdf",
     "write_netcdf",
     "read_neo",
+    "to_neo",
+    "write_nix",
     "read_mne",
     "read_imaging",
     "read_mat",

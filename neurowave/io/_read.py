@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from .._validate import NeurowaveError, check_path
+from .._validate import NeurowaveError, NeurowaveTypeError, check_path
 
 __all__ = ["read", "detect_format"]
 
@@ -72,11 +73,16 @@ def read(path, *, positions=None, **kwargs):
     (:func:`~neurowave.io.read_mne`), MATLAB (:func:`~neurowave.io.read_mat`), TIFF
     stacks or folders of TIFF frames (:func:`~neurowave.io.read_imaging`).
 
+    In-memory objects are read as they are, with no file written: a ``neo.Block``,
+    ``neo.Segment`` or ``neo.AnalogSignal`` through :func:`~neurowave.io.read_neo`, an
+    ``mne.io.Raw`` through :func:`~neurowave.io.read_mne`.
+
     Parameters
     ----------
-    path : path-like
+    path : path-like | neo.Block | neo.Segment | neo.AnalogSignal | mne.io.Raw
     positions : path-like | None
-        Electrode map overriding sidecars and file annotations.
+        Electrode map overriding sidecars and file annotations (with an in-memory
+        object also a table or array, see :func:`~neurowave.io.read_neo`).
     **kwargs
         Passed to the format's reader.
 
@@ -93,6 +99,8 @@ def read(path, *, positions=None, **kwargs):
     >>> read(p).attrs["format"]
     'mat'
     """
+    if not isinstance(path, (str, os.PathLike)):
+        return _read_object(path, positions=positions, **kwargs)
     path = check_path(path)
     fmt = detect_format(path)
     image_only = [k for k in _IMAGE_ONLY if k in kwargs]
@@ -124,3 +132,25 @@ def read(path, *, positions=None, **kwargs):
     from .neo import read_neo
 
     return read_neo(path, positions=positions, **kwargs)
+
+
+def _read_object(obj, *, positions=None, **kwargs):
+    """:func:`read` of an in-memory Neo object or MNE Raw."""
+    from ._memory import is_mne_raw, is_neo_object
+
+    image_only = [k for k in _IMAGE_ONLY if k in kwargs]
+    if image_only:
+        raise NeurowaveError(f"{' and '.join(image_only)} apply only to image stacks, not to "
+                             f"a {type(obj).__name__} in memory; drop them.")
+    if is_neo_object(obj):
+        from .neo import read_neo
+
+        return read_neo(obj, positions=positions, **kwargs)
+    if is_mne_raw(obj):
+        from .mne import read_mne
+
+        return read_mne(obj, positions=positions, **kwargs)
+    raise NeurowaveTypeError(
+        f"read takes a path, a neo.Block, neo.Segment or neo.AnalogSignal, or an mne.io.Raw, "
+        f"not a {type(obj).__name__}; for a NumPy array build a grid with "
+        "neurowave.make_channel_grid(data, x=, y=, sampling_rate=).")

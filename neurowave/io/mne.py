@@ -65,11 +65,14 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
 
     Parameters
     ----------
-    path : path-like
+    path : path-like | mne.io.BaseRaw
         Any file ``mne.io.read_raw`` opens: EDF/BDF, FIF, BrainVision ``.vhdr``,
-        Persyst ``.lay``, EEGLAB ``.set``, ...
-    positions : path-like | None
-        Electrode map overriding sidecars and the file's montage.
+        Persyst ``.lay``, EEGLAB ``.set``, ..., or a Raw already in memory (no file is
+        written or looked for; ``attrs["source"]`` names it ``in-memory mne ...``).
+    positions : path-like | pandas.DataFrame | array-like | None
+        Electrode map overriding sidecars and the file's montage (with an in-memory
+        Raw also a table with x/y in mm or an (n_channels, 2) array, see
+        :func:`~neurowave.io.read_neo`).
     picks : str | list | None
         Channel types or names to use as sites. Default: the first of ``"ecog"``,
         ``"seeg"``, ``"eeg"`` present (types from a BIDS ``*_channels.tsv`` when there
@@ -106,25 +109,12 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     """
     import mne
 
-    path = check_path(path)
-    if raw is None:
-        if path.is_file() and path.stat().st_size == 0:
-            raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
-        try:
-            with mne.utils.use_log_level("error"), _quiet():
-                raw = mne.io.read_raw(path, preload=False, verbose="error")
-        except (FileNotFoundError,) as err:
-            raise NeurowaveFileNotFoundError(
-                f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
-            ) from None
-        except Exception as err:
-            raise NeurowaveError(
-                f"{path} cannot be read by MNE ({describe_cause(err)}); the file may be "
-                "truncated or not of the format its extension says. Check the file."
-            ) from None
-    if path.name.lower().endswith((".edf", ".bdf")):
+    from ._memory import memory_positions
+
+    raw, path, label = _open_raw(path, raw)
+    if path is not None and path.name.lower().endswith((".edf", ".bdf")):
         _check_edf_size(path)
-    tsv = _bids_channels_tsv(path)
+    tsv = _bids_channels_tsv(path) if path is not None else None
     bids_status = {}
     if tsv is not None:
         types, bids_status = _read_bids_channels(tsv)
@@ -138,7 +128,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         kind = next((t for t in SITE_TYPES if t in present), None)
         if kind is None:
             raise NeurowaveError(
-                f"{path} has no ECoG, sEEG or EEG channels (types: {', '.join(sorted(present))}). "
+                f"{label} has no ECoG, sEEG or EEG channels (types: {', '.join(sorted(present))}). "
                 "Pass picks=[channel names] to choose the sites."
             )
         picks = kind
@@ -153,28 +143,24 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
             hits = [i for i, n in enumerate(raw.ch_names) if ch_types[n] == w]
         else:
             raise NeurowaveError(
-                f"{path}: `picks` names {w!r}, which is neither a channel nor a channel type "
+                f"{label}: `picks` names {w!r}, which is neither a channel nor a channel type "
                 f"of the recording (types: {', '.join(sorted(all_types))}; channels: "
                 f"{', '.join(raw.ch_names[:6])}, ...). Pass types or channel names it has."
             )
         pick_idx += [i for i in hits if i not in pick_idx]
     pick_idx = np.asarray(pick_idx, int)
     if pick_idx.size == 0:
-        raise NeurowaveError(f"{path}: `picks` {picks!r} selects no channels. Choose other types or names.")
+        raise NeurowaveError(f"{label}: `picks` {picks!r} selects no channels. Choose other types or names.")
     names = [raw.ch_names[i] for i in pick_idx]
     bads = set(raw.info["bads"]) | {n for n, s in bids_status.items() if s == "bad"}
 
     # positions, in the documented order
-    pmap = user_positions(path, positions)
+    if path is None:
+        pmap = memory_positions(positions, names, label)
+    else:
+        pmap = user_positions(path, positions)
     if pmap is None:
-        montage = raw.get_montage()
-        if montage is not None:
-            ch_pos = montage.get_positions()["ch_pos"]
-            usable = [n for n in names if n in ch_pos and np.all(np.isfinite(ch_pos[n]))]
-            if usable:
-                pmap = positions_from_montage(montage, source=f"{path} (montage)", names=usable)
-    if pmap is None:
-        raise no_positions_error(path)
+        pmap = _montage_positions(raw, names, path, label)
 
     # data in µV
     scale = np.ones(len(pick_idx))
@@ -184,16 +170,16 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
             scale[k] = 1e6
     if preload:
         with mne.utils.use_log_level("error"):
-            data = _get_data(raw, path, picks=pick_idx).T * scale[None, :]
+            data = _get_data(raw, label, picks=pick_idx).T * scale[None, :]
         std = quiet_nanstd(data / scale[None, :], axis=0)
         flat = std <= flat_threshold
     else:
-        data = _lazy_raw(raw, pick_idx, scale, path=path)
+        data = _lazy_raw(raw, pick_idx, scale, path=label)
         flat = np.zeros(len(names), bool)
     dead = flat | np.array([n in bads for n in names])
     all_names = list(raw.ch_names)
     attrs = {
-        "format": _format_name(path),
+        "format": _format_name(path) if path is not None else "mne",
         "units": "uV",
         "channel_types": [ch_types[n] for n in names],
         "picks": picks if isinstance(picks, str) else "names",
@@ -203,18 +189,67 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     subj = raw.info.get("subject_info") or {}
     if subj.get("his_id"):
         attrs["subject"] = str(subj["his_id"])
-    ents = {p.split("-", 1)[0]: p.split("-", 1)[1] for p in path.name.split("_") if "-" in p}
+    ents = {} if path is None else {
+        p.split("-", 1)[0]: p.split("-", 1)[1] for p in path.name.split("_") if "-" in p}
     if "sub" in ents and "subject" not in attrs:
         attrs["subject"] = ents["sub"]
     if tsv is not None:
         attrs["channel_types_source"] = str(tsv)
     grid = assemble_grid(data, names, pmap, sampling_rate=float(raw.info["sfreq"]),
-                         source=str(path), fmt=attrs["format"], attrs=attrs, dead=dead,
+                         source=str(label), fmt=attrs["format"], attrs=attrs, dead=dead,
                          all_names=all_names)
     kept = set(grid["channel"].values.tolist()) if "channel" in grid.dims else \
         {c for c in grid.attrs.get("channels", []) if c}
     grid.attrs["channel_types"] = [ch_types[n] for n in names if n in kept]
     return grid
+
+
+def _open_raw(path, raw):
+    """``(raw, path, label)``: the Raw to read (opened from ``path`` unless given, or
+    ``path`` itself when it is an in-memory Raw, then ``path`` is None) and how
+    messages name it."""
+    import mne
+
+    from ._memory import is_mne_raw, memory_label
+
+    if is_mne_raw(path):  # an in-memory Raw: no file, no sidecars
+        if raw is not None:
+            raise NeurowaveError("Pass the Raw either first or as raw=, not both.")
+        return path, None, memory_label(path)
+    path = check_path(path)
+    if raw is not None:
+        return raw, path, path
+    if path.is_file() and path.stat().st_size == 0:
+        raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
+    try:
+        with mne.utils.use_log_level("error"), _quiet():
+            raw = mne.io.read_raw(path, preload=False, verbose="error")
+    except (FileNotFoundError,) as err:
+        raise NeurowaveFileNotFoundError(
+            f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
+        ) from None
+    except Exception as err:
+        raise NeurowaveError(
+            f"{path} cannot be read by MNE ({describe_cause(err)}); the file may be "
+            "truncated or not of the format its extension says. Check the file."
+        ) from None
+    return raw, path, path
+
+
+def _montage_positions(raw, names, path, label):
+    """Positions of ``names`` from the Raw's montage; raises naming the fix without one."""
+    montage = raw.get_montage()
+    if montage is not None:
+        ch_pos = montage.get_positions()["ch_pos"]
+        usable = [n for n in names if n in ch_pos and np.all(np.isfinite(ch_pos[n]))]
+        if usable:
+            return positions_from_montage(montage, source=f"{label} (montage)", names=usable)
+    if path is None:
+        raise NeurowaveError(
+            f"The {label} has no montage with positions for its sites; set one "
+            "(raw.set_montage) or pass positions= (an electrode map file, a table with "
+            "x/y in mm, or an (n_channels, 2) array).")
+    raise no_positions_error(path)
 
 
 def _check_edf_size(path):

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import io as _io
+import os
 import warnings
 from types import SimpleNamespace
 
 import numpy as np
 
-from .._validate import NeurowaveError, check_path, describe_cause
+from .._validate import NeurowaveError, NeurowaveTypeError, check_path, describe_cause
 from .positions import assemble_grid, no_positions_error, quiet_nanstd, user_positions
 
 __all__ = ["read_neo", "neo_extensions"]
@@ -303,7 +304,13 @@ def _file_positions(sig, names, path):
                     )
             else:
                 if isinstance(scale, pq.Quantity):
-                    scale_mm = float(scale.rescale(pq.mm).magnitude)
+                    try:
+                        scale_mm = float(scale.rescale(pq.mm).magnitude)
+                    except ValueError:
+                        raise NeurowaveError(
+                            f"{path}: the signal's spatial_scale is {scale}, not a length; "
+                            "annotate it in mm (e.g. 0.4 * pq.mm) or pass positions=MAP."
+                        ) from None
                 else:
                     scale_mm = float(scale)  # a bare number is taken as mm
                 src += f" x spatial_scale {scale_mm:g} mm)"
@@ -319,13 +326,18 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
 
     Parameters
     ----------
-    path : path-like
+    path : path-like | neo.Block | neo.Segment | neo.AnalogSignal
         A NIX file (``.nix``) or any file/folder ``neo.io.get_io`` opens (Blackrock
-        ``.ns5``/``.ns6``, raw binary, ...).
-    positions : path-like | None
-        Electrode map overriding sidecars and file annotations.
+        ``.ns5``/``.ns6``, raw binary, ...), or a Neo object already in memory (no file
+        is written; its positions come from ``positions`` or from Cobrawap's
+        ``x_coords``/``y_coords`` array annotations with ``spatial_scale``, as in a file).
+    positions : path-like | pandas.DataFrame | array-like | None
+        Electrode map overriding sidecars and file annotations. With a Neo object it
+        may also be a table indexed by channel name with ``x``/``y`` in mm, or an
+        ``(n_channels, 2)`` array of x/y in mm in the signal's channel order.
     block, segment, signal : int | str
-        Which block, segment and analog signal to read, by index or name.
+        Which block, segment and analog signal to read, by index or name (a Segment
+        takes ``segment``-level selection only: ``signal``; an AnalogSignal none).
     lazy : bool | None
         Read lazily into a dask-backed grid; default: when the file is large
         (>= 256 MiB; NIX >= 64 MiB) and the format supports it. Neo formats with a rawio backend
@@ -336,7 +348,8 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     chunk_samples : int | None
         Samples per dask chunk in lazy mode (default ~ 16 MiB of float32 per chunk).
     units : str | None
-        Units of the samples when the file declares none (dimensionless).
+        Units of the samples when the file (or object) declares none (dimensionless).
+        A Neo object whose samples are neither a voltage nor dimensionless is refused.
     io_kwargs : dict | None
         Passed to the neo IO class (e.g. ``dtype``, ``nb_channel`` and
         ``sampling_rate`` for ``RawBinarySignalIO``).
@@ -364,7 +377,13 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     ...     w.write_block(blk)
     >>> read_neo(p).shape
     (100, 2, 2)
+    >>> read_neo(blk).attrs["source"]  # the same Block, in memory
+    'in-memory neo.Block'
     """
+    if not isinstance(path, (str, os.PathLike)):
+        return _read_neo_object(path, positions=positions, block=block, segment=segment,
+                                signal=signal, lazy=lazy, chunk_samples=chunk_samples,
+                                units=units, io_kwargs=io_kwargs)
     path = check_path(path)
     if path.is_file() and path.stat().st_size == 0:
         raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
@@ -383,19 +402,31 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         ) from None
     if not blocks:
         raise NeurowaveError(f"{path} holds no blocks. Check the file.")
-    blk = _select(blocks, block, "block", path, [b.name for b in blocks])
+    blk, seg, sig = _pick(blocks, block, segment, signal, path)
+    return _grid_from_signal(sig, blk, seg, (block, segment, signal), label=path, fmt=fmt,
+                             is_lazy=is_lazy, chunk_samples=chunk_samples, units=units,
+                             pmap=lambda names: user_positions(path, positions))
+
+
+def _pick(blocks, block, segment, signal, label):
+    """The block, segment and analog signal the selectors name."""
+    blk = _select(blocks, block, "block", label, [b.name for b in blocks])
     segs = blk.segments
     if not segs:
-        raise NeurowaveError(f"{path}: block {block!r} has no segments. Check the file.")
-    seg = _select(segs, segment, "segment", path, [s.name for s in segs])
+        raise NeurowaveError(f"{label}: block {block!r} has no segments. Check the file.")
+    seg = _select(segs, segment, "segment", label, [s.name for s in segs])
     sigs = list(seg.analogsignals)
     if not sigs:
         what = "image sequences" if getattr(seg, "imagesequences", None) else "no data"
         raise NeurowaveError(
-            f"{path} holds no analog signals (segment {segment!r} has {what}). Pass a "
+            f"{label} holds no analog signals (segment {segment!r} has {what}). Pass a "
             "recording with continuous signals (an image stack reads with read_imaging)."
         )
-    sig = _select(sigs, signal, "signal", path, [s.name for s in sigs])
+    return blk, seg, _select(sigs, signal, "signal", label, [s.name for s in sigs])
+
+
+def _channel_names(sig):
+    """Channel names (from array annotations, else ``ch<id>``) and integer ids or None."""
     aa = getattr(sig, "array_annotations", {}) or {}
     nc = sig.shape[1]
     names = None
@@ -413,6 +444,16 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         names = [f"ch{i}" for i in (ids or range(nc))]
     if len(set(names)) != nc:
         names = [f"{n}#{k}" for k, n in enumerate(names)]
+    return names, ids
+
+
+def _grid_from_signal(sig, blk, seg, selectors, *, label, fmt, is_lazy, chunk_samples, units,
+                      pmap):
+    """The wave grid of one Neo signal (file or memory); ``pmap(names)`` gives the
+    user's positions table or None (then the signal's own annotations are used)."""
+    block, segment, signal = selectors
+    names, ids = _channel_names(sig)
+    nc = len(names)
     factor, unit = _to_uv_factor(sig.units)
     if unit != "uV" and units is not None:
         factor, unit = _to_uv_factor(units)
@@ -428,7 +469,7 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         with _quiet():
             if hasattr(sig, "load"):
                 sig = sig.load()
-        if unit == "uV":
+        if unit == "uV" and _is_voltage(sig.units):
             data = np.asarray(sig.rescale("uV").magnitude, dtype=np.float64)
         else:
             data = np.asarray(sig.magnitude, dtype=np.float64) * factor
@@ -436,11 +477,11 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         dead = ~np.any(np.isfinite(data), axis=0) | (std == 0)
         flat = [n for n, d in zip(names, dead) if d]
     # positions, in the documented order
-    pmap = user_positions(path, positions)
-    if pmap is None:
-        pmap = _file_positions(sig, names, path)
-    if pmap is None:
-        raise no_positions_error(path, "electrode positions (no x_coords/y_coords annotations)")
+    positions = pmap(names)
+    if positions is None:
+        positions = _file_positions(sig, names, label)
+    if positions is None:
+        raise _no_positions(label)
     attrs = {
         "format": fmt,
         "units": unit,
@@ -455,5 +496,97 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
         for src in (getattr(sig, "annotations", {}), blk.annotations, seg.annotations):
             if src and key in src and key not in attrs:
                 attrs[key if key not in ("subject_id",) else "subject"] = str(src[key])
-    return assemble_grid(data, names, pmap, sampling_rate=sr, source=str(path), fmt=fmt,
+    return assemble_grid(data, names, positions, sampling_rate=sr, source=str(label), fmt=fmt,
                          attrs=attrs, dead=dead, aliases=ids, t0=t0)
+
+
+def _no_positions(label):
+    if isinstance(label, str) and label.startswith("in-memory"):
+        return NeurowaveError(
+            f"The {label} carries no electrode positions (no x_coords/y_coords array "
+            "annotations). Annotate the signal as Cobrawap does (array_annotations "
+            "x_coords/y_coords and annotations['spatial_scale']) or pass positions= (an "
+            "electrode map file, a table with x/y in mm, or an (n_channels, 2) array).")
+    return no_positions_error(label, "electrode positions (no x_coords/y_coords annotations)")
+
+
+# --------------------------------------------------------------------------- in memory
+def _read_neo_object(obj, *, positions, block, segment, signal, lazy, chunk_samples, units,
+                     io_kwargs):
+    """:func:`read_neo` of a ``neo.Block``, ``neo.Segment`` or ``neo.AnalogSignal``."""
+    from ._memory import NEO_TYPES, is_neo_object, memory_label, memory_positions
+
+    kind = type(obj).__name__
+    if not is_neo_object(obj) or kind not in NEO_TYPES:
+        what = f"neo.{kind}" if is_neo_object(obj) else type(obj).__name__
+        hint = (" (irregularly sampled: resample it onto a regular clock and pass an "
+                "AnalogSignal)" if kind == "IrregularlySampledSignal" else "")
+        raise NeurowaveTypeError(
+            f"read_neo takes a path or a neo.Block, neo.Segment or neo.AnalogSignal, not a "
+            f"{what}{hint}; pass one of those.")
+    label = memory_label(obj)
+    given = [k for k, v in (("lazy", lazy), ("chunk_samples", chunk_samples),
+                            ("io_kwargs", io_kwargs)) if v]
+    if given:
+        raise NeurowaveError(f"{' and '.join(given)} apply to files, and the {label} is "
+                             "already in memory; leave them out.")
+    blk = obj if kind == "Block" else None
+    seg = obj if kind == "Segment" else None
+    if blk is None:
+        _only_one(block, "block", label)
+        if seg is None:
+            _only_one(segment, "segment", label)
+            _only_one(signal, "signal", label)
+            seg = SimpleNamespace(name=None, annotations={}, analogsignals=[obj])
+        blk = SimpleNamespace(name=None, annotations={}, segments=[seg])
+    blk, seg, sig = _pick([blk], 0 if kind != "Block" else block, segment, signal, label)
+    _check_memory_signal(sig, label, units)
+    return _grid_from_signal(sig, blk, seg, (block, segment, signal), label=label, fmt="neo",
+                             is_lazy=False, chunk_samples=None, units=units,
+                             pmap=lambda names: memory_positions(positions, names, label))
+
+
+def _only_one(key, what, label):
+    if key not in (0, None):
+        raise NeurowaveError(f"{what}={key!r} selects a {what} inside a larger neo object, "
+                             f"and the {label} is one {what} already; leave {what} out.")
+
+
+def _check_memory_signal(sig, label, units):
+    """One sentence for a signal neurowave cannot use: no regular sampling rate, the
+    wrong shape, samples that are not a voltage."""
+    import quantities as pq
+
+    if type(sig).__name__ not in ("AnalogSignal", "AnalogSignalProxy"):
+        raise NeurowaveTypeError(
+            f"The {label} holds a {type(sig).__name__} where an AnalogSignal belongs; "
+            "resample it onto a regular clock and pass a neo.AnalogSignal.")
+    try:
+        sr = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
+    except (AttributeError, ValueError, TypeError):
+        sr = float("nan")
+    if not (np.isfinite(sr) and sr > 0):
+        raise NeurowaveError(
+            f"The {label} has no usable sampling rate ({getattr(sig, 'sampling_rate', None)}); "
+            "build the AnalogSignal with sampling_rate= in Hz (e.g. 1 * pq.kHz).")
+    if len(sig.shape) != 2 or sig.shape[0] < 2:
+        raise NeurowaveError(f"The {label} has shape {tuple(sig.shape)}; pass an AnalogSignal "
+                             "of (n_samples, n_channels) with at least two samples.")
+    dim = sig.units.dimensionality.string
+    unitless = dim == "dimensionless"
+    if not (_is_voltage(sig.units) or unitless and (units is None or _is_voltage(units))):
+        raise NeurowaveError(
+            f"The {label} has units of {dim if not unitless else units}, not a voltage; "
+            "rescale it to a voltage "
+            "(e.g. signal.rescale('uV')), or build unitless samples with "
+            "units='dimensionless' and pass units= naming their voltage.")
+
+
+def _is_voltage(units):
+    import quantities as pq
+
+    try:
+        pq.Quantity(1.0, units).rescale(pq.V)
+    except (ValueError, LookupError, TypeError):
+        return False
+    return True

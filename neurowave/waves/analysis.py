@@ -67,6 +67,12 @@ class WaveAnalysis:
 
         return json_text(self.summary, path)
 
+    def to_neo(self, *, block=False):
+        """The results as a ``neo.Segment`` (or Block); see :func:`neurowave.io.to_neo`."""
+        from ..io.neo_out import to_neo  # the readers' side: measures never import neo
+
+        return to_neo(self, block=block)
+
     def table(self):
         """Rows ``(measure, value)`` for a short terminal table."""
         s = self.summary["summary"]
