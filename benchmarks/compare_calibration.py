@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 from neurowave.compare import compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 MODEL_FREQ, REC_FREQ = 0.05, 10.0

@@ -7,6 +7,7 @@ from ._read import detect_format, read
 from .imaging import read_imaging
 from .mat import read_mat
 from .mne import read_mne
+from .model_export import read_model_export
 from .neo import read_neo
 from .netcdf import read_netcdf, write_netcdf
 from .positions import find_positions_sidecar, flatten_positions, read_positions
@@ -20,6 +21,7 @@ __all__ = [
     "read_mne",
     "read_imaging",
     "read_mat",
+    "read_model_export",
     "read_positions",
     "find_positions_sidecar",
     "flatten_positions",

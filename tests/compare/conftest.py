@@ -7,7 +7,7 @@ array at 10 Hz (0.015 m/s, also 0.375 array widths per cycle).
 
 import pytest
 
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 MODEL_SPEED = 0.3  # cells/step

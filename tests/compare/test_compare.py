@@ -97,7 +97,7 @@ def test_model_band_is_chosen_from_the_pooled_spectrum(result_matched):
 
 
 def test_foreground_sites_measure_only_the_object(rec_matched):
-    from neurowave.compare._simdata import simulate_model_export
+    from neurowave.datasets import simulate_model_export
 
     fg = np.zeros((16, 16), bool)
     fg[2:14, 2:14] = True  # waves inside the object, white noise around it

@@ -3,7 +3,7 @@
 import pytest
 
 from neurowave.compare import compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 

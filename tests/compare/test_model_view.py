@@ -14,7 +14,7 @@ import pytest
 
 from neurowave.cli import main
 from neurowave.compare import analyze_model, compare, object_masks
-from neurowave.compare._simdata import simulate_model_export, simulate_object_export
+from neurowave.datasets import simulate_model_export, simulate_object_export
 
 PATTERNS = ["planar", "radial_out", "radial_in", "synchronous"]
 

@@ -5,7 +5,7 @@ import pytest
 
 from neurowave.commands._util import to_jsonable
 from neurowave.compare import compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_model_export
 
 pytestmark = pytest.mark.realdata
 

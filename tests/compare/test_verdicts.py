@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from neurowave.compare import MARGINS, compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 MODEL_FREQ = 0.05  # cycles/step; 20 steps per cycle, as the recording's 10 Hz at 200 Hz
