@@ -64,6 +64,7 @@ __all__ = [
     "compare_circular",
     "compare_categorical",
     "aligned_circular_wasserstein",
+    "circular_mean",
 ]
 
 
@@ -627,8 +628,22 @@ def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
     return out
 
 
-def _circ_mean(deg):
-    z = np.exp(1j * np.deg2rad(deg)).mean()
+def circular_mean(deg):
+    """Mean direction (degrees in [0, 360)) and resultant length of directions in degrees.
+
+    Non-finite values are left out; ``(None, None)`` when none is left.
+
+    Examples
+    --------
+    >>> mean_deg, resultant = circular_mean([80.0, 100.0, float("nan")])
+    >>> round(mean_deg, 6), round(resultant, 4)
+    (90.0, 0.9848)
+    """
+    d = np.asarray(deg, float)
+    d = d[np.isfinite(d)]
+    if not d.size:
+        return None, None
+    z = np.exp(1j * np.deg2rad(d)).mean()
     return float(np.mod(np.rad2deg(np.angle(z)), 360.0)), float(np.abs(z))
 
 
@@ -648,7 +663,7 @@ def aligned_circular_wasserstein(a, b):
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if a.size == 0 or b.size == 0:
         return float("nan")
-    return circular_wasserstein(a, b + (_circ_mean(a)[0] - _circ_mean(b)[0]))
+    return circular_wasserstein(a, b + (circular_mean(a)[0] - circular_mean(b)[0]))
 
 
 def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
@@ -713,8 +728,8 @@ def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None
                       fn=lambda x, y: (circular_wasserstein(x, y),
                                        aligned_circular_wasserstein(x, y)))
     lo, hi = _ci(boot[:, 0], ci, dist, 180.0) if n_boot else (float("nan"), float("nan"))
-    mda, ra = _circ_mean(a)
-    mdb, rb = _circ_mean(b)
+    mda, ra = circular_mean(a)
+    mdb, rb = circular_mean(b)
     diff = float(np.mod(mda - mdb + 180.0, 360.0) - 180.0)
     out = {
         "distance": dist,

@@ -47,6 +47,6 @@ def rec_rotating():
 
 @pytest.fixture(scope="session")
 def result_matched(model_planar, rec_matched):
-    from neurowave.compare import compare
+    from neurowave.compare import StatsOptions, compare
 
-    return compare(model_planar, rec_matched, n_boot=100, seed=0)
+    return compare(model_planar, rec_matched, stats=StatsOptions(n_boot=100), seed=0)
