@@ -68,6 +68,35 @@ __all__ = [
 ]
 
 
+#: Parameters shared by :func:`compare_circular` and :func:`compare_categorical`,
+#: filled into their docstrings (as MNE-Python's ``fill_doc``).
+_SHARED_DOC = {
+    "bootstrap": """    block_a, block_b : int
+        Bootstrap block length and effective-size divisor of each side.
+    groups_a, groups_b : array-like | None
+        Trial label per value; blocks never cross trials.
+    n_boot : int
+        Bootstrap resamples (0: no interval, no verdict).
+    ci : float
+        Confidence level of the distance's interval.
+    seed : int
+        Seed of the bootstrap.
+""",
+    "test": """    alpha : float
+        Level of each one-sided test.
+    resample_groups : bool
+        Draw the trials with replacement in the bootstrap.
+""",
+}
+
+
+def _fill_doc(func):
+    """Put the :data:`_SHARED_DOC` paragraphs into ``func``'s docstring."""
+    func.__doc__ = func.__doc__.replace("{bootstrap}", _SHARED_DOC["bootstrap"]).replace(
+        "{test}", _SHARED_DOC["test"])
+    return func
+
+
 # ---------------------------------------------------------------------------
 # resampling
 # ---------------------------------------------------------------------------
@@ -658,14 +687,13 @@ def aligned_circular_wasserstein(a, b):
     >>> round(aligned_circular_wasserstein([10, 20, 30], [100, 110, 120]), 6)
     0.0
     """
-    a = np.asarray(a, float)
-    b = np.asarray(b, float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size == 0 or b.size == 0:
+    mean_a, mean_b = circular_mean(a)[0], circular_mean(b)[0]  # None: no finite value
+    if mean_a is None or mean_b is None:
         return float("nan")
-    return circular_wasserstein(a, b + (circular_mean(a)[0] - circular_mean(b)[0]))
+    return circular_wasserstein(a, np.asarray(b, float) + (mean_a - mean_b))
 
 
+@_fill_doc
 def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
                      n_boot=500, ci=0.95, seed=0, margin=None, alpha=0.05,
                      resample_groups=True):
@@ -675,24 +703,10 @@ def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None
     ----------
     a, b : array-like
         Side A (the model) and side B (the recording); NaN values are dropped.
-    block_a, block_b : int
-        Bootstrap block length and effective-size divisor of each side.
-    groups_a, groups_b : array-like | None
-        Trial label per value; blocks never cross trials.
-    n_boot : int
-        Bootstrap resamples (0: no interval, no verdict).
-    ci : float
-        Confidence level of the distance's interval.
-    seed : int
-        Seed of the bootstrap.
-    margin : float | None
+{bootstrap}    margin : float | None
         Equivalence margin (degrees) of the effect, the circular Wasserstein-1
         distance after aligning the mean directions (:func:`aligned_circular_wasserstein`).
-    alpha : float
-        Level of each one-sided test.
-    resample_groups : bool
-        Draw the trials with replacement in the bootstrap.
-
+{test}
     Returns
     -------
     dict
@@ -761,6 +775,7 @@ def _fractions(labels, categories):
     return counts, (counts / total if total else counts)
 
 
+@_fill_doc
 def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None,
                         groups_b=None, n_boot=500, ci=0.95, seed=0, margin=None, alpha=0.05,
                         resample_groups=True):
@@ -772,23 +787,9 @@ def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None
         Side A (the model) and side B (the recording); NaN values are dropped.
     categories : sequence of str
         All categories, in the order of the reported fractions.
-    block_a, block_b : int
-        Bootstrap block length and effective-size divisor of each side.
-    groups_a, groups_b : array-like | None
-        Trial label per value; blocks never cross trials.
-    n_boot : int
-        Bootstrap resamples (0: no interval, no verdict).
-    ci : float
-        Confidence level of the distance's interval.
-    seed : int
-        Seed of the bootstrap.
-    margin : float | None
+{bootstrap}    margin : float | None
         Equivalence margin of the total-variation distance (the effect), 0..1.
-    alpha : float
-        Level of each one-sided test.
-    resample_groups : bool
-        Draw the trials with replacement in the bootstrap.
-
+{test}
     Returns
     -------
     dict
