@@ -134,17 +134,18 @@ def _moved_keywords(options, view, stats, read_options):
     """``view``, ``stats`` and ``read_options`` with the keywords of earlier versions that
     ``options`` (the ``**analyze_options`` of :func:`compare`) still carries."""
     moved = pop_moved(options, VIEW_OPTIONS, func="compare",
-                      new="view={...} (or view=resolve_view(ds, ...))", given=view)
+                      new="view={...} (or view=resolve_view(ds, ...))", given=view,
+                      stacklevel=4)
     view = moved or view
     moved = pop_moved(options, ("n_boot", "ci", "margins", "alpha"), func="compare",
-                      new="stats=StatsOptions(...)", given=stats)
+                      new="stats=StatsOptions(...)", given=stats, stacklevel=4)
     stats = StatsOptions(**moved) if moved else (stats or StatsOptions())
     if not isinstance(stats, StatsOptions):
         raise NeurowaveTypeError(
             f"`stats` must be a StatsOptions, e.g. StatsOptions(n_boot=200), got "
             f"{type(stats).__name__}.")
     moved = pop_moved(options, ("positions",), func="compare",
-                      new="read_options={'positions': ...}")
+                      new="read_options={'positions': ...}", stacklevel=4)
     if moved.get("positions") is not None:
         read_options = {**(read_options or {}), "positions": moved["positions"]}
     return view, stats, read_options

@@ -15,7 +15,7 @@ from .._validate import NeurowaveError
 __all__ = ["pop_moved"]
 
 
-def pop_moved(options, names, *, func, new, given=None):
+def pop_moved(options, names, *, func, new, given=None, stacklevel=3):
     """Pop the keywords ``names`` out of the dict ``options`` with a FutureWarning.
 
     Parameters
@@ -30,6 +30,8 @@ def pop_moved(options, names, *, func, new, given=None):
         The new spelling, e.g. ``"stats=StatsOptions(...)"``.
     given : object | None
         What the caller passed as the new keyword: giving both is an error.
+    stacklevel : int
+        Of the warning: 3 points at the caller of the function that calls this one.
 
     Returns
     -------
@@ -55,5 +57,5 @@ def pop_moved(options, names, *, func, new, given=None):
         raise NeurowaveError(f"{func}() got both {new.split('=')[0]}= and the older {old}; "
                              f"pass only {new}.")
     warnings.warn(f"{func}({old}...) is deprecated and will be removed in a future release; "
-                  f"pass {new} instead.", FutureWarning, stacklevel=3)
+                  f"pass {new} instead.", FutureWarning, stacklevel=stacklevel)
     return moved

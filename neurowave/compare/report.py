@@ -32,6 +32,8 @@ __all__ = [
 
 COLORS = {"model": "#d95f02", "cut_coupling": "#7570b3", "untrained": "#666666",
           "recording": "#1b9e77"}
+#: Column labels of the sides: the registry's table (kept under its earlier name).
+LABELS = SIDE_LABELS
 _EXTRA_COLORS = ("#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 VERDICT_COLORS = {"equivalent": "#1a9641", "different": "#d7191c", "undecided": "#777777"}
 #: Font sizes: figures are drawn at most 12 inches wide at 100 dpi, the width of the
