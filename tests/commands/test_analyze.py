@@ -91,7 +91,7 @@ def test_model_export_is_analysed_via_sample_and_unit(tmp_path):
     assert main(["analyze", str(path), "--unit", "1", "--band", "0.04", "0.06",
                  "--surrogates", "19", "--json", str(out)]) == 0
     s = json.loads(out.read_text())
-    assert s["input"]["kind"] == "model" and s["summary"]["speed"]["units"] == "cell/step"
+    assert s["input"]["kind"] == "model" and s["summary"]["speed"]["units"] == "cells/step"
     assert s["summary"]["speed"]["median"] == pytest.approx(0.5, rel=0.05)
 
 
