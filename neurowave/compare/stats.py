@@ -521,6 +521,14 @@ def _empty(test, na, nb, **extra):
     return out
 
 
+def _test_result(dist, ci_bounds, test, stat, p, sizes, n_eff, **extra):
+    """The distance, its interval and the test of one comparison, then ``extra``, then
+    the sizes of the two sides (the leading keys of every ``compare_*`` result)."""
+    return {"distance": dist, "ci_low": ci_bounds[0], "ci_high": ci_bounds[1], "test": test,
+            "statistic": stat, "p_value": p, **extra, "n_model": int(sizes[0]),
+            "n_recording": int(sizes[1]), "n_eff_model": n_eff[0], "n_eff_recording": n_eff[1]}
+
+
 def _resamples(a, b, ga, gb, *, block_a, block_b, n_boot, seed, resample_groups, fn):
     """``fn(a*, b*)`` (a tuple of floats) on ``n_boot`` bootstrap resamples of both sides."""
     rng = np.random.default_rng(seed)
@@ -635,22 +643,13 @@ def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
                       fn=lambda x, y: (_st.wasserstein_distance(x, y), eff(x, y)))
     lo, hi = _ci(boot[:, 0], ci, dist) if n_boot else (float("nan"), float("nan"))
     ma, mb = float(np.median(a)), float(np.median(b))
-    out = {
-        "distance": dist,
-        "ci_low": lo,
-        "ci_high": hi,
-        "test": "ks_2samp",
-        "statistic": stat,
-        "p_value": p,
-        "n_model": int(a.size),
-        "n_recording": int(b.size),
-        "n_eff_model": na,
-        "n_eff_recording": nb,
+    out = _test_result(dist, (lo, hi), "ks_2samp", stat, p, (a.size, b.size), (na, nb))
+    out.update({
         "median_model": ma,
         "median_recording": mb,
         "median_ratio": ma / mb if mb != 0 else float("nan"),
         "units": units,
-    }
+    })
     out.update(_verdict_block(float(eff(a, b)), boot[:, 1] if n_boot else None, kind=effect,
                               margin=margin, alpha=alpha, name=_EFFECT_NAMES[effect],
                               units="" if effect == "ratio" else units))
@@ -745,24 +744,15 @@ def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None
     mda, ra = circular_mean(a)
     mdb, rb = circular_mean(b)
     diff = float(np.mod(mda - mdb + 180.0, 360.0) - 180.0)
-    out = {
-        "distance": dist,
-        "ci_low": lo,
-        "ci_high": hi,
-        "test": "kuiper",
-        "statistic": stat,
-        "p_value": p,
-        "n_model": int(a.size),
-        "n_recording": int(b.size),
-        "n_eff_model": na,
-        "n_eff_recording": nb,
+    out = _test_result(dist, (lo, hi), "kuiper", stat, p, (a.size, b.size), (na, nb))
+    out.update({
         "mean_deg_model": mda,
         "mean_deg_recording": mdb,
         "mean_difference_deg": diff,
         "resultant_length_model": ra,
         "resultant_length_recording": rb,
         "units": "deg",
-    }
+    })
     out.update(_verdict_block(aligned_circular_wasserstein(a, b), boot[:, 1] if n_boot else None,
                               kind="distance", margin=margin, alpha=alpha, name=name,
                               units="deg"))
@@ -835,22 +825,13 @@ def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None
                       fn=lambda x, y: (total_variation(_fractions(x, categories)[1],
                                                        _fractions(y, categories)[1]),))
     lo, hi = _ci(boot[:, 0], ci, dist, 1.0) if n_boot else (float("nan"), float("nan"))
-    out = {
-        "distance": dist,
-        "ci_low": lo,
-        "ci_high": hi,
-        "test": "chi2_contingency",
-        "statistic": stat,
-        "p_value": p,
-        "dof": dof,
-        "n_model": int(a.size),
-        "n_recording": int(b.size),
-        "n_eff_model": na,
-        "n_eff_recording": nb,
+    out = _test_result(dist, (lo, hi), "chi2_contingency", stat, p, (a.size, b.size), (na, nb),
+                       dof=dof)
+    out.update({
         "fractions_model": dict(zip(categories, map(float, pa))),
         "fractions_recording": dict(zip(categories, map(float, pb))),
         "units": "fraction",
-    }
+    })
     out.update(_verdict_block(dist, boot[:, 0] if n_boot else None, kind="distance",
                               margin=margin, alpha=alpha, name=name, units="fraction"))
     return out
