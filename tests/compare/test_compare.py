@@ -37,7 +37,8 @@ def test_planar_pair_is_closer_than_planar_vs_rotating(result_matched, model_pla
 
 def test_physical_units_recover_speed_and_frequency(model_planar, rec_matched):
     # 0.3 cells/step * 0.25 mm / 5 ms = 0.015 m/s; 0.05 cycles/step / 5 ms = 10 Hz
-    res = compare(model_planar, rec_matched, model_dt="5ms", model_dx="250um", stats=StatsOptions(n_boot=50))
+    res = compare(model_planar, rec_matched, model_dt="5ms", model_dx="250um",
+                  stats=StatsOptions(n_boot=50))
     assert res.scale["mode"] == "physical"
     sp, fr = res.distances["speed"], res.distances["frequency"]
     assert sp["units"] == "m/s" and fr["units"] == "Hz"
