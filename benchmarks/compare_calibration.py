@@ -25,8 +25,8 @@ import warnings
 
 import numpy as np
 
-from neurowave.compare import compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.compare import StatsOptions, compare
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 MODEL_FREQ, REC_FREQ = 0.05, 10.0
@@ -61,14 +61,15 @@ def main(argv=None):
         model_snr = None if k % 4 == 0 else snr
         pattern = "radial_out" if k % 5 == 4 else "planar"
         res = compare(*pair(seed, widths=widths, model_snr=model_snr, rec_snr=snr,
-                            pattern=pattern), n_boot=args.n_boot, seed=seed)
+                            pattern=pattern), stats=StatsOptions(n_boot=args.n_boot), seed=seed)
         for m, d in res.distances.items():
             matched[m][d["verdict"]] += 1
         line = f"pair {k:2d}: {pattern:10s} {widths:4.2f} widths/cycle, {snr:+.0f} dB"
         if pattern == "planar":
             factor = 3.0 if widths <= 0.75 else 1 / 3
             res = compare(*pair(seed, widths=widths, model_snr=model_snr, rec_snr=snr,
-                                factor=factor), n_boot=args.n_boot, seed=seed)
+                                factor=factor), stats=StatsOptions(n_boot=args.n_boot),
+                          seed=seed)
             for m in ("speed", "wavelength"):
                 threefold[m][res.distances[m]["verdict"]] += 1
             line += f"; x{factor:.3g}: speed {res.distances['speed']['verdict']}"

@@ -63,7 +63,7 @@ from neurowave.compare import analyze_model
 
 lab = export.label.values[0]
 masks = object_masks(lab)
-one = analyze_model(export, samples=0, units=1)
+one = analyze_model(export, view={"samples": 0, "units": 1})
 an = one.example  # the piece of image 0 with the most wave frames
 ti = int(np.argmax(an.frames["is_wave"].values))
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.4), layout="constrained")

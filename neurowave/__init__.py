@@ -3,8 +3,8 @@
 The wave grid (:mod:`neurowave.grid`) is the one data model; readers
 (:mod:`neurowave.io`) make them from files, simulators (:mod:`neurowave.datasets`)
 from ground truth, models (:mod:`neurowave.models`) from hidden states, and the
-measures (:mod:`neurowave.waves`) analyse them all alike; :func:`neurowave.compare`
-puts a model and a recording side by side.
+measures (:mod:`neurowave.waves`) analyse them all alike; :mod:`neurowave.compare`
+puts a model and a recording side by side (:func:`neurowave.compare.compare`).
 
 Examples
 --------
@@ -17,8 +17,6 @@ Examples
 """
 
 import importlib
-import sys
-import types
 
 from ._version import __version__
 
@@ -32,15 +30,14 @@ _ATTRS = {
     "site_positions": "grid",
     "validate_grid": "grid",
     "read": "io",
-    "compare": "compare",
     "CompareResult": "compare",
     "NeurowaveError": "_validate",
 }
-_SUBMODULES = ("datasets", "io", "waves", "models", "grid", "accessor")
+#: ``neurowave.compare`` is the subpackage (its function is ``neurowave.compare.compare``)
+_SUBMODULES = ("datasets", "io", "waves", "models", "grid", "accessor", "compare")
 
 __all__ = [
     "__version__",
-    "NeurowaveError",
     "NeurowaveError",
     "GridInfo",
     "make_grid",
@@ -66,21 +63,3 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
-
-
-class _Package(types.ModuleType):
-    """``neurowave.compare`` is the function :func:`neurowave.compare.compare`, as it was
-    before imports became lazy: importing the subpackage of the same name (which binds
-    it on the package) must not replace the function."""
-
-    @property
-    def compare(self):
-        return importlib.import_module(".compare", __name__).compare
-
-    @compare.setter
-    def compare(self, value):  # the import system binding the subpackage: ignored
-        if not isinstance(value, types.ModuleType):
-            raise AttributeError("neurowave.compare cannot be replaced")
-
-
-sys.modules[__name__].__class__ = _Package

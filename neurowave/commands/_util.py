@@ -71,7 +71,7 @@ def add_model_view_options(parser, *, export=False):
     chosen units and samples, records ``--steps`` steps and stores the choice as the
     export's default view.
     """
-    from .._model_view import DEFAULT_SITES, MODEL_SITES  # light: --help stays fast
+    from .._model_sites import DEFAULT_SITES, MODEL_SITES  # light: --help stays fast
 
     g = parser.add_argument_group(
         "model exports", "what of a model export is measured (the same in analyze, compare "

@@ -281,8 +281,8 @@ def analyze_file(path, options, *, progress=False, want_result=False):
                              "model's k-omega peaks against a recording's.")
         for k in ("pattern_rate",):
             opts.pop(k, None)
-        res = analyze_model(grid, band=band, path=str(path), progress=progress,
-                            **view_kw, **opts)
+        res = analyze_model(grid, view=view_kw, band=band, path=str(path), progress=progress,
+                            **opts)
         res.summary["input"]["format"] = fmt
         plot_res = res.example
     else:

@@ -173,7 +173,7 @@ def parse_margins(items):
 
 
 def run(args):
-    from ..compare import compare
+    from ..compare import StatsOptions, compare
     from ._options import measure_kwargs, reader_kwargs
 
     if args.max_trials is not None and args.max_trials < 0:
@@ -181,15 +181,17 @@ def run(args):
     check_outputs(args.json, args.report, args.overwrite)
     from ._util import model_view_kwargs
 
+    read_options = reader_kwargs(args)
+    if args.positions is not None:
+        read_options["positions"] = args.positions
     result = compare(
-        args.model, args.recording, positions=args.positions,
+        args.model, args.recording,
         model_band=tuple(args.model_band) if args.model_band else None,
-        model_dt=args.model_dt, model_dx=args.model_dx,
-        max_trials=args.max_trials or None, controls=not args.no_controls,
-        n_boot=args.n_boot, margins=parse_margins(args.margin) or None,
-        progress=sys.stderr.isatty(),
-        read_options=reader_kwargs(args), **measure_kwargs(args), **model_view_kwargs(args),
-        **({"kw": True} if args.kw else {}),
+        model_dt=args.model_dt, model_dx=args.model_dx, read_options=read_options,
+        view={**model_view_kwargs(args), "max_trials": args.max_trials or None},
+        controls=not args.no_controls,
+        stats=StatsOptions(n_boot=args.n_boot, margins=parse_margins(args.margin) or None),
+        progress=sys.stderr.isatty(), kw=bool(args.kw), **measure_kwargs(args),
     )
     print_summary(result)
     index = write_outputs(result, json_path=args.json, report_dir=args.report,

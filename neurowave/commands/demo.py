@@ -77,7 +77,7 @@ def demo_model(*, n=None, seed=0):
         return ds, (f"pretrained:{name} on {n} Tetrominoes images, "
                     f"{ds.sizes['time']} steps (trained horizon "
                     f"{ds.attrs['n_steps_trained']}), with its controls")
-    from ..compare._simdata import simulate_model_export
+    from ..datasets import simulate_model_export
 
     ds = simulate_model_export(patterns=["planar", "rotating", "planar", "radial_out"],
                                speed=0.3, frequency=0.05, shape=(24, 24), n_steps=160,
@@ -103,7 +103,7 @@ def demo_recording(*, seconds=RECORDING_SECONDS):
             grid = grid.isel(time=slice(0, int(round(seconds * float(grid.attrs["sampling_rate"])))))
             what += f", first {seconds:g} s"
         return grid, None, f"{what} ({path})"
-    from ..compare._simdata import simulate_utah_recording
+    from ..datasets import simulate_utah_recording
 
     return (simulate_utah_recording(seed=0, duration=seconds or 4.0), None,
             f"simulated Utah array (seed 0): the real recording is not in the example-data "

@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from .._validate import NeurowaveError
+from ._format import format_effect, format_margin
+from ._metrics import SIDE_LABELS, pattern_names
+from .stats import circular_mean
 
 __all__ = [
     "plot_phase_maps",
@@ -29,8 +32,8 @@ __all__ = [
 
 COLORS = {"model": "#d95f02", "cut_coupling": "#7570b3", "untrained": "#666666",
           "recording": "#1b9e77"}
-LABELS = {"model": "model", "cut_coupling": "cut coupling", "untrained": "untrained",
-          "recording": "recording"}
+#: Column labels of the sides: the registry's table (kept under its earlier name).
+LABELS = SIDE_LABELS
 _EXTRA_COLORS = ("#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 VERDICT_COLORS = {"equivalent": "#1a9641", "different": "#d7191c", "undecided": "#777777"}
 #: Font sizes: figures are drawn at most 12 inches wide at 100 dpi, the width of the
@@ -72,7 +75,7 @@ def _label(side, result=None):
     """The column label of a side: the model is "trained" beside its controls."""
     if side == "model" and result is not None and len(_sides(result)) > 2:
         return "trained"
-    return LABELS.get(side, side.replace("_", " "))
+    return SIDE_LABELS.get(side, side.replace("_", " "))
 
 
 def _summary_of(result, side):
@@ -86,8 +89,6 @@ def _summary_of(result, side):
 def _verdict_text(d, *, lines=False):
     """``equivalent (x0.98 [0.95, 1.02], margin x1.25)`` for a ``distances`` entry
     (with ``lines``: the verdict, then the effect on a second line)."""
-    from ._compare import format_effect, format_margin
-
     v = d.get("verdict")
     if v is None:
         return "no verdict"
@@ -413,10 +414,10 @@ def _rose(ax, values, color, title, d=None, side=None):
         frac = counts / counts.sum()
         ax.bar(bins[:-1], frac, width=np.diff(bins), align="edge", color=color, alpha=0.6,
                edgecolor="white")
-        z = np.exp(1j * np.deg2rad(v)).mean()
-        ax.annotate("", xy=(np.angle(z), np.abs(z) * frac.max()), xytext=(0, 0),
+        mean_deg, resultant = circular_mean(v)
+        ax.annotate("", xy=(np.deg2rad(mean_deg), resultant * frac.max()), xytext=(0, 0),
                     arrowprops=dict(arrowstyle="->", color="k", lw=1.5))
-        title += f"\nmean {np.mod(np.rad2deg(np.angle(z)), 360):.0f}\u00b0, R = {np.abs(z):.2f}, n = {v.size}"
+        title += f"\nmean {mean_deg:.0f}\u00b0, R = {resultant:.2f}, n = {v.size}"
     else:
         title += "\nno wave frames"
     ax.set_title(title, fontsize=_FS["label"], color=color)
@@ -472,9 +473,7 @@ def _pattern_names(result):
     d = result.distances.get("patterns", {})
     names = list(d.get("fractions_model") or d.get("fractions_recording") or [])
     if not names:
-        from ._compare import _patterns
-
-        names = list(_patterns())
+        names = list(pattern_names())
     return names
 
 
@@ -642,8 +641,6 @@ def _with(x, units):
 
 
 def _distance_rows(result):
-    from ._compare import format_effect, format_margin
-
     sides = _sides(result)
     rows = []
     df = result.to_frame()
@@ -691,7 +688,7 @@ def _controls_html(result):
         return d
 
     def med(side, m):
-        return result._median(side, m)
+        return result.centre(side, m)
 
     rows = [("wave fraction", [_fmt(get(s, "summary", "wave_fraction")) for _, _, s in sides]),
             ("effective independent wave frames",

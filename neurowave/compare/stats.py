@@ -64,7 +64,37 @@ __all__ = [
     "compare_circular",
     "compare_categorical",
     "aligned_circular_wasserstein",
+    "circular_mean",
 ]
+
+
+#: Parameters shared by :func:`compare_circular` and :func:`compare_categorical`,
+#: filled into their docstrings (as MNE-Python's ``fill_doc``).
+_SHARED_DOC = {
+    "bootstrap": """    block_a, block_b : int
+        Bootstrap block length and effective-size divisor of each side.
+    groups_a, groups_b : array-like | None
+        Trial label per value; blocks never cross trials.
+    n_boot : int
+        Bootstrap resamples (0: no interval, no verdict).
+    ci : float
+        Confidence level of the distance's interval.
+    seed : int
+        Seed of the bootstrap.
+""",
+    "test": """    alpha : float
+        Level of each one-sided test.
+    resample_groups : bool
+        Draw the trials with replacement in the bootstrap.
+""",
+}
+
+
+def _fill_doc(func):
+    """Put the :data:`_SHARED_DOC` paragraphs into ``func``'s docstring."""
+    func.__doc__ = func.__doc__.replace("{bootstrap}", _SHARED_DOC["bootstrap"]).replace(
+        "{test}", _SHARED_DOC["test"])
+    return func
 
 
 # ---------------------------------------------------------------------------
@@ -491,6 +521,14 @@ def _empty(test, na, nb, **extra):
     return out
 
 
+def _test_result(dist, ci_bounds, test, stat, p, sizes, n_eff, **extra):
+    """The distance, its interval and the test of one comparison, then ``extra``, then
+    the sizes of the two sides (the leading keys of every ``compare_*`` result)."""
+    return {"distance": dist, "ci_low": ci_bounds[0], "ci_high": ci_bounds[1], "test": test,
+            "statistic": stat, "p_value": p, **extra, "n_model": int(sizes[0]),
+            "n_recording": int(sizes[1]), "n_eff_model": n_eff[0], "n_eff_recording": n_eff[1]}
+
+
 def _resamples(a, b, ga, gb, *, block_a, block_b, n_boot, seed, resample_groups, fn):
     """``fn(a*, b*)`` (a tuple of floats) on ``n_boot`` bootstrap resamples of both sides."""
     rng = np.random.default_rng(seed)
@@ -605,30 +643,35 @@ def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
                       fn=lambda x, y: (_st.wasserstein_distance(x, y), eff(x, y)))
     lo, hi = _ci(boot[:, 0], ci, dist) if n_boot else (float("nan"), float("nan"))
     ma, mb = float(np.median(a)), float(np.median(b))
-    out = {
-        "distance": dist,
-        "ci_low": lo,
-        "ci_high": hi,
-        "test": "ks_2samp",
-        "statistic": stat,
-        "p_value": p,
-        "n_model": int(a.size),
-        "n_recording": int(b.size),
-        "n_eff_model": na,
-        "n_eff_recording": nb,
+    out = _test_result(dist, (lo, hi), "ks_2samp", stat, p, (a.size, b.size), (na, nb))
+    out.update({
         "median_model": ma,
         "median_recording": mb,
         "median_ratio": ma / mb if mb != 0 else float("nan"),
         "units": units,
-    }
+    })
     out.update(_verdict_block(float(eff(a, b)), boot[:, 1] if n_boot else None, kind=effect,
                               margin=margin, alpha=alpha, name=_EFFECT_NAMES[effect],
                               units="" if effect == "ratio" else units))
     return out
 
 
-def _circ_mean(deg):
-    z = np.exp(1j * np.deg2rad(deg)).mean()
+def circular_mean(deg):
+    """Mean direction (degrees in [0, 360)) and resultant length of directions in degrees.
+
+    Non-finite values are left out; ``(None, None)`` when none is left.
+
+    Examples
+    --------
+    >>> mean_deg, resultant = circular_mean([80.0, 100.0, float("nan")])
+    >>> round(mean_deg, 6), round(resultant, 4)
+    (90.0, 0.9848)
+    """
+    d = np.asarray(deg, float)
+    d = d[np.isfinite(d)]
+    if not d.size:
+        return None, None
+    z = np.exp(1j * np.deg2rad(d)).mean()
     return float(np.mod(np.rad2deg(np.angle(z)), 360.0)), float(np.abs(z))
 
 
@@ -643,14 +686,13 @@ def aligned_circular_wasserstein(a, b):
     >>> round(aligned_circular_wasserstein([10, 20, 30], [100, 110, 120]), 6)
     0.0
     """
-    a = np.asarray(a, float)
-    b = np.asarray(b, float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size == 0 or b.size == 0:
+    mean_a, mean_b = circular_mean(a)[0], circular_mean(b)[0]  # None: no finite value
+    if mean_a is None or mean_b is None:
         return float("nan")
-    return circular_wasserstein(a, b + (_circ_mean(a)[0] - _circ_mean(b)[0]))
+    return circular_wasserstein(a, np.asarray(b, float) + (mean_a - mean_b))
 
 
+@_fill_doc
 def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
                      n_boot=500, ci=0.95, seed=0, margin=None, alpha=0.05,
                      resample_groups=True):
@@ -660,24 +702,10 @@ def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None
     ----------
     a, b : array-like
         Side A (the model) and side B (the recording); NaN values are dropped.
-    block_a, block_b : int
-        Bootstrap block length and effective-size divisor of each side.
-    groups_a, groups_b : array-like | None
-        Trial label per value; blocks never cross trials.
-    n_boot : int
-        Bootstrap resamples (0: no interval, no verdict).
-    ci : float
-        Confidence level of the distance's interval.
-    seed : int
-        Seed of the bootstrap.
-    margin : float | None
+{bootstrap}    margin : float | None
         Equivalence margin (degrees) of the effect, the circular Wasserstein-1
         distance after aligning the mean directions (:func:`aligned_circular_wasserstein`).
-    alpha : float
-        Level of each one-sided test.
-    resample_groups : bool
-        Draw the trials with replacement in the bootstrap.
-
+{test}
     Returns
     -------
     dict
@@ -713,27 +741,18 @@ def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None
                       fn=lambda x, y: (circular_wasserstein(x, y),
                                        aligned_circular_wasserstein(x, y)))
     lo, hi = _ci(boot[:, 0], ci, dist, 180.0) if n_boot else (float("nan"), float("nan"))
-    mda, ra = _circ_mean(a)
-    mdb, rb = _circ_mean(b)
+    mda, ra = circular_mean(a)
+    mdb, rb = circular_mean(b)
     diff = float(np.mod(mda - mdb + 180.0, 360.0) - 180.0)
-    out = {
-        "distance": dist,
-        "ci_low": lo,
-        "ci_high": hi,
-        "test": "kuiper",
-        "statistic": stat,
-        "p_value": p,
-        "n_model": int(a.size),
-        "n_recording": int(b.size),
-        "n_eff_model": na,
-        "n_eff_recording": nb,
+    out = _test_result(dist, (lo, hi), "kuiper", stat, p, (a.size, b.size), (na, nb))
+    out.update({
         "mean_deg_model": mda,
         "mean_deg_recording": mdb,
         "mean_difference_deg": diff,
         "resultant_length_model": ra,
         "resultant_length_recording": rb,
         "units": "deg",
-    }
+    })
     out.update(_verdict_block(aligned_circular_wasserstein(a, b), boot[:, 1] if n_boot else None,
                               kind="distance", margin=margin, alpha=alpha, name=name,
                               units="deg"))
@@ -746,6 +765,7 @@ def _fractions(labels, categories):
     return counts, (counts / total if total else counts)
 
 
+@_fill_doc
 def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None,
                         groups_b=None, n_boot=500, ci=0.95, seed=0, margin=None, alpha=0.05,
                         resample_groups=True):
@@ -757,23 +777,9 @@ def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None
         Side A (the model) and side B (the recording); NaN values are dropped.
     categories : sequence of str
         All categories, in the order of the reported fractions.
-    block_a, block_b : int
-        Bootstrap block length and effective-size divisor of each side.
-    groups_a, groups_b : array-like | None
-        Trial label per value; blocks never cross trials.
-    n_boot : int
-        Bootstrap resamples (0: no interval, no verdict).
-    ci : float
-        Confidence level of the distance's interval.
-    seed : int
-        Seed of the bootstrap.
-    margin : float | None
+{bootstrap}    margin : float | None
         Equivalence margin of the total-variation distance (the effect), 0..1.
-    alpha : float
-        Level of each one-sided test.
-    resample_groups : bool
-        Draw the trials with replacement in the bootstrap.
-
+{test}
     Returns
     -------
     dict
@@ -819,22 +825,13 @@ def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None
                       fn=lambda x, y: (total_variation(_fractions(x, categories)[1],
                                                        _fractions(y, categories)[1]),))
     lo, hi = _ci(boot[:, 0], ci, dist, 1.0) if n_boot else (float("nan"), float("nan"))
-    out = {
-        "distance": dist,
-        "ci_low": lo,
-        "ci_high": hi,
-        "test": "chi2_contingency",
-        "statistic": stat,
-        "p_value": p,
-        "dof": dof,
-        "n_model": int(a.size),
-        "n_recording": int(b.size),
-        "n_eff_model": na,
-        "n_eff_recording": nb,
+    out = _test_result(dist, (lo, hi), "chi2_contingency", stat, p, (a.size, b.size), (na, nb),
+                       dof=dof)
+    out.update({
         "fractions_model": dict(zip(categories, map(float, pa))),
         "fractions_recording": dict(zip(categories, map(float, pb))),
         "units": "fraction",
-    }
+    })
     out.update(_verdict_block(dist, boot[:, 0] if n_boot else None, kind="distance",
                               margin=margin, alpha=alpha, name=name, units="fraction"))
     return out

@@ -7,6 +7,7 @@ from ._read import detect_format, read
 from .imaging import read_imaging
 from .mat import read_mat
 from .mne import read_mne
+from .model_export import read_model_export
 from .neo import read_neo
 from .neo_out import to_neo, write_nix
 from .netcdf import read_netcdf, write_netcdf
@@ -23,6 +24,7 @@ __all__ = [
     "read_mne",
     "read_imaging",
     "read_mat",
+    "read_model_export",
     "read_positions",
     "find_positions_sidecar",
     "flatten_positions",

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .._json import json_default as _json_default
 from .._outputs import give_user_mode
 from .._validate import check_path
 from .._validate import (
@@ -43,16 +44,6 @@ def _encode_value(v):
     if isinstance(v, Path):
         return str(v)
     return v
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise NeurowaveTypeError(f"attribute value {o!r} of type {type(o).__name__} cannot be stored in netCDF")
 
 
 def encode_attrs(attrs):

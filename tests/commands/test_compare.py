@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from neurowave.cli import main
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 from neurowave.io import write_netcdf
 

@@ -67,7 +67,7 @@ def _load_writers():
 @pytest.fixture(scope="module")
 def originals(tmp_path_factory):
     """Undamaged files, each in its own folder (with its sidecars)."""
-    from neurowave.compare._simdata import simulate_model_export
+    from neurowave.datasets import simulate_model_export
     from neurowave.datasets import simulate_wave
     from neurowave.io import write_netcdf
     from neurowave.models import get_task, train

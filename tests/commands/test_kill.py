@@ -154,7 +154,7 @@ def _snapshot(folder):
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    from neurowave.compare._simdata import simulate_model_export
+    from neurowave.datasets import simulate_model_export
     from neurowave.datasets import simulate_wave
     from neurowave.io import write_netcdf
 

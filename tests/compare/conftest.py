@@ -7,7 +7,7 @@ array at 10 Hz (0.015 m/s, also 0.375 array widths per cycle).
 
 import pytest
 
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 MODEL_SPEED = 0.3  # cells/step
@@ -47,6 +47,6 @@ def rec_rotating():
 
 @pytest.fixture(scope="session")
 def result_matched(model_planar, rec_matched):
-    from neurowave.compare import compare
+    from neurowave.compare import StatsOptions, compare
 
-    return compare(model_planar, rec_matched, n_boot=100, seed=0)
+    return compare(model_planar, rec_matched, stats=StatsOptions(n_boot=100), seed=0)

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from neurowave.compare import EXTRA_METRICS, METRICS, compare
+from neurowave.compare import EXTRA_METRICS, METRICS, StatsOptions, compare
 
 from .conftest import REC_FREQ
 
 
 def test_matched_pair_is_closer_than_threefold_speed(result_matched, model_planar, rec_fast):
-    fast = compare(model_planar, rec_fast, n_boot=100, seed=0)
+    fast = compare(model_planar, rec_fast, stats=StatsOptions(n_boot=100), seed=0)
     dm, df = result_matched.distances["speed"], fast.distances["speed"]
     assert dm["distance"] < df["distance"]
     # scale-free speeds: equal for the matched pair, threefold for the other
@@ -26,7 +26,7 @@ def test_matched_pair_is_closer_than_threefold_speed(result_matched, model_plana
 
 
 def test_planar_pair_is_closer_than_planar_vs_rotating(result_matched, model_planar, rec_rotating):
-    rot = compare(model_planar, rec_rotating, n_boot=100, seed=0)
+    rot = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=100), seed=0)
     pm, pr = result_matched.distances["patterns"], rot.distances["patterns"]
     assert pm["distance"] < pr["distance"]
     assert pr["fractions_recording"]["rotating"] > 0.5
@@ -37,7 +37,8 @@ def test_planar_pair_is_closer_than_planar_vs_rotating(result_matched, model_pla
 
 def test_physical_units_recover_speed_and_frequency(model_planar, rec_matched):
     # 0.3 cells/step * 0.25 mm / 5 ms = 0.015 m/s; 0.05 cycles/step / 5 ms = 10 Hz
-    res = compare(model_planar, rec_matched, model_dt="5ms", model_dx="250um", n_boot=50)
+    res = compare(model_planar, rec_matched, model_dt="5ms", model_dx="250um",
+                  stats=StatsOptions(n_boot=50))
     assert res.scale["mode"] == "physical"
     sp, fr = res.distances["speed"], res.distances["frequency"]
     assert sp["units"] == "m/s" and fr["units"] == "Hz"
@@ -97,16 +98,17 @@ def test_model_band_is_chosen_from_the_pooled_spectrum(result_matched):
 
 
 def test_foreground_sites_measure_only_the_object(rec_matched):
-    from neurowave.compare._simdata import simulate_model_export
+    from neurowave.datasets import simulate_model_export
 
     fg = np.zeros((16, 16), bool)
     fg[2:14, 2:14] = True  # waves inside the object, white noise around it
     model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(16, 16),
                                   n_steps=120, n_samples=1, n_units=2, snr_db=10.0, seed=1,
                                   foreground=fg)
-    whole = compare(model, rec_matched, n_boot=20, model_band=(0.04, 0.06), model_sites="all")
-    obj = compare(model, rec_matched, n_boot=20, model_band=(0.04, 0.06),
-                  model_sites="foreground")
+    whole = compare(model, rec_matched, stats=StatsOptions(n_boot=20), model_band=(0.04, 0.06),
+                    view={"model_sites": "all"})
+    obj = compare(model, rec_matched, stats=StatsOptions(n_boot=20), model_band=(0.04, 0.06),
+                  view={"model_sites": "foreground"})
     assert obj.model["input"]["model_sites"] == "foreground"
     assert obj.model["input"]["n_valid_sites"] == 144
     # the noisy background lowers PGD and hides the waves; on the object they are plain
@@ -120,7 +122,43 @@ def test_foreground_sites_measure_only_the_object(rec_matched):
     assert obj.distances["speed"]["median_model"] == pytest.approx(0.5, rel=0.15)
     with pytest.raises(ValueError, match="label"):
         compare(simulate_model_export(n_steps=60, n_samples=1, n_units=1), rec_matched,
-                model_sites="foreground")
+                view={"model_sites": "foreground"})
+
+
+def test_keywords_of_earlier_versions_warn_and_give_the_same_comparison(rec_matched):
+    """``n_boot=``, ``margins=``, ``samples=``, ``max_trials=`` ... moved into ``stats=``
+    and ``view=``: the old spelling still runs, warns naming the new one, and compares
+    the same trials with the same bootstrap."""
+    from neurowave.datasets import simulate_model_export
+
+    model = simulate_model_export("planar", n_steps=100, n_samples=2, n_units=1, seed=3)
+    new = compare(model, rec_matched, stats=StatsOptions(n_boot=20, margins={"pgd": 0.2}),
+                  view={"samples": [1], "max_trials": 1}, controls=False)
+    with pytest.warns(FutureWarning) as record:
+        old = compare(model, rec_matched, n_boot=20, margins={"pgd": 0.2}, samples=[1],
+                      max_trials=1, controls=False)
+    said = [str(w.message) for w in record]
+    assert any("samples=, max_trials=" in s and "view=" in s for s in said), said
+    assert any("n_boot=, margins=" in s and "stats=StatsOptions" in s for s in said), said
+    assert old.to_dict()["distances"] == new.to_dict()["distances"]
+    assert old.model["input"]["trials"] == new.model["input"]["trials"] == [[1, -1, 0]]
+    assert old.distances["pgd"]["margin"] == 0.2
+    with pytest.raises(ValueError, match="only stats="):
+        compare(model, rec_matched, stats=StatsOptions(), n_boot=20)
+
+
+def test_compare_is_a_subpackage_whose_function_is_compare_compare(model_planar, rec_matched):
+    """``import neurowave.compare as nc`` gives the subpackage; calling it (the function
+    it used to be) still works for now, with a FutureWarning."""
+    import neurowave
+    import neurowave.compare as nc
+
+    assert nc.METRICS == METRICS and nc.compare is compare
+    assert neurowave.compare is nc
+    with pytest.warns(FutureWarning, match="neurowave.compare.compare"):
+        res = neurowave.compare(model_planar, rec_matched, stats=StatsOptions(n_boot=0),
+                                controls=False)
+    assert set(res.distances) >= set(METRICS)
 
 
 def test_pattern_fit_speed_compares_target_waves(model_planar):
@@ -128,8 +166,9 @@ def test_pattern_fit_speed_compares_target_waves(model_planar):
     # gives their speed: matched at 0.375 array widths per cycle, or threefold
     from .conftest import REC_SPEED, recording
 
-    near = compare(model_planar, recording("radial_out"), n_boot=50)
-    far = compare(model_planar, recording("radial_out", speed=3 * REC_SPEED), n_boot=50)
+    near = compare(model_planar, recording("radial_out"), stats=StatsOptions(n_boot=50))
+    far = compare(model_planar, recording("radial_out", speed=3 * REC_SPEED),
+                  stats=StatsOptions(n_boot=50))
     assert near.distances["speed"]["distance"] is None
     pn, pf = near.distances["pattern_speed"], far.distances["pattern_speed"]
     assert pn["median_recording"] == pytest.approx(0.375, rel=0.1)

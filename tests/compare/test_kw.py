@@ -2,8 +2,8 @@
 
 import pytest
 
-from neurowave.compare import compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.compare import StatsOptions, compare
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 
@@ -20,7 +20,7 @@ def sides():
 
 def test_kw_peaks_are_compared_when_both_sides_have_them(sides):
     model, rec = sides
-    res = compare(model, rec, n_boot=20, kw=True)
+    res = compare(model, rec, stats=StatsOptions(n_boot=20), kw=True)
     d = res.to_dict()
     kw = d["distances"]["kw"]
     assert kw["speed"]["units"] == "region widths/cycle"
@@ -37,5 +37,5 @@ def test_kw_peaks_are_compared_when_both_sides_have_them(sides):
 
 def test_no_kw_without_the_option(sides):
     model, rec = sides
-    res = compare(model, rec, n_boot=20)
+    res = compare(model, rec, stats=StatsOptions(n_boot=20))
     assert "kw" not in res.distances and "kw" not in res.model and "kw" not in res.recording

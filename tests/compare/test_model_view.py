@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from neurowave.cli import main
-from neurowave.compare import analyze_model, compare, object_masks
-from neurowave.compare._simdata import simulate_model_export, simulate_object_export
+from neurowave.compare import StatsOptions, analyze_model, compare, object_masks
+from neurowave.datasets import simulate_model_export, simulate_object_export
 
 PATTERNS = ["planar", "radial_out", "radial_in", "synchronous"]
 
@@ -121,12 +121,12 @@ def test_bad_model_choices_in_compare_and_export(export_ds, tmp_path, capsys):
 
     rec, _ = simulate_wave("planar", duration=1.0, seed=0)
     with pytest.raises(ValueError, match="--unit 9 is out of range"):
-        compare(ds, rec, units=9)
+        compare(ds, rec, view={"units": 9})
     old = ds.drop_vars("label")
     with pytest.raises(ValueError, match="needs the export's `label` object map.*re-export"):
-        compare(old, rec, model_sites="objects")
+        compare(old, rec, view={"model_sites": "objects"})
     # without recorded controls compare says how to get them
-    res = compare(old, rec, n_boot=20, max_trials=2)
+    res = compare(old, rec, stats=StatsOptions(n_boot=20), view={"max_trials": 2})
     assert "re-export" in res.controls["note"]
     assert main(["export", "pretrained:cornn-tetrominoes-small", "--n", "2", "--unit", "3",
                  "--out", str(tmp_path / "x.nc")]) == 2
@@ -172,3 +172,15 @@ def test_object_grids_cut_to_their_bounding_box_measure_as_the_whole_grid(export
             np.testing.assert_allclose(a.frames[k].values, b.frames[k].values, rtol=1e-5,
                                        equal_nan=True)
     assert cut.summary["summary"]["wave_fraction"] == whole.summary["summary"]["wave_fraction"]
+
+
+def test_analyze_model_takes_a_view_and_still_the_keywords_of_earlier_versions(export_ds):
+    """``view={"samples": 1, "units": 0}`` and the older ``samples=1, units=0`` (with a
+    FutureWarning) measure the same trials, the objects of sample 1 in unit 0."""
+    new = analyze_model(export_ds, view={"samples": 1, "units": 0})
+    with pytest.warns(FutureWarning, match="view="):
+        old = analyze_model(export_ds, samples=1, units=0)
+    assert new.trials == old.trials and {(s, u) for s, _, u in new.trials} == {(1, 0)}
+    assert new.summary["summary"]["speed"] == old.summary["summary"]["speed"]
+    with pytest.raises(ValueError, match="unknown keys"):
+        analyze_model(export_ds, view={"sample": 1})

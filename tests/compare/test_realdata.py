@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from neurowave.commands._util import to_jsonable
-from neurowave.compare import compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.compare import StatsOptions, compare
+from neurowave.datasets import simulate_model_export
 
 pytestmark = pytest.mark.realdata
 
@@ -32,7 +32,7 @@ def test_recording_side_is_exactly_analyze(utah):
     from neurowave.waves import analyze
 
     model = simulate_model_export("planar", n_steps=100, n_samples=1, n_units=2, seed=0)
-    res = compare(model, utah, band=BAND, n_boot=50)
+    res = compare(model, utah, band=BAND, stats=StatsOptions(n_boot=50))
     ref = analyze(utah, band=BAND).summary
     # the same measures: the recording's JSON is analyze's, number for number
     assert to_jsonable(res.recording["summary"]) == to_jsonable(ref["summary"])

@@ -113,9 +113,9 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
 
 def test_report_of_a_side_without_wave_frames(model_planar, rec_rotating, tmp_path):
     # a rotating wave has low PGD: no wave frames, so no speeds or directions to compare
-    from neurowave.compare import compare
+    from neurowave.compare import StatsOptions, compare
 
-    res = compare(model_planar, rec_rotating, n_boot=20)
+    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=20))
     assert res.distances["speed"]["distance"] is None
     index = res.write_report(tmp_path / "r")
     text = index.read_text()
@@ -134,7 +134,7 @@ def test_example_frames_are_wave_frames_or_the_figure_says_none(result_matched, 
                                                                 rec_rotating):
     import matplotlib.pyplot as plt
 
-    from neurowave.compare import compare
+    from neurowave.compare import StatsOptions, compare
     from neurowave.compare.report import plot_phase_maps
 
     fig = plot_phase_maps(result_matched)
@@ -151,7 +151,7 @@ def test_example_frames_are_wave_frames_or_the_figure_says_none(result_matched, 
     assert shown == 8
     plt.close(fig)
     # a rotating recording has no wave frames: its row says so instead of showing others
-    res = compare(model_planar, rec_rotating, n_boot=0)
+    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=0))
     assert not res.examples["recording"].frames["is_wave"].values.any()
     fig = plot_phase_maps(res)
     texts = _texts(fig)

@@ -10,8 +10,8 @@ wavelength.
 import numpy as np
 import pytest
 
-from neurowave.compare import MARGINS, compare
-from neurowave.compare._simdata import simulate_model_export
+from neurowave.compare import MARGINS, StatsOptions, compare
+from neurowave.datasets import simulate_model_export
 from neurowave.datasets import simulate_wave
 
 MODEL_FREQ = 0.05  # cycles/step; 20 steps per cycle, as the recording's 10 Hz at 200 Hz
@@ -47,7 +47,7 @@ def matched():
     out = []
     for seed, widths, msnr, rsnr, pattern in MATCHED:
         model, rec = pair(seed, widths=widths, model_snr=msnr, rec_snr=rsnr, pattern=pattern)
-        out.append(compare(model, rec, n_boot=200, seed=seed))
+        out.append(compare(model, rec, stats=StatsOptions(n_boot=200), seed=seed))
     return out
 
 
@@ -86,7 +86,7 @@ def test_threefold_speed_is_different_for_speed_and_wavelength(seed, widths, fac
     model, rec = pair(seed, widths=widths, model_snr=3.0, rec_snr=3.0, factor=factor)
     # 16 cells = 4 mm, 0.05 cycles/step = 10 Hz
     kw = dict(model_dt="5ms", model_dx="0.25mm") if physical else {}
-    res = compare(model, rec, n_boot=200, seed=seed, **kw)
+    res = compare(model, rec, stats=StatsOptions(n_boot=200), seed=seed, **kw)
     for m in ("speed", "wavelength"):
         d = res.distances[m]
         assert d["verdict"] == "different", (m, d["effect"], d["effect_ci_low"])
@@ -100,7 +100,7 @@ def test_threefold_speed_is_different_for_speed_and_wavelength(seed, widths, fac
 
 def test_margins_are_stated_and_can_be_set(matched):
     model, rec = pair(0, widths=1.5, model_snr=None, rec_snr=0.0)
-    res = compare(model, rec, n_boot=50, margins={"speed": 1.01, "pgd": 0.5})
+    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"speed": 1.01, "pgd": 0.5}))
     d = res.distances
     assert d["speed"]["margin"] == 1.01 and d["pgd"]["margin"] == 0.5
     assert d["wavelength"]["margin"] == MARGINS["wavelength"]
@@ -109,21 +109,22 @@ def test_margins_are_stated_and_can_be_set(matched):
     assert d["speed"]["verdict"] != "equivalent"
     assert res.scale["verdicts"]["margins"]["speed"] == 1.01
     with pytest.raises(ValueError, match="above 1"):
-        compare(model, rec, margins={"speed": 0.8})
+        compare(model, rec, stats=StatsOptions(margins={"speed": 0.8}))
     with pytest.raises(ValueError, match="unknown metric"):
-        compare(model, rec, margins={"sped": 1.5})
+        compare(model, rec, stats=StatsOptions(margins={"sped": 1.5}))
 
 
 def test_frequency_margin_follows_the_units():
     # scale-free: the frequency row compares frequency / median frequency by a W1
     # distance, so its margin is a fraction; with model_dt it is a factor in Hz
     model, rec = pair(2, widths=0.5, model_snr=0.0, rec_snr=0.0)
-    res = compare(model, rec, n_boot=50, margins={"frequency": 0.05})
+    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"frequency": 0.05}))
     d = res.distances["frequency"]
     assert d["margin"] == 0.05 and d["effect_kind"] == "distance"
-    res = compare(model, rec, n_boot=50, model_dt="5ms", model_dx="0.25mm")
+    res = compare(model, rec, stats=StatsOptions(n_boot=50), model_dt="5ms",
+                  model_dx="0.25mm")
     d = res.distances["frequency"]
     assert d["effect_kind"] == "ratio" and d["units"] == "Hz"
     assert d["effect"] == pytest.approx(1.0, abs=0.05) and d["verdict"] == "equivalent"
     with pytest.raises(ValueError, match="above 1"):
-        compare(model, rec, model_dt="5ms", margins={"frequency": 0.05})
+        compare(model, rec, model_dt="5ms", stats=StatsOptions(margins={"frequency": 0.05}))

@@ -1,11 +1,18 @@
-"""The k-omega (``kw``) blocks of both sides of a comparison, in common units."""
+"""The k-omega peaks of both sides of a comparison (``compare(..., kw=True)``): the
+recording's over its band, the model's over whole hidden grids, in common units, and
+their comparison (the ``kw`` blocks of the JSON)."""
 
 from __future__ import annotations
-from neurowave._validate import NeurowaveError
 
 import numpy as np
 
+from .._validate import NeurowaveError
+from ._pool import speed_to_native
+from ._view import whole_hidden_grid
 from .scale import convert
+from .stats import circular_mean
+
+__all__ = ["kw_distances", "kw_compare"]
 
 
 def _num(v):
@@ -34,10 +41,8 @@ def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
     blocks = [b for b in model_blocks if b]
     if not blocks or not rec_block:
         return None, None
-    from ..compare._compare import _speed_to_native
-
     def native_speed(values, block, side):
-        return _speed_to_native(np.asarray(values, float), block.get("units"),
+        return speed_to_native(np.asarray(values, float), block.get("units"),
                                 side.time_units, side.space_units)
 
     m_speed = convert(np.concatenate([native_speed([_num(b["speed"])], b, model_side)
@@ -58,16 +63,14 @@ def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
         a = a[np.isfinite(a)]
         return [float(np.quantile(a, p)) for p in (0.25, 0.5, 0.75)] if a.size else [None] * 3
 
-    d = m_dir[np.isfinite(m_dir)]
-    z = np.exp(1j * np.deg2rad(d)).mean() if d.size else np.nan
+    mean_deg, resultant = circular_mean(m_dir)
     model_kw = {
         "n_trials": len(blocks),
         "speed": dict(zip(("q25", "median", "q75"), q(m_speed)), units=scale.speed_units),
         "wavelength": dict(zip(("q25", "median", "q75"), q(m_wl)),
                            units=scale.wavelength_units),
         "travelling_index": dict(zip(("q25", "median", "q75"), q(m_ti))),
-        "direction": {"mean_deg": float(np.mod(np.rad2deg(np.angle(z)), 360)) if d.size else None,
-                      "resultant_length": float(np.abs(z)) if d.size else None},
+        "direction": {"mean_deg": mean_deg, "resultant_length": resultant},
         "trials": blocks,
     }
 
@@ -107,13 +110,12 @@ def kw_compare(ds, rec, rec_summary, *, model_band, scale, model_side, rec_side,
     listed. Returns ``(model_kw, recording_kw, distance)``.
     """
     from ..waves.kw import kw_summary
-    from ._compare import _hidden_grid_all
 
     rec_block, _ = kw_summary(rec, band=tuple(rec_summary["params"]["band"]))
     blocks, skipped = [], []
     pairs = [(s, u) for s in range(ds.sizes["sample"]) for u in range(ds.sizes["unit"])]
     for s, u in pairs[:max_trials]:
-        g = _hidden_grid_all(ds, s, u)
+        g = whole_hidden_grid(ds, s, u)
         try:
             b, _ = kw_summary(g, band=tuple(model_band))
         except ValueError as err:
