@@ -50,6 +50,7 @@ import numpy as np
 from scipy import stats as _st
 
 from .._validate import NeurowaveError, check_positive, validate_type
+from ..waves.circular import mean_resultant
 
 __all__ = [
     "VERDICTS",
@@ -667,12 +668,10 @@ def circular_mean(deg):
     >>> round(mean_deg, 6), round(resultant, 4)
     (90.0, 0.9848)
     """
-    d = np.asarray(deg, float)
-    d = d[np.isfinite(d)]
-    if not d.size:
+    mean, resultant = mean_resultant(deg, deg=True)
+    if not np.isfinite(resultant):
         return None, None
-    z = np.exp(1j * np.deg2rad(d)).mean()
-    return float(np.mod(np.rad2deg(np.angle(z)), 360.0)), float(np.abs(z))
+    return float(mean), float(resultant)
 
 
 def aligned_circular_wasserstein(a, b):
