@@ -267,7 +267,7 @@ def hidden_grid(ds, *, sample=0, unit=0, variable="hidden"):
     ...                    get_task("tetrominoes-tiny"), n=1)
     >>> g = hidden_grid(ds, unit=1)
     >>> g.attrs["time_units"], g.attrs["space_units"], g.sizes["time"]
-    ('step', 'cell', 12)
+    ('step', 'cell', 6)
     >>> hidden_grid(ds, unit=1, variable="hidden_cut_coupling").attrs["source"]
     'cornn (cut coupling) sample 0 unit 1'
     """
