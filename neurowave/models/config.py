@@ -75,12 +75,16 @@ class CoRNNConfig(_Base):
     ``dt``; ``readout`` over the per-pixel time series of the position ``y``, whose
     ``linear`` projection has a bias only if ``readout_bias`` (published: none).
 
-    ``omega_init`` initialises the omega encoder: ``"default"`` (PyTorch's, as the
-    published training runs), ``"bias"`` (PyTorch's, then the final layer's bias set
-    to ``omega_bias``, so that omega starts near ``omega_bias`` at every pixel and the
-    final ReLU starts open) or ``"dirac"`` (the published ``_init_encoders``, which the
-    published scripts define but never call: identity kernels, zero biases). The
-    equations are the same under each; only the starting point differs.
+    ``omega_init`` initialises the omega encoder: ``"bias"`` (the default: PyTorch's,
+    then the final layer's bias set to ``omega_bias``, so that omega starts near
+    ``omega_bias`` at every pixel and the final ReLU starts open), ``"default"``
+    (PyTorch's alone, as the published training runs and as every CoRNN shipped before
+    issue 33 was trained; under it a unit's final ReLU can close at every pixel within
+    the first 50 optimizer steps, leaving omega = 0, ``benchmarks/omega_init.py``) or
+    ``"dirac"`` (the published ``_init_encoders``, which the published scripts define
+    but never call: identity kernels, zero biases). The equations are the same under
+    each; only the starting point differs. Checkpoints whose config predates the option
+    load as ``"default"``, the initialisation they were trained from.
 
     The defaults are the paper's Tetrominoes setting: with the linear readout the
     model has 176,124 parameters, as published.
@@ -93,7 +97,7 @@ class CoRNNConfig(_Base):
     readout: str = "linear"
     encoder_layers: tuple = (3, 3, 4)
     readout_bias: bool = False
-    omega_init: str = "default"
+    omega_init: str = "bias"
     omega_bias: float = 1.0
 
     def __post_init__(self):

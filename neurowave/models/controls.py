@@ -12,9 +12,12 @@ onto its centre tap, which is the intact model's response to a spatially uniform
 state but creates a self-feedback the intact model does not have at any pixel -- with
 the shipped paper-geometry kernels 0.23, -0.15, -0.25 and 0.13 -- and its states
 diverged; a control that blows up does not isolate the coupling.)
-The untrained model (fresh weights, same architecture and config) shows what the
-architecture does before learning: the CoRNN's Laplacian coupling carries waves at
-one cell per unit time, ``dt`` cells/step.
+The untrained model (fresh weights, same architecture and config, including the
+omega encoder's initialisation ``omega_init``) shows what the architecture does before
+learning: the CoRNN's Laplacian coupling carries waves at one cell per unit time,
+``dt`` cells/step, where omega is near 0 (``omega_init="default"``, the shipped
+models); with omega near ``omega_bias`` everywhere (``"bias"``) the pixels also ring
+at their own frequency, and the coupling's waves become dispersive.
 """
 
 from __future__ import annotations

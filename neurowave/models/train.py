@@ -249,6 +249,10 @@ def load_checkpoint(source):
         old = _UPGRADES[ckpt["format"]].get(ckpt.get("model"), {})
         ckpt["config"] = {**old, **ckpt.get("config", {})}
         ckpt["format"] = CHECKPOINT_FORMAT
+    if isinstance(ckpt, dict) and ckpt.get("model") == "cornn" and isinstance(
+            ckpt.get("config"), dict) and "omega_init" not in ckpt["config"]:
+        # trained before CoRNNConfig.omega_init existed: from PyTorch's initialisation
+        ckpt["config"] = {**ckpt["config"], "omega_init": "default", "omega_bias": 1.0}
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise NeurowaveError(
             f"{path} is not a neurowave checkpoint (no {CHECKPOINT_FORMAT!r} marker); "

@@ -117,3 +117,18 @@ def test_diagnostics_reject_a_model_without_oscillators():
     with pytest.raises(NeurowaveError, match="CoRNN only"):
         compute_oscillator_diagnostics(get_model("cnn", n_layers=1, mlp_hidden=(4,)),
                                        np.zeros((1, 3, 8, 8), np.float32))
+
+
+def test_new_cornns_start_live_and_shipped_ones_load_as_trained():
+    """``omega_init="bias"`` is the default of every new CoRNN; a checkpoint from before
+    the option loads with the initialisation it was trained from (its untrained control
+    too)."""
+    from neurowave.models import CoRNNConfig
+
+    assert CoRNNConfig().omega_init == "bias"
+    model, ckpt = load_model("pretrained:cornn-tetrominoes-paper")
+    assert ckpt["config"]["omega_init"] == "default" and model.config.omega_init == "default"
+    fresh = untrained_like(model)
+    assert fresh.config.omega_init == "default"
+    assert float(fresh.enc_omega[-1].bias.detach().abs().max()) < 0.1
+
