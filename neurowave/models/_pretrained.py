@@ -35,13 +35,14 @@ SELECTION = "best validation fg-IoU (ours, per class over the split), checked ev
 
 def shipped_diagnostics(model, task_spec, *, n=DIAGNOSTIC_IMAGES):
     """Summarized oscillator diagnostics of ``model`` on the first ``n`` test images of
-    its task (``None`` for a model without oscillators)."""
+    its task (all of them if fewer; ``None`` for a model without oscillators)."""
     from .diagnostics import compute_oscillator_diagnostics, has_oscillators, summarize_diagnostics
     from .tasks import task_from_spec
 
     if not has_oscillators(model):
         return None
-    x, y = task_from_spec(task_spec).split("test", n=n, cache=False)
+    task = task_from_spec(task_spec)
+    x, y = task.split("test", n=min(int(n), task.sizes["test"]), cache=False)
     return summarize_diagnostics(compute_oscillator_diagnostics(model, x, y))
 
 _KEEP = ("format", "neurowave_version", "model", "config", "task", "state_dict", "epoch",

@@ -160,3 +160,21 @@ def test_omega_stays_live_through_a_short_run_from_the_bias_init():
         opt.step()
     d = compute_oscillator_diagnostics(m, xv, yv)
     assert all(u["live_omega_fraction"]["foreground"] >= 0.5 for u in d["units"])
+
+
+def test_shipping_a_run_records_its_recipe_and_diagnostics(tmp_path, monkeypatch):
+    """The shipping tool keeps clip, weight decay, the selection criterion and the
+    omega initialisation, and stores the oscillator diagnostics that `list` shows."""
+    from neurowave.models import _pretrained, train
+
+    torch.set_num_threads(1)
+    task = get_task("tetrominoes-tiny", n_train=8, n_val=4, n_test=4)
+    train("cornn", task, model_config=dict(n_steps=6, mlp_hidden=(4,)), epochs=1,
+          batch_size=4, clip=0.5, out=tmp_path / "run", progress=False)
+    monkeypatch.setattr(_pretrained, "pretrained_dir", lambda: tmp_path)
+    meta = _pretrained.ship_pretrained(tmp_path / "run", "tiny", description="t")
+    assert meta["clip"] == 0.5 and meta["weight_decay"] == 0.0
+    assert meta["selection"].startswith("best validation fg-IoU")
+    assert meta["config"]["omega_init"] == "bias"
+    d = meta["oscillator_diagnostics"]
+    assert d["n_images"] == 4 and len(d["live_omega_foreground"]) == 2
