@@ -65,7 +65,7 @@ def main():
         order = rng.permutation(len(xtr))
         rows, losses, t0 = [], [], time.perf_counter()
 
-        def record(step):
+        def record(step, model=model, losses=losses, rows=rows, t0=t0, init=init):
             d = compute_oscillator_diagnostics(model, xva[:16], yva[:16])
             row = {"step": step, "loss": float(np.mean(losses[-args.every:])) if losses else None,
                    "live_fg": [u["live_omega_fraction"]["foreground"] for u in d["units"]],

@@ -29,9 +29,9 @@ import numpy as np
 
 from .._validate import NeurowaveError
 
-__all__ = ["compute_oscillator_diagnostics", "summarize_diagnostics", "diagnostic_rows",
-           "bounded_ratio", "states_bounded",
-           "has_oscillators", "BOUND_FACTOR", "LIVE_FRACTION_MIN"]
+__all__ = ["BOUND_FACTOR", "LIVE_FRACTION_MIN", "bounded_ratio",
+           "compute_oscillator_diagnostics", "diagnostic_rows", "has_oscillators",
+           "states_bounded", "summarize_diagnostics"]
 
 #: A window is bounded when ``max |y|`` over it is at most this many times its
 #: maximum over the first ``T/2`` steps.
@@ -119,7 +119,7 @@ def _quantiles(values):
     if values.size == 0:
         return None
     q = np.quantile(values, _QUANTILES)
-    return {f"q{int(round(100 * p)):02d}": float(v) for p, v in zip(_QUANTILES, q)}
+    return {f"q{round(100 * p):02d}": float(v) for p, v in zip(_QUANTILES, q)}
 
 
 def _run(model, images, n_long, batch_size, device):
@@ -269,7 +269,7 @@ def compute_oscillator_diagnostics(model, images, labels=None, *, n_steps=None,
         warnings += _unit_warnings(u, d)
         units.append(d)
     return {
-        "n_images": int(len(images)),
+        "n_images": len(images),
         "n_steps_trained": t,
         "bound_factor": BOUND_FACTOR,
         "live_fraction_min": LIVE_FRACTION_MIN,
@@ -322,8 +322,8 @@ def diagnostic_rows(diagnostics, *, prefix=""):
     rows = []
     for u, (fg, bg, gt, g2) in enumerate(zip(s["live_omega_foreground"], s["live_omega_background"],
                                             s["growth_ratio_T"], s["growth_ratio_2T"])):
-        rows.append((f"{prefix}unit {u}: live omega", f"{_pct(fg)} of object pixels, {_pct(bg)} "
-                                                      "of background"))
-        rows.append((f"{prefix}unit {u}: max |y| growth", f"{gt:.2f}x over T, {g2:.2f}x over 2T "
-                                                         "(vs first T/2; bounded if <= 2)"))
+        live = f"{_pct(fg)} of object pixels, {_pct(bg)} of background"
+        growth = f"{gt:.2f}x over T, {g2:.2f}x over 2T (vs first T/2; bounded if <= 2)"
+        rows.append((f"{prefix}unit {u}: live omega", live))
+        rows.append((f"{prefix}unit {u}: max |y| growth", growth))
     return rows

@@ -203,8 +203,8 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
 def _window_checks(model, images, labels, hidden, control_vars, batch_size, device):
     """Attrs ``states_bounded``/``bound_ratio`` of the recorded window (model and
     controls) and, for a CoRNN, its summarized oscillator diagnostics."""
-    from .diagnostics import (compute_oscillator_diagnostics, has_oscillators,
-                              summarize_diagnostics, bounded_ratio, BOUND_FACTOR)
+    from .diagnostics import (BOUND_FACTOR, bounded_ratio, compute_oscillator_diagnostics,
+                              has_oscillators, summarize_diagnostics)
 
     t = trained_steps(model.config)
     out = {}
