@@ -45,10 +45,17 @@ SMOKE_EPOCHS = 3
 def runs(mlp):
     mlp = list(mlp)
     return {
+        # omega_init="bias" (omega starts near 1 at every pixel): under PyTorch's
+        # initialisation alone a unit's omega closes at every pixel within 50 steps
+        # (benchmarks/omega_init.py; the model shipped before had both units off)
         "cornn-paper": ("cornn", dict(hidden_channels=2, c_mid=16, n_steps=100, dt=0.1,
                                       readout="linear", encoder_layers=(3, 3, 4),
-                                      readout_bias=False, mlp_hidden=mlp)),
-        "cnn-L8-paper": ("cnn", dict(n_layers=8, channels=16, mlp_hidden=mlp)),
+                                      readout_bias=False, omega_init="bias", omega_bias=1.0,
+                                      mlp_hidden=mlp)),
+        # the published baseline's architecture: the last 3x3 layer narrows to 2
+        # channels, a 1x1 layer expands them to 98 (baseline1_flexible.py)
+        "cnn-L8-paper": ("cnn", dict(n_layers=8, channels=16, bottleneck=2, expansion=98,
+                                     mlp_hidden=mlp)),
     }
 
 

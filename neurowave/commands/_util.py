@@ -85,8 +85,9 @@ def add_model_view_options(parser, *, export=False):
     g.add_argument("--sample", type=int, nargs="+", default=None, metavar="S",
                    help="sample(s) to measure (default: all, pooled)")
     g.add_argument("--steps", type=int, default=None, metavar="T",
-                   help=("steps of hidden states to record (default: twice the trained "
-                         "horizon)") if export else
+                   help=("steps of hidden states to record (default: the trained "
+                         "horizon T; longer windows are checked for bounded states)")
+                   if export else
                         "measure the first T steps (default: twice the trained horizon)")
     return g
 

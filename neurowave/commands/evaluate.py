@@ -19,6 +19,14 @@ def add_parser(subparsers):
     p.add_argument("--split", default="test", choices=("train", "val", "test"),
                    help="which split of the task to generate")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="torch device")
+    p.add_argument("--diag-n", type=int, default=64, metavar="N",
+                   help="images of the oscillator diagnostics (CoRNN: live natural "
+                        "frequencies per unit, growth of the states over T/2, T and 2T; "
+                        "default 64 of the evaluated images; 0 skips them)")
+    p.add_argument("--controls", action="store_true",
+                   help="also score the controls on the same images: the same model with "
+                        "its coupling's neighbour taps cut (CoRNN) and the untrained model "
+                        "of its architecture, each with its oscillator diagnostics")
     p.add_argument("--json", metavar="OUT", help="write the scores as JSON (default: none)")
     return p
 
@@ -33,6 +41,8 @@ def run(args):
     task = task_for(ckpt, args.task, source=args.source)
     if args.n is not None and args.n < 1:
         raise NeurowaveError(f"--n must be at least 1, got {args.n}.")
+    if args.diag_n < 0:
+        raise NeurowaveError(f"--diag-n must be 0 or more images, got {args.diag_n}.")
     scores = evaluate(model, task, split=args.split, n=args.n, device=args.device, cache=False)
     out = {
         "source": str(args.source),
@@ -67,7 +77,48 @@ def run(args):
                          f"{paper:.4f} ({'reproduced' if ok else 'NOT reproduced'})"))
     for k, v in scores["iou_per_class"].items():
         rows.append((f"  IoU {k}", "n/a" if v != v else f"{v:.3f}"))
+    warnings = _diagnose(model, task, args, scores, out, rows)
     print_table(rows, title=f"neurowave evaluate {args.source}")
+    for w in warnings:
+        print(f"warning: {w}")
     if args.json:
         write_json_atomic(out, args.json)
     return 0
+
+
+def _diagnose(model, task, args, scores, out, rows):
+    """Oscillator diagnostics of the model (and with ``--controls`` the controls' scores
+    and diagnostics) into ``out`` and ``rows``; returns the warnings to print."""
+    from neurowave.models import CONTROLS, cut_coupling, evaluate, untrained_like
+    from neurowave.models.diagnostics import (compute_oscillator_diagnostics, diagnostic_rows,
+                                              has_oscillators)
+
+    models = {"model": model}
+    if args.controls:
+        if hasattr(model, "W_y"):
+            models["cut_coupling"] = cut_coupling(model)
+        models["untrained"] = untrained_like(model)
+    k = min(args.diag_n, scores["n_images"])
+    images = labels = None
+    if k and has_oscillators(model):
+        images, labels = task.split(args.split, n=k, cache=False)
+    warnings = []
+    for name, m in models.items():
+        label = "" if name == "model" else f"{name.replace('_', ' ')}: "
+        if name != "model":
+            s = evaluate(m, task, split=args.split, n=args.n, device=args.device, cache=False)
+            out.setdefault("controls", {})[name] = {"description": CONTROLS[name], "scores": s}
+            rows.append((f"{label}fg-IoU, published metric",
+                         f"{s['fg_iou_paper']:.4f} (fg-IoU {s['fg_iou']:.4f})"))
+        if images is None:
+            continue
+        d = compute_oscillator_diagnostics(m, images, labels, device=args.device)
+        if name == "model":
+            out["oscillator_diagnostics"] = d
+        else:
+            out["controls"][name]["oscillator_diagnostics"] = d
+        rows.extend(diagnostic_rows(d, prefix=label))
+        warnings += [f"{label}{w}" for w in d["warnings"]]
+    if images is not None:
+        rows.append(("oscillator diagnostics", f"on the first {k} {args.split} images"))
+    return warnings

@@ -12,9 +12,13 @@ def add_parser(subparsers):
         description="Run a recurrent model on N fresh images of its task and write the "
         "hidden states (sample, time, unit, y, x) with images, labels (the object map), "
         "predictions, the trained horizon, dt and the model config to a netCDF file that "
-        "`neurowave analyze`/`compare` and plain xarray read. By default it records twice "
-        "the trained horizon and the controls `compare` measures beside the model: the "
-        "same model with its coupling cut and the untrained model of its architecture.",
+        "`neurowave analyze`/`compare` and plain xarray read. By default it records the "
+        "trained horizon T (past T the dynamics were never trained; a longer --steps "
+        "window is recorded as asked and the file says whether the states stay bounded "
+        "in it) and the controls `compare` measures beside the model: the same model "
+        "with its coupling's neighbour taps cut and the untrained model of its "
+        "architecture. It prints the fg-IoU of the predictions and, for a CoRNN, "
+        "warnings when a unit's oscillators are off or its states grow.",
     )
     p.add_argument("source", metavar="RUN", help="run directory, checkpoint or pretrained:NAME")
     p.add_argument("--task", help="task or preset (default: the one the model was trained on)")
@@ -74,10 +78,27 @@ def run(args):
     if args.steps is not None:
         ds.attrs["analysis_steps"] = int(args.steps)
     write_export(ds, out)
+    _report(ds, out)
+    return 0
+
+
+def _report(ds, out):
+    """The one-line summary of a written export, then its warnings."""
+    from neurowave.models import segmentation_scores
+
     h = ds["hidden"]
     ctl = ", ".join(ds.attrs.get("controls") or []) or "none"
+    names = ds["label"].attrs.get("class_names")
+    s = segmentation_scores(ds["prediction"].values, ds["label"].values,
+                            len(names) if names else int(ds.attrs["config"]["n_classes"]))
     print(f"neurowave export: wrote {out} (hidden {dict(h.sizes)}, {ds.attrs['model']} on "
           f"{ds.attrs['task']}, trained horizon {ds.attrs['n_steps_trained']} steps, "
-          f"{h.sizes['time']} recorded; controls: {ctl}; accuracy "
-          f"{float((ds.prediction == ds.label).mean()):.3f})")
-    return 0
+          f"{h.sizes['time']} recorded; controls: {ctl}; fg-IoU {s['fg_iou']:.3f}, "
+          f"published metric {s['fg_iou_paper']:.3f}, on {h.sizes['sample']} images)")
+    for var, ok in (ds.attrs.get("states_bounded") or {}).items():
+        if not ok:
+            r = max(ds.attrs["bound_ratio"][var])
+            print(f"warning: {var}: the states are not bounded in the recorded window: max "
+                  f"|y| reaches {r:.3g}x its max over the first T/2 steps (bound: 2x).")
+    for w in (ds.attrs.get("oscillator_diagnostics") or {}).get("warnings", []):
+        print(f"warning: {w}")

@@ -49,8 +49,38 @@ def pretrained_table():
             "test_fg_iou": meta["scores"]["test"]["fg_iou"],
             "test_fg_iou_paper": meta["scores"]["test"].get("fg_iou_paper"),
             "description": meta.get("description", ""),
+            "oscillator_diagnostics": meta.get("oscillator_diagnostics"),
         })
     return rows
+
+
+def _oscillator_text(diag):
+    """``LIVE OMEGA`` and ``BOUNDED`` cells of a pretrained model's stored diagnostics."""
+    if not diag:
+        return "-", "-"
+    live = "/".join(f"{100 * f:.0f}%" for f in diag["live_omega_foreground"])
+    bounded = ("within 2T" if diag["bounded_within_2T"] else
+               "within T" if diag["bounded_within_T"] else "no")
+    return live, bounded
+
+
+def _oscillator_sentence(row):
+    """One sentence on a pretrained CoRNN whose oscillators are off or whose states grow."""
+    d = row["oscillator_diagnostics"]
+    if not d:
+        return None
+    dead = [str(u) for u, f in enumerate(d["live_omega_foreground"]) if f < 0.5]
+    parts = []
+    if dead:
+        units = " and ".join(dead)
+        parts.append(f"its natural frequency omega is 0 at most object pixels in unit"
+                     f"{'s' if len(dead) > 1 else ''} {units} (oscillators off)")
+    if not d["bounded_within_T"]:
+        parts.append("its states grow within the trained horizon T (max |y| over T is "
+                     f"{max(d['growth_ratio_T']):.1f}x its max over T/2)")
+    elif not d["bounded_within_2T"]:
+        parts.append("its states grow past the trained horizon T")
+    return f"note: {row['name']}: " + "; ".join(parts) + "." if parts else None
 
 
 def tasks_table():
@@ -85,14 +115,20 @@ def run(args):
     out = {}
     if "pretrained" in what:
         out["pretrained"] = rows = pretrained_table()
-        print_table([("NAME", "MODEL", "PARAMETERS", "TASK", "TEST fg-IoU", "PUBLISHED METRIC")]
+        print_table([("NAME", "MODEL", "PARAMETERS", "TASK", "TEST fg-IoU", "PUBLISHED METRIC",
+                      "LIVE OMEGA (objects, per unit)", "STATES BOUNDED")]
                     + [(r["name"] + (" (default)" if r["default"] else ""), r["model"],
                         r["n_parameters"], _task_text(r["task"], r["task_options"]),
                         f"{r['test_fg_iou']:.3f}",
-                        "-" if r["test_fg_iou_paper"] is None else f"{r['test_fg_iou_paper']:.3f}")
+                        "-" if r["test_fg_iou_paper"] is None else f"{r['test_fg_iou_paper']:.3f}",
+                        *_oscillator_text(r["oscillator_diagnostics"]))
                        for r in rows],
                     title="pretrained models (pretrained:NAME; the default is the demo's and "
                           "the docs'):")
+        for r in rows:
+            sentence = _oscillator_sentence(r)
+            if sentence:
+                print(sentence)
     if "tasks" in what:
         out["tasks"] = rows = tasks_table()
         print_table([("NAME", "CLASSES", "OPTIONS")]

@@ -14,6 +14,8 @@ from .convlstm import ConvLSTM
 from .convert import cornn_state_dict_from_published
 from .cornn import CoRNN, laplacian_kernel, oscillator_recurrence
 from .controls import CONTROLS, cut_coupling, untrained_like
+from .diagnostics import (bounded_ratio, compute_oscillator_diagnostics, states_bounded,
+                          summarize_diagnostics)
 from .export import default_steps, export_hidden, hidden_grid, trained_steps, write_export
 from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
                       foreground_iou_paper, pixel_accuracy, segmentation_scores)
@@ -38,4 +40,5 @@ __all__ = [
     "resolve_device",
     "export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps",
     "cut_coupling", "untrained_like", "CONTROLS",
+    "compute_oscillator_diagnostics", "summarize_diagnostics", "bounded_ratio", "states_bounded",
 ]

@@ -15,6 +15,9 @@ class LocalCNN(nn.Module):
     """A stack of ``n_layers`` 3x3 convolutions with ReLU, then the per-pixel MLP.
 
     Each pixel sees a ``(2L + 1) x (2L + 1)`` neighbourhood of the image and nothing more.
+    With ``bottleneck`` and ``expansion`` (:class:`CNNConfig`) it is the published
+    baseline's architecture: the last 3x3 layer narrows to ``bottleneck`` channels and a
+    1x1 convolution expands them before the MLP.
 
     Examples
     --------
@@ -33,11 +36,15 @@ class LocalCNN(nn.Module):
         c = self.config
         layers = []
         cin = c.in_channels
-        for _ in range(c.n_layers):
-            layers += [nn.Conv2d(cin, c.channels, 3, padding=1), nn.ReLU()]
-            cin = c.channels
+        for i in range(c.n_layers):
+            cout = c.bottleneck if c.bottleneck and i == c.n_layers - 1 else c.channels
+            layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU()]
+            cin = cout
+        if c.expansion:  # the published 1x1 expansion, no activation after it
+            layers.append(nn.Conv2d(cin, c.expansion, 1))
+            cin = c.expansion
         self.features = nn.Sequential(*layers)
-        self.mlp = PixelMLP(c.channels, c.mlp_hidden, c.n_classes)
+        self.mlp = PixelMLP(cin, c.mlp_hidden, c.n_classes)
 
     @property
     def receptive_field(self):

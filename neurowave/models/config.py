@@ -13,6 +13,7 @@ from .._validate import NeurowaveError, NeurowaveTypeError, check_option
 
 __all__ = [
     "READOUTS",
+    "OMEGA_INITS",
     "CoRNNConfig",
     "ConvLSTMConfig",
     "CNNConfig",
@@ -22,6 +23,9 @@ __all__ = [
 
 #: Readouts over the per-pixel time series of a recurrent model.
 READOUTS = ("fft", "linear", "last", "mean", "max")
+
+#: Initialisations of the CoRNN's natural-frequency (omega) encoder.
+OMEGA_INITS = ("default", "bias", "dirac")
 
 
 def _check_mlp(mlp_hidden):
@@ -71,6 +75,17 @@ class CoRNNConfig(_Base):
     ``dt``; ``readout`` over the per-pixel time series of the position ``y``, whose
     ``linear`` projection has a bias only if ``readout_bias`` (published: none).
 
+    ``omega_init`` initialises the omega encoder: ``"bias"`` (the default: PyTorch's,
+    then the final layer's bias set to ``omega_bias``, so that omega starts near
+    ``omega_bias`` at every pixel and the final ReLU starts open), ``"default"``
+    (PyTorch's alone, as the published training runs and as every CoRNN shipped before
+    issue 33 was trained; under it a unit's final ReLU can close at every pixel within
+    the first 50 optimizer steps, leaving omega = 0, ``benchmarks/omega_init.py``) or
+    ``"dirac"`` (the published ``_init_encoders``, which the published scripts define
+    but never call: identity kernels, zero biases). The equations are the same under
+    each; only the starting point differs. Checkpoints whose config predates the option
+    load as ``"default"``, the initialisation they were trained from.
+
     The defaults are the paper's Tetrominoes setting: with the linear readout the
     model has 176,124 parameters, as published.
     """
@@ -82,6 +97,8 @@ class CoRNNConfig(_Base):
     readout: str = "linear"
     encoder_layers: tuple = (3, 3, 4)
     readout_bias: bool = False
+    omega_init: str = "bias"
+    omega_bias: float = 1.0
 
     def __post_init__(self):
         super().__post_init__()
@@ -102,6 +119,10 @@ class CoRNNConfig(_Base):
         self.encoder_layers = tuple(int(n) for n in layers)
         if not isinstance(self.readout_bias, bool):
             raise NeurowaveTypeError(f"`readout_bias` must be True or False, got {self.readout_bias!r}.")
+        check_option("omega_init", self.omega_init, OMEGA_INITS)
+        self.omega_bias = float(self.omega_bias)
+        if not self.omega_bias == self.omega_bias:  # NaN
+            raise NeurowaveError(f"`omega_bias` must be a number, got {self.omega_bias!r}.")
 
 
 @dataclass
@@ -125,15 +146,30 @@ class ConvLSTMConfig(_Base):
 
 @dataclass
 class CNNConfig(_Base):
-    """Local CNN baseline: ``n_layers`` 3x3 conv layers (receptive field 2L+1) + per-pixel MLP."""
+    """Local CNN baseline: ``n_layers`` 3x3 conv layers (receptive field 2L+1) + per-pixel MLP.
+
+    ``bottleneck`` > 0 makes the last 3x3 layer output that many channels, and
+    ``expansion`` > 0 adds a 1x1 convolution (no activation after it) from them to
+    ``expansion`` channels before the MLP: the published baseline
+    (``baseline1_flexible.py``) has ``bottleneck=2`` (its ``hidden_channels``) and
+    ``expansion=98`` (``K * hidden_channels`` with ``K = T / 2 - 1 = 49``). The default,
+    0 and 0, is ``n_layers`` layers of ``channels`` channels straight into the MLP.
+    """
 
     n_layers: int = 8
     channels: int = 16
+    bottleneck: int = 0
+    expansion: int = 0
 
     def __post_init__(self):
         super().__post_init__()
         self.n_layers = _check_int("n_layers", self.n_layers)
         self.channels = _check_int("channels", self.channels)
+        self.bottleneck = _check_int("bottleneck", self.bottleneck, 0)
+        self.expansion = _check_int("expansion", self.expansion, 0)
+        if self.expansion and not self.bottleneck:
+            raise NeurowaveError("`expansion` (the 1x1 layer) needs a `bottleneck` > 0 before "
+                                 "it, as in the published baseline (bottleneck=2, expansion=98).")
 
 
 @dataclass

@@ -2,14 +2,22 @@
 untrained model of the same architecture.
 
 Cutting the coupling asks which of a model's waves travel *through* its recurrent
-coupling: each 3x3 kernel of the CoRNN's ``W_y`` is replaced by its sum on the
-centre tap, so every pixel keeps its own oscillator (omega, alpha, y0) and a
-spatially uniform state evolves exactly as before, but no pixel feels how it differs
-from its neighbours. Waves the coupling carries vanish; phase patterns set by the
-encoders' spatial maps (e.g. natural frequencies that vary across an object) survive.
-The untrained model (fresh weights, same architecture and config) shows what the
-architecture does before learning: the CoRNN's Laplacian coupling carries waves at
-one cell per unit time, ``dt`` cells/step.
+coupling: every neighbour tap of the CoRNN's 3x3 ``W_y`` kernels is set to zero and
+the centre taps are kept as trained. Each pixel keeps its own oscillator (omega,
+alpha, y0) and exactly the intact model's self-term (``W_y``'s centre taps, channel
+mixing at the pixel included); the only thing removed is what its neighbours feed it.
+Waves the coupling carries vanish; phase patterns set by the encoders' spatial maps
+(natural frequency, damping, start) survive. (An earlier version summed each kernel
+onto its centre tap, which is the intact model's response to a spatially uniform
+state but creates a self-feedback the intact model does not have at any pixel -- with
+the shipped paper-geometry kernels 0.23, -0.15, -0.25 and 0.13 -- and its states
+diverged; a control that blows up does not isolate the coupling.)
+The untrained model (fresh weights, same architecture and config, including the
+omega encoder's initialisation ``omega_init``) shows what the architecture does before
+learning: the CoRNN's Laplacian coupling carries waves at one cell per unit time,
+``dt`` cells/step, where omega is near 0 (``omega_init="default"``, the shipped
+models); with omega near ``omega_bias`` everywhere (``"bias"``) the pixels also ring
+at their own frequency, and the coupling's waves become dispersive.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ __all__ = ["cut_coupling", "untrained_like", "CONTROLS"]
 
 #: Control name -> one-line description (export variables ``hidden_<name>``).
 CONTROLS = {
-    "cut_coupling": "the same model with each W_y kernel summed onto its centre tap "
-                    "(no pixel feels its neighbours)",
+    "cut_coupling": "the same model with the neighbour taps of W_y set to zero and its "
+                    "centre taps kept (no pixel feels its neighbours; each keeps its "
+                    "own self-term)",
     "untrained": "the untrained model of the same architecture (fresh weights)",
 }
 
@@ -31,10 +40,11 @@ CONTROLS = {
 def cut_coupling(model):
     """A copy of ``model`` whose recurrent coupling no longer couples neighbours.
 
-    Each 3x3 kernel of ``W_y`` (output channel x input channel) is replaced by its sum
-    on the centre tap: a spatially uniform state evolves exactly as before (same
-    natural frequencies, same channel mixing), but nothing is carried from place to
-    place.
+    Every tap of ``W_y`` but the centre one of each 3x3 kernel (output channel x input
+    channel) is set to zero; the centre taps stay as trained. At every pixel the cut
+    model has the intact model's own oscillator and self-term; it lacks only the input
+    from the pixel's neighbours. No self-feedback is added (summing the kernel onto its
+    centre would add ``sum(W) - W_centre`` at every pixel).
 
     Parameters
     ----------
@@ -50,9 +60,9 @@ def cut_coupling(model):
     --------
     >>> import torch
     >>> from neurowave.models import get_model
-    >>> m = cut_coupling(get_model("cornn", n_steps=4, mlp_hidden=(4,)))
-    >>> w = m.W_y.weight.detach()
-    >>> float(w[..., 0, 0].abs().sum()), float(w.sum()) == float(w[..., 1, 1].sum())
+    >>> m = get_model("cornn", n_steps=4, mlp_hidden=(4,))
+    >>> w = cut_coupling(m).W_y.weight.detach()
+    >>> float(w[..., 0, 0].abs().sum()), bool((w[..., 1, 1] == m.W_y.weight[..., 1, 1]).all())
     (0.0, True)
     """
     import torch
@@ -64,9 +74,10 @@ def cut_coupling(model):
         )
     m = copy.deepcopy(model)
     with torch.no_grad():
-        total = m.W_y.weight.sum(dim=(-2, -1))
-        m.W_y.weight.zero_()
-        m.W_y.weight[:, :, m.W_y.weight.shape[-2] // 2, m.W_y.weight.shape[-1] // 2] = total
+        w = m.W_y.weight
+        centre = w[:, :, w.shape[-2] // 2, w.shape[-1] // 2].clone()
+        w.zero_()
+        w[:, :, w.shape[-2] // 2, w.shape[-1] // 2] = centre
     return m.eval()
 
 

@@ -59,6 +59,17 @@ def _encoder(cin, cmid, cout, n_layers):
     return nn.Sequential(*layers)
 
 
+def _init_omega_encoder(enc, how, bias):
+    """Initialise the omega encoder in place (see :class:`CoRNNConfig` ``omega_init``)."""
+    convs = [m for m in enc if isinstance(m, nn.Conv2d)]
+    if how == "bias":
+        nn.init.constant_(convs[-1].bias, bias)
+    elif how == "dirac":
+        for conv in convs:
+            nn.init.dirac_(conv.weight)
+            nn.init.zeros_(conv.bias)
+
+
 # --------------------------------------------------------------------------------------
 # The time loop. ``oscillator_recurrence`` is the one entry point; a fused kernel for
 # another device (e.g. CUDA) slots in there with the same signature and semantics.
@@ -322,6 +333,7 @@ class CoRNN(nn.Module):
         )
         with torch.no_grad():
             self.W_y.weight.copy_(laplacian_kernel(c.hidden_channels))
+            _init_omega_encoder(self.enc_omega, c.omega_init, c.omega_bias)
         self.readout = TimeReadout(c.readout, c.n_steps, bias=c.readout_bias)
         self.mlp = PixelMLP(c.hidden_channels * self.readout.n_features, c.mlp_hidden, c.n_classes)
 

@@ -17,15 +17,22 @@
   ``dt``, ``n_steps_trained`` (the horizon ``T`` the model was trained for),
   ``n_steps_recorded``, ``controls``, ``sampling_rate=1.0`` (one sample per step),
   ``time_units="step"``, ``space_units="cell"``, ``neurowave_version``, ``seed``,
-  ``source``.
+  ``source``; ``states_bounded`` and ``bound_ratio`` (per recorded variable: whether,
+  and by how much per unit, ``max |y|`` over the recorded window stays within ``2x``
+  its maximum over the first ``T/2`` steps, :func:`~neurowave.models.bounded_ratio`)
+  and, for a CoRNN, ``oscillator_diagnostics``
+  (:func:`~neurowave.models.summarize_diagnostics` of
+  :func:`~neurowave.models.compute_oscillator_diagnostics` on the exported images:
+  live natural frequencies per unit, growth of the states, warnings).
 
 ``label`` doubles as the object map: each connected object (piece, digit) of a
 sample is a region that model analysis takes on its own
 (:func:`neurowave.compare.analyze_model`).
 
-By default :func:`export_hidden` records ``2 T`` steps (:func:`default_steps`): the
-trained horizon and as many steps again, since a phase measure needs two cycles and a
-CoRNN trained for ``T`` = 30 steps oscillates at about 0.06 cycles/step.
+By default :func:`export_hidden` records the trained horizon ``T``
+(:func:`default_steps`): past ``T`` the dynamics were never trained, and the shipped
+CoRNNs' states grow there (up to 20x by ``2 T``). A longer window (``n_steps``) is
+recorded as asked, and ``states_bounded`` says whether the states stay bounded in it.
 
 :func:`hidden_grid` selects one sample and unit as an ordinary wave grid.
 """
@@ -52,21 +59,21 @@ def trained_steps(config):
 
 
 def default_steps(config):
-    """Steps of hidden states an export records by default: twice the trained horizon.
+    """Steps of hidden states an export records by default: the trained horizon ``T``.
 
-    A band-pass phase needs two cycles of the band's lower edge; the shipped CoRNN
-    (``T`` = 30, ``dt`` = 0.3) oscillates at about 0.06 cycles/step, so its own ``T``
-    holds under two cycles. ``2 T`` keeps the analysis next to the trained horizon
-    (the dynamics simply run on) while holding enough cycles.
+    Within ``T`` the model's dynamics are what training shaped; past it they simply run
+    on, and a model whose oscillators are off can drift and grow there (the shipped
+    paper-geometry CoRNN: ``max |y|`` 37 within ``T``, 172 by ``2 T``). A longer window
+    is for models whose states are shown bounded in it (:func:`bounded_ratio`, the
+    export's ``states_bounded``).
 
     Examples
     --------
     >>> from neurowave.models import CoRNNConfig
     >>> default_steps(CoRNNConfig(n_steps=30))
-    60
+    30
     """
-    t = trained_steps(config)
-    return None if t is None else 2 * t
+    return trained_steps(config)
 
 
 def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", source="",
@@ -84,7 +91,9 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
         Seed of the images: the same seed gives the same export.
     n_steps : int | None
         Record the hidden states for this many steps instead of the model's own ``T``
-        (the dynamics simply run on; predictions always use the model's ``T``).
+        (the default; the dynamics simply run on past ``T``, and the attrs
+        ``states_bounded`` say whether they stay bounded; predictions always use the
+        model's ``T``).
     device : {"cpu", "cuda"}
     source : str
         Where the weights came from (run directory, ``pretrained:NAME``), stored in attrs.
@@ -105,7 +114,7 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
     >>> m = get_model("cornn", n_steps=8, mlp_hidden=(4,))
     >>> ds = export_hidden(m, task, n=2)
     >>> ds["hidden"].dims, ds.sizes["time"], ds.attrs["n_steps_trained"]
-    (('sample', 'time', 'unit', 'y', 'x'), 16, 8)
+    (('sample', 'time', 'unit', 'y', 'x'), 8, 8)
     >>> sorted(v for v in ds.data_vars if v.startswith("hidden_"))
     ['hidden_cut_coupling', 'hidden_untrained']
     >>> hidden_grid(ds, sample=1).dims
@@ -145,6 +154,7 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
                 {"long_name": f"control: {CONTROLS[cname]}"})
     ns, nt, nu, ny, nx = hidden.shape
     name = model_name(model)
+    checks = _window_checks(model, images, labels, hidden, control_vars, batch_size, device)
     dt = float(getattr(model.config, "dt", 1.0))
     coords = {
         "sample": np.arange(ns),
@@ -184,9 +194,30 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
             "n_steps_recorded": int(nt),
             "source": str(source),
             "neurowave_version": __version__,
+            **checks,
         },
     )
     return ds
+
+
+def _window_checks(model, images, labels, hidden, control_vars, batch_size, device):
+    """Attrs ``states_bounded``/``bound_ratio`` of the recorded window (model and
+    controls) and, for a CoRNN, its summarized oscillator diagnostics."""
+    from .diagnostics import (BOUND_FACTOR, bounded_ratio, compute_oscillator_diagnostics,
+                              has_oscillators, summarize_diagnostics)
+
+    t = trained_steps(model.config)
+    out = {}
+    if t is not None and hidden.shape[1] >= max(1, t // 2):
+        ratios = {"hidden": bounded_ratio(hidden, t)}
+        ratios.update({k: bounded_ratio(v[1], t) for k, v in control_vars.items()})
+        out["bound_ratio"] = {k: [float(x) for x in r] for k, r in ratios.items()}
+        out["states_bounded"] = {k: bool((r <= BOUND_FACTOR).all()) for k, r in ratios.items()}
+    if has_oscillators(model):
+        d = compute_oscillator_diagnostics(model, images, labels, batch_size=batch_size,
+                                           device=device)
+        out["oscillator_diagnostics"] = summarize_diagnostics(d)
+    return out
 
 
 def _long_hidden(model, images, n_steps, batch_size, device):
@@ -236,7 +267,7 @@ def hidden_grid(ds, *, sample=0, unit=0, variable="hidden"):
     ...                    get_task("tetrominoes-tiny"), n=1)
     >>> g = hidden_grid(ds, unit=1)
     >>> g.attrs["time_units"], g.attrs["space_units"], g.sizes["time"]
-    ('step', 'cell', 12)
+    ('step', 'cell', 6)
     >>> hidden_grid(ds, unit=1, variable="hidden_cut_coupling").attrs["source"]
     'cornn (cut coupling) sample 0 unit 1'
     """

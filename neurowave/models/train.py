@@ -249,6 +249,10 @@ def load_checkpoint(source):
         old = _UPGRADES[ckpt["format"]].get(ckpt.get("model"), {})
         ckpt["config"] = {**old, **ckpt.get("config", {})}
         ckpt["format"] = CHECKPOINT_FORMAT
+    if isinstance(ckpt, dict) and ckpt.get("model") == "cornn" and isinstance(
+            ckpt.get("config"), dict) and "omega_init" not in ckpt["config"]:
+        # trained before CoRNNConfig.omega_init existed: from PyTorch's initialisation
+        ckpt["config"] = {**ckpt["config"], "omega_init": "default", "omega_bias": 1.0}
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise NeurowaveError(
             f"{path} is not a neurowave checkpoint (no {CHECKPOINT_FORMAT!r} marker); "
@@ -490,6 +494,25 @@ def _scheduled_lr(lr, schedule, step, total):
     return lr
 
 
+#: Settings a resumed run must share with the run it continues (``epochs`` too under a
+#: schedule other than "constant", whose rate at a step depends on the total).
+RECIPE_KEYS = ("batch_size", "lr", "lr_schedule", "weight_decay", "clip", "seed")
+
+
+def _check_same_recipe(out, stored, asked):
+    """Refuse to resume a run under other recipe settings than it was trained with."""
+    if not stored:  # a checkpoint from before the recipe was stored with it
+        return
+    keys = RECIPE_KEYS + (("epochs",) if asked["lr_schedule"] != "constant" else ())
+    diff = [k for k in keys if k in stored and stored[k] != asked[k]]
+    if diff:
+        was = ", ".join(f"{k} {stored[k]}" for k in diff)
+        now = ", ".join(f"{k} {asked[k]}" for k in diff)
+        raise NeurowaveError(
+            f"{out} holds a run trained with {was}, but this call asks for {now}; pass the "
+            "same settings to resume it, or a new --out directory for a new run.")
+
+
 def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_decay, clip, seed,
            device, out, resume, progress, verbose, callback=None, lr_schedule="constant"):
     from tqdm.auto import tqdm
@@ -527,6 +550,9 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
                     f"{out} holds a run of {ck['model']} on {ck['task']['name']} with other settings; "
                     "pass a new --out directory or the same settings to resume."
                 )
+            _check_same_recipe(out, ck.get("meta"), dict(
+                batch_size=int(batch_size), lr=float(lr), lr_schedule=lr_schedule,
+                weight_decay=float(weight_decay), clip=clip, seed=int(seed), epochs=int(epochs)))
             model.load_state_dict(ck["state_dict"])
             opt.load_state_dict(ck["optimizer"])
             if ck.get("torch_rng_state") is not None:
@@ -559,6 +585,7 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
         "lr_schedule": lr_schedule,
         "weight_decay": float(weight_decay),
         "clip": clip,
+        "selection": "best validation fg-IoU (ours, per class over the split), checked every epoch",
         "device": dev.type,
         "nproc": world,
         "machine": machine_info(),

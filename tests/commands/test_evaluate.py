@@ -22,7 +22,34 @@ def test_pretrained_scores_are_reproduced_on_a_fresh_test_set(tmp_path, monkeypa
     assert s["scores"]["n_images"] == meta["task"]["n_test"]
     # the shipped model beats the all-background baseline by far
     assert s["scores"]["fg_iou"] > 0.5
-    assert "reproduced" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "reproduced" in out
+    # its oscillator diagnostics: unit 0 live over the objects, unit 1 off, with a warning
+    d = s["oscillator_diagnostics"]
+    assert d["n_images"] == 64 and d["n_steps_trained"] == 30
+    live = [u["live_omega_fraction"]["foreground"] for u in d["units"]]
+    assert live[0] == 1.0 and live[1] == 0.0
+    assert "unit 1: live omega" in out
+    assert "warning: unit 1: omega = 0 at every foreground pixel" in out
+
+
+def test_controls_are_scored_beside_the_model(tmp_path, capsys):
+    """``--controls``: the coupling-cut and untrained models on the same images, each with
+    its fg-IoU (published metric) and diagnostics; both far below the model."""
+    assert main(["evaluate", f"pretrained:{NAME}", "--n", "48", "--diag-n", "16",
+                 "--controls", "--json", str(tmp_path / "c.json")]) == 0
+    out = capsys.readouterr().out
+    s = json.loads((tmp_path / "c.json").read_text())
+    assert set(s["controls"]) == {"cut_coupling", "untrained"}
+    for name, c in s["controls"].items():
+        assert c["scores"]["n_images"] == 48
+        assert c["scores"]["fg_iou_paper"] < s["scores"]["fg_iou_paper"] - 0.5, name
+        assert c["oscillator_diagnostics"]["n_images"] == 16
+    assert "cut coupling: fg-IoU, published metric" in out
+    assert "untrained: fg-IoU, published metric" in out
+    # the cut keeps the live unit 0 bounded within the trained horizon
+    cut = s["controls"]["cut_coupling"]["oscillator_diagnostics"]["units"][0]
+    assert cut["bounded_within_T"]
 
 
 def _one_line_exit_2(capsys, argv, check=lambda err: None):
@@ -101,7 +128,13 @@ def test_paper_geometry_cornn_reproduces_its_scores_and_beats_the_local_cnn(tmp_
         assert s["task"]["size"] == 64 and s["task"]["block"] == 7 and s["task"]["style"] == "published"
         assert s["scores"]["n_images"] == 1000
         assert meta["lr"] == 1e-3 and meta["lr_schedule"] == "cosine" and meta["device"] == "cpu"
+        # the recipe settings that the docs compare with the published ones
+        assert meta["clip"] == 1.0 and meta["weight_decay"] == 0.0
+        assert meta["selection"].startswith("best validation fg-IoU")
         scores[name] = s["scores"]
+    # issue 33: the default model's natural frequencies are off in both units
+    d = json.loads((tmp_path / f"{PAPER}.json").read_text())["oscillator_diagnostics"]
+    assert [u["live_omega_fraction"]["foreground"] for u in d["units"]] == [0.0, 0.0]
     cfg = metas[PAPER]
     # the CoRNN's recipe (docs/reproduction.rst); the CNN is the earlier batch-16 run
     assert cfg["epochs"] == 16 and cfg["batch_size"] == 8

@@ -11,7 +11,12 @@ def test_export_command_is_deterministic_and_opens_with_xarray(tmp_path, capsys)
     assert main(["export", NAME, "--n", "2", "--seed", "5", "--out", str(a)]) == 0
     assert main(["export", NAME, "--n", "2", "--seed", "5", "--out", str(b)]) == 0
     assert main(["export", NAME, "--n", "2", "--seed", "5", "--untrained", "--out", str(u)]) == 0
-    assert "wrote" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "wrote" in out
+    # the score printed is the fg-IoU (both metrics), not pixel accuracy with background
+    assert "fg-IoU" in out and "published metric" in out and "accuracy" not in out
+    # the small model's unit 1 has its oscillators off: said as a warning
+    assert "warning: unit 1: omega = 0 at every foreground pixel" in out
     da, db, du = (xr.open_dataset(p).load() for p in (a, b, u))
     xr.testing.assert_identical(da, db)
     assert da["hidden"].dims == ("sample", "time", "unit", "y", "x")

@@ -17,11 +17,16 @@ def test_export_follows_the_contract_and_opens_with_plain_xarray(tmp_path):
     task = get_task("tetrominoes-tiny")
     ds = export_hidden(_model(), task, n=3, seed=4)
     assert ds["hidden"].dims == ("sample", "time", "unit", "y", "x")
-    # twice the trained horizon T = 12 by default, and the two controls on the same images
-    assert ds["hidden"].shape == (3, 24, 2, 16, 16)
-    assert ds.attrs["n_steps_trained"] == 12 and ds.attrs["n_steps_recorded"] == 24
+    # the trained horizon T = 12 by default, and the two controls on the same images
+    assert ds["hidden"].shape == (3, 12, 2, 16, 16)
+    assert ds.attrs["n_steps_trained"] == 12 and ds.attrs["n_steps_recorded"] == 12
     assert ds.attrs["controls"] == ["cut_coupling", "untrained"]
-    assert ds["hidden_untrained"].shape == ds["hidden_cut_coupling"].shape == (3, 24, 2, 16, 16)
+    assert ds["hidden_untrained"].shape == ds["hidden_cut_coupling"].shape == (3, 12, 2, 16, 16)
+    # the window's boundedness (model and controls) and the oscillator diagnostics
+    assert set(ds.attrs["states_bounded"]) == {"hidden", "hidden_cut_coupling", "hidden_untrained"}
+    assert len(ds.attrs["bound_ratio"]["hidden"]) == 2
+    diag = ds.attrs["oscillator_diagnostics"]
+    assert len(diag["live_omega_foreground"]) == 2 and isinstance(diag["warnings"], list)
     assert ds["time"].attrs["units"] == "step" and ds["x"].attrs["units"] == "cell"
     assert ds.attrs["kind"] == "model" and ds.attrs["sampling_rate"] == 1.0
     assert ds.attrs["dt"] == 0.1 and ds.attrs["config"]["n_steps"] == 12
@@ -67,3 +72,22 @@ def test_export_errors():
         hidden_grid(ds, unit=2)
     with pytest.raises(TypeError, match="model export"):
         hidden_grid(ds["hidden"])
+
+
+def test_a_window_past_the_horizon_is_flagged_where_the_states_grow():
+    """The shipped default model grows past T (its oscillators are off); its coupling-cut
+    control stays bounded. The export says so for a 2T window, and records T by default."""
+    import torch
+
+    from neurowave.models import default_pretrained, load_model, task_from_spec
+
+    torch.set_num_threads(1)
+    model, ckpt = load_model(f"pretrained:{default_pretrained()}")
+    task = task_from_spec(ckpt["task"])
+    ds = export_hidden(model, task, n=2, seed=0, n_steps=200)
+    assert ds.attrs["states_bounded"] == {"hidden": False, "hidden_cut_coupling": True,
+                                          "hidden_untrained": True}
+    assert min(ds.attrs["bound_ratio"]["hidden"]) > 2.0
+    assert max(ds.attrs["bound_ratio"]["hidden_cut_coupling"]) <= 2.0
+    assert ds.attrs["oscillator_diagnostics"]["live_omega_foreground"] == [0.0, 0.0]
+    assert export_hidden(model, task, n=1, controls=False).sizes["time"] == 100

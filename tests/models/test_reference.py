@@ -45,7 +45,8 @@ def published_modules():
         pytest.skip("the published implementation (shared/peer/traveling-waves-integrate) is "
                     f"not beside the repository {REPO} nor in a folder above it; set "
                     "NEUROWAVE_PEER to its parent folder")
-    names = ("utils", "readouts", "cornn_model2", "loss_metrics", "imageio")
+    names = ("utils", "readouts", "cornn_model2", "baseline1_flexible", "loss_metrics",
+             "imageio")
     saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
     if importlib.util.find_spec("imageio") is None:  # utils.py imports it only for GIFs
         sys.modules["imageio"] = types.ModuleType("imageio")
@@ -92,6 +93,26 @@ def test_published_setting_same_parameters_logits_and_hidden_states():
     scale = ref_logits.abs().max()
     assert (logits - ref_logits).abs().max() <= 1e-5 * scale
     assert torch.equal(logits.argmax(1), ref_logits.argmax(1))
+
+
+def test_published_cnn_architecture_has_the_published_parameter_count():
+    """The CNN baseline with ``bottleneck=2, expansion=98`` is the published
+    ``baseline1_flexible`` at L = 8 (Tetrominoes, T = 100): 3x3 layers 3 -> 16 -> ... -> 2,
+    a 1x1 expansion 2 -> 98 (K = 49 per channel) and the 3 x 256 MLP."""
+    with published_modules() as utils:
+        ref = utils.make_model("cpu", "baseline1_flexible", 6, 64, 0.1, 0, 100, 3, 16, 2, 3,
+                               64, "op", cell_type="lstm", num_layers=8, readout_type="linear")
+    ours = get_model("cnn", n_layers=8, channels=16, bottleneck=2, expansion=98)
+    assert count_parameters(ours) == count_parameters(ref) == 173422
+    # layer by layer the same shapes, in the same order
+    assert ([tuple(p.shape) for p in ours.parameters()]
+            == [tuple(p.shape) for p in ref.parameters()])
+    # and it is the same function: copy the weights in order, same logits
+    with torch.no_grad():
+        for p, q in zip(ours.parameters(), ref.parameters()):
+            p.copy_(q)
+        x, _ = batch(2, 64)
+        assert torch.allclose(ours(x), ref(x)[0], atol=1e-5)
 
 
 def _grads(model):

@@ -83,6 +83,24 @@ def test_digit_tasks_label_strokes_with_their_digit():
     assert max(len(np.unique(lab[lab > 0])) for lab in ym) >= 2
 
 
+def test_digit_validation_and_training_images_share_no_source_digit():
+    """Training, validation and test draw on disjoint source digits: no validation image
+    repeats a training image (digits-small had 5 byte-identical pairs before)."""
+    from neurowave.models.tasks.digits import VAL_SOURCE_FRACTION
+
+    task = get_task("digits-small")
+    sources = {s: task._sources(s)[0] for s in ("train", "val", "test")}
+    assert len(sources["val"]) == round(1400 * VAL_SOURCE_FRACTION) == 200
+    assert len(sources["train"]) == 1200 and len(sources["test"]) == 397
+    keys = {s: {a.tobytes() for a in x} for s, x in sources.items()}
+    assert not keys["train"] & keys["val"] and not keys["train"] & keys["test"]
+    assert not keys["val"] & keys["test"]
+    xtr, _ = task.split("train", cache=False)
+    xva, _ = task.split("val", cache=False)
+    seen = {a.tobytes() for a in xtr}
+    assert not any(a.tobytes() in seen for a in xva)
+
+
 def test_mnist_from_a_local_npz(tmp_path):
     rng = np.random.default_rng(0)
     xs = (rng.random((20, 28, 28)) > 0.7).astype(np.uint8) * 255

@@ -69,6 +69,30 @@ def test_resume_continues_exactly(tmp_path):
               resume=True, progress=False)
 
 
+def test_resume_refuses_other_recipe_settings(tmp_path):
+    """Resuming with another batch size, learning rate or schedule is refused with one
+    sentence naming each difference; run.json keeps the one recipe the run had."""
+    torch.set_num_threads(1)
+    task = get_task("tetrominoes-tiny", n_train=16, n_val=4, n_test=4)
+    kw = dict(model_config=dict(n_steps=4, mlp_hidden=(4,)), seed=0, out=tmp_path / "r",
+              progress=False)
+    train("cornn", task, epochs=1, batch_size=8, lr=1e-3, **kw)
+    for change, named in ((dict(batch_size=4), "batch_size 8, but this call asks for "
+                                                "batch_size 4"),
+                          (dict(lr=2e-3), "lr 0.001, but this call asks for lr 0.002"),
+                          (dict(lr_schedule="cosine"), "lr_schedule constant"),
+                          (dict(clip=0.5, weight_decay=0.1), "weight_decay 0.0, clip 1.0")):
+        asked = dict(batch_size=8, lr=1e-3) | change
+        with pytest.raises(ValueError, match="same settings") as err:
+            train("cornn", task, epochs=2, resume=True, **asked, **kw)
+        assert named in str(err.value) and len(str(err.value).splitlines()) == 1
+    done = train("cornn", task, epochs=2, batch_size=8, lr=1e-3, resume=True, **kw)
+    assert done["batch_size"] == 8 and len(done["history"]) == 2
+    run = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert (run["batch_size"], run["lr"], run["clip"], run["weight_decay"]) == (8, 1e-3, 1.0, 0.0)
+    assert run["selection"].startswith("best validation fg-IoU")
+
+
 def test_cuda_request_without_cuda_is_one_sentence():
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")

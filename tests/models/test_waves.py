@@ -1,7 +1,9 @@
 """The shipped CoRNN's waves by the product's default path, beside its controls.
 
-``export_hidden`` records twice the trained horizon and the two controls (the same
-model with its coupling cut, the untrained model of the same architecture);
+``export_hidden`` records the trained horizon T (the small model's test asks for 2T,
+as its figures in docs/reproduction.rst were measured) and the two controls (the same
+model with its coupling's neighbour taps cut, the untrained model of the same
+architecture);
 :func:`neurowave.compare.analyze_model` measures each piece of each image on its own
 in one band from the pooled spectrum (tests/compare/test_model_view.py validates it
 on simulated piece-confined waves). benchmarks/model_waves.py gives the full table.
@@ -26,7 +28,7 @@ def measured():
     torch.set_num_threads(1)
     model, ckpt = load_model("pretrained:cornn-tetrominoes-small")
     task = task_from_spec(ckpt["task"])
-    ds = export_hidden(model, task, n=N_IMAGES, seed=0)
+    ds = export_hidden(model, task, n=N_IMAGES, seed=0, n_steps=60)  # 2T, as measured
     trained = analyze_model(ds)
     out = {"dt": ckpt["config"]["dt"], "model": model, "task": task, "ds": ds,
            "trained": trained}
@@ -58,9 +60,10 @@ def test_cutting_the_coupling_removes_the_waves_it_carries(measured):
     # unit 1: waves carried by the coupling, a little faster than the bare Laplacian's
     assert tr["1"]["wave_fraction"] > 0.4
     assert 1.0 * dt < tr["1"]["speed"]["median"] < 4.0 * dt
-    # ... and nothing else: without the coupling unit 1 is synchronous
-    assert cut["1"]["wave_fraction"] <= 0.1 * tr["1"]["wave_fraction"]
-    assert cut["1"]["patterns"]["synchronous"] > 0.9
+    # ... and without the coupling (neighbour taps cut, self-term kept) unit 1's wave
+    # fraction halves and it is mostly synchronous (0.59 -> 0.28; synchronous 0.68)
+    assert cut["1"]["wave_fraction"] <= 0.5 * tr["1"]["wave_fraction"]
+    assert cut["1"]["patterns"]["synchronous"] > 0.6
     assert units["1"]["carried"] == "yes" and "unit 1" in sentence
     # unit 0: radial phase patterns at 1-3 dt cells/step that mostly survive the cut
     # (phase precession, module docstring), at the frequency of the learned natural
@@ -92,7 +95,7 @@ def paper():
     torch.set_num_threads(1)
     model, ckpt = load_model(f"pretrained:{default_pretrained()}")
     assert ckpt["config"]["n_steps"] == 100 and ckpt["task"]["size"] == 64
-    ds = export_hidden(model, task_from_spec(ckpt["task"]), n=4, seed=0)
+    ds = export_hidden(model, task_from_spec(ckpt["task"]), n=4, seed=0)  # T, the default
     trained = analyze_model(ds)
     out = {"dt": ckpt["config"]["dt"], "trained": trained}
     for name in ("cut_coupling", "untrained"):
@@ -101,24 +104,21 @@ def paper():
     return out
 
 
-def test_paper_geometry_cornn_carries_coupling_borne_waves(paper):
-    """Unit 1 of the paper-geometry CoRNN: waves in about half of the frames of a
-    piece or more, faster than the coupling's own speed; cut the coupling and they fall to the
-    untrained level and slow down to the drift of uncoupled oscillators
-    (docs/reproduction.rst, "Waves in the paper-geometry CoRNN")."""
-    dt = paper["dt"]
+def test_paper_geometry_cornn_waves_are_not_carried_by_its_coupling(paper):
+    """Issue 33. The default model's natural frequency is 0 in both units and its states
+    grow (tests/models/test_diagnostics.py). Measured within the trained horizon T (the
+    export's default window) and against the corrected coupling cut (neighbour taps
+    removed, the intact self-term kept; its states stay bounded), the phase patterns
+    of neither unit are carried by the coupling: they survive the cut. (Over 2T and
+    with the earlier cut, which diverged, unit 1 read as coupling-borne.)"""
     view = paper["trained"].summary["params"]["model_view"]
-    assert view["steps"] == 200 and view["n_steps_trained"] == 100
+    assert view["steps"] == 100 and view["n_steps_trained"] == 100
     assert view["model_sites"] == "objects"
     tr, cut = _units(paper["trained"]), _units(paper["cut_coupling"])
-    untrained = _units(paper["untrained"])
-    assert tr["1"]["wave_fraction"] >= 0.45
-    assert cut["1"]["wave_fraction"] <= 0.7 * tr["1"]["wave_fraction"]
-    assert cut["1"]["wave_fraction"] < 0.4 and untrained["1"]["wave_fraction"] < 0.4
-    assert tr["1"]["speed"]["median"] > 2 * cut["1"]["speed"]["median"]
-    assert tr["1"]["speed"]["median"] > 2 * dt
+    assert tr["1"]["wave_fraction"] >= 0.5          # measured 0.64
+    assert cut["1"]["wave_fraction"] > 0.7 * tr["1"]["wave_fraction"]   # 0.53
+    assert cut["0"]["wave_fraction"] >= tr["0"]["wave_fraction"]         # 0.30 vs 0.20
     units, sentence = coupling_reading(paper["trained"].summary,
                                        paper["cut_coupling"].summary)
-    assert units["1"]["carried"] in ("yes", "partly") and "unit 1" in sentence
-    # the untrained network's unit 1 carries waves at the bare Laplacian's speed, dt
-    assert 0.8 * dt < untrained["1"]["speed"]["median"] < 1.5 * dt
+    assert units["0"]["carried"] == units["1"]["carried"] == "no"
+    assert "survive the cut" in sentence

@@ -4,7 +4,10 @@ Digits come from scikit-learn's bundled handwritten digits (8x8, offline), scale
 smoothly, or from MNIST when ``mnist_path`` points to a local copy (Keras-style
 ``mnist.npz`` or a folder with the four IDX files, gzipped or not). Every pixel of a
 digit's stroke is labelled with the digit's class (``digit + 1``); background is 0.
-Train/validation and test images come from disjoint source digits.
+Training, validation and test images come from three disjoint sets of source digits:
+the test split from the test sources, and the training sources divided into the
+first six sevenths (training) and the last seventh (validation), so that no
+validation image repeats a training digit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from ..._validate import NeurowaveError, NeurowaveFileNotFoundError
 __all__ = ["Digits", "MultiDigits", "load_source_digits"]
 
 _CLASS_NAMES = ("background",) + tuple(str(d) for d in range(10))
+
+#: Fraction of the training source digits held out for the validation split.
+VAL_SOURCE_FRACTION = 1 / 7
 
 
 def _read_idx(path):
@@ -100,7 +106,15 @@ class _DigitTask(Task):
         if self._source is None:
             self._source = load_source_digits(self.params.get("mnist_path"))
         xtr, ytr, xte, yte = self._source
-        return (xte, yte) if split == "test" else (xtr, ytr)
+        if split == "test":
+            return xte, yte
+        cut = len(xtr) - max(1, int(round(len(xtr) * VAL_SOURCE_FRACTION)))
+        return (xtr[cut:], ytr[cut:]) if split == "val" else (xtr[:cut], ytr[:cut])
+
+    def _key(self, split, n):
+        # "disjoint-val": the validation split draws on its own source digits (cached
+        # splits from before, which shared them with training, are not reused)
+        return super()._key(split, n) + "-dv"
 
     def split(self, split, *, n=None, cache=True):
         self._current = split
