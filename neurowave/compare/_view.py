@@ -144,15 +144,42 @@ def _indices(sel, n, name, flag):
     return sorted(set(out))
 
 
+def _attr_json(ds, name):
+    """An attr that an export stores as a mapping (in memory) or as JSON (in netCDF)."""
+    v = ds.attrs.get(name)
+    if isinstance(v, str):
+        try:
+            v = json.loads(v[5:] if v.startswith("json:") else v)
+        except ValueError:
+            return None
+    return v
+
+
+def _default_steps(ds, n_rec, trained, notes):
+    """The default window: the trained horizon T, or the whole recorded window where it
+    is longer and the export shows the states bounded in it (issue 33)."""
+    want = int(ds.attrs.get("analysis_steps") or n_rec)
+    if not trained:
+        return min(want, n_rec)
+    if n_rec < trained:
+        notes.append(f"the export records {n_rec} steps, fewer than the trained horizon "
+                     f"({trained}); re-export with `neurowave export` for the default window")
+        return n_rec
+    if want <= trained:
+        return min(want, n_rec)
+    bounded = _attr_json(ds, "states_bounded")
+    if isinstance(bounded, Mapping) and bounded.get("hidden") is True:
+        return min(want, n_rec)
+    notes.append(f"the export records {want} steps but does not show the states bounded "
+                 f"past the trained horizon T = {trained}; the default window is T (pass "
+                 "--steps to analyse a longer one)")
+    return trained
+
+
 def _trained_steps(ds):
     t = ds.attrs.get("n_steps_trained")
     if t is None:
-        cfg = ds.attrs.get("config")
-        if isinstance(cfg, str):
-            try:
-                cfg = json.loads(cfg[5:] if cfg.startswith("json:") else cfg)
-            except ValueError:
-                cfg = None
+        cfg = _attr_json(ds, "config")
         if isinstance(cfg, dict) and "n_steps" in cfg and ds.attrs.get("model") in (
                 "cornn", "convlstm"):
             t = cfg["n_steps"]
@@ -180,9 +207,11 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
         Which samples and hidden units (None: all).
     steps : int | None
         Measure the first ``steps`` steps. Default: the export's
-        ``attrs["analysis_steps"]`` (``neurowave export --steps``), else twice the
-        trained horizon (:func:`neurowave.models.default_steps`) where the export
-        records it, else all recorded steps.
+        window the export records (``attrs["analysis_steps"]`` where
+        ``neurowave export --steps`` set it) where it lies within the trained horizon
+        T or the export shows the states bounded in it (``attrs["states_bounded"]``),
+        else T (:func:`neurowave.models.default_steps`): a model's states are only
+        known to stay bounded where it was trained.
     max_trials : int | None
         Measure at most this many trials, drawn with ``seed`` (None: all).
 
@@ -199,18 +228,12 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
         model_sites = ds.attrs.get("model_sites") or DEFAULT_SITES
     check_option("model_sites", model_sites, MODEL_SITES)
     notes = []
-    if steps is None and ds.attrs.get("analysis_steps") is not None:
-        steps = int(ds.attrs["analysis_steps"])
     n_rec = int(ds.sizes["time"])
     ss = _indices(samples, int(ds.sizes["sample"]), "sample", "--sample")
     uu = _indices(units, int(ds.sizes["unit"]), "unit", "--unit")
     trained = _trained_steps(ds)
     if steps is None:
-        steps = min(n_rec, 2 * trained) if trained else n_rec
-        if trained and n_rec < 2 * trained:
-            notes.append(f"the export records {n_rec} steps, fewer than twice the trained "
-                         f"horizon ({2 * trained}); re-export with `neurowave export` for "
-                         "the default window")
+        steps = _default_steps(ds, n_rec, trained, notes)
     else:
         validate_type(steps, "int", "steps")
         if not 2 <= steps <= n_rec:

@@ -1,7 +1,8 @@
 """The shipped CoRNN's waves by the product's default path, beside its controls.
 
 ``export_hidden`` records the trained horizon T (the small model's test asks for 2T,
-as its figures in docs/reproduction.rst were measured) and the two controls (the same
+as its earlier figures were measured, and the view still analyses only T there: the
+small model's states grow past T, issue 33) and the two controls (the same
 model with its coupling's neighbour taps cut, the untrained model of the same
 architecture);
 :func:`neurowave.compare.analyze_model` measures each piece of each image on its own
@@ -45,11 +46,14 @@ def _units(res):
 def test_default_analysis_sees_the_trained_models_waves(measured):
     tr = measured["trained"].summary
     view = tr["params"]["model_view"]
-    assert view["model_sites"] == "objects" and view["steps"] == 60
+    # 60 steps recorded, but the states grow past T (max |y| 17x its size over the
+    # first T/2): the default window is T, and the view says why
+    assert view["model_sites"] == "objects" and view["steps"] == 30
     assert view["n_steps_trained"] == 30
+    assert any("bounded past the trained horizon" in n for n in view["notes"])
     assert tr["summary"]["wave_fraction"] >= 0.3
     lo, hi = tr["params"]["band"]
-    assert 0.03 < lo < 0.06 < hi < 0.11
+    assert 0.03 < lo < hi < 0.15  # within T: 0.067-0.130 cycles/step
 
 
 def test_cutting_the_coupling_removes_the_waves_it_carries(measured):
@@ -57,18 +61,20 @@ def test_cutting_the_coupling_removes_the_waves_it_carries(measured):
     tr, cut = _units(measured["trained"]), _units(measured["cut_coupling"])
     units, sentence = coupling_reading(measured["trained"].summary,
                                        measured["cut_coupling"].summary)
-    # unit 1: waves carried by the coupling, a little faster than the bare Laplacian's
+    # unit 1: waves carried by the coupling, faster than the bare Laplacian's (within T:
+    # 1.46 cells/step, about 5 dt)
     assert tr["1"]["wave_fraction"] > 0.4
-    assert 1.0 * dt < tr["1"]["speed"]["median"] < 4.0 * dt
+    assert 1.0 * dt < tr["1"]["speed"]["median"] < 6.0 * dt
     # ... and without the coupling (neighbour taps cut, self-term kept) unit 1's wave
-    # fraction halves and it is mostly synchronous (0.59 -> 0.28; synchronous 0.68)
+    # fraction falls to a quarter and it is mostly synchronous (within T: 0.63 -> 0.16;
+    # synchronous 0.84)
     assert cut["1"]["wave_fraction"] <= 0.5 * tr["1"]["wave_fraction"]
     assert cut["1"]["patterns"]["synchronous"] > 0.6
     assert units["1"]["carried"] == "yes" and "unit 1" in sentence
     # unit 0: radial phase patterns at 1-3 dt cells/step that mostly survive the cut
     # (phase precession, module docstring), at the frequency of the learned natural
-    # frequency omega of the pieces
-    assert tr["0"]["wave_fraction"] > 0.3
+    # frequency omega of the pieces (within T: 0.22 -> 0.48)
+    assert tr["0"]["wave_fraction"] > 0.15
     assert 1.0 * dt < tr["0"]["speed"]["median"] < 3.0 * dt
     assert cut["0"]["wave_fraction"] > 0.5 * tr["0"]["wave_fraction"]
     assert units["0"]["carried"] in ("no", "partly")
@@ -77,13 +83,14 @@ def test_cutting_the_coupling_removes_the_waves_it_carries(measured):
     with torch.no_grad():
         omega = model.encode(torch.as_tensor(np.asarray(images)).float())[0][:, 0].numpy()
     w = omega[np.asarray(labels) > 0].mean()
-    assert tr["0"]["frequency"] == pytest.approx(np.sqrt(w) * dt / (2 * np.pi), rel=0.15)
+    # within T = 30 steps the spectrum resolves 1/30 cycles/step: 0.073 against 0.059
+    assert tr["0"]["frequency"] == pytest.approx(np.sqrt(w) * dt / (2 * np.pi), rel=0.3)
 
 
 def test_untrained_control_carries_waves_at_the_coupling_speed(measured):
     dt = measured["dt"]
     for u, r in _units(measured["untrained"]).items():
-        assert r["wave_fraction"] > 0.2, u
+        assert r["wave_fraction"] > 0.15, u  # within T: 0.19 and 0.23
         # the discrete Laplacian carries waves at 1 cell per unit time = dt cells/step
         assert 0.8 * dt < r["speed"]["median"] < 1.5 * dt, u
 
