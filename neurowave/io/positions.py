@@ -249,9 +249,10 @@ def read_positions(path, *, pitch=None, units=None):
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "map.csv")
-    >>> _ = open(p, "w").write("channel,row,col\\nA,0,0\\nB,0,1\\n")
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> p = Path(tempfile.mkdtemp()) / "map.csv"
+    >>> _ = p.write_text("channel,row,col\\nA,0,0\\nB,0,1\\n")
     >>> read_positions(p)["x"].tolist()
     [0.0, 0.4]
     """

@@ -34,7 +34,7 @@ def test_a_glob_gives_one_json_per_file_and_a_csv(two, tmp_path, capsys):
     out = tmp_path / "serial"
     _run([str(two / "*.nc"), "--json", str(out)], capsys)
     assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json", "summary.csv"]
-    rows = list(csv.DictReader((out / "summary.csv").open()))
+    rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines(keepends=True)))
     assert [r["path"] for r in rows] == [str(two / "a.nc"), str(two / "b.nc")]
     for r, (speed, direction) in zip(rows, TRUTH.values()):
         assert float(r["speed_median"]) == pytest.approx(speed, rel=0.05)
