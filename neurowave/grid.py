@@ -234,24 +234,72 @@ class GridInfo:
         return self.n_times / self.sampling_rate
 
 
-def _sampling_rate(da):
+#: relative disagreement allowed between ``sampling_rate`` and the time coordinate, and
+#: between one time step and the median step (float stamps, acquisition jitter)
+TIME_TOLERANCE = 0.01
+
+
+def _time_values(da):
+    return np.asarray(da["time"].values, dtype=float)
+
+
+def check_time_axis(da, *, label="the grid"):
+    """One sentence unless the time coordinate of ``da`` is finite, increasing and even
+    (within :data:`TIME_TOLERANCE`); returns the median step (NaN with < 2 stamps)."""
+    t = _time_values(da)
+    if t.size and not np.all(np.isfinite(t)):
+        i = int(np.flatnonzero(~np.isfinite(t))[0])
+        raise NeurowaveError(
+            f"{label} has a non-finite time stamp ({t[i]} at index {i}); every sample "
+            "needs a finite time. Check the file or drop those samples.")
+    if t.size < 2:
+        return float("nan")
+    d = np.diff(t)
+    if np.all(d < 0):
+        raise NeurowaveError(
+            f"{label} has a time axis that runs backwards ({t[0]:g} to {t[-1]:g}); reverse "
+            "it with the data: grid.isel(time=slice(None, None, -1)).")
+    if np.any(d == 0):
+        i = int(np.flatnonzero(d == 0)[0])
+        raise NeurowaveError(
+            f"{label} repeats the time stamp {t[i]:g} (samples {i} and {i + 1}); each "
+            "sample needs its own time. Check the file or drop the repeated samples.")
+    if np.any(d < 0):
+        i = int(np.flatnonzero(d < 0)[0])
+        raise NeurowaveError(
+            f"{label} has time stamps out of order ({t[i]:g} before {t[i + 1]:g}, samples "
+            f"{i} and {i + 1}); sort the grid by time: grid.sortby('time').")
+    step = float(np.median(d))
+    off = np.abs(d - step) > TIME_TOLERANCE * step
+    if np.any(off):
+        i = int(np.flatnonzero(off)[0])
+        raise NeurowaveError(
+            f"{label} is not sampled evenly: the step from sample {i} to {i + 1} is "
+            f"{d[i]:g}, the usual step {step:g}; wave measures need an even rate. "
+            "Resample the recording, or analyse its even stretches one by one.")
+    return step
+
+
+def _sampling_rate(da, *, label="the grid"):
     sr = da.attrs.get("sampling_rate")
     if sr is not None:
         try:
             sr = float(sr)
         except (TypeError, ValueError):
             sr = None
+    step = check_time_axis(da, label=label)
     if sr is None or not np.isfinite(sr) or sr <= 0:
-        t = np.asarray(da["time"].values, dtype=float)
-        if t.size < 2:
+        if not np.isfinite(step):
             raise NeurowaveError(
                 "The grid has no `sampling_rate` attribute and too few time points to infer "
                 "one. Set grid.attrs['sampling_rate']."
             )
-        dt = np.median(np.diff(t))
-        if not dt > 0:
-            raise NeurowaveError("The `time` coordinate must increase. Sort the grid by time.")
-        sr = 1.0 / dt
+        return float(1.0 / step)
+    if np.isfinite(step) and abs(sr * step - 1.0) > TIME_TOLERANCE:
+        raise NeurowaveError(
+            f"{label} says sampling_rate={sr:g}, but its time coordinate steps by {step:g} "
+            f"({1.0 / step:g} per unit); the two must agree. Fix the attribute "
+            "(grid.attrs['sampling_rate']) or the time coordinate.")
     return float(sr)
 
 
@@ -301,6 +349,30 @@ def _valid_sites(grid):
 
         return np.asarray(dsa.any(~dsa.isnan(spatial), axis=0).compute())
     return np.any(~np.isnan(spatial), axis=0)
+
+
+def _check_positions(pos, grid, label, layout):
+    """Non-finite grid coordinates, repeated grid coordinates and sites that all share
+    one position are refused in one sentence (channels without a position are named
+    by the caller)."""
+    if layout == "grid":
+        for c in ("x", "y"):
+            v = np.asarray(grid[c].values, dtype=float)
+            if not np.all(np.isfinite(v)):
+                raise NeurowaveError(
+                    f"{label} has a non-finite `{c}` coordinate ({v[~np.isfinite(v)][0]}); "
+                    "every row and column of a grid needs a finite position.")
+            if v.size > 1 and np.unique(v).size < v.size:
+                raise NeurowaveError(
+                    f"{label} repeats a value of its `{c}` coordinate; two rows or columns "
+                    "of a grid cannot share a position. Check the coordinates.")
+        return
+    finite = pos[np.all(np.isfinite(pos), axis=1)]
+    if len(finite) > 1 and np.all(np.ptp(finite, axis=0) == 0):
+        raise NeurowaveError(
+            f"{label} places all its {len(finite)} sites at one position "
+            f"({finite[0, 0]:g}, {finite[0, 1]:g}); waves need sites spread in space. "
+            "Supply the real positions (e.g. --positions MAP).")
 
 
 def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True):
@@ -379,8 +451,9 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         raise NeurowaveError(
             f"{label} has {n_times} time sample(s); at least {min_times} are needed."
         )
-    sr = _sampling_rate(grid)
+    sr = _sampling_rate(grid, label=label)
     pos = site_positions(grid)
+    _check_positions(pos, grid, label, layout)
     if layout == "channel" and not np.all(np.isfinite(pos)):
         bad = list(np.asarray(grid["channel"].values)[~np.all(np.isfinite(pos), axis=1)][:5])
         raise NeurowaveError(
