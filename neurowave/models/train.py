@@ -289,8 +289,11 @@ def check_checkpoint_config(ckpt):
         raise NeurowaveError(
             f"{path}: the model config does not build a {name} ({describe_cause(err)}); "
             "the checkpoint is corrupted or not neurowave's.") from None
-    want = {k: tuple(v.shape) for k, v in shape.state_dict().items()}
-    have = {k: tuple(getattr(v, "shape", ())) for k, v in ckpt["state_dict"].items()}
+    # sizes, not shapes: a model may load weights stored in an older layout (a 1x1
+    # convolution's (out, in, 1, 1) as a linear layer's (out, in))
+    want = {k: v.numel() for k, v in shape.state_dict().items()}
+    have = {k: int(v.numel()) if hasattr(v, "numel") else -1
+            for k, v in ckpt["state_dict"].items()}
     if want != have:
         raise NeurowaveError(
             f"{ckpt['_path']}: the weights do not fit a {name} with the stored config; "
