@@ -428,10 +428,10 @@ class OutputGuard:
     >>> import os, tempfile
     >>> d = tempfile.mkdtemp()
     >>> rec = os.path.join(d, "rec.nc"); open(rec, "w").close()
-    >>> OutputGuard([rec]).file(rec, option="--json")
+    >>> OutputGuard([rec]).file(rec, option="OUT")
     Traceback (most recent call last):
     ...
-    neurowave._validate.NeurowaveError: --json ... is the input ...
+    neurowave._validate.NeurowaveError: OUT ... is the input ...
     """
 
     def __init__(self, inputs=(), *, overwrite=False):
@@ -552,7 +552,7 @@ def run_lock(folder):
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise NeurowaveFileExistsError(
                     f"{folder} is in use by another neurowave run; wait for it to end or "
-                    "choose another --out.") from None
+                    "choose another run directory.") from None
             raise
         yield folder
     finally:

@@ -72,7 +72,7 @@ def add_parser(subparsers):
 
 
 def check_outputs(json_path, report_dir, overwrite, *, inputs=(), kind="compare-report",
-                  replace_own=False):
+                  replace_own=False, option="--report"):
     """Fail before any work when an output cannot be written (one sentence each):
     an output that is an input, a folder holding an input or not neurowave's, an
     existing output without ``overwrite`` (:class:`neurowave._outputs.OutputGuard`)."""
@@ -82,8 +82,7 @@ def check_outputs(json_path, report_dir, overwrite, *, inputs=(), kind="compare-
 
     guard = OutputGuard(inputs, overwrite=overwrite)
     guard.file(json_path, option="--json", kind="json")
-    guard.folder(report_dir, option="--report" if kind == "compare-report" else "--out",
-                 kind=kind, replace_own=replace_own)
+    guard.folder(report_dir, option=option, kind=kind, replace_own=replace_own)
     if json_path is not None and report_dir is not None \
             and Path(json_path).resolve().parent == Path(report_dir).resolve():
         raise NeurowaveError(

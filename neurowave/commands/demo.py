@@ -119,7 +119,8 @@ def run(args):
 
     # the demo's documented behaviour: its own earlier folder (and nothing else) is
     # replaced; a folder holding anything the demo did not write is refused
-    check_outputs(None, args.out, args.overwrite, kind="demo", replace_own=True)
+    check_outputs(None, args.out, args.overwrite, kind="demo", replace_own=True,
+                  option="--out")
     t0 = time.perf_counter()
     say = (lambda m: print(m, file=sys.stderr))
     say("neurowave demo: preparing the model export ...")
