@@ -182,6 +182,19 @@ def sweep_leftovers(path):
     return named
 
 
+def _name_leftovers(paths):
+    """Warn about temporary files this machine cannot tell as dead (another host's, or
+    an older neurowave's naming): they take space, and only the user can judge them."""
+    if paths:
+        import warnings
+
+        shown = ", ".join(str(p) for p in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        warnings.warn(f"temporary files of an earlier interrupted write remain: {shown}{more}; "
+                      "remove them once no neurowave run writes there.", UserWarning,
+                      stacklevel=4)
+
+
 def _register(tmp):
     with _LIVE_LOCK:
         _LIVE[str(tmp)] = os.getpid()
@@ -265,7 +278,7 @@ def atomic_file(path):
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        sweep_leftovers(path)
+        _name_leftovers(sweep_leftovers(path))
         tmp = _temp_path(path)
         _register(tmp)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -324,7 +324,7 @@ def _client(args):
         from distributed import Client
     except ImportError:
         raise ImportError("--scheduler and --workers need dask.distributed: pip install "
-                          "'dask[distributed]'.") from None
+                          "'neurowave[cluster]'.") from None
     if args.scheduler is not None:
         from .._proc import SCHEDULER_TIMEOUT, check_scheduler
 

@@ -249,3 +249,32 @@ def test_data_parallel_training_listens_on_loopback_only(tmp_path):
         proc.stderr.close()
     assert seen, "no listening socket seen: the check saw nothing"
     assert {a for a, _ in seen} <= LOOPBACK, seen
+
+
+def test_the_local_cluster_listens_on_loopback_with_tls_and_no_http_server():
+    pytest.importorskip("distributed")
+    from neurowave.commands.analyze import local_cluster
+
+    client, cluster = local_cluster(1)
+    try:
+        info = client.scheduler_info()
+        tree, i = [os.getpid()], 0
+        while i < len(tree):
+            tree += _children(tree[i])
+            i += 1
+        seen = _listening(tree)
+        ports = {int(info["address"].rsplit(":", 1)[1])}
+        for addr, w in info["workers"].items():
+            ports.add(int(addr.rsplit(":", 1)[1]))
+            if w.get("nanny"):
+                ports.add(int(w["nanny"].rsplit(":", 1)[1]))
+    finally:
+        client.close()
+        cluster.close()
+    assert seen and {a for a, _ in seen} <= LOOPBACK, seen
+    assert {p for _, p in seen} <= ports, f"an HTTP server listens: {seen} vs {ports}"
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        return
+    assert info["address"].startswith("tls://")
