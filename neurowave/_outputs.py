@@ -254,10 +254,16 @@ def _diagnose(path, tmp, err):
     return code if code in _WRITE_ERRORS else None
 
 
+class NeurowaveWriteError(NeurowaveError, OSError):
+    """A write the file system refused (disk full, too large, read-only, permission):
+    a user error whose sentence names the final path, and still an :class:`OSError`
+    for code that catches those."""
+
+
 def _write_error(path, code):
     what, fix = _WRITE_ERRORS[code]
-    err = NeurowaveError(f"Cannot write {path}: {what}; nothing was written there. {fix}")
-    err.errno = code
+    err = NeurowaveWriteError(f"Cannot write {path}: {what}; nothing was written there. {fix}")
+    err.errno, err.filename = code, str(path)
     return err
 
 

@@ -173,7 +173,8 @@ def _alive(pid):
     return state not in ("Z", "X")
 
 
-def test_analyze_killed_leaves_no_forked_worker(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_analyze_killed_leaves_no_forked_worker(tmp_path, sig):
     from neurowave.datasets import simulate_wave
     from neurowave.io import write_netcdf
 
@@ -190,9 +191,11 @@ def test_analyze_killed_leaves_no_forked_worker(tmp_path):
             workers = _children(proc.pid)
             time.sleep(0.02)
         assert len(workers) >= 2, "no forked workers seen: " + proc.stderr.read().decode()
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        os.kill(proc.pid, sig)
         t1 = time.monotonic()
+        proc.wait(30)
+        assert time.monotonic() - t1 < 15
+        assert proc.returncode == (-sig if sig == signal.SIGKILL else 143)
         while any(_alive(w) for w in workers) and time.monotonic() - t1 < 10:
             time.sleep(0.05)
         assert not [w for w in workers if _alive(w)]
