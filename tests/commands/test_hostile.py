@@ -229,3 +229,21 @@ def test_an_unreachable_scheduler_is_a_sentence_within_ten_seconds(monkeypatch):
         _proc.check_scheduler("tcp://10.255.255.1:8786")
     assert time.monotonic() - t0 < 10
     assert _proc.SCHEDULER_TIMEOUT <= 10
+
+
+def test_a_second_train_to_the_same_folder_refuses(tmp_path, capsys):
+    """Two runs given one --out: the second gets a sentence, not a silent race."""
+    from neurowave._outputs import run_lock
+
+    run = tmp_path / "run"
+    argv = ["train", "--task", "tetrominoes-tiny", "--model", "cnn", "--epochs", "1",
+            "--config", "n_layers=1", "--config", "channels=2", "--config", "mlp_hidden=[4]",
+            "--task-option", "n_train=4", "--task-option", "n_val=2", "--task-option",
+            "n_test=2", "--out", str(run)]
+    with run_lock(run):  # the first run, still writing
+        assert main(argv) == 2
+    assert "in use by another neurowave run" in capsys.readouterr().err
+    assert sorted(p.name for p in run.iterdir()) == [".neurowave.lock"]
+    (run / "run.json").write_text("{}")  # not a run neurowave can continue or replace
+    assert main(argv) == 2
+    assert "already holds run.json" in capsys.readouterr().err
