@@ -367,12 +367,21 @@ def _check_positions(pos, grid, label, layout):
                     f"{label} repeats a value of its `{c}` coordinate; two rows or columns "
                     "of a grid cannot share a position. Check the coordinates.")
         return
-    finite = pos[np.all(np.isfinite(pos), axis=1)]
+    ok = np.all(np.isfinite(pos), axis=1)
+    finite = pos[ok]
     if len(finite) > 1 and np.all(np.ptp(finite, axis=0) == 0):
         raise NeurowaveError(
             f"{label} places all its {len(finite)} sites at one position "
             f"({finite[0, 0]:g}, {finite[0, 1]:g}); waves need sites spread in space. "
             "Supply the real positions (e.g. --positions MAP).")
+    _, first, counts = np.unique(finite, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        where = finite[first[np.argmax(counts > 1)]]
+        names = np.asarray(grid["channel"].values)[ok][np.all(finite == where, axis=1)]
+        raise NeurowaveError(
+            f"{label} places channels {names[0]} and {names[1]} at the same position "
+            f"({where[0]:g}, {where[1]:g}); each site needs its own. Check the electrode "
+            "map, or drop one of them.")
 
 
 def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True):

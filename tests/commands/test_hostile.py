@@ -68,6 +68,10 @@ def files(tmp_path_factory):
     same = make_channel_grid(flat, sampling_rate=200.0, x=np.zeros(flat.shape[1]),
                              y=np.zeros(flat.shape[1]))
     write_netcdf(same, d / "one_position.nc")
+    x2, y2 = np.tile(np.arange(10.0), 10), np.repeat(np.arange(10.0), 10)
+    x2[5], y2[5] = x2[4], y2[4]
+    write_netcdf(make_channel_grid(flat, sampling_rate=200.0, x=x2, y=y2),
+                 d / "shared_position.nc")
     write_netcdf(simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(8, 8),
                                        n_steps=40, n_samples=1, n_units=1, seed=2),
                  d / "model.nc")
@@ -153,6 +157,8 @@ ROWS = {
     "repeated-stamp": ([*A, "{d}/repeated.nc"], 2, "repeats the time stamp"),
     "non-finite-coordinate": ([*A, "{d}/nan_coord.nc"], 2, "non-finite `x`"),
     "sites-at-one-position": ([*A, "{d}/one_position.nc"], 2, "at one position"),
+    "two-sites-share-a-position": ([*A, "{d}/shared_position.nc"], 2,
+                                   "ch4 and ch5 at the same position"),
     # bounded before allocating
     "huge-declared-size": (["info", "{d}/huge.nc"], 2, "declares a time axis"),
     "huge-declared-size-lazy": ([*A, "{d}/huge.nc"], 2, "declares a time axis"),
