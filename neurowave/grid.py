@@ -280,27 +280,43 @@ def check_time_axis(da, *, label="the grid"):
     return step
 
 
-def _sampling_rate(da, *, label="the grid"):
+def _sampling_rate(da):
+    """The rate of ``da``: its ``sampling_rate`` attribute, else from its time coordinate
+    (a measure's input or output, possibly a selection of frames: the attribute is the
+    rate of the recording the frames come from)."""
     sr = da.attrs.get("sampling_rate")
     if sr is not None:
         try:
             sr = float(sr)
         except (TypeError, ValueError):
             sr = None
-    step = check_time_axis(da, label=label)
     if sr is None or not np.isfinite(sr) or sr <= 0:
-        if not np.isfinite(step):
+        t = _time_values(da)
+        if t.size < 2:
             raise NeurowaveError(
                 "The grid has no `sampling_rate` attribute and too few time points to infer "
                 "one. Set grid.attrs['sampling_rate']."
             )
-        return float(1.0 / step)
-    if np.isfinite(step) and abs(sr * step - 1.0) > TIME_TOLERANCE:
+        dt = np.median(np.diff(t))
+        if not dt > 0:
+            raise NeurowaveError("The `time` coordinate must increase. Sort the grid by time.")
+        sr = 1.0 / dt
+    return float(sr)
+
+
+def check_sampling_rate(da, *, label="the grid"):
+    """The rate of a recording whose time coordinate is checked first
+    (:func:`check_time_axis`); a ``sampling_rate`` attribute that disagrees with the
+    coordinate beyond :data:`TIME_TOLERANCE` is one sentence naming both."""
+    step = check_time_axis(da, label=label)
+    sr = _sampling_rate(da)
+    if "sampling_rate" in da.attrs and np.isfinite(step) and \
+            abs(sr * step - 1.0) > TIME_TOLERANCE:
         raise NeurowaveError(
             f"{label} says sampling_rate={sr:g}, but its time coordinate steps by {step:g} "
             f"({1.0 / step:g} per unit); the two must agree. Fix the attribute "
             "(grid.attrs['sampling_rate']) or the time coordinate.")
-    return float(sr)
+    return sr
 
 
 def site_positions(grid):
@@ -384,7 +400,8 @@ def _check_positions(pos, grid, label, layout):
             "map, or drop one of them.")
 
 
-def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True):
+def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True,
+                  check_time=True):
     """Check that ``grid`` is a wave grid as defined in this module and describe it.
 
     Raises a TypeError or ValueError that says how to fix the input.
@@ -400,6 +417,11 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         Minimum number of time samples.
     check_valid : bool
         Count valid sites (a cheap reduction, computed even for dask-backed grids).
+    check_time : bool
+        Check that the time coordinate is finite, increasing and even, and agrees with
+        the ``sampling_rate`` attribute (a recording). Off for a selection of frames of
+        a measure (``phase.isel(time=slice(0, None, 4))``), whose attribute keeps the
+        recording's rate.
 
     Returns
     -------
@@ -460,7 +482,7 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         raise NeurowaveError(
             f"{label} has {n_times} time sample(s); at least {min_times} are needed."
         )
-    sr = _sampling_rate(grid, label=label)
+    sr = check_sampling_rate(grid, label=label) if check_time else _sampling_rate(grid)
     pos = site_positions(grid)
     _check_positions(pos, grid, label, layout)
     if layout == "channel" and not np.all(np.isfinite(pos)):
