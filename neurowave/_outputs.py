@@ -259,6 +259,9 @@ class NeurowaveWriteError(NeurowaveError, OSError):
     a user error whose sentence names the final path, and still an :class:`OSError`
     for code that catches those."""
 
+    def __str__(self):  # the sentence, not OSError's "[Errno N] ..."
+        return f"{self.what} {self.fix}" if self.fix else self.what
+
 
 def _write_error(path, code):
     what, fix = _WRITE_ERRORS[code]
