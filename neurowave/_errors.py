@@ -10,7 +10,9 @@ Three kinds of failure, told apart by type only:
   user's fault, and it is never passed off as one: one line saying so, what was being
   done and where, "rerun with --debug and report it", exit code 1. ``--debug`` (or
   ``NEUROWAVE_DEBUG=1``) lets the traceback through.
-* an **interrupt** (Ctrl-C): exit code 130.
+* an **interrupt**: Ctrl-C (exit code 130) or SIGTERM (exit code 143). Either stops
+  the command within seconds and leaves no temporary file
+  (:func:`neurowave._outputs.install_signal_handlers`).
 
 Warnings raised while a command runs are one line each: neurowave's own as they are,
 the meaningful ones of numpy/scipy/neo/mne/xarray reworded as ``neurowave: warning:
@@ -43,6 +45,8 @@ _IO_ERRORS = {
     errno.ENOTDIR: ("a part of the path is not a directory", "Check the path."),
     errno.EEXIST: ("already exists", "Remove it or choose another name."),
     errno.ENOSPC: ("no space left on the device", "Free some space or write elsewhere."),
+    errno.EFBIG: ("the file is too large for this process (ulimit -f) or the file system",
+                  "Raise the limit or write to another file system."),
     getattr(errno, "EDQUOT", -1): ("disk quota exceeded", "Free some space or write elsewhere."),
     errno.EROFS: ("the file system is read-only", "Write the output elsewhere."),
     errno.EIO: ("input/output error", "The disk or the file may be damaged; copy it and retry."),
@@ -145,10 +149,16 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
 
 def run_command(func, args, *, command=None, debug=False):
     """Run ``func(args)`` the command-line way; return the exit code."""
+    from ._outputs import Terminated, install_signal_handlers
+
+    restore = install_signal_handlers()
     try:
         with warnings.catch_warnings():
             warnings.showwarning = show_warning
             code = func(args)
+    except Terminated:
+        print("neurowave: terminated (SIGTERM).", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("neurowave: interrupted.", file=sys.stderr)
         return 130
@@ -161,4 +171,6 @@ def run_command(func, args, *, command=None, debug=False):
             return 2
         print(f"neurowave: {internal_error_message(err, command=command)}", file=sys.stderr)
         return 1
+    finally:
+        restore()
     return int(code or 0)

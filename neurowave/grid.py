@@ -234,7 +234,56 @@ class GridInfo:
         return self.n_times / self.sampling_rate
 
 
+#: relative disagreement allowed between ``sampling_rate`` and the time coordinate, and
+#: between one time step and the median step (float stamps, acquisition jitter)
+TIME_TOLERANCE = 0.01
+
+
+def _time_values(da):
+    return np.asarray(da["time"].values, dtype=float)
+
+
+def check_time_axis(da, *, label="the grid"):
+    """One sentence unless the time coordinate of ``da`` is finite, increasing and even
+    (within :data:`TIME_TOLERANCE`); returns the median step (NaN with < 2 stamps)."""
+    t = _time_values(da)
+    if t.size and not np.all(np.isfinite(t)):
+        i = int(np.flatnonzero(~np.isfinite(t))[0])
+        raise NeurowaveError(
+            f"{label} has a non-finite time stamp ({t[i]} at index {i}); every sample "
+            "needs a finite time. Check the file or drop those samples.")
+    if t.size < 2:
+        return float("nan")
+    d = np.diff(t)
+    if np.all(d < 0):
+        raise NeurowaveError(
+            f"{label} has a time axis that runs backwards ({t[0]:g} to {t[-1]:g}); reverse "
+            "it with the data: grid.isel(time=slice(None, None, -1)).")
+    if np.any(d == 0):
+        i = int(np.flatnonzero(d == 0)[0])
+        raise NeurowaveError(
+            f"{label} repeats the time stamp {t[i]:g} (samples {i} and {i + 1}); each "
+            "sample needs its own time. Check the file or drop the repeated samples.")
+    if np.any(d < 0):
+        i = int(np.flatnonzero(d < 0)[0])
+        raise NeurowaveError(
+            f"{label} has time stamps out of order ({t[i]:g} before {t[i + 1]:g}, samples "
+            f"{i} and {i + 1}); sort the grid by time: grid.sortby('time').")
+    step = float(np.median(d))
+    off = np.abs(d - step) > TIME_TOLERANCE * step
+    if np.any(off):
+        i = int(np.flatnonzero(off)[0])
+        raise NeurowaveError(
+            f"{label} is not sampled evenly: the step from sample {i} to {i + 1} is "
+            f"{d[i]:g}, the usual step {step:g}; wave measures need an even rate. "
+            "Resample the recording, or analyse its even stretches one by one.")
+    return step
+
+
 def _sampling_rate(da):
+    """The rate of ``da``: its ``sampling_rate`` attribute, else from its time coordinate
+    (a measure's input or output, possibly a selection of frames: the attribute is the
+    rate of the recording the frames come from)."""
     sr = da.attrs.get("sampling_rate")
     if sr is not None:
         try:
@@ -242,7 +291,7 @@ def _sampling_rate(da):
         except (TypeError, ValueError):
             sr = None
     if sr is None or not np.isfinite(sr) or sr <= 0:
-        t = np.asarray(da["time"].values, dtype=float)
+        t = _time_values(da)
         if t.size < 2:
             raise NeurowaveError(
                 "The grid has no `sampling_rate` attribute and too few time points to infer "
@@ -253,6 +302,21 @@ def _sampling_rate(da):
             raise NeurowaveError("The `time` coordinate must increase. Sort the grid by time.")
         sr = 1.0 / dt
     return float(sr)
+
+
+def check_sampling_rate(da, *, label="the grid"):
+    """The rate of a recording whose time coordinate is checked first
+    (:func:`check_time_axis`); a ``sampling_rate`` attribute that disagrees with the
+    coordinate beyond :data:`TIME_TOLERANCE` is one sentence naming both."""
+    step = check_time_axis(da, label=label)
+    sr = _sampling_rate(da)
+    if "sampling_rate" in da.attrs and np.isfinite(step) and \
+            abs(sr * step - 1.0) > TIME_TOLERANCE:
+        raise NeurowaveError(
+            f"{label} says sampling_rate={sr:g}, but its time coordinate steps by {step:g} "
+            f"({1.0 / step:g} per unit); the two must agree. Fix the attribute "
+            "(grid.attrs['sampling_rate']) or the time coordinate.")
+    return sr
 
 
 def site_positions(grid):
@@ -303,7 +367,41 @@ def _valid_sites(grid):
     return np.any(~np.isnan(spatial), axis=0)
 
 
-def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True):
+def _check_positions(pos, grid, label, layout):
+    """Non-finite grid coordinates, repeated grid coordinates and sites that all share
+    one position are refused in one sentence (channels without a position are named
+    by the caller)."""
+    if layout == "grid":
+        for c in ("x", "y"):
+            v = np.asarray(grid[c].values, dtype=float)
+            if not np.all(np.isfinite(v)):
+                raise NeurowaveError(
+                    f"{label} has a non-finite `{c}` coordinate ({v[~np.isfinite(v)][0]}); "
+                    "every row and column of a grid needs a finite position.")
+            if v.size > 1 and np.unique(v).size < v.size:
+                raise NeurowaveError(
+                    f"{label} repeats a value of its `{c}` coordinate; two rows or columns "
+                    "of a grid cannot share a position. Check the coordinates.")
+        return
+    ok = np.all(np.isfinite(pos), axis=1)
+    finite = pos[ok]
+    if len(finite) > 1 and np.all(np.ptp(finite, axis=0) == 0):
+        raise NeurowaveError(
+            f"{label} places all its {len(finite)} sites at one position "
+            f"({finite[0, 0]:g}, {finite[0, 1]:g}); waves need sites spread in space. "
+            "Supply the real positions (e.g. --positions MAP).")
+    _, first, counts = np.unique(finite, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        where = finite[first[np.argmax(counts > 1)]]
+        names = np.asarray(grid["channel"].values)[ok][np.all(finite == where, axis=1)]
+        raise NeurowaveError(
+            f"{label} places channels {names[0]} and {names[1]} at the same position "
+            f"({where[0]:g}, {where[1]:g}); each site needs its own. Check the electrode "
+            "map, or drop one of them.")
+
+
+def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True,
+                  check_time=True):
     """Check that ``grid`` is a wave grid as defined in this module and describe it.
 
     Raises a TypeError or ValueError that says how to fix the input.
@@ -319,6 +417,11 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         Minimum number of time samples.
     check_valid : bool
         Count valid sites (a cheap reduction, computed even for dask-backed grids).
+    check_time : bool
+        Check that the time coordinate is finite, increasing and even, and agrees with
+        the ``sampling_rate`` attribute (a recording). Off for a selection of frames of
+        a measure (``phase.isel(time=slice(0, None, 4))``), whose attribute keeps the
+        recording's rate.
 
     Returns
     -------
@@ -379,8 +482,9 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
         raise NeurowaveError(
             f"{label} has {n_times} time sample(s); at least {min_times} are needed."
         )
-    sr = _sampling_rate(grid)
+    sr = check_sampling_rate(grid, label=label) if check_time else _sampling_rate(grid)
     pos = site_positions(grid)
+    _check_positions(pos, grid, label, layout)
     if layout == "channel" and not np.all(np.isfinite(pos)):
         bad = list(np.asarray(grid["channel"].values)[~np.all(np.isfinite(pos), axis=1)][:5])
         raise NeurowaveError(

@@ -6,7 +6,6 @@ import sys
 
 from .._validate import (
     NeurowaveError,
-    NeurowaveFileExistsError,
     NeurowaveFileNotFoundError,
     NeurowaveIsADirectoryError,
     NeurowaveNotADirectoryError,
@@ -46,7 +45,11 @@ def add_parser(subparsers):
                         "the table is printed)")
     p.add_argument("--plots", metavar="DIR", default=None,
                    help="write figures (PGD, speed, direction, patterns) to DIR (default: none)")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --plots DIR")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace outputs of an earlier run (--json, --csv, --plots); "
+                        "without it an existing output is kept, and in a batch its file "
+                        "counts as done. Never replaces an input or a file or folder "
+                        "neurowave did not write")
     p.add_argument("--nix", metavar="OUT.nix", default=None,
                    help="write the per-frame measures and the wave events as Neo objects to "
                         "a NIX file; for a NIX FILE, OUT.nix is a copy of it with them as a new "
@@ -224,31 +227,32 @@ def headline(summary):
     return row
 
 
+#: first characters with which a spreadsheet starts a formula (OWASP CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet shows as text: a string starting like a formula
+    (``=``, ``+``, ``-``, ``@``, tab, carriage return) gets a leading apostrophe;
+    numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv_atomic(rows, path):
-    """The headline table, written through a temporary file renamed at the end."""
+    """The headline table, written atomically (see :func:`neurowave._outputs.atomic_file`)."""
     import csv
-    import os
-    import tempfile
-    from pathlib import Path
 
-    from .._outputs import to_jsonable
+    from .._outputs import atomic_file, to_jsonable
 
-    path = Path(path)
-    if path.is_dir():
-        raise NeurowaveIsADirectoryError(f"{path} is a directory; pass a file name for --csv.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".csv.part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: ("" if v is None else v) for k, v in to_jsonable(r).items()})
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_file(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: csv_cell(v) for k, v in to_jsonable(r).items()})
 
 
 def analyze_file(path, options, *, progress=False, want_result=False):
@@ -329,24 +333,136 @@ def _client(args):
     if args.scheduler is not None and args.workers is not None:
         raise NeurowaveError("Pass either --scheduler (an existing cluster) or --workers (a local "
                          "one), not both.")
-    import logging
-
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise ImportError("--scheduler and --workers need dask.distributed: pip install "
-                          "'dask[distributed]'.") from None
+                          "'neurowave[cluster]'.") from None
     if args.scheduler is not None:
+        from .._proc import SCHEDULER_TIMEOUT, check_scheduler
+
+        check_scheduler(args.scheduler)  # a sentence at once, or within the timeout
         try:
-            return Client(args.scheduler, timeout="20s"), None
-        except (OSError, TimeoutError) as err:
-            raise OSError(f"Cannot reach the dask scheduler at {args.scheduler} ({err}). "
-                          "Check the address and that the scheduler is running.") from None
+            return Client(args.scheduler, timeout=f"{SCHEDULER_TIMEOUT:g}s"), None
+        except (OSError, TimeoutError, ValueError, MemoryError, OverflowError) as err:
+            raise NeurowaveError(
+                f"Cannot use the dask scheduler at {args.scheduler} ({type(err).__name__}); "
+                "check that the address is a dask scheduler's and that it is running.") \
+                from None
     if args.workers < 1:
         raise NeurowaveError(f"--workers must be at least 1, got {args.workers}.")
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+    return local_cluster(args.workers)
+
+
+def local_cluster(n_workers):
+    """A private local dask cluster: loopback only, TLS with temporary credentials
+    where ``distributed`` can make them (it needs ``cryptography``), and no HTTP
+    server (the dashboard is off). Returns ``(client, cluster)``."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    security, protocol = None, "tcp://"
+    try:
+        from distributed.security import Security
+
+        security, protocol = Security.temporary(), "tls://"
+    except (ImportError, AttributeError):
+        pass  # plain TCP on 127.0.0.1 (the CLI reference says what that exposes)
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", protocol=protocol, security=security,
+                           dashboard_address=None, worker_dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    client = Client(cluster, security=security)
+    try:
+        _stop_http_servers(cluster, client)
+    except BaseException:
+        client.close()
+        cluster.close()
+        raise
+    return client, cluster
+
+
+def _stop_http_servers(cluster, client):
+    """Close the HTTP servers (health, metrics, API routes) that dask starts on the
+    scheduler and on every worker even without a dashboard (run in their loops)."""
+    def stop(dask_worker=None, dask_scheduler=None):
+        node = dask_worker if dask_worker is not None else dask_scheduler
+        server = getattr(node, "http_server", None)
+        if server is not None:
+            server.stop()
+        node.services.pop("dashboard", None)
+
+    client.run_on_scheduler(stop)
+    client.run(stop)
+
+
+def _guard_outputs(args, files, several):
+    """Check every output against the inputs and what exists, before any work
+    (:class:`neurowave._outputs.OutputGuard`). Returns ``(json_paths, done, csv_path)``:
+    the JSON path of each file, the files whose batch JSON already exists (kept, and
+    counted as done, without --overwrite) and the CSV path."""
+    from pathlib import Path
+
+    from .._outputs import OutputGuard
+
+    guard = OutputGuard([*files, args.positions], overwrite=args.overwrite)
+    if args.json is not None and Path(args.json).is_dir() and not several:
+        raise NeurowaveIsADirectoryError(
+            f"{args.json} is a directory; pass a file name for --json.")
+    if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
+        raise NeurowaveError(f"--json {args.json} names a file, but {len(files)} files are "
+                             "analysed; pass a folder for their JSON summaries.")
+    if several and args.plots:
+        raise NeurowaveError("--plots takes one FILE; run the files one by one for figures.")
+    guard.folder(args.plots, option="--plots", kind="analyze-plots")
+    guard.file(args.nix, option="--nix", kind="nix")
+    if args.plots is not None and args.json is not None \
+            and Path(args.json).resolve().parent == Path(args.plots).resolve():
+        raise NeurowaveError(
+            f"--json {args.json} lies inside the --plots folder, which is replaced as a "
+            "whole; pick a path outside it.")
+    names = [f.stem for f in files]
+    if several and len(set(names)) < len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise NeurowaveError(f"Several files are named {dup[0]!r}; their JSON summaries would "
+                             "collide. Rename them or analyse them separately.")
+    json_paths, done = [None] * len(files), set()
+    if args.json is not None and several:
+        folder = Path(args.json)
+        if folder.exists() and not folder.is_dir():
+            raise NeurowaveNotADirectoryError(
+                f"--json {folder} exists and is not a folder; pass a folder for the JSON "
+                "summaries of several files.")
+        for i, f in enumerate(files):
+            json_paths[i] = out = folder / f"{f.stem}.json"
+            if out.exists() and not args.overwrite:
+                guard.file(out, option="--json", kind="json", exists_ok=True)
+                done.add(i)  # the resume of a batch: this file is done
+            else:
+                guard.file(out, option="--json", kind="json")
+    elif args.json is not None:
+        json_paths[0] = guard.file(args.json, option="--json", kind="json")
+    csv_path = args.csv
+    if csv_path is None and several and args.json:
+        csv_path = Path(args.json) / "summary.csv"
+        guard.file(csv_path, option="--json", kind="csv", exists_ok=True)  # rebuilt whole
+    elif csv_path is not None:
+        guard.file(csv_path, option="--csv", kind="csv")
+    return json_paths, done, csv_path
+
+
+def _earlier_summary(path):
+    import json
+
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        headline(summary)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise NeurowaveError(
+            f"{path} exists but is not a summary of `neurowave analyze`; pass --overwrite "
+            "to analyse that file again, or move the file away.") from None
+    return summary
 
 
 def run(args):
@@ -357,67 +473,51 @@ def run(args):
 
     files = [check_path(f, name="FILE") for f in expand_files(args.files)]
     several = len(files) > 1
-    if args.json is not None and Path(args.json).is_dir() and not several:
-        raise NeurowaveIsADirectoryError(f"{args.json} is a directory; pass a file name for --json.")
-    if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
-        raise NeurowaveError(f"--json {args.json} names a file, but {len(files)} files are "
-                             "analysed; pass a folder for their JSON summaries.")
-    if args.nix is not None and Path(args.nix).resolve() in {f.resolve() for f in files}:
-        raise NeurowaveError(f"--nix {args.nix} is the input FILE, and neurowave never "
-                             "rewrites an input; pass another file name.")
-    if several and (args.plots or args.nix):
-        raise NeurowaveError(f"{'--plots' if args.plots else '--nix'} takes one FILE; run the "
-                             "files one by one.")
-    if args.plots is not None:  # fail before the work, not after it
-        plots = Path(args.plots)
-        if plots.exists() and not plots.is_dir():
-            raise NeurowaveNotADirectoryError(
-                f"{plots} exists and is not a directory. Choose another --plots path.")
-        if plots.is_dir() and any(plots.iterdir()) and not args.overwrite:
-            raise NeurowaveFileExistsError(
-                f"{plots} exists and is not empty. Pass --overwrite or choose another directory.")
-        if args.json is not None and Path(args.json).resolve().parent == plots.resolve():
-            raise NeurowaveError(
-                f"--json {args.json} lies inside the --plots folder, which is replaced as a "
-                "whole; pick a path outside it.")
-    names = [f.stem for f in files]
-    if several and len(set(names)) < len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise NeurowaveError(f"Several files are named {dup[0]!r}; their JSON summaries would "
-                             "collide. Rename them or analyse them separately.")
+    if several and args.nix:
+        raise NeurowaveError("--nix takes one FILE; run the files one by one.")
+    json_paths, done, csv_path = _guard_outputs(args, files, several)
+    for i in sorted(done):
+        print(f"neurowave: {files[i]}: kept {json_paths[i]} from an earlier run (pass "
+              "--overwrite to analyse it again)", file=sys.stderr)
+    todo = [i for i in range(len(files)) if i not in done]
     options = _options(args)
     show = args.progress or sys.stderr.isatty()
-    client, cluster = _client(args)
-    results = []
+    client, cluster = _client(args) if todo else (None, None)
+    results = {}
     try:
         if client is not None:
             opts = dict(options, threads=options["threads"] or 1)
-            futures = [client.submit(analyze_file, str(f), opts, pure=False,
-                                     want_result=bool(args.nix)) for f in files]
-            with progress(total=len(files), desc="files", unit="file",
+            futures = {i: client.submit(analyze_file, str(files[i]), opts, pure=False,
+                                         want_result=bool(args.nix))
+                       for i in todo}
+            with progress(total=len(todo), desc="files", unit="file",
                           disable=not show) as bar:
-                for fut in futures:
-                    results.append(fut.result())
+                for i, fut in futures.items():
+                    results[i] = fut.result()
                     bar.update()
         else:
-            with progress(total=len(files), desc="files", unit="file",
+            with progress(total=len(todo), desc="files", unit="file",
                           disable=not (show and several)) as bar:
-                for f in files:
-                    results.append(analyze_file(str(f), options, progress=show,
-                                                want_result=bool(args.plots or args.nix)))
+                for i in todo:
+                    results[i] = analyze_file(str(files[i]), options, progress=show,
+                                              want_result=bool(args.plots or args.nix))
                     bar.update()
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    for f, r in zip(files, results):
+    summaries = []
+    for i, f in enumerate(files):
+        if i in done:
+            summaries.append(_earlier_summary(json_paths[i]))
+            continue
+        r = results[i]
         summary, table = r[0], r[1]
-        out = None
-        if args.json:
-            out = Path(args.json) / f"{f.stem}.json" if several else Path(args.json)
+        summaries.append(summary)
+        out = json_paths[i]
         if args.plots:
-            with atomic_directory(args.plots, overwrite=args.overwrite) as tmp:
+            with atomic_directory(args.plots, overwrite=True, kind="analyze-plots") as tmp:
                 _plots(r[2], Path(tmp))
                 if out is not None:  # last step inside: a failure or a kill keeps both old
                     write_json_atomic(summary, out)
@@ -426,12 +526,8 @@ def run(args):
         if args.nix:
             _write_nix(r[2], f, args.nix)
         print_table(table, title=f"neurowave analyze {f}")
-    rows = [headline(r[0]) for r in results]
-    csv_path = args.csv
-    if csv_path is None and several and args.json:
-        csv_path = Path(args.json) / "summary.csv"
     if csv_path is not None:
-        write_csv_atomic(rows, csv_path)
+        write_csv_atomic([headline(s) for s in summaries], csv_path)
     if args.json:
         where = args.json if not several else f"{args.json}/<name>.json"
         print(f"summary written to {where}", file=sys.stderr)

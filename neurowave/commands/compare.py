@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .._validate import (
-    NeurowaveError,
-    NeurowaveFileExistsError,
-    NeurowaveIsADirectoryError,
-    NeurowaveNotADirectoryError,
-)
+from .._validate import NeurowaveError
 
 HELP = "compare a model export's waves with a recording's (table, JSON, HTML report)"
 
@@ -68,37 +63,36 @@ def add_parser(subparsers):
                    help="write figures and a self-contained index.html into DIR "
                         "(default: none)")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing non-empty report directory")
+                   help="replace outputs of an earlier run (--json, --report); never an "
+                        "input, nor a file or folder neurowave did not write")
     from ._util import add_model_view_options
 
     add_model_view_options(p)
     return p
 
 
-def check_outputs(json_path, report_dir, overwrite):
-    """Fail before any work when an output cannot be written (one sentence each)."""
+def check_outputs(json_path, report_dir, overwrite, *, inputs=(), kind="compare-report",
+                  replace_own=False, option="--report"):
+    """Fail before any work when an output cannot be written (one sentence each):
+    an output that is an input, a folder holding an input or not neurowave's, an
+    existing output without ``overwrite`` (:class:`neurowave._outputs.OutputGuard`)."""
     from pathlib import Path
 
-    if json_path is not None:
-        jp = Path(json_path)
-        if jp.is_dir():
-            raise NeurowaveIsADirectoryError(f"{jp} is a directory; pass a file name for --json, e.g. compare.json.")
-    if report_dir is not None:
-        rd = Path(report_dir)
-        if rd.exists() and not rd.is_dir():
-            raise NeurowaveNotADirectoryError(f"{rd} exists and is not a directory. Choose another --report path.")
-        if rd.is_dir() and any(rd.iterdir()) and not overwrite:
-            raise NeurowaveFileExistsError(
-                f"{rd} exists and is not empty. Pass --overwrite or choose another directory."
-            )
-        if json_path is not None and Path(json_path).resolve().parent == rd.resolve():
-            raise NeurowaveError(
-                f"--json {json_path} lies inside the --report folder, which is replaced as a "
-                "whole; the report already holds compare.json, or pick a path outside it."
-            )
+    from .._outputs import OutputGuard
+
+    guard = OutputGuard(inputs, overwrite=overwrite)
+    guard.file(json_path, option="--json", kind="json")
+    guard.folder(report_dir, option=option, kind=kind, replace_own=replace_own)
+    if json_path is not None and report_dir is not None \
+            and Path(json_path).resolve().parent == Path(report_dir).resolve():
+        raise NeurowaveError(
+            f"--json {json_path} lies inside the --report folder, which is replaced as a "
+            "whole; the report already holds compare.json, or pick a path outside it."
+        )
 
 
-def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False, extra=None):
+def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False, extra=None,
+                  kind="compare-report"):
     """Write the report folder and the JSON so that both appear or neither does;
     ``extra`` maps file names to texts written into the report folder too."""
     from pathlib import Path
@@ -111,7 +105,7 @@ def write_outputs(result, *, json_path=None, report_dir=None, overwrite=False, e
         return None
     from ..compare.report import build_report, publishable
 
-    with atomic_directory(Path(report_dir), overwrite=overwrite) as tmp:
+    with atomic_directory(Path(report_dir), overwrite=overwrite, kind=kind) as tmp:
         build_report(result, tmp)
         write_json_atomic(result.to_dict(), tmp / "compare.json")
         for name, text in (extra or {}).items():
@@ -178,7 +172,8 @@ def run(args):
 
     if args.max_trials is not None and args.max_trials < 0:
         raise NeurowaveError(f"--max-trials must be 0 (all) or more, got {args.max_trials}.")
-    check_outputs(args.json, args.report, args.overwrite)
+    check_outputs(args.json, args.report, args.overwrite,
+                  inputs=[args.model, args.recording, args.positions])
     from ._util import model_view_kwargs
 
     read_options = reader_kwargs(args)

@@ -35,9 +35,11 @@ def add_parser(subparsers):
         ),
     )
     p.add_argument("--out", metavar="DIR", default="neurowave-demo",
-                   help="report folder; a folder the demo wrote before is replaced")
+                   help="report folder; a folder the demo wrote before (and holding "
+                        "nothing else) is replaced, any other non-empty folder is refused")
     p.add_argument("--overwrite", action="store_true",
-                   help="also replace a non-empty --out folder the demo did not write")
+                   help="accepted for symmetry with the other commands: the demo replaces "
+                        "only its own earlier folder, with or without it")
     return p
 
 
@@ -115,10 +117,10 @@ def run(args):
     from ..compare import compare
     from .compare import check_outputs, print_summary, write_outputs
 
-    from pathlib import Path
-
-    overwrite = args.overwrite or (Path(args.out) / MARKER).is_file()  # the demo's own
-    check_outputs(None, args.out, overwrite)
+    # the demo's documented behaviour: its own earlier folder (and nothing else) is
+    # replaced; a folder holding anything the demo did not write is refused
+    check_outputs(None, args.out, args.overwrite, kind="demo", replace_own=True,
+                  option="--out")
     t0 = time.perf_counter()
     say = (lambda m: print(m, file=sys.stderr))
     say("neurowave demo: preparing the model export ...")
@@ -131,7 +133,7 @@ def run(args):
     result.model.setdefault("input", {})["description"] = model_what
     result.recording.setdefault("input", {})["description"] = rec_what
     print_summary(result)
-    index = write_outputs(result, report_dir=args.out, overwrite=overwrite,
+    index = write_outputs(result, report_dir=args.out, overwrite=True, kind="demo",
                           extra={MARKER: "Written by `neurowave demo`, which replaces this "
                                          "folder when it runs again.\n"})
     print(f"\nreport: {index.resolve()}")

@@ -28,15 +28,33 @@ def add_parser(subparsers):
                         "its coupling's neighbour taps cut (CoRNN) and the untrained model "
                         "of its architecture, each with its oscillator diagnostics")
     p.add_argument("--json", metavar="OUT", help="write the scores as JSON (default: none)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the --json file of an earlier run (never an input)")
     return p
+
+
+def _source_paths(source):
+    """The files a RUN argument reads: the folder and its checkpoints, or the file."""
+    from pathlib import Path
+
+    s = str(source)
+    if s.startswith("pretrained:"):
+        return []
+    p = Path(s)
+    if p.is_dir():
+        return [p, *p.glob("*.pt"), p / "run.json"]
+    return [p]
 
 
 def run(args):
     from neurowave.models import count_parameters, evaluate, load_model, task_from_spec
 
     from neurowave.models._cli import task_for
+    from .._outputs import OutputGuard
     from ._util import print_table, write_json_atomic
 
+    OutputGuard(_source_paths(args.source), overwrite=args.overwrite).file(
+        args.json, option="--json", kind="json")
     model, ckpt = load_model(args.source, device=args.device)
     task = task_for(ckpt, args.task, source=args.source)
     if args.n is not None and args.n < 1:

@@ -31,6 +31,9 @@ def add_parser(subparsers):
                         "`neurowave compare` measures beside the model")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="torch device")
     p.add_argument("--out", required=True, help="output .nc file")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a model export of an earlier run at --out (never an input "
+                        "nor a file neurowave did not write)")
     from ._util import add_model_view_options
 
     add_model_view_options(p, export=True)
@@ -48,9 +51,14 @@ def run(args):
 
     if args.n < 1:
         raise NeurowaveError(f"--n must be at least 1, got {args.n}.")
+    from .._outputs import OutputGuard
+    from .evaluate import _source_paths
+
     out = Path(args.out)
     if out.is_dir():
         raise NeurowaveIsADirectoryError(f"{out} is a directory; pass a file name such as model.nc.")
+    OutputGuard(_source_paths(args.source), overwrite=args.overwrite).file(
+        out, option="--out", kind="netcdf")
     model, ckpt = load_model(args.source, device=args.device)
     task = task_for(ckpt, args.task, source=args.source)
     source = str(args.source)

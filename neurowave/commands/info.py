@@ -23,6 +23,8 @@ def add_parser(subparsers):
     p.add_argument("file", metavar="FILE", help="recording, image folder/stack or netCDF file")
     p.add_argument("--json", metavar="OUT", default=None,
                    help="also write the facts as JSON (default: only the table)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the --json file of an earlier run (never an input)")
     return p
 
 
@@ -99,10 +101,13 @@ def _fmt(v):
 def run(args):
     import warnings
 
+    from .._outputs import OutputGuard
     from ..io import read
     from ._options import reader_kwargs
     from ._util import print_table, write_json_atomic
 
+    OutputGuard([args.file, args.positions], overwrite=args.overwrite).file(
+        args.json, option="--json", kind="json")
     kwargs = reader_kwargs(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import zipfile
 from functools import lru_cache
 from pathlib import Path
@@ -182,7 +181,7 @@ def _fetch(names):
 def _download(names, root):  # pragma: no cover - needs the network
     import pooch
 
-    from .._outputs import give_user_mode
+    from .._outputs import atomic_file
 
     reg = registry()
     strip = [n for n in names if _upstream(n.split("/", 1)[0])["kind"] == "wheel"]
@@ -200,16 +199,11 @@ def _download(names, root):  # pragma: no cover - needs the network
         with zipfile.ZipFile(wheel) as zf:
             for n in strip:
                 member = up["wheel_prefix"] + n.split("/", 1)[1]
-                dest = root / n
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=dest.parent)
-                with os.fdopen(fd, "wb") as out, zf.open(member) as src:
-                    shutil.copyfileobj(src, out)
-                if _sha256(tmp) != reg[n]:
-                    os.remove(tmp)
-                    raise NeurowaveError(f"{member} in {wheel_name} does not match its sha256.")
-                give_user_mode(tmp)
-                os.replace(tmp, dest)
+                with atomic_file(root / n) as tmp:
+                    with open(tmp, "wb") as out, zf.open(member) as src:
+                        shutil.copyfileobj(src, out)
+                    if _sha256(tmp) != reg[n]:
+                        raise NeurowaveError(f"{member} in {wheel_name} does not match its sha256.")
 
 
 def _names(prefix):

@@ -119,7 +119,14 @@ def _read_stack(path):
     import tifffile
 
     try:
+        with tifffile.TiffFile(str(path)) as tif:
+            several = len(tif.series) > 1
+        if several:  # every series, concatenated (or a sentence naming them)
+            load, n, _ = _stack_source(path, [path])
+            return load(0, n), [path], "tifffile"
         arr = tifffile.imread(str(path))
+    except NeurowaveError:
+        raise
     except Exception as err:
         raise NeurowaveError(
             f"{path} is not a readable TIFF ({describe_cause(err)}). Check the file."
@@ -174,17 +181,40 @@ def _stack_source(path, files):
 
     try:
         with tifffile.TiffFile(str(path)) as tif:
-            series = tif.series[0]
-            shape, n_pages = tuple(series.shape), len(series.pages)
+            series = [(tuple(sr.shape), len(sr.pages)) for sr in tif.series]
+            n_file_pages = len(tif.pages)
     except Exception as err:
         raise NeurowaveError(
             f"{path} is not a readable TIFF ({describe_cause(err)}). Check the file."
         ) from None
+    if len(series) > 1:
+        return _multi_series(path, series, n_file_pages)
+    shape, n_pages = series[0]
     if len(shape) == 2 and n_pages == 1:
         return functools.partial(_load_pages, str(path)), 1, shape
     if len(shape) == 3 and n_pages == shape[0]:
         return functools.partial(_load_pages, str(path)), shape[0], shape[1:]
     return None
+
+
+def _multi_series(path, series, n_file_pages):
+    """A TIFF holding several series is read whole: its series, each one frame or a
+    stack of frames of one size, concatenated in file order; else one sentence naming
+    the series."""
+    import functools
+
+    frames = [shape[-2:] for shape, _ in series]
+    ok = all(len(shape) in (2, 3) and n == (1 if len(shape) == 2 else shape[0])
+             for shape, n in series)
+    if ok and len(set(frames)) == 1 and sum(n for _, n in series) == n_file_pages:
+        return functools.partial(_load_pages, str(path)), n_file_pages, frames[0]
+    listed = "; ".join(f"series {i}: {shape}" for i, (shape, _) in
+                       enumerate(series[:4]))
+    more = f"; ... ({len(series)} series in all)" if len(series) > 4 else ""
+    raise NeurowaveError(
+        f"{path} holds {len(series)} image series that cannot be read as one stack of "
+        f"frames ({listed}{more}); save each series as its own file or stack and read "
+        "them one by one.")
 
 
 def _blocks(n, size):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -216,25 +215,16 @@ def write_nix(result, path, *, recording=None):
                 f"{path} is the recording itself, and neurowave never rewrites an input; "
                 "write the results to another file (a copy of the recording with them added).")
     blk = to_neo(result, block=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    from .._outputs import atomic_file
+
+    with atomic_file(path) as tmp:
         if recording is not None:
             shutil.copyfile(recording, tmp)
             _add_block(tmp, blk, recording, neo)
         else:
             os.remove(tmp)  # NixIO creates the file
-            with neo.NixIO(tmp, mode="ow") as w:
+            with neo.NixIO(str(tmp), mode="ow") as w:
                 w.write_block(blk)
-        from .._outputs import give_user_mode
-
-        give_user_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
 
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from .._json import json_default as _json_default
-from .._outputs import give_user_mode
-from .._validate import check_path
+from .._outputs import atomic_file
 from .._validate import (
     NeurowaveError,
     NeurowaveFileExistsError,
@@ -113,17 +111,75 @@ def write_netcdf(obj, path, *, overwrite=True):
     else:
         ds = obj
     ds = _encoded(ds)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
-        give_user_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+
+def _memory_budget():
+    """Bytes a reader may allocate at once: half the available memory, at most 8 GiB."""
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # pragma: no cover
+            avail = 16 << 30
+    return min(8 << 30, avail // 2)
+
+
+def _gib(n):
+    return f"{n / (1 << 30):.1f} GiB"
+
+
+def _check_declared_size(path, *, lazy):
+    """Refuse, before anything is allocated, a file whose declared sizes cannot be read:
+    read eagerly, everything it declares; read lazily (chunk by chunk), its index
+    coordinates (the time axis), which xarray always loads whole."""
+    try:
+        import netCDF4
+
+        with netCDF4.Dataset(str(path)) as nc:
+            sizes = {name: (tuple(v.shape), int(np.prod(v.shape, dtype=np.float64))
+                            * v.dtype.itemsize if hasattr(v.dtype, "itemsize") else 0,
+                            v.dimensions)
+                     for name, v in nc.variables.items()}
+    except Exception:  # noqa: BLE001  (unreadable: the reader below says so)
+        return
+    budget = _memory_budget()
+    index = {n: s for n, s in sizes.items() if len(s[2]) == 1 and s[2][0] == n}
+    big = max(index.items(), key=lambda kv: kv[1][1], default=None)
+    if big is not None and big[1][1] > budget:
+        name, (shape, nbytes, _) = big
+        raise NeurowaveError(
+            f"{path} declares a {name} axis of {shape[0]:,} values ({_gib(nbytes)}), more than "
+            f"can be read at once here ({_gib(budget)}); the file is damaged or not a "
+            "recording neurowave can stream. Check how it was written.")
+    total = sum(s[1] for s in sizes.values())
+    if not lazy and total > budget:
+        dims = max(sizes.items(), key=lambda kv: kv[1][1])
+        raise NeurowaveError(
+            f"{path} declares {_gib(total)} of data ({dims[0]} {dims[1][0]}), more than can "
+            f"be read at once here ({_gib(budget)}); `neurowave analyze` reads netCDF "
+            "chunk by chunk, or open it with read_netcdf(path, chunks={'time': 100_000}).")
+
+
+def _forward_in_time(da):
+    """A grid whose time coordinate runs strictly backwards, reversed together with its
+    data (the same physical recording, in time order); anything else as it is (the
+    grid's validation names shuffled or repeated stamps)."""
+    if "time" not in da.coords or da.sizes.get("time", 0) < 2:
+        return da
+    t = np.asarray(da["time"].values, dtype=float)
+    if np.all(np.diff(t) < 0):
+        return da.isel(time=slice(None, None, -1))
+    return da
 
 
 def read_netcdf(path, *, chunks=None):
@@ -146,6 +202,7 @@ def read_netcdf(path, *, chunks=None):
         raise NeurowaveError(f"{path} is a directory, not a netCDF file. Pass the .nc file.")
     if path.stat().st_size == 0:
         raise NeurowaveError(f"{path} is empty (0 bytes), not a netCDF file. Check the file.")
+    _check_declared_size(path, lazy=chunks is not None)
     try:
         ds = xr.open_dataset(
             path, engine="netcdf4", chunks=chunks, decode_times=False, decode_timedelta=False
@@ -168,14 +225,14 @@ def read_netcdf(path, *, chunks=None):
         da = ds[name]
         da.attrs = dict(ds.attrs)
         da.name = name
-        return da
+        return _forward_in_time(da)
     if "hidden" in ds:
         return ds
     candidates = [v for v in ds.data_vars if ds[v].dims in (("time", "y", "x"), ("time", "channel"))]
     if len(candidates) == 1:
         da = ds[candidates[0]]
         da.attrs = {**ds.attrs, **da.attrs}
-        return da
+        return _forward_in_time(da)
     raise NeurowaveError(
         f"{path} holds no wave grid: expected one variable with dims ('time', 'y', 'x') or "
         f"('time', 'channel') or a model export with `hidden`, found {list(ds.data_vars)}."

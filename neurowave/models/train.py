@@ -18,13 +18,14 @@ import platform
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._outputs import give_user_mode
+from .._outputs import atomic_file, run_lock, write_text_atomic
 from .._version import __version__
 from .config import config_to_dict
 from .metrics import segmentation_scores
@@ -102,37 +103,16 @@ BATCH_LINE_SECONDS = 1.0
 
 
 def _atomic_save(obj, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         torch.save(obj, tmp)
-        give_user_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _atomic_json(obj, path):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, default=float)
-        f.write("\n")
-    give_user_mode(tmp)
-    os.replace(tmp, path)
+    write_text_atomic(json.dumps(obj, indent=2, default=float) + "\n", path)
 
 
 def _atomic_text(text, path):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_text_atomic(text, path)
 
 
 def save_checkpoint(path, *, model, task, **extra):
@@ -258,10 +238,70 @@ def load_checkpoint(source):
             f"{path} is not a neurowave checkpoint (no {CHECKPOINT_FORMAT!r} marker); "
             "pass a file written by `neurowave train`."
         )
+    missing = [k for k, t in _CHECKPOINT_KEYS.items() if not isinstance(ckpt.get(k), t)]
+    if missing:
+        raise NeurowaveError(
+            f"{path} is an incomplete neurowave checkpoint: it lacks {missing[0]!r}; "
+            "pass a checkpoint written by `neurowave train`.")
     ckpt["_path"] = str(path)
     if meta is not None:
         ckpt["_pretrained"] = meta
     return ckpt
+
+
+#: what every checkpoint holds, and of which type
+_CHECKPOINT_KEYS = {"model": str, "config": dict, "task": dict, "state_dict": dict}
+#: largest integer option of a model config a checkpoint may ask for (channels, layers,
+#: hidden sizes); larger values are refused before a model is built
+MAX_CONFIG_INT = 65_536
+#: most time steps a checkpoint's recurrent model may ask for
+MAX_CONFIG_STEPS = 10_000
+
+
+def _config_numbers(value):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _config_numbers(v)
+
+
+def check_checkpoint_config(ckpt):
+    """Refuse a checkpoint whose config is out of sane bounds or does not fit its
+    weights, before the model is built (one sentence naming the file and the key).
+
+    The model is first built on PyTorch's ``meta`` device, which allocates nothing, and
+    its parameter count compared with the stored weights'.
+    """
+    from .registry import list_models
+
+    path, name = ckpt.get("_path", "the checkpoint"), ckpt["model"]
+    check_option("model", name, list_models(), extra=f" ({path})")
+    for key, value in ckpt["config"].items():
+        limit = MAX_CONFIG_STEPS if key == "n_steps" else MAX_CONFIG_INT
+        for v in _config_numbers(value):
+            if not math.isfinite(v) or abs(v) > limit:
+                raise NeurowaveError(
+                    f"{path}: the model config asks for {key}={value!r}, beyond the sane "
+                    f"bound {limit}; the checkpoint is corrupted or not neurowave's.")
+    try:
+        with torch.device("meta"):
+            shape = get_model(name, **ckpt["config"])
+    except (TypeError, ValueError) as err:
+        raise NeurowaveError(
+            f"{path}: the model config does not build a {name} ({describe_cause(err)}); "
+            "the checkpoint is corrupted or not neurowave's.") from None
+    # sizes, not shapes: a model may load weights stored in an older layout (a 1x1
+    # convolution's (out, in, 1, 1) as a linear layer's (out, in))
+    want = {k: v.numel() for k, v in shape.state_dict().items()}
+    have = {k: int(v.numel()) if hasattr(v, "numel") else -1
+            for k, v in ckpt["state_dict"].items()}
+    if want != have:
+        raise NeurowaveError(
+            f"{ckpt['_path']}: the weights do not fit a {name} with the stored config; "
+            "the checkpoint is corrupted, retrain it.")
 
 
 def load_model(source, *, device="cpu"):
@@ -274,6 +314,7 @@ def load_model(source, *, device="cpu"):
     ('cornn', 'tetrominoes')
     """
     ckpt = load_checkpoint(source)
+    check_checkpoint_config(ckpt)
     model = get_model(ckpt["model"], **ckpt["config"])
     try:
         model.load_state_dict(ckpt["state_dict"])
@@ -416,39 +457,55 @@ def train(
     if callback is not None and int(nproc) > 1:
         raise NeurowaveError("train(callback=...) runs in one process only; leave nproc at 1 "
                              "(or drop the callback) for multi-process training.")
-    if int(nproc) > 1:
-        return _spawn_train(model_name, task, int(nproc), kwargs)
-    import torch.distributed as dist
+    with _lock_run(out):  # a second run writing the same folder gets a sentence
+        if int(nproc) > 1:
+            return _spawn_train(model_name, task, int(nproc), kwargs)
+        import torch.distributed as dist
 
-    if dist.is_available() and not dist.is_initialized() \
-            and int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun
-        dist.init_process_group(_backend(device))
-        try:
-            return _train(model_name, task, **kwargs)
-        finally:
-            dist.destroy_process_group()
-    return _train(model_name, task, **kwargs)
+        if dist.is_available() and not dist.is_initialized() \
+                and int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun
+            dist.init_process_group(_backend(device))
+            try:
+                return _train(model_name, task, **kwargs)
+            finally:
+                dist.destroy_process_group()
+        return _train(model_name, task, **kwargs)
 
 
 def _backend(device):
     return "nccl" if resolve_device(device).type == "cuda" else "gloo"
 
 
-def _free_port():
+def _loopback_interface():
+    """Name of the loopback network interface (``lo`` on Linux, ``lo0`` on macOS)."""
     import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except (OSError, AttributeError):  # pragma: no cover
+        return None
+    for name in names:
+        if name == "lo" or name.startswith("lo0"):
+            return name
+    return None
 
 
-def _worker(rank, world, port, threads, model_name, task, kwargs):
+def _worker(rank, world, store_path, threads, model_name, task, kwargs, parent=None):
     import torch.distributed as dist
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
-                      LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
+    from .._proc import die_with_parent
+
+    die_with_parent(parent)  # a killed parent leaves no training process behind
+    # rendezvous through a file in a private folder (no TCP store listening anywhere),
+    # and gloo's own connections on the loopback interface only
+    iface = _loopback_interface()
+    if iface and "GLOO_SOCKET_IFNAME" not in os.environ:
+        os.environ["GLOO_SOCKET_IFNAME"] = iface
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(threads)
-    dist.init_process_group(_backend(kwargs["device"]), rank=rank, world_size=world)
+    store = dist.FileStore(str(store_path), world)
+    dist.init_process_group(_backend(kwargs["device"]), store=store, rank=rank,
+                            world_size=world)
     try:
         _train(model_name, task, **kwargs)
     finally:
@@ -465,22 +522,53 @@ def _spawn_train(model_name, task, nproc, kwargs):
         tmp = tempfile.TemporaryDirectory(prefix="neurowave-train-")
         kwargs = {**kwargs, "out": tmp.name}
     out = Path(kwargs["out"])
-    if not kwargs["resume"] and out.is_dir() and any(out.glob("*.pt")):
-        raise NeurowaveFileExistsError(
-            f"{out} already holds a run; pass --resume to continue it or choose a new --out.")
+    if not kwargs["resume"]:
+        _check_new_run(out)
     for split in ("train", "val", "test"):  # generate (and cache) the data once, here
         task.split(split)
     threads = max(1, torch.get_num_threads() // nproc)
+    rendezvous = tempfile.TemporaryDirectory(prefix="neurowave-ddp-")  # mode 0700
     try:
-        mp.spawn(_worker, args=(nproc, _free_port(), threads, model_name, task, kwargs),
+        mp.spawn(_worker, args=(nproc, Path(rendezvous.name) / "store", threads, model_name,
+                                task, kwargs, os.getpid()),
                  nprocs=nproc, join=True)
         result = json.loads((out / "run.json").read_text())
         result["model"], _ = load_model(out, device=kwargs["device"])
         result["model_name"] = model_name
         return result
     finally:
+        rendezvous.cleanup()
         if tmp is not None:
             tmp.cleanup()
+
+
+#: the files :func:`train` writes in a run directory
+RUN_FILES = ("best.pt", "last.pt", "metrics.jsonl", "run.json")
+
+
+def _check_new_run(out):
+    """A new run never replaces files in ``out``: an earlier run needs --resume, and a
+    file of a run's name that neurowave did not write is left alone."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NeurowaveFileExistsError(
+            f"--out {out} exists and is not a folder; pass a new folder for the run.")
+    if any(out.glob("*.pt")):
+        raise NeurowaveFileExistsError(
+            f"{out} already holds a run; pass --resume to continue it or choose a new --out.")
+    present = [n for n in RUN_FILES if (out / n).exists()]
+    if present:
+        raise NeurowaveFileExistsError(
+            f"{out} already holds {present[0]}, which a new run would replace; choose a new "
+            "--out (or --resume an earlier run).")
+
+
+def _lock_run(out):
+    """The exclusive lock of a run directory, taken by the process that writes it
+    (process 0 of a torchrun group); nothing for an in-memory run."""
+    if out is None or os.environ.get("RANK", "0") != "0":
+        return nullcontext()
+    return run_lock(out)
 
 
 #: learning-rate schedules of :func:`train`
@@ -563,10 +651,8 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
             train_seconds = float(ck.get("train_seconds", 0.0))
             if (out / "best.pt").exists():
                 best_state = load_checkpoint(out / "best.pt")["state_dict"]
-        elif not resume and any(out.glob("*.pt")):
-            raise NeurowaveFileExistsError(
-                f"{out} already holds a run; pass --resume to continue it or choose a new --out."
-            )
+        elif not resume and rank == 0:
+            _check_new_run(out)
     xtr, ytr = task.split("train")
     xva, yva = task.split("val")
     n = len(xtr)

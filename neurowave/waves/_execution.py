@@ -192,14 +192,17 @@ def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
 def _run_forked(grid, chunks, pad, n, e0, opts, n_workers, bar):
     """The chunks in ``n_workers`` processes forked from this one (see Execution.pool)."""
     import multiprocessing as mp
+    import os
     from concurrent.futures import ProcessPoolExecutor
 
     global _FORK_STATE
     _FORK_STATE = (grid, pad, n, e0, opts)
     try:
         # the workers are forked when the pool starts: they see _FORK_STATE as set here
-        with ProcessPoolExecutor(max_workers=n_workers,
-                                 mp_context=mp.get_context("fork")) as pool:
+        from .._proc import die_with_parent  # workers end with this process (issue 36)
+
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_chunk_in_child, ab) for ab in chunks]
             out = []
             for f in futures:

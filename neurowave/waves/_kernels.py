@@ -516,18 +516,58 @@ def sites_are_collinear(pos):
     c = pos - pos.mean(0)
     _, _, vt = np.linalg.svd(c, full_matrices=False)
     across = c @ vt[-1]
-    d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
-    np.fill_diagonal(d, np.inf)
-    spacing = float(np.median(d.min(1)))
+    from scipy.spatial import cKDTree  # O(n log n): no n x n table (issue 36)
+
+    spacing = float(np.median(cKDTree(pos).query(pos, k=2)[0][:, 1]))
     return bool(np.ptp(across) < COLLINEAR_WIDTH * spacing)
+
+
+#: above this many valid sites, neighbour tables come from a k-d tree (memory
+#: O(sites x neighbours)) instead of the all-pairs distance table (8 n^2 bytes)
+DENSE_NEIGHBOURS_MAX = 2048
+
+
+class _SparseDistances:
+    """The rows of the all-pairs distance table that :func:`_ls_ops` reads, from a
+    k-d tree: row ``a`` holds the finite distances to the sites within the search
+    radius (or the nearest ``k`` at least), infinite elsewhere is implied."""
+
+    def __init__(self, p, radius_factor, k=12):
+        from scipy.spatial import cKDTree
+
+        self.p, self.tree, self.k = p, cKDTree(p), min(k, len(p))
+        self.nn = float(np.median(self.tree.query(p, k=2)[0][:, 1]))
+        self.radius = max(radius_factor, 1.0) * self.nn * (1 + 1e-9)
+        self.knn = self.tree.query(p, k=self.k)[1]  # all sites at once
+        self.ball = self.tree.query_ball_point(p, self.radius)
+
+    def row(self, a, at_least):
+        if at_least + 1 > self.k:
+            knn = self.tree.query(self.p[a], k=min(at_least + 1, len(self.p)))[1]
+        else:
+            knn = self.knn[a]
+        nb = np.unique(np.concatenate([knn, np.asarray(self.ball[a], dtype=int)]))
+        nb = nb[nb != a]
+        return nb, np.hypot(*(self.p[nb] - self.p[a]).T)
+
+
+def _neighbour_order(d, a, at_least):
+    """(sites by distance from site ``a``, their distances) from a dense table or a
+    :class:`_SparseDistances`."""
+    if isinstance(d, _SparseDistances):
+        nb, dist = d.row(a, at_least)
+        o = np.argsort(dist, kind="stable")
+        return nb[o], dist[o]
+    order = np.argsort(d[a])
+    order = order[np.isfinite(d[a, order])]
+    return order, d[a, order]
 
 
 def _ls_ops(p, idx, d, radius, min_neighbours, axis=None):
     I, J, WX, WY, DX, DY, starts, sites = [], [], [], [], [], [], [], []
     for a in range(idx.size):
-        order = np.argsort(d[a])
-        order = order[np.isfinite(d[a, order])]
-        within = order[d[a, order] <= radius]
+        order, dist = _neighbour_order(d, a, min_neighbours)
+        within = order[dist <= radius]
         if within.size < min_neighbours:
             within = order[:min_neighbours]
         D = p[within] - p[a]
@@ -574,9 +614,13 @@ def ls_neighbours(pos, valid, *, radius_factor=1.75, min_neighbours=3):
     if idx.size < 3:
         return None
     p = pos[idx]
-    d = np.sqrt(((p[:, None] - p[None]) ** 2).sum(-1))
-    np.fill_diagonal(d, np.inf)
-    nn = np.median(d.min(axis=1))
+    if idx.size > DENSE_NEIGHBOURS_MAX:  # tens of thousands of sites: O(sites x neighbours)
+        d = _SparseDistances(p, radius_factor)
+        nn = d.nn
+    else:
+        d = np.sqrt(((p[:, None] - p[None]) ** 2).sum(-1))
+        np.fill_diagonal(d, np.inf)
+        nn = np.median(d.min(axis=1))
     axis = None
     if sites_are_collinear(p):
         # a strip or depth probe: the gradient along the line (two nearest neighbours)

@@ -74,9 +74,13 @@ def check_measure_input(da, name, *, min_sites=MIN_SITES, real=True):
 
     Dask-backed inputs are not scanned for dead sites here, so that they stay lazy.
     """
+    # a recording ("grid") must be sampled as its coordinate says; a phase may be a
+    # selection of frames (issue 36)
+    check_time = name == "grid"
     if isinstance(da, xr.DataArray) and is_dask(da):
-        return validate_grid(da, name=name, min_sites=min_sites, check_valid=False)
-    return validate_grid(da, name=name, min_sites=min_sites)
+        return validate_grid(da, name=name, min_sites=min_sites, check_valid=False,
+                             check_time=check_time)
+    return validate_grid(da, name=name, min_sites=min_sites, check_time=check_time)
 
 
 def geometry(da, step=1):

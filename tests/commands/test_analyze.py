@@ -36,7 +36,8 @@ def test_analyze_prints_a_table_and_writes_the_json(plane_nc, tmp_path, capsys):
     assert s["summary"]["speed"]["median"] == pytest.approx(0.2, rel=0.05)
     assert abs(s["summary"]["direction"]["mean_deg"] - 60) < 3
     assert s["params"]["n_surrogates"] == 19
-    assert sorted(p.name for p in plots.iterdir()) == ["measures.png", "pgd.png"]
+    assert sorted(p.name for p in plots.iterdir()) == [".neurowave-output.json", "measures.png",
+                                                        "pgd.png"]  # with its manifest
 
 
 def test_a_long_wave_gets_a_one_line_hint_and_the_hinted_options_measure_it(tmp_path, capsys):
@@ -54,7 +55,7 @@ def test_a_long_wave_gets_a_one_line_hint_and_the_hinted_options_measure_it(tmp_
     assert "gradient_step=4" in hint[0]
     window = hint[0].split("gradient_window=")[1].split()[0]
     assert main(["analyze", str(path), "--surrogates", "19", "--json", str(out),
-                 "--gradient-step", "4", "--gradient-window", window]) == 0
+                 "--gradient-step", "4", "--gradient-window", window, "--overwrite"]) == 0
     s = json.loads(out.read_text())
     assert s["params"]["gradient_window"] == float(window)
     assert s["summary"]["speed"]["median"] == pytest.approx(1.0, rel=0.1)

@@ -31,7 +31,7 @@ def test_kw_block_and_figure(tmp_path, capsys):
     assert "kw_spectrum.png" in {p.name for p in plots.iterdir()}
     # without --kw the JSON has no such block
     code = main(["analyze", str(path), "--band", "10", "20", "--surrogates", "0",
-                 "--json", str(out)])
+                 "--json", str(out), "--overwrite"])
     assert code == 0 and "kw" not in json.loads(out.read_text())
 
 

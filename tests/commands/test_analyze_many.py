@@ -92,3 +92,19 @@ def test_analyze_on_netcdf_imports_no_heavy_library(two):
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_batch_rerun_keeps_the_files_done_and_needs_overwrite_to_redo_them(two, tmp_path,
+                                                                              capsys):
+    """The resume of a batch: an existing OUT/<name>.json counts as done (issue 36)."""
+    out = tmp_path / "batch"
+    _run([str(two / "*.nc"), "--json", str(out)], capsys)
+    (out / "b.json").unlink()  # as if the first run had been stopped after a.json
+    a_before = (out / "a.json").read_bytes()
+    err = _run([str(two / "*.nc"), "--json", str(out)], capsys)
+    assert f"kept {out / 'a.json'}" in err
+    assert (out / "a.json").read_bytes() == a_before and (out / "b.json").is_file()
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["path"] for r in rows] == [str(two / "a.nc"), str(two / "b.nc")]
+    _run([str(two / "*.nc"), "--json", str(out), "--overwrite", "--seed", "3"], capsys)
+    assert json.loads((out / "a.json").read_text())["params"]["seed"] == 3

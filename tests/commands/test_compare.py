@@ -112,14 +112,21 @@ def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, c
     assert _listing(tmp_path) == before  # nothing written, no temporary left
 
 
-def test_overwrite_replaces_the_report(files, tmp_path, capsys):
+def test_overwrite_replaces_only_an_earlier_report(files, tmp_path, capsys):
+    """--overwrite replaces a report folder neurowave wrote, never a folder holding
+    anything else (issue 36)."""
     rep = tmp_path / "report"
-    rep.mkdir()
-    (rep / "old.txt").write_text("old")
-    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--report",
-                 str(rep), "--overwrite", "--n-boot", "20"])
-    assert code == 0
-    assert not (rep / "old.txt").exists() and (rep / "index.html").is_file()
+    args = ["compare", str(files / "model.nc"), str(files / "rec.nc"), "--report", str(rep),
+            "--n-boot", "20"]
+    assert main(args) == 0, capsys.readouterr().err
+    first = (rep / "compare.json").read_text()
+    assert main(args) == 2 and "Pass --overwrite" in capsys.readouterr().err
+    assert main([*args, "--overwrite", "--seed", "1"]) == 0, capsys.readouterr().err
+    assert (rep / "index.html").is_file() and (rep / "compare.json").read_text() != first
+    (rep / "old.txt").write_text("the user's")
+    assert main([*args, "--overwrite"]) == 2
+    assert "old.txt, which neurowave did not write" in capsys.readouterr().err
+    assert (rep / "old.txt").read_text() == "the user's"
 
 
 def test_real_recording_without_positions(data_dir, files, tmp_path, capsys):

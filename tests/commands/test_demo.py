@@ -53,8 +53,12 @@ def test_demo_rerun_replaces_its_own_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0, capsys.readouterr().err
     first = (tmp_path / "neurowave-demo" / "compare.json").stat().st_mtime_ns
-    (tmp_path / "neurowave-demo" / "stale.txt").write_text("left from before")
     assert main(["demo"]) == 0, capsys.readouterr().err
     out = tmp_path / "neurowave-demo"
-    assert (out / "index.html").is_file() and not (out / "stale.txt").exists()
+    assert (out / "index.html").is_file()
     assert (out / "compare.json").stat().st_mtime_ns >= first
+    # a file the user put there is not the demo's: the folder is kept, even with --overwrite
+    (out / "notes.txt").write_text("mine")
+    assert main(["demo", "--overwrite"]) == 2
+    assert "notes.txt, which neurowave did not write" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"

@@ -101,7 +101,10 @@ def test_shipped_score_is_checked_when_the_task_is_named_by_its_preset(tmp_path,
     assert s["reproduced"] is True and "shipped_scores" in s
     assert "reproduced" in capsys.readouterr().out
     assert main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small", "--n", "8",
-                 "--json", str(out)]) == 0
+                 "--json", str(out)]) == 2  # an existing output is kept without --overwrite
+    assert "Pass --overwrite" in capsys.readouterr().err
+    assert main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small", "--n", "8",
+                 "--json", str(out), "--overwrite"]) == 0
     assert "reproduced" not in json.loads(out.read_text())
     assert "not checked" in capsys.readouterr().out
 

@@ -211,8 +211,8 @@ def test_export_killed_while_writing_keeps_the_earlier_file(driver, tmp_path):
     _run(base)
     before = _snapshot(out)
     assert set(before) == {"m.nc"}
-    _kill_at(driver, [*base[:4], "--seed", "3", *base[4:]], tmp_path, where="rename",
-             targets=[nc])
+    _kill_at(driver, [*base[:4], "--seed", "3", "--overwrite", *base[4:]], tmp_path,
+             where="rename", targets=[nc])
     assert _snapshot(out) == before
     import xarray as xr
 

@@ -64,7 +64,8 @@ _READING = ("info", "analyze", "compare")
 _SOURCES = {
     "io": _READING, "grid.py": _READING, "waves": ("analyze", "compare"),
     "compare": ("compare",), "models/_cli.py": ("evaluate", "export"),
-    "models/train.py": ("train",), "_outputs.py": ("analyze", "compare", "demo"),
+    "models/train.py": ("train",), "_outputs.py": ("analyze", "compare", "demo", "info", "evaluate", "export"),
+    "_proc.py": ("analyze",),
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._outputs import atomic_file
 from ..._validate import NeurowaveError
 
 __all__ = ["Task", "cache_dir", "SPLITS"]
@@ -109,11 +110,9 @@ class Task:
         images, labels = self._generate(n, rng)
         if cache:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.part.npz")
-                np.savez_compressed(tmp, images=images, labels=labels.astype(np.uint8))
-                os.replace(tmp, path)
-            except OSError:
+                with atomic_file(path) as tmp, open(tmp, "wb") as f:
+                    np.savez_compressed(f, images=images, labels=labels.astype(np.uint8))
+            except OSError:  # a cache that cannot be written is only a cache
                 pass
         return images.astype(np.float32) / 255.0, labels.astype(np.int64)
 
