@@ -218,12 +218,13 @@ def write_nix(result, path, *, recording=None):
     from .._outputs import atomic_file
 
     with atomic_file(path) as tmp:
+        tmp = str(tmp)  # nixio takes a str path
         if recording is not None:
             shutil.copyfile(recording, tmp)
             _add_block(tmp, blk, recording, neo)
         else:
             os.remove(tmp)  # NixIO creates the file
-            with neo.NixIO(str(tmp), mode="ow") as w:
+            with neo.NixIO(tmp, mode="ow") as w:
                 w.write_block(blk)
     return path
 

@@ -42,7 +42,7 @@ def files(tmp_path_factory):
     import tifffile
     import torch
 
-    from neurowave.compare._simdata import simulate_model_export
+    from neurowave.datasets import simulate_model_export
     from neurowave.datasets import simulate_wave
     from neurowave.grid import make_channel_grid
     from neurowave.io import write_netcdf
