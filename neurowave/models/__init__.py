@@ -15,6 +15,7 @@ from .convert import cornn_state_dict_from_published
 from .cornn import CoRNN, laplacian_kernel, oscillator_recurrence
 from .controls import CONTROLS, cut_coupling, untrained_like
 from .export import default_steps, export_hidden, hidden_grid, trained_steps, write_export
+from .states import export_states, record_states
 from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
                       foreground_iou_paper, pixel_accuracy, segmentation_scores)
 from .readouts import PixelMLP, TimeReadout
@@ -37,5 +38,6 @@ __all__ = [
     "default_pretrained",
     "resolve_device",
     "export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps",
+    "export_states", "record_states",
     "cut_coupling", "untrained_like", "CONTROLS",
 ]
