@@ -52,14 +52,18 @@ import numpy as np
 
 from .._validate import NeurowaveError, check_option, validate_type
 
-__all__ = ["DynamicsSettings", "compare_dynamics", "dynamics_distance", "SIGNALS",
-           "SCORE_METHODS"]
+__all__ = ["DynamicsSettings", "compare_dynamics", "dynamics_distance", "describe",
+           "table_row", "SIGNALS", "SCORE_METHODS", "ALIKE_RATIO"]
 
 #: what DMD is fitted to: the band-passed analytic signal (real and imaginary parts)
 #: or the band-passed signal itself
 SIGNALS = ("analytic", "raw")
 #: distances between fitted operators offered by dsa-metric
 SCORE_METHODS = ("wasserstein", "angular", "euclidean")
+#: a model side is "alike" the recording when its distance is at most this many times
+#: the larger baseline (same dynamics through other maps: below 0.5 in the ground-truth
+#: tests; another frequency or damping: above 2)
+ALIKE_RATIO = 1.5
 #: the model variables compared, and their names in the result
 VARIABLES = {"hidden": "model", "hidden_cut_coupling": "cut_coupling",
              "hidden_untrained": "untrained"}
@@ -475,9 +479,11 @@ def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=N
         a1, a2, how_m = halves[name]
         d = _score(fit(traj), rec_op, settings)
         base = _score(fit(a1), fit(a2), settings)
+        ratio = d / max(base, rec_base, 1e-300)
         out[name] = {
             "distance": d, "baseline": base, "baseline_recording": rec_base,
-            "ratio": d / max(base, rec_base, 1e-300), "baseline_of": how_m,
+            "ratio": ratio, "verdict": "alike" if ratio <= ALIKE_RATIO else "different",
+            "alike_ratio": ALIKE_RATIO, "baseline_of": how_m,
             "band": [float(model_band[0]), float(model_band[1])], "band_units": "cycles/step",
             "steps": int(view.steps), "n_trajectories": int(traj.shape[0]),
             "n_samples": int(traj.shape[1]), "explained_variance": ev,
@@ -487,12 +493,59 @@ def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=N
 
 
 def describe(result):
-    """One sentence for the report: what the DSA row means on these data."""
+    """One sentence for the report: what the DSA row means on these data.
+
+    Examples
+    --------
+    >>> r = {"model": {"distance": 0.04, "baseline": 0.012, "ratio": 3.4},
+    ...      "recording": {"baseline": 0.005}, "time_base": {"note": "time in cycles"}}
+    >>> describe(r)[:80]
+    "Dynamical similarity (DSA): the model's hidden-state dynamics are 3.4 times fart"
+    """
     m = result["model"]
     rb = result["recording"]["baseline"]
     word = ("as close to the recording as each system is to itself"
-            if m["ratio"] <= 1.5 else f"{m['ratio']:.1f} times farther from the recording "
-                                      "than either system is from itself")
+            if m["ratio"] <= ALIKE_RATIO else f"{m['ratio']:.1f} times farther from the "
+                                              "recording than either system is from itself")
+    ctl = [f"{k.replace('_', ' ')} {result[k]['ratio']:.1f}"
+           for k in ("cut_coupling", "untrained") if k in result]
     return (f"Dynamical similarity (DSA): the model's hidden-state dynamics are {word} "
             f"(distance {m['distance']:.3g}; baselines: model {m['baseline']:.3g}, "
-            f"recording {rb:.3g}; {result['time_base']['note']}).")
+            f"recording {rb:.3g}" + (f"; ratio of the controls: {', '.join(ctl)}" if ctl
+                                     else "") + f"; {result['time_base']['note']}).")
+
+
+def table_row(result, sides):
+    """The ``dynamics (DSA)`` row of the comparison table.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`compare_dynamics`.
+    sides : sequence of str
+        The table's columns, e.g. ``("model", "cut_coupling", "untrained", "recording")``:
+        each model side shows its distance to the recording, the recording its
+        baseline (its halves against each other).
+
+    Returns
+    -------
+    tuple
+        ``(metric, *values, units, effect, margin, verdict)``.
+
+    Examples
+    --------
+    >>> r = {"model": {"distance": 0.04, "baseline": 0.012, "ratio": 3.4,
+    ...                "verdict": "different"}, "recording": {"baseline": 0.005}}
+    >>> table_row(r, ("model", "recording"))
+    ('dynamics (DSA)', '0.04', 'self 0.005', 'DSA distance', 'ratio 3.4 (model self 0.012)', 'ratio <=1.5', 'different')
+    """
+    vals = []
+    for side in sides:
+        if side == "recording":
+            vals.append(f"self {result['recording']['baseline']:.3g}")
+        else:
+            vals.append(f"{result[side]['distance']:.3g}" if side in result else "-")
+    m = result["model"]
+    return ("dynamics (DSA)", *vals, "DSA distance",
+            f"ratio {m['ratio']:.2g} (model self {m['baseline']:.3g})",
+            f"ratio <={ALIKE_RATIO:g}", m["verdict"])
