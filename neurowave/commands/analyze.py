@@ -288,6 +288,11 @@ def analyze_file(path, options, *, progress=False, want_result=False):
         res = analyze_model(grid, view=view_kw, band=band, path=str(path), progress=progress,
                             **opts)
         res.summary["input"]["format"] = fmt
+        from ..models.states import physical_rows, physical_summary
+
+        phys = physical_summary(res.summary, grid.attrs)  # an export that knows dt, dx
+        if phys is not None:
+            res.summary["summary"]["physical"] = phys
         plot_res = res.example
     else:
         given = [f"--{k.replace('_', '-')}" for k, v in view_kw.items() if v is not None]
@@ -296,9 +301,12 @@ def analyze_file(path, options, *, progress=False, want_result=False):
                              f"{path} is a {fmt} recording. Leave them out.")
         res = analyze(grid, path=str(path), file_format=fmt, execution=ex, **opts)
         plot_res = res
+    rows = res.table()
+    if isinstance(grid, xr.Dataset):
+        rows += physical_rows(res.summary["summary"].get("physical"))
     if want_result:
-        return res.summary, res.table(), plot_res
-    return res.summary, res.table()
+        return res.summary, rows, plot_res
+    return res.summary, rows
 
 
 def _write_nix(res, path, out):

@@ -17,6 +17,7 @@ from .controls import CONTROLS, cut_coupling, untrained_like
 from .diagnostics import (bounded_ratio, compute_oscillator_diagnostics, states_bounded,
                           summarize_diagnostics)
 from .export import default_steps, export_hidden, hidden_grid, trained_steps, write_export
+from .states import export_states, record_states
 from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
                       foreground_iou_paper, pixel_accuracy, segmentation_scores)
 from .readouts import PixelMLP, TimeReadout
@@ -39,6 +40,7 @@ __all__ = [
     "default_pretrained",
     "resolve_device",
     "export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps",
+    "export_states", "record_states",
     "cut_coupling", "untrained_like", "CONTROLS",
     "compute_oscillator_diagnostics", "summarize_diagnostics", "bounded_ratio", "states_bounded",
 ]
