@@ -53,7 +53,7 @@ def matched():
 
 def test_matched_pairs_are_rarely_called_different(matched):
     verdicts = [d["verdict"] for r in matched for d in r.distances.values()]
-    assert len(verdicts) >= 6 * 7
+    assert len(verdicts) >= 6 * 6  # six metrics (pattern_speed is the speed itself here)
     assert set(verdicts) <= {"equivalent", "different", "undecided"}
     assert verdicts.count("different") / len(verdicts) <= 0.05
     # and the verdicts say "the same" where both sides have values, not just "can't tell"
@@ -100,14 +100,16 @@ def test_threefold_speed_is_different_for_speed_and_wavelength(seed, widths, fac
 
 def test_margins_are_stated_and_can_be_set(matched):
     model, rec = pair(0, widths=1.5, model_snr=None, rec_snr=0.0)
-    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"speed": 1.01, "pgd": 0.5}))
+    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"speed": 1.0001,
+                                                                     "pgd": 0.5}))
     d = res.distances
-    assert d["speed"]["margin"] == 1.01 and d["pgd"]["margin"] == 0.5
+    assert d["speed"]["margin"] == 1.0001 and d["pgd"]["margin"] == 0.5
     assert d["wavelength"]["margin"] == MARGINS["wavelength"]
-    assert "1.01" in d["speed"]["margin_note"]
-    # a margin tighter than the data can resolve: no longer "equivalent"
+    assert "1.0001" in d["speed"]["margin_note"]
+    # a margin tighter than the data can resolve (the pattern fits measure the speeds to
+    # a few 0.1 %): no longer "equivalent"
     assert d["speed"]["verdict"] != "equivalent"
-    assert res.scale["verdicts"]["margins"]["speed"] == 1.01
+    assert res.scale["verdicts"]["margins"]["speed"] == 1.0001
     with pytest.raises(ValueError, match="above 1"):
         compare(model, rec, stats=StatsOptions(margins={"speed": 0.8}))
     with pytest.raises(ValueError, match="unknown metric"):
