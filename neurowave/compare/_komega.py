@@ -115,7 +115,7 @@ def _regimes(distance, rec_block, blocks):
     distance["model_regimes"] = {r: m_regimes.count(r) for r in set(m_regimes) if r}
     distance["measures"] = ("phase velocity of the dominant k-omega peak in the band, not "
                             "the propagation of discharges (for that, fit delays: "
-                            "neurowave.waves.delays)")
+                            "neurowave.waves.fit_delay_plane)")
     if regime != "sub-resolution":
         return
     k, kres = rec_block.get("wavenumber"), rec_block.get("k_resolution")
