@@ -130,3 +130,34 @@ def test_frequency_margin_follows_the_units():
     assert d["effect"] == pytest.approx(1.0, abs=0.05) and d["verdict"] == "equivalent"
     with pytest.raises(ValueError, match="above 1"):
         compare(model, rec, model_dt="5ms", stats=StatsOptions(margins={"frequency": 0.05}))
+
+
+def test_a_verdict_never_contradicts_its_test():
+    from neurowave.compare._verdicts import verdict_and_test
+
+    # the Utah pair's frequency row before: effect interval beyond the margin, but KS
+    # p = 0.108 on 9.8 effective recording frames -> not "different"
+    d = verdict_and_test({"verdict": "different", "p_value": 0.108, "test": "ks_2samp",
+                          "n_eff_model": 21.1, "n_eff_recording": 9.8}, 0.05)
+    assert d["verdict"] == "undecided" and not d["test_rejects"]
+    assert "p 0.11 > 0.05" in d["verdict_note"] and "9.8 recording" in d["verdict_note"]
+    # no test at all backs no difference either
+    d = verdict_and_test({"verdict": "different", "p_value": None}, 0.05)
+    assert d["verdict"] == "undecided"
+    # a test that rejects backs "different"; beside "equivalent" it is said, not hidden
+    d = verdict_and_test({"verdict": "different", "p_value": 0.001, "test": "kuiper"}, 0.05)
+    assert d["verdict"] == "different" and d["test_rejects"] and "verdict_note" not in d
+    d = verdict_and_test({"verdict": "equivalent", "p_value": 0.001, "test": "ks_2samp"}, 0.05)
+    assert d["verdict"] == "equivalent" and "less than the margin" in d["verdict_note"]
+
+
+def test_no_mean_direction_from_a_uniform_spread():
+    from neurowave.compare._pool import mean_direction
+
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0, 360, 400)
+    mean, r, p = mean_direction(spread, 11.0)  # 400 frames, 11 independent
+    assert mean is None and r < 0.2 and p > 0.05
+    plane = rng.normal(200, 15, 400) % 360
+    mean, r, p = mean_direction(plane, 11.0)
+    assert mean == pytest.approx(200, abs=5) and r > 0.9 and p < 1e-3
