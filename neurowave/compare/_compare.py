@@ -226,9 +226,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     measured by :func:`neurowave.compare.analyze_model` (by default each object of each
     sample on its own, within twice the trained horizon, in one band from the pooled
     model spectrum; samples, objects and units pooled as trials); the recording's
-    frames are taken as they come. The controls the export records (the same model
-    with its coupling cut, the untrained model of the same architecture) are measured
-    the same way, on the same trials and in the same band. For each metric (``speed``, ``pgd``,
+    frames are taken as they come, with the same definition of a wave frame. The
+    controls the export records (coupling cut, untrained) are measured the same way,
+    on the same trials and in the same band. For each metric (``speed``, ``pgd``,
     ``direction``, ``wavelength``, ``frequency``, ``patterns``) the two distributions
     are compared with a distance, its block-bootstrap confidence interval and a test
     (see :mod:`neurowave.compare.stats`), in common units (see
@@ -258,8 +258,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         (``model_sites``: each object of each sample on its own, the default, an export
         without a ``label`` map falling back to the whole grid; ``"foreground"``; or
         ``"all"``; ``samples`` and ``units`` to pool, None: all; ``steps``, default
-        twice the trained horizon; ``max_trials``, drawn with ``seed``), or a
-        :class:`ModelView` already resolved. Scale-free lengths are relative to the
+        twice the trained horizon; ``max_trials``, drawn with ``seed``;
+        ``wave_frames``, for every side: ``"patterns"``, the default, or ``"pgd"``, see
+        :func:`~neurowave.compare.resolve_view`), or a :class:`ModelView`. Scale-free lengths are relative to the
         extent of the region each trial measured.
     controls : bool
         Measure the controls the export records (``hidden_cut_coupling``,

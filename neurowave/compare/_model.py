@@ -311,9 +311,10 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
         What is measured: a :class:`ModelView` (exactly its trials, e.g. those of the
         trained model, for a control) or the keywords of :func:`resolve_view`:
         ``model_sites`` (each object on its own, the default; ``"foreground"``, the
-        objects' cells together; ``"all"``, the whole grid, the last two with the PGD
-        wave frames of recordings), ``samples`` and ``units`` (None: all), ``steps``
-        (default: twice the trained horizon, or all) and ``max_trials`` (None: all).
+        objects' cells together; ``"all"``, the whole grid), ``samples`` and ``units``
+        (None: all), ``steps`` (default: twice the trained horizon, or all),
+        ``max_trials`` (None: all) and ``wave_frames`` (``"patterns"``, the default, or
+        ``"pgd"``: see :func:`as_wave_frames`).
         None: the export's default view. The keywords ``model_sites``, ``samples``,
         ``units``, ``steps`` and ``max_trials`` of earlier versions still work, with a
         FutureWarning.
@@ -327,8 +328,8 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
     progress : bool
         Show a progress bar over the trials.
     **analyze_kw
-        Passed to :func:`neurowave.waves.analyze` (e.g. ``phase_method``). In the
-        objects view ``n_surrogates`` defaults to 0: its wave frames do not use the
+        Passed to :func:`neurowave.waves.analyze` (e.g. ``phase_method``). With
+        pattern wave frames ``n_surrogates`` defaults to 0: they do not use the
         surrogate test.
 
     Returns

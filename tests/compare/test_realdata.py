@@ -199,7 +199,7 @@ def test_verdicts_never_contradict_their_tests(real_pairs, which):
             if beyond:  # the effect alone would have said "different"
                 assert d["verdict"] == "undecided" and "does not tell" in d["verdict_note"]
     # the scale-free frequency row: medians are 1 by construction, so it shows spreads
-    freq = [r for r in res.table_rows() if r[0] == "frequency"][0]
+    freq = next(r for r in res.table_rows() if r[0] == "frequency")
     assert all(c.startswith("IQR ") for c in freq[1:5])
 
 
@@ -208,12 +208,12 @@ def test_no_mean_direction_where_there_is_none(real_pairs, which):
     from neurowave.compare._pool import mean_direction
 
     res = real_pairs[which]
-    row = [r for r in res.table_rows() if r[0] == "direction"][0]
+    row = next(r for r in res.table_rows() if r[0] == "direction")
     for side, cell in zip(res.sides, row[1:]):
         s = res.summary_of(side)["summary"]
         n_eff = s.get("pooled", {}).get("n_eff_wave_frames") or \
             res.distances["direction"]["n_eff_recording"]
-        mean, r, p = mean_direction(res.values[side]["direction"], n_eff)
+        mean, r, _ = mean_direction(res.values[side]["direction"], n_eff)
         if mean is None:  # the Rayleigh test cannot reject uniformity: no number printed
             assert cell == f"none (R {r:.2f})", (side, cell)
         else:
