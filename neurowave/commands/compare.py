@@ -54,6 +54,10 @@ def add_parser(subparsers):
                         "speed, wavelength, pattern_speed and frequency in Hz; PGD units for "
                         "pgd; degrees for direction; a fraction for patterns); repeatable; "
                         "default: the margins of the methods page")
+    p.add_argument("--wave-frames", choices=("patterns", "pgd"), default="patterns",
+                   help="what a wave frame is, on every side alike: a frame classified as a "
+                        "moving pattern, speed from its pattern fit (patterns, default), or "
+                        "a frame passing the PGD threshold and surrogates (pgd)")
     p.add_argument("--kw", action="store_true",
                    help="also compare the wavenumber-frequency (k-omega) peaks: the recording's "
                         "against the model trials' (JSON distances `kw`)")
@@ -136,6 +140,9 @@ def print_summary(result, *, file=None):
     print(f"recording: {r_in.get('path')}  (wave fraction "
           f"{_f(result.recording.get('summary', {}).get('wave_fraction'))})", file=file)
     print(f"units:     {sc.get('mode')}: {sc.get('note')}", file=file)
+    if result.params:  # one definition of a wave frame and one speed on every side
+        print(f"waves:     wave frames = {result.params['wave_frames']} on every side; speed: "
+              f"{result.params['speed_estimator']}", file=file)
     print(file=file)
     print_table(result.table_rows(), file=file)
     for note in result.footnotes():
@@ -183,7 +190,8 @@ def run(args):
         args.model, args.recording,
         model_band=tuple(args.model_band) if args.model_band else None,
         model_dt=args.model_dt, model_dx=args.model_dx, read_options=read_options,
-        view={**model_view_kwargs(args), "max_trials": args.max_trials or None},
+        view={**model_view_kwargs(args), "max_trials": args.max_trials or None,
+              "wave_frames": args.wave_frames},
         controls=not args.no_controls,
         stats=StatsOptions(n_boot=args.n_boot, margins=parse_margins(args.margin) or None),
         progress=sys.stderr.isatty(), kw=bool(args.kw), **measure_kwargs(args),

@@ -20,8 +20,8 @@ from ..io.model_export import read_model_export
 from ._controls import control_results
 from ._deprecation import pop_moved
 from ._metrics import EXTRA_METRICS, METRICS, MIN_EFFECTIVE
-from ._model import analyze_model
-from ._pool import common_values, frames_per_cycle, pool, scale_between
+from ._model import analyze_model, as_wave_frames
+from ._pool import common_values, frames_per_cycle, pool, pooled_summary, scale_between
 from ._result import CompareResult
 from ._verdicts import StatsOptions, compare_metrics
 from ._view import VIEW_OPTIONS, as_view, trial_grid
@@ -156,7 +156,8 @@ def _measure(ds, rec, *, view, band, mband, seed, progress, path, controls, anal
     ``(recording analysis, model analysis, {control: model analysis})``."""
     from ..waves import analyze
 
-    rec_an = analyze(rec, band=band, seed=seed, **analyze_options)
+    rec_an = as_wave_frames(analyze(rec, band=band, seed=seed, **analyze_options),
+                            view.wave_frames)
     man = analyze_model(ds, view=view, band=mband, seed=seed, progress=progress, path=path,
                         **analyze_options)
     ctrl = {}
@@ -167,6 +168,23 @@ def _measure(ds, rec, *, view, band, mband, seed, progress, path, controls, anal
                                            variable=f"hidden_{name}", path=path,
                                            progress=progress, **analyze_options)
     return rec_an, man, ctrl
+
+
+def _recording_side(rec, rec_info, rec_an, view):
+    """The pooled recording side and its JSON: analyze's, with the wave-frame measures
+    (wave fraction, speed, direction, wavelength) summarised again where the frames were
+    rewritten for ``view.wave_frames``, and the wave-frame definition and speed
+    estimator of the comparison in ``params``."""
+    side = pool([rec_an], site_positions(rec), rec_info)
+    summary = json.loads(json.dumps(rec_an.summary, default=json_default_or_str))
+    if view.wave_frames != "pgd":
+        events = summary["summary"].get("events"), summary.get("events")
+        summary = pooled_summary(summary, side, {}, [rec_an], [(0, 0)])
+        summary["summary"].pop("pooled", None)
+        summary["summary"]["events"], summary["events"] = events
+    summary["params"]["wave_frames"] = view.wave_frames
+    summary["params"]["speed_estimator"] = view.speed_estimator
+    return side, summary
 
 
 def _scale_block(scale, *, mband, mband_source, model_side, rec_side, distances, metrics,
@@ -208,9 +226,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     measured by :func:`neurowave.compare.analyze_model` (by default each object of each
     sample on its own, within twice the trained horizon, in one band from the pooled
     model spectrum; samples, objects and units pooled as trials); the recording's
-    frames are taken as they come. The controls the export records (the same model
-    with its coupling cut, the untrained model of the same architecture) are measured
-    the same way, on the same trials and in the same band. For each metric (``speed``, ``pgd``,
+    frames are taken as they come, with the same definition of a wave frame. The
+    controls the export records (coupling cut, untrained) are measured the same way,
+    on the same trials and in the same band. For each metric (``speed``, ``pgd``,
     ``direction``, ``wavelength``, ``frequency``, ``patterns``) the two distributions
     are compared with a distance, its block-bootstrap confidence interval and a test
     (see :mod:`neurowave.compare.stats`), in common units (see
@@ -240,8 +258,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         (``model_sites``: each object of each sample on its own, the default, an export
         without a ``label`` map falling back to the whole grid; ``"foreground"``; or
         ``"all"``; ``samples`` and ``units`` to pool, None: all; ``steps``, default
-        twice the trained horizon; ``max_trials``, drawn with ``seed``), or a
-        :class:`ModelView` already resolved. Scale-free lengths are relative to the
+        twice the trained horizon; ``max_trials``, drawn with ``seed``;
+        ``wave_frames``, for every side: ``"patterns"``, the default, or ``"pgd"``, see
+        :func:`~neurowave.compare.resolve_view`), or a :class:`ModelView`. Scale-free lengths are relative to the
         extent of the region each trial measured.
     controls : bool
         Measure the controls the export records (``hidden_cut_coupling``,
@@ -307,11 +326,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     rec_an, man, ctrl = _measure(ds, rec, view=view, band=band, mband=mband, seed=seed,
                                  progress=progress, path=path, controls=controls,
                                  analyze_options=analyze_options)
-    mband, model_side, rec_side = man.band, man.side, pool([rec_an], site_positions(rec),
-                                                           rec_info)
-    model_summary = man.summary
+    mband, model_side, model_summary = man.band, man.side, man.summary
     model_summary["params"]["band_source"] = mband_source
-    rec_summary = json.loads(json.dumps(rec_an.summary, default=json_default_or_str))
+    rec_side, rec_summary = _recording_side(rec, rec_info, rec_an, view)
 
     scale = scale_between(model_side, rec_side, model_dt=model_dt, model_dx=model_dx)
     if (rec_side.time_units != "s" or rec_side.space_units != "mm") and \
@@ -322,8 +339,10 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
             "Leave them out for a scale-free comparison."
         )
 
+    # pattern_speed is the speed itself when wave frames are moving patterns
     metrics = METRICS + tuple(
-        m for m in EXTRA_METRICS if model_side.values[m].size or rec_side.values[m].size)
+        m for m in EXTRA_METRICS if view.wave_frames == "pgd" and (
+            model_side.values[m].size or rec_side.values[m].size))
     values = {name: common_values(side, name, scale, metrics)
               for name, side in (("model", model_side), ("recording", rec_side))}
     controls_d = control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx,
@@ -343,6 +362,8 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
                            metrics=metrics, stats=stats, seed=seed)
     return CompareResult(
         model=model_summary, recording=rec_summary, scale=scale_d, distances=distances,
-        values=values, examples={"model": man.example, "recording": rec_an},
-        controls=controls_d,
+        values=values, examples={"model": man.example, "recording": rec_an,
+                                 **{name: c.example for name, c in ctrl.items()}},
+        controls=controls_d, params={"wave_frames": view.wave_frames,
+                                     "speed_estimator": view.speed_estimator},
     )

@@ -97,7 +97,37 @@ def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
                       "recording": rec_block.get("direction"),
                       "note": "directions are in each array's own frame"},
     }
+    _regimes(distance, rec_block, blocks)
     return _clean(model_kw), distance
+
+
+def _regimes(distance, rec_block, blocks):
+    """Say what each interval is, and present a peak below the array's wavenumber
+    resolution as what it is: its wavenumber is not resolved (the wavelength is longer
+    than the array can measure), so its speed and wavelength are lower bounds with no
+    interval, not estimates with a tight one."""
+    interval = rec_block.get("interval") or "jackknife over the segments"
+    distance["intervals"] = {"recording_ci": f"{interval} (the recording's own peak)",
+                             "model_q25_q75": "quartiles of the model trials' peaks"}
+    regime = rec_block.get("regime")
+    distance["recording_regime"] = regime
+    m_regimes = [b.get("regime") for b in blocks]
+    distance["model_regimes"] = {r: m_regimes.count(r) for r in set(m_regimes) if r}
+    distance["measures"] = ("phase velocity of the dominant k-omega peak in the band, not "
+                            "the propagation of discharges (for that, fit delays: "
+                            "neurowave.waves.fit_delay_plane)")
+    if regime != "sub-resolution":
+        return
+    k, kres = rec_block.get("wavenumber"), rec_block.get("k_resolution")
+    for m in ("speed", "wavelength"):
+        distance[m]["recording_ci"] = None
+        distance[m]["recording_kind"] = "lower bound (sub-resolution)"
+        distance[m]["ratio"] = None
+    res = (f" (|k| {k:.3g} below the resolution {kres:.3g} cycles per space unit)"
+           if k is not None and kres is not None else "")
+    distance["note"] = (f"the recording's k-omega peak is sub-resolution{res}: its wavelength "
+                        "is longer than the array can resolve, so its speed and wavelength are "
+                        "lower bounds, given without an interval and not compared")
 
 
 def kw_compare(ds, rec, rec_summary, *, model_band, scale, model_side, rec_side,

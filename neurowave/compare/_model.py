@@ -28,11 +28,11 @@ import numpy as np
 from .._validate import NeurowaveError, check_band
 from ..io.model_export import read_model_export
 from ._metrics import WAVE_PATTERNS, pattern_names
-from ._pool import frames_per_cycle, pool, pooled_summary
+from ._pool import frames_per_cycle, pool, pooled_summary, speed_to_native
 from ._deprecation import pop_moved
 from ._view import VIEW_OPTIONS, ModelView, as_view, trial_grid
 
-__all__ = ["analyze_model", "ModelAnalysis", "choose_model_band", "MODEL_BAND_FRACTION",
+__all__ = ["analyze_model", "ModelAnalysis", "as_wave_frames", "choose_model_band", "MODEL_BAND_FRACTION",
            "MAX_BAND_FRACTION", "MODEL_BAND_POOL"]
 
 #: Half-width of the model band around the pooled spectral peak, relative to the peak,
@@ -128,26 +128,37 @@ def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=MODEL_BAN
         ) from None
 
 
-def _as_pattern_frames(an):
-    """Rewrite a trial's frames for the objects view: wave frame = moving pattern, its
-    speed the pattern fit's, wavelength = speed / frequency; the direction stays the
-    frame's direction of -mean grad phi, as for recordings (for a radial frame its net
-    drift); ``pgd_is_wave`` keeps the PGD test."""
+def as_wave_frames(an, wave_frames):
+    """Rewrite one analysis's frames under the definition of a wave frame ``wave_frames``.
+
+    ``"pgd"``: the frames as :func:`neurowave.waves.analyze` gives them (PGD threshold
+    and surrogates; speed |mean dphi/dt| / |mean grad phi|). ``"patterns"``: a wave frame
+    is a frame classified as a moving pattern (its own label or, where analyze classified
+    every few frames, the nearest classified frame's), its speed the pattern fit's,
+    wavelength = speed / frequency; the direction stays the frame's direction of
+    -mean grad phi (for a radial frame its net drift); ``pgd_is_wave`` keeps the PGD
+    test. The model and the recording of a comparison go through the same rewrite.
+    """
+    if wave_frames == "pgd":
+        return an
     fr = an.frames
+    if "fit_speed" not in fr:
+        raise NeurowaveError(
+            "wave_frames='patterns' needs the pattern classification of every analysed "
+            "frame; leave classify=True (or pass wave_frames='pgd').")
     pats = np.asarray(fr["pattern"].values).astype(str)
     moving = np.isin(pats, WAVE_PATTERNS)
     fr["pgd_is_wave"] = fr["is_wave"].copy()
     fr["is_wave"] = ("time", moving)
-    sp = np.asarray(fr["fit_speed"].values, float) if "fit_speed" in fr else np.full(
-        moving.size, np.nan)
-    sp = np.where(moving, sp, np.nan)
-    units = fr["fit_speed"].attrs.get("units") if "fit_speed" in fr else None
+    sp = np.where(moving, np.asarray(fr["fit_speed"].values, float), np.nan)
+    units = fr["fit_speed"].attrs.get("units")
     fr["speed"] = ("time", sp, {"units": units or fr["speed"].attrs.get("units", "")})
+    inp = an.summary.get("input", {})
+    native = speed_to_native(sp, units, inp.get("time_units"), inp.get("space_units"))
     f = np.abs(np.asarray(fr["frequency"].values, float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        wl = np.where(f > 0, sp / f, np.nan)
+        wl = np.where(f > 0, native / f, np.nan)  # space units
     fr["wavelength"] = ("time", wl, dict(fr["wavelength"].attrs))
-
     an.frames = fr
     return an
 
@@ -272,8 +283,7 @@ def _measure_trials(ds, view, variable, *, band, seed, progress, options):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             an = analyze(g, band=band, seed=seed, **options)
-        if view.wave_frames == "patterns":
-            an = _as_pattern_frames(an)
+        an = as_wave_frames(an, view.wave_frames)
         analyses.append(an)
         used.append(t)
         n_w = int(np.asarray(an.frames["is_wave"].values, bool).sum())
@@ -301,9 +311,10 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
         What is measured: a :class:`ModelView` (exactly its trials, e.g. those of the
         trained model, for a control) or the keywords of :func:`resolve_view`:
         ``model_sites`` (each object on its own, the default; ``"foreground"``, the
-        objects' cells together; ``"all"``, the whole grid, the last two with the PGD
-        wave frames of recordings), ``samples`` and ``units`` (None: all), ``steps``
-        (default: twice the trained horizon, or all) and ``max_trials`` (None: all).
+        objects' cells together; ``"all"``, the whole grid), ``samples`` and ``units``
+        (None: all), ``steps`` (default: twice the trained horizon, or all),
+        ``max_trials`` (None: all) and ``wave_frames`` (``"patterns"``, the default, or
+        ``"pgd"``: see :func:`as_wave_frames`).
         None: the export's default view. The keywords ``model_sites``, ``samples``,
         ``units``, ``steps`` and ``max_trials`` of earlier versions still work, with a
         FutureWarning.
@@ -317,8 +328,8 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
     progress : bool
         Show a progress bar over the trials.
     **analyze_kw
-        Passed to :func:`neurowave.waves.analyze` (e.g. ``phase_method``). In the
-        objects view ``n_surrogates`` defaults to 0: its wave frames do not use the
+        Passed to :func:`neurowave.waves.analyze` (e.g. ``phase_method``). With
+        pattern wave frames ``n_surrogates`` defaults to 0: they do not use the
         surrogate test.
 
     Returns
@@ -397,9 +408,8 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
     params["band"] = [float(band[0]), float(band[1])]
     params["band_source"] = band_source
     params["model_view"] = view.to_dict()
-    if view.wave_frames == "patterns":
-        params["speed_estimator"] = ("pattern fit per frame (planar |omega|/|k|, radial "
-                                     "|omega|/|slope|, rotating |omega| x radius)")
+    params["wave_frames"] = view.wave_frames
+    params["speed_estimator"] = view.speed_estimator
     block = frames_per_cycle(side)
     summary["summary"]["pooled"].update({
         "frames_per_cycle": block,

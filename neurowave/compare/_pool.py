@@ -17,7 +17,11 @@ from .scale import convert, make_scale, region_extent
 from .stats import circular_mean
 
 __all__ = ["Side", "frame_rate", "native_speed_units", "speed_to_native", "pool", "pooled_events",
-           "pooled_summary", "frames_per_cycle", "common_values", "scale_between"]
+           "pooled_summary", "pooled_definitions", "classified_fractions", "mean_direction",
+           "frames_per_cycle", "common_values", "scale_between"]
+
+#: Level of the Rayleigh test below which a side has a mean direction of travel.
+DIRECTION_ALPHA = 0.05
 
 
 def frame_rate(frames):
@@ -165,6 +169,63 @@ def pooled_events(analyses, trials):
     return summary, records
 
 
+def _joined(analyses, names):
+    """The frames variables ``names`` of all analyses, joined along time (None where an
+    analysis lacks one)."""
+    out = {}
+    for v in names:
+        if all(v in an.frames for an in analyses):
+            out[v] = np.concatenate([np.asarray(an.frames[v].values) for an in analyses])
+    return out
+
+
+def pooled_definitions(analyses, *, wave_frames, pgd_threshold, alpha, n_sites=None):
+    """:func:`neurowave.waves.patterns.compare_wave_definitions` on the frames of all
+    ``analyses`` together (the PGD test of each frame is ``pgd_is_wave`` where the
+    frames were rewritten for ``wave_frames="patterns"``), with ``used``: the
+    definition the comparison counts."""
+    import xarray as xr
+
+    from ..waves.patterns import compare_wave_definitions
+
+    j = _joined(analyses, ("is_wave", "pgd_is_wave", "pattern", "pgd", "p_value", "off_array"))
+    if "pgd_is_wave" in j:
+        j["is_wave"] = j.pop("pgd_is_wave")
+    frames = xr.Dataset({k: ("time", v) for k, v in j.items()})
+    out = compare_wave_definitions(frames, pgd_threshold=pgd_threshold, alpha=alpha,
+                                   n_sites=n_sites)
+    out["used"] = wave_frames
+    out["of"] = f"the {frames.sizes['time']} frames of {len(analyses)} trial(s) pooled"
+    return out
+
+
+def classified_fractions(analyses):
+    """Fraction of the frames the classifier itself labelled (``classified``; all frames
+    where the analyses classified every frame) in each pattern, over all ``analyses``."""
+    j = _joined(analyses, ("pattern", "classified"))
+    if "pattern" not in j:
+        return {}
+    pats = j["pattern"].astype(str)
+    if "classified" in j:
+        pats = pats[j["classified"].astype(bool)]
+    n = max(1, pats.size)
+    return {p: float(np.sum(pats == p) / n) for p in pattern_names()}
+
+
+def mean_direction(directions, n_eff, *, alpha=DIRECTION_ALPHA):
+    """The circular mean direction, its resultant length R and the Rayleigh test of R on
+    ``n_eff`` effective (independent) frames: the mean is None where the test cannot
+    reject a uniform distribution (``p > alpha``), so that no direction is printed for
+    a side that has none."""
+    mean_deg, r = circular_mean(directions)
+    if r is None or not np.isfinite(r) or not n_eff:
+        return None, r, None
+    z = n_eff * r * r  # Rayleigh, with the small-sample correction of Zar (1999, 27.4)
+    p = float(np.clip(np.exp(np.sqrt(1 + 4 * n_eff + 4 * (n_eff ** 2 - z * n_eff))
+                             - (1 + 2 * n_eff)), 0.0, 1.0))
+    return (mean_deg if p <= alpha else None), r, p
+
+
 def pooled_summary(template, side, extra_input, analyses, trials):
     """An analyze-style summary for pooled model trials (the same keys)."""
     out = json.loads(json.dumps(template, default=json_default_or_str))
@@ -174,7 +235,8 @@ def pooled_summary(template, side, extra_input, analyses, trials):
         a = a[np.isfinite(a)]
         return float(np.quantile(a, p)) if a.size else None
 
-    mean_deg, resultant = circular_mean(v["direction"])
+    block = frames_per_cycle(side)
+    mean_deg, resultant, p_rayleigh = mean_direction(v["direction"], side.n_wave_frames / block)
     pats = pattern_names()
     n = max(1, v["patterns"].size)
     summ = out.setdefault("summary", {})
@@ -187,7 +249,12 @@ def pooled_summary(template, side, extra_input, analyses, trials):
                   "q25": q(v["speed"], 0.25), "q75": q(v["speed"], 0.75),
                   "units": side.speed_units},
         "direction": {**summ.get("direction", {}),
-                      "mean_deg": mean_deg, "resultant_length": resultant},
+                      "mean_deg": mean_deg, "resultant_length": resultant,
+                      "p_rayleigh": p_rayleigh,
+                      "mean_note": None if mean_deg is not None or resultant is None else (
+                          f"no mean direction: resultant length {resultant:.2f} on "
+                          f"{side.n_wave_frames / block:.1f} effective wave frames "
+                          f"(Rayleigh p {p_rayleigh:.2g} > {DIRECTION_ALPHA:g})")},
         "wavelength": {**summ.get("wavelength", {}), "median": q(v["wavelength"], 0.5),
                        "units": side.space_units},
         "patterns": {p: float(np.sum(v["patterns"] == p) / n) for p in pats},
@@ -199,6 +266,16 @@ def pooled_summary(template, side, extra_input, analyses, trials):
         out["events"] = ev_list
     summ["pooled"] = {"n_trials": side.n_trials, "n_frames": side.n_frames,
                       "n_wave_frames": side.n_wave_frames}
+    params = out.get("params", {})
+    if "patterns" in params and any("pattern" in an.frames for an in analyses):
+        params["patterns"]["classified_fractions"] = classified_fractions(analyses)
+        params["patterns"]["classified_fractions_of"] = f"{len(analyses)} trial(s) pooled"
+    if "wave_definitions" in summ:
+        wf = "patterns" if any("pgd_is_wave" in an.frames for an in analyses) else "pgd"
+        summ["wave_definitions"] = pooled_definitions(
+            analyses, wave_frames=wf, pgd_threshold=params.get("pgd_threshold", 0.5),
+            alpha=params.get("alpha", 0.05),
+            n_sites=out.get("input", {}).get("n_valid_sites") if len(analyses) == 1 else None)
     out.setdefault("input", {}).update(extra_input)
     return out
 

@@ -39,6 +39,10 @@ class CompareResult:
     examples : dict
         ``{"model": WaveAnalysis, "recording": WaveAnalysis}``: the analysis of the
         model trial with the most wave frames and of the recording (for figures).
+    params : dict
+        What every side shares: ``wave_frames`` (the definition of a wave frame,
+        :data:`~neurowave.compare._view.WAVE_FRAMES`) and ``speed_estimator``; both
+        are repeated in each side's ``params``.
     sides : tuple of str | None
         The sides shown as columns of the table and the report, in order (keys of
         ``values`` and ``examples``). None: ``"model"``, any further keys of ``values``
@@ -54,6 +58,7 @@ class CompareResult:
     examples: dict = field(repr=False, default_factory=dict)
     controls: dict = field(default_factory=dict)
     sides: tuple = None
+    params: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.sides is None:  # the model, its controls (further keys of values), the recording
@@ -67,6 +72,7 @@ class CompareResult:
 
         d = {
             "neurowave_version": __version__,
+            "params": dict(self.params),
             "model": self.model,
             "recording": self.recording,
         }
@@ -112,12 +118,36 @@ class CompareResult:
             labels, counts = np.unique(v.astype(str), return_counts=True)
             return str(labels[np.argmax(counts)])
         if metric == "direction":
-            return circular_mean(v)[0]
+            return self.mean_direction(side)
         v = np.asarray(v, float)
+        if metric == "frequency" and self.distances.get("frequency", {}).get(
+                "effect_kind") == "distance":  # relative to its own median: 1 by construction
+            v = v[np.isfinite(v)]
+            return f"IQR {np.subtract(*np.quantile(v, [0.75, 0.25])):.3g}" if v.size else None
         v = v[np.isfinite(v)]
         if v.size == 0:
             return None
         return float(np.median(v))
+
+    def mean_direction(self, side):
+        """The mean direction of ``side`` in degrees, or ``"none (R 0.07)"`` where its
+        directions have none (Rayleigh test on its effective wave frames,
+        :func:`~neurowave.compare._pool.mean_direction`)."""
+        from ._pool import mean_direction
+
+        v = self.values.get(side, {}).get("direction")
+        if v is None:
+            return None
+        s = self.summary_of(side).get("summary", {})
+        n_eff = s.get("pooled", {}).get("n_eff_wave_frames")
+        if n_eff is None:  # the recording: the direction row's effective frames
+            n_eff = self.distances.get("direction", {}).get("n_eff_recording")
+        if n_eff is None:
+            return circular_mean(v)[0]
+        mean, r, _ = mean_direction(v, n_eff)
+        if mean is None and r is not None:
+            return f"none (R {r:.2f})"
+        return mean
 
     def to_frame(self):
         """One row per metric: each side's typical value (common units), the effect size
@@ -150,7 +180,9 @@ class CompareResult:
         """Rows of the side-by-side terminal table (header first): each side's typical
         value, the effect size with its interval, the margin and the verdict."""
         level = int(round(100 * (1 - 2 * self.scale.get("verdicts", {}).get("alpha", 0.05))))
-        rows = [("metric", *self.side_labels, "units", f"effect [{level}% CI]", "margin",
+        wf_def = self.params.get("wave_frames")
+        head = f"metric [wave frames: {wf_def}]" if wf_def else "metric"
+        rows = [(head, *self.side_labels, "units", f"effect [{level}% CI]", "margin",
                  "verdict")]
         df = self.to_frame()
         summaries = [self.summary_of(side) for side in self.sides]
@@ -164,7 +196,9 @@ class CompareResult:
                      "independent", "", "", ""))
         for m, r in df.iterrows():
             d = self.distances.get(m, {})
-            units = "most frequent" if m == "patterns" else r["units"]
+            units = {"patterns": "most frequent", "direction": "deg (mean)"}.get(m, r["units"])
+            if m == "frequency" and d.get("effect_kind") == "distance":
+                units = "f / own median f"
             verdict = r["verdict"] or "-"
             if d.get("few_frames"):
                 verdict += " *"
@@ -181,6 +215,20 @@ class CompareResult:
         for m, d in self.distances.items():
             if d.get("same_evidence_as"):
                 notes.append(f"(={d['same_evidence_as']}) {m}: {d['evidence_note']}")
+        for m, d in self.distances.items():
+            if d.get("verdict_note"):
+                notes.append(f"{m} verdict: {d['verdict_note']}")
+        notes += [f"effect of {m}: {d['effect_is']}" for m, d in self.distances.items()
+                  if d.get("effect_is")]
+        for side, label in zip(self.sides, self.side_labels):
+            s = self.summary_of(side).get("summary", {})
+            note = (s.get("direction") or {}).get("mean_note")
+            if note:
+                notes.append(f"{label} direction: {note}")
+            wd = s.get("wave_definitions") or {}
+            if wd.get("note"):
+                notes.append(f"{label}: wave frames by {wd.get('used', '?')}; the other "
+                             f"definition differs: {wd['note']}")
         return notes
 
     def plot(self, *, show=False):

@@ -13,11 +13,12 @@ import numpy as np
 from .._validate import NeurowaveError, NeurowaveTypeError, validate_type
 from ._metrics import (EFFECT_KINDS, FREQUENCY_SHAPE_MARGIN, MARGINS, MIN_EFFECTIVE,
                        WAVE_FRAME_METRICS, pattern_names)
-from ._pool import frames_per_cycle
+from ._pool import frames_per_cycle, mean_direction
 from .stats import (autocorrelation_time, compare_categorical, compare_circular,
                     compare_linear)
 
-__all__ = ["StatsOptions", "effect_of", "check_margins", "metric_tau", "compare_metrics"]
+__all__ = ["StatsOptions", "effect_of", "effect_is", "check_margins", "metric_tau",
+           "verdict_and_test", "compare_metrics"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,64 @@ def effect_of(metric, scale, margins=None):
     return kind, margin, note
 
 
+def effect_is(metric, d):
+    """What the effect of one ``distances`` entry is, in words (the table and the report
+    print it beside the number)."""
+    kind = d.get("effect_kind")
+    if metric == "direction":
+        diff, none = d.get("mean_difference_deg"), d.get("no_mean_direction")
+        if none:
+            means = (f"; the {' and the '.join(none)} {'have' if len(none) > 1 else 'has'} "
+                     "no mean direction (Rayleigh test), "
+                     "so there is no mean difference and the alignment is arbitrary: the "
+                     "effect measures how the spreads differ")
+        elif diff is not None:
+            means = (f"; the mean directions differ by {abs(diff):.0f} deg, each in its "
+                     "array's own frame")
+        else:
+            means = ""
+        return "circular W1 of the directions after aligning their means" + means
+    if metric == "patterns":
+        return "total variation distance of the pattern fractions"
+    if kind == "distance":
+        return ("W1 distance of frequency / each side's own median frequency: the spread "
+                "of the rhythm (both medians are 1 by construction)")
+    if kind == "ratio":
+        return "ratio of the medians, model / recording"
+    return "difference of the medians, model - recording"
+
+
+def verdict_and_test(d, alpha):
+    """Make the verdict of one ``distances`` entry agree with its distribution test.
+
+    The verdict rests on the effect's interval against the margin; ``test`` and
+    ``p_value`` test whether the two distributions differ at all, on the effective
+    numbers of frames. A "different" verdict the test does not back (``p_value >
+    alpha`` or no test) becomes "undecided", and ``verdict_note`` says why; an
+    "equivalent" verdict beside a test that tells the distributions apart stays (a
+    difference smaller than the margin is what equivalence means) and says so.
+    ``test_rejects`` records whether the test tells the distributions apart.
+    """
+    p, verdict, test = d.get("p_value"), d.get("verdict"), d.get("test") or "distribution"
+    rejects = p is not None and np.isfinite(p) and p <= alpha
+    n_eff = ", ".join(f"{d['n_eff_' + s]:.1f} {s}" for s in ("model", "recording")
+                      if d.get("n_eff_" + s) is not None)
+    on = f" on {n_eff} effective frames" if n_eff else ""
+    if verdict == "different" and not rejects:
+        d["verdict"] = "undecided"
+        d["verdict_note"] = (
+            f"the effect's interval lies beyond the margin, but the {test} test does not "
+            f"tell the two distributions apart (p {p:.2g} > {alpha:g}{on}): undecided"
+            if p is not None and np.isfinite(p) else
+            "the effect's interval lies beyond the margin, but no test of the two "
+            "distributions backs it: undecided")
+    elif verdict == "equivalent" and rejects:
+        d["verdict_note"] = (f"the {test} test tells the distributions apart (p {p:.2g}{on}), "
+                             "by less than the margin: equivalent within it")
+    d["test_rejects"] = bool(rejects)
+    return d
+
+
 def check_margins(margins, *, frequency_in_hz=False):
     """Validate user margins; the frequency margin is a factor only when frequencies are
     compared in Hz (with ``model_dt``), else a W1 distance of relative frequencies."""
@@ -135,6 +194,19 @@ def check_margins(margins, *, frequency_in_hz=False):
             raise NeurowaveError(f"The margin of {m} must be a positive number, got {v!r}.")
         out[m] = v
     return out
+
+
+def _no_mean_direction(d, a, b):
+    """Drop the mean directions (and their difference) of the sides whose directions
+    have none on their effective frames (Rayleigh test, :func:`mean_direction`)."""
+    none = []
+    for side, v in (("model", a), ("recording", b)):
+        if mean_direction(v, d.get(f"n_eff_{side}") or 0)[0] is None:
+            d[f"mean_deg_{side}"] = None
+            none.append(side)
+    if none:
+        d["mean_difference_deg"] = None
+        d["no_mean_direction"] = none
 
 
 def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats=None,
@@ -166,6 +238,7 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats
             d = compare_circular(a, b, groups_a=ga, groups_b=gb, margin=margin, **kw)
             d["note"] = ("directions are in each array's own frame; the verdict compares the "
                          "shape of the two distributions with their mean directions aligned")
+            _no_mean_direction(d, a, b)
         elif m == "patterns":
             d = compare_categorical(a, b, categories=pattern_names(), groups_a=ga,
                                            groups_b=gb, margin=margin, **kw)
@@ -175,6 +248,8 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats
             d = compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m],
                                effect=kind, margin=margin, **kw)
         d["margin_note"] = margin_note
+        verdict_and_test(d, stats.alpha)
+        d["effect_is"] = effect_is(m, d)
         d["over"] = ("wave frames" if m in WAVE_FRAME_METRICS else
                      "frames classified planar, radial or rotating (pattern fits)"
                      if m == "pattern_speed" else "all analysed frames")

@@ -14,12 +14,28 @@ import numpy as np
 from .._model_sites import DEFAULT_SITES, MODEL_SITES
 from .._validate import NeurowaveError, NeurowaveTypeError, check_option, validate_type
 
-__all__ = ["MODEL_SITES", "DEFAULT_SITES", "MIN_OBJECT_CELLS", "CROP_MARGIN", "VIEW_OPTIONS",
+__all__ = ["MODEL_SITES", "DEFAULT_SITES", "WAVE_FRAMES", "SPEED_ESTIMATORS", "MIN_OBJECT_CELLS",
+           "CROP_MARGIN", "VIEW_OPTIONS",
            "object_masks", "ModelView", "resolve_view", "as_view", "trial_grid",
            "whole_hidden_grid"]
 
 #: the keywords of :func:`resolve_view` that a ``view=`` mapping may hold
-VIEW_OPTIONS = ("model_sites", "samples", "units", "steps", "max_trials")
+VIEW_OPTIONS = ("model_sites", "samples", "units", "steps", "max_trials", "wave_frames")
+
+#: The definitions of a wave frame, the default first: a frame classified as a moving
+#: pattern (planar, radial or rotating fit), or a frame whose PGD passes the threshold
+#: and the surrogate test. :func:`neurowave.compare.compare` applies one of them to the
+#: model, its controls and the recording alike (the methods page says why
+#: ``"patterns"`` is the default).
+WAVE_FRAMES = ("patterns", "pgd")
+
+#: The speed estimator that goes with each definition of a wave frame (one on every
+#: side of a comparison, echoed as ``params["speed_estimator"]``).
+SPEED_ESTIMATORS = {
+    "patterns": ("pattern fit per frame (planar |omega|/|k|, radial |omega|/|slope|, "
+                 "rotating |omega| x radius)"),
+    "pgd": "|mean dphi/dt| / |mean grad phi| per frame",
+}
 
 #: Fewest cells an object needs to be measured (a tetromino of the smallest task has 4).
 MIN_OBJECT_CELLS = 4
@@ -79,8 +95,9 @@ class ModelView:
         ``object`` is the index of the object in its sample (-1: whole grid or all
         objects' cells together).
     wave_frames : {"patterns", "pgd"}
-        Frames classified as a moving pattern, or frames passing the PGD threshold and
-        surrogate test (whole-grid views, as for recordings).
+        Frames classified as a moving pattern (the default), or frames passing the PGD
+        threshold and surrogate test (:data:`WAVE_FRAMES`); :func:`compare` applies the
+        same definition to the recording.
     notes : list of str
     """
 
@@ -97,6 +114,11 @@ class ModelView:
     notes: list = field(default_factory=list)
     n_trials_total: int = 0
 
+    @property
+    def speed_estimator(self):
+        """The speed estimator of :attr:`wave_frames` (:data:`SPEED_ESTIMATORS`)."""
+        return SPEED_ESTIMATORS[self.wave_frames]
+
     def describe(self):
         """One line for the terminal."""
         what = {"objects": "each object of each sample on its own",
@@ -111,11 +133,12 @@ class ModelView:
 
     def to_dict(self):
         return {
+            "wave_frames": self.wave_frames, "speed_estimator": self.speed_estimator,
             "model_sites": self.sites, "requested_model_sites": self.requested_sites,
             "samples": list(self.samples), "units": list(self.units), "steps": self.steps,
             "n_steps_trained": self.n_steps_trained, "n_steps_recorded": self.n_steps_recorded,
             "n_trials": len(self.trials), "n_trials_available": self.n_trials_total,
-            "wave_frames": self.wave_frames, "notes": list(self.notes),
+            "notes": list(self.notes),
             "description": self.describe(),
         }
 
@@ -190,7 +213,7 @@ def _trained_steps(ds):
 
 
 def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
-                 max_trials=None, seed=0):
+                 max_trials=None, wave_frames=None, seed=0):
     """Decide what of a model export is measured; raise one sentence on a bad choice.
 
     Parameters
@@ -214,11 +237,18 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
         known to stay bounded where it was trained.
     max_trials : int | None
         Measure at most this many trials, drawn with ``seed`` (None: all).
+    wave_frames : {"patterns", "pgd"} | None
+        The definition of a wave frame (:data:`WAVE_FRAMES`; None: ``"patterns"``,
+        whatever the sites): a frame classified as a moving pattern, with the speed of
+        its pattern fit, or a frame passing the PGD threshold and the surrogate test,
+        with the gradient speed.
 
     Returns
     -------
     ModelView
     """
+    wave_frames = WAVE_FRAMES[0] if wave_frames is None else wave_frames
+    check_option("wave_frames", wave_frames, WAVE_FRAMES)
     if max_trials is not None:
         validate_type(max_trials, "int", "max_trials")
         if max_trials < 1:
@@ -281,7 +311,7 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
     return ModelView(
         sites=sites, requested_sites=model_sites, samples=ss, units=uu, steps=int(steps),
         n_steps_trained=trained, n_steps_recorded=n_rec, trials=trials,
-        wave_frames="patterns" if sites == "objects" else "pgd", masks=masks, notes=notes,
+        wave_frames=wave_frames, masks=masks, notes=notes,
         n_trials_total=n_total,
     )
 

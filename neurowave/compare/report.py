@@ -106,14 +106,36 @@ def _verdict_text(d, *, lines=False):
 # ---------------------------------------------------------------------------
 
 
+#: the fit resultant that scores a frame of each moving pattern (report figures)
+_FIT_OF = {"planar": "r_plane", "radial_out": "r_radial", "radial_in": "r_radial",
+           "rotating": "r_rotating"}
+
+
+def _frame_score(analysis):
+    """Per frame, how clearly it shows its wave, and in words: the resultant of its
+    pattern's fit where wave frames are moving patterns (frames rewritten by
+    :func:`~neurowave.compare._model.as_wave_frames`), else its PGD."""
+    fr = analysis.frames
+    if "pgd_is_wave" not in fr:
+        return np.asarray(fr["pgd"].values, float), "PGD"
+    pats = np.asarray(fr["pattern"].values).astype(str)
+    score = np.full(pats.size, np.nan)
+    for pat, var in _FIT_OF.items():
+        if var in fr:
+            sel = pats == pat
+            score[sel] = np.asarray(fr[var].values, float)[sel]
+    return score, "pattern fit"
+
+
 def _best_frames(analysis, n, *, waves_only=True):
-    """Indices of the ``n`` wave frames with the highest PGD, spread over time.
+    """Indices of the ``n`` clearest wave frames, spread over time: the highest PGD, or
+    the best pattern fit where wave frames are moving patterns (:func:`_frame_score`).
 
     With ``waves_only`` (the default) only wave frames are chosen, so fewer than ``n``
-    (or none) may come back; otherwise frames below the threshold fill the rest.
+    (or none) may come back; otherwise frames that are not waves fill the rest.
     """
     fr = analysis.frames
-    pgd = np.asarray(fr["pgd"].values, float)
+    pgd, _ = _frame_score(analysis)
     wave = np.asarray(fr["is_wave"].values, bool)
     score = np.where(wave, pgd, -1.0 + np.nan_to_num(pgd, nan=-1.0) * 1e-3)
     order = np.argsort(-np.nan_to_num(score, nan=-2.0))
@@ -177,14 +199,17 @@ def _tu(analysis):
 def plot_phase_maps(result, *, n=4):
     """Phase maps of the ``n`` strongest wave frames of each side, one row per side.
 
-    Only wave frames are drawn (PGD above the threshold and beating the surrogates);
-    a side with fewer shows what it has and says so, a side with none says that.
+    Only wave frames are drawn (under the comparison's definition: moving patterns,
+    chosen by their pattern fit, or PGD above the threshold and beating the surrogates,
+    chosen by PGD); a side with fewer shows what it has and says so, a side with none
+    says that.
     Rows: the model (the trial with the most wave frames), any controls, the
     recording. Colour: phase on a cyclic map; hatched: sites not analysed (dead
     electrodes, cells outside the object).
     """
     plt = _plt()
     sides = _sides(result)
+    patterns = (result.params or {}).get("wave_frames", "pgd") == "patterns"
     fig, axes = plt.subplots(len(sides), n, figsize=(min(12.0, 2.4 * n + 1.6), 2.5 * len(sides)),
                              squeeze=False, layout="constrained")
     im = None
@@ -201,6 +226,8 @@ def plot_phase_maps(result, *, n=4):
                 if c == len(idx):
                     if an is None:
                         msg = "not analysed"
+                    elif not idx and patterns:
+                        msg = "no wave frames:\nno frame classified\nas a moving pattern"
                     elif not idx:
                         msg = ("no wave frames:\nPGD never passed\nthe threshold and\n"
                                "the surrogates")
@@ -213,15 +240,20 @@ def plot_phase_maps(result, *, n=4):
             i = idx[c]
             t = float(an.frames["time"].values[i])
             pgd = float(an.frames["pgd"].values[i])
-            im = _draw_phase(ax, an.phase, _phase_time_index(an, i),
-                             title=f"t = {t:.4g} {_tu(an)}, PGD {pgd:.2f}")
+            title = f"t = {t:.4g} {_tu(an)}, PGD {pgd:.2f}"
+            score, what = _frame_score(an)
+            if what != "PGD":
+                title += f"\n{an.frames['pattern'].values[i]}, {what} {score[i]:.2f}"
+            im = _draw_phase(ax, an.phase, _phase_time_index(an, i), title=title)
         axes[r, 0].set_ylabel(_label(side, result), fontsize=_FS["title"], color=_color(side))
         axes[r, 0].yaxis.label.set_visible(True)
     if im is not None:
         cb = fig.colorbar(im, ax=axes, shrink=0.8, label="phase (rad)")
         cb.set_ticks([-np.pi, 0, np.pi], labels=["-\u03c0", "0", "\u03c0"])
-    fig.suptitle("Example wave frames (the highest PGD among wave frames; hatched: not "
-                 "analysed)", fontsize=_FS["title"])
+    which = ("moving patterns with the best pattern fit" if patterns else
+             "the highest PGD among wave frames")
+    fig.suptitle(f"Example wave frames ({which}; hatched: not analysed)",
+                 fontsize=_FS["title"])
     return fig
 
 
@@ -266,7 +298,7 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
             t = float(an.phase["time"].values[ti])
             title = f"{_label(side, result)}  t = {t:.4g} {_tu(an)}"
             if not has_waves[side]:
-                title += "\n(no wave frames: highest PGD)"
+                title += f"\n(no wave frames: best {_frame_score(an)[1]})"
             _draw_phase(ax, an.phase, ti, title=title)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
@@ -659,6 +691,10 @@ def _distance_rows(result):
         ci = (f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
               if r["ci_low"] is not None else "&ndash;")
         cells = "".join(f"<td class='num'>{_fmt(r[side])}</td>" for side in sides)
+        if m == "frequency" and d.get("effect_kind") == "distance":
+            units = "f / own median f (medians 1 by construction)"
+        elif m == "direction":
+            units = "deg (circular mean; none: no mean direction)"
         rows.append(
             f"<tr><th>{m}</th>{cells}<td>{units}</td>"
             f"<td class='num'>{html.escape(format_effect(d, dash='-'))}</td>"
@@ -780,6 +816,19 @@ def _reading(result):
     return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
 
 
+def _same_measures(result):
+    """The wave-frame definition and the speed estimator every side shares, in words."""
+    p = result.params or {}
+    wf = {"patterns": "a wave frame is a frame classified as a moving pattern (planar, "
+                      "radial or rotating fit)",
+          "pgd": "a wave frame is a frame whose PGD passes the threshold and the surrogate "
+                 "test"}.get(p.get("wave_frames"))
+    if wf is None:
+        return "wave frames and speeds as each side's analysis defines them"
+    return (f"on every side {wf} (wave_frames = {html.escape(p['wave_frames'])}), and its "
+            f"speed is the {html.escape(p.get('speed_estimator', ''))}")
+
+
 def render_html(result, images, *, title="neurowave compare"):
     """The report page as a string; ``images`` is a list of (bytes, mime, caption, file)."""
     from .._version import __version__
@@ -801,7 +850,8 @@ def render_html(result, images, *, title="neurowave compare"):
 <body>
 <h1>{html.escape(title)}</h1>
 <p class="note">neurowave {html.escape(__version__)}: the same wave measures on
-<span class="model">the model</span> and <span class="recording">the recording</span>.</p>
+<span class="model">the model</span>{" and its controls" if len(sides) > 2 else ""} and
+<span class="recording">the recording</span>: {_same_measures(result)}.</p>
 <h2>Inputs</h2>
 <table><tr><th></th>{head}</tr>
 {_side_rows(result)}
@@ -817,6 +867,7 @@ The region extents and median periods behind the scale-free units are in the inp
 <th>distance [{ci}% CI]</th><th>test</th><th>p (identical?)</th></tr>
 {_distance_rows(result)}
 </table>
+<ul class="note">{"".join(f"<li>{html.escape(t)}</li>" for t in result.footnotes())}</ul>
 <p class="note">Side columns: medians in common units (direction: circular mean; patterns:
 the most frequent). Effect sizes: the ratio of the medians (x) for speeds, wavelengths and
 frequencies in Hz, the difference of the medians for PGD, the circular W1 distance with the
@@ -827,9 +878,11 @@ one median cycle within each trial, because neighbouring frames are not independ
 effect's {level}% interval is the one of the two one-sided tests at &alpha; = {alpha:g}.
 Distances: {"; ".join(f"{k}: {v}" for k, v in _DISTANCE_NAMES.items())}; their tests use
 effective sample sizes (frames / block). Speed, direction and wavelength are taken over
-wave frames, PGD, frequency and patterns over all analysed frames; the speed from
-pattern fits (plane, target and rotating waves, whose PGD is low by nature) over the
-frames classified as one of those patterns. * too few independent frames: undecided.</p>
+wave frames, PGD, frequency and patterns over all analysed frames; with PGD wave frames,
+the speed from pattern fits (plane, target and rotating waves, whose PGD is low by
+nature) is a row of its own over the frames classified as one of those patterns (with
+pattern wave frames it is the speed row itself). A verdict "different" needs the test of
+the two distributions to reject too. * too few independent frames: undecided.</p>
 <h2>Reading the numbers</h2>
 {_reading(result)}
 <h2>Figures</h2>

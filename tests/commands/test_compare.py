@@ -174,3 +174,25 @@ def test_an_image_stack_is_compared_with_the_shared_reader_options(files, tmp_pa
     d = json.loads(out.read_text())
     assert d["recording"]["input"]["spacing"] == pytest.approx(0.05)
     assert d["recording"]["input"]["sampling_rate"] == pytest.approx(25.0)
+
+
+@pytest.mark.parametrize("wave_frames", ["patterns", "pgd"])
+def test_wave_frames_one_definition_for_every_side(files, tmp_path, capsys, wave_frames):
+    out = tmp_path / "c.json"
+    args = ["compare", str(files / "model.nc"), str(files / "rec.nc"), "--json", str(out),
+            "--n-boot", "0"]
+    if wave_frames != "patterns":  # patterns is the default
+        args += ["--wave-frames", wave_frames]
+    assert main(args) == 0
+    stdout = capsys.readouterr().out
+    assert f"metric [wave frames: {wave_frames}]" in stdout
+    assert f"wave frames = {wave_frames} on every side" in stdout
+    d = json.loads(out.read_text())
+    assert d["params"]["wave_frames"] == wave_frames
+    for side in ("model", "recording"):
+        assert d[side]["params"]["wave_frames"] == wave_frames
+        assert d[side]["params"]["speed_estimator"] == d["params"]["speed_estimator"]
+    # the pattern-fit speed is a row of its own only when it is not the speed itself
+    assert ("pattern_speed" in d["distances"]) is (wave_frames == "pgd")
+    with pytest.raises(SystemExit):
+        main(args[:-2] + ["--wave-frames", "phase"])

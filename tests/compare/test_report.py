@@ -112,10 +112,12 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
 
 
 def test_report_of_a_side_without_wave_frames(model_planar, rec_rotating, tmp_path):
-    # a rotating wave has low PGD: no wave frames, so no speeds or directions to compare
+    # with PGD wave frames (both sides) a rotating wave has low PGD: no wave frames, so
+    # no speeds or directions to compare
     from neurowave.compare import StatsOptions, compare
 
-    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=20))
+    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=20),
+                  view={"wave_frames": "pgd"})
     assert res.distances["speed"]["distance"] is None
     index = res.write_report(tmp_path / "r")
     text = index.read_text()
@@ -150,8 +152,10 @@ def test_example_frames_are_wave_frames_or_the_figure_says_none(result_matched, 
                 shown += 1
     assert shown == 8
     plt.close(fig)
-    # a rotating recording has no wave frames: its row says so instead of showing others
-    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=0))
+    # with PGD wave frames a rotating recording has none: its row says so instead of
+    # showing others
+    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=0),
+                  view={"wave_frames": "pgd"})
     assert not res.examples["recording"].frames["is_wave"].values.any()
     fig = plot_phase_maps(res)
     texts = _texts(fig)
@@ -221,7 +225,8 @@ def test_a_further_side_joins_table_and_figures(result_matched, tmp_path):
                                         "cut_coupling": result_matched.examples["model"]})
     assert res.sides == ("model", "cut_coupling", "recording")
     rows = res.table_rows()
-    assert rows[0][:4] == ("metric", "trained", "cut coupling", "recording")
+    assert rows[0][:4] == ("metric [wave frames: patterns]", "trained", "cut coupling",
+                           "recording")
     assert all(len(r) == len(rows[0]) for r in rows)
     fig = report.plot_distributions(res)
     ax = next(a for a in fig.axes if a.get_xlabel().startswith("PGD"))

@@ -53,7 +53,7 @@ def matched():
 
 def test_matched_pairs_are_rarely_called_different(matched):
     verdicts = [d["verdict"] for r in matched for d in r.distances.values()]
-    assert len(verdicts) >= 6 * 7
+    assert len(verdicts) >= 6 * 6  # six metrics (pattern_speed is the speed itself here)
     assert set(verdicts) <= {"equivalent", "different", "undecided"}
     assert verdicts.count("different") / len(verdicts) <= 0.05
     # and the verdicts say "the same" where both sides have values, not just "can't tell"
@@ -100,14 +100,16 @@ def test_threefold_speed_is_different_for_speed_and_wavelength(seed, widths, fac
 
 def test_margins_are_stated_and_can_be_set(matched):
     model, rec = pair(0, widths=1.5, model_snr=None, rec_snr=0.0)
-    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"speed": 1.01, "pgd": 0.5}))
+    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"speed": 1.0001,
+                                                                     "pgd": 0.5}))
     d = res.distances
-    assert d["speed"]["margin"] == 1.01 and d["pgd"]["margin"] == 0.5
+    assert d["speed"]["margin"] == 1.0001 and d["pgd"]["margin"] == 0.5
     assert d["wavelength"]["margin"] == MARGINS["wavelength"]
-    assert "1.01" in d["speed"]["margin_note"]
-    # a margin tighter than the data can resolve: no longer "equivalent"
+    assert "1.0001" in d["speed"]["margin_note"]
+    # a margin tighter than the data can resolve (the pattern fits measure the speeds to
+    # a few 0.1 %): no longer "equivalent"
     assert d["speed"]["verdict"] != "equivalent"
-    assert res.scale["verdicts"]["margins"]["speed"] == 1.01
+    assert res.scale["verdicts"]["margins"]["speed"] == 1.0001
     with pytest.raises(ValueError, match="above 1"):
         compare(model, rec, stats=StatsOptions(margins={"speed": 0.8}))
     with pytest.raises(ValueError, match="unknown metric"):
@@ -128,3 +130,34 @@ def test_frequency_margin_follows_the_units():
     assert d["effect"] == pytest.approx(1.0, abs=0.05) and d["verdict"] == "equivalent"
     with pytest.raises(ValueError, match="above 1"):
         compare(model, rec, model_dt="5ms", stats=StatsOptions(margins={"frequency": 0.05}))
+
+
+def test_a_verdict_never_contradicts_its_test():
+    from neurowave.compare._verdicts import verdict_and_test
+
+    # the Utah pair's frequency row before: effect interval beyond the margin, but KS
+    # p = 0.108 on 9.8 effective recording frames -> not "different"
+    d = verdict_and_test({"verdict": "different", "p_value": 0.108, "test": "ks_2samp",
+                          "n_eff_model": 21.1, "n_eff_recording": 9.8}, 0.05)
+    assert d["verdict"] == "undecided" and not d["test_rejects"]
+    assert "p 0.11 > 0.05" in d["verdict_note"] and "9.8 recording" in d["verdict_note"]
+    # no test at all backs no difference either
+    d = verdict_and_test({"verdict": "different", "p_value": None}, 0.05)
+    assert d["verdict"] == "undecided"
+    # a test that rejects backs "different"; beside "equivalent" it is said, not hidden
+    d = verdict_and_test({"verdict": "different", "p_value": 0.001, "test": "kuiper"}, 0.05)
+    assert d["verdict"] == "different" and d["test_rejects"] and "verdict_note" not in d
+    d = verdict_and_test({"verdict": "equivalent", "p_value": 0.001, "test": "ks_2samp"}, 0.05)
+    assert d["verdict"] == "equivalent" and "less than the margin" in d["verdict_note"]
+
+
+def test_no_mean_direction_from_a_uniform_spread():
+    from neurowave.compare._pool import mean_direction
+
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0, 360, 400)
+    mean, r, p = mean_direction(spread, 11.0)  # 400 frames, 11 independent
+    assert mean is None and r < 0.2 and p > 0.05
+    plane = rng.normal(200, 15, 400) % 360
+    mean, r, p = mean_direction(plane, 11.0)
+    assert mean == pytest.approx(200, abs=5) and r > 0.9 and p < 1e-3
