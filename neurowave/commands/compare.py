@@ -58,6 +58,10 @@ def add_parser(subparsers):
                    help="what a wave frame is, on every side alike: a frame classified as a "
                         "moving pattern, speed from its pattern fit (patterns, default), or "
                         "a frame passing the PGD threshold and surrogates (pgd)")
+    p.add_argument("--dynamics", action="store_true",
+                   help="add the dynamics row: the DSA distance between the model's hidden-state "
+                        "dynamics (and each control's) and the recording's, beside each "
+                        "system's distance to itself (JSON distances `dynamics`) (default: off)")
     p.add_argument("--kw", action="store_true",
                    help="also compare the wavenumber-frequency (k-omega) peaks: the recording's "
                         "against the model trials' (JSON distances `kw`)")
@@ -194,7 +198,8 @@ def run(args):
               "wave_frames": args.wave_frames},
         controls=not args.no_controls,
         stats=StatsOptions(n_boot=args.n_boot, margins=parse_margins(args.margin) or None),
-        progress=sys.stderr.isatty(), kw=bool(args.kw), **measure_kwargs(args),
+        progress=sys.stderr.isatty(), kw=bool(args.kw), dynamics=bool(args.dynamics),
+        **measure_kwargs(args),
     )
     print_summary(result)
     index = write_outputs(result, json_path=args.json, report_dir=args.report,

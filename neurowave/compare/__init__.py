@@ -19,7 +19,8 @@ The modules, each importing only those above it in this list:
 - ``_pool``: one side pooled over its trials;
 - ``_view``: what of a model export is measured (:class:`ModelView`);
 - ``_model`` (:func:`analyze_model`), ``_komega`` (k-omega peaks), ``_verdicts``
-  (:class:`StatsOptions`, effects and verdicts), ``_controls`` (the controls);
+  (:class:`StatsOptions`, effects and verdicts), ``_controls`` (the controls),
+  ``dynamics`` (DSA distances of hidden-state and recorded dynamics);
 - ``_result``: :class:`CompareResult`; ``report``: its figures and HTML page;
 - ``_compare``: :func:`compare`.
 
@@ -36,6 +37,7 @@ import warnings as _warnings
 from ..io.model_export import read_model_export
 from ._compare import compare, load_model_export, load_recording
 from ._controls import coupling_reading
+from .dynamics import DynamicsSettings, compare_dynamics
 from ._metrics import (EXTRA_METRICS, FREQUENCY_SHAPE_MARGIN, MARGINS, METRICS,
                        MIN_EFFECTIVE, SIDE_LABELS)
 from ._model import ModelAnalysis, analyze_model
@@ -48,6 +50,8 @@ __all__ = [
     "compare",
     "CompareResult",
     "StatsOptions",
+    "compare_dynamics",
+    "DynamicsSettings",
     "analyze_model",
     "coupling_reading",
     "ModelAnalysis",

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import xarray as xr
 
 from .._json import json_default_or_str
 from .._validate import NeurowaveError, NeurowaveTypeError, check_band
 from ..grid import site_positions, validate_grid
 from ..io.model_export import read_model_export
 from ._controls import control_results
+from ._inputs import load_recording
 from ._deprecation import pop_moved
 from ._metrics import EXTRA_METRICS, METRICS, MIN_EFFECTIVE
 from ._model import analyze_model, as_wave_frames
@@ -33,54 +33,6 @@ __all__ = ["compare", "load_recording", "load_model_export"]
 load_model_export = read_model_export
 
 
-def load_recording(recording, *, positions=None, read_options=None):
-    """Return the recording as a validated wave grid and what validation learned.
-
-    Parameters
-    ----------
-    recording : xarray.DataArray | path-like
-        A wave grid, or a file any :func:`neurowave.io.read` reader opens.
-    positions : path-like | None
-        Electrode map for a file (see :func:`neurowave.io.read`).
-    read_options : dict | None
-        Further keywords of :func:`neurowave.io.read` for a file (e.g. ``frame_rate``
-        and ``pixel_size`` of an image stack).
-
-    Returns
-    -------
-    grid : xarray.DataArray
-    info : neurowave.GridInfo
-
-    Examples
-    --------
-    >>> from neurowave.datasets import simulate_wave
-    >>> grid, _ = simulate_wave("planar", duration=0.5, seed=0)
-    >>> load_recording(grid)[1].n_valid_sites
-    96
-    """
-    source = None
-    if isinstance(recording, (str, Path)):
-        from ..io import read
-
-        source = str(recording)
-        kw = dict(read_options or {})
-        if positions is not None:
-            kw["positions"] = positions
-        recording = read(recording, **kw)
-    elif positions is not None or read_options:
-        raise NeurowaveError(
-            "`positions` and `read_options` apply to a recording read from a file; the "
-            "grid given already carries its positions (x, y coords) and rate."
-        )
-    if isinstance(recording, xr.Dataset) and "hidden" in recording.data_vars:
-        raise NeurowaveError(
-            f"{source or '`recording`'} is a model export, not a recording. Pass the model "
-            "first and the recording second: neurowave compare MODEL.nc RECORDING."
-        )
-    info = validate_grid(recording, name=source or "recording")
-    if source and not recording.attrs.get("source"):
-        recording.attrs["source"] = source
-    return recording, info
 
 
 def _model_band(band, model_band, model_dt, grid_info, scale_dt):
@@ -217,9 +169,30 @@ def _scale_block(scale, *, mband, mband_source, model_side, rec_side, distances,
     return scale_d
 
 
+def _extras(ds, rec, *, summaries, distances, kw, dynamics, mband, scale, sides, view,
+            model_dt, controls):
+    """The optional comparisons: both sides' k-omega peaks (``kw``) and the DSA
+    distance of their dynamics (``dynamics``), added to the summaries and distances."""
+    model_summary, rec_summary = summaries
+    if kw:
+        from ._komega import kw_compare
+
+        model_summary["kw"], rec_summary["kw"], distances["kw"] = kw_compare(
+            ds, rec, rec_summary, model_band=mband, scale=scale, model_side=sides[0],
+            rec_side=sides[1])
+    if dynamics:
+        from .dynamics import DynamicsSettings, compare_dynamics
+
+        distances["dynamics"] = compare_dynamics(
+            ds, rec, model_dt=model_dt, band=rec_summary["params"]["band"],
+            model_band=mband, steps=view.steps, samples=view.samples, units=view.units,
+            controls=controls,
+            settings=dynamics if isinstance(dynamics, DynamicsSettings) else None)
+
+
 def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
             read_options=None, view=None, controls=True, stats=None, seed=0, progress=False,
-            kw=False, **analyze_options):
+            kw=False, dynamics=False, **analyze_options):
     """Put a model's waves and a recording's waves through the same measures.
 
     Both sides go through :func:`neurowave.waves.analyze`. The model export is
@@ -276,6 +249,10 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     kw : bool
         Add each side's k-omega peak (the model's over whole hidden grids, the
         ``kw`` blocks) and ``distances["kw"]``, which compares them.
+    dynamics : bool | DynamicsSettings
+        Add ``distances["dynamics"]``, the DSA distances of the model's and controls'
+        dynamics to the recording's beside each system's own (settings: a
+        :class:`~neurowave.compare.dynamics.DynamicsSettings`; :func:`compare_dynamics`).
     **analyze_options
         Passed to :func:`neurowave.waves.analyze` on both sides (e.g.
         ``phase_method``, ``pgd_threshold``, ``n_surrogates``). The keywords of
@@ -351,12 +328,9 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
         values[name] = controls_d.pop(f"_values_{name}")
     distances = compare_metrics(values["model"], model_side, values["recording"], rec_side,
                                 metrics=metrics, scale=scale, stats=stats, seed=seed)
-    if kw:  # both sides' k-omega peaks
-        from ._komega import kw_compare
-
-        model_summary["kw"], rec_summary["kw"], distances["kw"] = kw_compare(
-            ds, rec, rec_summary, model_band=mband, scale=scale, model_side=model_side,
-            rec_side=rec_side)
+    _extras(ds, rec, summaries=(model_summary, rec_summary), distances=distances, kw=kw,
+            dynamics=dynamics, mband=mband, scale=scale, sides=(model_side, rec_side),
+            view=view, model_dt=model_dt, controls=controls)
     scale_d = _scale_block(scale, mband=mband, mband_source=mband_source,
                            model_side=model_side, rec_side=rec_side, distances=distances,
                            metrics=metrics, stats=stats, seed=seed)

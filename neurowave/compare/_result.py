@@ -206,6 +206,10 @@ class CompareResult:
                 verdict += f" (={d['same_evidence_as']})"
             rows.append((m, *(fmt_value(r[side]) for side in self.sides), units,
                          format_effect(d), format_margin(d), verdict))
+        if self.distances.get("dynamics"):  # compare(..., dynamics=True)
+            from .dynamics import table_row
+
+            rows.append(table_row(self.distances["dynamics"], self.sides))
         return rows
 
     def footnotes(self):
@@ -220,6 +224,10 @@ class CompareResult:
                 notes.append(f"{m} verdict: {d['verdict_note']}")
         notes += [f"effect of {m}: {d['effect_is']}" for m, d in self.distances.items()
                   if d.get("effect_is")]
+        if self.distances.get("dynamics"):
+            from .dynamics import describe
+
+            notes.append(describe(self.distances["dynamics"]))
         for side, label in zip(self.sides, self.side_labels):
             s = self.summary_of(side).get("summary", {})
             note = (s.get("direction") or {}).get("mean_note")

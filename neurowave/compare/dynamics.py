@@ -317,7 +317,7 @@ def _recording_side(rec, info, band):
 
 
 def _model_window(ds, steps, samples, units):
-    from ._model import resolve_view
+    from ._view import resolve_view
 
     view = resolve_view(ds, model_sites="all", samples=samples, units=units, steps=steps)
     return view
@@ -326,7 +326,8 @@ def _model_window(ds, steps, samples, units):
 def _model_band(ds, steps, samples, units):
     """The band :func:`neurowave.compare.analyze_model` chooses by default (pooled
     spectrum of the trials of the export's default view)."""
-    from ._model import MODEL_BAND_POOL, choose_model_band, resolve_view, trial_grid
+    from ._model import MODEL_BAND_POOL, choose_model_band
+    from ._view import resolve_view, trial_grid
 
     view = resolve_view(ds, samples=samples, units=units, steps=steps)
     band = choose_model_band([trial_grid(ds, view, t, crop=False)
@@ -404,7 +405,8 @@ def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=N
     >>> near["time_base"]["mode"], far["model"]["distance"] > 5 * near["model"]["distance"]
     ('physical', True)
     """
-    from ._compare import load_model_export, load_recording
+    from ..io.model_export import read_model_export as load_model_export
+    from ._inputs import load_recording
     from .scale import parse_quantity
 
     settings = settings or DynamicsSettings()

@@ -196,3 +196,26 @@ def test_wave_frames_one_definition_for_every_side(files, tmp_path, capsys, wave
     assert ("pattern_speed" in d["distances"]) is (wave_frames == "pgd")
     with pytest.raises(SystemExit):
         main(args[:-2] + ["--wave-frames", "phase"])
+
+
+def test_dynamics_row_in_table_json_and_report(files, tmp_path, capsys):
+    """``--dynamics``: the DSA row in the table (a distance per model side, the
+    recording's own baseline), ``distances.dynamics`` in the JSON with its settings and
+    baselines, and its sentence under the table and in the report."""
+    out, rep = tmp_path / "c.json", tmp_path / "report"
+    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--dynamics",
+                 "--json", str(out), "--report", str(rep), "--n-boot", "50"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    row = next(line for line in printed.splitlines() if line.strip().startswith("dynamics"))
+    assert "self" in row and "DSA distance" in row
+    assert "Dynamical similarity (DSA)" in printed
+    d = json.loads(out.read_text())["distances"]["dynamics"]
+    assert d["method"].startswith("DSA") or "DSA" in json.dumps(d["method"])
+    assert np.isfinite(d["model"]["distance"]) and np.isfinite(d["model"]["baseline"])
+    assert np.isfinite(d["recording"]["baseline"]) and d["settings"]
+    assert d["model"]["verdict"] in ("alike", "different")
+    assert "Dynamical similarity (DSA)" in (rep / "index.html").read_text()
+    # without the flag there is no dynamics row
+    main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--n-boot", "50"])
+    assert "dynamics" not in capsys.readouterr().out
