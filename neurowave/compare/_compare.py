@@ -171,9 +171,13 @@ def _scale_block(scale, *, mband, mband_source, model_side, rec_side, distances,
 
 def _extras(ds, rec, *, summaries, distances, kw, dynamics, mband, scale, sides, view,
             model_dt, controls):
-    """The optional comparisons: both sides' k-omega peaks (``kw``) and the DSA
-    distance of their dynamics (``dynamics``), added to the summaries and distances."""
+    """The model's oscillator diagnostics where the export records them (issue 33), and
+    the optional comparisons: both sides' k-omega peaks (``kw``) and the DSA distance of
+    their dynamics (``dynamics``), added to the summaries and distances."""
     model_summary, rec_summary = summaries
+    diag = ds.attrs.get("oscillator_diagnostics")
+    if isinstance(diag, dict):  # live natural frequencies and state growth, per unit
+        model_summary["oscillators"] = diag
     if kw:
         from ._komega import kw_compare
 

@@ -10,7 +10,7 @@ from ._pool import common_values, scale_between
 __all__ = ["coupling_reading", "control_results"]
 
 
-def coupling_reading(trained, cut):
+def coupling_reading(trained, cut, *, oscillators=None):
     """Per unit, whether the coupling carries the model's waves, and one sentence.
 
     A unit's waves are *carried by the coupling* when cutting it leaves at most half
@@ -21,6 +21,10 @@ def coupling_reading(trained, cut):
     ----------
     trained, cut : dict
         Analyze JSON of the model and of its coupling-cut control (``summary["units"]``).
+    oscillators : dict | None
+        The export's oscillator diagnostics (``attrs["oscillator_diagnostics"]``, per unit
+        ``live_omega_foreground``): where a unit's natural frequencies are off, waves
+        that survive the cut are not put down to them.
 
     Returns
     -------
@@ -29,7 +33,8 @@ def coupling_reading(trained, cut):
         "partly", "no" or "no waves").
     sentence : str
     """
-    units, carried, survive, partly, none = {}, [], [], [], []
+    units, carried, survive, partly, none, dead = {}, [], [], [], [], []
+    live = (oscillators or {}).get("live_omega_foreground") or []
     tu = trained.get("summary", {}).get("units", {})
     cu = cut.get("summary", {}).get("units", {})
     for u, r in tu.items():
@@ -46,7 +51,8 @@ def coupling_reading(trained, cut):
             carried.append(f"unit {u} ({a:.2f} → {b:.2f})")
         elif ratio >= 0.75:
             verdict = "no"
-            survive.append(f"unit {u} ({a:.2f} → {b:.2f})")
+            off = int(u) < len(live) and live[int(u)] is not None and live[int(u)] < 0.5
+            (dead if off else survive).append(f"unit {u} ({a:.2f} → {b:.2f})")
         else:
             verdict = "partly"
             partly.append(f"unit {u} ({a:.2f} → {b:.2f})")
@@ -61,6 +67,11 @@ def coupling_reading(trained, cut):
         parts.append(f"the waves of {', '.join(survive)} survive the cut, so they are set "
                      "by the encoders' spatial maps (e.g. a natural frequency that varies "
                      "across an object), not carried from place to place")
+    if dead:
+        parts.append(f"the waves of {', '.join(dead)} survive the cut, so they are not "
+                     "carried from place to place; with the unit's natural frequency off "
+                     "(0 over most object pixels) they are not the oscillators' either, but "
+                     "phase set by the encoders' damping and input maps")
     if none:
         parts.append(f"{', '.join('unit ' + u for u in none)} shows no waves")
     if not parts:
@@ -76,15 +87,18 @@ def control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx, wan
         if not wanted:
             return {}
         return {"note": "the export records no controls (an older export, a simulation or a "
-                        "model without them); re-export with `neurowave export` to measure "
-                        "the cut-coupling and untrained controls"}
+                        "model without them); re-export with `neurowave export`, or pass "
+                        "`controls=` to `neurowave.models.export_states` for a model of your "
+                        "own, to measure the cut-coupling and untrained controls"}
     out = {}
     for name, c in ctrl.items():
         cs = scale_between(c.side, rec_side, model_dt=model_dt, model_dx=model_dx)
         out[f"_values_{name}"] = common_values(c.side, name, cs, metrics)
         out[name] = c.summary
     if "cut_coupling" in ctrl:
-        units, sentence = coupling_reading(man.summary, ctrl["cut_coupling"].summary)
+        diag = ds.attrs.get("oscillator_diagnostics")
+        units, sentence = coupling_reading(man.summary, ctrl["cut_coupling"].summary,
+                                           oscillators=diag if isinstance(diag, dict) else None)
         out["coupling"] = {"units": units, "sentence": sentence}
     out["description"] = {name: str(ds[f"hidden_{name}"].attrs.get("long_name", name))
                           .removeprefix("control: ") for name in ctrl}

@@ -224,6 +224,8 @@ class CompareResult:
                 notes.append(f"{m} verdict: {d['verdict_note']}")
         notes += [f"effect of {m}: {d['effect_is']}" for m, d in self.distances.items()
                   if d.get("effect_is")]
+        for w in (self.model.get("oscillators") or {}).get("warnings", []):
+            notes.append(f"model oscillators: {w}")
         if self.distances.get("dynamics"):
             from .dynamics import describe
 
