@@ -421,3 +421,76 @@ def test_plot_shows_the_ridge_on_the_side_of_travel():
     assert img[i, len(kline) - 1 - j] < img[i, j] - 3  # at least 3 dB less at -k
     assert "120 deg" in ax1.get_title()
     plt.close(fig)
+
+
+# --------------------------------------------------------------------- example recordings
+
+
+@pytest.mark.realdata
+def test_widefield_kw_memory_follows_the_k_grid_not_the_sites(data_dir):
+    """The 100 x 100 widefield stack (5105 valid pixels): the cross-spectral method
+    allocated a (6, 4, 10000, 10000) complex array (35.8 GiB) and died with a
+    MemoryError. The spatial FFT of each window holds a few k-grids and batches of
+    windows: the peak of the allocations stays below the size of the recording itself
+    (whose analysis holds several arrays of that size)."""
+    import tracemalloc
+
+    from neurowave import datasets
+    from neurowave.waves import kw_summary
+
+    g = datasets.load_widefield_mouse()
+    band = (1.07, 1.44)
+    tracemalloc.start()
+    try:
+        block, spec = kw_summary(g, band=band)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < g.nbytes, (peak / 2**20, g.nbytes / 2**20)
+    assert block["computed"] and spec.attrs["layout"] == "grid"
+    assert spec.sizes["kx"] == spec.sizes["ky"] == 199  # 2 n - 1 for 100 pixels a side
+    assert block["regime"] in ("resolved", "sub-resolution")
+    assert 1.07 <= block["frequency"] <= 1.44
+
+
+@pytest.mark.realdata
+def test_utah_kw_peak_is_sub_resolution_without_an_interval(data_dir):
+    """The Utah seizure's k-omega peak (0.037 cycles/mm) lies far below the array's
+    resolution (1 / 3.6 mm = 0.278): the block keeps the point estimate but gives no
+    speed interval (the jackknife measured only the main lobe's curvature), a lower
+    bound instead, and a note; the plot says so instead of printing a speed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neurowave import datasets
+    from neurowave.waves import kw_summary, plot_kw_spectrum
+
+    g = datasets.load_seizure_utah()
+    block, spec = kw_summary(g, band=(3.65, 4.94))
+    assert block["regime"] == "sub-resolution"
+    assert block["wavenumber"] < 0.5 * block["k_resolution"]
+    assert block["speed_ci"] == [None, None] and block["wavelength_ci"] == [None, None]
+    assert block["speed_lower_bound"] == pytest.approx(
+        block["frequency"] / block["k_resolution"] * 1e-3, rel=1e-9)
+    assert "sub-resolution" in block["note"] and "no speed interval" in block["note"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KWRangeWarning)
+        fig = plot_kw_spectrum(spec)
+    title = fig.axes[0].get_title()
+    assert "sub-resolution" in title and "m/s" not in title
+    assert f"{block['frequency']:.3g}" in fig.axes[1].get_title()  # the peak, not the bin
+
+
+@pytest.mark.realdata
+def test_strip_kw_is_skipped_with_a_note(data_dir):
+    """Six contacts on a line resolve no wavenumber across it: kw_summary says so
+    instead of raising, so that `analyze --kw` returns the rest of the analysis."""
+    from neurowave import datasets
+    from neurowave.waves import kw_summary
+
+    g = datasets.load_ecog_strip_bids()
+    block, spec = kw_summary(g, band=(15.0, 21.0))
+    assert spec is None and block["computed"] is False
+    assert block["regime"] == "not computed" and "resolves no wavenumber" in block["note"]
+    with pytest.raises(ValueError, match="resolves no wavenumber"):
+        compute_kw_spectrum(g, band=(15.0, 21.0))  # the spectrum itself still refuses

@@ -1,5 +1,5 @@
 """The k-omega power spectrum of a wave grid (:func:`compute_kw_spectrum`): the power of a
-plane wave on a regular grid by FFT of the lag correlation, on an irregular layout by
+plane wave on a regular grid by the spatial FFT of each window, on an irregular layout by
 steered least-squares projections.
 """
 
@@ -14,32 +14,8 @@ import xarray as xr
 from ..._validate import NeurowaveError, check_band, check_option, validate_type
 from ...grid import _sampling_rate, site_positions, validate_grid
 from .._xr import units
-from ._csd import _csd, _window_starts
+from ._csd import _csd, _lattice_sums, _window_starts
 from ._layout import TAPERS, _extent, _irregular_search, _lattice, _spatial_weights
-
-
-def _coarray_power(csd, w_full, ny, nx, nk):
-    """``P(f, k)`` on the FFT k-grid of a regular lattice from cross-spectra.
-
-    ``csd`` (..., F, S, S) over the ``ny * nx`` lattice sites (C order), ``w_full``
-    (S,) the weights (0 at dead sites). Returns (..., F, nk, nk) indexed (ky, kx) in
-    ``scipy.fft.fftfreq`` order.
-    """
-    import scipy.fft as sf
-
-    lead = csd.shape[:-2]
-    b = csd * (w_full[:, None] * w_full[None, :])
-    b = b.reshape(lead + (ny, nx, ny, nx))
-    r = np.zeros(lead + (nk, nk), np.complex128)
-    for dy in range(-(ny - 1), ny):
-        m = 0.0
-        for iy in range(max(0, dy), min(ny, ny + dy)):  # sum over iy of b[iy, :, iy - dy, :]
-            m = m + b[..., iy, :, iy - dy, :]
-        for dx in range(-(nx - 1), nx):
-            r[..., dy % nk, dx % nk] = np.trace(m, offset=-dx, axis1=-2, axis2=-1)
-    # P(k_m) = sum_lag R(lag) exp(+i 2 pi m.lag / nk) = nk^2 ifft2(R)
-    p = sf.ifft2(r, axes=(-2, -1)) * (nk * nk)
-    return p.real
 
 
 def _steered_power(csd, w, pos, kx, ky, radius=None, box=None):
@@ -243,11 +219,21 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     _sites(grid, plan)
     _frequencies(plan, segments)
     _k_grid(grid, plan, n_k=n_k, k_max=k_max)
-    # cross-spectra (lazy for dask)
     data = grid.data.reshape(plan.nt, -1)
+    if plan.lat is not None:
+        # a regular lattice: the spatial FFT of each window, summed (lazy for dask);
+        # memory follows the k-grid, not the square of the number of sites
+        ny, nx = plan.lat[:2]
+        wf = np.zeros(ny * nx)
+        wf[plan.vidx] = plan.w
+        sums = _lattice_sums(data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx,
+                             plan.seg_of, plan.n_seg, (ny, nx, plan.nk, wf))
+        return _as_spectrum(grid, plan, sums, segments)
+    # cross-spectra (lazy for dask)
     csd, count = _csd(data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx,
                       plan.seg_of, plan.n_seg)
-    return _as_spectrum(grid, plan, csd, count, segments)
+    site_power = np.diagonal(csd, axis1=-2, axis2=-1).real @ plan.w
+    return _as_spectrum(grid, plan, (csd, site_power, count), segments)
 
 
 def _windows(grid, nt, *, band, window, overlap, taper):
@@ -303,20 +289,41 @@ def _sites(grid, plan):
 
     spacing = grid_spacing(pos)
     narrow, wide = _extent(pos)
-    su = plan.su
-    if narrow < 1e-9 * max(wide, 1e-300):
-        raise NeurowaveError(
-            f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
-            "wavenumbers across it; pass a two-dimensional layout."
-        )
-    if narrow < 2 * spacing * (1 - 1e-6):
-        raise NeurowaveError(
-            f"The layout spans {narrow:.3g} {su} across its narrower axis, less than twice "
-            f"its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; use a "
-            "layout at least three sites wide in both directions."
-        )
+    problem = _layout_problem(n_valid, narrow, wide, spacing, plan.su)
+    if problem:
+        raise NeurowaveError(problem)
     plan.__dict__.update(pos=pos, vidx=np.flatnonzero(valid), spacing=spacing,
                          narrow=narrow, wide=wide, lat=_lattice(grid))
+
+
+def _layout_problem(n_valid, narrow, wide, spacing, su):
+    """Why the layout resolves no wavenumber (a sentence), or None."""
+    if narrow < 1e-9 * max(wide, 1e-300):
+        return (f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
+                "wavenumbers across it; pass a two-dimensional layout.")
+    if narrow < 2 * spacing * (1 - 1e-6):
+        return (f"The layout spans {narrow:.3g} {su} across its narrower axis, less than "
+                f"twice its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; "
+                "use a layout at least three sites wide in both directions.")
+    return None
+
+
+def kw_layout_problem(grid):
+    """Why the valid sites of ``grid`` resolve no wavenumber (a sentence), or None.
+
+    A k-omega spectrum needs at least three valid sites spread over two dimensions,
+    at least twice the site spacing across the narrower axis.
+    """
+    from ...grid import _valid_sites, grid_spacing
+
+    valid = _valid_sites(grid)
+    n_valid = int(valid.sum())
+    if n_valid < 3:
+        return (f"`grid` has {n_valid} valid site(s), but a wavenumber spectrum needs at "
+                "least 3 sites spread over two dimensions.")
+    pos = site_positions(grid)[valid]
+    narrow, wide = _extent(pos)
+    return _layout_problem(n_valid, narrow, wide, grid_spacing(pos), units(grid)[1])
 
 
 def _frequencies(plan, segments):
@@ -391,17 +398,11 @@ def _k_grid(grid, plan, *, n_k, k_max):
 
 
 def _to_power(c, cnt, plan):
-    """Power (..., kx, ky) from cross-spectral sums ``c`` over ``cnt`` windows."""
+    """Power (..., kx, ky) from sums over ``cnt`` windows: of the cross-spectra
+    (irregular layouts) or of the lattice's FFT power in ``fftfreq`` order."""
     c = c / np.maximum(cnt, 1)[:, None, None, None]
     if plan.lat is not None:
-        ny, nx = plan.lat[:2]
-        vidx = plan.vidx
-        full = np.zeros(c.shape[:2] + (ny * nx, ny * nx), np.complex128)
-        full[:, :, vidx[:, None], vidx[None, :]] = c
-        wf = np.zeros(ny * nx)
-        wf[vidx] = plan.w
-        p = _coarray_power(full, wf, ny, nx, plan.nk)
-        p = np.fft.fftshift(p, axes=(-2, -1))
+        p = np.fft.fftshift(c, axes=(-2, -1))
     else:
         p = _steered_power(c, plan.w, plan.pos, plan.kgrid, plan.kgrid,
                            radius=plan.search["computed"], box=plan.k_nyq)
@@ -409,11 +410,13 @@ def _to_power(c, cnt, plan):
     return np.where(cnt[:, None, None, None] > 0, p, np.nan)
 
 
-def _as_spectrum(grid, plan, csd, count, segments):
-    """The spectrum DataArray from the cross-spectral sums (lazy when they are)."""
-    fidx, kgrid, n_seg, w = plan.fidx, plan.kgrid, plan.n_seg, plan.w
+def _as_spectrum(grid, plan, sums, segments):
+    """The spectrum DataArray from the sums over windows ``(cross-spectra or lattice
+    power, site power, count)`` (lazy when they are)."""
+    fidx, kgrid, n_seg = plan.fidx, plan.kgrid, plan.n_seg
+    csd, site_power, count = sums
     # the taper-weighted mean power of the sites: no plane wave can exceed it
-    site_power = (np.diagonal(csd, axis1=-2, axis2=-1).real @ w) / np.maximum(count, 1)[:, None]
+    site_power = site_power / np.maximum(count, 1)[:, None]
     if hasattr(csd, "dask"):
         import dask.array as dsa
 
@@ -472,7 +475,7 @@ def _coords_attrs(grid, plan):
         "n_windows_total": int(plan.n_win),
         "taper": plan.taper,
         "layout": plan.kind,
-        "method": "windowed 3-D FFT (lag correlation, Wiener-Khinchin)" if lat is not None
+        "method": "windowed 3-D FFT (spatial FFT of each window)" if lat is not None
         else "least-squares plane-wave projection (steered response)",
         "spacing": float(plan.spacing),
         "extent": [plan.narrow, plan.wide],
