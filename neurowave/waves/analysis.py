@@ -98,9 +98,6 @@ class WaveAnalysis:
                             f"(PGD >= {par['pgd_threshold']:g}, p <= {par['alpha']:g})"),
             ("speed", f"{f(s['speed']['median'])} {s['speed']['units']} median, "
                       f"IQR [{f(s['speed']['q25'])}, {f(s['speed']['q75'])}] over wave frames"),
-            ("speed is", "the phase velocity of the band-passed signal, not the propagation "
-                         "of discharges: for that fit delays (neurowave.waves.compute_delays "
-                         "and fit_delay_plane, waves/delays.py)"),
             ("direction", f"{f(s['direction']['mean_deg'], '{:.1f}')} deg "
                           f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})"),
             ("wavelength", f"{f(s['wavelength']['median'])} {s['wavelength']['units']}"),
@@ -110,6 +107,11 @@ class WaveAnalysis:
                 "possible)" if par.get("patterns", {}).get("layout") == "collinear" else "")),
             ("events", str(s["events"]["n"])),
         ]
+        if inp.get("kind", "recording") != "model":  # what a recording's speed measures
+            rows.insert(8, ("speed is", "the phase velocity of the band-passed signal, not "
+                                        "the propagation of discharges: for that fit delays "
+                                        "(neurowave.waves.compute_delays and "
+                                        "fit_delay_plane, waves/delays.py)"))
         note = s.get("wave_definitions", {}).get("note")
         if note:  # the PGD and the pattern definitions of a wave frame disagree
             rows.insert(7, ("note", note))
