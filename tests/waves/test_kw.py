@@ -494,3 +494,29 @@ def test_strip_kw_is_skipped_with_a_note(data_dir):
     assert block["regime"] == "not computed" and "resolves no wavenumber" in block["note"]
     with pytest.raises(ValueError, match="resolves no wavenumber"):
         compute_kw_spectrum(g, band=(15.0, 21.0))  # the spectrum itself still refuses
+
+
+def test_a_large_irregular_layout_is_thinned_to_bound_memory(monkeypatch):
+    """An irregular layout's cross-spectra grow with the square of its sites: beyond
+    the bound, sites spread over the layout are kept (farthest-point sampling), the
+    spectrum records how many, and the wave is still measured."""
+    from neurowave.waves.kw import _spectrum
+    from neurowave.waves.kw._spectrum import _farthest_points
+
+    grid, truth = simulate_wave("planar", layout="irregular", speed=0.3, direction=40,
+                                frequency=8, duration=20.0, snr_db=10, seed=2)
+    n_valid = grid.sizes["channel"]
+    full = estimate_kw_wave(compute_kw_spectrum(grid, band=(6, 10), segments=5))
+    monkeypatch.setattr(_spectrum, "MAX_CSD_BYTES", 5 * 5 * 16 * 40 ** 2)
+    spec = compute_kw_spectrum(grid, band=(6, 10), segments=5)
+    assert spec.sizes["f"] == 5 and spec.attrs["sites_thinned"] == [40, n_valid]
+    assert len(spec.attrs["site_x"]) == 40
+    est = estimate_kw_wave(spec)
+    assert est.speed == pytest.approx(truth.speed, rel=0.05)
+    assert est.speed == pytest.approx(full.speed, rel=0.05)
+    assert abs(est.direction - truth.direction) < 5
+    # the kept sites cover the layout: its extent is the whole array's
+    pos = np.column_stack([grid.x.values, grid.y.values])
+    keep = _farthest_points(pos, 10)
+    assert len(np.unique(keep)) == 10
+    assert np.ptp(pos[keep], axis=0) == pytest.approx(np.ptp(pos, axis=0), rel=0.2)

@@ -619,6 +619,13 @@ def kw_summary(grid, *, band, segments=10):
         "k_search": float(spec.attrs["k_search"]) if "k_search" in spec.attrs else None,
         "computed": True,
     })
+    if "sites_thinned" in spec.attrs:
+        used, valid = spec.attrs["sites_thinned"]
+        block["sites_thinned"] = [int(used), int(valid)]
+        block["warnings"].append(
+            f"k-omega used {used} of the {valid} valid sites (spread over the layout) to "
+            "hold the cross-spectra in memory; the largest wavenumber told from its aliases "
+            "follows their coarser spacing.")
     if est.regime == "sub-resolution":
         _sub_resolution(block, spec)
     return block, spec

@@ -193,7 +193,11 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     matrix products per frequency, ``O(segments x frequencies x sites^2 x
     k-points)``; about 4 s of CPU for 61 sites, 10 segments and 7 frequencies up to
     0.75 cycles/mm. Power values held are bounded (about 256 MB): beyond that the
-    search range is cut with a warning.
+    search range is cut with a warning. So are the cross-spectra (256 MB, about 1300
+    sites at 10 segments and one frequency): a larger irregular layout is thinned to
+    that many sites spread over it (farthest-point sampling), and ``attrs`` record
+    ``sites_thinned`` ``[used, valid]``. A regular grid holds no cross-spectra: its
+    power is the spatial FFT of each window, summed, whatever the number of sites.
 
     See Also
     --------
@@ -296,6 +300,43 @@ def _sites(grid, plan):
                          narrow=narrow, wide=wide, lat=_lattice(grid))
 
 
+#: bytes of cross-spectra an irregular layout may hold (segments x frequencies x sites^2
+#: complex128); beyond, the sites are thinned (:func:`_bound_sites`)
+MAX_CSD_BYTES = 2 ** 28
+
+
+def _farthest_points(pos, m):
+    """Indices of ``m`` of the points ``pos`` (n, 2) spread over the layout: greedy
+    farthest-point sampling from the point nearest the centroid (deterministic)."""
+    first = int(np.argmin(np.sum((pos - pos.mean(0)) ** 2, axis=1)))
+    chosen = [first]
+    d = np.sum((pos - pos[first]) ** 2, axis=1)
+    for _ in range(m - 1):
+        nxt = int(np.argmax(d))
+        chosen.append(nxt)
+        d = np.minimum(d, np.sum((pos - pos[nxt]) ** 2, axis=1))
+    return np.sort(np.asarray(chosen))
+
+
+def _bound_sites(plan):
+    """Thin an irregular layout's sites so that its cross-spectra fit
+    :data:`MAX_CSD_BYTES` (they grow with the square of the sites); records how many
+    were used in ``plan.thinned`` ``(used, valid)`` or None."""
+    from ...grid import grid_spacing
+
+    n_s = len(plan.vidx)
+    per_pair = plan.n_seg * len(plan.fidx) * 16
+    m = int(np.sqrt(MAX_CSD_BYTES / max(per_pair, 1)))
+    if n_s <= m:
+        return
+    m = max(m, 3)
+    keep = _farthest_points(plan.pos, m)
+    pos = plan.pos[keep]
+    narrow, wide = _extent(pos)
+    plan.__dict__.update(pos=pos, vidx=plan.vidx[keep], spacing=grid_spacing(pos),
+                         narrow=narrow, wide=wide, thinned=(int(m), int(n_s)))
+
+
 def _layout_problem(n_valid, narrow, wide, spacing, su):
     """Why the layout resolves no wavenumber (a sentence), or None."""
     if narrow < 1e-9 * max(wide, 1e-300):
@@ -377,6 +418,9 @@ def _k_grid(grid, plan, *, n_k, k_max):
         validate_type(nk, "int", "n_k")
         if nk < 3:
             raise NeurowaveError(f"`n_k` must be at least 3, got {nk}.")
+    plan.thinned = None
+    if lat is None:
+        _bound_sites(plan)
     w = _spatial_weights(plan.pos, plan.spacing, plan.taper)
     search = None
     if lat is not None:
@@ -489,6 +533,8 @@ def _coords_attrs(grid, plan):
         ny, nx, dy, dx = lat
         attrs["lattice"] = [int(ny), int(nx), float(dy), float(dx)]
     else:
+        if getattr(plan, "thinned", None):
+            attrs["sites_thinned"] = list(plan.thinned)
         attrs["k_search"] = float(search["k_search"])
         attrs["k_alias_free"] = float(search["k_alias_free"])
         attrs["alias_sidelobe"] = float(search["worst"])
