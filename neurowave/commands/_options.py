@@ -28,6 +28,11 @@ READER = (
     (("--pixel-size",), dict(type=float, default=None, metavar="MM",
                              help="pixel size of an image stack in mm; default: from the "
                                   "files"), "pixel_size"),
+    (("--picks",), dict(nargs="+", default=None, metavar="PICK",
+                        help="sites of a file read through MNE: channel types (ecog, seeg), "
+                             "names, or name prefixes ending in * ('G*': one grid of "
+                             "several); default: the ECoG, else sEEG, else EEG channels"),
+     "picks"),
 )
 
 #: the options of every command that measures waves: ``neurowave.waves.analyze(grid,

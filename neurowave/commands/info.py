@@ -52,6 +52,7 @@ def describe(grid, path=None):
     a = grid.attrs
     chan_map = a.get("channels") if info.layout == "grid" else None
     n_empty = int(sum(1 for c in chan_map if c == "")) if isinstance(chan_map, list) else 0
+    n_masked = int(a.get("n_background_pixels", 0))  # outside the imaged area, not dead
     facts = {
         "path": str(path if path is not None else a.get("source", "")),
         "format": a.get("format", "netcdf" if str(path).endswith(".nc") else "?"),
@@ -60,8 +61,9 @@ def describe(grid, path=None):
         "grid_shape": list(info.grid_shape),
         "n_sites": info.n_sites,
         "n_valid_sites": info.n_valid_sites,
-        "n_dead_sites": info.n_sites - info.n_valid_sites - n_empty,
+        "n_dead_sites": info.n_sites - info.n_valid_sites - n_empty - n_masked,
         "n_no_electrode": n_empty,
+        "n_masked_outside_imaged_area": n_masked,
         "spacing": info.spacing,
         "space_units": info.space_units,
         "sampling_rate": info.sampling_rate,

@@ -3,7 +3,7 @@
 :func:`read` dispatches on the file's format.
 """
 
-from ._read import detect_format, read
+from ._read import AmplitudeWarning, check_amplitude, detect_format, read
 from .imaging import read_imaging
 from .mat import read_mat
 from .mne import read_mne
@@ -16,6 +16,8 @@ from .positions import find_positions_sidecar, flatten_positions, read_positions
 __all__ = [
     "read",
     "detect_format",
+    "check_amplitude",
+    "AmplitudeWarning",
     "read_netcdf",
     "write_netcdf",
     "read_neo",

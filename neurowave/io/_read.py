@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .._validate import NeurowaveError, NeurowaveTypeError, check_path
 
-__all__ = ["read", "detect_format"]
+__all__ = ["read", "detect_format", "AmplitudeWarning", "check_amplitude"]
 
 _NETCDF = (".nc", ".nc4", ".netcdf", ".cdf")
 _MNE = (".edf", ".bdf", ".gdf", ".fif", ".fif.gz", ".vhdr", ".lay", ".set", ".cnt", ".mff",
@@ -21,6 +21,81 @@ _TIFF = (".tif", ".tiff")
 _TABLES = (".csv", ".tsv", ".txt", ".npy", ".npz")
 #: reader options that only image stacks take (the CLI's --frame-rate/--pixel-size)
 _IMAGE_ONLY = ("frame_rate", "pixel_size")
+_MNE_ONLY = ("picks",)
+
+#: the range of per-site standard deviations (µV) an electrical recording of the brain
+#: can have: from scalp EEG (~1 µV at its quietest) to ictal field potentials (a few
+#: mV); a factor of 100 beyond either end is a unit or scale error upstream
+PLAUSIBLE_SD_UV = (0.01, 1e5)
+
+
+class AmplitudeWarning(UserWarning):
+    """The amplitudes of a recording are physically implausible: a unit or scale error.
+
+    ``median_sd`` is the median per-site standard deviation (µV) and ``factor`` the
+    likely scale error (a power of 1000) that would bring it into the plausible range.
+    """
+
+    def __init__(self, message, *, median_sd, factor):
+        super().__init__(message)
+        self.median_sd = median_sd
+        self.factor = factor
+
+
+def _uv(v):
+    """A value in µV written in V, mV, µV or nV, whichever reads best."""
+    for unit, scale in (("V", 1e6), ("mV", 1e3), ("uV", 1.0), ("nV", 1e-3)):
+        if abs(v) >= scale or unit == "nV":
+            return f"{v / scale:.3g} {unit}"
+
+
+def check_amplitude(grid, *, label=None):
+    """Warn (:class:`AmplitudeWarning`) when an electrical recording's amplitudes are
+    physically implausible; return the warning's message, or None.
+
+    Only in-memory grids in µV are checked (a lazy grid is not read for it). The median
+    of the valid sites' standard deviations must lie within :data:`PLAUSIBLE_SD_UV`;
+    outside, the message names the s.d. range, the likely scale error (a factor of
+    1000 or 10^6: µV stored as V, mV as µV, ...) and where to fix it.
+    """
+    import warnings
+
+    import numpy as np
+    import xarray as xr
+
+    if not isinstance(grid, xr.DataArray) or hasattr(grid.data, "dask"):
+        return None
+    if str(grid.attrs.get("units", "")) not in ("uV", "µV"):
+        return None
+    x = np.asarray(grid.values, float).reshape(grid.sizes["time"], -1)
+    ok = np.isfinite(x).any(axis=0)
+    if not ok.any():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sd = np.nanstd(x[:, ok], axis=0)
+    sd = sd[sd > 0]
+    if not sd.size:
+        return None
+    med = float(np.median(sd))
+    lo, hi = PLAUSIBLE_SD_UV
+    if lo <= med <= hi:
+        return None
+    factor = 10.0 ** (3 * np.round(np.log10(med / 100.0) / 3))  # to ~100 µV, in 1000s
+    name = label or grid.attrs.get("source") or "the recording"
+    big = med > hi
+    msg = (f"{name}: the sites' amplitudes are physically implausible for a brain "
+           f"recording: s.d. {_uv(float(sd.min()))} to {_uv(float(sd.max()))} (median "
+           f"{_uv(med)}), where cortex gives microvolts to a few millivolts. The file's unit "
+           f"or scale is probably wrong by about {factor:.0e} ("
+           + ("values in µV stored or labelled as V" if factor >= 1e5 else
+              "values in µV labelled as mV" if big else
+              "values in V labelled as µV" if factor <= 1e-5 else
+              "values in mV labelled as µV")
+           + "); timing measures (phase, speed, direction) do not depend on it, but "
+           "amplitudes and power do: fix the unit in the file's header or channels.tsv.")
+    warnings.warn(AmplitudeWarning(msg, median_sd=med, factor=float(factor)), stacklevel=3)
+    return msg
 
 
 def detect_format(path):
@@ -102,7 +177,19 @@ def read(path, *, positions=None, **kwargs):
     if not isinstance(path, (str, os.PathLike)):
         return _read_object(path, positions=positions, **kwargs)
     path = check_path(path)
+    out = _read_path(path, positions, kwargs)
+    check_amplitude(out, label=str(path))
+    return out
+
+
+def _read_path(path, positions, kwargs):
+    """:func:`read` of a file, by its format."""
     fmt = detect_format(path)
+    mne_only = [k for k in _MNE_ONLY if k in kwargs]
+    if mne_only and fmt != "mne":
+        raise NeurowaveError(f"picks (--picks) applies only to files read through MNE "
+                             f"(EDF/BDF/FIF/BrainVision/Persyst), and {path} is read as "
+                             f"{fmt}; drop it.")
     image_only = [k for k in _IMAGE_ONLY if k in kwargs]
     if image_only and fmt != "imaging":
         flags = " and ".join(f"{k} (--{k.replace('_', '-')})" for k in image_only)

@@ -74,9 +74,13 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         Raw also a table with x/y in mm or an (n_channels, 2) array, see
         :func:`~neurowave.io.read_neo`).
     picks : str | list | None
-        Channel types or names to use as sites. Default: the first of ``"ecog"``,
-        ``"seeg"``, ``"eeg"`` present (types from a BIDS ``*_channels.tsv`` when there
-        is one).
+        Channel types, names or name prefixes ending in ``*`` (``"G*"``: every channel
+        whose name starts with ``G``, e.g. one grid of several) to use as sites.
+        Default: the first of ``"ecog"``, ``"seeg"``, ``"eeg"`` present (types from a
+        BIDS ``*_channels.tsv`` when there is one). When the sites of several grids
+        (names differing only in their numbers, e.g. ``G1``... and ``OFMG1``...) are
+        flattened onto one sheet with more than 20 % error in neighbour distances, a
+        warning names the grids and the ``picks`` that choose one.
     flat_threshold : float
         Channels whose standard deviation (in V) is at or below this are dead sites.
     preload : bool
@@ -139,6 +143,8 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         w = str(w)
         if w in raw.ch_names:
             hits = [raw.ch_names.index(w)]
+        elif w.endswith("*") and len(w) > 1:  # a name prefix: one grid of several
+            hits = [i for i, n in enumerate(raw.ch_names) if n.startswith(w[:-1])]
         elif w in all_types or w in ("ecog", "seeg", "eeg", "dbs", "misc"):
             hits = [i for i, n in enumerate(raw.ch_names) if ch_types[n] == w]
         else:
@@ -201,7 +207,36 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     kept = set(grid["channel"].values.tolist()) if "channel" in grid.dims else \
         {c for c in grid.attrs.get("channels", []) if c}
     grid.attrs["channel_types"] = [ch_types[n] for n in names if n in kept]
+    _warn_merged_grids(grid, [n for n in names if n in kept], label)
     return grid
+
+
+#: the flattening error of neighbour distances above which merged grids are flagged
+MERGED_DISTORTION = 0.2
+
+
+def _warn_merged_grids(grid, names, label):
+    """Warn when contacts of several grids are flattened onto one distorted sheet."""
+    import re
+    import warnings
+
+    dist = grid.attrs.get("distortion")
+    if not isinstance(dist, dict) or float(dist.get("max", 0.0)) <= MERGED_DISTORTION:
+        return
+    groups = {}
+    for n in names:
+        groups.setdefault(re.sub(r"\d+$", "", str(n)), []).append(n)
+    big = {k: v for k, v in groups.items() if k and len(v) >= 4}
+    if len(big) < 2:
+        return
+    desc = ", ".join(f"{k}* ({len(v)} contacts)" for k, v in big.items())
+    first = next(iter(big))
+    warnings.warn(
+        f"{label}: the contacts of {len(big)} grids ({desc}) were flattened onto one sheet "
+        f"of {len(names)} sites, with neighbour distances off by up to "
+        f"{100 * float(dist['max']):.0f} %, so wave speeds and directions across the "
+        f"sheet are distorted; read one grid with picks=['{first}*'] (CLI: --picks "
+        f"'{first}*').", UserWarning, stacklevel=3)
 
 
 def _open_raw(path, raw):

@@ -57,6 +57,8 @@ class _Plan:
     pattern_coarse: int
     pad: int
     unit: int
+    #: how the band was chosen from the data (:func:`~neurowave.waves.filter.band_choice`)
+    band_choice: dict | None = None
     #: [(a, b)] the chunks of [e0, e1) (set by analyze from the Execution)
     chunks: list = field(default_factory=list)
 
@@ -77,10 +79,12 @@ def _plan(grid, info, band, options):
     """Band (chosen from the data when None), analysed frames [e0, e1), surrogate and
     pattern steps, overlap of the chunks and the unit their lengths are multiples of."""
     from ._xr import time_depth
-    from .filter import choose_band
+    from .filter import band_choice
 
+    choice = None
     if band is None:
-        band, band_source = choose_band(grid), "data"
+        band, choice = band_choice(grid)
+        band_source = "data"
     else:
         band = check_band(band, info.sampling_rate, n_times=info.n_times,
                           time_units=info.time_units)
@@ -108,7 +112,7 @@ def _plan(grid, info, band, options):
     if options.gradient_window is not None:
         pad += int(round(float(options.gradient_window) * fs)) // 2 + 1
     unit = int(np.lcm(_SURROGATE_GROUP * int(surrogate_step), pcoarse))
-    return _Plan(band=band, band_source=band_source, edge_trim=edge_trim,
+    return _Plan(band=band, band_source=band_source, band_choice=choice, edge_trim=edge_trim,
                  surrogate_step=int(surrogate_step), e0=edge_trim, e1=n - edge_trim,
                  pattern_step=pstep, pattern_coarse=pcoarse, pad=pad, unit=unit)
 

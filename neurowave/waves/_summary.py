@@ -92,6 +92,7 @@ def _params_block(plan, options, pattern_params):
     return {
         "band": [float(plan.band[0]), float(plan.band[1])],
         "band_source": plan.band_source,
+        "band_choice": plan.band_choice,
         "phase_method": options.phase_method,
         "pgd_threshold": float(options.pgd_threshold),
         "n_surrogates": int(options.n_surrogates),

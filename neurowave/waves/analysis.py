@@ -89,14 +89,15 @@ class WaveAnalysis:
                       f"({'x'.join(map(str, inp['grid_shape']))})"),
             ("duration", f"{f(inp['duration'])} {inp['time_units']} at "
                          f"{f(inp['sampling_rate'])} /{inp['time_units']}"),
-            ("band", f"{f(par['band'][0])}-{f(par['band'][1])} {fu} ({par['band_source']})"),
+            ("band", f"{f(par['band'][0])}-{f(par['band'][1])} {fu} "
+                     f"({_band_source(par, fu, f)})"),
             ("phase", par["phase_method"]),
             ("frequency", f"{f(s['frequency']['median'])} {fu}"),
             ("PGD", f"median {f(s['pgd']['median'])}, p90 {f(s['pgd']['p90'])}"),
             ("wave frames", f"{f(100 * s['wave_fraction'], '{:.1f}')} % "
                             f"(PGD >= {par['pgd_threshold']:g}, p <= {par['alpha']:g})"),
-            ("speed", f"{f(s['speed']['median'])} {s['speed']['units']} "
-                      f"[{f(s['speed']['q25'])}, {f(s['speed']['q75'])}]"),
+            ("speed", f"{f(s['speed']['median'])} {s['speed']['units']} median, "
+                      f"IQR [{f(s['speed']['q25'])}, {f(s['speed']['q75'])}] over wave frames"),
             ("direction", f"{f(s['direction']['mean_deg'], '{:.1f}')} deg "
                           f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})"),
             ("wavelength", f"{f(s['wavelength']['median'])} {s['wavelength']['units']}"),
@@ -106,17 +107,50 @@ class WaveAnalysis:
                 "possible)" if par.get("patterns", {}).get("layout") == "collinear" else "")),
             ("events", str(s["events"]["n"])),
         ]
+        if inp.get("kind", "recording") != "model":  # what a recording's speed measures
+            rows.insert(8, ("speed is", "the phase velocity of the band-passed signal, not "
+                                        "the propagation of discharges: for that fit delays "
+                                        "(neurowave.waves.compute_delays and "
+                                        "fit_delay_plane, waves/delays.py)"))
         note = s.get("wave_definitions", {}).get("note")
         if note:  # the PGD and the pattern definitions of a wave frame disagree
             rows.insert(7, ("note", note))
         kw = self.summary.get("kw")
         if kw:
-            rows.append(("k-omega peak",
-                         f"{f(kw['speed'])} {kw['units']} [{f(kw['speed_ci'][0])}, "
-                         f"{f(kw['speed_ci'][1])}], {f(kw['direction'], '{:.0f}')} deg, "
-                         f"{f(kw['frequency'])} {fu}, travelling index "
-                         f"{f(kw['travelling_index'], '{:.2f}')}"))
+            rows.append(_kw_row(kw, fu, f))
         return rows
+
+
+def _band_source(par, fu, f):
+    """Where the band came from, and for a band chosen from the data, which peak."""
+    choice = par.get("band_choice")
+    if par["band_source"] != "data" or not choice:
+        return par["band_source"]
+    if choice.get("method") == "fooof":
+        cf, height, _ = choice["chosen_peak"]
+        return (f"data: FOOOF peak at {f(cf)} {fu}, {f(10 * height, '{:.1f}')} dB above the "
+                f"aperiodic fit (exponent {f(choice['aperiodic_exponent'], '{:.2f}')}), the "
+                f"highest of {len(choice['peaks'])}")
+    return f"data: strongest spectral peak ({choice.get('reason', '')})"
+
+
+def _kw_row(kw, fu, f):
+    """The table's k-omega row: skipped, sub-resolution (no interval) or resolved."""
+    if kw.get("computed") is False:
+        return ("k-omega", kw["note"])
+    rest = (f"{f(kw['direction'], '{:.0f}')} deg, {f(kw['frequency'])} {fu}, travelling "
+            f"index {f(kw['travelling_index'], '{:.2f}')}")
+    if kw.get("regime") == "sub-resolution":
+        bound = kw.get("speed_lower_bound")
+        return ("k-omega peak",
+                f"sub-resolution: |k| {f(kw['wavenumber'])} below the array's resolution "
+                f"{f(kw['k_resolution'])} cycles/{kw['space_units']}, speed not resolved"
+                + (f" (> {f(bound)} {kw['units']})" if bound is not None else "")
+                + f"; {rest}")
+    ci = kw.get("speed_ci") or [None, None]
+    interval = (f", {kw['interval']} [{f(ci[0])}, {f(ci[1])}]" if kw.get("interval")
+                and ci[0] is not None else "")
+    return ("k-omega peak", f"phase speed {f(kw['speed'])} {kw['units']}{interval}; {rest}")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from .._validate import NeurowaveError, check_band, validate_type
 from . import _kernels as K
 from ._xr import MIN_SITES, along_time, carry_attrs, check_measure_input, time_depth
 
-__all__ = ["bandpass", "choose_band"]
+__all__ = ["bandpass", "choose_band", "band_choice"]
 
 
 def _resolve_band(grid, band, info):
@@ -57,22 +57,38 @@ def bandpass(grid, *, band=None, order=4):
     return out
 
 
-def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2**18):
-    """Choose a band around the dominant spectral peak of the valid sites.
+#: the fit range of the aperiodic-corrected spectrum stops here (Hz, recordings only): the
+#: rhythms a travelling-wave analysis targets (delta to low gamma) lie below it, and
+#: mains noise at 50/60 Hz and upstream anti-alias filters above it
+FOOOF_FMAX_HZ = 50.0
 
-    Each valid site's power spectrum (Welch, mean removed) is averaged over sites, and
-    the strongest local maximum that stands at least 1 dB above its surroundings, among
-    the frequencies within 40 dB of the strongest one, is the dominant peak ``f0``.
-    A spectrum without such a peak (aperiodic, 1/f) takes the largest excess over a
-    straight line fitted to log power against log frequency. ``f0`` gives the band
-    ``(f0 * (1 - fraction), f0 * (1 + fraction))``. The search keeps the band below
-    Nyquist and its lower edge at two cycles or more of the recording.
+
+def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2**18):
+    """Choose a band around the dominant peak of the aperiodic-corrected spectrum.
+
+    The valid sites' power spectra (Welch, mean removed, segments of a quarter of the
+    recording) are averaged, and the spectrum is parameterised with FOOOF (``fooof``,
+    Donoghue et al. 2020: an aperiodic component with a knee plus Gaussian peaks) over
+    ``[fmin, fmax]``: ``fmin`` two cycles of the recording (or ``fmin``) and two
+    frequency bins, ``fmax`` a quarter of the sampling rate, at most 50 Hz for
+    recordings in seconds, and no frequency more than 40 dB below the strongest (an
+    upstream low-pass filter's cliff is not fitted). The dominant peak is the one that
+    stands highest above the aperiodic fit (in log10 power): a rhythm, not the
+    steepest part of the 1/f background (slow drift). The band is its centre ``f0``
+    plus and minus half the peak's bandwidth, clipped to between ``fraction`` and
+    ``2 * fraction`` of ``f0``. Model grids (time in steps: compare's model bands were
+    validated with this rule), spectra in which FOOOF finds no peak (aperiodic) and
+    recordings too short for a fit range of 16 frequencies take the band
+    ``f0 * (1 -+ fraction)`` around the strongest local maximum of the spectrum (or the
+    largest excess over a straight 1/f fit). :func:`band_choice` says which rule was
+    used and why.
 
     Parameters
     ----------
     grid : xarray.DataArray
     fraction : float
-        Half-width of the band relative to the peak frequency.
+        Smallest half-width of the band relative to the peak frequency (the half-width
+        of the band of the fallback rule).
     fmin : float | None
         Lowest frequency considered for the peak (e.g. two cycles of a single trial when
         ``grid`` joins several trials). Default: two cycles of the whole ``grid``.
@@ -92,9 +108,95 @@ def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
     >>> bool(lo < 12 < hi)
     True
     """
+    return band_choice(grid, fraction=fraction, fmin=fmin, max_sites=max_sites,
+                       max_samples=max_samples)[0]
+
+
+def band_choice(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2**18):
+    """:func:`choose_band` and how it chose: ``(band, choice)``.
+
+    ``choice`` is plain JSON: ``method`` (``"fooof"`` or ``"spectral peak"``),
+    ``rule`` (a sentence), ``fit_range``, and for FOOOF its ``aperiodic_mode``,
+    ``aperiodic_exponent``, ``r_squared``, the ``peaks`` found (``[centre, height
+    above aperiodic (log10 power), bandwidth]`` each) and the ``chosen_peak``;
+    ``reason`` says why the fallback rule was used.
+    """
     info = check_measure_input(grid, "grid", min_sites=MIN_SITES)
     if not 0 < fraction < 1:
         raise NeurowaveError(f"`fraction` must be between 0 and 1, got {fraction!r}.")
+    x, fs = _spectrum_sites(grid, info, max_sites, max_samples)
+    duration = info.n_times / fs
+    import scipy.signal as ssig  # here: importing scipy.signal takes about a second
+
+    n = x.shape[0]
+    f, p = ssig.welch(x, fs=fs, nperseg=min(n, max(256, n // 4)), axis=0,
+                      detrend="constant")
+    p = p.mean(axis=1)
+    lo_f = max(2.2 / (duration * (1 - fraction)), 2 * f[1], 0.0 if fmin is None else float(fmin))
+    hi_f = fs / 4 if info.time_units != "s" else min(fs / 4, FOOOF_FMAX_HZ)
+    inrange = (f >= lo_f) & (f <= hi_f)
+    reason = None
+    if info.time_units != "s":
+        # model grids (time in steps): compare's model bands (pooled short trials, fmin
+        # of one trial) were validated with the spectral-peak rule, and FOOOF moves them
+        # (the pretrained CoRNN's from 0.011-0.023 to 0.026-0.039 cycles/step)
+        reason = (f"time in {info.time_units}s (a model grid): the spectral-peak rule "
+                  "compare's model bands were validated with")
+    elif inrange.sum() >= 16:
+        top = p[inrange].max()
+        keep = np.flatnonzero(inrange & (p >= top * 1e-4) & (p > 0))
+        fit_range = [float(f[keep[0]]), float(f[keep[-1]])]
+        choice = _fooof_peak(f, p, fit_range, f[1] - f[0])
+        if choice is not None:
+            f0, bw = choice["chosen_peak"][0], choice["chosen_peak"][2]
+            half = float(np.clip(bw / 2, fraction * f0, 2 * fraction * f0))
+            band = check_band((f0 - half, f0 + half), fs, n_times=info.n_times,
+                              time_units=info.time_units)
+            return band, choice
+        reason = "FOOOF found no peak above the aperiodic fit"
+    else:  # a recording too short for FOOOF
+        reason = (f"fewer than 16 frequencies between {lo_f:.3g} and {hi_f:.3g} for FOOOF "
+                  "(a short recording)")
+    band = _legacy_band(x, fs, info, fraction, fmin)
+    return band, {"method": "spectral peak", "reason": reason,
+                  "rule": "the strongest local maximum of the mean spectrum (1 dB "
+                          "prominence; else the largest excess over a straight 1/f fit), "
+                          f"+-{fraction:g} of its frequency"}
+
+
+def _fooof_peak(f, p, fit_range, df):
+    """FOOOF fit of the spectrum over ``fit_range``: the choice dict, or None (no peak)."""
+    import warnings
+
+    # fooof's notice about specparam (it sets its own filter, so recorded, not ignored)
+    # and its fit warnings stay out of the user's way
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("ignore")
+        from fooof import FOOOF
+
+        fm = FOOOF(peak_width_limits=(2 * df, 12.0), max_n_peaks=6, min_peak_height=0.1,
+                   aperiodic_mode="knee", verbose=False)
+        fm.fit(f, p, fit_range)
+    peaks = np.asarray(fm.peak_params_, float).reshape(-1, 3)
+    if not fm.has_model or peaks.shape[0] == 0:
+        return None
+    best = peaks[int(np.argmax(peaks[:, 1]))]
+    return {
+        "method": "fooof",
+        "rule": "the FOOOF peak highest above the aperiodic fit (log10 power), band = "
+                "centre +- half its bandwidth, clipped to 15-30 % of the centre",
+        "fit_range": fit_range,
+        "aperiodic_mode": "knee",
+        "aperiodic_exponent": float(fm.aperiodic_params_[-1]),
+        "r_squared": float(fm.r_squared_),
+        "peaks": [[float(v) for v in pk] for pk in peaks],
+        "chosen_peak": [float(v) for v in best],
+    }
+
+
+def _spectrum_sites(grid, info, max_sites, max_samples):
+    """The first ``max_samples`` samples of at most ``max_sites`` gap-free valid sites
+    (T, S) float64, and the sampling rate."""
     fs, n = info.sampling_rate, min(info.n_times, int(max_samples))
     data = grid.data[:n].reshape(n, -1)
     if hasattr(data, "dask"):
@@ -111,17 +213,24 @@ def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
         raise NeurowaveError(
             "No site has a gap-free signal to choose a band from. Pass `band` explicitly."
         )
-    duration = info.n_times / fs
     if info.n_times < 128:
         raise NeurowaveError(
             f"The signal is too short to choose a band from its spectrum ({info.n_times} "
             "samples; at least 128 are needed). Pass `band` explicitly or use a longer "
             "recording."
         )
+    return x, fs
+
+
+def _legacy_band(x, fs, info, fraction, fmin):
+    """The fallback rule of :func:`band_choice`: ``f0 * (1 -+ fraction)`` around the
+    strongest local maximum of the spectrum within 40 dB of the strongest bin."""
+    import scipy.signal as ssig
+
+    n = x.shape[0]
+    duration = info.n_times / fs
     nperseg = n if n < 256 else min(n // 2, 2**15)
     nfft = int(min(max(4 * nperseg, 256), 2**17))
-    import scipy.signal as ssig  # here: importing scipy.signal takes about a second
-
     f, p = ssig.welch(x, fs=fs, nperseg=nperseg, nfft=nfft, axis=0, detrend="constant")
     p = p.mean(axis=1)
     fmin = max(2.2 / (duration * (1 - fraction)), f[1], 0.0 if fmin is None else float(fmin))

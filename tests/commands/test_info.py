@@ -69,6 +69,52 @@ def test_info_widefield_needs_pixel_size(data_dir, capsys):
     assert "100, 100" in text and "25 Hz" in text and "0.05 mm" in text
 
 
+@pytest.mark.realdata
+def test_info_widefield_background_is_masked_not_dead(data_dir, tmp_path, capsys):
+    """The widefield stack's background outside the imaged hemisphere (4895 pixels the
+    reader masks) was counted as "dead sites"; now it is counted as masked."""
+    out = tmp_path / "wf.json"
+    assert main(["info", str(data_dir / "widefield-mouse"), "--pixel-size", "0.05",
+                 "--json", str(out)]) == 0
+    facts = json.loads(out.read_text())
+    assert facts["n_masked_outside_imaged_area"] == facts["n_background_pixels"] > 4000
+    assert facts["n_dead_sites"] == 0
+    assert facts["n_valid_sites"] + facts["n_masked_outside_imaged_area"] == facts["n_sites"]
+    assert "masked outside imaged area" in capsys.readouterr().out
+
+
+@pytest.mark.realdata
+def test_info_strip_warns_of_implausible_amplitudes(data_dir, capsys):
+    """The ECoG strip's sites have s.d. 34-48 V, a million times an ECoG's: info warns
+    of the likely unit error (µV stored as V); the Utah seizure (0.7-1.8 mV) does not."""
+    vhdr = next((data_dir / "ecog-strip-bids").rglob("*_ieeg.vhdr"))
+    assert main(["info", str(vhdr)]) == 0
+    err = capsys.readouterr().err
+    assert "physically implausible" in err and "1e+06" in err and "stored or labelled as V" in err
+    assert "34 V" in err and "48.5 V" in err
+    assert main(["info", str(data_dir / "seizure-utah" / "example_seizure_waves.mat")]) == 0
+    assert "implausible" not in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_info_mne_merged_grids_warn_and_picks_choose_one(data_dir, tmp_path, capsys):
+    """The MNE sample ECoG file: its 16 x 16 (G*) and 8 x 8 (OFMG*) grids flattened onto
+    one 320-site sheet (neighbour distances off by up to 44 %) get a warning naming
+    the grids and the option that picks one; --picks 'G*' reads the 16 x 16 grid."""
+    fif = str(data_dir / "ecog-mne" / "sample_ecog_ieeg.fif")
+    out = tmp_path / "f.json"
+    assert main(["info", fif, "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "2 grids" in err and "G* (256 contacts)" in err and "OFMG* (64 contacts)" in err
+    assert "--picks 'G*'" in err and json.loads(out.read_text())["n_sites"] == 320
+    assert main(["info", fif, "--picks", "G*", "--json", str(out)]) == 0
+    assert "grids" not in capsys.readouterr().err
+    facts = json.loads(out.read_text())
+    assert facts["n_sites"] == 256 and facts["flattening_distortion"]["max"] < 0.2
+    assert main(["info", fif, "--picks", "OFMG*", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["n_sites"] == 64
+
+
 def test_info_model_export(tmp_path, capsys):
     import numpy as np
     import xarray as xr

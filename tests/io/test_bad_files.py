@@ -116,3 +116,32 @@ def test_recording_channel_missing_from_map_is_reported_and_left_out(writers, tm
         assert main(["info", str(src), "--positions", str(m)]) == 0
     err = capsys.readouterr().err
     assert "warning" in err and exp.names[-1] in err
+
+
+@pytest.mark.parametrize("scale, factor, words", [(1e6, 1e6, "stored or labelled as V"),
+                                                  (1e-6, 1e-6, "in V labelled as µV"),
+                                                  (1.0, None, None)])
+def test_implausible_amplitudes_name_the_unit_error(tmp_path, scale, factor, words):
+    """A .mat recording of ~100 µV s.d. read with its values 1e6 times too large or
+    too small warns with the likely scale error; a plausible one does not."""
+    import warnings
+
+    import numpy as np
+    import scipy.io
+
+    from neurowave.io import AmplitudeWarning, read
+
+    rng = np.random.default_rng(0)
+    pos = np.array([[0.4 * i, 0.4 * j] for j in range(3) for i in range(3)])
+    p = tmp_path / "rec.mat"
+    scipy.io.savemat(p, {"data": rng.normal(size=(400, 9)) * 100.0 * scale, "fs": 500.0,
+                         "position": pos})
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        read(p)
+    amp = [w.message for w in rec if issubclass(w.category, AmplitudeWarning)]
+    if factor is None:
+        assert not amp
+        return
+    assert len(amp) == 1 and amp[0].factor == pytest.approx(factor)
+    assert words in str(amp[0]) and "physically implausible" in str(amp[0])

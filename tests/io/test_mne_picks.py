@@ -16,3 +16,20 @@ def test_picks_by_names_and_types(writers, tmp_path):
         read_mne(p, picks=["G1", "Z9"])
     with pytest.raises(ValueError, match="selects no channels"):
         read_mne(p, picks="seeg")
+
+
+def test_picks_by_name_prefix(writers, tmp_path):
+    p, exp = writers.fif_montage(tmp_path)
+    g = read_mne(p, picks="G1*")  # G1 and G10-G19 of the 20 contacts
+    assert list(g.channel.values) == ["G1"] + [f"G{k}" for k in range(10, 20)]
+    np.testing.assert_array_equal(g.sel(channel="G12").values, exp.values[:, 11])
+    with pytest.raises(ValueError, match="selects no channels"):
+        read_mne(p, picks="Z*")
+
+
+def test_picks_apply_only_to_mne_formats(writers, tmp_path):
+    from neurowave.io import read
+
+    p, _ = writers.mat(tmp_path)
+    with pytest.raises(ValueError, match="applies only to files read through MNE"):
+        read(p, picks="ecog")

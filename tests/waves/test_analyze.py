@@ -307,3 +307,50 @@ def test_unknown_measure_option_names_the_options():
         analyze(grid, options={"n_surrogates": 9})
     with pytest.raises(NeurowaveError, match="pattern_rate"):
         analyze(grid, pattern_rate=-1.0)
+
+
+# ------------------------------------------------------ the default band, on recordings
+
+
+@pytest.mark.realdata
+def test_default_band_is_the_strip_beta_peak_not_drift(data_dir):
+    """The ECoG strip (off medication, grip task): the strongest local maximum of the raw
+    spectrum was slow drift (band 0.97-1.31 Hz); the aperiodic-corrected spectrum
+    (FOOOF) peaks in beta at about 18 Hz, and the band is chosen there. The summary and
+    the table say which peak was chosen and why; `band` still overrides."""
+    from neurowave import datasets
+
+    g = datasets.load_ecog_strip_bids()
+    res = analyze(g, n_surrogates=0)
+    par = res.summary["params"]
+    lo, hi = par["band"]
+    choice = par["band_choice"]
+    assert par["band_source"] == "data" and choice["method"] == "fooof"
+    cf, height, bw = choice["chosen_peak"]
+    assert 17.0 < cf < 21.0 and lo > 13.0 and hi < 30.0 and lo < cf < hi  # beta
+    assert height == max(p[1] for p in choice["peaks"])  # the highest above aperiodic
+    assert choice["fit_range"][1] <= 50.0 and choice["aperiodic_exponent"] > 0
+    assert res.summary["summary"]["frequency"]["median"] == pytest.approx(cf, rel=0.15)
+    row = dict(res.table())["band"]
+    assert "FOOOF peak at" in row and "above the aperiodic fit" in row
+    user = analyze(g, band=(0.97, 1.31), n_surrogates=0, classify=False)
+    assert user.summary["params"]["band_source"] == "user"
+    assert user.summary["params"]["band_choice"] is None
+    assert user.summary["params"]["band"] == [0.97, 1.31]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name, lo_hi", [("utah", (4.0, 4.7)), ("widefield", (0.3, 3.0))])
+def test_default_band_on_the_seizure_and_the_slow_waves(data_dir, name, lo_hi):
+    """The Utah seizure keeps its ~4.4 Hz discharge rhythm; the widefield calcium
+    slow waves keep a low band (below 3 Hz)."""
+    from neurowave import datasets
+    from neurowave.waves import band_choice
+
+    g = datasets.load_seizure_utah() if name == "utah" else datasets.load_widefield_mouse()
+    (lo, hi), choice = band_choice(g)
+    cf = choice["chosen_peak"][0]
+    assert choice["method"] == "fooof" and lo_hi[0] < cf < lo_hi[1] and lo < cf < hi
+    assert 0.15 * cf - 1e-9 <= cf - lo <= 0.3 * cf + 1e-9
+    if name == "utah":
+        assert lo < 4.4 < hi

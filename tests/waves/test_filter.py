@@ -72,3 +72,21 @@ def test_choose_band_ignores_the_shoulder_of_an_upstream_low_pass():
     x[:, ok] = ss.sosfiltfilt(sos, x[:, ok], axis=0)
     lo, hi = choose_band(grid.copy(data=x.reshape(grid.shape)))
     assert lo < 9.0 < hi
+
+
+def test_model_grids_keep_the_spectral_peak_rule_and_say_so():
+    """Model grids (time in steps) take the spectral-peak rule compare's model bands were
+    validated with; band_choice says so. Recordings take the FOOOF peak."""
+    from neurowave.waves import band_choice
+
+    grid, _ = simulate_wave("planar", layout="grid", shape=(12, 12), spacing=1.0, speed=0.5,
+                            frequency=0.05, duration=400, sampling_rate=1.0, snr_db=10,
+                            time_units="step", space_units="cell", seed=1)
+    (lo, hi), choice = band_choice(grid)
+    assert choice["method"] == "spectral peak" and "model grid" in choice["reason"]
+    assert (lo + hi) / 2 == pytest.approx(0.05, rel=0.05)
+    assert (hi - lo) / (hi + lo) == pytest.approx(0.15)  # f0 (1 -+ fraction)
+    rec, _ = simulate_wave("planar", frequency=10, speed=0.2, duration=4.0, snr_db=0, seed=3)
+    (lo, hi), choice = band_choice(rec)
+    assert choice["method"] == "fooof" and lo < choice["chosen_peak"][0] < hi
+    assert choice["chosen_peak"][0] == pytest.approx(10, rel=0.05)

@@ -421,3 +421,102 @@ def test_plot_shows_the_ridge_on_the_side_of_travel():
     assert img[i, len(kline) - 1 - j] < img[i, j] - 3  # at least 3 dB less at -k
     assert "120 deg" in ax1.get_title()
     plt.close(fig)
+
+
+# --------------------------------------------------------------------- example recordings
+
+
+@pytest.mark.realdata
+def test_widefield_kw_memory_follows_the_k_grid_not_the_sites(data_dir):
+    """The 100 x 100 widefield stack (5105 valid pixels): the cross-spectral method
+    allocated a (6, 4, 10000, 10000) complex array (35.8 GiB) and died with a
+    MemoryError. The spatial FFT of each window holds a few k-grids and batches of
+    windows: the peak of the allocations stays below the size of the recording itself
+    (whose analysis holds several arrays of that size)."""
+    import tracemalloc
+
+    from neurowave import datasets
+    from neurowave.waves import kw_summary
+
+    g = datasets.load_widefield_mouse()
+    band = (1.07, 1.44)
+    tracemalloc.start()
+    try:
+        block, spec = kw_summary(g, band=band)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < g.nbytes, (peak / 2**20, g.nbytes / 2**20)
+    assert block["computed"] and spec.attrs["layout"] == "grid"
+    assert spec.sizes["kx"] == spec.sizes["ky"] == 199  # 2 n - 1 for 100 pixels a side
+    assert block["regime"] in ("resolved", "sub-resolution")
+    assert 1.07 <= block["frequency"] <= 1.44
+
+
+@pytest.mark.realdata
+def test_utah_kw_peak_is_sub_resolution_without_an_interval(data_dir):
+    """The Utah seizure's k-omega peak (0.037 cycles/mm) lies far below the array's
+    resolution (1 / 3.6 mm = 0.278): the block keeps the point estimate but gives no
+    speed interval (the jackknife measured only the main lobe's curvature), a lower
+    bound instead, and a note; the plot says so instead of printing a speed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neurowave import datasets
+    from neurowave.waves import kw_summary, plot_kw_spectrum
+
+    g = datasets.load_seizure_utah()
+    block, spec = kw_summary(g, band=(3.65, 4.94))
+    assert block["regime"] == "sub-resolution"
+    assert block["wavenumber"] < 0.5 * block["k_resolution"]
+    assert block["speed_ci"] == [None, None] and block["wavelength_ci"] == [None, None]
+    assert block["speed_lower_bound"] == pytest.approx(
+        block["frequency"] / block["k_resolution"] * 1e-3, rel=1e-9)
+    assert "sub-resolution" in block["note"] and "no speed interval" in block["note"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KWRangeWarning)
+        fig = plot_kw_spectrum(spec)
+    title = fig.axes[0].get_title()
+    assert "sub-resolution" in title and "m/s" not in title
+    assert f"{block['frequency']:.3g}" in fig.axes[1].get_title()  # the peak, not the bin
+
+
+@pytest.mark.realdata
+def test_strip_kw_is_skipped_with_a_note(data_dir):
+    """Six contacts on a line resolve no wavenumber across it: kw_summary says so
+    instead of raising, so that `analyze --kw` returns the rest of the analysis."""
+    from neurowave import datasets
+    from neurowave.waves import kw_summary
+
+    g = datasets.load_ecog_strip_bids()
+    block, spec = kw_summary(g, band=(15.0, 21.0))
+    assert spec is None and block["computed"] is False
+    assert block["regime"] == "not computed" and "resolves no wavenumber" in block["note"]
+    with pytest.raises(ValueError, match="resolves no wavenumber"):
+        compute_kw_spectrum(g, band=(15.0, 21.0))  # the spectrum itself still refuses
+
+
+def test_a_large_irregular_layout_is_thinned_to_bound_memory(monkeypatch):
+    """An irregular layout's cross-spectra grow with the square of its sites: beyond
+    the bound, sites spread over the layout are kept (farthest-point sampling), the
+    spectrum records how many, and the wave is still measured."""
+    from neurowave.waves.kw import _spectrum
+    from neurowave.waves.kw._spectrum import _farthest_points
+
+    grid, truth = simulate_wave("planar", layout="irregular", speed=0.3, direction=40,
+                                frequency=8, duration=20.0, snr_db=10, seed=2)
+    n_valid = grid.sizes["channel"]
+    full = estimate_kw_wave(compute_kw_spectrum(grid, band=(6, 10), segments=5))
+    monkeypatch.setattr(_spectrum, "MAX_CSD_BYTES", 5 * 5 * 16 * 40 ** 2)
+    spec = compute_kw_spectrum(grid, band=(6, 10), segments=5)
+    assert spec.sizes["f"] == 5 and spec.attrs["sites_thinned"] == [40, n_valid]
+    assert len(spec.attrs["site_x"]) == 40
+    est = estimate_kw_wave(spec)
+    assert est.speed == pytest.approx(truth.speed, rel=0.05)
+    assert est.speed == pytest.approx(full.speed, rel=0.05)
+    assert abs(est.direction - truth.direction) < 5
+    # the kept sites cover the layout: its extent is the whole array's
+    pos = np.column_stack([grid.x.values, grid.y.values])
+    keep = _farthest_points(pos, 10)
+    assert len(np.unique(keep)) == 10
+    assert np.ptp(pos[keep], axis=0) == pytest.approx(np.ptp(pos, axis=0), rel=0.2)

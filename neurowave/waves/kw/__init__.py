@@ -21,10 +21,12 @@ How it is computed (methods page, "Wavenumber-frequency spectra"):
    The spectrum is the squared amplitude averaged over windows, ``P(f, k) =
    mean_w |sum_j w_j X_wj(f) exp(i 2 pi k.x_j)|^2`` with ``sum_j w_j = 1``.
 3. On a regular grid this is the power of the windowed 3-D FFT (time, y, x) of the
-   tapered, masked data, and it is computed as one: the spatial lag correlation of the
-   cross-spectra is Fourier transformed with ``scipy.fft`` (Wiener-Khinchin), on a
-   k-grid at least twice as fine as the array's own, which holds ``P`` exactly (it is
-   a trigonometric polynomial in ``k`` whose lags are the site differences). On an
+   tapered, masked data, and it is computed as one: each window's spectra, weighted and
+   placed on the lattice, are Fourier transformed in space with ``scipy.fft`` on a
+   k-grid at least twice as fine as the array's own, and the power is summed over
+   windows (memory follows the k-grid, not the square of the number of sites, so a
+   100 x 100 imaging grid costs megabytes). The grid holds ``P`` exactly (it is a
+   trigonometric polynomial in ``k`` whose lags are the site differences). On an
    irregular layout ``P`` is evaluated directly, and beyond the mean spacing's
    Nyquist wavenumber: a jittered layout has no exact grating lobe, so it tells
    waves apart up to a wavenumber set by its own beam pattern (see

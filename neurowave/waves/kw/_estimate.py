@@ -571,7 +571,25 @@ def kw_summary(grid, *, band, segments=10):
     ``segments`` blocks, fewer when the recording holds fewer windows) and
     :func:`estimate_kw_wave` of it. Returns ``(block, spectrum)``; ``block`` is
     plain JSON (NaN as None) and lists the range warnings instead of raising them.
+
+    A layout that resolves no wavenumber (sites on a line, a strip narrower than twice
+    its spacing) is not an error here: the block says ``"computed": False``,
+    ``"regime": "not computed"`` and why (``note``), and the spectrum is None, so that
+    the rest of an analysis stands. A sub-resolution peak (``|k|`` below the array's
+    resolution ``1 / extent``: a wave longer than the array) keeps its point estimates
+    but no speed or wavelength interval: the jackknife measures only how repeatable
+    the main lobe's curvature is over segments, which holds for a single plane wave
+    but not for the waves of a recording (it is kept as ``speed_ci_repeatability``);
+    ``note`` says so and ``speed_lower_bound`` gives ``f x extent``, the speed of a
+    wave one array long.
     """
+    from ._spectrum import kw_layout_problem
+
+    problem = kw_layout_problem(grid)
+    if problem is not None:
+        return {"computed": False, "regime": "not computed",
+                "note": f"k-omega skipped: {problem}", "band": [float(b) for b in band],
+                "warnings": []}, None
     sr = _sampling_rate(grid)
     nt = grid.sizes["time"]
     # four cycles of the band's low edge, but at least three windows when the recording
@@ -599,5 +617,34 @@ def kw_summary(grid, *, band, segments=10):
         "k_nyquist": float(spec.attrs["k_nyquist"]),
         # irregular layouts: the largest wavenumber searched (None on a regular grid)
         "k_search": float(spec.attrs["k_search"]) if "k_search" in spec.attrs else None,
+        "computed": True,
     })
+    if "sites_thinned" in spec.attrs:
+        used, valid = spec.attrs["sites_thinned"]
+        block["sites_thinned"] = [int(used), int(valid)]
+        block["warnings"].append(
+            f"k-omega used {used} of the {valid} valid sites (spread over the layout) to "
+            "hold the cross-spectra in memory; the largest wavenumber told from its aliases "
+            "follows their coarser spacing.")
+    if est.regime == "sub-resolution":
+        _sub_resolution(block, spec)
     return block, spec
+
+
+def _sub_resolution(block, spec):
+    """Drop the intervals a sub-resolution peak does not support and say why."""
+    kres, su = float(spec.attrs["k_resolution"]), spec.attrs.get("space_units", "mm")
+    factor, unit = speed_factor(spec.attrs.get("time_units", "s"), su)
+    bound = float(block["frequency"]) / kres * factor if block["frequency"] else None
+    # the jackknife's spread over segments, kept under a name that says what it is: it
+    # holds when the data are one plane wave, and ignores the lobe's width
+    block["speed_ci_repeatability"] = block["speed_ci"]
+    for name in ("speed_ci", "wavelength_ci"):
+        block[name] = [None, None]
+    block["speed_lower_bound"] = bound
+    block["note"] = (
+        f"sub-resolution: the peak wavenumber ({block['wavenumber']:.3g} cycles/{su}) is "
+        f"below the array's resolution ({kres:.3g} cycles/{su}, 1 / extent), so the wave "
+        "is longer than the array and k-omega does not resolve its speed"
+        + (f" (faster than about {bound:.3g} {unit})" if bound is not None else "")
+        + "; no speed interval is given")

@@ -39,7 +39,9 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
     The left panel is the power along the line through ``k = 0`` in the direction of
     the peak, over frequency: a travelling wave is a ridge on the positive side only
     (a standing wave is mirrored on the negative side), and the dashed line is the
-    estimated phase speed ``f = speed * k``. The right panel is the kx-ky plane at the
+    estimated phase speed ``f = speed * k``. A sub-resolution peak (``|k|`` below
+    ``1 / extent``, shaded) gets no speed in the title: the wave is longer than the
+    array. The right panel is the kx-ky plane at the
     peak frequency with the peak marked; its arrow is the direction of travel.
 
     Examples
@@ -104,10 +106,16 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
         ax0.plot(kline[kline >= 0], v * kline[kline >= 0], "w--", lw=1)
         ax0.set_ylim(f[0], f[-1])
     ax0.axvline(0, color="w", lw=0.5)
-    ax0.set(xlabel=f"k along {np.degrees(th):.0f} deg (cycles/{su})",
-            ylabel=f"frequency ({funit})",
-            title=f"f-k: {estimate.speed:.3g} {estimate.units}, "
+    if estimate.regime == "sub-resolution":  # no speed to print: the wave outgrows the array
+        kres = float(spec.attrs.get("k_resolution", np.nan))
+        ax0.axvspan(-kres, kres, color="w", alpha=0.15, lw=0)
+        title0 = (f"f-k: sub-resolution (|k| {estimate.wavenumber:.2g} < "
+                  f"{kres:.2g} cycles/{su}): speed not resolved")
+    else:
+        title0 = (f"f-k: phase speed {estimate.speed:.3g} {estimate.units}, "
                   f"travelling index {estimate.travelling_index:.2f}")
+    ax0.set(xlabel=f"k along {np.degrees(th):.0f} deg (cycles/{su})",
+            ylabel=f"frequency ({funit})", title=title0)
     i = int(np.argmin(np.abs(f - estimate.frequency)))
     m1 = ax1.pcolormesh(kx, ky, scale(p[i]).T, shading="nearest", cmap="viridis")
     fig.colorbar(m1, ax=ax1, label="power (dB re peak)" if db else "power")
@@ -118,6 +126,8 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
                      arrowprops={"arrowstyle": "->", "color": "w"})
     ax1.set_aspect("equal")
     ax1.set(xlabel=f"kx (cycles/{su})", ylabel=f"ky (cycles/{su})",
-            title=f"kx-ky at {f[i]:.3g} {funit}: {estimate.direction:.0f} deg, "
-                  f"{estimate.wavelength:.3g} {su}")
+            title=f"kx-ky, bin {f[i]:.3g} {funit} (peak {estimate.frequency:.3g}): "
+                  f"{estimate.direction:.0f} deg"
+                  + ("" if estimate.regime == "sub-resolution"
+                     else f", {estimate.wavelength:.3g} {su}"))
     return fig

@@ -1,5 +1,5 @@
 """The k-omega power spectrum of a wave grid (:func:`compute_kw_spectrum`): the power of a
-plane wave on a regular grid by FFT of the lag correlation, on an irregular layout by
+plane wave on a regular grid by the spatial FFT of each window, on an irregular layout by
 steered least-squares projections.
 """
 
@@ -14,32 +14,8 @@ import xarray as xr
 from ..._validate import NeurowaveError, check_band, check_option, validate_type
 from ...grid import _sampling_rate, site_positions, validate_grid
 from .._xr import units
-from ._csd import _csd, _window_starts
+from ._csd import _csd, _lattice_sums, _window_starts
 from ._layout import TAPERS, _extent, _irregular_search, _lattice, _spatial_weights
-
-
-def _coarray_power(csd, w_full, ny, nx, nk):
-    """``P(f, k)`` on the FFT k-grid of a regular lattice from cross-spectra.
-
-    ``csd`` (..., F, S, S) over the ``ny * nx`` lattice sites (C order), ``w_full``
-    (S,) the weights (0 at dead sites). Returns (..., F, nk, nk) indexed (ky, kx) in
-    ``scipy.fft.fftfreq`` order.
-    """
-    import scipy.fft as sf
-
-    lead = csd.shape[:-2]
-    b = csd * (w_full[:, None] * w_full[None, :])
-    b = b.reshape(lead + (ny, nx, ny, nx))
-    r = np.zeros(lead + (nk, nk), np.complex128)
-    for dy in range(-(ny - 1), ny):
-        m = 0.0
-        for iy in range(max(0, dy), min(ny, ny + dy)):  # sum over iy of b[iy, :, iy - dy, :]
-            m = m + b[..., iy, :, iy - dy, :]
-        for dx in range(-(nx - 1), nx):
-            r[..., dy % nk, dx % nk] = np.trace(m, offset=-dx, axis1=-2, axis2=-1)
-    # P(k_m) = sum_lag R(lag) exp(+i 2 pi m.lag / nk) = nk^2 ifft2(R)
-    p = sf.ifft2(r, axes=(-2, -1)) * (nk * nk)
-    return p.real
 
 
 def _steered_power(csd, w, pos, kx, ky, radius=None, box=None):
@@ -217,7 +193,11 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     matrix products per frequency, ``O(segments x frequencies x sites^2 x
     k-points)``; about 4 s of CPU for 61 sites, 10 segments and 7 frequencies up to
     0.75 cycles/mm. Power values held are bounded (about 256 MB): beyond that the
-    search range is cut with a warning.
+    search range is cut with a warning. So are the cross-spectra (256 MB, about 1300
+    sites at 10 segments and one frequency): a larger irregular layout is thinned to
+    that many sites spread over it (farthest-point sampling), and ``attrs`` record
+    ``sites_thinned`` ``[used, valid]``. A regular grid holds no cross-spectra: its
+    power is the spatial FFT of each window, summed, whatever the number of sites.
 
     See Also
     --------
@@ -243,11 +223,21 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     _sites(grid, plan)
     _frequencies(plan, segments)
     _k_grid(grid, plan, n_k=n_k, k_max=k_max)
-    # cross-spectra (lazy for dask)
     data = grid.data.reshape(plan.nt, -1)
+    if plan.lat is not None:
+        # a regular lattice: the spatial FFT of each window, summed (lazy for dask);
+        # memory follows the k-grid, not the square of the number of sites
+        ny, nx = plan.lat[:2]
+        wf = np.zeros(ny * nx)
+        wf[plan.vidx] = plan.w
+        sums = _lattice_sums(data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx,
+                             plan.seg_of, plan.n_seg, (ny, nx, plan.nk, wf))
+        return _as_spectrum(grid, plan, sums, segments)
+    # cross-spectra (lazy for dask)
     csd, count = _csd(data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx,
                       plan.seg_of, plan.n_seg)
-    return _as_spectrum(grid, plan, csd, count, segments)
+    site_power = np.diagonal(csd, axis1=-2, axis2=-1).real @ plan.w
+    return _as_spectrum(grid, plan, (csd, site_power, count), segments)
 
 
 def _windows(grid, nt, *, band, window, overlap, taper):
@@ -303,20 +293,78 @@ def _sites(grid, plan):
 
     spacing = grid_spacing(pos)
     narrow, wide = _extent(pos)
-    su = plan.su
-    if narrow < 1e-9 * max(wide, 1e-300):
-        raise NeurowaveError(
-            f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
-            "wavenumbers across it; pass a two-dimensional layout."
-        )
-    if narrow < 2 * spacing * (1 - 1e-6):
-        raise NeurowaveError(
-            f"The layout spans {narrow:.3g} {su} across its narrower axis, less than twice "
-            f"its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; use a "
-            "layout at least three sites wide in both directions."
-        )
+    problem = _layout_problem(n_valid, narrow, wide, spacing, plan.su)
+    if problem:
+        raise NeurowaveError(problem)
     plan.__dict__.update(pos=pos, vidx=np.flatnonzero(valid), spacing=spacing,
                          narrow=narrow, wide=wide, lat=_lattice(grid))
+
+
+#: bytes of cross-spectra an irregular layout may hold (segments x frequencies x sites^2
+#: complex128); beyond, the sites are thinned (:func:`_bound_sites`)
+MAX_CSD_BYTES = 2 ** 28
+
+
+def _farthest_points(pos, m):
+    """Indices of ``m`` of the points ``pos`` (n, 2) spread over the layout: greedy
+    farthest-point sampling from the point nearest the centroid (deterministic)."""
+    first = int(np.argmin(np.sum((pos - pos.mean(0)) ** 2, axis=1)))
+    chosen = [first]
+    d = np.sum((pos - pos[first]) ** 2, axis=1)
+    for _ in range(m - 1):
+        nxt = int(np.argmax(d))
+        chosen.append(nxt)
+        d = np.minimum(d, np.sum((pos - pos[nxt]) ** 2, axis=1))
+    return np.sort(np.asarray(chosen))
+
+
+def _bound_sites(plan):
+    """Thin an irregular layout's sites so that its cross-spectra fit
+    :data:`MAX_CSD_BYTES` (they grow with the square of the sites); records how many
+    were used in ``plan.thinned`` ``(used, valid)`` or None."""
+    from ...grid import grid_spacing
+
+    n_s = len(plan.vidx)
+    per_pair = plan.n_seg * len(plan.fidx) * 16
+    m = int(np.sqrt(MAX_CSD_BYTES / max(per_pair, 1)))
+    if n_s <= m:
+        return
+    m = max(m, 3)
+    keep = _farthest_points(plan.pos, m)
+    pos = plan.pos[keep]
+    narrow, wide = _extent(pos)
+    plan.__dict__.update(pos=pos, vidx=plan.vidx[keep], spacing=grid_spacing(pos),
+                         narrow=narrow, wide=wide, thinned=(int(m), int(n_s)))
+
+
+def _layout_problem(n_valid, narrow, wide, spacing, su):
+    """Why the layout resolves no wavenumber (a sentence), or None."""
+    if narrow < 1e-9 * max(wide, 1e-300):
+        return (f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
+                "wavenumbers across it; pass a two-dimensional layout.")
+    if narrow < 2 * spacing * (1 - 1e-6):
+        return (f"The layout spans {narrow:.3g} {su} across its narrower axis, less than "
+                f"twice its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; "
+                "use a layout at least three sites wide in both directions.")
+    return None
+
+
+def kw_layout_problem(grid):
+    """Why the valid sites of ``grid`` resolve no wavenumber (a sentence), or None.
+
+    A k-omega spectrum needs at least three valid sites spread over two dimensions,
+    at least twice the site spacing across the narrower axis.
+    """
+    from ...grid import _valid_sites, grid_spacing
+
+    valid = _valid_sites(grid)
+    n_valid = int(valid.sum())
+    if n_valid < 3:
+        return (f"`grid` has {n_valid} valid site(s), but a wavenumber spectrum needs at "
+                "least 3 sites spread over two dimensions.")
+    pos = site_positions(grid)[valid]
+    narrow, wide = _extent(pos)
+    return _layout_problem(n_valid, narrow, wide, grid_spacing(pos), units(grid)[1])
 
 
 def _frequencies(plan, segments):
@@ -370,6 +418,9 @@ def _k_grid(grid, plan, *, n_k, k_max):
         validate_type(nk, "int", "n_k")
         if nk < 3:
             raise NeurowaveError(f"`n_k` must be at least 3, got {nk}.")
+    plan.thinned = None
+    if lat is None:
+        _bound_sites(plan)
     w = _spatial_weights(plan.pos, plan.spacing, plan.taper)
     search = None
     if lat is not None:
@@ -391,17 +442,11 @@ def _k_grid(grid, plan, *, n_k, k_max):
 
 
 def _to_power(c, cnt, plan):
-    """Power (..., kx, ky) from cross-spectral sums ``c`` over ``cnt`` windows."""
+    """Power (..., kx, ky) from sums over ``cnt`` windows: of the cross-spectra
+    (irregular layouts) or of the lattice's FFT power in ``fftfreq`` order."""
     c = c / np.maximum(cnt, 1)[:, None, None, None]
     if plan.lat is not None:
-        ny, nx = plan.lat[:2]
-        vidx = plan.vidx
-        full = np.zeros(c.shape[:2] + (ny * nx, ny * nx), np.complex128)
-        full[:, :, vidx[:, None], vidx[None, :]] = c
-        wf = np.zeros(ny * nx)
-        wf[vidx] = plan.w
-        p = _coarray_power(full, wf, ny, nx, plan.nk)
-        p = np.fft.fftshift(p, axes=(-2, -1))
+        p = np.fft.fftshift(c, axes=(-2, -1))
     else:
         p = _steered_power(c, plan.w, plan.pos, plan.kgrid, plan.kgrid,
                            radius=plan.search["computed"], box=plan.k_nyq)
@@ -409,11 +454,13 @@ def _to_power(c, cnt, plan):
     return np.where(cnt[:, None, None, None] > 0, p, np.nan)
 
 
-def _as_spectrum(grid, plan, csd, count, segments):
-    """The spectrum DataArray from the cross-spectral sums (lazy when they are)."""
-    fidx, kgrid, n_seg, w = plan.fidx, plan.kgrid, plan.n_seg, plan.w
+def _as_spectrum(grid, plan, sums, segments):
+    """The spectrum DataArray from the sums over windows ``(cross-spectra or lattice
+    power, site power, count)`` (lazy when they are)."""
+    fidx, kgrid, n_seg = plan.fidx, plan.kgrid, plan.n_seg
+    csd, site_power, count = sums
     # the taper-weighted mean power of the sites: no plane wave can exceed it
-    site_power = (np.diagonal(csd, axis1=-2, axis2=-1).real @ w) / np.maximum(count, 1)[:, None]
+    site_power = site_power / np.maximum(count, 1)[:, None]
     if hasattr(csd, "dask"):
         import dask.array as dsa
 
@@ -472,7 +519,7 @@ def _coords_attrs(grid, plan):
         "n_windows_total": int(plan.n_win),
         "taper": plan.taper,
         "layout": plan.kind,
-        "method": "windowed 3-D FFT (lag correlation, Wiener-Khinchin)" if lat is not None
+        "method": "windowed 3-D FFT (spatial FFT of each window)" if lat is not None
         else "least-squares plane-wave projection (steered response)",
         "spacing": float(plan.spacing),
         "extent": [plan.narrow, plan.wide],
@@ -486,6 +533,8 @@ def _coords_attrs(grid, plan):
         ny, nx, dy, dx = lat
         attrs["lattice"] = [int(ny), int(nx), float(dy), float(dx)]
     else:
+        if getattr(plan, "thinned", None):
+            attrs["sites_thinned"] = list(plan.thinned)
         attrs["k_search"] = float(search["k_search"])
         attrs["k_alias_free"] = float(search["k_alias_free"])
         attrs["alias_sidelobe"] = float(search["worst"])
