@@ -93,8 +93,8 @@ def test_headline_export_then_compare_against_utah(data_dir, tmp_path, capsys):
     tr, cut = d["model"]["summary"]["units"], ctl["cut_coupling"]["summary"]["units"]
     carried = [u for u, r in ctl["coupling"]["units"].items() if r["carried"] == "yes"]
     assert carried
-    for u in carried:
-        assert cut[u]["wave_fraction"] <= 0.1 * tr[u]["wave_fraction"], u
+    for u in carried:  # within T (the default window since issue 33): 0.61 -> 0.08
+        assert cut[u]["wave_fraction"] <= 0.2 * tr[u]["wave_fraction"], u
 
 
 # --- one wave-frame definition on every side, verdicts that agree with their tests -----
@@ -132,9 +132,15 @@ def _recording(data_dir, which):
 def real_pairs(data_dir, model_export):
     stats = StatsOptions(n_boot=50)
     out = {}
+    from neurowave.io import AmplitudeWarning
+
     for which in ("utah", "strip"):
         rec = _recording(data_dir, which)
-        out[which] = compare(model_export, rec, stats=stats, view={"max_trials": 8})
+        if which == "strip":  # its amplitudes are stored in V for uV (tests/io/test_realdata)
+            with pytest.warns(AmplitudeWarning, match="implausible"):
+                out[which] = compare(model_export, rec, stats=stats, view={"max_trials": 8})
+        else:
+            out[which] = compare(model_export, rec, stats=stats, view={"max_trials": 8})
     return out
 
 
