@@ -47,9 +47,10 @@ def add_parser(subparsers):
                    help="write figures (PGD, speed, direction, patterns) to DIR (default: none)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace outputs of an earlier run (--json, --csv, --plots); "
-                        "without it an existing output is kept, and in a batch its file "
-                        "counts as done. Never replaces an input or a file or folder "
-                        "neurowave did not write")
+                        "without it an existing output is kept: in a batch, a file whose "
+                        "JSON records the same input (size, modification time) and options "
+                        "counts as done, one whose JSON records another is refused. Never "
+                        "replaces an input or a file or folder neurowave did not write")
     p.add_argument("--nix", metavar="OUT.nix", default=None,
                    help="write the per-frame measures and the wave events as Neo objects to "
                         "a NIX file; for a NIX FILE, OUT.nix is a copy of it with them as a new "
@@ -569,7 +570,7 @@ def _results(args, files, todo, options, *, several, want_result):
         from distributed import as_completed
 
         opts = dict(options, threads=options["threads"] or 1)
-        futures = {client.submit(analyze_file, str(files[i]), opts, pure=False,
+        futures = {client.submit(_analyze_task, str(files[i]), opts, pure=False,
                                  want_result=want_result): i for i in todo}
         with progress(total=len(todo), desc="files", unit="file", disable=not show) as bar:
             for fut in as_completed(futures):
@@ -585,6 +586,20 @@ def _results(args, files, todo, options, *, several, want_result):
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _analyze_task(path, options, *, want_result=False):
+    """:func:`analyze_file` as a dask task: a user error is returned, not raised, so
+    that the worker logs no "Compute Failed" traceback for a bad file (a bug still
+    raises)."""
+    from .._errors import user_error_message
+
+    try:
+        return analyze_file(path, options, want_result=want_result)
+    except Exception as err:
+        if user_error_message(err) is None:
+            raise
+        return err
 
 
 def _write_one(args, f, r, out, summary):
