@@ -25,6 +25,7 @@ Run (on a quiet machine; the numbers of a loaded one are wrong)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -72,10 +73,8 @@ def _rss(pids):
 
     out = {}
     for pid in pids:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             out[pid] = psutil.Process(pid).memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
     return out
 
 
@@ -93,7 +92,7 @@ def start_cluster(folder, n_workers=2, timeout=60):
     on 127.0.0.1; returns (address, worker pids, processes)."""
     dask = str(Path(sys.executable).with_name("dask"))
     sched_file = Path(folder) / "scheduler.json"
-    log = open(Path(folder) / "cluster.log", "wb")
+    log = open(Path(folder) / "cluster.log", "wb")  # noqa: SIM115  (the processes keep it)
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                "--no-dashboard", "--scheduler-file", str(sched_file)],
                               env=_env(), stdout=log, stderr=subprocess.STDOUT,

@@ -114,7 +114,7 @@ def with_input(err, path):
     return named.with_traceback(err.__traceback__)
 
 
-class naming_input:  # noqa: N801  (used as a context manager, like contextlib's)
+class naming_input:  # a context manager, named like contextlib's
     """Context manager: a user error raised inside names the input ``path``.
 
     Every :class:`~neurowave.NeurowaveError` raised while reading or analysing a file

@@ -283,9 +283,9 @@ def analyze_file(path, options, *, progress=False, want_result=False):
 def _analyze_file(path, options, *, progress, want_result):
     from pathlib import Path
 
-    from ..waves import Execution, analyze
-
     import xarray as xr
+
+    from ..waves import Execution, analyze
 
     opts = dict(options)
     view_kw = opts.pop("model_view", {})
@@ -562,7 +562,7 @@ def _results(args, files, todo, options, *, several, want_result):
                     try:
                         r = analyze_file(str(files[i]), options, progress=show,
                                          want_result=want_result)
-                    except Exception as err:  # noqa: BLE001  (sorted by the caller)
+                    except Exception as err:  # sorted by the caller
                         r = err
                     yield i, r
                     bar.update()
@@ -576,7 +576,7 @@ def _results(args, files, todo, options, *, several, want_result):
             for fut in as_completed(futures):
                 try:
                     r = fut.result()
-                except Exception as err:  # noqa: BLE001  (sorted by the caller)
+                except Exception as err:  # sorted by the caller
                     r = err
                 fut.release()  # the client keeps no result it has written
                 yield futures[fut], r

@@ -118,7 +118,7 @@ def _one(args, path):
             warnings.simplefilter("always")
             grid = read(path, positions=args.positions, **kwargs)
         for w in caught:
-            if issubclass(w.category, UserWarning) and "neurowave" in str(w.filename) or \
+            if (issubclass(w.category, UserWarning) and "neurowave" in str(w.filename)) or \
                     "without a position" in str(w.message):
                 print(f"neurowave: warning: {w.message}", file=sys.stderr)
         facts = describe(grid, path)

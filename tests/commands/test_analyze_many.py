@@ -114,7 +114,7 @@ def test_a_batch_rerun_keeps_the_files_done_and_needs_overwrite_to_redo_them(two
 # -- a bad file costs only itself; reruns resume (issue 28) -------------------------
 
 
-@pytest.fixture()
+@pytest.fixture
 def mixed(two, tmp_path):
     """Two good recordings, one without positions, one that is not netCDF at all."""
     import shutil

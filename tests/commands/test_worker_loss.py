@@ -9,6 +9,7 @@ the test fails, so a broken cluster fails the test instead of hanging it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -57,24 +58,20 @@ def _wait(cond, timeout, what):
 def _stop(procs):
     for p in procs:
         if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)  # its own session: the process and children
-            except ProcessLookupError:
-                pass
+            with contextlib.suppress(ProcessLookupError):  # its own session: all of it
+                os.killpg(p.pid, signal.SIGKILL)
     for p in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(15)
-        except subprocess.TimeoutExpired:
-            pass
 
 
-@pytest.fixture()
+@pytest.fixture
 def cluster(tmp_path):
     """(address, Client of the test, {worker address: pid}) of a real local cluster."""
     from distributed import Client
 
     sched_file = tmp_path / "scheduler.json"
-    log = open(tmp_path / "cluster.log", "wb")
+    log = open(tmp_path / "cluster.log", "wb")  # noqa: SIM115  (closed in finally)
     procs = []
     client = None
     try:
