@@ -32,7 +32,8 @@ from pathlib import Path
 
 from ._validate import NeurowaveError
 
-__all__ = ["run_command", "user_error_message", "internal_error_message", "show_warning"]
+__all__ = ["run_command", "user_error_message", "internal_error_message", "show_warning",
+           "naming_input"]
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -92,6 +93,50 @@ def user_error_message(err):
         name = os.fsdecode(name) if isinstance(name, bytes) else str(name)
         return f"{name}: {what}. {fix}"
     return None
+
+
+def _names(message, path):
+    text = str(message)
+    return str(path) in text or Path(path).name in text
+
+
+def with_input(err, path):
+    """``err`` (a :class:`~neurowave.NeurowaveError`) with its sentence naming ``path``:
+    ``"<path>: <sentence>"``, of the same class, unless it names the file already."""
+    if _names(err, path):
+        return err
+    try:
+        named = type(err)(f"{path}: {err.what}", fix=err.fix)
+    except TypeError:  # a subclass with its own signature: keep the object, rename it
+        err.args = (f"{path}: {err.args[0] if err.args else ''}", *err.args[1:])
+        return err
+    named.__cause__, named.__context__ = err.__cause__, err.__context__
+    return named.with_traceback(err.__traceback__)
+
+
+class naming_input:  # a context manager, named like contextlib's
+    """Context manager: a user error raised inside names the input ``path``.
+
+    Every :class:`~neurowave.NeurowaveError` raised while reading or analysing a file
+    leaves with the file's name in its one sentence (``"rec.nc: ..."``), of the same
+    class, so that a batch of hundreds of files says which one is wrong; a sentence
+    that names the file already is left as it is. Other exceptions (bugs, interrupts)
+    pass unchanged.
+    """
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, err, tb):
+        if err is None or not isinstance(err, NeurowaveError):
+            return False
+        named = with_input(err, self.path)
+        if named is err:
+            return False
+        raise named from err.__cause__ if err.__cause__ is not None else None
 
 
 def _innermost_neurowave_frame(err):

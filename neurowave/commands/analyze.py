@@ -47,9 +47,10 @@ def add_parser(subparsers):
                    help="write figures (PGD, speed, direction, patterns) to DIR (default: none)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace outputs of an earlier run (--json, --csv, --plots); "
-                        "without it an existing output is kept, and in a batch its file "
-                        "counts as done. Never replaces an input or a file or folder "
-                        "neurowave did not write")
+                        "without it an existing output is kept: in a batch, a file whose "
+                        "JSON records the same input (size, modification time) and options "
+                        "counts as done, one whose JSON records another is refused. Never "
+                        "replaces an input or a file or folder neurowave did not write")
     p.add_argument("--nix", metavar="OUT.nix", default=None,
                    help="write the per-frame measures and the wave events as Neo objects to "
                         "a NIX file; for a NIX FILE, OUT.nix is a copy of it with them as a new "
@@ -82,6 +83,9 @@ def add_scale_options(p):
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="analyse the files on an existing dask cluster (e.g. "
                         "tcp://10.0.0.5:8786, or a dask-jobqueue cluster's address; default: none)")
+    g.add_argument("--fail-fast", action="store_true",
+                   help="with several files, stop at the first that fails (default: go on, "
+                        "write the others, name each failed file and exit with code 2)")
     g.add_argument("--progress", action="store_true",
                    help="show progress bars even when stderr is not a terminal")
 
@@ -204,7 +208,7 @@ CSV_COLUMNS = [
     "frequency_median", "pgd_median", "wave_fraction", "speed_median", "speed_q25",
     "speed_q75", "speed_units", "direction_mean_deg", "direction_resultant_length",
     "wavelength_median", "wavelength_units", "planar", "radial_out", "radial_in",
-    "rotating", "synchronous", "other", "n_events",
+    "rotating", "synchronous", "other", "n_events", "status", "error",
 ]
 
 
@@ -224,7 +228,13 @@ def headline(summary):
         "wavelength_units": s["wavelength"]["units"], "n_events": s["events"]["n"],
     }
     row.update(s["patterns"])
+    row["status"] = "ok"
     return row
+
+
+def failed_row(path, sentence):
+    """The CSV row of a file that failed: its path, status and the error's sentence."""
+    return {"path": str(path), "status": "failed", "error": sentence}
 
 
 #: first characters with which a spreadsheet starts a formula (OWASP CSV injection)
@@ -261,13 +271,21 @@ def analyze_file(path, options, *, progress=False, want_result=False):
     ``options``: the keywords of :func:`neurowave.waves.analyze` plus ``positions``,
     ``reader`` (reader keywords), ``chunk``, ``threads`` and ``model_view`` (keywords
     of :func:`neurowave.compare.analyze_model`, for model exports). Runs in this
-    process or on a dask worker (the CLI's --workers/--scheduler).
+    process or on a dask worker (the CLI's --workers/--scheduler). A user error
+    (:class:`~neurowave.NeurowaveError`) names ``path`` in its sentence.
     """
+    from .._errors import naming_input
+
+    with naming_input(path):
+        return _analyze_file(path, options, progress=progress, want_result=want_result)
+
+
+def _analyze_file(path, options, *, progress, want_result):
     from pathlib import Path
 
-    from ..waves import Execution, analyze
-
     import xarray as xr
+
+    from ..waves import Execution, analyze
 
     opts = dict(options)
     view_kw = opts.pop("model_view", {})
@@ -405,11 +423,13 @@ def _stop_http_servers(cluster, client):
     client.run(stop)
 
 
-def _guard_outputs(args, files, several):
+def _guard_outputs(args, files, several, options):
     """Check every output against the inputs and what exists, before any work
-    (:class:`neurowave._outputs.OutputGuard`). Returns ``(json_paths, done, csv_path)``:
-    the JSON path of each file, the files whose batch JSON already exists (kept, and
-    counted as done, without --overwrite) and the CSV path."""
+    (:class:`neurowave._outputs.OutputGuard`). Returns ``(json_paths, done, refused,
+    csv_path)``: the JSON path of each file, the files whose batch JSON already exists
+    for the same input and options (kept, and counted as done, without --overwrite),
+    the files whose batch JSON exists for another input or other options ({index:
+    sentence}; never replaced without --overwrite) and the CSV path."""
     from pathlib import Path
 
     from .._outputs import OutputGuard
@@ -435,7 +455,7 @@ def _guard_outputs(args, files, several):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise NeurowaveError(f"Several files are named {dup[0]!r}; their JSON summaries would "
                              "collide. Rename them or analyse them separately.")
-    json_paths, done = [None] * len(files), set()
+    json_paths, done, refused = [None] * len(files), set(), {}
     if args.json is not None and several:
         folder = Path(args.json)
         if folder.exists() and not folder.is_dir():
@@ -446,7 +466,13 @@ def _guard_outputs(args, files, several):
             json_paths[i] = out = folder / f"{f.stem}.json"
             if out.exists() and not args.overwrite:
                 guard.file(out, option="--json", kind="json", exists_ok=True)
-                done.add(i)  # the resume of a batch: this file is done
+                why = _resume_mismatch(out, f, options)
+                if why is None:
+                    done.add(i)  # the resume of a batch: this file is done
+                elif args.fail_fast:
+                    raise NeurowaveError(why)
+                else:
+                    refused[i] = why
             else:
                 guard.file(out, option="--json", kind="json")
     elif args.json is not None:
@@ -457,7 +483,48 @@ def _guard_outputs(args, files, several):
         guard.file(csv_path, option="--json", kind="csv", exists_ok=True)  # rebuilt whole
     elif csv_path is not None:
         guard.file(csv_path, option="--csv", kind="csv")
-    return json_paths, done, csv_path
+    return json_paths, done, refused, csv_path
+
+
+def provenance(path, options):
+    """What a batch JSON records of its run, for a rerun to resume: the input's size
+    and modification time (ns) and the analysis options (``threads`` left out: it
+    does not change the results)."""
+    import json
+    import os
+
+    from .._outputs import to_jsonable
+
+    st = os.stat(path)
+    opts = {k: v for k, v in options.items() if k != "threads"}
+    return {"input": {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns)},
+            "options": json.loads(json.dumps(to_jsonable(opts)))}
+
+
+def _resume_mismatch(out, path, options):
+    """None when ``out`` holds the results of ``path`` as it is now with ``options``;
+    else the sentence that refuses to replace it without --overwrite."""
+    import json
+
+    try:
+        earlier = json.loads(out.read_text(encoding="utf-8")).get("provenance")
+    except (OSError, ValueError, AttributeError):
+        earlier = None
+    now = provenance(path, options)
+    if not isinstance(earlier, dict) or not isinstance(earlier.get("input"), dict):
+        why = "a run that did not record its input and options"
+    elif earlier["input"] != now["input"]:
+        why = (f"{path} as it was before (size {earlier['input'].get('size')} bytes then, "
+               f"{now['input']['size']} now, or another modification time)")
+    elif earlier.get("options") != now["options"]:
+        old, new = earlier.get("options") or {}, now["options"]
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        why = "other options (" + ", ".join(
+            f"{k}: {old.get(k)!r} then, {new.get(k)!r} now" for k in diff[:3]) + ")"
+    else:
+        return None
+    return (f"{out} holds the results of {why}; pass --overwrite to analyse {path} "
+            "again, or choose another --json folder.")
 
 
 def _earlier_summary(path):
@@ -473,72 +540,148 @@ def _earlier_summary(path):
     return summary
 
 
-def run(args):
-    from pathlib import Path
+def _failure(err, fail_fast):
+    """The sentence of a user error to go on past, else None (the caller re-raises)."""
+    from .._errors import user_error_message
 
-    from .._validate import check_path
-    from ._util import atomic_directory, print_table, progress, write_json_atomic
+    return None if fail_fast else user_error_message(err)
 
-    files = [check_path(f, name="FILE") for f in expand_files(args.files)]
-    several = len(files) > 1
-    if several and args.nix:
-        raise NeurowaveError("--nix takes one FILE; run the files one by one.")
-    json_paths, done, csv_path = _guard_outputs(args, files, several)
-    for i in sorted(done):
-        print(f"neurowave: {files[i]}: kept {json_paths[i]} from an earlier run (pass "
-              "--overwrite to analyse it again)", file=sys.stderr)
-    todo = [i for i in range(len(files)) if i not in done]
-    options = _options(args)
+
+def _results(args, files, todo, options, *, several, want_result):
+    """Yield ``(index, result or exception)`` as the files are analysed: in order in
+    this process, as they complete on a dask cluster (--workers, --scheduler)."""
+    from ._util import progress
+
     show = args.progress or sys.stderr.isatty()
     client, cluster = _client(args) if todo else (None, None)
-    results = {}
     try:
-        if client is not None:
-            opts = dict(options, threads=options["threads"] or 1)
-            futures = {i: client.submit(analyze_file, str(files[i]), opts, pure=False,
-                                         want_result=bool(args.nix))
-                       for i in todo}
-            with progress(total=len(todo), desc="files", unit="file",
-                          disable=not show) as bar:
-                for i, fut in futures.items():
-                    results[i] = fut.result()
-                    bar.update()
-        else:
+        if client is None:
             with progress(total=len(todo), desc="files", unit="file",
                           disable=not (show and several)) as bar:
                 for i in todo:
-                    results[i] = analyze_file(str(files[i]), options, progress=show,
-                                              want_result=bool(args.plots or args.nix))
+                    try:
+                        r = analyze_file(str(files[i]), options, progress=show,
+                                         want_result=want_result)
+                    except Exception as err:  # sorted by the caller
+                        r = err
+                    yield i, r
                     bar.update()
+            return
+        from distributed import as_completed
+
+        opts = dict(options, threads=options["threads"] or 1)
+        futures = {client.submit(_analyze_task, str(files[i]), opts, pure=False,
+                                 want_result=want_result): i for i in todo}
+        with progress(total=len(todo), desc="files", unit="file", disable=not show) as bar:
+            for fut in as_completed(futures):
+                try:
+                    r = fut.result()
+                except Exception as err:  # sorted by the caller
+                    r = err
+                fut.release()  # the client keeps no result it has written
+                yield futures[fut], r
+                bar.update()
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    summaries = []
-    for i, f in enumerate(files):
-        if i in done:
-            summaries.append(_earlier_summary(json_paths[i]))
-            continue
-        r = results[i]
-        summary, table = r[0], r[1]
-        summaries.append(summary)
-        out = json_paths[i]
-        if args.plots:
-            with atomic_directory(args.plots, overwrite=True, kind="analyze-plots") as tmp:
-                _plots(r[2], Path(tmp))
-                if out is not None:  # last step inside: a failure or a kill keeps both old
-                    write_json_atomic(summary, out)
-        elif out is not None:
-            write_json_atomic(summary, out)
-        if args.nix:
-            _write_nix(r[2], f, args.nix)
-        print_table(table, title=f"neurowave analyze {f}")
+
+
+def _analyze_task(path, options, *, want_result=False):
+    """:func:`analyze_file` as a dask task: a user error is returned, not raised, so
+    that the worker logs no "Compute Failed" traceback for a bad file (a bug still
+    raises)."""
+    from .._errors import user_error_message
+
+    try:
+        return analyze_file(path, options, want_result=want_result)
+    except Exception as err:
+        if user_error_message(err) is None:
+            raise
+        return err
+
+
+def _write_one(args, f, r, out, summary):
+    """The outputs of one analysed file: JSON (and --plots, --nix)."""
+    from pathlib import Path
+
+    from ._util import atomic_directory, write_json_atomic
+
+    if args.plots:
+        with atomic_directory(args.plots, overwrite=True, kind="analyze-plots") as tmp:
+            _plots(r[2], Path(tmp))
+            if out is not None:  # last step inside: a failure or a kill keeps both old
+                write_json_atomic(summary, out)
+    elif out is not None:
+        write_json_atomic(summary, out)
+    if args.nix:
+        _write_nix(r[2], f, args.nix)
+
+
+def _count_line(n_done, n_kept, failed, files):
+    names = [str(files[i]) for i in sorted(failed)]
+    text = f"neurowave: {n_done} analysed"
+    if n_kept:
+        text += f", {n_kept} kept from an earlier run"
+    text += f", {len(failed)} failed"
+    if names:
+        text += ": " + ", ".join(names[:10]) + (f" and {len(names) - 10} more"
+                                                if len(names) > 10 else "")
+    return text + "."
+
+
+def run(args):
+    from contextlib import closing
+
+    from .._validate import check_path
+    from ._util import print_table
+
+    files = [check_path(f, name="FILE") for f in expand_files(args.files)]
+    several = len(files) > 1
+    if several and args.nix:
+        raise NeurowaveError("--nix takes one FILE; run the files one by one.")
+    fail_fast = args.fail_fast or not several
+    options = _options(args)
+    json_paths, done, failed, csv_path = _guard_outputs(args, files, several, options)
+    if done:
+        print(f"neurowave: {len(done)} of {len(files)} files kept from an earlier run in "
+              f"{args.json} (same input, same options; pass --overwrite to analyse them "
+              "again)", file=sys.stderr)
+    for i in sorted(failed):
+        print(f"neurowave: error: {failed[i]}", file=sys.stderr)
+    rows = [None] * len(files)
+    for i in done:
+        rows[i] = headline(_earlier_summary(json_paths[i]))
+    todo = [i for i in range(len(files)) if i not in done and i not in failed]
+    n_done = 0
+    results = _results(args, files, todo, options, several=several,
+                       want_result=bool(args.plots or args.nix))
+    with closing(results):  # the cluster closes even when a bug stops the run
+        for i, r in results:
+            if isinstance(r, Exception):
+                sentence = _failure(r, fail_fast)
+                if sentence is None:
+                    raise r  # a bug, or the first user error with --fail-fast / one FILE
+                failed[i] = sentence
+                print(f"neurowave: error: {sentence}", file=sys.stderr)
+                continue
+            summary, table = r[0], r[1]
+            if several:  # what a rerun checks before it keeps this JSON
+                summary = dict(summary, provenance=provenance(files[i], options))
+            _write_one(args, files[i], r, json_paths[i], summary)
+            rows[i] = headline(summary)
+            n_done += 1
+            print_table(table, title=f"neurowave analyze {files[i]}")
+    for i, sentence in failed.items():
+        rows[i] = failed_row(files[i], sentence)
     if csv_path is not None:
-        write_csv_atomic([headline(s) for s in summaries], csv_path)
-    if args.json:
+        write_csv_atomic(rows, csv_path)
+    if args.json and n_done:
         where = args.json if not several else f"{args.json}/<name>.json"
         print(f"summary written to {where}", file=sys.stderr)
     if csv_path is not None:
         print(f"headline table written to {csv_path}", file=sys.stderr)
-    return 0
+    if several:
+        print(_count_line(n_done, len(done), failed, files), file=sys.stderr)
+    return 2 if failed else 0

@@ -20,9 +20,14 @@ def add_parser(subparsers):
             "and where the positions came from."
         ),
     )
-    p.add_argument("file", metavar="FILE", help="recording, image folder/stack or netCDF file")
+    p.add_argument("files", metavar="FILE", nargs="+",
+                   help="recording, image folder/stack or netCDF file; with several, a table "
+                        "each, and a file that cannot be read is named and skipped")
     p.add_argument("--json", metavar="OUT", default=None,
-                   help="also write the facts as JSON (default: only the table)")
+                   help="also write the facts as JSON (one FILE; default: only the table)")
+    p.add_argument("--fail-fast", action="store_true",
+                   help="with several files, stop at the first that cannot be read (default: "
+                        "go on, name each failed file and exit with code 2)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the --json file of an earlier run (never an input)")
     return p
@@ -100,25 +105,25 @@ def _fmt(v):
     return str(v)
 
 
-def run(args):
+def _one(args, path):
+    """Read ``path`` and print (and write, --json) its facts."""
     import warnings
 
-    from .._outputs import OutputGuard
+    from .._errors import naming_input
     from ..io import read
     from ._options import reader_kwargs
     from ._util import print_table, write_json_atomic
 
-    OutputGuard([args.file, args.positions], overwrite=args.overwrite).file(
-        args.json, option="--json", kind="json")
     kwargs = reader_kwargs(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        grid = read(args.file, positions=args.positions, **kwargs)
-    for w in caught:
-        if issubclass(w.category, UserWarning) and "neurowave" in str(w.filename) or \
-                "without a position" in str(w.message):
-            print(f"neurowave: warning: {w.message}", file=sys.stderr)
-    facts = describe(grid, args.file)
+    with naming_input(path):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            grid = read(path, positions=args.positions, **kwargs)
+        for w in caught:
+            if (issubclass(w.category, UserWarning) and "neurowave" in str(w.filename)) or \
+                    "without a position" in str(w.message):
+                print(f"neurowave: warning: {w.message}", file=sys.stderr)
+        facts = describe(grid, path)
     rows = []
     for k, v in facts.items():
         if k == "duration":
@@ -128,7 +133,38 @@ def run(args):
         elif k == "sampling_rate":
             v = f"{v:.8g} {'Hz' if facts.get('time_units') == 's' else 'per step'}"
         rows.append((k.replace("_", " "), _fmt(v)))
-    print_table(rows)
+    print_table(rows, title=f"neurowave info {path}" if len(args.files) > 1 else None)
     if args.json:
         write_json_atomic(facts, args.json)
-    return 0
+
+
+def run(args):
+    from .._errors import user_error_message
+    from .._outputs import OutputGuard
+    from .._validate import NeurowaveError
+    from .analyze import expand_files
+
+    files = expand_files(args.files) if len(args.files) > 1 or any(
+        c in args.files[0] for c in "*?[") else list(args.files)
+    args.files = files
+    if len(files) > 1 and args.json:
+        raise NeurowaveError(f"--json takes one FILE, but {len(files)} files were given; "
+                             "run them one by one to write their facts.")
+    OutputGuard([*files, args.positions], overwrite=args.overwrite).file(
+        args.json, option="--json", kind="json")
+    failed = []
+    for path in files:
+        try:
+            _one(args, path)
+        except Exception as err:
+            sentence = None if args.fail_fast or len(files) == 1 else user_error_message(err)
+            if sentence is None:
+                raise
+            failed.append(path)
+            print(f"neurowave: error: {sentence}", file=sys.stderr)
+    if len(files) > 1:
+        names = ", ".join(map(str, failed[:10])) + (
+            f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+        print(f"neurowave: {len(files) - len(failed)} read, {len(failed)} failed"
+              + (f": {names}." if failed else "."), file=sys.stderr)
+    return 2 if failed else 0

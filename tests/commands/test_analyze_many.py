@@ -102,9 +102,171 @@ def test_a_batch_rerun_keeps_the_files_done_and_needs_overwrite_to_redo_them(two
     (out / "b.json").unlink()  # as if the first run had been stopped after a.json
     a_before = (out / "a.json").read_bytes()
     err = _run([str(two / "*.nc"), "--json", str(out)], capsys)
-    assert f"kept {out / 'a.json'}" in err
+    assert f"1 of 2 files kept from an earlier run in {out}" in err
+    assert "1 analysed, 1 kept from an earlier run, 0 failed." in err
     assert (out / "a.json").read_bytes() == a_before and (out / "b.json").is_file()
-    rows = list(csv.DictReader((out / "summary.csv").open()))
+    rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
     assert [r["path"] for r in rows] == [str(two / "a.nc"), str(two / "b.nc")]
     _run([str(two / "*.nc"), "--json", str(out), "--overwrite", "--seed", "3"], capsys)
     assert json.loads((out / "a.json").read_text())["params"]["seed"] == 3
+
+
+# -- a bad file costs only itself; reruns resume (issue 28) -------------------------
+
+
+@pytest.fixture
+def mixed(two, tmp_path):
+    """Two good recordings, one without positions, one that is not netCDF at all."""
+    import shutil
+
+    import xarray as xr
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in ("a", "b"):
+        shutil.copy(two / f"{name}.nc", folder / f"{name}.nc")
+    with xr.open_dataarray(two / "a.nc") as g:
+        write_netcdf(g.load().drop_vars("x"), folder / "c_nopos.nc")
+    (folder / "d_junk.nc").write_bytes(b"not a netCDF file " * 20)
+    return folder
+
+
+def _analyze(args, capsys):
+    code = main(["analyze", *args, "--band", "10", "20", "--surrogates", "19"])
+    return code, capsys.readouterr().err
+
+
+def test_a_bad_file_costs_only_itself(mixed, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, err = _analyze([str(mixed / "*.nc"), "--json", str(out)], capsys)
+    assert code == 2 and "Traceback" not in err and "internal error" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json", "summary.csv"]
+    lines = [ln for ln in err.splitlines() if ln.startswith("neurowave: error: ")]
+    assert len(lines) == 2  # one line per failed file, naming it, with its reason
+    assert lines[0].startswith(f"neurowave: error: {mixed / 'c_nopos.nc'}: ")
+    assert "has no `x` coordinate: sites need positions" in lines[0]
+    assert lines[1].startswith(f"neurowave: error: {mixed / 'd_junk.nc'} is not a readable "
+                               "netCDF file")  # named once: its sentence named it already
+    assert err.strip().splitlines()[-1] == (
+        f"neurowave: 2 analysed, 2 failed: {mixed / 'c_nopos.nc'}, {mixed / 'd_junk.nc'}.")
+    rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
+    assert [(r["path"].rsplit("/", 1)[1], r["status"]) for r in rows] == [
+        ("a.nc", "ok"), ("b.nc", "ok"), ("c_nopos.nc", "failed"), ("d_junk.nc", "failed")]
+    assert rows[2]["error"] == lines[0][len("neurowave: error: "):]
+    assert rows[2]["speed_median"] == "" and float(rows[0]["speed_median"]) == \
+        pytest.approx(TRUTH["a"][0], rel=0.05)
+
+
+def test_a_rerun_after_a_repair_analyses_only_that_file(mixed, two, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "out"
+    assert _analyze([str(mixed / "*.nc"), "--json", str(out)], capsys)[0] == 2
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.glob("*.json")}
+    shutil.copy(two / "b.nc", mixed / "c_nopos.nc")  # repaired
+    code, err = _analyze([str(mixed / "*.nc"), "--json", str(out)], capsys)
+    assert code == 2  # d_junk.nc is still bad, and tried again
+    assert "2 of 4 files kept from an earlier run" in err
+    assert err.strip().splitlines()[-1] == (
+        f"neurowave: 1 analysed, 2 kept from an earlier run, 1 failed: {mixed / 'd_junk.nc'}.")
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.glob("*.json")
+            if p.name != "c_nopos.json"} == before  # untouched
+    c = json.loads((out / "c_nopos.json").read_text())
+    assert c["summary"]["speed"]["median"] == pytest.approx(TRUTH["b"][0], rel=0.05)
+    rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok", "failed"]
+
+
+def test_a_rerun_refuses_a_json_of_another_input_or_other_options(two, tmp_path, capsys):
+    import os
+    import shutil
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a", "b"):
+        shutil.copy(two / f"{name}.nc", src / f"{name}.nc")
+    out = tmp_path / "out"
+    assert _analyze([str(src / "*.nc"), "--json", str(out)], capsys)[0] == 0
+    a_json = (out / "a.json").read_bytes()
+    prov = json.loads(a_json)["provenance"]
+    assert prov["input"]["size"] == (src / "a.nc").stat().st_size
+    assert prov["options"]["band"] == [10.0, 20.0] and prov["options"]["n_surrogates"] == 19
+    # the input changed (same size, new time): a.json is kept and the file refused
+    st = (src / "a.nc").stat()
+    os.utime(src / "a.nc", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    code, err = _analyze([str(src / "*.nc"), "--json", str(out)], capsys)
+    assert code == 2 and (out / "a.json").read_bytes() == a_json
+    assert f"{out / 'a.json'} holds the results of {src / 'a.nc'} as it was before" in err
+    assert "pass --overwrite" in err
+    assert "0 analysed, 1 kept from an earlier run, 1 failed" in err
+    # other options: every file refused, nothing replaced
+    code, err = _analyze([str(src / "*.nc"), "--json", str(out), "--seed", "5"], capsys)
+    assert code == 2 and "other options (seed: 0 then, 5 now)" in err
+    assert (out / "a.json").read_bytes() == a_json
+    code, err = _analyze([str(src / "*.nc"), "--json", str(out), "--seed", "5",
+                          "--overwrite"], capsys)
+    assert code == 0 and "2 analysed, 0 failed." in err
+    assert json.loads((out / "a.json").read_text())["params"]["seed"] == 5
+
+
+def test_fail_fast_stops_at_the_first_bad_file(mixed, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, err = _analyze([str(mixed / "c_nopos.nc"), str(mixed / "a.nc"), "--json", str(out),
+                          "--fail-fast"], capsys)
+    assert code == 2 and err.count("neurowave: error: ") == 1
+    assert f"{mixed / 'c_nopos.nc'}: `grid`" in err and not (out / "a.json").exists()
+
+
+def test_a_bug_still_stops_the_batch(mixed, tmp_path, capsys, monkeypatch):
+    import neurowave.commands.analyze as cmd
+
+    real = cmd.analyze_file
+
+    def buggy(path, *a, **k):
+        if path.endswith("b.nc"):
+            raise ZeroDivisionError("a bug")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(cmd, "analyze_file", buggy)
+    out = tmp_path / "out"
+    code, err = _analyze([str(mixed / "a.nc"), str(mixed / "b.nc"), str(mixed / "d_junk.nc"),
+                          "--json", str(out)], capsys)
+    assert code == 1 and "internal error" in err and "ZeroDivisionError" in err
+    assert (out / "a.json").is_file() and not (out / "summary.csv").exists()
+
+
+def test_the_api_names_the_file_and_keeps_the_error_class(mixed):
+    from neurowave import NeurowaveError
+    from neurowave.commands.analyze import analyze_file
+
+    with pytest.raises(NeurowaveError) as info:
+        analyze_file(str(mixed / "c_nopos.nc"), {"band": (10, 20)})
+    assert str(info.value).startswith(f"{mixed / 'c_nopos.nc'}: `grid`")
+    assert type(info.value) is NeurowaveError
+
+
+def test_info_goes_on_past_a_bad_file(mixed, capsys):
+    code = main(["info", str(mixed / "a.nc"), str(mixed / "c_nopos.nc"), str(mixed / "b.nc")])
+    out, err = capsys.readouterr()
+    assert code == 2 and out.count("neurowave info ") == 2
+    assert f"neurowave: error: {mixed / 'c_nopos.nc'}: " in err
+    assert err.strip().splitlines()[-1] == (
+        f"neurowave: 2 read, 1 failed: {mixed / 'c_nopos.nc'}.")
+
+
+def test_a_bad_file_on_a_cluster_is_one_line_and_the_rest_equals_serial(mixed, tmp_path,
+                                                                        capfd):
+    """On the workers a bad file is a result, not a task failure: no "Compute Failed"
+    traceback from the workers (captured at the file descriptor), one line each."""
+    pytest.importorskip("distributed")
+    serial, dist = tmp_path / "serial", tmp_path / "dist"
+    base = ["analyze", str(mixed / "*.nc"), "--band", "10", "20", "--surrogates", "19"]
+    assert main([*base, "--json", str(serial)]) == 2
+    capfd.readouterr()
+    assert main([*base, "--json", str(dist), "--workers", "2"]) == 2
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Compute Failed" not in err
+    assert err.count("neurowave: error: ") == 2
+    for name in ("a.json", "b.json"):
+        assert json.loads((dist / name).read_text()) == json.loads((serial / name).read_text())
+    assert (dist / "summary.csv").read_text() == (serial / "summary.csv").read_text()

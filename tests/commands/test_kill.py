@@ -253,3 +253,47 @@ def test_train_killed_mid_epoch_resumes_to_the_same_weights(driver, tmp_path):
     la = [json.loads(x)["train_loss"] for x in (whole / "metrics.jsonl").read_text().splitlines()]
     lb = [json.loads(x)["train_loss"] for x in hist]
     assert la == lb
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Three recordings of a study (issue 28)."""
+    from neurowave.datasets import simulate_wave
+    from neurowave.io import write_netcdf
+
+    d = tmp_path_factory.mktemp("kill_batch")
+    for k, name in enumerate(("s1", "s2", "s3")):
+        grid, _ = simulate_wave("planar", speed=0.3, frequency=10.0, duration=1.0,
+                                sampling_rate=200.0, snr_db=10.0, seed=10 + k)
+        write_netcdf(grid, d / f"{name}.nc")
+    return d
+
+
+@pytest.mark.parametrize("target", ["s2.json", "summary.csv"])
+def test_a_batch_killed_mid_run_leaves_whole_files_and_the_rerun_completes_it(
+        driver, batch, tmp_path, target):
+    """SIGKILL while a batch writes the second JSON (or the CSV): what is there is whole,
+    nothing half written appears, and the rerun analyses only the rest, to the outputs
+    of an uninterrupted run."""
+    import csv
+    import json
+
+    base = ["analyze", str(batch / "*.nc"), "--surrogates", "0", "--band", "8", "12"]
+    whole = tmp_path / "whole"
+    _run([*base, "--json", str(whole)])
+    out = tmp_path / "out"
+    _kill_at(driver, [*base, "--json", str(out)], tmp_path, where="rename",
+             targets=[out / target])
+    left = _snapshot(out)
+    kept = sorted(k for k in left if k.endswith(".json"))
+    assert kept == (["s1.json"] if target == "s2.json" else ["s1.json", "s2.json", "s3.json"])
+    assert "summary.csv" not in left  # written last, whole or not at all
+    for name in kept:  # whole, and those of the uninterrupted run
+        assert json.loads((out / name).read_text()) == json.loads((whole / name).read_text())
+    r = _run([*base, "--json", str(out)])
+    n_kept = len(kept)
+    assert f"{n_kept} of 3 files kept from an earlier run" in r.stderr
+    assert f"{3 - n_kept} analysed, {n_kept} kept from an earlier run, 0 failed." in r.stderr
+    assert _snapshot(out) == _snapshot(whole)
+    rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
+    assert [r["status"] for r in rows] == ["ok"] * 3
