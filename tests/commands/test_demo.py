@@ -26,14 +26,14 @@ def test_demo_writes_a_report_offline(tmp_path, capsys, monkeypatch):
                                    "patterns"}
     assert d["distances"]["pgd"]["distance"] is not None
     if shipped:
-        # the README's headline defaults, no hidden flags: each object on its own, over
-        # twice the trained horizon, beside the cut-coupling and untrained controls
+        # the README's headline defaults, no hidden flags: each object on its own, within
+        # the trained horizon (issue 33), beside the cut-coupling and untrained controls
         view = d["model"]["params"]["model_view"]
         trained = load_checkpoint(f"pretrained:{shipped[0]}")["config"]["n_steps"]
-        assert view["model_sites"] == "objects" and view["steps"] == 2 * trained
+        assert view["model_sites"] == "objects" and view["steps"] == trained
         assert view["n_trials"] == view["n_trials_available"]
         assert set(d["controls"]) >= {"cut_coupling", "untrained", "coupling"}
-        assert "cut coupling" in cap.out and "coupling carries" in cap.out
+        assert "cut coupling" in cap.out and "model → coupling cut" in cap.out
 
 
 def test_demo_refuses_a_non_empty_folder(tmp_path, capsys):
