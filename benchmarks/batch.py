@@ -93,10 +93,25 @@ def start_cluster(folder, n_workers=2, timeout=60):
     dask = str(Path(sys.executable).with_name("dask"))
     sched_file = Path(folder) / "scheduler.json"
     log = open(Path(folder) / "cluster.log", "wb")  # noqa: SIM115  (the processes keep it)
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--no-dashboard", "--scheduler-file", str(sched_file)],
-                              env=_env(), stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)]
+    procs = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            env=_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    ]
     try:
         t0 = time.monotonic()
         while not (sched_file.exists() and sched_file.stat().st_size):
@@ -105,11 +120,30 @@ def start_cluster(folder, n_workers=2, timeout=60):
             time.sleep(0.05)
         address = json.loads(sched_file.read_text())["address"]
         for k in range(n_workers):
-            procs.append(subprocess.Popen(
-                [dask, "worker", "--scheduler-file", str(sched_file), "--host", "127.0.0.1",
-                 "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", f"w{k}",
-                 "--local-directory", str(Path(folder) / f"w{k}")],
-                env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        dask,
+                        "worker",
+                        "--scheduler-file",
+                        str(sched_file),
+                        "--host",
+                        "127.0.0.1",
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{k}",
+                        "--local-directory",
+                        str(Path(folder) / f"w{k}"),
+                    ],
+                    env=_env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         from distributed import Client
 
         with Client(address, timeout="30s") as c:
@@ -135,15 +169,24 @@ def stop_cluster(procs):
 def run_mode(mode, paths, workdir, *, scheduler=None, worker_pids=(), timeout=7200):
     """One run of ``neurowave analyze``; a dict of its figures."""
     out = Path(tempfile.mkdtemp(prefix=f"out-{mode}-", dir=workdir)) / "json"
-    cmd = [sys.executable, "-m", "neurowave.cli", "analyze", *map(str, paths), "--band",
-           "10", "20", "--json", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "neurowave.cli",
+        "analyze",
+        *map(str, paths),
+        "--band",
+        "10",
+        "20",
+        "--json",
+        str(out),
+    ]
     if mode == "workers":
         cmd += ["--workers", "2"]
     elif mode == "scheduler":
         cmd += ["--scheduler", scheduler]
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     client_peak = worker_peak = workers_sum_peak = 0
     first = None
     try:
@@ -152,8 +195,11 @@ def run_mode(mode, paths, workdir, *, scheduler=None, worker_pids=(), timeout=72
                 raise RuntimeError(f"{mode}: no end after {timeout} s")
             rss = _rss([proc.pid])
             client_peak = max(client_peak, rss.get(proc.pid, 0))
-            pids = list(worker_pids) if mode == "scheduler" else \
-                (_children(proc.pid) if mode == "workers" else [])
+            pids = (
+                list(worker_pids)
+                if mode == "scheduler"
+                else (_children(proc.pid) if mode == "workers" else [])
+            )
             w = _rss(pids)
             if w:
                 worker_peak = max(worker_peak, max(w.values()))
@@ -175,11 +221,16 @@ def run_mode(mode, paths, workdir, *, scheduler=None, worker_pids=(), timeout=72
     if n_json != len(paths):
         raise RuntimeError(f"{mode}: {n_json} JSON for {len(paths)} files")
     mb = 1 / 2**20
-    return {"mode": mode, "n_files": len(paths), "wall_s": wall,
-            "files_per_s": len(paths) / wall, "first_result_s": first,
-            "client_peak_mb": client_peak * mb,
-            "worker_peak_mb": worker_peak * mb if mode != "serial" else None,
-            "workers_sum_peak_mb": workers_sum_peak * mb if mode != "serial" else None}
+    return {
+        "mode": mode,
+        "n_files": len(paths),
+        "wall_s": wall,
+        "files_per_s": len(paths) / wall,
+        "first_result_s": first,
+        "client_peak_mb": client_peak * mb,
+        "worker_peak_mb": worker_peak * mb if mode != "serial" else None,
+        "workers_sum_peak_mb": workers_sum_peak * mb if mode != "serial" else None,
+    }
 
 
 def _row(r):
@@ -187,20 +238,30 @@ def _row(r):
         width = int(fmt[1:].split(".")[0])
         return f"{'-':>{width}}" if v is None else format(v, fmt)
 
-    return (f"{r['mode']:<10}{r['n_files']:>6}{r['wall_s']:>9.1f}{r['files_per_s']:>8.2f}"
-            f"{f(r['first_result_s'], '>9.1f')}{r['client_peak_mb']:>9.0f}"
-            f"{f(r['worker_peak_mb'], '>9.0f')}{f(r['workers_sum_peak_mb'], '>9.0f')}"
-            f"{f(r.get('speedup'), '>8.2f')}")
+    return (
+        f"{r['mode']:<10}{r['n_files']:>6}{r['wall_s']:>9.1f}{r['files_per_s']:>8.2f}"
+        f"{f(r['first_result_s'], '>9.1f')}{r['client_peak_mb']:>9.0f}"
+        f"{f(r['worker_peak_mb'], '>9.0f')}{f(r['workers_sum_peak_mb'], '>9.0f')}"
+        f"{f(r.get('speedup'), '>8.2f')}"
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, nargs="+", default=[200],
-                    help="numbers of files (each size a run of every mode; default 200)")
+    ap.add_argument(
+        "--n",
+        type=int,
+        nargs="+",
+        default=[200],
+        help="numbers of files (each size a run of every mode; default 200)",
+    )
     ap.add_argument("--seconds", type=float, default=60.0, help="length of each recording")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    ap.add_argument("--cache", default=str(cache / "neurowave" / "benchmarks" / "batch"),
-                    help="where the recordings are written once and reused")
+    ap.add_argument(
+        "--cache",
+        default=str(cache / "neurowave" / "benchmarks" / "batch"),
+        help="where the recordings are written once and reused",
+    )
     ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
     args = ap.parse_args(argv)
@@ -214,9 +275,13 @@ def main(argv=None):
         for n in sorted(args.n):
             serial = None
             for mode in args.modes:
-                r = run_mode(mode, paths[:n], work,
-                             scheduler=cluster[0] if cluster else None,
-                             worker_pids=cluster[1] if cluster else ())
+                r = run_mode(
+                    mode,
+                    paths[:n],
+                    work,
+                    scheduler=cluster[0] if cluster else None,
+                    worker_pids=cluster[1] if cluster else (),
+                )
                 if mode == "serial":
                     serial = r
                 elif serial is not None:
@@ -228,10 +293,11 @@ def main(argv=None):
             stop_cluster(cluster[2])
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.seconds:g} s of a 96-site array at 1 kHz per file; {os.cpu_count()} CPUs")
-    print(f"{'mode':<10}{'files':>6}{'wall s':>9}{'files/s':>8}{'first s':>9}"
-          f"{'client':>9}{'worker':>9}{'workers':>9}{'speedup':>8}")
-    print(f"{'':<10}{'':>6}{'':>9}{'':>8}{'':>9}{'MB':>9}{'MB':>9}{'sum MB':>9}"
-          f"{'x':>8}")
+    print(
+        f"{'mode':<10}{'files':>6}{'wall s':>9}{'files/s':>8}{'first s':>9}"
+        f"{'client':>9}{'worker':>9}{'workers':>9}{'speedup':>8}"
+    )
+    print(f"{'':<10}{'':>6}{'':>9}{'':>8}{'':>9}{'MB':>9}{'MB':>9}{'sum MB':>9}{'x':>8}")
     for r in results:
         print(_row(r))
     if args.json:

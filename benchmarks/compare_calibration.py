@@ -26,20 +26,36 @@ import warnings
 import numpy as np
 
 from neurowave.compare import StatsOptions, compare
-from neurowave.datasets import simulate_model_export
-from neurowave.datasets import simulate_wave
+from neurowave.datasets import simulate_model_export, simulate_wave
 
 MODEL_FREQ, REC_FREQ = 0.05, 10.0
 
 
 def pair(seed, *, widths, model_snr, rec_snr, factor=1.0, pattern="planar"):
     direction = float(np.random.default_rng(seed).uniform(0, 360))
-    model = simulate_model_export(pattern, speed=widths * 16 * MODEL_FREQ, frequency=MODEL_FREQ,
-                                  shape=(16, 16), n_steps=200, n_samples=1, n_units=2,
-                                  snr_db=model_snr, seed=seed, direction=direction)
-    rec, _ = simulate_wave(pattern, layout="utah", speed=factor * widths * 4.0 * REC_FREQ / 1e3,
-                           frequency=REC_FREQ, direction=direction, duration=2.0,
-                           sampling_rate=200.0, snr_db=rec_snr, seed=1000 + seed)
+    model = simulate_model_export(
+        pattern,
+        speed=widths * 16 * MODEL_FREQ,
+        frequency=MODEL_FREQ,
+        shape=(16, 16),
+        n_steps=200,
+        n_samples=1,
+        n_units=2,
+        snr_db=model_snr,
+        seed=seed,
+        direction=direction,
+    )
+    rec, _ = simulate_wave(
+        pattern,
+        layout="utah",
+        speed=factor * widths * 4.0 * REC_FREQ / 1e3,
+        frequency=REC_FREQ,
+        direction=direction,
+        duration=2.0,
+        sampling_rate=200.0,
+        snr_db=rec_snr,
+        seed=1000 + seed,
+    )
     return model, rec
 
 
@@ -60,16 +76,21 @@ def main(argv=None):
         snr = float(rng.choice([-3.0, 0.0, 3.0, 6.0]))
         model_snr = None if k % 4 == 0 else snr
         pattern = "radial_out" if k % 5 == 4 else "planar"
-        res = compare(*pair(seed, widths=widths, model_snr=model_snr, rec_snr=snr,
-                            pattern=pattern), stats=StatsOptions(n_boot=args.n_boot), seed=seed)
+        res = compare(
+            *pair(seed, widths=widths, model_snr=model_snr, rec_snr=snr, pattern=pattern),
+            stats=StatsOptions(n_boot=args.n_boot),
+            seed=seed,
+        )
         for m, d in res.distances.items():
             matched[m][d["verdict"]] += 1
         line = f"pair {k:2d}: {pattern:10s} {widths:4.2f} widths/cycle, {snr:+.0f} dB"
         if pattern == "planar":
             factor = 3.0 if widths <= 0.75 else 1 / 3
-            res = compare(*pair(seed, widths=widths, model_snr=model_snr, rec_snr=snr,
-                                factor=factor), stats=StatsOptions(n_boot=args.n_boot),
-                          seed=seed)
+            res = compare(
+                *pair(seed, widths=widths, model_snr=model_snr, rec_snr=snr, factor=factor),
+                stats=StatsOptions(n_boot=args.n_boot),
+                seed=seed,
+            )
             for m in ("speed", "wavelength"):
                 threefold[m][res.distances[m]["verdict"]] += 1
             line += f"; x{factor:.3g}: speed {res.distances['speed']['verdict']}"
@@ -79,8 +100,10 @@ def main(argv=None):
         print(f"{m:14s} {c['equivalent']:10d} {c['different']:10d} {c['undecided']:10d}")
     total = sum(sum(c.values()) for c in matched.values())
     diff = sum(c["different"] for c in matched.values())
-    print(f"\nmatched pairs: {diff} of {total} metric verdicts 'different' "
-          f"({100 * diff / max(1, total):.1f} %; must be <= 5 %)")
+    print(
+        f"\nmatched pairs: {diff} of {total} metric verdicts 'different' "
+        f"({100 * diff / max(1, total):.1f} %; must be <= 5 %)"
+    )
     for m, c in threefold.items():
         n = sum(c.values())
         print(f"threefold speed: {m} 'different' in {c['different']} of {n}")

@@ -39,15 +39,37 @@ MLP = [32, 32, 32]
 SMALL_ENCODERS = dict(encoder_layers=(2, 2, 2), readout_bias=True)
 #: name -> (registry model, config). The CoRNN here is the shipped pretrained configuration.
 RUNS = {
-    "cornn-linear": ("cornn", dict(hidden_channels=2, c_mid=16, n_steps=30, dt=0.3,
-                                   readout="linear", mlp_hidden=MLP, **SMALL_ENCODERS)),
-    "cornn-fft": ("cornn", dict(hidden_channels=2, c_mid=16, n_steps=30, dt=0.3,
-                                readout="fft", mlp_hidden=MLP, **SMALL_ENCODERS)),
+    "cornn-linear": (
+        "cornn",
+        dict(
+            hidden_channels=2,
+            c_mid=16,
+            n_steps=30,
+            dt=0.3,
+            readout="linear",
+            mlp_hidden=MLP,
+            **SMALL_ENCODERS,
+        ),
+    ),
+    "cornn-fft": (
+        "cornn",
+        dict(
+            hidden_channels=2,
+            c_mid=16,
+            n_steps=30,
+            dt=0.3,
+            readout="fft",
+            mlp_hidden=MLP,
+            **SMALL_ENCODERS,
+        ),
+    ),
     "cnn-L2": ("cnn", dict(n_layers=2, channels=16, mlp_hidden=MLP)),
     "cnn-L4": ("cnn", dict(n_layers=4, channels=16, mlp_hidden=MLP)),
     "cnn-L8": ("cnn", dict(n_layers=8, channels=16, mlp_hidden=MLP)),
-    "convlstm-linear": ("convlstm", dict(hidden_channels=8, n_steps=20, readout="linear",
-                                         mlp_hidden=MLP)),
+    "convlstm-linear": (
+        "convlstm",
+        dict(hidden_channels=8, n_steps=20, readout="linear", mlp_hidden=MLP),
+    ),
 }
 #: Published Tetrominoes fg-IoU (64x64, 7-px blocks; Jacobs et al. 2025).
 PUBLISHED = {
@@ -71,8 +93,18 @@ def run_one(name, seed, out, epochs, lr):
     model, cfg = RUNS[name]
     run_dir = Path(out) / f"{name}-seed{seed}"
     resume = (run_dir / "last.pt").exists()
-    train(model, get_task(TASK), model_config=cfg, epochs=epochs, lr=lr, seed=seed,
-          out=run_dir, resume=resume, progress=False, verbose=True)
+    train(
+        model,
+        get_task(TASK),
+        model_config=cfg,
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+        out=run_dir,
+        resume=resume,
+        progress=False,
+        verbose=True,
+    )
 
 
 def _launch(name, seed, out, epochs, lr, nice):
@@ -81,8 +113,22 @@ def _launch(name, seed, out, epochs, lr, nice):
     if done.exists() and json.loads(done.read_text())["epochs"] >= epochs:
         return name, seed, "done before"
     run_dir.mkdir(parents=True, exist_ok=True)
-    cmd = ["nice", "-n", str(nice), sys.executable, __file__, "--one", name, str(seed),
-           "--out", str(out), "--epochs", str(epochs), "--lr", str(lr)]
+    cmd = [
+        "nice",
+        "-n",
+        str(nice),
+        sys.executable,
+        __file__,
+        "--one",
+        name,
+        str(seed),
+        "--out",
+        str(out),
+        "--epochs",
+        str(epochs),
+        "--lr",
+        str(lr),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     t0 = time.time()
     with open(run_dir / "log.txt", "a") as log:
@@ -100,7 +146,8 @@ def paper_score(run_dir, run):
 
         model, ckpt = load_model(run_dir)
         value = evaluate(model, task_for(ckpt, None, source=str(run_dir)), cache=False)[
-            "fg_iou_paper"]
+            "fg_iou_paper"
+        ]
     return value
 
 
@@ -117,12 +164,17 @@ def collect(out, names, seeds):
                 secs.append(r["train_seconds"])
                 params = r["n_parameters"]
         if vals:
-            rows[name] = dict(fg_iou=vals, mean=float(np.mean(vals)),
-                              sd=float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0,
-                              fg_iou_paper=paper, paper_mean=float(np.mean(paper)),
-                              paper_sd=float(np.std(paper, ddof=1)) if len(paper) > 1 else 0.0,
-                              n_parameters=params, train_seconds=secs,
-                              published=PUBLISHED.get(name, "-"))
+            rows[name] = dict(
+                fg_iou=vals,
+                mean=float(np.mean(vals)),
+                sd=float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0,
+                fg_iou_paper=paper,
+                paper_mean=float(np.mean(paper)),
+                paper_sd=float(np.std(paper, ddof=1)) if len(paper) > 1 else 0.0,
+                n_parameters=params,
+                train_seconds=secs,
+                published=PUBLISHED.get(name, "-"),
+            )
     return rows
 
 
@@ -161,7 +213,9 @@ def main(argv=None):
     jobs = [(n, s) for s in args.seeds for n in args.models]
     t0 = time.time()
     with ThreadPoolExecutor(args.jobs) as ex:
-        futs = [ex.submit(_launch, n, s, args.out, args.epochs, args.lr, args.nice) for n, s in jobs]
+        futs = [
+            ex.submit(_launch, n, s, args.out, args.epochs, args.lr, args.nice) for n, s in jobs
+        ]
         for f in futs:
             name, seed, msg = f.result()
             print(f"[{time.time() - t0:6.0f} s] {name} seed {seed}: {msg}", flush=True)

@@ -54,7 +54,6 @@ plain float32.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -75,21 +74,30 @@ from train_step import peer_dir  # noqa: E402
 MLP = (256, 256, 256)
 #: name -> (registry model, config), at the published Tetrominoes setting.
 RUNS = {
-    "cornn-linear": ("cornn", dict(hidden_channels=2, c_mid=16, n_steps=100, dt=0.1,
-                                   readout="linear", mlp_hidden=MLP)),
-    "cornn-fft": ("cornn", dict(hidden_channels=2, c_mid=16, n_steps=100, dt=0.1,
-                                readout="fft", mlp_hidden=MLP)),
-    "convlstm-linear": ("convlstm", dict(hidden_channels=2, n_steps=20, readout="linear",
-                                         mlp_hidden=MLP)),
+    "cornn-linear": (
+        "cornn",
+        dict(hidden_channels=2, c_mid=16, n_steps=100, dt=0.1, readout="linear", mlp_hidden=MLP),
+    ),
+    "cornn-fft": (
+        "cornn",
+        dict(hidden_channels=2, c_mid=16, n_steps=100, dt=0.1, readout="fft", mlp_hidden=MLP),
+    ),
+    "convlstm-linear": (
+        "convlstm",
+        dict(hidden_channels=2, n_steps=20, readout="linear", mlp_hidden=MLP),
+    ),
     "cnn-L2": ("cnn", dict(n_layers=2, channels=16, mlp_hidden=MLP)),
     "cnn-L8": ("cnn", dict(n_layers=8, channels=16, mlp_hidden=MLP)),
 }
-PUBLISHED = {"cornn-linear": ".98 +- .01", "cornn-fft": ".97 +- .01",
-             "convlstm-linear": ".94 +- .03", "cnn-L2": ".14", "cnn-L8": ".64 +- .22"}
-TASK = ("tetrominoes", dict(size=64, block=7, max_pieces=5, n_train=10000, n_val=1000,
-                            n_test=1000))
-SMOKE_TASK = ("tetrominoes", dict(size=16, block=2, max_pieces=3, n_train=16, n_val=8,
-                                  n_test=8))
+PUBLISHED = {
+    "cornn-linear": ".98 +- .01",
+    "cornn-fft": ".97 +- .01",
+    "convlstm-linear": ".94 +- .03",
+    "cnn-L2": ".14",
+    "cnn-L8": ".64 +- .22",
+}
+TASK = ("tetrominoes", dict(size=64, block=7, max_pieces=5, n_train=10000, n_val=1000, n_test=1000))
+SMOKE_TASK = ("tetrominoes", dict(size=16, block=2, max_pieces=3, n_train=16, n_val=8, n_test=8))
 SMOKE_SIZES = dict(n_steps=4, mlp_hidden=(8,), c_mid=4)
 TARGET = 0.95
 
@@ -154,6 +162,7 @@ def config_of(name, smoke):
 # 1. numerics: Triton recurrence against the plain path
 # -------------------------------------------------------------------------------------
 
+
 def numerics(device, smoke):
     """Max |difference| Triton vs plain: hidden states, logits, gradients (relative)."""
     import torch
@@ -185,15 +194,22 @@ def numerics(device, smoke):
         lp, hp, gp = run("plain")
     finally:
         os.environ.pop("NEUROWAVE_RECURRENCE", None)
-    rel = {k: float((gf[k] - gp[k]).abs().max() / gp[k].abs().max().clamp_min(1e-30))
-           for k in gp}
-    out = {"auto_backend": chosen, "batch": b, "size": size, "n_steps": n_steps,
-           "max_abs_hidden_diff": float((hf - hp).abs().max()),
-           "max_abs_logit_diff": float((lf - lp).abs().max()),
-           "max_rel_grad_diff": max(rel.values()),
-           "worst_grad": max(rel, key=rel.get)}
-    out["ok"] = (out["max_abs_hidden_diff"] < 1e-4 and out["max_abs_logit_diff"] < 1e-3
-                 and out["max_rel_grad_diff"] < 1e-3)
+    rel = {k: float((gf[k] - gp[k]).abs().max() / gp[k].abs().max().clamp_min(1e-30)) for k in gp}
+    out = {
+        "auto_backend": chosen,
+        "batch": b,
+        "size": size,
+        "n_steps": n_steps,
+        "max_abs_hidden_diff": float((hf - hp).abs().max()),
+        "max_abs_logit_diff": float((lf - lp).abs().max()),
+        "max_rel_grad_diff": max(rel.values()),
+        "worst_grad": max(rel, key=rel.get),
+    }
+    out["ok"] = (
+        out["max_abs_hidden_diff"] < 1e-4
+        and out["max_abs_logit_diff"] < 1e-3
+        and out["max_rel_grad_diff"] < 1e-3
+    )
     return out
 
 
@@ -201,14 +217,34 @@ def numerics(device, smoke):
 # 2. timing (benchmarks/train_step.py) and 3. reproduction
 # -------------------------------------------------------------------------------------
 
+
 def timing(args, work):
     raw = work / "train_step_raw.json"
-    cmd = [sys.executable, str(REPO / "benchmarks" / "train_step.py"), "--json", str(raw),
-           "--compile-timeout", str(args.compile_timeout),
-           "--eager-timeout", "900" if args.smoke else "180"]
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "train_step.py"),
+        "--json",
+        str(raw),
+        "--compile-timeout",
+        str(args.compile_timeout),
+        "--eager-timeout",
+        "900" if args.smoke else "180",
+    ]
     if args.smoke:
-        cmd += ["--device", "cpu", "--size", "16", "--n-steps", "4", "--batch", "2",
-                "--repeats", "2", "--warmup", "1"]
+        cmd += [
+            "--device",
+            "cpu",
+            "--size",
+            "16",
+            "--n-steps",
+            "4",
+            "--batch",
+            "2",
+            "--repeats",
+            "2",
+            "--warmup",
+            "1",
+        ]
     else:
         cmd += ["--device", "cuda", "--batch", "64", "256", "--repeats", "10"]
     res = subprocess.run(cmd, capture_output=True, text=True)
@@ -223,10 +259,20 @@ def train_wave(names, task, args, deadline, work, device):
     def one(name):
         model, cfg = config_of(name, args.smoke)
         return name, train_seeds(
-            model, task, seeds=args.seeds, jobs=len(args.seeds), threads=1,
-            out=work / name, model_config=cfg, epochs=args.max_epochs,
-            batch_size=args.batch, lr=args.lr, weight_decay=args.weight_decay,
-            device=device, callback=EpochProbe(task.spec(), deadline, device))
+            model,
+            task,
+            seeds=args.seeds,
+            jobs=len(args.seeds),
+            threads=1,
+            out=work / name,
+            model_config=cfg,
+            epochs=args.max_epochs,
+            batch_size=args.batch,
+            lr=args.lr,
+            weight_decay=args.weight_decay,
+            device=device,
+            callback=EpochProbe(task.spec(), deadline, device),
+        )
 
     with ThreadPoolExecutor(len(names)) as ex:
         return dict(ex.map(one, names))
@@ -254,24 +300,38 @@ def score_runs(results, task, device, smoke):
             m = get_model(model_name, **r["config"])
             m.load_state_dict(r["state_dict"])
             pred = predict(m.to(device), x, batch_size=250, device=device)
-            rows.append({"seed": r["seed"], "fg_iou_paper": published_iou(pred, y),
-                         "fg_iou": r["test"]["fg_iou"], "epochs_run": r["epochs_run"],
-                         "best_epoch": r["best_epoch"], "train_minutes": r["train_seconds"] / 60,
-                         "minutes_to_095": minutes_to_target(r["history"]),
-                         "n_parameters": r["n_parameters"]})
+            rows.append(
+                {
+                    "seed": r["seed"],
+                    "fg_iou_paper": published_iou(pred, y),
+                    "fg_iou": r["test"]["fg_iou"],
+                    "epochs_run": r["epochs_run"],
+                    "best_epoch": r["best_epoch"],
+                    "train_minutes": r["train_seconds"] / 60,
+                    "minutes_to_095": minutes_to_target(r["history"]),
+                    "n_parameters": r["n_parameters"],
+                }
+            )
         vals = [r["fg_iou_paper"] for r in rows]
-        table[name] = {"runs": rows, "fg_iou_paper_mean": float(np.mean(vals)),
-                       "fg_iou_paper_sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0,
-                       "published": PUBLISHED[name]}
+        table[name] = {
+            "runs": rows,
+            "fg_iou_paper_mean": float(np.mean(vals)),
+            "fg_iou_paper_sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0,
+            "published": PUBLISHED[name],
+        }
     return table
 
 
 def markdown(table, task):
-    lines = [f"Tetrominoes {task.params['size']}x{task.params['size']}, block "
-             f"{task.params['block']}, {task.sizes['train']} training images; test fg-IoU by "
-             "the published metric (mean +- sd over seeds).", "",
-             "| model | parameters | fg-IoU (published metric) | seeds | epochs | train min "
-             "| our fg-IoU | published |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"Tetrominoes {task.params['size']}x{task.params['size']}, block "
+        f"{task.params['block']}, {task.sizes['train']} training images; test fg-IoU by "
+        "the published metric (mean +- sd over seeds).",
+        "",
+        "| model | parameters | fg-IoU (published metric) | seeds | epochs | train min "
+        "| our fg-IoU | published |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, t in table.items():
         runs = t["runs"]
         vals = ", ".join(f"{r['fg_iou_paper']:.3f}" for r in runs)
@@ -280,7 +340,8 @@ def markdown(table, task):
             f"{t['fg_iou_paper_sd']:.3f} ({vals}) | {len(runs)} | "
             f"{', '.join(str(r['epochs_run']) for r in runs)} | "
             f"{np.mean([r['train_minutes'] for r in runs]):.1f} | "
-            f"{np.mean([r['fg_iou'] for r in runs]):.3f} | {t['published']} |")
+            f"{np.mean([r['fg_iou'] for r in runs]):.3f} | {t['published']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -298,21 +359,39 @@ def save_weights(results, table, task, out, commit, smoke):
     m.load_state_dict(best["state_dict"])
     name = "cornn-tetrominoes-paper" + ("-smoke" if smoke else "")
     path = out / f"{name}.pt"
-    save_checkpoint(path, model=m, task=task, seed=best["seed"], meta={
-        k: best[k] for k in ("epochs", "batch_size", "lr", "weight_decay", "clip", "machine")})
+    save_checkpoint(
+        path,
+        model=m,
+        task=task,
+        seed=best["seed"],
+        meta={
+            k: best[k] for k in ("epochs", "batch_size", "lr", "weight_decay", "clip", "machine")
+        },
+    )
     row = next(r for r in table["cornn-linear"]["runs"] if r["seed"] == best["seed"])
-    meta = {"name": name, "file": path.name, "sha256": sha256sum(path),
-            "description": "CoRNN (linear readout) at the published Tetrominoes setting, "
-                           f"trained on {best['machine'].get('cuda_device', 'cpu')} by "
-                           f"benchmarks/gpu_check.py, seed {best['seed']}, the best of seeds "
-                           f"{[r['seed'] for r in runs]} by validation fg-IoU",
-            "model": model_name, "config": best["config"],
-            "n_parameters": best["n_parameters"], "task": task.spec(),
-            "seed": best["seed"], "epochs_run": best["epochs_run"],
-            "best_epoch": best["best_epoch"], "train_seconds": best["train_seconds"],
-            "test_fg_iou_paper": row["fg_iou_paper"], "test": best["test"],
-            "val": best["val"], "machine": best["machine"], "commit": commit,
-            "torch": torch.__version__}
+    meta = {
+        "name": name,
+        "file": path.name,
+        "sha256": sha256sum(path),
+        "description": "CoRNN (linear readout) at the published Tetrominoes setting, "
+        f"trained on {best['machine'].get('cuda_device', 'cpu')} by "
+        f"benchmarks/gpu_check.py, seed {best['seed']}, the best of seeds "
+        f"{[r['seed'] for r in runs]} by validation fg-IoU",
+        "model": model_name,
+        "config": best["config"],
+        "n_parameters": best["n_parameters"],
+        "task": task.spec(),
+        "seed": best["seed"],
+        "epochs_run": best["epochs_run"],
+        "best_epoch": best["best_epoch"],
+        "train_seconds": best["train_seconds"],
+        "test_fg_iou_paper": row["fg_iou_paper"],
+        "test": best["test"],
+        "val": best["val"],
+        "machine": best["machine"],
+        "commit": commit,
+        "torch": torch.__version__,
+    }
     (out / f"{name}.json").write_text(json.dumps(meta, indent=2, default=float) + "\n")
     return meta
 
@@ -320,10 +399,16 @@ def save_weights(results, table, task, out, commit, smoke):
 def git_commit():
     """HEAD, with ``+dirty`` if the tree has uncommitted changes; None without git."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=REPO, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, cwd=REPO, check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=True,
+        ).stdout
         return head + ("+dirty" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -332,23 +417,38 @@ def git_commit():
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=os.environ.get("OUT", "gpu_check_out"))
-    p.add_argument("--budget-min", type=float, default=8.0,
-                   help="the script's own wall-time budget in minutes (default 8)")
-    p.add_argument("--compile-timeout", type=float, default=None,
-                   help="seconds for the compiled reference (default 0.3 x budget)")
+    p.add_argument(
+        "--budget-min",
+        type=float,
+        default=8.0,
+        help="the script's own wall-time budget in minutes (default 8)",
+    )
+    p.add_argument(
+        "--compile-timeout",
+        type=float,
+        default=None,
+        help="seconds for the compiled reference (default 0.3 x budget)",
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--max-epochs", type=int, default=300, help="published: 300")
     p.add_argument("--batch", type=int, default=64, help="published: 64")
     p.add_argument("--lr", type=float, default=1e-3, help="published: 1e-3")
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--cornn-share", type=float, default=0.45,
-                   help="share of the reproduction time for the CoRNN-linear wave")
+    p.add_argument(
+        "--cornn-share",
+        type=float,
+        default=0.45,
+        help="share of the reproduction time for the CoRNN-linear wave",
+    )
     p.add_argument("--no-tf32", action="store_true")
     p.add_argument("--work", default=None, help="folder for the runs (default: a temp dir)")
     p.add_argument("--commit", default=None, help="the commit measured (default: git HEAD)")
-    p.add_argument("--smoke", action="store_true",
-                   help="every part at toy size on the CPU (numerics and timing with Triton "
-                        "in its interpreter, the training runs on the plain path)")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every part at toy size on the CPU (numerics and timing with Triton "
+        "in its interpreter, the training runs on the plain path)",
+    )
     args = p.parse_args(argv)
     start = time.time()
     budget = 60 * (args.budget_min if not args.smoke else max(args.budget_min, 30.0))
@@ -372,18 +472,30 @@ def main(argv=None):
         sys.exit("No CUDA device is visible to PyTorch; run with --smoke for a CPU dry run.")
     else:
         device = "cuda"
-    summary = {"smoke": args.smoke, "commit": commit, "budget_min": budget / 60,
-               "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu (smoke)",
-               "torch": torch.__version__, "seeds": args.seeds, "tf32_reproduction":
-               not (args.smoke or args.no_tf32), "phases_s": {}}
+    summary = {
+        "smoke": args.smoke,
+        "commit": commit,
+        "budget_min": budget / 60,
+        "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu (smoke)",
+        "torch": torch.__version__,
+        "seeds": args.seeds,
+        "tf32_reproduction": not (args.smoke or args.no_tf32),
+        "phases_s": {},
+    }
     log(f"gpu_check on {summary['device']}, commit {commit}, budget {budget / 60:.1f} min")
 
     # 0. the data, in the background (a separate process, cached for all the runs)
     task = task_of(args.smoke)
-    gen = subprocess.Popen([sys.executable, "-c", (
-        "import sys; sys.path.insert(0, %r); from neurowave.models import task_from_spec; "
-        "t = task_from_spec(%r); [t.split(s) for s in ('train', 'val', 'test')]"
-        % (str(REPO), task.spec()))])
+    gen = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                f"import sys; sys.path.insert(0, {str(REPO)!r}); from neurowave.models import task_from_spec; "
+                f"t = task_from_spec({task.spec()!r}); [t.split(s) for s in ('train', 'val', 'test')]"
+            ),
+        ]
+    )
 
     # 1. numerics
     t = time.time()
@@ -398,14 +510,26 @@ def main(argv=None):
     t = time.time()
     summary["timing"] = timing(args, work)
     summary["phases_s"]["timing"] = time.time() - t
-    b64 = next((d for d in summary["timing"].get("batches", []) if d["batch"] ==
-                (2 if args.smoke else 64)), {})
-    for k in ("speedup_vs_eager", "speedup_vs_compile", "step_memory_ratio_vs_eager",
-              "step_memory_ratio_vs_compile"):
+    b64 = next(
+        (
+            d
+            for d in summary["timing"].get("batches", [])
+            if d["batch"] == (2 if args.smoke else 64)
+        ),
+        {},
+    )
+    for k in (
+        "speedup_vs_eager",
+        "speedup_vs_compile",
+        "step_memory_ratio_vs_eager",
+        "step_memory_ratio_vs_compile",
+    ):
         # a smoke run's ratios (CPU, toy size, Triton interpreted) are no figure at all
         summary[k] = None if args.smoke else b64.get(k)
-    log(f"timing: speedup vs eager {summary['speedup_vs_eager']}, "
-        f"vs compile {summary['speedup_vs_compile']}")
+    log(
+        f"timing: speedup vs eager {summary['speedup_vs_eager']}, "
+        f"vs compile {summary['speedup_vs_compile']}"
+    )
 
     # 3. reproduction, in two waves
     t = time.time()
@@ -421,13 +545,18 @@ def main(argv=None):
     second_deadline = time.time() + left
     results = {}
     try:
-        log(f"reproduction: {left / 60:.1f} min left; CoRNN-linear until "
+        log(
+            f"reproduction: {left / 60:.1f} min left; CoRNN-linear until "
             f"{(first_deadline - start) / 60:.1f} min, the rest until "
-            f"{(second_deadline - start) / 60:.1f} min")
+            f"{(second_deadline - start) / 60:.1f} min"
+        )
         results.update(train_wave(["cornn-linear"], task, args, first_deadline, work, device))
         log("reproduction: CoRNN-linear done")
-        results.update(train_wave([n for n in RUNS if n != "cornn-linear"], task, args,
-                                  second_deadline, work, device))
+        results.update(
+            train_wave(
+                [n for n in RUNS if n != "cornn-linear"], task, args, second_deadline, work, device
+            )
+        )
         log("reproduction: all done")
     except Exception as err:
         summary["reproduction_error"] = repr(err)
@@ -448,11 +577,13 @@ def main(argv=None):
             per_seed = [r["minutes_to_095"] for r in cl["runs"]]
             summary["minutes_to_095_per_seed"] = per_seed
             # the slowest seed; None unless every seed reached 0.95
-            summary["minutes_to_095"] = (max(per_seed) if all(m is not None for m in per_seed)
-                                         else None)
+            summary["minutes_to_095"] = (
+                max(per_seed) if all(m is not None for m in per_seed) else None
+            )
             summary["minutes_to_095_note"] = (
                 f"training minutes (epochs + validation, not the per-epoch test probe) with "
-                f"{len(args.seeds)} seeds sharing the GPU; slowest seed")
+                f"{len(args.seeds)} seeds sharing the GPU; slowest seed"
+            )
             summary["weights"] = save_weights(results, table, task, out, commit, args.smoke)
     summary["wall_s"] = time.time() - start
     name = "gpu_check_smoke.json" if args.smoke else "train_step_cuda.json"

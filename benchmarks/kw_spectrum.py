@@ -78,8 +78,9 @@ def _grid(duration, lazy):
         return _block(t0, t1, x, y, t0)
 
     chunks = (tuple([step] * (n // step) + ([n % step] if n % step else [])), (10,), (10,))
-    arr = da.map_blocks(block, chunks=chunks, dtype=np.float32,
-                        meta=np.empty((0, 0, 0), np.float32))
+    arr = da.map_blocks(
+        block, chunks=chunks, dtype=np.float32, meta=np.empty((0, 0, 0), np.float32)
+    )
     return nw.make_grid(arr, sampling_rate=FS, x=x, y=y)
 
 
@@ -99,8 +100,7 @@ def _case(name, duration, out):
     else:
         flat = grid.values.reshape(grid.shape[0], -1)
         ok = np.isfinite(flat).all(0)
-        ss.welch(np.ascontiguousarray(flat[:, ok].T), fs=FS, nperseg=1000, noverlap=500,
-                 axis=-1)
+        ss.welch(np.ascontiguousarray(flat[:, ok].T), fs=FS, nperseg=1000, noverlap=500, axis=-1)
     base = time.perf_counter() - t0
     import tracemalloc
 
@@ -112,18 +112,27 @@ def _case(name, duration, out):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     est = estimate_kw_wave(spec)
-    out.put({
-        "case": name, "duration_s": duration, "lazy": lazy, "wall_s": round(wall, 3),
-        "cpu_s": round(cpu, 3), "load_avg_1min": round(os.getloadavg()[0], 2),
-        "baseline": "dask pass (generate + sum)" if lazy else "scipy.signal.welch per site",
-        "baseline_s": round(base, 3), "ratio": round(wall / base, 2),
-        "n_windows": int(spec.attrs["n_windows"]), "shape": list(spec.shape),
-        "spectrum_peak_alloc_mb": round(peak / 2 ** 20, 1),
-        "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "input_mb": round(grid.size * 4 / 2 ** 20, 1),
-        "speed": round(est.speed, 4), "direction": round(est.direction, 2),
-        "frequency": round(est.frequency, 3),
-    })
+    out.put(
+        {
+            "case": name,
+            "duration_s": duration,
+            "lazy": lazy,
+            "wall_s": round(wall, 3),
+            "cpu_s": round(cpu, 3),
+            "load_avg_1min": round(os.getloadavg()[0], 2),
+            "baseline": "dask pass (generate + sum)" if lazy else "scipy.signal.welch per site",
+            "baseline_s": round(base, 3),
+            "ratio": round(wall / base, 2),
+            "n_windows": int(spec.attrs["n_windows"]),
+            "shape": list(spec.shape),
+            "spectrum_peak_alloc_mb": round(peak / 2**20, 1),
+            "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "input_mb": round(grid.size * 4 / 2**20, 1),
+            "speed": round(est.speed, 4),
+            "direction": round(est.direction, 2),
+            "frequency": round(est.frequency, 3),
+        }
+    )
 
 
 def main(argv=None):

@@ -39,6 +39,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -71,8 +72,9 @@ def utah_grid(duration, *, dtype=np.float64):
     fs = 1000.0
     t = np.arange(int(duration * fs)) / fs
     x = y = np.arange(10) * 0.4
-    data = _plane_block(t, x, y, f=15.0, speed=200.0, direction=30.0, snr_db=10, seed=0,
-                        dtype=np.float32).astype(dtype)
+    data = _plane_block(
+        t, x, y, f=15.0, speed=200.0, direction=30.0, snr_db=10, seed=0, dtype=np.float32
+    ).astype(dtype)
     data[:, [0, 0, -1, -1], [0, -1, 0, -1]] = np.nan
     return nw.make_grid(data, sampling_rate=fs, spacing=0.4), (12.0, 18.0)
 
@@ -91,14 +93,17 @@ def lazy_grid(duration, *, fs, shape, spacing, f, speed, chunk_s, corners=False)
 
     def block(block_info=None):
         (t0, t1), _, _ = block_info[None]["array-location"]
-        b = _plane_block(np.arange(t0, t1) / fs, x, y, f=f, speed=speed, direction=30.0,
-                         snr_db=10, seed=t0)
+        b = _plane_block(
+            np.arange(t0, t1) / fs, x, y, f=f, speed=speed, direction=30.0, snr_db=10, seed=t0
+        )
         if corners:
             b[:, [0, 0, -1, -1], [0, -1, 0, -1]] = np.nan
         return b
 
     chunks = (tuple([step] * (n // step) + ([n % step] if n % step else [])), (ny,), (nx,))
-    arr = da.map_blocks(block, chunks=chunks, dtype=np.float32, meta=np.empty((0, 0, 0), np.float32))
+    arr = da.map_blocks(
+        block, chunks=chunks, dtype=np.float32, meta=np.empty((0, 0, 0), np.float32)
+    )
     return nw.make_grid(arr, sampling_rate=fs, x=x, y=y)
 
 
@@ -106,7 +111,10 @@ def lazy_grid(duration, *, fs, shape, spacing, f, speed, chunk_s, corners=False)
 def pipeline(grid, band, *, n_surrogates=N_SURR):
     """The measures through the public API; returns the per-frame outputs."""
     from neurowave.waves import (
-        compute_frame_measures, compute_phase, compute_phase_gradient, detect_wave_frames,
+        compute_frame_measures,
+        compute_phase,
+        compute_phase_gradient,
+        detect_wave_frames,
     )
 
     ph = compute_phase(grid, band=band)
@@ -135,10 +143,20 @@ def baseline(data, fs, band, x, y, *, n_surrogates=N_SURR, step=1, seed=0):
         ddx = np.angle(np.exp(1j * np.diff(p, axis=1))) / dxs
         ddy = np.angle(np.exp(1j * np.diff(p, axis=0))) / dys
         nan = np.nan
-        gx = np.nanmean([np.pad(ddx, ((0, 0), (1, 0)), constant_values=nan),
-                         np.pad(ddx, ((0, 0), (0, 1)), constant_values=nan)], axis=0)
-        gy = np.nanmean([np.pad(ddy, ((1, 0), (0, 0)), constant_values=nan),
-                         np.pad(ddy, ((0, 1), (0, 0)), constant_values=nan)], axis=0)
+        gx = np.nanmean(
+            [
+                np.pad(ddx, ((0, 0), (1, 0)), constant_values=nan),
+                np.pad(ddx, ((0, 0), (0, 1)), constant_values=nan),
+            ],
+            axis=0,
+        )
+        gy = np.nanmean(
+            [
+                np.pad(ddy, ((1, 0), (0, 0)), constant_values=nan),
+                np.pad(ddy, ((0, 1), (0, 0)), constant_values=nan),
+            ],
+            axis=0,
+        )
         return gx, gy
 
     def pgd_of(gx, gy):
@@ -214,12 +232,21 @@ def case_a(quick=False):
     base, base_cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "case": f"(a) Utah 96 sites x 1 kHz x {duration:g} s (float64 input)",
-        "site_samples": n_ss, "seconds": best, "rate": n_ss / best,
-        "cpu_seconds": cpu, "cpu_rate": n_ss / cpu,
-        "baseline_seconds": base, "baseline_rate": n_ss / base,
-        "baseline_cpu_seconds": base_cpu, "speedup": base / best,
-        "input_bytes": grid.nbytes, "peak_bytes": peak, "peak_over_input": peak / grid.nbytes,
-        "maxrss_mb": rss, "target_rate": 20e6, "target_peak_over_input": 3.0,
+        "site_samples": n_ss,
+        "seconds": best,
+        "rate": n_ss / best,
+        "cpu_seconds": cpu,
+        "cpu_rate": n_ss / cpu,
+        "baseline_seconds": base,
+        "baseline_rate": n_ss / base,
+        "baseline_cpu_seconds": base_cpu,
+        "speedup": base / best,
+        "input_bytes": grid.nbytes,
+        "peak_bytes": peak,
+        "peak_over_input": peak / grid.nbytes,
+        "maxrss_mb": rss,
+        "target_rate": 20e6,
+        "target_peak_over_input": 3.0,
     }
 
 
@@ -230,8 +257,9 @@ def case_b(quick=False):
 
     minutes = 2 if quick else 10
     fs, band = 25.0, (1.5, 2.5)
-    grid = lazy_grid(60.0 * minutes, fs=fs, shape=(100, 100), spacing=0.1, f=2.0, speed=20.0,
-                     chunk_s=60.0)
+    grid = lazy_grid(
+        60.0 * minutes, fs=fs, shape=(100, 100), spacing=0.1, f=2.0, speed=20.0, chunk_s=60.0
+    )
     n_ss = grid.sizes["time"] * 100 * 100
 
     def run():
@@ -246,17 +274,22 @@ def case_b(quick=False):
     step = _default_step(first.assign_attrs(band=list(band)), fs)
     t_ours = _measure(lambda: pipeline(first, band)["is_wave"].values, trace=False)[0]
     t0 = time.perf_counter()
-    baseline(first.values.astype(np.float64), fs, band, first.x.values, first.y.values,
-             step=step)
+    baseline(first.values.astype(np.float64), fs, band, first.x.values, first.y.values, step=step)
     base = time.perf_counter() - t0
     n_first = first.sizes["time"] * 10000
     return {
         "case": f"(b) imaging 100x100 px x 25 Hz x {minutes} min (float32, dask by minute)",
-        "site_samples": n_ss, "seconds": secs, "rate": n_ss / secs,
-        "cpu_seconds": cpu, "cpu_rate": n_ss / cpu,
+        "site_samples": n_ss,
+        "seconds": secs,
+        "rate": n_ss / secs,
+        "cpu_seconds": cpu,
+        "cpu_rate": n_ss / cpu,
         "first_minute_in_memory_rate": n_first / t_ours,
-        "baseline_first_minute_rate": n_first / base, "speedup": base / t_ours,
-        "input_bytes": n_ss * 4, "peak_bytes": peak, "peak_over_input": peak / (n_ss * 4),
+        "baseline_first_minute_rate": n_first / base,
+        "speedup": base / t_ours,
+        "input_bytes": n_ss * 4,
+        "peak_bytes": peak,
+        "peak_over_input": peak / (n_ss * 4),
         "maxrss_mb": rss,
     }
 
@@ -272,8 +305,16 @@ def case_c(quick=False, minutes=60, window_min=5):
     if quick:
         minutes = min(minutes, 5)
     fs, band = 1000.0, (12.0, 18.0)
-    grid = lazy_grid(60.0 * minutes, fs=fs, shape=(10, 10), spacing=0.4, f=15.0, speed=200.0,
-                     chunk_s=60.0, corners=True)
+    grid = lazy_grid(
+        60.0 * minutes,
+        fs=fs,
+        shape=(10, 10),
+        spacing=0.4,
+        f=15.0,
+        speed=200.0,
+        chunk_s=60.0,
+        corners=True,
+    )
     n_ss = grid.sizes["time"] * 96
     n_t = grid.sizes["time"]
 
@@ -286,8 +327,9 @@ def case_c(quick=False, minutes=60, window_min=5):
         with dask.config.set(scheduler="threads", num_workers=2):
             for a in range(0, n_t, step):
                 sl = slice(a, min(n_t, a + step))
-                w, c, s = dask.compute(wave.isel(time=sl).sum(), spd.isel(time=sl).count(),
-                                       spd.isel(time=sl).sum())
+                w, c, s = dask.compute(
+                    wave.isel(time=sl).sum(), spd.isel(time=sl).count(), spd.isel(time=sl).sum()
+                )
                 n_wave += float(w)
                 n_sp += float(c)
                 sum_sp += float(s)
@@ -297,10 +339,15 @@ def case_c(quick=False, minutes=60, window_min=5):
     mode = "whole graph" if window_min is None else f"{window_min:g}-min windows"
     return {
         "case": f"(c) lazy Utah 96 sites x 1 kHz x {minutes} min (float32, 60-s chunks, {mode})",
-        "site_samples": n_ss, "seconds": secs, "rate": n_ss / secs,
-        "cpu_seconds": cpu, "cpu_rate": n_ss / cpu,
-        "input_bytes": grid.nbytes, "chunk_bytes": int(60 * fs * 100 * 4),
-        "peak_bytes": peak, "peak_over_chunk": peak / (60 * fs * 100 * 4),
+        "site_samples": n_ss,
+        "seconds": secs,
+        "rate": n_ss / secs,
+        "cpu_seconds": cpu,
+        "cpu_rate": n_ss / cpu,
+        "input_bytes": grid.nbytes,
+        "chunk_bytes": int(60 * fs * 100 * 4),
+        "peak_bytes": peak,
+        "peak_over_chunk": peak / (60 * fs * 100 * 4),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -327,30 +374,40 @@ def _report(r):
         print(f"{r['case']}: FAILED {r['error']}")
         return
     print(r["case"])
-    print(f"  {r['site_samples'] / 1e6:.1f} M site-samples in {r['seconds']:.2f} s wall: "
-          f"{r['rate'] / 1e6:.1f} M site-samples/s; CPU {r['cpu_seconds']:.2f} s: "
-          f"{r['cpu_rate'] / 1e6:.1f} M site-samples per CPU-second")
+    print(
+        f"  {r['site_samples'] / 1e6:.1f} M site-samples in {r['seconds']:.2f} s wall: "
+        f"{r['rate'] / 1e6:.1f} M site-samples/s; CPU {r['cpu_seconds']:.2f} s: "
+        f"{r['cpu_rate'] / 1e6:.1f} M site-samples per CPU-second"
+    )
     if "baseline_rate" in r:
-        print(f"  per-frame NumPy loop: {r['baseline_seconds']:.2f} s "
-              f"({r['baseline_rate'] / 1e6:.2f} M/s); ratio {r['speedup']:.1f}x")
+        print(
+            f"  per-frame NumPy loop: {r['baseline_seconds']:.2f} s "
+            f"({r['baseline_rate'] / 1e6:.2f} M/s); ratio {r['speedup']:.1f}x"
+        )
     if "baseline_first_minute_rate" in r:
-        print(f"  first minute in memory: {r['first_minute_in_memory_rate'] / 1e6:.1f} M/s; "
-              f"per-frame loop {r['baseline_first_minute_rate'] / 1e6:.2f} M/s; "
-              f"ratio {r['speedup']:.1f}x")
+        print(
+            f"  first minute in memory: {r['first_minute_in_memory_rate'] / 1e6:.1f} M/s; "
+            f"per-frame loop {r['baseline_first_minute_rate'] / 1e6:.2f} M/s; "
+            f"ratio {r['speedup']:.1f}x"
+        )
     line = f"  peak traced memory {r['peak_bytes'] / 2**20:.0f} MiB"
     if "peak_over_input" in r:
         line += f" = {r['peak_over_input']:.2f}x the input ({r['input_bytes'] / 2**20:.0f} MiB)"
     if "peak_over_chunk" in r:
-        line += (f" = {r['peak_over_chunk']:.1f}x one chunk ({r['chunk_bytes'] / 2**20:.0f} MiB);"
-                 f" input {r['input_bytes'] / 2**20:.0f} MiB")
+        line += (
+            f" = {r['peak_over_chunk']:.1f}x one chunk ({r['chunk_bytes'] / 2**20:.0f} MiB);"
+            f" input {r['input_bytes'] / 2**20:.0f} MiB"
+        )
     print(line + f"; process peak RSS {r['maxrss_mb']:.0f} MiB")
     if "target_rate" in r:
         ok_rate = r["rate"] >= r["target_rate"]
         ok_cpu = r["cpu_rate"] >= r["target_rate"]
         ok_mem = r["peak_over_input"] <= r["target_peak_over_input"]
-        print(f"  targets: rate >= 20 M/s {'OK' if ok_rate else 'MISSED'} (wall), "
-              f"{'OK' if ok_cpu else 'MISSED'} (CPU), "
-              f"peak <= 3x input {'OK' if ok_mem else 'MISSED'}")
+        print(
+            f"  targets: rate >= 20 M/s {'OK' if ok_rate else 'MISSED'} (wall), "
+            f"{'OK' if ok_cpu else 'MISSED'} (CPU), "
+            f"peak <= 3x input {'OK' if ok_mem else 'MISSED'}"
+        )
 
 
 # --------------------------------------------------------------------------- table 1
@@ -368,8 +425,13 @@ def _time_v(cmd, env=None, timeout=3600):
 
     import psutil
 
-    proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-v", *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     peak = [0]
     done = threading.Event()
 
@@ -382,10 +444,8 @@ def _time_v(cmd, env=None, timeout=3600):
             total = 0
             try:
                 for p in [root, *root.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess):
                         total += p.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
             except psutil.NoSuchProcess:
                 break
             peak[0] = max(peak[0], total)
@@ -424,20 +484,45 @@ def process_case(duration, folder, repeat=3, baseline=True, fmt="nc"):
     if not os.path.exists(path):
         t = time.perf_counter()
         (write_nix_recording if fmt == "nix" else write_recording)(path, duration)
-        print(f"wrote {path} ({os.path.getsize(path) / 2**20:.0f} MiB) in "
-              f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
+        print(
+            f"wrote {path} ({os.path.getsize(path) / 2**20:.0f} MiB) in "
+            f"{time.perf_counter() - t:.0f} s",
+            file=sys.stderr,
+        )
     env = dict(os.environ)
     here = os.path.dirname(os.path.abspath(__file__))
     env["PYTHONPATH"] = os.pathsep.join(
-        [os.path.dirname(here)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        [os.path.dirname(here)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     out_json = os.path.join(folder, f"utah_{int(duration)}s.json")
-    ours = [_time_v([sys.executable, "-m", "neurowave.cli", "analyze", path, "--band",
-                     str(BAND[0]), str(BAND[1]), "--json", out_json], env)
-            for _ in range(repeat)]
+    ours = [
+        _time_v(
+            [
+                sys.executable,
+                "-m",
+                "neurowave.cli",
+                "analyze",
+                path,
+                "--band",
+                str(BAND[0]),
+                str(BAND[1]),
+                "--json",
+                out_json,
+            ],
+            env,
+        )
+        for _ in range(repeat)
+    ]
     base = []
     if baseline:
-        cmd = [sys.executable, os.path.join(here, "scipy_pipeline.py"), path, "--band",
-               str(BAND[0]), str(BAND[1])]
+        cmd = [
+            sys.executable,
+            os.path.join(here, "scipy_pipeline.py"),
+            path,
+            "--band",
+            str(BAND[0]),
+            str(BAND[1]),
+        ]
         if duration > 600:
             cmd += ["--block", "600"]
         base = [_time_v(cmd, env) for _ in range(repeat)]
@@ -448,71 +533,118 @@ def process_case(duration, folder, repeat=3, baseline=True, fmt="nc"):
     d = (sm["direction"]["mean_deg"] - TRUTH["direction"] + 180) % 360 - 180
     n_ss = 96 * int(duration * 1000)
     res = {
-        "duration": duration, "format": fmt, "site_samples": n_ss,
+        "duration": duration,
+        "format": fmt,
+        "site_samples": n_ss,
         "file_mb": os.path.getsize(path) / 2**20,
-        "wall": _stats([r[0] for r in ours]), "cpu": _stats([r[1] for r in ours]),
+        "wall": _stats([r[0] for r in ours]),
+        "cpu": _stats([r[1] for r in ours]),
         "rss_mb": _stats([r[2] for r in ours]),
-        "speed_median": sm["speed"]["median"], "speed_error": sm["speed"]["median"] / TRUTH["speed"] - 1,
-        "direction_error_deg": d, "classified_planar": classified["planar"],
+        "speed_median": sm["speed"]["median"],
+        "speed_error": sm["speed"]["median"] / TRUTH["speed"] - 1,
+        "direction_error_deg": d,
+        "classified_planar": classified["planar"],
         "n_classified": s["params"]["patterns"].get("n_classified"),
         "n_chunks": s["params"].get("n_chunks"),
     }
     if base:
-        res.update(base_wall=_stats([r[0] for r in base]), base_cpu=_stats([r[1] for r in base]),
-                   base_rss_mb=_stats([r[2] for r in base]),
-                   base_answer=json.loads(base[0][3].strip().splitlines()[-1]))
+        res.update(
+            base_wall=_stats([r[0] for r in base]),
+            base_cpu=_stats([r[1] for r in base]),
+            base_rss_mb=_stats([r[2] for r in base]),
+            base_answer=json.loads(base[0][3].strip().splitlines()[-1]),
+        )
     return res
 
 
 def _report_process(results, machine):
     fmts = sorted({r.get("format", "nc") for r in results})
-    print(f"Table 1: `neurowave analyze FILE.{'|'.join(fmts)} --band 10 20` (defaults) as a whole "
-          f"process; {machine}")
-    print("| recording | site-samples | wall best (spread) s | M site-samples/s | CPU s | "
-          "peak RSS MB | SciPy pipeline wall best (spread) s | SciPy RSS MB | speed err | "
-          "dir err | classified planar |")
+    print(
+        f"Table 1: `neurowave analyze FILE.{'|'.join(fmts)} --band 10 20` (defaults) as a whole "
+        f"process; {machine}"
+    )
+    print(
+        "| recording | site-samples | wall best (spread) s | M site-samples/s | CPU s | "
+        "peak RSS MB | SciPy pipeline wall best (spread) s | SciPy RSS MB | speed err | "
+        "dir err | classified planar |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         w = r["wall"]
-        line = (f"| {r['duration']:g} s {r.get('format', 'nc')} | {r['site_samples'] / 1e6:.1f} M | {w['best']:.2f} "
-                f"({w['best']:.2f}-{w['worst']:.2f}) | {r['site_samples'] / w['best'] / 1e6:.1f} | "
-                f"{r['cpu']['best']:.1f} | {r['rss_mb']['worst']:.0f} | ")
+        line = (
+            f"| {r['duration']:g} s {r.get('format', 'nc')} | {r['site_samples'] / 1e6:.1f} M | {w['best']:.2f} "
+            f"({w['best']:.2f}-{w['worst']:.2f}) | {r['site_samples'] / w['best'] / 1e6:.1f} | "
+            f"{r['cpu']['best']:.1f} | {r['rss_mb']['worst']:.0f} | "
+        )
         if "base_wall" in r:
             b = r["base_wall"]
-            line += (f"{b['best']:.2f} ({b['best']:.2f}-{b['worst']:.2f}) | "
-                     f"{r['base_rss_mb']['worst']:.0f} | ")
+            line += (
+                f"{b['best']:.2f} ({b['best']:.2f}-{b['worst']:.2f}) | "
+                f"{r['base_rss_mb']['worst']:.0f} | "
+            )
         else:
             line += "- | - | "
-        line += (f"{100 * r['speed_error']:+.1f} % | {r['direction_error_deg']:+.1f} deg | "
-                 f"{100 * r['classified_planar']:.0f} % |")
+        line += (
+            f"{100 * r['speed_error']:+.1f} % | {r['direction_error_deg']:+.1f} deg | "
+            f"{100 * r['classified_planar']:.0f} % |"
+        )
         print(line)
     for r in results:
         if r["duration"] == 600 and r.get("format", "nc") == "nc":  # the issue's netCDF case
-            ok = [r["site_samples"] / r["wall"]["best"] >= 10e6, r["rss_mb"]["worst"] <= 660,
-                  "base_wall" not in r or r["wall"]["best"] <= r["base_wall"]["best"],
-                  abs(r["speed_error"]) <= 0.05 and abs(r["direction_error_deg"]) <= 5
-                  and r["classified_planar"] >= 0.9]
-            names = [">= 10 M site-samples/s", "peak RSS <= 660 MB", "not slower than SciPy",
-                     "right answer"]
-            print("600 s targets: " + ", ".join(f"{n} {'OK' if o else 'MISSED'}"
-                                                for n, o in zip(names, ok)))
+            ok = [
+                r["site_samples"] / r["wall"]["best"] >= 10e6,
+                r["rss_mb"]["worst"] <= 660,
+                "base_wall" not in r or r["wall"]["best"] <= r["base_wall"]["best"],
+                abs(r["speed_error"]) <= 0.05
+                and abs(r["direction_error_deg"]) <= 5
+                and r["classified_planar"] >= 0.9,
+            ]
+            names = [
+                ">= 10 M site-samples/s",
+                "peak RSS <= 660 MB",
+                "not slower than SciPy",
+                "right answer",
+            ]
+            print(
+                "600 s targets: "
+                + ", ".join(f"{n} {'OK' if o else 'MISSED'}" for n, o in zip(names, ok))
+            )
         if r["duration"] >= 3600:
-            print(f"1 h target: peak RSS <= 1 GB {'OK' if r['rss_mb']['worst'] <= 1024 else 'MISSED'}")
+            print(
+                f"1 h target: peak RSS <= 1 GB {'OK' if r['rss_mb']['worst'] <= 1024 else 'MISSED'}"
+            )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--durations", nargs="*", type=float, default=[60, 600, 3600],
-                    help="recording lengths in seconds for table 1 (default 60 600 3600)")
+    ap.add_argument(
+        "--durations",
+        nargs="*",
+        type=float,
+        default=[60, 600, 3600],
+        help="recording lengths in seconds for table 1 (default 60 600 3600)",
+    )
     ap.add_argument("--repeat", type=int, default=3, help="runs of each process (default 3)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the SciPy pipeline")
-    ap.add_argument("--format", choices=["nc", "nix"], default="nc",
-                    help="table 1: write the recordings as netCDF (default) or NIX (read "
-                         "lazily by neurowave when >= 256 MiB)")
-    ap.add_argument("--folder", default=None,
-                    help="where the recordings are written (default: a temporary folder)")
-    ap.add_argument("--core", nargs="*", metavar="CASE", default=None,
-                    help="table 2 instead: a, b and/or c (default all)")
+    ap.add_argument(
+        "--format",
+        choices=["nc", "nix"],
+        default="nc",
+        help="table 1: write the recordings as netCDF (default) or NIX (read "
+        "lazily by neurowave when >= 256 MiB)",
+    )
+    ap.add_argument(
+        "--folder",
+        default=None,
+        help="where the recordings are written (default: a temporary folder)",
+    )
+    ap.add_argument(
+        "--core",
+        nargs="*",
+        metavar="CASE",
+        default=None,
+        help="table 2 instead: a, b and/or c (default all)",
+    )
     ap.add_argument("--quick", action="store_true", help="table 2: shorter recordings")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     args = ap.parse_args(argv)
@@ -523,13 +655,19 @@ def main(argv=None):
         import tempfile
 
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        machine = (f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
-                   f"load average {os.getloadavg()[0]:.1f} at start")
+        machine = (
+            f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+            f"load average {os.getloadavg()[0]:.1f} at start"
+        )
         folder = args.folder or tempfile.mkdtemp(prefix="neurowave-bench-")
         for d in args.durations:
-            r = process_case(d, folder, repeat=1 if d > 600 else args.repeat,
-                             baseline=not args.no_baseline and args.format == "nc",
-                             fmt=args.format)
+            r = process_case(
+                d,
+                folder,
+                repeat=1 if d > 600 else args.repeat,
+                baseline=not args.no_baseline and args.format == "nc",
+                fmt=args.format,
+            )
             results.append(r)
             print(json.dumps(r), file=sys.stderr)
         machine += f", {os.getloadavg()[0]:.1f} at the end"

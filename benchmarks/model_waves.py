@@ -69,18 +69,31 @@ def summarize(res, unit=None):
     s = res.summary["summary"]
     if unit is not None:
         r = s["units"][str(unit)]
-        sub = type(res)(summary=res.summary, view=res.view, band=res.band,
-                        analyses=[a for a, t in zip(res.analyses, res.trials) if t[2] == unit],
-                        trials=[t for t in res.trials if t[2] == unit])
+        sub = type(res)(
+            summary=res.summary,
+            view=res.view,
+            band=res.band,
+            analyses=[a for a, t in zip(res.analyses, res.trials) if t[2] == unit],
+            trials=[t for t in res.trials if t[2] == unit],
+        )
         spread = phase_spread(sub)
     else:
-        r = {"wave_fraction": s["wave_fraction"], "speed": s["speed"],
-             "frequency": s["frequency"]["median"], "patterns": s["patterns"],
-             "n_trials": s["pooled"]["n_trials"]}
+        r = {
+            "wave_fraction": s["wave_fraction"],
+            "speed": s["speed"],
+            "frequency": s["frequency"]["median"],
+            "patterns": s["patterns"],
+            "n_trials": s["pooled"]["n_trials"],
+        }
         spread = phase_spread(res)
-    return dict(n_pieces=r["n_trials"], wave_fraction=r["wave_fraction"],
-                patterns={p: r["patterns"].get(p, 0.0) for p in PATTERN_NAMES},
-                speed=r["speed"], frequency=r["frequency"], phase_spread=spread)
+    return dict(
+        n_pieces=r["n_trials"],
+        wave_fraction=r["wave_fraction"],
+        patterns={p: r["patterns"].get(p, 0.0) for p in PATTERN_NAMES},
+        speed=r["speed"],
+        frequency=r["frequency"],
+        phase_spread=spread,
+    )
 
 
 def simulated_controls(masks, *, steps, band, speed=0.3, frequency=None):
@@ -104,11 +117,23 @@ def simulated_controls(masks, *, steps, band, speed=0.3, frequency=None):
 
     def sim(pattern, mask, snr_db=10, **kw):
         ys, xs = np.nonzero(mask)
-        g, _ = simulate_wave(pattern, layout="grid", shape=(ny, nx), spacing=1.0,
-                             time_units="step", space_units="cell", sampling_rate=1.0,
-                             duration=steps, frequency=frequency, speed=speed,
-                             center=(xs.mean(), ys.mean()), snr_db=snr_db, noise="white",
-                             seed=0, **kw)
+        g, _ = simulate_wave(
+            pattern,
+            layout="grid",
+            shape=(ny, nx),
+            spacing=1.0,
+            time_units="step",
+            space_units="cell",
+            sampling_rate=1.0,
+            duration=steps,
+            frequency=frequency,
+            speed=speed,
+            center=(xs.mean(), ys.mean()),
+            snr_db=snr_db,
+            noise="white",
+            seed=0,
+            **kw,
+        )
         return g.values
 
     def precession(mask):
@@ -122,21 +147,31 @@ def simulated_controls(masks, *, steps, band, speed=0.3, frequency=None):
         "planar": lambda m: sim("planar", m, direction=90.0),
         "radial_in": lambda m: sim("radial_in", m),
         "radial_out": lambda m: sim("radial_out", m),
-        "standing": lambda m: sim("planar", m, snr_db=None, direction=90.0)
-        + sim("planar", m, direction=270.0),
+        "standing": lambda m: (
+            sim("planar", m, snr_db=None, direction=90.0) + sim("planar", m, direction=270.0)
+        ),
         "phase precession": precession,
     }
     out = {}
     for name, make in makers.items():
         h = np.stack([make(m) for m in masks])[:, :, None].astype(np.float32)
         ds = xr.Dataset(
-            {"hidden": (("sample", "time", "unit", "y", "x"), h),
-             "label": (("sample", "y", "x"), np.stack(masks).astype(np.int16))},
-            coords={"time": ("time", np.arange(1.0, steps + 1), {"units": "step"}),
-                    "y": ("y", np.arange(float(ny)), {"units": "cell"}),
-                    "x": ("x", np.arange(float(nx)), {"units": "cell"})},
-            attrs={"kind": "model", "model": "simulated", "sampling_rate": 1.0,
-                   "source": f"simulated {name}"})
+            {
+                "hidden": (("sample", "time", "unit", "y", "x"), h),
+                "label": (("sample", "y", "x"), np.stack(masks).astype(np.int16)),
+            },
+            coords={
+                "time": ("time", np.arange(1.0, steps + 1), {"units": "step"}),
+                "y": ("y", np.arange(float(ny)), {"units": "cell"}),
+                "x": ("x", np.arange(float(nx)), {"units": "cell"}),
+            },
+            attrs={
+                "kind": "model",
+                "model": "simulated",
+                "sampling_rate": 1.0,
+                "source": f"simulated {name}",
+            },
+        )
         out[name] = summarize(analyze_model(ds, band=band), unit=0)
     return out
 
@@ -154,14 +189,21 @@ def pgd_view(ds, *, n_surrogates=19):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     try:
-                        r = analyze(g, n_surrogates=n_surrogates, seed=0,
-                                    classify=False).summary["summary"]
+                        r = analyze(g, n_surrogates=n_surrogates, seed=0, classify=False).summary[
+                            "summary"
+                        ]
                     except ValueError as err:  # e.g. too few valid sites
                         print(f"  sample {s} unit {u}: {err}", file=sys.stderr)
                         continue
-                rows.append(dict(unit=u, wave_fraction=r["wave_fraction"],
-                                 speed=r["speed"]["median"], frequency=r["frequency"]["median"],
-                                 pgd=r["pgd"]["median"]))
+                rows.append(
+                    dict(
+                        unit=u,
+                        wave_fraction=r["wave_fraction"],
+                        speed=r["speed"]["median"],
+                        frequency=r["frequency"]["median"],
+                        pgd=r["pgd"]["median"],
+                    )
+                )
     out = {}
     for u in sorted({r["unit"] for r in rows}):
         ru = [r for r in rows if r["unit"] == u]
@@ -183,18 +225,28 @@ def run(source, *, n=8, horizon=None, band=None, steps=200, seed=0, old_view=Tru
     torch.set_num_threads(1)
     model, ckpt = load_model(source)
     task = task_for(ckpt, None, source=source)
-    result = {"source": source, "n_images": n,
-              "n_steps_trained": int(ckpt["config"].get("n_steps", 0)),
-              "dt": float(ckpt["config"].get("dt", 1.0)), "patterns": {}, "pgd_view": {},
-              "foreground_accuracy": {}}
+    result = {
+        "source": source,
+        "n_images": n,
+        "n_steps_trained": int(ckpt["config"].get("n_steps", 0)),
+        "dt": float(ckpt["config"].get("dt", 1.0)),
+        "patterns": {},
+        "pgd_view": {},
+        "foreground_accuracy": {},
+    }
     ref = None
     for label, m in (("trained", model), ("untrained", untrained_like(model, seed=seed))):
         ds = export_hidden(m, task, n=n, seed=seed, n_steps=horizon, source=label)
         result["foreground_accuracy"][label] = float(
-            (ds.prediction == ds.label).where(ds.label > 0).mean())
+            (ds.prediction == ds.label).where(ds.label > 0).mean()
+        )
         for var, cut in (("hidden", False), ("hidden_cut_coupling", True)):
-            res = analyze_model(ds, variable=var, band=band if ref is None else ref.band,
-                                view=None if ref is None else ref.view)
+            res = analyze_model(
+                ds,
+                variable=var,
+                band=band if ref is None else ref.band,
+                view=None if ref is None else ref.view,
+            )
             if ref is None:
                 ref = res
                 result["band"] = list(res.band)
@@ -209,8 +261,9 @@ def run(source, *, n=8, horizon=None, band=None, steps=200, seed=0, old_view=Tru
             ds = export_hidden(m, task, n=n, seed=seed, n_steps=steps, controls=False)
             result["pgd_view"][label] = pgd_view(ds)
     result["pgd_view_steps"] = steps
-    result["simulations"] = simulated_controls(masks, steps=result["horizon"],
-                                               band=tuple(result["band"]), speed=result["dt"])
+    result["simulations"] = simulated_controls(
+        masks, steps=result["horizon"], band=tuple(result["band"]), speed=result["dt"]
+    )
     return result
 
 
@@ -220,22 +273,28 @@ def _fmt(v, f="{:.2f}"):
 
 def print_tables(res):
     dt = res["dt"]
-    print(f"dt = {dt}: the Laplacian coupling carries waves at 1 cell per unit time, "
-          f"i.e. {dt} cells/step. Steps 1-{res['horizon']} (trained T = "
-          f"{res['n_steps_trained']}), band {res['band'][0]:.3f}-{res['band'][1]:.3f} "
-          f"cycles/step ({res['band_source']}), per piece: {res['model_view']}.")
-    head = ("| {} | wave fraction | speed (cells/step) median [q25, q75] | frequency "
-            "(cycles/step) | phase spread (rad) | planar | radial_out | radial_in | synchronous |")
+    print(
+        f"dt = {dt}: the Laplacian coupling carries waves at 1 cell per unit time, "
+        f"i.e. {dt} cells/step. Steps 1-{res['horizon']} (trained T = "
+        f"{res['n_steps_trained']}), band {res['band'][0]:.3f}-{res['band'][1]:.3f} "
+        f"cycles/step ({res['band_source']}), per piece: {res['model_view']}."
+    )
+    head = (
+        "| {} | wave fraction | speed (cells/step) median [q25, q75] | frequency "
+        "(cycles/step) | phase spread (rad) | planar | radial_out | radial_in | synchronous |"
+    )
     sep = "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 
     def row(name, s):
         p = s["patterns"]
         sp = s["speed"]
-        return (f"| {name} | {s['wave_fraction']:.2f} | {_fmt(sp['median'])} "
-                f"[{_fmt(sp['q25'])}, {_fmt(sp['q75'])}] | {_fmt(s['frequency'], '{:.3f}')} | "
-                f"{s['phase_spread']:.2f} | "
-                f"{p['planar']:.2f} | {p['radial_out']:.2f} | {p['radial_in']:.2f} | "
-                f"{p['synchronous']:.2f} |")
+        return (
+            f"| {name} | {s['wave_fraction']:.2f} | {_fmt(sp['median'])} "
+            f"[{_fmt(sp['q25'])}, {_fmt(sp['q75'])}] | {_fmt(s['frequency'], '{:.3f}')} | "
+            f"{s['phase_spread']:.2f} | "
+            f"{p['planar']:.2f} | {p['radial_out']:.2f} | {p['radial_in']:.2f} | "
+            f"{p['synchronous']:.2f} |"
+        )
 
     print("\nValidation on ground truth (same piece masks, length and band):")
     print(head.format("simulation"))
@@ -248,27 +307,44 @@ def print_tables(res):
     for k, s in res["patterns"].items():
         print(row(k, s))
     if res["pgd_view"]:
-        print(f"\nPGD view (old): {res['pgd_view_steps']} steps, automatic band, per piece, "
-              "PGD wave frames; medians over pieces")
-        print("| model, unit | wave fraction | speed (cells/step) | frequency (cycles/step) | PGD |")
+        print(
+            f"\nPGD view (old): {res['pgd_view_steps']} steps, automatic band, per piece, "
+            "PGD wave frames; medians over pieces"
+        )
+        print(
+            "| model, unit | wave fraction | speed (cells/step) | frequency (cycles/step) | PGD |"
+        )
         print("| --- | --- | --- | --- | --- |")
         for label, units in res["pgd_view"].items():
             for u, s in units.items():
-                print(f"| {label}, {u} | {_fmt(s['wave_fraction'])} | {_fmt(s['speed'])} | "
-                      f"{_fmt(s['frequency'], '{:.3f}')} | {_fmt(s['pgd'])} |")
+                print(
+                    f"| {label}, {u} | {_fmt(s['wave_fraction'])} | {_fmt(s['speed'])} | "
+                    f"{_fmt(s['frequency'], '{:.3f}')} | {_fmt(s['pgd'])} |"
+                )
     print("\nforeground accuracy:", {k: round(v, 3) for k, v in res["foreground_accuracy"].items()})
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--source", default=None,
-                   help="run directory, checkpoint or pretrained:NAME (default: the default "
-                   "pretrained model)")
+    p.add_argument(
+        "--source",
+        default=None,
+        help="run directory, checkpoint or pretrained:NAME (default: the default pretrained model)",
+    )
     p.add_argument("--n", type=int, default=8)
-    p.add_argument("--horizon", type=int, default=None,
-                   help="steps measured (default: twice the trained horizon)")
-    p.add_argument("--band", type=float, nargs=2, default=None,
-                   help="cycles/step (default: from the pooled spectrum)")
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help="steps measured (default: twice the trained horizon)",
+    )
+    p.add_argument(
+        "--band",
+        type=float,
+        nargs=2,
+        default=None,
+        help="cycles/step (default: from the pooled spectrum)",
+    )
     p.add_argument("--steps", type=int, default=200, help="length of the old PGD view")
     p.add_argument("--no-pgd-view", action="store_true")
     p.add_argument("--seed", type=int, default=0)
@@ -278,8 +354,15 @@ def main(argv=None):
         from neurowave.models import default_pretrained
 
         a.source = f"pretrained:{default_pretrained()}"
-    res = run(a.source, n=a.n, horizon=a.horizon, band=tuple(a.band) if a.band else None,
-              steps=a.steps, seed=a.seed, old_view=not a.no_pgd_view)
+    res = run(
+        a.source,
+        n=a.n,
+        horizon=a.horizon,
+        band=tuple(a.band) if a.band else None,
+        steps=a.steps,
+        seed=a.seed,
+        old_view=not a.no_pgd_view,
+    )
     print_tables(res)
     if a.json:
         with open(a.json, "w") as fh:

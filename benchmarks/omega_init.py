@@ -56,10 +56,21 @@ def main():
     results = {}
     for init in args.inits:
         torch.manual_seed(args.seed)
-        model = get_model("cornn", in_channels=3, n_classes=6, hidden_channels=2, c_mid=16,
-                          n_steps=100, dt=0.1, readout="linear", encoder_layers=(3, 3, 4),
-                          readout_bias=False, mlp_hidden=(64, 64, 64), omega_init=init,
-                          omega_bias=args.bias)
+        model = get_model(
+            "cornn",
+            in_channels=3,
+            n_classes=6,
+            hidden_channels=2,
+            c_mid=16,
+            n_steps=100,
+            dt=0.1,
+            readout="linear",
+            encoder_layers=(3, 3, 4),
+            readout_bias=False,
+            mlp_hidden=(64, 64, 64),
+            omega_init=init,
+            omega_bias=args.bias,
+        )
         opt = torch.optim.Adam(model.parameters(), lr=args.lr)
         rng = np.random.default_rng(args.seed)
         order = rng.permutation(len(xtr))
@@ -67,11 +78,14 @@ def main():
 
         def record(step, model=model, losses=losses, rows=rows, t0=t0, init=init):
             d = compute_oscillator_diagnostics(model, xva[:16], yva[:16])
-            row = {"step": step, "loss": float(np.mean(losses[-args.every:])) if losses else None,
-                   "live_fg": [u["live_omega_fraction"]["foreground"] for u in d["units"]],
-                   "omega_fg_median": [u["omega"]["foreground"]["q50"] for u in d["units"]],
-                   "growth_T": [u["growth_ratio"]["T"] for u in d["units"]],
-                   "seconds": time.perf_counter() - t0}
+            row = {
+                "step": step,
+                "loss": float(np.mean(losses[-args.every :])) if losses else None,
+                "live_fg": [u["live_omega_fraction"]["foreground"] for u in d["units"]],
+                "omega_fg_median": [u["omega"]["foreground"]["q50"] for u in d["units"]],
+                "growth_T": [u["growth_ratio"]["T"] for u in d["units"]],
+                "seconds": time.perf_counter() - t0,
+            }
             rows.append(row)
             print(init, json.dumps(row), flush=True)
 
@@ -79,7 +93,7 @@ def main():
         model.train()
         for step in range(1, args.steps + 1):
             i = (step - 1) * args.batch_size % len(xtr)
-            idx = order[i:i + args.batch_size]
+            idx = order[i : i + args.batch_size]
             loss = F.cross_entropy(model(torch.as_tensor(xtr[idx])), torch.as_tensor(ytr[idx]))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -91,13 +105,26 @@ def main():
                 record(step)
         model.eval()
         with torch.no_grad():
-            pred = np.concatenate([model(torch.as_tensor(xva[i:i + 16])).argmax(1).numpy()
-                                   for i in range(0, len(xva), 16)])
+            pred = np.concatenate(
+                [
+                    model(torch.as_tensor(xva[i : i + 16])).argmax(1).numpy()
+                    for i in range(0, len(xva), 16)
+                ]
+            )
         s = segmentation_scores(pred, yva, 6)
-        results[init] = {"rows": rows, "val_fg_iou_paper": s["fg_iou_paper"],
-                         "val_fg_iou": s["fg_iou"]}
-        print(init, "val fg-IoU (published metric)", round(s["fg_iou_paper"], 4),
-              "ours", round(s["fg_iou"], 4), flush=True)
+        results[init] = {
+            "rows": rows,
+            "val_fg_iou_paper": s["fg_iou_paper"],
+            "val_fg_iou": s["fg_iou"],
+        }
+        print(
+            init,
+            "val fg-IoU (published metric)",
+            round(s["fg_iou_paper"], 4),
+            "ours",
+            round(s["fg_iou"], 4),
+            flush=True,
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=1)

@@ -48,8 +48,8 @@ def _wavespace():
     if site and site not in sys.path:
         sys.path.append(site)
     try:
-        from WaveSpace.WaveAnalysis import OpticalFlow  # noqa: F401
-    except Exception as err:  # noqa: BLE001
+        from WaveSpace.WaveAnalysis import OpticalFlow
+    except Exception as err:
         return None, err
     return OpticalFlow, None
 
@@ -68,24 +68,34 @@ def _error(vx, vy, valid):
 def _fill_dead(ph):
     """Circular mean of the valid 8-neighbours for NaN sites (WaveSpace needs no NaN)."""
     ph = ph.copy()
-    t, ny, nx = ph.shape
+    t, _ny, _nx = ph.shape
     dead = np.argwhere(~np.isfinite(ph[0]))
     z = np.exp(1j * ph)
     for i, j in dead:
-        nb = z[:, max(i - 1, 0): i + 2, max(j - 1, 0): j + 2].reshape(t, -1)
+        nb = z[:, max(i - 1, 0) : i + 2, max(j - 1, 0) : j + 2].reshape(t, -1)
         ph[:, i, j] = np.angle(np.nansum(nb, axis=1))
     return ph
 
 
 def run(snr_db, OpticalFlow):
-    grid, truth = simulate_wave("planar", speed=SPEED, direction=DIRECTION, frequency=FREQ,
-                                duration=DURATION, sampling_rate=FS, snr_db=snr_db, seed=0)
+    grid, truth = simulate_wave(
+        "planar",
+        speed=SPEED,
+        direction=DIRECTION,
+        frequency=FREQ,
+        duration=DURATION,
+        sampling_rate=FS,
+        snr_db=snr_db,
+        seed=0,
+    )
     phase = compute_phase(grid, band=(8.0, 12.0)).compute()
     valid = np.isfinite(phase.values[0]).ravel()
     nt = phase.sizes["time"]
-    print(f"\n== plane wave {SPEED} m/s at {DIRECTION} deg, {FREQ} Hz, "
-          f"SNR {'none' if snr_db is None else f'{snr_db:g} dB'}: "
-          f"{int(valid.sum())} sites x {nt} frames at {FS:g} Hz")
+    print(
+        f"\n== plane wave {SPEED} m/s at {DIRECTION} deg, {FREQ} Hz, "
+        f"SNR {'none' if snr_db is None else f'{snr_db:g} dB'}: "
+        f"{int(valid.sum())} sites x {nt} frames at {FS:g} Hz"
+    )
     rows = []
     configs = [("horn-schunck", 1.5), ("horn-schunck", 2.5), ("charbonnier", 1.5)]
     for method, radius in configs:
@@ -107,15 +117,22 @@ def run(snr_db, OpticalFlow):
             dt = np.inf
             for _ in range(REPEAT_WAVESPACE):
                 t0 = time.perf_counter()
-                uv = OpticalFlow.uv_process_trial(data, nt, 100, u0, u0, kernel, False, 1, alpha,
-                                                  True)
+                uv = OpticalFlow.uv_process_trial(
+                    data, nt, 100, u0, u0, kernel, False, 1, alpha, True
+                )
                 dt = min(dt, time.perf_counter() - t0)
             # uv[..., i] is the flow between frames i and i+1 (one frame fewer)
             vx = np.moveaxis(uv.real, -1, 0).reshape(nt - 1, -1) * scale
             vy = np.moveaxis(uv.imag, -1, 0).reshape(nt - 1, -1) * scale
             e_raw, e_neg = _error(vx, vy, valid), _error(-vx, -vy, valid)
-            rows.append((f"WaveSpace Horn-Schunck (alpha {alpha:g}, maxIter 100)"
-                         f"{' [sign flipped]' if e_neg < e_raw else ''}", dt, min(e_raw, e_neg)))
+            rows.append(
+                (
+                    f"WaveSpace Horn-Schunck (alpha {alpha:g}, maxIter 100)"
+                    f"{' [sign flipped]' if e_neg < e_raw else ''}",
+                    dt,
+                    min(e_raw, e_neg),
+                )
+            )
     base = rows[0][1]
     print(f"{'implementation':62s} {'time (s)':>9s} {'vel. error':>10s} {'time/ours':>9s}")
     for name, dt, err in rows:
@@ -123,17 +140,21 @@ def run(snr_db, OpticalFlow):
     if OpticalFlow is not None:
         ws = [r for r in rows if r[0].startswith("WaveSpace")]
         for name, dt, err in rows[:2]:
-            print(f"{name}: {ws[1][1] / dt:.1f}x faster than WaveSpace (alpha 0.5), "
-                  f"{ws[0][1] / dt:.1f}x than WaveSpace (alpha 2); velocity error {err:.3f} vs "
-                  f"{ws[1][2]:.3f} (alpha 0.5) and {ws[0][2]:.3f} (alpha 2)")
+            print(
+                f"{name}: {ws[1][1] / dt:.1f}x faster than WaveSpace (alpha 0.5), "
+                f"{ws[0][1] / dt:.1f}x than WaveSpace (alpha 2); velocity error {err:.3f} vs "
+                f"{ws[1][2]:.3f} (alpha 0.5) and {ws[0][2]:.3f} (alpha 2)"
+            )
     return rows
 
 
 def main():
     OpticalFlow, err = _wavespace()
     if OpticalFlow is None:
-        print(f"WaveSpace not importable ({err}); timing neurowave only. "
-              "See the module docstring to install it for the comparison.")
+        print(
+            f"WaveSpace not importable ({err}); timing neurowave only. "
+            "See the module docstring to install it for the comparison."
+        )
     for snr in (None, 10.0):
         run(snr, OpticalFlow)
 

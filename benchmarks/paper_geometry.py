@@ -48,14 +48,27 @@ def runs(mlp):
         # omega_init="bias" (omega starts near 1 at every pixel): under PyTorch's
         # initialisation alone a unit's omega closes at every pixel within 50 steps
         # (benchmarks/omega_init.py; the model shipped before had both units off)
-        "cornn-paper": ("cornn", dict(hidden_channels=2, c_mid=16, n_steps=100, dt=0.1,
-                                      readout="linear", encoder_layers=(3, 3, 4),
-                                      readout_bias=False, omega_init="bias", omega_bias=1.0,
-                                      mlp_hidden=mlp)),
+        "cornn-paper": (
+            "cornn",
+            dict(
+                hidden_channels=2,
+                c_mid=16,
+                n_steps=100,
+                dt=0.1,
+                readout="linear",
+                encoder_layers=(3, 3, 4),
+                readout_bias=False,
+                omega_init="bias",
+                omega_bias=1.0,
+                mlp_hidden=mlp,
+            ),
+        ),
         # the published baseline's architecture: the last 3x3 layer narrows to 2
         # channels, a 1x1 layer expands them to 98 (baseline1_flexible.py)
-        "cnn-L8-paper": ("cnn", dict(n_layers=8, channels=16, bottleneck=2, expansion=98,
-                                     mlp_hidden=mlp)),
+        "cnn-L8-paper": (
+            "cnn",
+            dict(n_layers=8, channels=16, bottleneck=2, expansion=98, mlp_hidden=mlp),
+        ),
     }
 
 
@@ -68,8 +81,10 @@ def time_steps(args):
 
     task = get_task(TASK, n_train=args.batch_size, n_val=0, n_test=0)
     x, y = (torch.as_tensor(a) for a in task.split("train", cache=False))
-    print(f"one training step, {TASK}, batch {args.batch_size}, {torch.get_num_threads()} "
-          f"torch threads, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"one training step, {TASK}, batch {args.batch_size}, {torch.get_num_threads()} "
+        f"torch threads, load average {os.getloadavg()[0]:.1f}"
+    )
     for name, (model_name, cfg) in runs(args.mlp).items():
         torch.manual_seed(0)
         model = get_model(model_name, in_channels=3, n_classes=6, **cfg)
@@ -86,37 +101,64 @@ def time_steps(args):
                 cpu.append(time.process_time() - c0)
         step, step_cpu = float(np.median(times)), float(np.median(cpu))
         per_epoch = 10000 / args.batch_size / 60
-        print(f"  {name:<13} {count_parameters(model):>7} parameters: {1000 * step:6.0f} ms/step"
-              f" ({1000 * step_cpu:.0f} ms CPU time) -> {step * per_epoch:5.1f} min per epoch "
-              f"of 10,000 images ({step_cpu * per_epoch:.1f} min of CPU time; validation not "
-              "included)", flush=True)
+        print(
+            f"  {name:<13} {count_parameters(model):>7} parameters: {1000 * step:6.0f} ms/step"
+            f" ({1000 * step_cpu:.0f} ms CPU time) -> {step * per_epoch:5.1f} min per epoch "
+            f"of 10,000 images ({step_cpu * per_epoch:.1f} min of CPU time; validation not "
+            "included)",
+            flush=True,
+        )
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="paper", help="folder of the run directories")
     ap.add_argument("--models", nargs="+", default=None, help="subset of the runs")
-    ap.add_argument("--epochs", type=int, default=16,
-                    help="epochs (default 16: about 105 minutes of the CoRNN on 2 idle cores, "
-                    "inside the 150-minute budget; see docs/reproduction.rst)")
-    ap.add_argument("--batch-size", type=int, default=8,
-                    help="batch size (default 8: the same cost per image as 16 on 2 cores, "
-                    "twice the optimizer steps per epoch; 16 is the published one)")
-    ap.add_argument("--lr", type=float, default=1e-3,
-                    help="peak learning rate (default 1e-3, the published one; 3e-3 made "
-                    "the oscillators blow up on a batch of the first epoch)")
+    ap.add_argument(
+        "--epochs",
+        type=int,
+        default=16,
+        help="epochs (default 16: about 105 minutes of the CoRNN on 2 idle cores, "
+        "inside the 150-minute budget; see docs/reproduction.rst)",
+    )
+    ap.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        help="batch size (default 8: the same cost per image as 16 on 2 cores, "
+        "twice the optimizer steps per epoch; 16 is the published one)",
+    )
+    ap.add_argument(
+        "--lr",
+        type=float,
+        default=1e-3,
+        help="peak learning rate (default 1e-3, the published one; 3e-3 made "
+        "the oscillators blow up on a batch of the first epoch)",
+    )
     ap.add_argument("--lr-schedule", default="cosine", choices=("constant", "cosine"))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--mlp", type=int, nargs="+", default=[64, 64, 64],
-                    help="per-pixel MLP widths (published: 256 256 256)")
+    ap.add_argument(
+        "--mlp",
+        type=int,
+        nargs="+",
+        default=[64, 64, 64],
+        help="per-pixel MLP widths (published: 256 256 256)",
+    )
     ap.add_argument("--nproc", type=int, default=1, help="data-parallel processes per run")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (in all)")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--smoke", action="store_true",
-                    help=f"a short check: {SMOKE_TASK['n_train']} training images, "
-                    f"{SMOKE_EPOCHS} epochs")
-    ap.add_argument("--time-steps", type=int, default=0, metavar="N",
-                    help="only time N training steps per model and extrapolate an epoch")
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"a short check: {SMOKE_TASK['n_train']} training images, {SMOKE_EPOCHS} epochs",
+    )
+    ap.add_argument(
+        "--time-steps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time N training steps per model and extrapolate an epoch",
+    )
     args = ap.parse_args()
 
     import torch
@@ -138,18 +180,33 @@ def main():
         if done.exists() and json.loads(done.read_text())["epochs"] >= epochs:
             print(f"{name}: done before", file=sys.stderr)
         else:
-            train(model_name, task, model_config=cfg, epochs=epochs, batch_size=args.batch_size,
-                  lr=args.lr, lr_schedule=args.lr_schedule, seed=args.seed, device=args.device, out=run_dir,
-                  resume=(run_dir / "last.pt").exists(), progress=False, verbose=True,
-                  nproc=args.nproc)
+            train(
+                model_name,
+                task,
+                model_config=cfg,
+                epochs=epochs,
+                batch_size=args.batch_size,
+                lr=args.lr,
+                lr_schedule=args.lr_schedule,
+                seed=args.seed,
+                device=args.device,
+                out=run_dir,
+                resume=(run_dir / "last.pt").exists(),
+                progress=False,
+                verbose=True,
+                nproc=args.nproc,
+            )
         r = json.loads(done.read_text())
         h = r["history"]
         table[name] = dict(
-            n_parameters=r["n_parameters"], best_epoch=r["best_epoch"],
+            n_parameters=r["n_parameters"],
+            best_epoch=r["best_epoch"],
             train_loss=[round(e["train_loss"], 4) for e in h],
             seconds_per_epoch=round(sum(e["seconds"] for e in h) / len(h), 1),
-            test_fg_iou=r["test"]["fg_iou"], test_fg_iou_paper=r["test"]["fg_iou_paper"],
-            all_background_fg_iou=r["all_background_fg_iou"])
+            test_fg_iou=r["test"]["fg_iou"],
+            test_fg_iou_paper=r["test"]["fg_iou_paper"],
+            all_background_fg_iou=r["all_background_fg_iou"],
+        )
     print(json.dumps(table, indent=1))
 
 

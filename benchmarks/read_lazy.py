@@ -42,10 +42,15 @@ def write_recording(folder, hours, rate, seed=0):
         for start in range(0, n, block):
             m = min(block, n - start)
             f.write(rng.integers(-3000, 3000, size=(m, N_CH), dtype=np.int16).tobytes())
-    cells = [(r, c) for r in range(10) for c in range(10) if (r, c) not in
-             {(0, 0), (0, 9), (9, 0), (9, 9)}]
+    cells = [
+        (r, c)
+        for r in range(10)
+        for c in range(10)
+        if (r, c) not in {(0, 0), (0, 9), (9, 0), (9, 9)}
+    ]
     (folder / "utah_1h.csv").write_text(
-        "channel,row,col\n" + "".join(f"ch{k},{r},{c}\n" for k, (r, c) in enumerate(cells)))
+        "channel,row,col\n" + "".join(f"ch{k},{r},{c}\n" for k, (r, c) in enumerate(cells))
+    )
     return path, n
 
 
@@ -64,8 +69,10 @@ def stage(kind, path, rate):
 
     base = _rss()
     t = time.perf_counter()
-    kw = dict(io_kwargs=dict(dtype="int16", nb_channel=N_CH, sampling_rate=rate,
-                             signal_gain=0.25), positions=str(Path(path).with_suffix(".csv")))
+    kw = dict(
+        io_kwargs=dict(dtype="int16", nb_channel=N_CH, sampling_rate=rate, signal_gain=0.25),
+        positions=str(Path(path).with_suffix(".csv")),
+    )
     if kind == "lazy":
         g = nio.read(path, lazy=True, **kw)
         assert hasattr(g.data, "dask")
@@ -81,8 +88,19 @@ def stage(kind, path, rate):
         std = data.std(0, dtype=np.float64)
     elapsed = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # bytes (Linux: KiB)
-    print(json.dumps({"kind": kind, "peak_rss": peak, "base_rss": base, "seconds": elapsed, "open_s": t_open,
-                      "mean0": float(np.nanmean(mean)), "std0": float(np.nanmean(std))}))
+    print(
+        json.dumps(
+            {
+                "kind": kind,
+                "peak_rss": peak,
+                "base_rss": base,
+                "seconds": elapsed,
+                "open_s": t_open,
+                "mean0": float(np.nanmean(mean)),
+                "std0": float(np.nanmean(std)),
+            }
+        )
+    )
 
 
 def main():
@@ -99,14 +117,29 @@ def main():
     with tempfile.TemporaryDirectory(dir=a.keep) as tmp:
         t = time.perf_counter()
         path, n = write_recording(tmp, a.hours, a.rate)
-        print(f"wrote {path.stat().st_size / 2**20:.0f} MiB ({n} samples x {N_CH} channels) "
-              f"in {time.perf_counter() - t:.1f} s")
+        print(
+            f"wrote {path.stat().st_size / 2**20:.0f} MiB ({n} samples x {N_CH} channels) "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
         f32 = n * N_CH * 4
         res = {}
         for kind in ("eager", "lazy"):
             env = dict(os.environ, OMP_NUM_THREADS="1")
-            out = subprocess.run([sys.executable, __file__, "--stage", kind, "--path", str(path),
-                                  "--rate", str(a.rate)], capture_output=True, text=True, env=env)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--stage",
+                    kind,
+                    "--path",
+                    str(path),
+                    "--rate",
+                    str(a.rate),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             if out.returncode:
                 sys.exit(out.stderr)
             res[kind] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -116,11 +149,15 @@ def main():
         for kind in ("eager", "lazy"):
             r = res[kind]
             r["extra"] = r["peak_rss"] - r["base_rss"]
-            print(f"{kind:5s}: peak RSS {r['peak_rss'] / 2**20:7.0f} MiB, of which "
-                  f"{r['extra'] / 2**20:7.0f} MiB above the post-import baseline "
-                  f"({r['extra'] / f32:.3f} x array); {r['seconds']:.1f} s "
-                  f"(open {r['open_s']:.2f} s)")
-        print(f"lazy / eager memory above baseline: {res['lazy']['extra'] / res['eager']['extra']:.3f}")
+            print(
+                f"{kind:5s}: peak RSS {r['peak_rss'] / 2**20:7.0f} MiB, of which "
+                f"{r['extra'] / 2**20:7.0f} MiB above the post-import baseline "
+                f"({r['extra'] / f32:.3f} x array); {r['seconds']:.1f} s "
+                f"(open {r['open_s']:.2f} s)"
+            )
+        print(
+            f"lazy / eager memory above baseline: {res['lazy']['extra'] / res['eager']['extra']:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -34,28 +34,51 @@ def utah_recording(duration, *, chunk=60.0, fs=1000.0, seed=0):
     step = int(round(chunk * fs))
     sizes = [step] * (n // step) + ([n % step] if n % step else [])
     starts = np.cumsum([0] + sizes[:-1])
-    g0, _ = simulate_wave("planar", duration=0.01, sampling_rate=fs, seed=0,
-                          speed=TRUTH["speed"], direction=TRUTH["direction"],
-                          frequency=TRUTH["frequency"])
+    g0, _ = simulate_wave(
+        "planar",
+        duration=0.01,
+        sampling_rate=fs,
+        seed=0,
+        speed=TRUTH["speed"],
+        direction=TRUTH["direction"],
+        frequency=TRUTH["frequency"],
+    )
 
     def block(block_info=None):
         i = block_info[None]["chunk-location"][0]
         m = sizes[i]
-        g, _ = simulate_wave("planar", duration=m / fs, sampling_rate=fs, seed=seed + i,
-                             speed=TRUTH["speed"], direction=TRUTH["direction"],
-                             frequency=TRUTH["frequency"], snr_db=TRUTH["snr_db"])
+        g, _ = simulate_wave(
+            "planar",
+            duration=m / fs,
+            sampling_rate=fs,
+            seed=seed + i,
+            speed=TRUTH["speed"],
+            direction=TRUTH["direction"],
+            frequency=TRUTH["frequency"],
+            snr_db=TRUTH["snr_db"],
+        )
         # continue the wave: shift by the chunk's start (phase of the cosine)
         t0 = starts[i] / fs
         shift = int(round((t0 * TRUTH["frequency"] % 1.0) * fs / TRUTH["frequency"]))
         assert shift == 0, "chunks must hold whole cycles"
         return g.values.astype(np.float32)
 
-    arr = da.map_blocks(block, chunks=(tuple(sizes), (10,), (10,)), dtype=np.float32,
-                        meta=np.empty((0, 0, 0), np.float32))
+    arr = da.map_blocks(
+        block,
+        chunks=(tuple(sizes), (10,), (10,)),
+        dtype=np.float32,
+        meta=np.empty((0, 0, 0), np.float32),
+    )
     attrs = {k: v for k, v in g0.attrs.items() if k not in ("sampling_rate",)}
     attrs["truth"] = dict(g0.attrs["truth"], snr_db=TRUTH["snr_db"])
-    return nw.make_grid(arr, sampling_rate=fs, x=g0.x.values, y=g0.y.values,
-                        source="benchmarks/recording.py", attrs=attrs)
+    return nw.make_grid(
+        arr,
+        sampling_rate=fs,
+        x=g0.x.values,
+        y=g0.y.values,
+        source="benchmarks/recording.py",
+        attrs=attrs,
+    )
 
 
 def write_recording(path, duration, *, chunk=60.0, seed=0):
@@ -94,11 +117,17 @@ def write_nix_recording(path, duration, *, chunk=60.0, seed=0):
         return np.ascontiguousarray(block[:, iy, ix])
 
     sig = neo.AnalogSignal(
-        columns(first), units="uV", sampling_rate=grid.attrs["sampling_rate"] * pq.Hz,
-        name="LFP", spatial_scale=dx * pq.mm,
-        array_annotations={"x_coords": np.round((xs[ix] - xs[0]) / dx).astype(int),
-                           "y_coords": np.round((ys[iy] - ys[0]) / dx).astype(int),
-                           "channel_names": np.array([f"elec{k + 1}" for k in range(len(live))])})
+        columns(first),
+        units="uV",
+        sampling_rate=grid.attrs["sampling_rate"] * pq.Hz,
+        name="LFP",
+        spatial_scale=dx * pq.mm,
+        array_annotations={
+            "x_coords": np.round((xs[ix] - xs[0]) / dx).astype(int),
+            "y_coords": np.round((ys[iy] - ys[0]) / dx).astype(int),
+            "channel_names": np.array([f"elec{k + 1}" for k in range(len(live))]),
+        },
+    )
     seg = neo.Segment(name="recording")
     seg.analogsignals.append(sig)
     blk = neo.Block(name="utah")

@@ -61,7 +61,7 @@ def main(argv=None):
     ap.add_argument("--block", type=float, default=None, help="seconds per block")
     a = ap.parse_args(argv)
     ds = xr.open_dataset(a.file)
-    name = [v for v in ds.data_vars if ds[v].dims == ("time", "y", "x")][0]
+    name = next(v for v in ds.data_vars if ds[v].dims == ("time", "y", "x"))
     da = ds[name]
     t = da["time"].values
     fs = 1.0 / float(np.median(np.diff(t[:1000])))
@@ -78,11 +78,15 @@ def main(argv=None):
     pgd, direction, speed = (np.concatenate(v) for v in zip(*out))
     wave = pgd >= 0.5
     z = np.exp(1j * np.deg2rad(direction[wave])).mean()
-    print(json.dumps({
-        "wave_fraction": float(wave.mean()),
-        "speed_median": float(np.nanmedian(speed[wave])),
-        "direction_mean_deg": float(np.degrees(np.angle(z)) % 360),
-    }))
+    print(
+        json.dumps(
+            {
+                "wave_fraction": float(wave.mean()),
+                "speed_median": float(np.nanmedian(speed[wave])),
+                "direction_mean_deg": float(np.degrees(np.angle(z)) % 360),
+            }
+        )
+    )
     return 0
 
 

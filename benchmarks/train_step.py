@@ -76,9 +76,24 @@ def build_reference(readout, size=64, n_steps=100, dt=0.1):
     sys.modules.setdefault("imageio", types.ModuleType("imageio"))
     import utils  # the reference's utils.py
 
-    return utils.make_model("cpu", "cornn_model2", 6, size, dt, 0, n_steps, 3, 16, 2, 3, size,
-                            "op", cell_type="lstm", num_layers=16,
-                            readout_type=PUBLISHED_READOUTS[readout])
+    return utils.make_model(
+        "cpu",
+        "cornn_model2",
+        6,
+        size,
+        dt,
+        0,
+        n_steps,
+        3,
+        16,
+        2,
+        3,
+        size,
+        "op",
+        cell_type="lstm",
+        num_layers=16,
+        readout_type=PUBLISHED_READOUTS[readout],
+    )
 
 
 def build_pair(readout, seed=0, size=64, n_steps=100):
@@ -90,8 +105,9 @@ def build_pair(readout, seed=0, size=64, n_steps=100):
     torch.manual_seed(seed)
     ref = build_reference(readout, size=size, n_steps=n_steps)
     ours = get_model("cornn", readout=readout, n_steps=n_steps)
-    ours.load_state_dict(cornn_state_dict_from_published(ref.state_dict(), readout=readout,
-                                                         n_steps=n_steps))
+    ours.load_state_dict(
+        cornn_state_dict_from_published(ref.state_dict(), readout=readout, n_steps=n_steps)
+    )
     return ref, ours
 
 
@@ -118,8 +134,10 @@ def batch(n, seed=1, size=64):
     import torch
 
     g = torch.Generator().manual_seed(seed)
-    return (torch.rand(n, 3, size, size, generator=g),
-            torch.randint(0, 6, (n, size, size), generator=g))
+    return (
+        torch.rand(n, 3, size, size, generator=g),
+        torch.randint(0, 6, (n, size, size), generator=g),
+    )
 
 
 def _status_kib(field):
@@ -151,6 +169,7 @@ def memory_child(which, args):
 # --------------------------------------------------------------------------------------
 # Device mode: eager pair and compiled reference, each batch size, JSON lines from children
 # --------------------------------------------------------------------------------------
+
 
 def _sync(device):
     import torch
@@ -215,8 +234,10 @@ def device_child(kind, args):
                 enc = ours.encode(x)
                 row["neurowave_recurrence"] = recurrence_backend(*enc, ours.W_y.weight)
             del logits, hidden, ours_logits, ours_hidden, enc
-            steps = {"published_eager": make_step(ref, x, y, True),
-                     "neurowave": make_step(ours, x, y, False)}
+            steps = {
+                "published_eager": make_step(ref, x, y, True),
+                "neurowave": make_step(ours, x, y, False),
+            }
             for st in steps.values():
                 for _ in range(args.warmup):
                     st()
@@ -233,9 +254,12 @@ def device_child(kind, args):
             steps = {"published_compile": step}
         med, all_times = _timed(steps, device, args.repeats)
         for k, st in steps.items():
-            row[k] = {"ms_per_step": 1000 * med[k], "images_per_s": n / med[k],
-                      "ms_all": [1000 * t for t in all_times[k]],
-                      "step_memory_mib": _step_memory_mib(st, device)}
+            row[k] = {
+                "ms_per_step": 1000 * med[k],
+                "images_per_s": n / med[k],
+                "ms_all": [1000 * t for t in all_times[k]],
+                "step_memory_mib": _step_memory_mib(st, device),
+            }
         _emit(row)
         del steps, ref, x, y
         if device.type == "cuda":
@@ -244,15 +268,39 @@ def device_child(kind, args):
 
 def _run_child(kind, args, timeout):
     """Run a device child; its RESULT rows, and a note if it failed or timed out."""
-    cmd = [sys.executable, __file__, "--device-child", kind, "--device", args.device,
-           "--batch", *map(str, args.batch), "--threads", str(args.threads),
-           "--repeats", str(args.repeats), "--warmup", str(args.warmup),
-           "--readout", args.readout, "--size", str(args.size), "--n-steps", str(args.n_steps)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--device-child",
+        kind,
+        "--device",
+        args.device,
+        "--batch",
+        *map(str, args.batch),
+        "--threads",
+        str(args.threads),
+        "--repeats",
+        str(args.repeats),
+        "--warmup",
+        str(args.warmup),
+        "--readout",
+        args.readout,
+        "--size",
+        str(args.size),
+        "--n-steps",
+        str(args.n_steps),
+    ]
     t0 = time.time()
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        stdout, note = res.stdout, (None if res.returncode == 0 else
-                                    f"exit {res.returncode}: {res.stderr.strip()[-2000:]}")
+        stdout, note = (
+            res.stdout,
+            (
+                None
+                if res.returncode == 0
+                else f"exit {res.returncode}: {res.stderr.strip()[-2000:]}"
+            ),
+        )
     except subprocess.TimeoutExpired as err:
         stdout = err.stdout.decode() if isinstance(err.stdout, bytes) else (err.stdout or "")
         note = f"stopped after {timeout:.0f} s (--{kind}-timeout)"
@@ -284,29 +332,44 @@ def device_benchmark(args):
                 m_b = d[base]["step_memory_mib"]
                 if m_o is not None and m_b:
                     d[f"step_memory_ratio_vs_{base.split('_')[1]}"] = m_o / m_b
-    device_name = (torch.cuda.get_device_name(0) if args.device == "cuda"
-                   and torch.cuda.is_available() else f"cpu ({os.cpu_count()} CPUs)")
-    return {"device": device_name, "torch": torch.__version__,
-            "readout": args.readout, "size": args.size, "n_steps": args.n_steps,
-            "repeats": args.repeats, "warmup": args.warmup,
-            "batches": [by_batch[b] for b in sorted(by_batch)],
-            "eager_child": {"seconds": eager_s, "note": eager_note},
-            "compile_child": {"seconds": comp_s, "note": comp_note}}
+    device_name = (
+        torch.cuda.get_device_name(0)
+        if args.device == "cuda" and torch.cuda.is_available()
+        else f"cpu ({os.cpu_count()} CPUs)"
+    )
+    return {
+        "device": device_name,
+        "torch": torch.__version__,
+        "readout": args.readout,
+        "size": args.size,
+        "n_steps": args.n_steps,
+        "repeats": args.repeats,
+        "warmup": args.warmup,
+        "batches": [by_batch[b] for b in sorted(by_batch)],
+        "eager_child": {"seconds": eager_s, "note": eager_note},
+        "compile_child": {"seconds": comp_s, "note": comp_note},
+    }
 
 
 def print_device_table(res):
-    print(f"CoRNN training step (published setting, {res['size']}x{res['size']}, "
-          f"T={res['n_steps']}, readout {res['readout']}) on {res['device']}, "
-          f"torch {res['torch']}")
+    print(
+        f"CoRNN training step (published setting, {res['size']}x{res['size']}, "
+        f"T={res['n_steps']}, readout {res['readout']}) on {res['device']}, "
+        f"torch {res['torch']}"
+    )
     for d in res["batches"]:
-        print(f"  batch {d['batch']}: max |logit diff| {d.get('max_abs_logit_diff', float('nan')):.1e}, "
-              f"neurowave recurrence: {d.get('neurowave_recurrence', '?')}")
+        print(
+            f"  batch {d['batch']}: max |logit diff| {d.get('max_abs_logit_diff', float('nan')):.1e}, "
+            f"neurowave recurrence: {d.get('neurowave_recurrence', '?')}"
+        )
         for k in ("published_eager", "published_compile", "neurowave"):
             if k in d:
                 m = d[k]["step_memory_mib"]
                 mem = f"{m:8.0f} MiB/step" if m is not None else "     n/a"
-                print(f"    {k:<18} {d[k]['ms_per_step']:9.2f} ms/step "
-                      f"{d[k]['images_per_s']:9.0f} images/s  {mem}")
+                print(
+                    f"    {k:<18} {d[k]['ms_per_step']:9.2f} ms/step "
+                    f"{d[k]['images_per_s']:9.0f} images/s  {mem}"
+                )
         for k in ("speedup_vs_eager", "speedup_vs_compile"):
             if k in d:
                 print(f"    {k}: {d[k]:.2f}x")
@@ -317,10 +380,19 @@ def print_device_table(res):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--batch", type=int, nargs="+", default=None,
-                    help="batch size(s); default 8 on the CPU, 64 and 256 with --device cuda")
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
-                    help="cpu: the CPU comparison (RSS); cuda: eager, compiled and ours")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        nargs="+",
+        default=None,
+        help="batch size(s); default 8 on the CPU, 64 and 256 with --device cuda",
+    )
+    ap.add_argument(
+        "--device",
+        default="cpu",
+        choices=["cpu", "cuda"],
+        help="cpu: the CPU comparison (RSS); cuda: eager, compiled and ours",
+    )
     ap.add_argument("--size", type=int, default=64, help="image size (64 published)")
     ap.add_argument("--n-steps", type=int, default=100, help="time steps (100 published)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps per model (device)")
@@ -332,8 +404,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5, help="timed steps per model")
     ap.add_argument("--steps", type=int, default=2, help="steps per memory child")
-    ap.add_argument("--readout", default="linear",
-                    choices=["linear", "fft", "last", "mean", "max"])
+    ap.add_argument("--readout", default="linear", choices=["linear", "fft", "last", "mean", "max"])
     ap.add_argument("--memory-of", choices=["reference", "neurowave"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.batch is None:
@@ -373,31 +444,52 @@ def main():
             s()
             times[k].append(time.perf_counter() - t0)
             cpu[k].append(time.process_time() - c0)
-            print(f"  {k} step {1000 * times[k][-1]:.0f} ms, CPU time {1000 * cpu[k][-1]:.0f} ms "
-                  f"(load average {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+            print(
+                f"  {k} step {1000 * times[k][-1]:.0f} ms, CPU time {1000 * cpu[k][-1]:.0f} ms "
+                f"(load average {os.getloadavg()[0]:.1f})",
+                file=sys.stderr,
+                flush=True,
+            )
     med = {k: statistics.median(v) for k, v in times.items()}
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     mem = {}
     for which in steps:
-        cmd = [sys.executable, __file__, "--memory-of", which, "--batch", str(args.batch),
-               "--threads", str(args.threads), "--steps", str(args.steps),
-               "--readout", args.readout]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--memory-of",
+            which,
+            "--batch",
+            str(args.batch),
+            "--threads",
+            str(args.threads),
+            "--steps",
+            str(args.steps),
+            "--readout",
+            args.readout,
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True, check=True)
         mem[which] = json.loads(res.stdout.strip().splitlines()[-1])
-    print(f"CoRNN training step, published setting (64x64, T=100, readout {args.readout}), "
-          f"batch {args.batch}, {args.threads} torch threads, torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"CoRNN training step, published setting (64x64, T=100, readout {args.readout}), "
+        f"batch {args.batch}, {args.threads} torch threads, torch {torch.__version__}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"  max |logit difference| for mapped weights: {diff:.2e}")
     for k in steps:
         ts = ", ".join(f"{1000 * t:.0f}" for t in times[k])
-        print(f"  {k:<10} median {1000 * med[k]:7.0f} ms, CPU time {1000 * med_cpu[k]:7.0f} ms "
-              f"(steps: {ts} ms)   "
-              f"peak RSS {mem[k]['peak_kib'] / 1024:6.0f} MiB, "
-              f"growth over the steps {mem[k]['growth_kib'] / 1024:6.0f} MiB")
-    print(f"  speed: neurowave {med['reference'] / med['neurowave']:.2f}x the reference "
-          f"(CPU time: {med_cpu['reference'] / med_cpu['neurowave']:.2f}x); "
-          f"peak memory {mem['neurowave']['peak_kib'] / mem['reference']['peak_kib']:.2f}x, "
-          f"growth {mem['neurowave']['growth_kib'] / max(mem['reference']['growth_kib'], 1):.2f}x")
+        print(
+            f"  {k:<10} median {1000 * med[k]:7.0f} ms, CPU time {1000 * med_cpu[k]:7.0f} ms "
+            f"(steps: {ts} ms)   "
+            f"peak RSS {mem[k]['peak_kib'] / 1024:6.0f} MiB, "
+            f"growth over the steps {mem[k]['growth_kib'] / 1024:6.0f} MiB"
+        )
+    print(
+        f"  speed: neurowave {med['reference'] / med['neurowave']:.2f}x the reference "
+        f"(CPU time: {med_cpu['reference'] / med_cpu['neurowave']:.2f}x); "
+        f"peak memory {mem['neurowave']['peak_kib'] / mem['reference']['peak_kib']:.2f}x, "
+        f"growth {mem['neurowave']['growth_kib'] / max(mem['reference']['growth_kib'], 1):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ The API reference (``docs/generated/``) and the tutorial gallery
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -48,7 +46,14 @@ extensions = [
 templates_path = ["_templates"]
 # _api_body.rst and _datasets_body.rst are written by neurowave_docs at configuration
 # time and included by api.rst and datasets.rst.
-exclude_patterns = ["_build", "_api_body.rst", "_datasets_body.rst", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build",
+    "_api_body.rst",
+    "_datasets_body.rst",
+    "Thumbs.db",
+    ".DS_Store",
+    "**.ipynb_checkpoints",
+]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "py:obj"

@@ -52,18 +52,25 @@ filtered = nw.bandpass(grid, band=band)
 iy, ix = 5, 5  # one electrode near the centre
 t = grid.time.values
 
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained",
-                               width_ratios=[1, 1.6])
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", width_ratios=[1, 1.6])
 ax0.semilogy(f, pxx.mean(axis=1), color="k")
 ax0.axvspan(*band, color="tab:orange", alpha=0.3, label="1-13 Hz")
-ax0.set(xlim=(0, 60), ylim=(10, None), xlabel="frequency (Hz)", ylabel="power (µV²/Hz)",
-        title="mean spectrum of 96 sites")
+ax0.set(
+    xlim=(0, 60),
+    ylim=(10, None),
+    xlabel="frequency (Hz)",
+    ylabel="power (µV²/Hz)",
+    title="mean spectrum of 96 sites",
+)
 ax0.legend()
 sel = (t >= 2) & (t < 4)
 ax1.plot(t[sel], grid[sel, iy, ix], color="0.6", lw=0.8, label="raw")
 ax1.plot(t[sel], filtered[sel, iy, ix], color="tab:orange", lw=1.5, label="1-13 Hz")
-ax1.set(xlabel="time (s)", ylabel="µV",
-        title=f"site x = {float(grid.x[ix]):.1f} mm, y = {float(grid.y[iy]):.1f} mm")
+ax1.set(
+    xlabel="time (s)",
+    ylabel="µV",
+    title=f"site x = {float(grid.x[ix]):.1f} mm, y = {float(grid.y[iy]):.1f} mm",
+)
 ax1.legend(loc="upper right")
 
 # %%
@@ -98,8 +105,10 @@ for ax, k in zip(axes, frames_to_show):
     gx, gy = gradient.dx[k].values, gradient.dy[k].values
     norm = np.hypot(gx, gy)
     ax.quiver(grid.x, grid.y, -gx / norm, -gy / norm, color="k", scale=14, width=0.008)
-    ax.set_title(f"t = {t[k]:.3f} s\nPGD {float(pgd[k]):.2f}, "
-                 f"direction {float(direction[k]):.0f}°", fontsize=9)
+    ax.set_title(
+        f"t = {t[k]:.3f} s\nPGD {float(pgd[k]):.2f}, direction {float(direction[k]):.0f}°",
+        fontsize=9,
+    )
     ax.set_aspect("equal")
     ax.set_xlabel("x (mm)")
 axes[0].set_ylabel("y (mm)")
@@ -126,8 +135,16 @@ print(f"wave frames: {100 * is_wave.sum() / keep.sum():.1f} % of {keep.sum()} fr
 fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(10, 4.2), sharex=True, layout="constrained")
 ax0.plot(t, frames.pgd, color="k", lw=0.6)
 ax0.axhline(frames.attrs["threshold"], color="tab:red", ls="--", label="threshold")
-ax0.fill_between(t, 0, 1, where=is_wave, color="tab:green", alpha=0.25,
-                 transform=ax0.get_xaxis_transform(), label="wave frame")
+ax0.fill_between(
+    t,
+    0,
+    1,
+    where=is_wave,
+    color="tab:green",
+    alpha=0.25,
+    transform=ax0.get_xaxis_transform(),
+    label="wave frame",
+)
 ax0.set(ylabel="PGD", ylim=(0, 1))
 ax0.legend(loc="lower right", ncols=2, fontsize=8)
 ax1.semilogy(t, frames.p_value, color="k", lw=0.6)
@@ -148,8 +165,10 @@ speed = nw.compute_speed(phase, gradient, per="frame")
 print(speed.attrs)
 s_wave = speed.values[is_wave]
 d_wave = np.deg2rad(direction.values[is_wave])
-print(f"speed over wave frames: median {np.nanmedian(s_wave):.3f} m/s, "
-      f"quartiles {np.nanpercentile(s_wave, 25):.3f}-{np.nanpercentile(s_wave, 75):.3f} m/s")
+print(
+    f"speed over wave frames: median {np.nanmedian(s_wave):.3f} m/s, "
+    f"quartiles {np.nanpercentile(s_wave, 25):.3f}-{np.nanpercentile(s_wave, 75):.3f} m/s"
+)
 
 fig = plt.figure(figsize=(9, 3.6), layout="constrained")
 ax0 = fig.add_subplot(1, 2, 1)
@@ -177,8 +196,10 @@ g_frame = np.nanmedian(np.hypot(gradient.dx, gradient.dy).values.reshape(len(t),
 slow = is_wave & (speed.values < 0.02)
 rest = is_wave & (speed.values >= 0.02)
 for label, m in [("speed < 0.02 m/s", slow), ("speed >= 0.02 m/s", rest)]:
-    print(f"{label:18s} {m.sum():5d} frames: frequency {np.median(f_frame[m]):.1f} Hz, "
-          f"|grad phase| {np.median(g_frame[m]):.2f} rad/mm")
+    print(
+        f"{label:18s} {m.sum():5d} frames: frequency {np.median(f_frame[m]):.1f} Hz, "
+        f"|grad phase| {np.median(g_frame[m]):.2f} rad/mm"
+    )
 
 # %%
 # Compare the two lines printed above: a slow wave frame is one where the phase
@@ -224,10 +245,14 @@ import quantities as pq
 samples = grid.values.reshape(grid.sizes["time"], -1)
 rows, cols = np.divmod(np.arange(samples.shape[1]), grid.sizes["x"])
 electrode = ~np.isnan(samples).all(axis=0)  # the 96 electrodes (not the corners)
-lfp = neo.AnalogSignal(samples[:, electrode], units="uV", sampling_rate=fs * pq.Hz,
-                       name="LFP", array_annotations={"x_coords": cols[electrode],
-                                                      "y_coords": rows[electrode]},
-                       spatial_scale=0.4 * pq.mm)
+lfp = neo.AnalogSignal(
+    samples[:, electrode],
+    units="uV",
+    sampling_rate=fs * pq.Hz,
+    name="LFP",
+    array_annotations={"x_coords": cols[electrode], "y_coords": rows[electrode]},
+    spatial_scale=0.4 * pq.mm,
+)
 segment = neo.Segment(name="seizure")
 segment.analogsignals.append(lfp)
 block = neo.Block(name="utah")
@@ -237,7 +262,9 @@ from_neo = neurowave.read(block)
 print(from_neo.dims, from_neo.shape, from_neo.attrs["source"])
 print("same samples:", np.array_equal(from_neo.values, grid.values, equal_nan=True))
 result_neo = nw.analyze(from_neo, band=band, seed=0)
-print("same events:", result_neo.events[["start", "speed"]].equals(result.events[["start", "speed"]]))
+print(
+    "same events:", result_neo.events[["start", "speed"]].equals(result.events[["start", "speed"]])
+)
 
 # %%
 # :meth:`~neurowave.waves.WaveAnalysis.to_neo` returns the results as Neo objects: a
@@ -250,8 +277,9 @@ print("same events:", result_neo.events[["start", "speed"]].equals(result.events
 waves_segment = result_neo.to_neo()
 print([s.name for s in waves_segment.analogsignals])
 waves = waves_segment.epochs[0]
-print(waves.name, len(waves), "events; speeds (m/s):",
-      np.round(waves.array_annotations["speed"], 3))
+print(
+    waves.name, len(waves), "events; speeds (m/s):", np.round(waves.array_annotations["speed"], 3)
+)
 
 # %%
 # Anything that takes Neo objects takes them now. Here Elephant treats the wave
@@ -261,9 +289,11 @@ print(waves.name, len(waves), "events; speeds (m/s):",
 onsets = neo.SpikeTrain(waves.times, t_start=lfp.t_start, t_stop=lfp.t_stop)
 intervals = elephant.statistics.isi(onsets)
 rate = elephant.statistics.mean_firing_rate(onsets).rescale("1/s").magnitude
-print(f"{float(rate):.2f} waves per "
-      f"second, interval {np.median(intervals.magnitude):.2f} s (median), "
-      f"CV {elephant.statistics.cv(intervals):.2f}")
+print(
+    f"{float(rate):.2f} waves per "
+    f"second, interval {np.median(intervals.magnitude):.2f} s (median), "
+    f"CV {elephant.statistics.cv(intervals):.2f}"
+)
 
 fig, ax = plt.subplots(figsize=(8, 2.5))
 pgd_signal = waves_segment.analogsignals[0]
@@ -286,6 +316,10 @@ with neo.NixIO(str(out), mode="ow") as nix:
 with neo.NixIO(str(out), mode="ro") as nix:
     back = nix.read_block()
 back_waves = back.segments[0].epochs[0]
-print(back.name, len(back_waves), "events read back; same times and speeds:",
-      np.allclose(back_waves.times.magnitude, waves.times.magnitude)
-      and np.allclose(back_waves.array_annotations["speed"], waves.array_annotations["speed"]))
+print(
+    back.name,
+    len(back_waves),
+    "events read back; same times and speeds:",
+    np.allclose(back_waves.times.magnitude, waves.times.magnitude)
+    and np.allclose(back_waves.array_annotations["speed"], waves.array_annotations["speed"]),
+)

@@ -69,8 +69,12 @@ print(events[["start", "duration", "pattern", "speed", "direction", "pgd"]].roun
 frames = result.frames
 t = frames.time.values
 mean_dff = stack.sel(time=frames.time).mean(("y", "x"))
-colors = {"planar": "tab:green", "radial_out": "tab:orange", "radial_in": "tab:purple",
-          "rotating": "tab:red"}
+colors = {
+    "planar": "tab:green",
+    "radial_out": "tab:orange",
+    "radial_in": "tab:purple",
+    "rotating": "tab:red",
+}
 
 fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True, layout="constrained")
 ax0.plot(t, mean_dff, color="k", lw=0.8)
@@ -106,8 +110,12 @@ for j, ax in enumerate(axes):
     ax.set_xticks([])
     ax.set_yticks([])
 u = np.deg2rad(ev.direction)
-axes[0].annotate("", xy=(2.5 + 1.8 * np.cos(u), 2.5 + 1.8 * np.sin(u)),
-                 xytext=(2.5, 2.5), arrowprops=dict(color="cyan", width=2, headwidth=8))
+axes[0].annotate(
+    "",
+    xy=(2.5 + 1.8 * np.cos(u), 2.5 + 1.8 * np.sin(u)),
+    xytext=(2.5, 2.5),
+    arrowprops=dict(color="cyan", width=2, headwidth=8),
+)
 fig.colorbar(im, ax=axes, shrink=0.9, label="ΔF/F (0.1-5 Hz)")
 
 # %%
@@ -129,10 +137,12 @@ triggers = nw.detect_trigger_times(phase)
 waves = nw.detect_trigger_waves(triggers)
 planar_waves = waves[np.isfinite(waves.speed)]
 d = np.deg2rad(planar_waves.direction.values)
-print(f"{len(waves)} trigger waves, {len(planar_waves)} with a planar fit "
-      f"(R² >= 0.5): median speed {planar_waves.speed.median():.4f} m/s, circular mean "
-      f"direction {np.degrees(np.angle(np.exp(1j * d).mean())) % 360:.0f} deg "
-      f"(resultant length {np.abs(np.exp(1j * d).mean()):.2f})")
+print(
+    f"{len(waves)} trigger waves, {len(planar_waves)} with a planar fit "
+    f"(R² >= 0.5): median speed {planar_waves.speed.median():.4f} m/s, circular mean "
+    f"direction {np.degrees(np.angle(np.exp(1j * d).mean())) % 360:.0f} deg "
+    f"(resultant length {np.abs(np.exp(1j * d).mean()):.2f})"
+)
 
 # %%
 # The time-lag map of the planar trigger wave with the best plane fit, and the
@@ -149,19 +159,25 @@ fig = plt.figure(figsize=(9, 3.8), layout="constrained")
 ax0 = fig.add_subplot(1, 2, 1)
 im = ax0.pcolormesh(stack.x, stack.y, lag_map, cmap="viridis")
 u = np.deg2rad(best.direction)
-ax0.annotate("", xy=(2.5 + 1.8 * np.cos(u), 2.5 + 1.8 * np.sin(u)), xytext=(2.5, 2.5),
-             arrowprops=dict(color="red", width=2, headwidth=8))
+ax0.annotate(
+    "",
+    xy=(2.5 + 1.8 * np.cos(u), 2.5 + 1.8 * np.sin(u)),
+    xytext=(2.5, 2.5),
+    arrowprops=dict(color="red", width=2, headwidth=8),
+)
 ax0.set_aspect("equal")
-ax0.set(xlabel="x (mm)", ylabel="y (mm)",
-        title=f"time lags, wave at {best.start:.2f} s\n"
-              f"{1000 * best.speed:.0f} mm/s towards {best.direction:.0f} deg")
+ax0.set(
+    xlabel="x (mm)",
+    ylabel="y (mm)",
+    title=f"time lags, wave at {best.start:.2f} s\n"
+    f"{1000 * best.speed:.0f} mm/s towards {best.direction:.0f} deg",
+)
 fig.colorbar(im, ax=ax0, label="lag (ms)")
 ax1 = fig.add_subplot(1, 2, 2, projection="polar")
 bins = np.linspace(0, 2 * np.pi, 25)
 ax1.hist(d, bins=bins, alpha=0.6, density=True, label=f"trigger waves ({len(d)})")
 ev_dir = np.deg2rad(events.direction.dropna().values)
-ax1.hist(ev_dir, bins=bins, alpha=0.6, density=True,
-         label=f"phase-based events ({len(ev_dir)})")
+ax1.hist(ev_dir, bins=bins, alpha=0.6, density=True, label=f"phase-based events ({len(ev_dir)})")
 ax1.set_yticklabels([])
 ax1.legend(loc="lower left", bbox_to_anchor=(0.8, -0.1), fontsize=8)
 ax1.set_title("directions (deg, CCW from +x), normalised", fontsize=10)
@@ -188,10 +204,12 @@ for b in (2, 4, 8):
     speed = nw.compute_speed(phase, grad, per="frame")
     inner = slice(25, -25)
     is_wave = wf.is_wave.values[inner]
-    print(f"bin {b}: {g.sizes['y']} x {g.sizes['x']} sites at {float(g.x[1] - g.x[0]):.2f} mm | "
-          f"median PGD {np.nanmedian(wf.pgd.values[inner]):.2f} | "
-          f"wave frames {100 * is_wave.mean():.0f} % | "
-          f"median speed {np.nanmedian(speed.values[inner][is_wave]):.4f} m/s")
+    print(
+        f"bin {b}: {g.sizes['y']} x {g.sizes['x']} sites at {float(g.x[1] - g.x[0]):.2f} mm | "
+        f"median PGD {np.nanmedian(wf.pgd.values[inner]):.2f} | "
+        f"wave frames {100 * is_wave.mean():.0f} % | "
+        f"median speed {np.nanmedian(speed.values[inner][is_wave]):.4f} m/s"
+    )
 
 # %%
 # The numbers move with the binning: the wave fraction and the speed are not

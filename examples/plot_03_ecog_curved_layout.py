@@ -31,18 +31,23 @@ from neurowave.io import flatten_positions
 
 ecog = load_ecog_mne()
 print(neurowave.validate_grid(ecog))
-print("projection:", ecog.attrs["projection"]["method"],
-      "| sheet axes from head axes", ecog.attrs["projection"]["axes"])
-print("distortion:", {k: round(v, 4) for k, v in ecog.attrs["distortion"].items()
-                      if isinstance(v, float)})
+print(
+    "projection:",
+    ecog.attrs["projection"]["method"],
+    "| sheet axes from head axes",
+    ecog.attrs["projection"]["axes"],
+)
+print(
+    "distortion:",
+    {k: round(v, 4) for k, v in ecog.attrs["distortion"].items() if isinstance(v, float)},
+)
 
 is_g = np.array([str(c).startswith("G") for c in ecog.channel.values])
 fig, ax = plt.subplots(figsize=(5, 4.5), layout="constrained")
 ax.scatter(ecog.x[is_g], ecog.y[is_g], s=8, label="G1-G256 (16 x 16)")
 ax.scatter(ecog.x[~is_g], ecog.y[~is_g], s=8, label="OFMG1-OFMG64 (8 x 8)")
 ax.set_aspect("equal")
-ax.set(xlabel="sheet x (mm)", ylabel="sheet y (mm)",
-       title="both grids flattened onto one sheet")
+ax.set(xlabel="sheet x (mm)", ylabel="sheet y (mm)", title="both grids flattened onto one sheet")
 ax.legend(loc="lower left", fontsize=8)
 
 # %%
@@ -73,14 +78,17 @@ xy_relax, info_relax = flatten_positions(xyz)
 # distance of each contact from the best-fit plane: how curved the grid is
 normal = np.array(info_plain["projection"]["normal"])
 height = (xyz - xyz.mean(axis=0)) @ normal
-print(f"rms distance from the best-fit plane: {np.sqrt(np.mean(height**2)):.2f} mm, "
-      f"range {height.min():.1f} to {height.max():.1f} mm")
+print(
+    f"rms distance from the best-fit plane: {np.sqrt(np.mean(height**2)):.2f} mm, "
+    f"range {height.min():.1f} to {height.max():.1f} mm"
+)
 
 fig = plt.figure(figsize=(9, 4), layout="constrained")
 ax3 = fig.add_subplot(1, 2, 1, projection="3d")
 sc = ax3.scatter(*xyz.T, c=height, cmap="coolwarm", s=10)
-ax3.set(xlabel="head x (mm)", ylabel="head y (mm)", zlabel="head z (mm)",
-        title="16 x 16 grid in 3-D")
+ax3.set(
+    xlabel="head x (mm)", ylabel="head y (mm)", zlabel="head z (mm)", title="16 x 16 grid in 3-D"
+)
 ax2 = fig.add_subplot(1, 2, 2)
 ax2.scatter(*xy_relax.T, c=height, cmap="coolwarm", s=10)
 for k in (0, 15, 240, 255):
@@ -103,28 +111,33 @@ fig.colorbar(sc, ax=[ax3, ax2], shrink=0.7, label="distance from best-fit plane 
 # flattening spreads the unavoidable error thinly over the whole grid.
 
 idx = np.arange(256).reshape(16, 16)
-edges = np.concatenate([
-    np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),  # along rows
-    np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()]),  # along columns
-])
+edges = np.concatenate(
+    [
+        np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),  # along rows
+        np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()]),  # along columns
+    ]
+)
 d3 = np.linalg.norm(xyz[edges[:, 0]] - xyz[edges[:, 1]], axis=1)
-print(f"3-D neighbour distances: median {np.median(d3):.2f} mm, "
-      f"range {d3.min():.2f}-{d3.max():.2f} mm")
+print(
+    f"3-D neighbour distances: median {np.median(d3):.2f} mm, "
+    f"range {d3.min():.2f}-{d3.max():.2f} mm"
+)
 
 errors = {}
 for label, xy in [("plain projection", xy_plain), ("relaxed (default)", xy_relax)]:
     d2 = np.linalg.norm(xy[edges[:, 0]] - xy[edges[:, 1]], axis=1)
     errors[label] = 100 * (d2 / d3 - 1)
     e = np.abs(errors[label])
-    print(f"{label:18s} |error| median {np.median(e):.2f} %, "
-          f"95th percentile {np.percentile(e, 95):.2f} %, max {e.max():.2f} %")
+    print(
+        f"{label:18s} |error| median {np.median(e):.2f} %, "
+        f"95th percentile {np.percentile(e, 95):.2f} %, max {e.max():.2f} %"
+    )
 
 from matplotlib.collections import LineCollection
 
 lim = max(np.abs(v).max() for v in errors.values())
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), layout="constrained")
-for ax, (label, xy) in zip(axes, [("plain projection", xy_plain),
-                                  ("relaxed (default)", xy_relax)]):
+for ax, (label, xy) in zip(axes, [("plain projection", xy_plain), ("relaxed (default)", xy_relax)]):
     lc = LineCollection(xy[edges], array=errors[label], cmap="RdBu_r", linewidths=2.5)
     lc.set_clim(-lim, lim)
     ax.add_collection(lc)
@@ -153,8 +166,12 @@ fig.colorbar(lc, ax=axes, shrink=0.8, label="sheet / 3-D neighbour distance - 1 
 def lattice_errors(xy, xyz, n):
     """|sheet / 3-D - 1| in % for the row and column neighbours of an n x n grid."""
     ij = np.arange(n * n).reshape(n, n)
-    e = np.concatenate([np.column_stack([ij[:, :-1].ravel(), ij[:, 1:].ravel()]),
-                        np.column_stack([ij[:-1, :].ravel(), ij[1:, :].ravel()])])
+    e = np.concatenate(
+        [
+            np.column_stack([ij[:, :-1].ravel(), ij[:, 1:].ravel()]),
+            np.column_stack([ij[:-1, :].ravel(), ij[1:, :].ravel()]),
+        ]
+    )
     d3 = np.linalg.norm(xyz[e[:, 0]] - xyz[e[:, 1]], axis=1)
     d2 = np.linalg.norm(xy[e[:, 0]] - xy[e[:, 1]], axis=1)
     return np.abs(100 * (d2 / d3 - 1))
@@ -165,8 +182,10 @@ for prefix, n in [("G", 16), ("OFMG", 8)]:
     p3 = np.array([ch_pos[c] for c in chans]) * 1000.0
     own, own_info = flatten_positions(p3)
     shared = np.column_stack([ecog.x.sel(channel=chans), ecog.y.sel(channel=chans)])
-    print(f"{prefix}1-{prefix}{n * n}: plane normal (head frame) "
-          f"{np.round(own_info['projection']['normal'], 2)}")
+    print(
+        f"{prefix}1-{prefix}{n * n}: plane normal (head frame) "
+        f"{np.round(own_info['projection']['normal'], 2)}"
+    )
     for label, xy in [("own sheet", own), ("shared sheet", shared)]:
         e = lattice_errors(xy, p3, n)
         print(f"    {label:12s} |error| median {np.median(e):.2f} %, max {e.max():.2f} %")
@@ -215,21 +234,29 @@ data += 0.1 * rng.standard_normal(data.shape)
 
 site_speed = {}
 for label, xy in [("plain projection", xy_plain), ("relaxed (default)", xy_relax)]:
-    g = neurowave.make_channel_grid(data, sampling_rate=fs, x=xy[:, 0], y=xy[:, 1],
-                                    channels=names)
+    g = neurowave.make_channel_grid(data, sampling_rate=fs, x=xy[:, 0], y=xy[:, 1], channels=names)
     phase = nw.compute_phase(g, band=(5.0, 11.0))
     speed = nw.compute_speed(phase, nw.compute_phase_gradient(phase))
     # median over time, leaving out the filter's edges (first and last 0.2 s)
     site_speed[label] = speed.isel(time=slice(200, 800)).median("time").values
     v = site_speed[label]
-    print(f"{label:18s} speed per contact: median {np.nanmedian(v):.3f} m/s, "
-          f"5th-95th percentile {np.nanpercentile(v, 5):.3f}-{np.nanpercentile(v, 95):.3f} m/s")
+    print(
+        f"{label:18s} speed per contact: median {np.nanmedian(v):.3f} m/s, "
+        f"5th-95th percentile {np.nanpercentile(v, 5):.3f}-{np.nanpercentile(v, 95):.3f} m/s"
+    )
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), layout="constrained")
-for ax, (label, xy) in zip(axes, [("plain projection", xy_plain),
-                                  ("relaxed (default)", xy_relax)]):
-    sc = ax.scatter(*xy.T, c=site_speed[label], cmap="RdBu_r", vmin=0.4, vmax=0.6, s=22,
-                    edgecolors="0.7", linewidths=0.3)
+for ax, (label, xy) in zip(axes, [("plain projection", xy_plain), ("relaxed (default)", xy_relax)]):
+    sc = ax.scatter(
+        *xy.T,
+        c=site_speed[label],
+        cmap="RdBu_r",
+        vmin=0.4,
+        vmax=0.6,
+        s=22,
+        edgecolors="0.7",
+        linewidths=0.3,
+    )
     ax.plot(*xy[::16].T, color="k", lw=2, label="start column (G1-G241)")
     ax.set_aspect("equal")
     ax.set(title=label, xlabel="sheet x (mm)")

@@ -55,13 +55,17 @@ axes[1, 0].set_ylabel("label")
 # foreground IoU (``neurowave train`` on the command line does the same and writes
 # a run directory).
 
-config = dict(hidden_channels=2, c_mid=16, n_steps=30, dt=0.3, readout="linear",
-              mlp_hidden=[32, 32, 32])
+config = dict(
+    hidden_channels=2, c_mid=16, n_steps=30, dt=0.3, readout="linear", mlp_hidden=[32, 32, 32]
+)
 start = time.perf_counter()
-run = nm.train("cornn", task, model_config=config, epochs=20, batch_size=32, lr=3e-3,
-               seed=0, progress=False)
-print(f"trained {run['n_parameters']} parameters in {time.perf_counter() - start:.0f} s, "
-      f"best epoch {run['best_epoch']}")
+run = nm.train(
+    "cornn", task, model_config=config, epochs=20, batch_size=32, lr=3e-3, seed=0, progress=False
+)
+print(
+    f"trained {run['n_parameters']} parameters in {time.perf_counter() - start:.0f} s, "
+    f"best epoch {run['best_epoch']}"
+)
 print("test:", {k: round(v, 3) for k, v in run["test"].items() if isinstance(v, float)})
 
 history = run["history"]
@@ -71,8 +75,9 @@ fig, ax0 = plt.subplots(figsize=(6, 3.2), layout="constrained")
 ax0.plot(epochs, [h["train_loss"] for h in history], "k.-", label="training loss")
 ax0.set(xlabel="epoch", ylabel="cross-entropy")
 ax1 = ax0.twinx()
-ax1.plot(epochs, [h["val_fg_iou"] for h in history], "o-", color="tab:orange",
-         label="validation fg-IoU")
+ax1.plot(
+    epochs, [h["val_fg_iou"] for h in history], "o-", color="tab:orange", label="validation fg-IoU"
+)
 ax1.set(ylabel="foreground IoU", ylim=(0, 1))
 fig.legend(loc="upper center", ncols=2, fontsize=8)
 
@@ -106,8 +111,9 @@ axes[1, 0].set_ylabel("prediction")
 # initialised with.
 
 torch.manual_seed(0)
-control = nm.get_model("cornn", in_channels=task.in_channels, n_classes=task.n_classes,
-                       **config).eval()
+control = nm.get_model(
+    "cornn", in_channels=task.in_channels, n_classes=task.n_classes, **config
+).eval()
 exports = {
     "trained": nm.export_hidden(model, task, n=4, seed=0, n_steps=200),
     "untrained": nm.export_hidden(control, task, n=4, seed=0, n_steps=200),
@@ -125,15 +131,21 @@ print(grid.dims, grid.attrs["time_units"], grid.attrs["space_units"], grid.attrs
 
 lab = exports["trained"].label.values[0]
 row = int(np.argmax((lab > 0).sum(axis=1)))  # the row crossing most piece pixels
-fig, axes = plt.subplots(2, 2, figsize=(10, 5.5), sharex=True, sharey=True,
-                         layout="constrained")
+fig, axes = plt.subplots(2, 2, figsize=(10, 5.5), sharex=True, sharey=True, layout="constrained")
 for i, (name, ds) in enumerate(exports.items()):
     for u in range(2):
         k = ds.hidden.values[0, :, u, row, :]  # (time, x)
         k = k - k.mean(axis=0)
         v = np.percentile(np.abs(k), 99)
-        axes[i, u].imshow(k.T, aspect="auto", origin="lower", cmap="RdBu_r", vmin=-v, vmax=v,
-                          extent=(0.5, k.shape[0] + 0.5, -0.5, k.shape[1] - 0.5))
+        axes[i, u].imshow(
+            k.T,
+            aspect="auto",
+            origin="lower",
+            cmap="RdBu_r",
+            vmin=-v,
+            vmax=v,
+            extent=(0.5, k.shape[0] + 0.5, -0.5, k.shape[1] - 0.5),
+        )
         axes[i, u].set_title(f"{name}, hidden unit {u}", fontsize=10)
     axes[i, 0].set_ylabel(f"x (cell), row y = {row}")
 for ax in axes[1]:
@@ -174,18 +186,26 @@ def measure_pieces(ds):
                         print(f"sample {s}, unit {u}, piece {c}: {err}")
                         continue
                 summ = r.summary["summary"]
-                rows.append((summ["wave_fraction"], summ["speed"]["median"],
-                             summ["frequency"]["median"], summ["pgd"]["median"]))
+                rows.append(
+                    (
+                        summ["wave_fraction"],
+                        summ["speed"]["median"],
+                        summ["frequency"]["median"],
+                        summ["pgd"]["median"],
+                    )
+                )
     return np.array(rows, dtype=float)  # None becomes NaN
 
 
 for name, ds in exports.items():
     m = measure_pieces(ds)
-    print(f"{name:9s} {len(m)} piece x unit grids | median wave fraction "
-          f"{np.nanmedian(m[:, 0]):.2f} | median PGD {np.nanmedian(m[:, 3]):.2f} | "
-          f"frequency {np.nanmedian(m[:, 2]):.3f} cycles/step | "
-          f"speed {np.nanmedian(m[:, 1]):.3f} cells/step "
-          f"({np.isfinite(m[:, 1]).sum()} with wave frames)")
+    print(
+        f"{name:9s} {len(m)} piece x unit grids | median wave fraction "
+        f"{np.nanmedian(m[:, 0]):.2f} | median PGD {np.nanmedian(m[:, 3]):.2f} | "
+        f"frequency {np.nanmedian(m[:, 2]):.3f} cycles/step | "
+        f"speed {np.nanmedian(m[:, 1]):.3f} cells/step "
+        f"({np.isfinite(m[:, 1]).sum()} with wave frames)"
+    )
 
 # %%
 # Read these numbers with the space-time plots. PGD and the wave fraction count a
@@ -215,9 +235,13 @@ name = nm.default_pretrained()
 pretrained, ckpt = nm.load_model(f"pretrained:{name}")
 meta = json.loads((pretrained_dir() / f"{name}.json").read_text())
 scores = nm.evaluate(pretrained, nm.task_from_spec(ckpt["task"]), cache=False)
-print(f"{name}: {ckpt['task']['size']} x {ckpt['task']['size']} images, "
-      f"T = {ckpt['config']['n_steps']}, {meta['n_parameters']} parameters, trained "
-      f"{meta['train_seconds'] / 60:.0f} min on {meta['machine']['cpu_count']} CPU cores")
+print(
+    f"{name}: {ckpt['task']['size']} x {ckpt['task']['size']} images, "
+    f"T = {ckpt['config']['n_steps']}, {meta['n_parameters']} parameters, trained "
+    f"{meta['train_seconds'] / 60:.0f} min on {meta['machine']['cpu_count']} CPU cores"
+)
 for key in ("fg_iou", "fg_iou_paper"):
-    print(f"{key:13s} now {scores[key]:.4f} on {scores['n_images']} images; "
-          f"shipped {meta['scores']['test'][key]:.4f}")
+    print(
+        f"{key:13s} now {scores[key]:.4f} on {scores['n_images']} images; "
+        f"shipped {meta['scores']['test'][key]:.4f}"
+    )

@@ -41,8 +41,9 @@ from neurowave.datasets import load_seizure_utah
 torch.set_num_threads(1)
 name = nm.default_pretrained()  # "cornn-tetrominoes-paper"
 model, ckpt = nm.load_model(f"pretrained:{name}")
-export = nm.export_hidden(model, nm.task_from_spec(ckpt["task"]), seed=0,
-                          source=f"pretrained:{name}")
+export = nm.export_hidden(
+    model, nm.task_from_spec(ckpt["task"]), seed=0, source=f"pretrained:{name}"
+)
 print(dict(export.hidden.sizes))
 print({k: export.attrs[k] for k in ("n_steps_trained", "n_steps_recorded", "dt", "controls")})
 utah = load_seizure_utah()
@@ -67,13 +68,18 @@ one = analyze_model(export, view={"samples": 0, "units": 1})
 an = one.example  # the piece of image 0 with the most wave frames
 ti = int(np.argmax(an.frames["is_wave"].values))
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.4), layout="constrained")
-axes[0].imshow(sum((k + 1) * m for k, m in enumerate(masks)), cmap="tab10",
-               interpolation="nearest")
+axes[0].imshow(sum((k + 1) * m for k, m in enumerate(masks)), cmap="tab10", interpolation="nearest")
 axes[0].set_title(f"{len(masks)} objects of image 0")
-im = axes[1].imshow(an.phase.sel(time=an.frames["time"][ti]).values, cmap="twilight",
-                    vmin=-np.pi, vmax=np.pi, interpolation="nearest")
-axes[1].set_title(f"unit 1, step {float(an.frames['time'][ti]):.0f}: "
-                  f"{an.frames['pattern'].values[ti]}")
+im = axes[1].imshow(
+    an.phase.sel(time=an.frames["time"][ti]).values,
+    cmap="twilight",
+    vmin=-np.pi,
+    vmax=np.pi,
+    interpolation="nearest",
+)
+axes[1].set_title(
+    f"unit 1, step {float(an.frames['time'][ti]):.0f}: {an.frames['pattern'].values[ti]}"
+)
 fig.colorbar(im, ax=axes[1], label="phase (rad)")
 for ax in axes:
     ax.set_axis_off()
@@ -89,10 +95,14 @@ for ax in axes:
 
 result = compare(export, utah, seed=0)
 print(result.model["params"]["model_view"]["description"])
-print("model band (cycles/step):", np.round(result.model["params"]["band"], 3),
-      "| recording band (Hz):", np.round(result.recording["params"]["band"], 2))
+print(
+    "model band (cycles/step):",
+    np.round(result.model["params"]["band"], 3),
+    "| recording band (Hz):",
+    np.round(result.recording["params"]["band"], 2),
+)
 for row in result.table_rows():
-    print("  ".join(f"{str(c):>14s}" for c in row[:6]))
+    print("  ".join(f"{c!s:>14s}" for c in row[:6]))
 print(result.controls["coupling"]["sentence"])
 
 # %%
@@ -104,15 +114,20 @@ print(result.controls["coupling"]["sentence"])
 # undecided) compare the trained model with the recording. Per hidden unit, in the
 # model's own units:
 
-rows = [("trained", result.model)] + [(n, result.controls[n])
-                                      for n in ("cut_coupling", "untrained")]
-print(f"{'':14s} {'unit':>4s} {'wave fraction':>14s} {'speed (cells/step)':>19s} "
-      f"{'frequency (cycles/step)':>24s}")
+rows = [("trained", result.model)] + [
+    (n, result.controls[n]) for n in ("cut_coupling", "untrained")
+]
+print(
+    f"{'':14s} {'unit':>4s} {'wave fraction':>14s} {'speed (cells/step)':>19s} "
+    f"{'frequency (cycles/step)':>24s}"
+)
 for name, summary in rows:
     for u, r in summary["summary"]["units"].items():
         sp = r["speed"]["median"]
-        print(f"{name:14s} {u:>4s} {r['wave_fraction']:14.2f} "
-              f"{'-' if sp is None else f'{sp:.2f}':>19s} {r['frequency']:24.3f}")
+        print(
+            f"{name:14s} {u:>4s} {r['wave_fraction']:14.2f} "
+            f"{'-' if sp is None else f'{sp:.2f}':>19s} {r['frequency']:24.3f}"
+        )
 
 # %%
 # Units: comparing steps and cells with seconds and millimetres
@@ -127,9 +142,18 @@ for name, summary in rows:
 # extent of the pieces analysed):
 
 scale = result.to_dict()["scale"]
-for key in ("mode", "speed_units", "wavelength_units", "model_extent", "model_extent_units",
-            "recording_extent", "recording_extent_units", "model_period", "recording_period",
-            "model_band"):
+for key in (
+    "mode",
+    "speed_units",
+    "wavelength_units",
+    "model_extent",
+    "model_extent_units",
+    "recording_extent",
+    "recording_extent_units",
+    "model_period",
+    "recording_period",
+    "model_band",
+):
     print(f"{key:24s} {scale[key]}")
 
 # %%

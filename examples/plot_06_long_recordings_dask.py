@@ -34,8 +34,13 @@ import neurowave.waves as nw
 FS = 1000.0  # Hz
 X = Y = 0.2 + 0.4 * np.arange(10)  # mm
 SPEED, DIRECTION, FREQ = 0.3, 60.0, 10.0  # m/s, deg, Hz
-KX, KY = (2 * np.pi * FREQ / (SPEED * 1000.0)
-          * np.array([np.cos(np.deg2rad(DIRECTION)), np.sin(np.deg2rad(DIRECTION))]))
+KX, KY = (
+    2
+    * np.pi
+    * FREQ
+    / (SPEED * 1000.0)
+    * np.array([np.cos(np.deg2rad(DIRECTION)), np.sin(np.deg2rad(DIRECTION))])
+)
 
 
 def make_chunk(block_info=None):
@@ -70,10 +75,11 @@ phase = nw.compute_phase(grid, band=(6.0, 14.0))
 gradient = nw.compute_phase_gradient(phase)
 pgd = nw.compute_pgd(gradient)
 speed = nw.compute_speed(phase, gradient, per="frame")
-for name, obj in [("phase", phase), ("gradient.dx", gradient.dx), ("pgd", pgd),
-                  ("speed", speed)]:
-    print(f"{name:12s} {type(obj.data).__module__}.{type(obj.data).__name__}, "
-          f"{obj.data.npartitions} chunks")
+for name, obj in [("phase", phase), ("gradient.dx", gradient.dx), ("pgd", pgd), ("speed", speed)]:
+    print(
+        f"{name:12s} {type(obj.data).__module__}.{type(obj.data).__name__}, "
+        f"{obj.data.npartitions} chunks"
+    )
 
 # %%
 # Compute on a local cluster
@@ -85,17 +91,25 @@ for name, obj in [("phase", phase), ("gradient.dx", gradient.dx), ("pgd", pgd),
 
 from dask.distributed import Client, LocalCluster
 
-with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                  dashboard_address=None) as cluster, Client(cluster) as client:
+with (
+    LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster,
+    Client(cluster) as client,
+):
     start = time.perf_counter()
     high_pgd, frame_speed = dask.compute((pgd > 0.5).mean().data, speed.data)
     elapsed = time.perf_counter() - start
 n_site_samples = 96 * grid.sizes["time"]  # 96 electrodes
-print(f"10 min x 96 sites in {elapsed:.1f} s "
-      f"({n_site_samples / elapsed / 1e6:.1f} million site-samples per second on the "
-      "machine that built this page)")
-print(f"PGD > 0.5 in {100 * float(high_pgd):.1f} % of frames; median speed "
-      f"{np.nanmedian(frame_speed):.3f} m/s (true {SPEED})")
+print(
+    f"10 min x 96 sites in {elapsed:.1f} s "
+    f"({n_site_samples / elapsed / 1e6:.1f} million site-samples per second on the "
+    "machine that built this page)"
+)
+print(
+    f"PGD > 0.5 in {100 * float(high_pgd):.1f} % of frames; median speed "
+    f"{np.nanmedian(frame_speed):.3f} m/s (true {SPEED})"
+)
 
 # %%
 # Memory: chunked against loaded
@@ -114,8 +128,10 @@ def measure(seconds, *, chunked, chunk_seconds=10.0):
         grid = grid.compute()
     phase = nw.compute_phase(grid, band=(6.0, 14.0))
     gradient = nw.compute_phase_gradient(phase)
-    result = ((nw.compute_pgd(gradient) > 0.5).mean(),
-              nw.compute_speed(phase, gradient, per="frame"))
+    result = (
+        (nw.compute_pgd(gradient) > 0.5).mean(),
+        nw.compute_speed(phase, gradient, per="frame"),
+    )
     if chunked:
         with dask.config.set(scheduler="threads", num_workers=2):
             result = dask.compute(*result)
@@ -126,8 +142,10 @@ def measure(seconds, *, chunked, chunk_seconds=10.0):
 
 
 lengths = [60, 120, 240]
-rows = {label: [measure(s, chunked=c) for s in lengths]
-        for label, c in [("loaded (NumPy)", False), ("chunked (dask, 10 s)", True)]}
+rows = {
+    label: [measure(s, chunked=c) for s in lengths]
+    for label, c in [("loaded (NumPy)", False), ("chunked (dask, 10 s)", True)]
+}
 for label, res in rows.items():
     for s, (mb, sec) in zip(lengths, res):
         print(f"{label:22s} {s:4d} s: peak {mb:7.0f} MB, {sec:5.1f} s")
@@ -142,12 +160,20 @@ fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for label, res in rows.items():
     ax0.plot(lengths, [r[0] for r in res], "o-", label=label)
 ax0.plot(lengths, input_mb, "k--", lw=1, label="size of the input (float32)")
-ax0.set(xlabel="recording length (s)", ylabel="peak memory (MB)",
-        title="peak memory against length", ylim=(0, None))
+ax0.set(
+    xlabel="recording length (s)",
+    ylabel="peak memory (MB)",
+    title="peak memory against length",
+    ylim=(0, None),
+)
 ax0.legend(fontsize=8)
 ax1.plot(chunk_sizes, [r[0] for r in by_chunk], "o-", color="tab:orange")
-ax1.set(xlabel="chunk length (s)", ylabel="peak memory (MB)",
-        title="240 s recording, chunked", ylim=(0, None))
+ax1.set(
+    xlabel="chunk length (s)",
+    ylabel="peak memory (MB)",
+    title="240 s recording, chunked",
+    ylim=(0, None),
+)
 
 # %%
 # Loaded into memory, the peak grows in proportion to the recording, several times

@@ -39,8 +39,9 @@ import numpy as np
 import neurowave.waves as nw
 from neurowave.datasets import load_seizure_utah, simulate_wave
 
-grid, truth = simulate_wave("planar", speed=0.3, direction=60.0, frequency=10.0,
-                            duration=1.0, snr_db=10.0, seed=1)
+grid, truth = simulate_wave(
+    "planar", speed=0.3, direction=60.0, frequency=10.0, duration=1.0, snr_db=10.0, seed=1
+)
 phase = nw.compute_phase(grid, band=(6.0, 14.0))
 
 
@@ -75,9 +76,11 @@ print(f"truth: {truth.speed} m/s, {truth.direction} deg")
 for name in speeds:
     s = speeds[name][inner]
     d = directions[name][inner]
-    print(f"{name:15s} speed median {float(s.median()):.3f} m/s "
-          f"(IQR {float(s.quantile(0.25)):.3f}-{float(s.quantile(0.75)):.3f}), "
-          f"direction median {float(d.median()):.1f} deg")
+    print(
+        f"{name:15s} speed median {float(s.median()):.3f} m/s "
+        f"(IQR {float(s.quantile(0.25)):.3f}-{float(s.quantile(0.75)):.3f}), "
+        f"direction median {float(d.median()):.1f} deg"
+    )
 for name, q in quality.items():
     print(f"{name:22s} median {float(q[inner].median()):.2f}")
 
@@ -99,10 +102,12 @@ ax0.legend(ncols=4, fontsize=8, loc="upper right")
 # Martinet et al.).
 
 delay_fit = nw.fit_delay_plane(grid, band=(6.0, 14.0), method="phase", seed=0)
-print(f"delays: {delay_fit.speed:.3f} m/s (95 % CI {delay_fit.speed_ci[0]:.3f}-"
-      f"{delay_fit.speed_ci[1]:.3f}), direction {delay_fit.direction:.1f} deg "
-      f"(95 % CI {delay_fit.direction_ci[0]:.1f}-{delay_fit.direction_ci[1]:.1f}), "
-      f"{delay_fit.n_sites} sites with a delay, F-test p = {delay_fit.p_value:.1e}")
+print(
+    f"delays: {delay_fit.speed:.3f} m/s (95 % CI {delay_fit.speed_ci[0]:.3f}-"
+    f"{delay_fit.speed_ci[1]:.3f}), direction {delay_fit.direction:.1f} deg "
+    f"(95 % CI {delay_fit.direction_ci[0]:.1f}-{delay_fit.direction_ci[1]:.1f}), "
+    f"{delay_fit.n_sites} sites with a delay, F-test p = {delay_fit.p_value:.1e}"
+)
 
 # %%
 # All four come within a few per cent of the truth: compare the numbers printed
@@ -123,8 +128,9 @@ print(f"delays: {delay_fit.speed:.3f} m/s (95 % CI {delay_fit.speed_ci[0]:.3f}-"
 # is no single direction of travel: the local gradients point around a circle and
 # cancel in the mean.
 
-rot, rot_truth = simulate_wave("rotating", rotation=1, frequency=10.0, duration=0.4,
-                               snr_db=10.0, seed=2)
+rot, rot_truth = simulate_wave(
+    "rotating", rotation=1, frequency=10.0, duration=0.4, snr_db=10.0, seed=2
+)
 rphase = nw.compute_phase(rot, band=(6.0, 14.0))
 r_speeds, r_dirs, r_quality = three_methods(rphase)
 middle = slice(100, 300)  # leave out 0.1 s at each end
@@ -138,10 +144,13 @@ k = 200
 rgrad = nw.compute_phase_gradient(rphase)
 rflow = nw.compute_optical_flow(rphase.isel(time=slice(k - 1, k + 2)))
 fig, axes = plt.subplots(1, 2, figsize=(8.5, 4), layout="constrained")
-for ax, (title, u, v) in zip(axes, [
-    ("phase gradient: -∇φ", -rgrad.dx[k], -rgrad.dy[k]),
-    ("optical flow: v", rflow.vx[1], rflow.vy[1]),
-]):
+for ax, (title, u, v) in zip(
+    axes,
+    [
+        ("phase gradient: -∇φ", -rgrad.dx[k], -rgrad.dy[k]),
+        ("optical flow: v", rflow.vx[1], rflow.vy[1]),
+    ],
+):
     ax.pcolormesh(rot.x, rot.y, rphase[k], cmap="twilight", vmin=-np.pi, vmax=np.pi)
     n = np.hypot(u, v)
     ax.quiver(rot.x, rot.y, u / n, v / n, scale=14, width=0.008)
@@ -173,20 +182,30 @@ for name in u_speeds:
     s = u_speeds[name].values[is_wave]
     d = np.deg2rad(u_dirs[name].values[is_wave])
     mean_dir = np.degrees(np.angle(np.nanmean(np.exp(1j * d)))) % 360
-    print(f"{name:15s} speed median {np.nanmedian(s):.3f} m/s, "
-          f"circular mean direction {mean_dir:.0f} deg")
+    print(
+        f"{name:15s} speed median {np.nanmedian(s):.3f} m/s, "
+        f"circular mean direction {mean_dir:.0f} deg"
+    )
 
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), layout="constrained")
-pairs = [("phase gradient", "plane fit"), ("phase gradient", "optical flow"),
-         ("plane fit", "optical flow")]
+pairs = [
+    ("phase gradient", "plane fit"),
+    ("phase gradient", "optical flow"),
+    ("plane fit", "optical flow"),
+]
 for ax, (a, b) in zip(axes, pairs):
     sa, sb = u_speeds[a].values[is_wave], u_speeds[b].values[is_wave]
     ok = np.isfinite(sa) & np.isfinite(sb)
     rho = np.corrcoef(np.log(sa[ok]), np.log(sb[ok]))[0, 1]
     ax.loglog(sa, sb, ".", ms=2, alpha=0.3)
     ax.plot([1e-3, 1], [1e-3, 1], color="tab:red", lw=1)
-    ax.set(xlabel=f"{a} (m/s)", ylabel=f"{b} (m/s)", xlim=(1e-3, 1), ylim=(1e-3, 1),
-           title=f"r(log speed) = {rho:.2f}")
+    ax.set(
+        xlabel=f"{a} (m/s)",
+        ylabel=f"{b} (m/s)",
+        xlim=(1e-3, 1),
+        ylim=(1e-3, 1),
+        title=f"r(log speed) = {rho:.2f}",
+    )
     ax.set_aspect("equal")
 
 # %%
@@ -198,15 +217,20 @@ for ax, (a, b) in zip(axes, pairs):
 # ``method="slope"``: the seizure signal is broadband).
 
 whole = nw.fit_delay_plane(utah, band=(1.0, 13.0), seed=0)
-print(f"whole 10 s: {whole.speed:.3f} m/s (95 % CI {whole.speed_ci[0]:.3f}-"
-      f"{whole.speed_ci[1]:.3f}), direction {whole.direction:.0f} deg, "
-      f"{whole.n_sites} sites with a delay")
+print(
+    f"whole 10 s: {whole.speed:.3f} m/s (95 % CI {whole.speed_ci[0]:.3f}-"
+    f"{whole.speed_ci[1]:.3f}), direction {whole.direction:.0f} deg, "
+    f"{whole.n_sites} sites with a delay"
+)
 n_win = int(round(2.5 * float(utah.attrs["sampling_rate"])))
 for k in range(4):
-    fit = nw.fit_delay_plane(utah.isel(time=slice(k * n_win, (k + 1) * n_win)),
-                             band=(1.0, 13.0), n_boot=200, seed=0)
-    print(f"window {k * 2.5:4.1f}-{(k + 1) * 2.5:4.1f} s: {fit.speed:.3f} m/s, "
-          f"direction {fit.direction:.0f} deg, {fit.n_sites} sites")
+    fit = nw.fit_delay_plane(
+        utah.isel(time=slice(k * n_win, (k + 1) * n_win)), band=(1.0, 13.0), n_boot=200, seed=0
+    )
+    print(
+        f"window {k * 2.5:4.1f}-{(k + 1) * 2.5:4.1f} s: {fit.speed:.3f} m/s, "
+        f"direction {fit.direction:.0f} deg, {fit.n_sites} sites"
+    )
 
 # %%
 # Compare the delay-based speeds with the frame-by-frame medians above (the first
@@ -234,11 +258,13 @@ for k in range(4):
 
 spec = nw.compute_kw_spectrum(utah, band=(1.0, 13.0), window=500, segments=5)
 kw = nw.estimate_kw_wave(spec)
-print(f"k-omega peak: {kw.speed:.3f} m/s (95 % CI {kw.speed_ci[0]:.3f}-{kw.speed_ci[1]:.3f}), "
-      f"direction {kw.direction:.0f} deg (95 % CI {kw.direction_ci[0]:.0f}-"
-      f"{kw.direction_ci[1]:.0f}), {kw.frequency:.2f} Hz, wavelength {kw.wavelength:.1f} mm "
-      f"({kw.regime}), travelling index {kw.travelling_index:.2f}, the peak's plane wave "
-      f"holds {100 * kw.coherence:.0f} % of the sites' power at that frequency")
+print(
+    f"k-omega peak: {kw.speed:.3f} m/s (95 % CI {kw.speed_ci[0]:.3f}-{kw.speed_ci[1]:.3f}), "
+    f"direction {kw.direction:.0f} deg (95 % CI {kw.direction_ci[0]:.0f}-"
+    f"{kw.direction_ci[1]:.0f}), {kw.frequency:.2f} Hz, wavelength {kw.wavelength:.1f} mm "
+    f"({kw.regime}), travelling index {kw.travelling_index:.2f}, the peak's plane wave "
+    f"holds {100 * kw.coherence:.0f} % of the sites' power at that frequency"
+)
 fig = nw.plot_kw_spectrum(spec, estimate=kw)
 
 # %%

@@ -17,14 +17,11 @@ data.
 # a Utah-array layout (0.4 mm pitch, corners NaN). ``x`` and ``y`` are the
 # positions of the columns and rows in mm.
 
-import numpy as np
-
 import neurowave
 import neurowave.waves as nw
 from neurowave.datasets import simulate_wave
 
-sim, truth = simulate_wave("planar", speed=0.3, direction=60.0, frequency=10.0,
-                           snr_db=10.0, seed=1)
+sim, truth = simulate_wave("planar", speed=0.3, direction=60.0, frequency=10.0, snr_db=10.0, seed=1)
 data, x, y = sim.values, sim.x.values, sim.y.values  # your (time, y, x) array, positions in mm
 
 grid = neurowave.make_grid(data, sampling_rate=1000.0, x=x, y=y)  # time in s, positions in mm
@@ -33,9 +30,11 @@ gradient = nw.compute_phase_gradient(phase)
 frames = nw.detect_wave_frames(phase, gradient=gradient, seed=0)
 speed = nw.compute_speed(phase, gradient, per="frame").where(frames.is_wave)
 direction = nw.compute_direction(gradient).where(frames.is_wave)
-print(f"speed {float(speed.median()):.3f} m/s (true {truth.speed}), "
-      f"direction {float(direction.median()):.1f} deg (true {truth.direction}), "
-      f"wave frames {100 * float(frames.is_wave.mean()):.0f} %")
+print(
+    f"speed {float(speed.median()):.3f} m/s (true {truth.speed}), "
+    f"direction {float(direction.median()):.1f} deg (true {truth.direction}), "
+    f"wave frames {100 * float(frames.is_wave.mean()):.0f} %"
+)
 
 # %%
 # Per frame
@@ -69,8 +68,9 @@ ax1.legend(loc="upper right")
 # channel with :func:`neurowave.make_channel_grid`; every measure works the same.
 # Here a jittered 8 x 8 layout at 10 mm pitch carries a wave at 1.5 m/s.
 
-sim2, truth2 = simulate_wave("planar", layout="irregular", speed=1.5, direction=200.0,
-                             frequency=8.0, snr_db=10.0, seed=2)
+sim2, truth2 = simulate_wave(
+    "planar", layout="irregular", speed=1.5, direction=200.0, frequency=8.0, snr_db=10.0, seed=2
+)
 data2, px, py = sim2.values, sim2.x.values, sim2.y.values  # (time, channel), mm
 
 grid2 = neurowave.make_channel_grid(data2, sampling_rate=1000.0, x=px, y=py)
@@ -79,5 +79,7 @@ gradient2 = nw.compute_phase_gradient(phase2)
 frames2 = nw.detect_wave_frames(phase2, gradient=gradient2, seed=0)
 speed2 = nw.compute_speed(phase2, gradient2, per="frame").where(frames2.is_wave)
 direction2 = nw.compute_direction(gradient2).where(frames2.is_wave)
-print(f"speed {float(speed2.median()):.2f} m/s (true {truth2.speed}), "
-      f"direction {float(direction2.median()):.1f} deg (true {truth2.direction})")
+print(
+    f"speed {float(speed2.median()):.2f} m/s (true {truth2.speed}), "
+    f"direction {float(direction2.median()):.1f} deg (true {truth2.direction})"
+)

@@ -78,8 +78,13 @@ inputs = torch.linspace(0, 2 * np.pi, 5)[:4]  # four samples: four phases of the
 
 states = record_states(net, inputs, layer="cell")[:, 100:]
 cut = record_states(RelaySheet(a=0.0), inputs, layer="cell")[:, 100:]
-export = export_states(states, dt=1e-3, dx=0.4, controls={"cut_coupling": cut},
-                       source="plot_09: leaky relay sheet, a = 0.5")
+export = export_states(
+    states,
+    dt=1e-3,
+    dx=0.4,
+    controls={"cut_coupling": cut},
+    source="plot_09: leaky relay sheet, a = 0.5",
+)
 print(dict(export.hidden.sizes), {k: export.attrs[k] for k in ("model_dt", "model_dx")})
 
 # %%
@@ -94,9 +99,11 @@ from neurowave.models.states import physical_summary
 res = analyze_model(export)
 phys = physical_summary(res.summary, export.attrs)
 speed = phys["speed"]["median"]
-print(f"speed {res.summary['summary']['speed']['median']:.3f} cells/step = {speed:.3f} m/s "
-      f"(built: 0.200 m/s, error {100 * abs(speed / 0.2 - 1):.1f} %), "
-      f"frequency {phys['frequency']['median']:.1f} Hz (built: 20 Hz)")
+print(
+    f"speed {res.summary['summary']['speed']['median']:.3f} cells/step = {speed:.3f} m/s "
+    f"(built: 0.200 m/s, error {100 * abs(speed / 0.2 - 1):.1f} %), "
+    f"frequency {phys['frequency']['median']:.1f} Hz (built: 20 Hz)"
+)
 
 # %%
 # Against the seizure
@@ -105,8 +112,7 @@ print(f"speed {res.summary['summary']['speed']['median']:.3f} cells/step = {spee
 # step and cell sizes given, speeds, wavelengths and frequencies are compared in
 # physical units; the row of the cut control shows what the relays carry.
 
-result = compare(export, fetch_seizure_utah(), model_dt="1ms", model_dx="0.4mm",
-                 n_boot=200)
+result = compare(export, fetch_seizure_utah(), model_dt="1ms", model_dx="0.4mm", n_boot=200)
 for row in result.table_rows()[:6]:
     print(" | ".join(str(c) for c in row))
 
@@ -125,6 +131,8 @@ for row in result.table_rows()[:6]:
 dyn = compare_dynamics(export, fetch_seizure_utah())
 for side in ("model", "cut_coupling"):
     d = dyn[side]
-    print(f"{side}: DSA distance {d['distance']:.3g}, baselines model {d['baseline']:.3g} "
-          f"and recording {d['baseline_recording']:.3g} (ratio {d['ratio']:.1f})")
+    print(
+        f"{side}: DSA distance {d['distance']:.3g}, baselines model {d['baseline']:.3g} "
+        f"and recording {d['baseline_recording']:.3g} (ratio {d['ratio']:.1f})"
+    )
 print(describe(dyn))

@@ -32,8 +32,13 @@ from pathlib import Path
 
 from ._validate import NeurowaveError
 
-__all__ = ["run_command", "user_error_message", "internal_error_message", "show_warning",
-           "naming_input"]
+__all__ = [
+    "run_command",
+    "user_error_message",
+    "internal_error_message",
+    "show_warning",
+    "naming_input",
+]
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -46,8 +51,10 @@ _IO_ERRORS = {
     errno.ENOTDIR: ("a part of the path is not a directory", "Check the path."),
     errno.EEXIST: ("already exists", "Remove it or choose another name."),
     errno.ENOSPC: ("no space left on the device", "Free some space or write elsewhere."),
-    errno.EFBIG: ("the file is too large for this process (ulimit -f) or the file system",
-                  "Raise the limit or write to another file system."),
+    errno.EFBIG: (
+        "the file is too large for this process (ulimit -f) or the file system",
+        "Raise the limit or write to another file system.",
+    ),
     getattr(errno, "EDQUOT", -1): ("disk quota exceeded", "Free some space or write elsewhere."),
     errno.EROFS: ("the file system is read-only", "Write the output elsewhere."),
     errno.EIO: ("input/output error", "The disk or the file may be damaged; copy it and retry."),
@@ -141,8 +148,12 @@ class naming_input:  # a context manager, named like contextlib's
 
 def _innermost_neurowave_frame(err):
     frames = traceback.extract_tb(err.__traceback__)
-    own = [f for f in frames if os.path.abspath(f.filename).startswith(_PACKAGE_DIR)
-           and not f.filename.endswith(("_errors.py", "cli.py"))]
+    own = [
+        f
+        for f in frames
+        if os.path.abspath(f.filename).startswith(_PACKAGE_DIR)
+        and not f.filename.endswith(("_errors.py", "cli.py"))
+    ]
     return own[-1] if own else None
 
 
@@ -163,8 +174,10 @@ def internal_error_message(err, *, command=None):
     cause = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
     if len(cause) > 200:
         cause = cause[:197] + "..."
-    return (f"internal error while {doing} ({cause}{where}). This is a bug in neurowave, "
-            "not a problem with your input: rerun with --debug and report it.")
+    return (
+        f"internal error while {doing} ({cause}{where}). This is a bug in neurowave, "
+        "not a problem with your input: rerun with --debug and report it."
+    )
 
 
 def _package_of(filename):
@@ -184,8 +197,9 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
     pkg = _package_of(filename)
     if issubclass(category, RuntimeWarning) and _NAN_NOISE.search(text):
         return
-    if pkg is not None and issubclass(category, (DeprecationWarning, PendingDeprecationWarning,
-                                                FutureWarning)):
+    if pkg is not None and issubclass(
+        category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+    ):
         return  # about the dependency's own future, nothing a user can act on
     if pkg is not None:
         text = f"{pkg}: {text}"
@@ -207,7 +221,7 @@ def run_command(func, args, *, command=None, debug=False):
     except KeyboardInterrupt:
         print("neurowave: interrupted.", file=sys.stderr)
         return 130
-    except Exception as err:  # noqa: BLE001  (every exception is reported, one way or the other)
+    except Exception as err:
         if debug:
             raise
         msg = user_error_message(err)

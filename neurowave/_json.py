@@ -43,7 +43,8 @@ def json_default(o):
         return value
     raise NeurowaveTypeError(
         f"The value {o!r} (of type {type(o).__name__}) cannot be written as JSON (a netCDF "
-        "attribute, a summary); give numbers, strings, lists or dicts instead.")
+        "attribute, a summary); give numbers, strings, lists or dicts instead."
+    )
 
 
 def json_default_or_str(o):

@@ -45,9 +45,19 @@ from ._validate import (
     NeurowaveNotADirectoryError,
 )
 
-__all__ = ["to_jsonable", "write_json_atomic", "write_text_atomic", "atomic_file",
-           "atomic_directory", "current_umask", "give_user_mode", "OutputGuard",
-           "install_signal_handlers", "run_lock", "MANIFEST"]
+__all__ = [
+    "to_jsonable",
+    "write_json_atomic",
+    "write_text_atomic",
+    "atomic_file",
+    "atomic_directory",
+    "current_umask",
+    "give_user_mode",
+    "OutputGuard",
+    "install_signal_handlers",
+    "run_lock",
+    "MANIFEST",
+]
 
 #: file that marks a folder as neurowave's output (kind, files, version)
 MANIFEST = ".neurowave-output.json"
@@ -56,6 +66,7 @@ _DEMO_MARKER = ".neurowave-demo"
 
 
 # ---------------------------------------------------------------- modes
+
 
 def current_umask():
     """The process's file-mode creation mask (read without changing it where possible)."""
@@ -80,6 +91,7 @@ def give_user_mode(path):
 
 
 # ---------------------------------------------------------------- JSON
+
 
 def to_jsonable(obj):
     """Convert numpy scalars/arrays and NaN to plain JSON values (NaN -> None)."""
@@ -116,7 +128,8 @@ def write_json_atomic(obj, path):
     path = Path(path)
     if path.is_dir():
         raise NeurowaveIsADirectoryError(
-            f"{path} is a directory; pass a file name for the JSON output.")
+            f"{path} is a directory; pass a file name for the JSON output."
+        )
     text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
     write_text_atomic(text + "\n", path)
     return text
@@ -170,9 +183,9 @@ def sweep_leftovers(path):
     for e in entries:
         if not (e.name.startswith(prefix) and e.name.endswith(".part")):
             continue
-        middle = e.name[len(prefix) - 1:-len(".part")]
+        middle = e.name[len(prefix) - 1 : -len(".part")]
         if middle.startswith(_TAG):
-            host, _, rest = middle[len(_TAG):].partition("-")
+            host, _, rest = middle[len(_TAG) :].partition("-")
             pid = rest.partition("-")[0]
             if host == _HOST and pid.isdigit():
                 if int(pid) != os.getpid() and not _pid_alive(int(pid)):
@@ -190,9 +203,12 @@ def _name_leftovers(paths):
 
         shown = ", ".join(str(p) for p in paths[:3])
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
-        warnings.warn(f"temporary files of an earlier interrupted write remain: {shown}{more}; "
-                      "remove them once no neurowave run writes there.", UserWarning,
-                      stacklevel=4)
+        warnings.warn(
+            f"temporary files of an earlier interrupted write remain: {shown}{more}; "
+            "remove them once no neurowave run writes there.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _register(tmp):
@@ -218,16 +234,24 @@ def remove_live_temps():
 # ---------------------------------------------------------------- failures
 
 _WRITE_ERRORS = {
-    errno.EFBIG: ("the file would exceed the largest file this process may write "
-                  "(ulimit -f) or the file system allows",
-                  "Raise the limit or write to another file system."),
+    errno.EFBIG: (
+        "the file would exceed the largest file this process may write "
+        "(ulimit -f) or the file system allows",
+        "Raise the limit or write to another file system.",
+    ),
     errno.ENOSPC: ("no space is left on the device", "Free some space or write elsewhere."),
-    getattr(errno, "EDQUOT", -1): ("the disk quota is exceeded",
-                                   "Free some space or write elsewhere."),
-    errno.EACCES: ("permission denied", "Check the permissions of the file and its folder, "
-                                        "or write elsewhere."),
-    errno.EPERM: ("operation not permitted", "Check the permissions of the file and its "
-                                             "folder, or write elsewhere."),
+    getattr(errno, "EDQUOT", -1): (
+        "the disk quota is exceeded",
+        "Free some space or write elsewhere.",
+    ),
+    errno.EACCES: (
+        "permission denied",
+        "Check the permissions of the file and its folder, or write elsewhere.",
+    ),
+    errno.EPERM: (
+        "operation not permitted",
+        "Check the permissions of the file and its folder, or write elsewhere.",
+    ),
     errno.EROFS: ("the file system is read-only", "Write the output elsewhere."),
 }
 
@@ -239,8 +263,12 @@ def _diagnose(path, tmp, err):
         import resource
 
         soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-        if soft != resource.RLIM_INFINITY and tmp is not None and os.path.exists(tmp) \
-                and os.path.getsize(tmp) >= soft - (1 << 16):
+        if (
+            soft != resource.RLIM_INFINITY
+            and tmp is not None
+            and os.path.exists(tmp)
+            and os.path.getsize(tmp) >= soft - (1 << 16)
+        ):
             return errno.EFBIG
     except (ImportError, OSError, ValueError):
         pass
@@ -271,6 +299,7 @@ def _write_error(path, code):
 
 
 # ---------------------------------------------------------------- atomic writes
+
 
 @contextmanager
 def atomic_file(path):
@@ -322,10 +351,12 @@ def _manifest_kind(folder):
 def _write_manifest(folder, kind):
     from ._version import __version__
 
-    files = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*")
-                   if p.name != MANIFEST)
-    text = json.dumps({"kind": kind, "written_by": f"neurowave {__version__}",
-                       "files": files}, indent=2)
+    files = sorted(
+        str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.name != MANIFEST
+    )
+    text = json.dumps(
+        {"kind": kind, "written_by": f"neurowave {__version__}", "files": files}, indent=2
+    )
     with open(Path(folder) / MANIFEST, "w", encoding="utf-8") as f:
         f.write(text + "\n")
 
@@ -342,10 +373,12 @@ def atomic_directory(path, *, overwrite=False, kind=None):
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise NeurowaveNotADirectoryError(
-            f"{path} exists and is not a directory. Choose another path.")
+            f"{path} exists and is not a directory. Choose another path."
+        )
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise NeurowaveFileExistsError(
-            f"{path} exists and is not empty. Pass --overwrite or choose another directory.")
+            f"{path} exists and is not empty. Pass --overwrite or choose another directory."
+        )
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -413,8 +446,13 @@ _SIGNATURES = {
     "checkpoint": (b"PK\x03\x04",),
     "nix": (b"\x89HDF\r\n\x1a\n",),
 }
-_KIND_NAMES = {"json": "JSON", "csv": "CSV table", "netcdf": "netCDF",
-               "checkpoint": "checkpoint", "nix": "NIX file"}
+_KIND_NAMES = {
+    "json": "JSON",
+    "csv": "CSV table",
+    "netcdf": "netCDF",
+    "checkpoint": "checkpoint",
+    "nix": "NIX file",
+}
 
 
 def _real(p):
@@ -466,7 +504,8 @@ class OutputGuard:
             if _real(path) == _real(inp) or (os.path.exists(path) and _same(path, inp)):
                 raise NeurowaveError(
                     f"{option} {path} is the input {inp}: writing there would replace it. "
-                    "Choose another name for the output.")
+                    "Choose another name for the output."
+                )
 
     def file(self, path, *, option, kind="json", exists_ok=False):
         """Check that ``path`` may receive a new ``kind`` file; return it as a Path.
@@ -479,18 +518,19 @@ class OutputGuard:
         path = Path(path)
         self._not_an_input(path, option)
         if path.is_dir():
-            raise NeurowaveIsADirectoryError(
-                f"{option} {path} is a directory; pass a file name.")
+            raise NeurowaveIsADirectoryError(f"{option} {path} is a directory; pass a file name.")
         if os.path.lexists(path):
             if not (self.overwrite or exists_ok):
                 raise NeurowaveFileExistsError(
                     f"{option} {path} exists. Pass --overwrite to replace it, or choose "
-                    "another name.")
+                    "another name."
+                )
             if os.path.isfile(path) and not _looks_like(path, kind):
                 raise NeurowaveFileExistsError(
                     f"{option} {path} exists and is not a {_KIND_NAMES[kind]} file neurowave "
                     "wrote, so neurowave does not replace it, even with --overwrite. "
-                    "Choose another name, or move the file away yourself.")
+                    "Choose another name, or move the file away yourself."
+                )
         return path
 
     def folder(self, path, *, option, kind, replace_own=False):
@@ -504,36 +544,46 @@ class OutputGuard:
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise NeurowaveNotADirectoryError(
-                f"{option} {path} exists and is not a directory. Choose another path.")
+                f"{option} {path} exists and is not a directory. Choose another path."
+            )
         for inp in self.inputs:
             if _inside(inp, path):
                 raise NeurowaveError(
                     f"{option} {path} holds the input {inp}; it would be replaced as a "
-                    "whole. Choose a new folder for the output.")
+                    "whole. Choose a new folder for the output."
+                )
         if _inside(os.getcwd(), path):
             raise NeurowaveError(
                 f"{option} {path} is the current folder or holds it; it would be replaced "
-                "as a whole. Choose a new folder for the output.")
+                "as a whole. Choose a new folder for the output."
+            )
         if not path.is_dir() or not any(path.iterdir()):
             return path
         own, files = _manifest_kind(path)
         if own != kind:
-            what = (f"an output of another kind ({own})" if own else
-                    "a folder neurowave did not write")
+            what = (
+                f"an output of another kind ({own})" if own else "a folder neurowave did not write"
+            )
             raise NeurowaveFileExistsError(
                 f"{option} {path} exists and is {what}; neurowave replaces only its own "
-                f"earlier {kind} folders, even with --overwrite. Choose a new folder.")
+                f"earlier {kind} folders, even with --overwrite. Choose a new folder."
+            )
         if files is not None:
-            extra = sorted(str(p.relative_to(path)) for p in path.rglob("*")
-                           if p.name not in (MANIFEST,) and str(p.relative_to(path)) not in files)
+            extra = sorted(
+                str(p.relative_to(path))
+                for p in path.rglob("*")
+                if p.name not in (MANIFEST,) and str(p.relative_to(path)) not in files
+            )
             if extra:
                 raise NeurowaveFileExistsError(
                     f"{option} {path} holds {extra[0]}, which neurowave did not write there; "
-                    "move it out first, or choose a new folder.")
+                    "move it out first, or choose a new folder."
+                )
         if not (self.overwrite or replace_own):
             raise NeurowaveFileExistsError(
                 f"{option} {path} exists (an earlier {kind} output). Pass --overwrite to "
-                "replace it, or choose another folder.")
+                "replace it, or choose another folder."
+            )
         return path
 
 
@@ -552,6 +602,7 @@ def _looks_like(path, kind):
 
 
 # ---------------------------------------------------------------- run directories
+
 
 @contextmanager
 def run_lock(folder):
@@ -575,7 +626,8 @@ def run_lock(folder):
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise NeurowaveFileExistsError(
                     f"{folder} is in use by another neurowave run; wait for it to end or "
-                    "choose another run directory.") from None
+                    "choose another run directory."
+                ) from None
             raise
         yield folder
     finally:
@@ -667,8 +719,9 @@ def install_signal_handlers():
     for s in old:
         signal.signal(s, _on_signal)
     done = threading.Event()
-    thread = threading.Thread(target=_watcher, args=(r, done), name="neurowave-signals",
-                              daemon=True)
+    thread = threading.Thread(
+        target=_watcher, args=(r, done), name="neurowave-signals", daemon=True
+    )
     thread.start()
 
     def restore():

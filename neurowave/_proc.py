@@ -72,8 +72,9 @@ def die_with_parent(parent=None, *, interval=0.5):
     _pdeathsig(signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the request: end now
         os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent, interval), daemon=True,
-                     name="neurowave-parent-watch").start()
+    threading.Thread(
+        target=_watch_parent, args=(parent, interval), daemon=True, name="neurowave-parent-watch"
+    ).start()
 
 
 def _parse_address(address):
@@ -89,11 +90,16 @@ def _parse_address(address):
     except ValueError:
         host = port = None
     scheme = text.split("://", 1)[0]
-    if scheme not in ("tcp", "tls", "ws", "wss") or not host or port is None \
-            or parts.path not in ("", "/"):
+    if (
+        scheme not in ("tcp", "tls", "ws", "wss")
+        or not host
+        or port is None
+        or parts.path not in ("", "/")
+    ):
         raise NeurowaveError(
             f"--scheduler {address!r} is not a dask scheduler address; pass "
-            "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786.")
+            "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786."
+        )
     return scheme, host, port
 
 
@@ -108,21 +114,26 @@ def check_scheduler(address, *, timeout=SCHEDULER_TIMEOUT):
             first = _first_bytes(sock, 8, min(timeout, 3.0)) if scheme == "tcp" else None
     except socket.gaierror:
         raise NeurowaveError(
-            f"--scheduler {address}: the host {host!r} is not known. Check the address.") \
-            from None
+            f"--scheduler {address}: the host {host!r} is not known. Check the address."
+        ) from None
     except (OSError, TimeoutError) as err:
-        why = "nothing answered" if isinstance(err, (TimeoutError, socket.timeout)) else \
-            (os.strerror(err.errno).lower() if err.errno else "the connection failed")
+        why = (
+            "nothing answered"
+            if isinstance(err, (TimeoutError, socket.timeout))
+            else (os.strerror(err.errno).lower() if err.errno else "the connection failed")
+        )
         raise NeurowaveError(
             f"Cannot reach the dask scheduler at {address} ({why}). Check the address and "
-            "that the scheduler is running.") from None
+            "that the scheduler is running."
+        ) from None
     if first is not None:
         # a dask scheduler speaks first: the byte count of its handshake (uint64 LE)
         size = int.from_bytes(first, "little") if len(first) == 8 else None
         if size is None or not 0 < size < _MAX_HANDSHAKE:
             raise NeurowaveError(
                 f"The peer at {address} is not a dask scheduler (it did not answer with a "
-                "dask handshake). Check the address and port.")
+                "dask handshake). Check the address and port."
+            )
     return host, port
 
 

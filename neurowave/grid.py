@@ -251,24 +251,28 @@ def check_time_axis(da, *, label="the grid"):
         i = int(np.flatnonzero(~np.isfinite(t))[0])
         raise NeurowaveError(
             f"{label} has a non-finite time stamp ({t[i]} at index {i}); every sample "
-            "needs a finite time. Check the file or drop those samples.")
+            "needs a finite time. Check the file or drop those samples."
+        )
     if t.size < 2:
         return float("nan")
     d = np.diff(t)
     if np.all(d < 0):
         raise NeurowaveError(
             f"{label} has a time axis that runs backwards ({t[0]:g} to {t[-1]:g}); reverse "
-            "it with the data: grid.isel(time=slice(None, None, -1)).")
+            "it with the data: grid.isel(time=slice(None, None, -1))."
+        )
     if np.any(d == 0):
         i = int(np.flatnonzero(d == 0)[0])
         raise NeurowaveError(
             f"{label} repeats the time stamp {t[i]:g} (samples {i} and {i + 1}); each "
-            "sample needs its own time. Check the file or drop the repeated samples.")
+            "sample needs its own time. Check the file or drop the repeated samples."
+        )
     if np.any(d < 0):
         i = int(np.flatnonzero(d < 0)[0])
         raise NeurowaveError(
             f"{label} has time stamps out of order ({t[i]:g} before {t[i + 1]:g}, samples "
-            f"{i} and {i + 1}); sort the grid by time: grid.sortby('time').")
+            f"{i} and {i + 1}); sort the grid by time: grid.sortby('time')."
+        )
     step = float(np.median(d))
     off = np.abs(d - step) > TIME_TOLERANCE * step
     if np.any(off):
@@ -276,7 +280,8 @@ def check_time_axis(da, *, label="the grid"):
         raise NeurowaveError(
             f"{label} is not sampled evenly: the step from sample {i} to {i + 1} is "
             f"{d[i]:g}, the usual step {step:g}; wave measures need an even rate. "
-            "Resample the recording, or analyse its even stretches one by one.")
+            "Resample the recording, or analyse its even stretches one by one."
+        )
     return step
 
 
@@ -310,12 +315,12 @@ def check_sampling_rate(da, *, label="the grid"):
     coordinate beyond :data:`TIME_TOLERANCE` is one sentence naming both."""
     step = check_time_axis(da, label=label)
     sr = _sampling_rate(da)
-    if "sampling_rate" in da.attrs and np.isfinite(step) and \
-            abs(sr * step - 1.0) > TIME_TOLERANCE:
+    if "sampling_rate" in da.attrs and np.isfinite(step) and abs(sr * step - 1.0) > TIME_TOLERANCE:
         raise NeurowaveError(
             f"{label} says sampling_rate={sr:g}, but its time coordinate steps by {step:g} "
             f"({1.0 / step:g} per unit); the two must agree. Fix the attribute "
-            "(grid.attrs['sampling_rate']) or the time coordinate.")
+            "(grid.attrs['sampling_rate']) or the time coordinate."
+        )
     return sr
 
 
@@ -377,11 +382,13 @@ def _check_positions(pos, grid, label, layout):
             if not np.all(np.isfinite(v)):
                 raise NeurowaveError(
                     f"{label} has a non-finite `{c}` coordinate ({v[~np.isfinite(v)][0]}); "
-                    "every row and column of a grid needs a finite position.")
+                    "every row and column of a grid needs a finite position."
+                )
             if v.size > 1 and np.unique(v).size < v.size:
                 raise NeurowaveError(
                     f"{label} repeats a value of its `{c}` coordinate; two rows or columns "
-                    "of a grid cannot share a position. Check the coordinates.")
+                    "of a grid cannot share a position. Check the coordinates."
+                )
         return
     ok = np.all(np.isfinite(pos), axis=1)
     finite = pos[ok]
@@ -389,7 +396,8 @@ def _check_positions(pos, grid, label, layout):
         raise NeurowaveError(
             f"{label} places all its {len(finite)} sites at one position "
             f"({finite[0, 0]:g}, {finite[0, 1]:g}); waves need sites spread in space. "
-            "Supply the real positions (e.g. --positions MAP).")
+            "Supply the real positions (e.g. --positions MAP)."
+        )
     _, first, counts = np.unique(finite, axis=0, return_index=True, return_counts=True)
     if np.any(counts > 1):
         where = finite[first[np.argmax(counts > 1)]]
@@ -397,11 +405,13 @@ def _check_positions(pos, grid, label, layout):
         raise NeurowaveError(
             f"{label} places channels {names[0]} and {names[1]} at the same position "
             f"({where[0]:g}, {where[1]:g}); each site needs its own. Check the electrode "
-            "map, or drop one of them.")
+            "map, or drop one of them."
+        )
 
 
-def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=True,
-                  check_time=True):
+def validate_grid(
+    grid, *, name="grid", min_sites=2, min_times=3, check_valid=True, check_time=True
+):
     """Check that ``grid`` is a wave grid as defined in this module and describe it.
 
     Raises a TypeError or ValueError that says how to fix the input.
@@ -455,9 +465,7 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
     if set(dims) == set(GRID_DIMS):
         layout = "grid"
         if dims != GRID_DIMS:
-            raise NeurowaveError(
-                f"{label} has dims {dims}; use grid.transpose('time', 'y', 'x')."
-            )
+            raise NeurowaveError(f"{label} has dims {dims}; use grid.transpose('time', 'y', 'x').")
     elif set(dims) == set(CHANNEL_DIMS):
         layout = "channel"
         if dims != CHANNEL_DIMS:
@@ -474,7 +482,9 @@ def validate_grid(grid, *, name="grid", min_sites=2, min_times=3, check_valid=Tr
                 "(e.g. --positions MAP) or build the grid with make_grid/make_channel_grid."
             )
     if "time" not in grid.coords:
-        raise NeurowaveError(f"{label} has no `time` coordinate. Assign one with grid.assign_coords(time=...).")
+        raise NeurowaveError(
+            f"{label} has no `time` coordinate. Assign one with grid.assign_coords(time=...)."
+        )
     if not np.issubdtype(grid.dtype, np.number) or np.issubdtype(grid.dtype, np.complexfloating):
         raise NeurowaveTypeError(f"{label} must hold real numbers, got dtype {grid.dtype}.")
     n_times = grid.sizes["time"]

@@ -7,7 +7,6 @@ are skipped; with it, a missing or corrupted file fails the test rather than ski
 
 import os
 import re
-from pathlib import Path
 
 import matplotlib
 import pytest
@@ -47,11 +46,14 @@ def assert_user_error():
     name, "unexpected keyword argument", "has no attribute", a bare key)."""
 
     def check(err):
-        lines = [ln for ln in err.splitlines()
-                 if ln.strip() and not ln.startswith("neurowave: warning: ")]
+        lines = [
+            ln
+            for ln in err.splitlines()
+            if ln.strip() and not ln.startswith("neurowave: warning: ")
+        ]
         assert len(lines) == 1, err
         assert lines[0].startswith("neurowave: error: "), lines[0]
-        sentence = lines[0][len("neurowave: error: "):]
+        sentence = lines[0][len("neurowave: error: ") :]
         assert len(sentence.split()) >= 4, f"not a sentence: {lines[0]!r}"
         assert not PYTHON_INTERNALS.search(sentence), f"a Python internal in {lines[0]!r}"
         return sentence

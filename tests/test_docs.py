@@ -19,13 +19,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 EXAMPLES = ROOT / "examples"
-GENERATED = ("_build", "generated", "auto_examples", "sg_execution_times.rst", "_api_body.rst",
-             "_datasets_body.rst")
+GENERATED = (
+    "_build",
+    "generated",
+    "auto_examples",
+    "sg_execution_times.rst",
+    "_api_body.rst",
+    "_datasets_body.rst",
+)
 
 
 class _Links(HTMLParser):
@@ -62,8 +66,11 @@ def broken_internal_links(html_dir):
     """
     html_dir = Path(html_dir).resolve()
     # _static/ holds theme templates and assets, not pages
-    pages = {p.resolve(): _parse(p) for p in html_dir.rglob("*.html")
-             if "_static" not in p.relative_to(html_dir).parts}
+    pages = {
+        p.resolve(): _parse(p)
+        for p in html_dir.rglob("*.html")
+        if "_static" not in p.relative_to(html_dir).parts
+    }
     broken = []
     for page, parsed in pages.items():
         for link in parsed.links:
@@ -123,8 +130,19 @@ def test_docs_build(data_dir, tmp_path):
         MPLBACKEND="Agg",
         PYTHONWARNINGS=env.get("PYTHONWARNINGS", ""),
     )
-    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
-           "-d", str(tmp_path / "doctrees"), str(tmp_path / "docs"), str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "-d",
+        str(tmp_path / "doctrees"),
+        str(tmp_path / "docs"),
+        str(out),
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     elapsed = time.perf_counter() - start

@@ -29,8 +29,9 @@ def rec(tmp_path):
     from neurowave.datasets import simulate_wave
     from neurowave.io import write_netcdf
 
-    grid, _ = simulate_wave("planar", speed=0.3, frequency=10.0, duration=0.5,
-                            sampling_rate=200.0, seed=0)
+    grid, _ = simulate_wave(
+        "planar", speed=0.3, frequency=10.0, duration=0.5, sampling_rate=200.0, seed=0
+    )
     write_netcdf(grid, tmp_path / "rec.nc")
     return tmp_path / "rec.nc"
 
@@ -57,9 +58,13 @@ def test_internal_error_is_never_passed_off_as_a_user_error(rec, monkeypatch, ca
     of numpy is a bug: one line saying so, where, and what to do; exit code 1."""
     import neurowave.waves
 
-    for exc in (KeyError("unit"), ValueError("operands could not be broadcast together"),
-                IndexError("index 3 is out of bounds"), TypeError("f() got an unexpected "
-                                                              "keyword argument 'x'")):
+    for exc in (
+        KeyError("unit"),
+        ValueError("operands could not be broadcast together"),
+        IndexError("index 3 is out of bounds"),
+        TypeError("f() got an unexpected keyword argument 'x'"),
+    ):
+
         def broken(*args, _exc=exc, **kwargs):
             raise _exc
 
@@ -88,10 +93,16 @@ def test_model_export_with_wrong_dims_is_a_user_error(tmp_path, capsys):
     assert "('sample', 'time', 'neuron')" in line and "neurowave export" in line
 
 
-@pytest.mark.parametrize("code,words", [
-    (errno.EACCES, "permission denied"), (errno.ENOSPC, "no space left"),
-    (errno.EISDIR, "is a directory"), (errno.EROFS, "read-only"), (errno.ENOENT, "no such file"),
-])
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        (errno.EACCES, "permission denied"),
+        (errno.ENOSPC, "no space left"),
+        (errno.EISDIR, "is a directory"),
+        (errno.EROFS, "read-only"),
+        (errno.ENOENT, "no such file"),
+    ],
+)
 def test_file_system_failures_are_user_errors(code, words, rec, monkeypatch, capsys):
     import neurowave.waves
 
@@ -111,16 +122,36 @@ def test_other_os_errors_are_internal():
 
 
 def test_nan_warnings_silenced_and_third_party_warnings_reworded(capsys):
-    show_warning(RuntimeWarning("Degrees of freedom <= 0 for slice."), RuntimeWarning,
-                 "/x/site-packages/numpy/lib/_nanfunctions_impl.py", 1)
-    show_warning(RuntimeWarning("Mean of empty slice"), RuntimeWarning,
-                 "/x/site-packages/numpy/lib/_nanfunctions_impl.py", 1)
-    show_warning(FutureWarning("the default of X will change"), FutureWarning,
-                 "/x/site-packages/xarray/core/dataset.py", 1)
-    show_warning(RuntimeWarning("Omitted 3 annotation(s)\nthat were outside data range."),
-                 RuntimeWarning, "/x/site-packages/mne/io/edf/edf.py", 1)
-    show_warning(UserWarning("rec.nix: 3 channel(s) without a position were left out."),
-                 UserWarning, str(ROOT / "io" / "positions.py"), 1)
+    show_warning(
+        RuntimeWarning("Degrees of freedom <= 0 for slice."),
+        RuntimeWarning,
+        "/x/site-packages/numpy/lib/_nanfunctions_impl.py",
+        1,
+    )
+    show_warning(
+        RuntimeWarning("Mean of empty slice"),
+        RuntimeWarning,
+        "/x/site-packages/numpy/lib/_nanfunctions_impl.py",
+        1,
+    )
+    show_warning(
+        FutureWarning("the default of X will change"),
+        FutureWarning,
+        "/x/site-packages/xarray/core/dataset.py",
+        1,
+    )
+    show_warning(
+        RuntimeWarning("Omitted 3 annotation(s)\nthat were outside data range."),
+        RuntimeWarning,
+        "/x/site-packages/mne/io/edf/edf.py",
+        1,
+    )
+    show_warning(
+        UserWarning("rec.nix: 3 channel(s) without a position were left out."),
+        UserWarning,
+        str(ROOT / "io" / "positions.py"),
+        1,
+    )
     lines = _lines(capsys.readouterr().err)
     assert lines == [
         "neurowave: warning: mne: Omitted 3 annotation(s) that were outside data range.",
@@ -149,8 +180,10 @@ def test_every_checked_input_raises_the_project_type():
     """Input checks raise NeurowaveError (or its typed variants), never a bare
     ValueError/TypeError that the command line would take for a bug. An invariant of
     neurowave's own (a bug if it breaks) says so with `# internal` on its line."""
-    bare = re.compile(r"\b(raise|return) (ValueError|TypeError|FileNotFoundError|"
-                      r"FileExistsError|IsADirectoryError|NotADirectoryError|PermissionError)\(")
+    bare = re.compile(
+        r"\b(raise|return) (ValueError|TypeError|FileNotFoundError|"
+        r"FileExistsError|IsADirectoryError|NotADirectoryError|PermissionError)\("
+    )
     found = []
     for p in sorted(ROOT.rglob("*.py")):
         for i, line in enumerate(p.read_text().splitlines(), 1):

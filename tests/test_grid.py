@@ -27,15 +27,17 @@ def test_dead_sites_are_counted_not_dropped():
 
 
 def test_channel_grid_positions():
-    g = make_channel_grid(np.zeros((10, 3)), sampling_rate=100.0, x=[0, 1, 2], y=[5, 6, 7],
-                          channels=["a", "b", "c"])
+    g = make_channel_grid(
+        np.zeros((10, 3)), sampling_rate=100.0, x=[0, 1, 2], y=[5, 6, 7], channels=["a", "b", "c"]
+    )
     np.testing.assert_allclose(site_positions(g), [[0, 5], [1, 6], [2, 7]])
     assert validate_grid(g).layout == "channel"
 
 
 def test_model_grid_units():
-    g = make_grid(np.zeros((20, 4, 4)), sampling_rate=1.0, time_units="step", space_units="cell",
-                  kind="model")
+    g = make_grid(
+        np.zeros((20, 4, 4)), sampling_rate=1.0, time_units="step", space_units="cell", kind="model"
+    )
     info = validate_grid(g)
     assert (info.time_units, info.space_units) == ("step", "cell")
 

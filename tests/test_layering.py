@@ -37,10 +37,13 @@ def test_models_use_no_reader():
 
 
 def test_importing_the_measures_loads_neither_neo_nor_mne_nor_torch():
-    code = ("import sys, neurowave, neurowave.waves, neurowave.compare; "
-            "print(sorted(m for m in ('neo', 'mne', 'torch') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    code = (
+        "import sys, neurowave, neurowave.waves, neurowave.compare; "
+        "print(sorted(m for m in ('neo', 'mne', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"
 
 
@@ -96,13 +99,14 @@ def _module_imports(path, *, deferred):
                 base = child.module
                 if child.level:
                     parts = pkg.split(".")
-                    parts = parts[:len(parts) - child.level + 1]
+                    parts = parts[: len(parts) - child.level + 1]
                     base = ".".join(parts + ([child.module] if child.module else []))
                 for a in child.names:
                     yield f"{base}.{a.name}" if _is_module(f"{base}.{a.name}") else base
             else:
-                inner = in_function or isinstance(child, (ast.FunctionDef,
-                                                          ast.AsyncFunctionDef, ast.Lambda))
+                inner = in_function or isinstance(
+                    child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+                )
                 yield from targets(child, inner)
 
     for name in targets(ast.parse(path.read_text()), False):
@@ -119,8 +123,11 @@ def _import_graph(*, deferred, within="neurowave"):
     for path in PKG.rglob("*.py"):
         mod = _module_name(path)
         if mod == within or mod.startswith(within + "."):
-            graph[mod] = {m for m in _module_imports(path, deferred=deferred)
-                          if m == within or m.startswith(within + ".")}
+            graph[mod] = {
+                m
+                for m in _module_imports(path, deferred=deferred)
+                if m == within or m.startswith(within + ".")
+            }
     return graph
 
 
@@ -182,6 +189,9 @@ def test_compare_imports_no_private_name_of_another_module():
     for path in (PKG / "compare").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
-                private = [a.name for a in node.names
-                           if a.name.startswith("_") and not a.name.startswith("__")]
+                private = [
+                    a.name
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
                 assert not private, f"{path.name} imports {private} from {node.module}"

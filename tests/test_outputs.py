@@ -46,8 +46,18 @@ def test_analyze_outputs_follow_the_umask(tmp_path, capsys):
     try:
         grid, _ = simulate_wave("planar", speed=0.2, frequency=15, duration=1.0, seed=0)
         write_netcdf(grid, tmp_path / "g.nc")
-        code = main(["analyze", str(tmp_path / "g.nc"), "--surrogates", "0",
-                     "--json", str(tmp_path / "s.json"), "--plots", str(tmp_path / "plots")])
+        code = main(
+            [
+                "analyze",
+                str(tmp_path / "g.nc"),
+                "--surrogates",
+                "0",
+                "--json",
+                str(tmp_path / "s.json"),
+                "--plots",
+                str(tmp_path / "plots"),
+            ]
+        )
         assert code == 0, capsys.readouterr().err
     finally:
         os.umask(old)
@@ -68,18 +78,22 @@ from neurowave._outputs import OutputGuard, atomic_file, run_lock, sweep_leftove
 from neurowave._validate import NeurowaveError  # noqa: E402
 
 
-@pytest.mark.parametrize("code,words", [(errno.ENOSPC, "no space is left"),
-                                        (errno.EROFS, "read-only"),
-                                        (errno.EACCES, "permission denied"),
-                                        (errno.EFBIG, "largest file")])
-def test_a_failed_write_names_the_final_path_and_leaves_nothing(tmp_path, monkeypatch,
-                                                                code, words):
-    monkeypatch.setattr(_outputs, "_diagnose",
-                        lambda path, tmp, err, real=_outputs._diagnose: real(path, None, err))
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        (errno.ENOSPC, "no space is left"),
+        (errno.EROFS, "read-only"),
+        (errno.EACCES, "permission denied"),
+        (errno.EFBIG, "largest file"),
+    ],
+)
+def test_a_failed_write_names_the_final_path_and_leaves_nothing(tmp_path, monkeypatch, code, words):
+    monkeypatch.setattr(
+        _outputs, "_diagnose", lambda path, tmp, err, real=_outputs._diagnose: real(path, None, err)
+    )
     final = tmp_path / "out.nc"
-    with pytest.raises(NeurowaveError) as info:
-        with atomic_file(final) as tmp:
-            raise OSError(code, os.strerror(code), str(tmp))
+    with pytest.raises(NeurowaveError) as info, atomic_file(final) as tmp:
+        raise OSError(code, os.strerror(code), str(tmp))
     msg = str(info.value)
     assert msg.startswith(f"Cannot write {final}:") and words in msg
     assert ".part" not in msg and list(tmp_path.iterdir()) == []
@@ -87,6 +101,7 @@ def test_a_failed_write_names_the_final_path_and_leaves_nothing(tmp_path, monkey
 
 def test_a_library_error_on_a_full_disk_says_the_disk_is_full(tmp_path, monkeypatch):
     """HDF5 reports a full disk as 'permission denied' on the temporary file."""
+
     class Full:
         f_bavail, f_frsize = 0, 4096
 
@@ -104,21 +119,39 @@ def test_a_file_size_limit_is_one_sentence_and_exit_2(tmp_path):
     grid, _ = simulate_wave("planar", duration=0.5, seed=0)
     write_netcdf(grid, tmp_path / "g.nc")
     out = tmp_path / "s.json"
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
-               PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+        PYTHONDONTWRITEBYTECODE="1",
+        MPLBACKEND="Agg",
+    )
     r = subprocess.run(
-        [sys.executable, "-m", "neurowave.cli", "analyze", str(tmp_path / "g.nc"),
-         "--surrogates", "0", "--json", str(out)], env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "neurowave.cli",
+            "analyze",
+            str(tmp_path / "g.nc"),
+            "--surrogates",
+            "0",
+            "--json",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024)))
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024)),
+    )
     assert r.returncode == 2, r.stderr
     assert f"Cannot write {out}:" in r.stderr and "ulimit -f" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.nc"]
 
 
 def test_temp_files_of_killed_runs_are_removed_by_the_next_write(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     stale = tmp_path / f".g.nc.nw-{_outputs._HOST}-{dead}-0a1b2c3d.part"
     stale.write_bytes(b"\0" * 100)
     live = tmp_path / f".g.nc.nw-{_outputs._HOST}-{os.getpid()}-0a1b2c3d.part"
@@ -180,7 +213,11 @@ def test_text_outputs_follow_the_umask(umask, tmp_path):
 def test_csv_cells_a_spreadsheet_would_run_are_text():
     from neurowave.commands.analyze import csv_cell
 
-    assert csv_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
-    assert [csv_cell(v) for v in ("+1", "-cmd", "@SUM(A1)", "rec.nc")] == \
-        ["'+1", "'-cmd", "'@SUM(A1)", "rec.nc"]
+    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert [csv_cell(v) for v in ("+1", "-cmd", "@SUM(A1)", "rec.nc")] == [
+        "'+1",
+        "'-cmd",
+        "'@SUM(A1)",
+        "rec.nc",
+    ]
     assert csv_cell(-1.5) == -1.5 and csv_cell(None) == ""

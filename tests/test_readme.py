@@ -14,8 +14,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _setup_commands():
-    spec = importlib.util.spec_from_file_location("readme_commands",
-                                                  ROOT / ".ci" / "readme_commands.py")
+    spec = importlib.util.spec_from_file_location(
+        "readme_commands", ROOT / ".ci" / "readme_commands.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.setup_commands(ROOT / "README.md")

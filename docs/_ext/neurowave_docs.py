@@ -117,20 +117,39 @@ def datasets_body():
     from neurowave.datasets import cards
 
     cs = list(cards().values())
-    lines = ["Overview", "--------", "", ".. list-table::", "   :header-rows: 1",
-             "   :widths: 18 30 14 14 12 12", "",
-             "   * - folder", "     - recording", "     - sites", "     - sampling rate",
-             "     - duration", "     - licence"]
+    lines = [
+        "Overview",
+        "--------",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 18 30 14 14 12 12",
+        "",
+        "   * - folder",
+        "     - recording",
+        "     - sites",
+        "     - sampling rate",
+        "     - duration",
+        "     - licence",
+    ]
     for c in cs:
-        lines += [f"   * - ``{c['name']}/``", f"     - {c['recording']}", f"     - {c['sites']}",
-                  f"     - {c['sampling_rate']}", f"     - {c['duration']}",
-                  f"     - {c['licence']}"]
+        lines += [
+            f"   * - ``{c['name']}/``",
+            f"     - {c['recording']}",
+            f"     - {c['sites']}",
+            f"     - {c['sampling_rate']}",
+            f"     - {c['duration']}",
+            f"     - {c['licence']}",
+        ]
     lines.append("")
     for c in cs:
         title = c["title"]
         lines += [f".. _data-{c['name']}:", "", title, "-" * len(title), ""]
-        for label, key in (("What it is", "what"), ("How it is stored", "stored"),
-                           ("What to watch out for", "watch_out")):
+        for label, key in (
+            ("What it is", "what"),
+            ("How it is stored", "stored"),
+            ("What to watch out for", "watch_out"),
+        ):
             lines += [f"*{label}.* " + " ".join(c[key].split()), ""]
         lines += ["*Upstream.* " + " ".join(c["upstream"]["text"].split()), ""]
         lines += ["*How the files were made.* " + " ".join(c["how_made"].split()), ""]
@@ -140,9 +159,12 @@ def datasets_body():
         reader = f":func:`neurowave.datasets.{c['fetcher']}`"
         if c.get("loader"):
             reader += f", :func:`neurowave.datasets.{c['loader']}`"
-        lines += [f"*In neurowave.* {reader}; card ``datasets/{c['name']}.toml`` with the "
-                  f"SHA-256 of {'its file' if n == 1 else f'its {n} files'}"
-                  + (":" if n <= 12 else " (first three shown):"), ""]
+        lines += [
+            f"*In neurowave.* {reader}; card ``datasets/{c['name']}.toml`` with the "
+            f"SHA-256 of {'its file' if n == 1 else f'its {n} files'}"
+            + (":" if n <= 12 else " (first three shown):"),
+            "",
+        ]
         shown = list(c["files"].items())[: (n if n <= 12 else 3)]
         lines += [".. code-block:: text", ""]
         lines += [f"   {digest}  {name}" for name, digest in shown]
@@ -212,8 +234,11 @@ class PretrainedTable(Directive):
             files.sort(key=lambda f: f.stem != default)
         rst = []
         if not files:
-            rst += ["No pretrained model is shipped in this version (no metadata file in",
-                    "``neurowave/models/pretrained/``).", ""]
+            rst += [
+                "No pretrained model is shipped in this version (no metadata file in",
+                "``neurowave/models/pretrained/``).",
+                "",
+            ]
         for f in files:
             m = json.loads(f.read_text())
             self.state.document.settings.record_dependencies.add(str(f))
@@ -227,36 +252,60 @@ class PretrainedTable(Directive):
                 ("model", f"{m['model']} ({m.get('n_parameters', '?')} parameters)"),
                 ("configuration", ", ".join(f"{k}={v}" for k, v in cfg.items())),
                 ("task", ", ".join(f"{k}={v}" for k, v in task.items())),
-                ("training", f"{m.get('epochs')} epochs (best {m.get('best_epoch')}), batch "
-                             f"{m.get('batch_size')}, lr {m.get('lr')}"
-                             + (f" ({m['lr_schedule']} schedule)" if m.get("lr_schedule") else "")
-                             + f", seed {m.get('seed')}, "
-                             f"{m.get('train_seconds', 0) / 60:.1f} min on {m.get('device')} "
-                             f"({mach.get('cpu_count', '?')} cores, torch {mach.get('torch', '?')}, "
-                             f"{mach.get('torch_threads', '?')} thread(s))"),
+                (
+                    "training",
+                    f"{m.get('epochs')} epochs (best {m.get('best_epoch')}), batch "
+                    f"{m.get('batch_size')}, lr {m.get('lr')}"
+                    + (f" ({m['lr_schedule']} schedule)" if m.get("lr_schedule") else "")
+                    + f", seed {m.get('seed')}, "
+                    f"{m.get('train_seconds', 0) / 60:.1f} min on {m.get('device')} "
+                    f"({mach.get('cpu_count', '?')} cores, torch {mach.get('torch', '?')}, "
+                    f"{mach.get('torch_threads', '?')} thread(s))",
+                ),
                 ("weights", f"``{m['file']}``, sha256 ``{m['sha256']}``"),
             ]
             if mach.get("note"):
                 rows.append(("machine", mach["note"]))
             if m.get("history"):
-                rows.append(("validation fg-IoU by epoch (published metric)", ", ".join(
-                    f"{e['epoch']}: {_fmt(e['val_fg_iou'])}"
-                    + (f" ({_fmt(e['val_fg_iou_paper'])})" if "val_fg_iou_paper" in e else "")
-                    for e in m["history"])))
+                rows.append(
+                    (
+                        "validation fg-IoU by epoch (published metric)",
+                        ", ".join(
+                            f"{e['epoch']}: {_fmt(e['val_fg_iou'])}"
+                            + (
+                                f" ({_fmt(e['val_fg_iou_paper'])})"
+                                if "val_fg_iou_paper" in e
+                                else ""
+                            )
+                            for e in m["history"]
+                        ),
+                    )
+                )
             for split in ("val", "test"):
                 sc = m.get("scores", {}).get(split)
                 if sc:
-                    rows.append((f"{split} scores ({sc.get('n_images')} images)",
-                                 f"fg-IoU {_fmt(sc['fg_iou'])}"
-                                 + (f", published fg-IoU {_fmt(sc['fg_iou_paper'])}"
-                                    if "fg_iou_paper" in sc else "")
-                                 + ", pixel accuracy "
-                                 f"{_fmt(sc['pixel_accuracy'])}, foreground accuracy "
-                                 f"{_fmt(sc['foreground_accuracy'])}"))
+                    rows.append(
+                        (
+                            f"{split} scores ({sc.get('n_images')} images)",
+                            f"fg-IoU {_fmt(sc['fg_iou'])}"
+                            + (
+                                f", published fg-IoU {_fmt(sc['fg_iou_paper'])}"
+                                if "fg_iou_paper" in sc
+                                else ""
+                            )
+                            + ", pixel accuracy "
+                            f"{_fmt(sc['pixel_accuracy'])}, foreground accuracy "
+                            f"{_fmt(sc['foreground_accuracy'])}",
+                        )
+                    )
                     per = sc.get("iou_per_class")
                     if per:
-                        rows.append((f"{split} IoU per class",
-                                     ", ".join(f"{k} {_fmt(v)}" for k, v in per.items())))
+                        rows.append(
+                            (
+                                f"{split} IoU per class",
+                                ", ".join(f"{k} {_fmt(v)}" for k, v in per.items()),
+                            )
+                        )
             if "all_background_fg_iou" in m:
                 rows.append(("all-background baseline fg-IoU", _fmt(m["all_background_fg_iou"])))
             for k, v in rows:
@@ -279,8 +328,9 @@ def nwdefault_role(name, rawtext, text, lineno, inliner, options=None, content=N
         if default is inspect.Parameter.empty:
             raise KeyError(param)
     except Exception as err:  # report as a build error (the build runs with -W)
-        msg = inliner.reporter.error(f"nwdefault: cannot read the default of {text!r}: {err!r}",
-                                     line=lineno)
+        msg = inliner.reporter.error(
+            f"nwdefault: cannot read the default of {text!r}: {err!r}", line=lineno
+        )
         return [inliner.problematic(rawtext, rawtext, msg)], [msg]
     return [nodes.literal(rawtext, repr(default))], []
 
@@ -310,8 +360,12 @@ _CODE = re.compile(r"(``.+?``|:[\w:+-]+:`[^`]*`|`[^`]+`_{0,2})")
 def escape_pipes(line):
     """Escape ``|`` outside code in one docstring line (not in tables or line blocks)."""
     stripped = line.lstrip()
-    if "|" not in line or stripped.startswith(("|", "+")) or stripped.startswith(">>>") \
-            or stripped.startswith("..."):
+    if (
+        "|" not in line
+        or stripped.startswith(("|", "+"))
+        or stripped.startswith(">>>")
+        or stripped.startswith("...")
+    ):
         return line
     parts = _CODE.split(line)
     for i in range(0, len(parts), 2):  # even indices: outside code

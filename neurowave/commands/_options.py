@@ -13,54 +13,126 @@ and turns the parsed options into library keywords with :func:`reader_kwargs` an
 from __future__ import annotations
 
 import argparse
-from functools import lru_cache
+from functools import cache
 
 #: (flags, argparse keywords, library keyword) of the options of every command that
 #: reads a recording: ``neurowave.io.read(path, **reader_kwargs(args))``
 READER = (
-    (("--positions",), dict(metavar="MAP", default=None,
-                            help="electrode map (.cmp, CSV/TSV, BIDS *_electrodes.tsv, "
-                                 "*-dig.fif); default: the positions in the file, else a "
-                                 "same-stem map beside it"), "positions"),
-    (("--frame-rate",), dict(type=float, default=None, metavar="HZ",
-                             help="frame rate of an image stack; default: from the files"),
-     "frame_rate"),
-    (("--pixel-size",), dict(type=float, default=None, metavar="MM",
-                             help="pixel size of an image stack in mm; default: from the "
-                                  "files"), "pixel_size"),
-    (("--picks",), dict(nargs="+", default=None, metavar="PICK",
-                        help="sites of a file read through MNE: channel types (ecog, seeg), "
-                             "names, or name prefixes ending in * ('G*': one grid of "
-                             "several); default: the ECoG, else sEEG, else EEG channels"),
-     "picks"),
+    (
+        ("--positions",),
+        dict(
+            metavar="MAP",
+            default=None,
+            help="electrode map (.cmp, CSV/TSV, BIDS *_electrodes.tsv, "
+            "*-dig.fif); default: the positions in the file, else a "
+            "same-stem map beside it",
+        ),
+        "positions",
+    ),
+    (
+        ("--frame-rate",),
+        dict(
+            type=float,
+            default=None,
+            metavar="HZ",
+            help="frame rate of an image stack; default: from the files",
+        ),
+        "frame_rate",
+    ),
+    (
+        ("--pixel-size",),
+        dict(
+            type=float,
+            default=None,
+            metavar="MM",
+            help="pixel size of an image stack in mm; default: from the files",
+        ),
+        "pixel_size",
+    ),
+    (
+        ("--picks",),
+        dict(
+            nargs="+",
+            default=None,
+            metavar="PICK",
+            help="sites of a file read through MNE: channel types (ecog, seeg), "
+            "names, or name prefixes ending in * ('G*': one grid of "
+            "several); default: the ECoG, else sEEG, else EEG channels",
+        ),
+        "picks",
+    ),
 )
 
 #: the options of every command that measures waves: ``neurowave.waves.analyze(grid,
 #: **measure_kwargs(args))`` (compare applies them to both sides)
 MEASURE = (
-    (("--band",), dict(nargs=2, type=float, metavar=("LO", "HI"), default=None,
-                       help="pass band in Hz (cycles/step for models); default: around the "
-                            "dominant spectral peak of the data"), "band"),
-    (("--phase",), dict(choices=("hilbert", "generalized", "wavelet"), default="hilbert",
-                        help="phase method"), "phase_method"),
-    (("--pgd-threshold",), dict(type=float, default=0.5, metavar="X",
-                                help="PGD a wave frame must reach"), "pgd_threshold"),
-    (("--surrogates",), dict(type=int, default=None, metavar="N",
-                             help="spatial shuffles per tested frame (default: 99; 0 skips "
-                                  "the test; a model export's objects view needs none)"),
-     "n_surrogates"),
-    (("--gradient-step",), dict(type=int, default=1, metavar="K",
-                                help="phase gradient between sites K apart (> 1 for "
-                                     "pixel-dense imaging and waves much longer than the "
-                                     "array)"), "gradient_step"),
-    (("--gradient-window",), dict(type=float, default=None, metavar="T",
-                                  help="average the lags between sites coherently over T "
-                                       "seconds (steps for models) before the gradient, for "
-                                       "stationary waves much longer than the array; "
-                                       "default: each frame on its own"), "gradient_window"),
-    (("--seed",), dict(type=int, default=0, help="seed of every random draw (surrogates; "
-                                                 "compare: also trials and bootstrap)"),
-     "seed"),
+    (
+        ("--band",),
+        dict(
+            nargs=2,
+            type=float,
+            metavar=("LO", "HI"),
+            default=None,
+            help="pass band in Hz (cycles/step for models); default: around the "
+            "dominant spectral peak of the data",
+        ),
+        "band",
+    ),
+    (
+        ("--phase",),
+        dict(choices=("hilbert", "generalized", "wavelet"), default="hilbert", help="phase method"),
+        "phase_method",
+    ),
+    (
+        ("--pgd-threshold",),
+        dict(type=float, default=0.5, metavar="X", help="PGD a wave frame must reach"),
+        "pgd_threshold",
+    ),
+    (
+        ("--surrogates",),
+        dict(
+            type=int,
+            default=None,
+            metavar="N",
+            help="spatial shuffles per tested frame (default: 99; 0 skips "
+            "the test; a model export's objects view needs none)",
+        ),
+        "n_surrogates",
+    ),
+    (
+        ("--gradient-step",),
+        dict(
+            type=int,
+            default=1,
+            metavar="K",
+            help="phase gradient between sites K apart (> 1 for "
+            "pixel-dense imaging and waves much longer than the "
+            "array)",
+        ),
+        "gradient_step",
+    ),
+    (
+        ("--gradient-window",),
+        dict(
+            type=float,
+            default=None,
+            metavar="T",
+            help="average the lags between sites coherently over T "
+            "seconds (steps for models) before the gradient, for "
+            "stationary waves much longer than the array; "
+            "default: each frame on its own",
+        ),
+        "gradient_window",
+    ),
+    (
+        ("--seed",),
+        dict(
+            type=int,
+            default=0,
+            help="seed of every random draw (surrogates; compare: also trials and bootstrap)",
+        ),
+        "seed",
+    ),
 )
 
 
@@ -72,13 +144,13 @@ def _parent(table, title):
     return p
 
 
-@lru_cache(maxsize=None)
+@cache
 def reader_parent():
     """Parent parser with the :data:`READER` options."""
     return _parent(READER, "reading the file")
 
 
-@lru_cache(maxsize=None)
+@cache
 def measure_parent():
     """Parent parser with the :data:`MEASURE` options."""
     return _parent(MEASURE, "wave measures")

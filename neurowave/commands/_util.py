@@ -74,26 +74,55 @@ def add_model_view_options(parser, *, export=False):
     from .._model_sites import DEFAULT_SITES, MODEL_SITES  # light: --help stays fast
 
     g = parser.add_argument_group(
-        "model exports", "what of a model export is measured (the same in analyze, compare "
-        "and export; echoed in params.model_view)")
-    g.add_argument("--model-sites", choices=MODEL_SITES, default=None,
-                   help=f"'objects': each object of each sample (label map) on its own, "
-                        f"cells outside it absent (default '{DEFAULT_SITES}'); 'foreground': "
-                        "the objects' cells together; 'all': the whole grid")
-    g.add_argument("--unit", type=int, nargs="+", default=None, metavar="U",
-                   help="hidden unit(s) to measure (default: all, pooled)")
-    g.add_argument("--sample", type=int, nargs="+", default=None, metavar="S",
-                   help="sample(s) to measure (default: all, pooled)")
-    g.add_argument("--steps", type=int, default=None, metavar="T",
-                   help=("steps of hidden states to record (default: the trained "
-                         "horizon T; longer windows are checked for bounded states)")
-                   if export else
-                        "measure the first T steps (default: twice the trained horizon)")
+        "model exports",
+        "what of a model export is measured (the same in analyze, compare "
+        "and export; echoed in params.model_view)",
+    )
+    g.add_argument(
+        "--model-sites",
+        choices=MODEL_SITES,
+        default=None,
+        help=f"'objects': each object of each sample (label map) on its own, "
+        f"cells outside it absent (default '{DEFAULT_SITES}'); 'foreground': "
+        "the objects' cells together; 'all': the whole grid",
+    )
+    g.add_argument(
+        "--unit",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="U",
+        help="hidden unit(s) to measure (default: all, pooled)",
+    )
+    g.add_argument(
+        "--sample",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="S",
+        help="sample(s) to measure (default: all, pooled)",
+    )
+    g.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        metavar="T",
+        help=(
+            "steps of hidden states to record (default: the trained "
+            "horizon T; longer windows are checked for bounded states)"
+        )
+        if export
+        else "measure the first T steps (default: twice the trained horizon)",
+    )
     return g
 
 
 def model_view_kwargs(args):
     """The keyword arguments of :func:`neurowave.compare.analyze_model` from the options
     of :func:`add_model_view_options` (None where the user left one out)."""
-    return {"model_sites": args.model_sites, "units": args.unit, "samples": args.sample,
-            "steps": args.steps}
+    return {
+        "model_sites": args.model_sites,
+        "units": args.unit,
+        "samples": args.sample,
+        "steps": args.steps,
+    }

@@ -32,29 +32,51 @@ def add_parser(subparsers):
             "pattern; samples, objects and units pooled, with a per-unit breakdown."
         ),
     )
-    p.add_argument("files", metavar="FILE", nargs="+",
-                   help="recording, image stack, wave grid or model export; several files "
-                        "or a quoted glob ('data/*.nc') give one JSON per file and a CSV")
-    p.add_argument("--kw", action="store_true",
-                   help="add the whole recording's wavenumber-frequency (k-omega) peak: speed, "
-                        "direction, wavelength, travelling index, with intervals (JSON `kw`; "
-                        "recordings and wave grids)")
-    p.add_argument("--json", metavar="OUT", default=None,
-                   help="write the JSON summary to OUT (with several files: a folder that "
-                        "gets OUT/<name>.json per file and OUT/summary.csv; default: none, "
-                        "the table is printed)")
-    p.add_argument("--plots", metavar="DIR", default=None,
-                   help="write figures (PGD, speed, direction, patterns) to DIR (default: none)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace outputs of an earlier run (--json, --csv, --plots); "
-                        "without it an existing output is kept: in a batch, a file whose "
-                        "JSON records the same input (size, modification time) and options "
-                        "counts as done, one whose JSON records another is refused. Never "
-                        "replaces an input or a file or folder neurowave did not write")
-    p.add_argument("--nix", metavar="OUT.nix", default=None,
-                   help="write the per-frame measures and the wave events as Neo objects to "
-                        "a NIX file; for a NIX FILE, OUT.nix is a copy of it with them as a new "
-                        "block (FILE itself is never changed) (default: none)")
+    p.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="recording, image stack, wave grid or model export; several files "
+        "or a quoted glob ('data/*.nc') give one JSON per file and a CSV",
+    )
+    p.add_argument(
+        "--kw",
+        action="store_true",
+        help="add the whole recording's wavenumber-frequency (k-omega) peak: speed, "
+        "direction, wavelength, travelling index, with intervals (JSON `kw`; "
+        "recordings and wave grids)",
+    )
+    p.add_argument(
+        "--json",
+        metavar="OUT",
+        default=None,
+        help="write the JSON summary to OUT (with several files: a folder that "
+        "gets OUT/<name>.json per file and OUT/summary.csv; default: none, "
+        "the table is printed)",
+    )
+    p.add_argument(
+        "--plots",
+        metavar="DIR",
+        default=None,
+        help="write figures (PGD, speed, direction, patterns) to DIR (default: none)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace outputs of an earlier run (--json, --csv, --plots); "
+        "without it an existing output is kept: in a batch, a file whose "
+        "JSON records the same input (size, modification time) and options "
+        "counts as done, one whose JSON records another is refused. Never "
+        "replaces an input or a file or folder neurowave did not write",
+    )
+    p.add_argument(
+        "--nix",
+        metavar="OUT.nix",
+        default=None,
+        help="write the per-frame measures and the wave events as Neo objects to "
+        "a NIX file; for a NIX FILE, OUT.nix is a copy of it with them as a new "
+        "block (FILE itself is never changed) (default: none)",
+    )
     from ._util import add_model_view_options
 
     add_model_view_options(p)
@@ -65,29 +87,63 @@ def add_parser(subparsers):
 def add_scale_options(p):
     """Options for long recordings, many files and clusters (issue 13)."""
     g = p.add_argument_group("long recordings, many files, clusters")
-    g.add_argument("--pattern-rate", type=float, default=4.0, metavar="R",
-                   help="classify patterns on one frame per cycle of the band's upper edge "
-                        "and on R per cycle where they change (default 4; 0: every frame)")
-    g.add_argument("--chunk", type=float, default=None, metavar="SECONDS",
-                   help="process long recordings in chunks of this length (time units; "
-                        "default about 4 million site-samples); memory follows the chunk")
-    g.add_argument("--threads", type=int, default=None, metavar="N",
-                   help="chunks processed at once per file, by forked worker processes "
-                        "(by threads inside a dask worker) (default: CPUs, at most 2)")
-    g.add_argument("--csv", metavar="OUT", default=None,
-                   help="write the headline numbers of every file as a CSV table (default: none; with "
-                        "several files and --json, OUT/summary.csv)")
-    g.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="analyse the files on a local dask cluster of N worker processes "
-                        "(default: none, in this process)")
-    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="analyse the files on an existing dask cluster (e.g. "
-                        "tcp://10.0.0.5:8786, or a dask-jobqueue cluster's address; default: none)")
-    g.add_argument("--fail-fast", action="store_true",
-                   help="with several files, stop at the first that fails (default: go on, "
-                        "write the others, name each failed file and exit with code 2)")
-    g.add_argument("--progress", action="store_true",
-                   help="show progress bars even when stderr is not a terminal")
+    g.add_argument(
+        "--pattern-rate",
+        type=float,
+        default=4.0,
+        metavar="R",
+        help="classify patterns on one frame per cycle of the band's upper edge "
+        "and on R per cycle where they change (default 4; 0: every frame)",
+    )
+    g.add_argument(
+        "--chunk",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="process long recordings in chunks of this length (time units; "
+        "default about 4 million site-samples); memory follows the chunk",
+    )
+    g.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="chunks processed at once per file, by forked worker processes "
+        "(by threads inside a dask worker) (default: CPUs, at most 2)",
+    )
+    g.add_argument(
+        "--csv",
+        metavar="OUT",
+        default=None,
+        help="write the headline numbers of every file as a CSV table (default: none; with "
+        "several files and --json, OUT/summary.csv)",
+    )
+    g.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="analyse the files on a local dask cluster of N worker processes "
+        "(default: none, in this process)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="analyse the files on an existing dask cluster (e.g. "
+        "tcp://10.0.0.5:8786, or a dask-jobqueue cluster's address; default: none)",
+    )
+    g.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="with several files, stop at the first that fails (default: go on, "
+        "write the others, name each failed file and exit with code 2)",
+    )
+    g.add_argument(
+        "--progress",
+        action="store_true",
+        help="show progress bars even when stderr is not a terminal",
+    )
 
 
 def load_grid(path, *, positions=None, lazy=False, **kwargs):
@@ -137,8 +193,16 @@ def _plots(res, outdir):
     s = res.summary
     fig, ax = plt.subplots(figsize=(8, 3))
     ax.plot(t, fr["pgd"].values, lw=0.6, color="k")
-    ax.fill_between(t, 0, 1, where=fr["is_wave"].values, color="tab:orange", alpha=0.3,
-                    step="mid", label="wave frame")
+    ax.fill_between(
+        t,
+        0,
+        1,
+        where=fr["is_wave"].values,
+        color="tab:orange",
+        alpha=0.3,
+        step="mid",
+        label="wave frame",
+    )
     ax.axhline(s["params"]["pgd_threshold"], ls="--", color="tab:red", lw=0.8)
     ax.set(xlabel=f"time ({s['input']['time_units']})", ylabel="PGD", ylim=(0, 1))
     ax.legend(loc="upper right")
@@ -188,8 +252,10 @@ def expand_files(patterns):
         if any(c in str(pat) for c in "*?["):
             hits = sorted(glob.glob(str(pat)))
             if not hits:
-                raise NeurowaveFileNotFoundError(f"No file matches {pat!r}. Check the pattern and "
-                                        "quote it so that neurowave expands it.")
+                raise NeurowaveFileNotFoundError(
+                    f"No file matches {pat!r}. Check the pattern and "
+                    "quote it so that neurowave expands it."
+                )
             out += hits
         else:
             out.append(str(pat))
@@ -204,11 +270,33 @@ def expand_files(patterns):
 
 #: columns of the headline CSV
 CSV_COLUMNS = [
-    "path", "format", "n_valid_sites", "sampling_rate", "duration", "band_lo", "band_hi",
-    "frequency_median", "pgd_median", "wave_fraction", "speed_median", "speed_q25",
-    "speed_q75", "speed_units", "direction_mean_deg", "direction_resultant_length",
-    "wavelength_median", "wavelength_units", "planar", "radial_out", "radial_in",
-    "rotating", "synchronous", "other", "n_events", "status", "error",
+    "path",
+    "format",
+    "n_valid_sites",
+    "sampling_rate",
+    "duration",
+    "band_lo",
+    "band_hi",
+    "frequency_median",
+    "pgd_median",
+    "wave_fraction",
+    "speed_median",
+    "speed_q25",
+    "speed_q75",
+    "speed_units",
+    "direction_mean_deg",
+    "direction_resultant_length",
+    "wavelength_median",
+    "wavelength_units",
+    "planar",
+    "radial_out",
+    "radial_in",
+    "rotating",
+    "synchronous",
+    "other",
+    "n_events",
+    "status",
+    "error",
 ]
 
 
@@ -216,16 +304,25 @@ def headline(summary):
     """One CSV row (dict) of a JSON summary."""
     s, inp, par = summary["summary"], summary["input"], summary["params"]
     row = {
-        "path": inp["path"], "format": inp["format"], "n_valid_sites": inp["n_valid_sites"],
-        "sampling_rate": inp["sampling_rate"], "duration": inp["duration"],
-        "band_lo": par["band"][0], "band_hi": par["band"][1],
-        "frequency_median": s["frequency"]["median"], "pgd_median": s["pgd"]["median"],
-        "wave_fraction": s["wave_fraction"], "speed_median": s["speed"]["median"],
-        "speed_q25": s["speed"]["q25"], "speed_q75": s["speed"]["q75"],
-        "speed_units": s["speed"]["units"], "direction_mean_deg": s["direction"]["mean_deg"],
+        "path": inp["path"],
+        "format": inp["format"],
+        "n_valid_sites": inp["n_valid_sites"],
+        "sampling_rate": inp["sampling_rate"],
+        "duration": inp["duration"],
+        "band_lo": par["band"][0],
+        "band_hi": par["band"][1],
+        "frequency_median": s["frequency"]["median"],
+        "pgd_median": s["pgd"]["median"],
+        "wave_fraction": s["wave_fraction"],
+        "speed_median": s["speed"]["median"],
+        "speed_q25": s["speed"]["q25"],
+        "speed_q75": s["speed"]["q75"],
+        "speed_units": s["speed"]["units"],
+        "direction_mean_deg": s["direction"]["mean_deg"],
         "direction_resultant_length": s["direction"]["resultant_length"],
         "wavelength_median": s["wavelength"]["median"],
-        "wavelength_units": s["wavelength"]["units"], "n_events": s["events"]["n"],
+        "wavelength_units": s["wavelength"]["units"],
+        "n_events": s["events"]["n"],
     }
     row.update(s["patterns"])
     row["status"] = "ok"
@@ -289,22 +386,30 @@ def _analyze_file(path, options, *, progress, want_result):
 
     opts = dict(options)
     view_kw = opts.pop("model_view", {})
-    grid, fmt = load_grid(path, positions=opts.pop("positions", None), lazy=True,
-                          **opts.pop("reader", {}))
-    ex = Execution(chunk_duration=opts.pop("chunk", None), n_threads=opts.pop("threads", None),
-                   progress=progress, desc=Path(path).name)
+    grid, fmt = load_grid(
+        path, positions=opts.pop("positions", None), lazy=True, **opts.pop("reader", {})
+    )
+    ex = Execution(
+        chunk_duration=opts.pop("chunk", None),
+        n_threads=opts.pop("threads", None),
+        progress=progress,
+        desc=Path(path).name,
+    )
     if isinstance(grid, xr.Dataset):  # a model export: the model view
         from ..compare import analyze_model
 
         band = opts.pop("band", None)
         if opts.pop("kw", False):
-            raise NeurowaveError(f"--kw applies to recordings and wave grids; {path} is a model "
-                             "export. Leave it out, or use `neurowave compare --kw` to set a "
-                             "model's k-omega peaks against a recording's.")
+            raise NeurowaveError(
+                f"--kw applies to recordings and wave grids; {path} is a model "
+                "export. Leave it out, or use `neurowave compare --kw` to set a "
+                "model's k-omega peaks against a recording's."
+            )
         for k in ("pattern_rate",):
             opts.pop(k, None)
-        res = analyze_model(grid, view=view_kw, band=band, path=str(path), progress=progress,
-                            **opts)
+        res = analyze_model(
+            grid, view=view_kw, band=band, path=str(path), progress=progress, **opts
+        )
         res.summary["input"]["format"] = fmt
         from ..models.states import physical_rows, physical_summary
 
@@ -315,8 +420,10 @@ def _analyze_file(path, options, *, progress, want_result):
     else:
         given = [f"--{k.replace('_', '-')}" for k, v in view_kw.items() if v is not None]
         if given:
-            raise NeurowaveError(f"{' and '.join(given)} apply to model exports only; "
-                             f"{path} is a {fmt} recording. Leave them out.")
+            raise NeurowaveError(
+                f"{' and '.join(given)} apply to model exports only; "
+                f"{path} is a {fmt} recording. Leave them out."
+            )
         res = analyze(grid, path=str(path), file_format=fmt, execution=ex, **opts)
         plot_res = res
     rows = res.table()
@@ -342,11 +449,18 @@ def _options(args):
 
     rate = args.pattern_rate
     if rate is not None and rate < 0:
-        raise NeurowaveError(f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}.")
+        raise NeurowaveError(
+            f"--pattern-rate must be positive (or 0 for every frame), got {rate:g}."
+        )
     opts = measure_kwargs(args)
-    opts.update(pattern_rate=rate or None, positions=args.positions,
-                reader=reader_kwargs(args), chunk=args.chunk, threads=args.threads,
-                model_view=model_view_kwargs(args))
+    opts.update(
+        pattern_rate=rate or None,
+        positions=args.positions,
+        reader=reader_kwargs(args),
+        chunk=args.chunk,
+        threads=args.threads,
+        model_view=model_view_kwargs(args),
+    )
     if args.kw:
         opts["kw"] = True
     return opts
@@ -357,13 +471,15 @@ def _client(args):
     if args.scheduler is None and args.workers is None:
         return None, None
     if args.scheduler is not None and args.workers is not None:
-        raise NeurowaveError("Pass either --scheduler (an existing cluster) or --workers (a local "
-                         "one), not both.")
+        raise NeurowaveError(
+            "Pass either --scheduler (an existing cluster) or --workers (a local one), not both."
+        )
     try:
         from distributed import Client
     except ImportError:
-        raise ImportError("--scheduler and --workers need dask.distributed: pip install "
-                          "'neurowave[cluster]'.") from None
+        raise ImportError(
+            "--scheduler and --workers need dask.distributed: pip install 'neurowave[cluster]'."
+        ) from None
     if args.scheduler is not None:
         from .._proc import SCHEDULER_TIMEOUT, check_scheduler
 
@@ -373,8 +489,8 @@ def _client(args):
         except (OSError, TimeoutError, ValueError, MemoryError, OverflowError) as err:
             raise NeurowaveError(
                 f"Cannot use the dask scheduler at {args.scheduler} ({type(err).__name__}); "
-                "check that the address is a dask scheduler's and that it is running.") \
-                from None
+                "check that the address is a dask scheduler's and that it is running."
+            ) from None
     if args.workers < 1:
         raise NeurowaveError(f"--workers must be at least 1, got {args.workers}.")
     return local_cluster(args.workers)
@@ -395,10 +511,17 @@ def local_cluster(n_workers):
         security, protocol = Security.temporary(), "tls://"
     except (ImportError, AttributeError):
         pass  # plain TCP on 127.0.0.1 (the CLI reference says what that exposes)
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", protocol=protocol, security=security,
-                           dashboard_address=None, worker_dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        protocol=protocol,
+        security=security,
+        dashboard_address=None,
+        worker_dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster, security=security)
     try:
         _stop_http_servers(cluster, client)
@@ -412,6 +535,7 @@ def local_cluster(n_workers):
 def _stop_http_servers(cluster, client):
     """Close the HTTP servers (health, metrics, API routes) that dask starts on the
     scheduler and on every worker even without a dashboard (run in their loops)."""
+
     def stop(dask_worker=None, dask_scheduler=None):
         node = dask_worker if dask_worker is not None else dask_scheduler
         server = getattr(node, "http_server", None)
@@ -437,31 +561,41 @@ def _guard_outputs(args, files, several, options):
     guard = OutputGuard([*files, args.positions], overwrite=args.overwrite)
     if args.json is not None and Path(args.json).is_dir() and not several:
         raise NeurowaveIsADirectoryError(
-            f"{args.json} is a directory; pass a file name for --json.")
+            f"{args.json} is a directory; pass a file name for --json."
+        )
     if several and args.json is not None and Path(args.json).suffix.lower() == ".json":
-        raise NeurowaveError(f"--json {args.json} names a file, but {len(files)} files are "
-                             "analysed; pass a folder for their JSON summaries.")
+        raise NeurowaveError(
+            f"--json {args.json} names a file, but {len(files)} files are "
+            "analysed; pass a folder for their JSON summaries."
+        )
     if several and args.plots:
         raise NeurowaveError("--plots takes one FILE; run the files one by one for figures.")
     guard.folder(args.plots, option="--plots", kind="analyze-plots")
     guard.file(args.nix, option="--nix", kind="nix")
-    if args.plots is not None and args.json is not None \
-            and Path(args.json).resolve().parent == Path(args.plots).resolve():
+    if (
+        args.plots is not None
+        and args.json is not None
+        and Path(args.json).resolve().parent == Path(args.plots).resolve()
+    ):
         raise NeurowaveError(
             f"--json {args.json} lies inside the --plots folder, which is replaced as a "
-            "whole; pick a path outside it.")
+            "whole; pick a path outside it."
+        )
     names = [f.stem for f in files]
     if several and len(set(names)) < len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
-        raise NeurowaveError(f"Several files are named {dup[0]!r}; their JSON summaries would "
-                             "collide. Rename them or analyse them separately.")
+        raise NeurowaveError(
+            f"Several files are named {dup[0]!r}; their JSON summaries would "
+            "collide. Rename them or analyse them separately."
+        )
     json_paths, done, refused = [None] * len(files), set(), {}
     if args.json is not None and several:
         folder = Path(args.json)
         if folder.exists() and not folder.is_dir():
             raise NeurowaveNotADirectoryError(
                 f"--json {folder} exists and is not a folder; pass a folder for the JSON "
-                "summaries of several files.")
+                "summaries of several files."
+            )
         for i, f in enumerate(files):
             json_paths[i] = out = folder / f"{f.stem}.json"
             if out.exists() and not args.overwrite:
@@ -497,8 +631,10 @@ def provenance(path, options):
 
     st = os.stat(path)
     opts = {k: v for k, v in options.items() if k != "threads"}
-    return {"input": {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns)},
-            "options": json.loads(json.dumps(to_jsonable(opts)))}
+    return {
+        "input": {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns)},
+        "options": json.loads(json.dumps(to_jsonable(opts))),
+    }
 
 
 def _resume_mismatch(out, path, options):
@@ -514,17 +650,24 @@ def _resume_mismatch(out, path, options):
     if not isinstance(earlier, dict) or not isinstance(earlier.get("input"), dict):
         why = "a run that did not record its input and options"
     elif earlier["input"] != now["input"]:
-        why = (f"{path} as it was before (size {earlier['input'].get('size')} bytes then, "
-               f"{now['input']['size']} now, or another modification time)")
+        why = (
+            f"{path} as it was before (size {earlier['input'].get('size')} bytes then, "
+            f"{now['input']['size']} now, or another modification time)"
+        )
     elif earlier.get("options") != now["options"]:
         old, new = earlier.get("options") or {}, now["options"]
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-        why = "other options (" + ", ".join(
-            f"{k}: {old.get(k)!r} then, {new.get(k)!r} now" for k in diff[:3]) + ")"
+        why = (
+            "other options ("
+            + ", ".join(f"{k}: {old.get(k)!r} then, {new.get(k)!r} now" for k in diff[:3])
+            + ")"
+        )
     else:
         return None
-    return (f"{out} holds the results of {why}; pass --overwrite to analyse {path} "
-            "again, or choose another --json folder.")
+    return (
+        f"{out} holds the results of {why}; pass --overwrite to analyse {path} "
+        "again, or choose another --json folder."
+    )
 
 
 def _earlier_summary(path):
@@ -536,7 +679,8 @@ def _earlier_summary(path):
     except (OSError, ValueError, KeyError, TypeError):
         raise NeurowaveError(
             f"{path} exists but is not a summary of `neurowave analyze`; pass --overwrite "
-            "to analyse that file again, or move the file away.") from None
+            "to analyse that file again, or move the file away."
+        ) from None
     return summary
 
 
@@ -556,12 +700,14 @@ def _results(args, files, todo, options, *, several, want_result):
     client, cluster = _client(args) if todo else (None, None)
     try:
         if client is None:
-            with progress(total=len(todo), desc="files", unit="file",
-                          disable=not (show and several)) as bar:
+            with progress(
+                total=len(todo), desc="files", unit="file", disable=not (show and several)
+            ) as bar:
                 for i in todo:
                     try:
-                        r = analyze_file(str(files[i]), options, progress=show,
-                                         want_result=want_result)
+                        r = analyze_file(
+                            str(files[i]), options, progress=show, want_result=want_result
+                        )
                     except Exception as err:  # sorted by the caller
                         r = err
                     yield i, r
@@ -570,8 +716,12 @@ def _results(args, files, todo, options, *, several, want_result):
         from distributed import as_completed
 
         opts = dict(options, threads=options["threads"] or 1)
-        futures = {client.submit(_analyze_task, str(files[i]), opts, pure=False,
-                                 want_result=want_result): i for i in todo}
+        futures = {
+            client.submit(
+                _analyze_task, str(files[i]), opts, pure=False, want_result=want_result
+            ): i
+            for i in todo
+        }
         with progress(total=len(todo), desc="files", unit="file", disable=not show) as bar:
             for fut in as_completed(futures):
                 try:
@@ -626,8 +776,11 @@ def _count_line(n_done, n_kept, failed, files):
         text += f", {n_kept} kept from an earlier run"
     text += f", {len(failed)} failed"
     if names:
-        text += ": " + ", ".join(names[:10]) + (f" and {len(names) - 10} more"
-                                                if len(names) > 10 else "")
+        text += (
+            ": "
+            + ", ".join(names[:10])
+            + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        )
     return text + "."
 
 
@@ -645,9 +798,12 @@ def run(args):
     options = _options(args)
     json_paths, done, failed, csv_path = _guard_outputs(args, files, several, options)
     if done:
-        print(f"neurowave: {len(done)} of {len(files)} files kept from an earlier run in "
-              f"{args.json} (same input, same options; pass --overwrite to analyse them "
-              "again)", file=sys.stderr)
+        print(
+            f"neurowave: {len(done)} of {len(files)} files kept from an earlier run in "
+            f"{args.json} (same input, same options; pass --overwrite to analyse them "
+            "again)",
+            file=sys.stderr,
+        )
     for i in sorted(failed):
         print(f"neurowave: error: {failed[i]}", file=sys.stderr)
     rows = [None] * len(files)
@@ -655,8 +811,9 @@ def run(args):
         rows[i] = headline(_earlier_summary(json_paths[i]))
     todo = [i for i in range(len(files)) if i not in done and i not in failed]
     n_done = 0
-    results = _results(args, files, todo, options, several=several,
-                       want_result=bool(args.plots or args.nix))
+    results = _results(
+        args, files, todo, options, several=several, want_result=bool(args.plots or args.nix)
+    )
     with closing(results):  # the cluster closes even when a bug stops the run
         for i, r in results:
             if isinstance(r, Exception):

@@ -34,12 +34,19 @@ def add_parser(subparsers):
             "when the cache lacks it) and write the HTML report."
         ),
     )
-    p.add_argument("--out", metavar="DIR", default="neurowave-demo",
-                   help="report folder; a folder the demo wrote before (and holding "
-                        "nothing else) is replaced, any other non-empty folder is refused")
-    p.add_argument("--overwrite", action="store_true",
-                   help="accepted for symmetry with the other commands: the demo replaces "
-                        "only its own earlier folder, with or without it")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default="neurowave-demo",
+        help="report folder; a folder the demo wrote before (and holding "
+        "nothing else) is replaced, any other non-empty folder is refused",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="accepted for symmetry with the other commands: the demo replaces "
+        "only its own earlier folder, with or without it",
+    )
     return p
 
 
@@ -76,14 +83,24 @@ def demo_model(*, n=None, seed=0):
         model, ckpt = load_model(f"pretrained:{name}")
         task = task_from_spec(ckpt["task"])
         ds = export_hidden(model, task, n=n, seed=seed, source=f"pretrained:{name}")
-        return ds, (f"pretrained:{name} on {n} Tetrominoes images, "
-                    f"{ds.sizes['time']} steps (trained horizon "
-                    f"{ds.attrs['n_steps_trained']}), with its controls")
+        return ds, (
+            f"pretrained:{name} on {n} Tetrominoes images, "
+            f"{ds.sizes['time']} steps (trained horizon "
+            f"{ds.attrs['n_steps_trained']}), with its controls"
+        )
     from ..datasets import simulate_model_export
 
-    ds = simulate_model_export(patterns=["planar", "rotating", "planar", "radial_out"],
-                               speed=0.3, frequency=0.05, shape=(24, 24), n_steps=160,
-                               n_samples=2, n_units=4, snr_db=10.0, seed=seed)
+    ds = simulate_model_export(
+        patterns=["planar", "rotating", "planar", "radial_out"],
+        speed=0.3,
+        frequency=0.05,
+        shape=(24, 24),
+        n_steps=160,
+        n_samples=2,
+        n_units=4,
+        snr_db=10.0,
+        seed=seed,
+    )
     return ds, "simulated model export (no pretrained model is shipped)"
 
 
@@ -102,15 +119,20 @@ def demo_recording(*, seconds=RECORDING_SECONDS):
             grid = load_seizure_utah()
         what = "human Utah-array seizure recording"
         if seconds is not None:
-            grid = grid.isel(time=slice(0, int(round(seconds * float(grid.attrs["sampling_rate"])))))
+            grid = grid.isel(
+                time=slice(0, int(round(seconds * float(grid.attrs["sampling_rate"]))))
+            )
             what += f", first {seconds:g} s"
         return grid, None, f"{what} ({path})"
     from ..datasets import simulate_utah_recording
 
-    return (simulate_utah_recording(seed=0, duration=seconds or 4.0), None,
-            f"simulated Utah array (seed 0): the real recording is not in the example-data "
-            f"cache {data_dir()}; set NEUROWAVE_DATA to the folder that has "
-            "seizure-utah/example_seizure_waves.mat")
+    return (
+        simulate_utah_recording(seed=0, duration=seconds or 4.0),
+        None,
+        f"simulated Utah array (seed 0): the real recording is not in the example-data "
+        f"cache {data_dir()}; set NEUROWAVE_DATA to the folder that has "
+        "seizure-utah/example_seizure_waves.mat",
+    )
 
 
 def run(args):
@@ -119,10 +141,12 @@ def run(args):
 
     # the demo's documented behaviour: its own earlier folder (and nothing else) is
     # replaced; a folder holding anything the demo did not write is refused
-    check_outputs(None, args.out, args.overwrite, kind="demo", replace_own=True,
-                  option="--out")
+    check_outputs(None, args.out, args.overwrite, kind="demo", replace_own=True, option="--out")
     t0 = time.perf_counter()
-    say = (lambda m: print(m, file=sys.stderr))
+
+    def say(m):
+        return print(m, file=sys.stderr)
+
     say("neurowave demo: preparing the model export ...")
     model, model_what = demo_model()
     say(f"  model:     {model_what}")
@@ -133,9 +157,15 @@ def run(args):
     result.model.setdefault("input", {})["description"] = model_what
     result.recording.setdefault("input", {})["description"] = rec_what
     print_summary(result)
-    index = write_outputs(result, report_dir=args.out, overwrite=True, kind="demo",
-                          extra={MARKER: "Written by `neurowave demo`, which replaces this "
-                                         "folder when it runs again.\n"})
+    index = write_outputs(
+        result,
+        report_dir=args.out,
+        overwrite=True,
+        kind="demo",
+        extra={
+            MARKER: "Written by `neurowave demo`, which replaces this folder when it runs again.\n"
+        },
+    )
     print(f"\nreport: {index.resolve()}")
     print(f"({time.perf_counter() - t0:.0f} s) Open it in a browser; the JSON is beside it.")
     return 0

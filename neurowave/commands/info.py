@@ -20,16 +20,30 @@ def add_parser(subparsers):
             "and where the positions came from."
         ),
     )
-    p.add_argument("files", metavar="FILE", nargs="+",
-                   help="recording, image folder/stack or netCDF file; with several, a table "
-                        "each, and a file that cannot be read is named and skipped")
-    p.add_argument("--json", metavar="OUT", default=None,
-                   help="also write the facts as JSON (one FILE; default: only the table)")
-    p.add_argument("--fail-fast", action="store_true",
-                   help="with several files, stop at the first that cannot be read (default: "
-                        "go on, name each failed file and exit with code 2)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace the --json file of an earlier run (never an input)")
+    p.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="recording, image folder/stack or netCDF file; with several, a table "
+        "each, and a file that cannot be read is named and skipped",
+    )
+    p.add_argument(
+        "--json",
+        metavar="OUT",
+        default=None,
+        help="also write the facts as JSON (one FILE; default: only the table)",
+    )
+    p.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="with several files, stop at the first that cannot be read (default: "
+        "go on, name each failed file and exit with code 2)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the --json file of an earlier run (never an input)",
+    )
     return p
 
 
@@ -62,7 +76,9 @@ def describe(grid, path=None):
         "path": str(path if path is not None else a.get("source", "")),
         "format": a.get("format", "netcdf" if str(path).endswith(".nc") else "?"),
         "kind": a.get("kind"),
-        "layout": "regular grid (time, y, x)" if info.layout == "grid" else "irregular (time, channel)",
+        "layout": "regular grid (time, y, x)"
+        if info.layout == "grid"
+        else "irregular (time, channel)",
         "grid_shape": list(info.grid_shape),
         "n_sites": info.n_sites,
         "n_valid_sites": info.n_valid_sites,
@@ -120,8 +136,9 @@ def _one(args, path):
             warnings.simplefilter("always")
             grid = read(path, positions=args.positions, **kwargs)
         for w in caught:
-            if (issubclass(w.category, UserWarning) and "neurowave" in str(w.filename)) or \
-                    "without a position" in str(w.message):
+            if (
+                issubclass(w.category, UserWarning) and "neurowave" in str(w.filename)
+            ) or "without a position" in str(w.message):
                 print(f"neurowave: warning: {w.message}", file=sys.stderr)
         facts = describe(grid, path)
     rows = []
@@ -144,14 +161,20 @@ def run(args):
     from .._validate import NeurowaveError
     from .analyze import expand_files
 
-    files = expand_files(args.files) if len(args.files) > 1 or any(
-        c in args.files[0] for c in "*?[") else list(args.files)
+    files = (
+        expand_files(args.files)
+        if len(args.files) > 1 or any(c in args.files[0] for c in "*?[")
+        else list(args.files)
+    )
     args.files = files
     if len(files) > 1 and args.json:
-        raise NeurowaveError(f"--json takes one FILE, but {len(files)} files were given; "
-                             "run them one by one to write their facts.")
+        raise NeurowaveError(
+            f"--json takes one FILE, but {len(files)} files were given; "
+            "run them one by one to write their facts."
+        )
     OutputGuard([*files, args.positions], overwrite=args.overwrite).file(
-        args.json, option="--json", kind="json")
+        args.json, option="--json", kind="json"
+    )
     failed = []
     for path in files:
         try:
@@ -164,7 +187,11 @@ def run(args):
             print(f"neurowave: error: {sentence}", file=sys.stderr)
     if len(files) > 1:
         names = ", ".join(map(str, failed[:10])) + (
-            f" and {len(failed) - 10} more" if len(failed) > 10 else "")
-        print(f"neurowave: {len(files) - len(failed)} read, {len(failed)} failed"
-              + (f": {names}." if failed else "."), file=sys.stderr)
+            f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        )
+        print(
+            f"neurowave: {len(files) - len(failed)} read, {len(failed)} failed"
+            + (f": {names}." if failed else "."),
+            file=sys.stderr,
+        )
     return 2 if failed else 0

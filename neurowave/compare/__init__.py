@@ -37,13 +37,19 @@ import warnings as _warnings
 from ..io.model_export import read_model_export
 from ._compare import compare, load_model_export, load_recording
 from ._controls import coupling_reading
-from .dynamics import DynamicsSettings, compare_dynamics
-from ._metrics import (EXTRA_METRICS, FREQUENCY_SHAPE_MARGIN, MARGINS, METRICS,
-                       MIN_EFFECTIVE, SIDE_LABELS)
+from ._metrics import (
+    EXTRA_METRICS,
+    FREQUENCY_SHAPE_MARGIN,
+    MARGINS,
+    METRICS,
+    MIN_EFFECTIVE,
+    SIDE_LABELS,
+)
 from ._model import ModelAnalysis, analyze_model
 from ._result import CompareResult
 from ._verdicts import StatsOptions
 from ._view import MODEL_SITES, ModelView, object_masks, resolve_view
+from .dynamics import DynamicsSettings, compare_dynamics
 from .scale import array_extent, parse_quantity, region_extent
 
 __all__ = [
@@ -80,9 +86,13 @@ class _CallableModule(_types.ModuleType):
     ``scipy.fft(x)`` working for a release when it became a module)."""
 
     def __call__(self, *args, **kwargs):
-        _warnings.warn("Calling neurowave.compare(...) is deprecated; call "
-                       "neurowave.compare.compare(...) (or `from neurowave.compare import "
-                       "compare`).", FutureWarning, stacklevel=2)
+        _warnings.warn(
+            "Calling neurowave.compare(...) is deprecated; call "
+            "neurowave.compare.compare(...) (or `from neurowave.compare import "
+            "compare`).",
+            FutureWarning,
+            stacklevel=2,
+        )
         return compare(*args, **kwargs)
 
 

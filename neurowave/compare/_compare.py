@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from .._json import json_default_or_str
 from .._validate import NeurowaveError, NeurowaveTypeError, check_band
 from ..grid import site_positions, validate_grid
 from ..io.model_export import read_model_export
 from ._controls import control_results
-from ._inputs import load_recording
 from ._deprecation import pop_moved
+from ._inputs import load_recording
 from ._metrics import EXTRA_METRICS, METRICS, MIN_EFFECTIVE
 from ._model import analyze_model, as_wave_frames
 from ._pool import common_values, frames_per_cycle, pool, pooled_summary, scale_between
@@ -33,14 +32,14 @@ __all__ = ["compare", "load_recording", "load_model_export"]
 load_model_export = read_model_export
 
 
-
-
 def _model_band(band, model_band, model_dt, grid_info, scale_dt):
     """The band for the model side, checked against what the model can support."""
     if model_band is None and band is not None and scale_dt is not None:
         model_band = (band[0] * scale_dt, band[1] * scale_dt)
-        what = (f"the band {band[0]:g}-{band[1]:g} Hz, which at model_dt={model_dt} is "
-                f"{model_band[0]:.4g}-{model_band[1]:.4g} cycles/step")
+        what = (
+            f"the band {band[0]:g}-{band[1]:g} Hz, which at model_dt={model_dt} is "
+            f"{model_band[0]:.4g}-{model_band[1]:.4g} cycles/step"
+        )
         fix = "Pass a narrower --band, another --model-dt or an explicit --model-band."
     elif model_band is not None:
         what = f"`model_band` {tuple(model_band)!r} cycles/step"
@@ -48,8 +47,13 @@ def _model_band(band, model_band, model_dt, grid_info, scale_dt):
     else:
         return None
     try:
-        return check_band(model_band, grid_info.sampling_rate, n_times=grid_info.n_times,
-                          name="model_band", time_units="step")
+        return check_band(
+            model_band,
+            grid_info.sampling_rate,
+            n_times=grid_info.n_times,
+            name="model_band",
+            time_units="step",
+        )
     except ValueError as err:
         reason = str(err)
         nyq = grid_info.sampling_rate / 2
@@ -71,10 +75,10 @@ def _bands(ds, view, rec_info, band, model_band, model_dt, model_dx):
     The physical scale comes first: with ``model_dt`` the recording's band is also the
     model's, unless ``model_band`` is given."""
     if band is not None:
-        band = check_band(band, rec_info.sampling_rate, n_times=rec_info.n_times,
-                          time_units=rec_info.time_units)
-    scale_dt = None if model_dt is None else parse_quantity(model_dt, kind="time",
-                                                            name="model_dt")
+        band = check_band(
+            band, rec_info.sampling_rate, n_times=rec_info.n_times, time_units=rec_info.time_units
+        )
+    scale_dt = None if model_dt is None else parse_quantity(model_dt, kind="time", name="model_dt")
     if model_dx is not None:
         parse_quantity(model_dx, kind="length", name="model_dx")
     first = trial_grid(ds, view, view.trials[0], whole=True)  # geometry and units
@@ -85,19 +89,32 @@ def _bands(ds, view, rec_info, band, model_band, model_dt, model_dx):
 def _moved_keywords(options, view, stats, read_options):
     """``view``, ``stats`` and ``read_options`` with the keywords of earlier versions that
     ``options`` (the ``**analyze_options`` of :func:`compare`) still carries."""
-    moved = pop_moved(options, VIEW_OPTIONS, func="compare",
-                      new="view={...} (or view=resolve_view(ds, ...))", given=view,
-                      stacklevel=4)
+    moved = pop_moved(
+        options,
+        VIEW_OPTIONS,
+        func="compare",
+        new="view={...} (or view=resolve_view(ds, ...))",
+        given=view,
+        stacklevel=4,
+    )
     view = moved or view
-    moved = pop_moved(options, ("n_boot", "ci", "margins", "alpha"), func="compare",
-                      new="stats=StatsOptions(...)", given=stats, stacklevel=4)
+    moved = pop_moved(
+        options,
+        ("n_boot", "ci", "margins", "alpha"),
+        func="compare",
+        new="stats=StatsOptions(...)",
+        given=stats,
+        stacklevel=4,
+    )
     stats = StatsOptions(**moved) if moved else (stats or StatsOptions())
     if not isinstance(stats, StatsOptions):
         raise NeurowaveTypeError(
             f"`stats` must be a StatsOptions, e.g. StatsOptions(n_boot=200), got "
-            f"{type(stats).__name__}.")
-    moved = pop_moved(options, ("positions",), func="compare",
-                      new="read_options={'positions': ...}", stacklevel=4)
+            f"{type(stats).__name__}."
+        )
+    moved = pop_moved(
+        options, ("positions",), func="compare", new="read_options={'positions': ...}", stacklevel=4
+    )
     if moved.get("positions") is not None:
         read_options = {**(read_options or {}), "positions": moved["positions"]}
     return view, stats, read_options
@@ -108,17 +125,24 @@ def _measure(ds, rec, *, view, band, mband, seed, progress, path, controls, anal
     ``(recording analysis, model analysis, {control: model analysis})``."""
     from ..waves import analyze
 
-    rec_an = as_wave_frames(analyze(rec, band=band, seed=seed, **analyze_options),
-                            view.wave_frames)
-    man = analyze_model(ds, view=view, band=mband, seed=seed, progress=progress, path=path,
-                        **analyze_options)
+    rec_an = as_wave_frames(analyze(rec, band=band, seed=seed, **analyze_options), view.wave_frames)
+    man = analyze_model(
+        ds, view=view, band=mband, seed=seed, progress=progress, path=path, **analyze_options
+    )
     ctrl = {}
     if controls:
         for name in ("cut_coupling", "untrained"):
             if f"hidden_{name}" in ds.data_vars:
-                ctrl[name] = analyze_model(ds, view=view, band=man.band, seed=seed,
-                                           variable=f"hidden_{name}", path=path,
-                                           progress=progress, **analyze_options)
+                ctrl[name] = analyze_model(
+                    ds,
+                    view=view,
+                    band=man.band,
+                    seed=seed,
+                    variable=f"hidden_{name}",
+                    path=path,
+                    progress=progress,
+                    **analyze_options,
+                )
     return rec_an, man, ctrl
 
 
@@ -139,38 +163,50 @@ def _recording_side(rec, rec_info, rec_an, view):
     return side, summary
 
 
-def _scale_block(scale, *, mband, mband_source, model_side, rec_side, distances, metrics,
-                 stats, seed):
+def _scale_block(
+    scale, *, mband, mband_source, model_side, rec_side, distances, metrics, stats, seed
+):
     """The ``scale`` block of the JSON: the scale, the model band, the bootstrap and the
     rule of the verdicts."""
     scale_d = scale.to_dict()
     scale_d["model_band"] = list(mband) if mband is not None else None
     scale_d["model_band_source"] = mband_source
-    scale_d["model_extent_range"] = [float(model_side.extents.min()),
-                                     float(model_side.extents.max())]
-    scale_d["extent_of"] = ("the analysed region: the valid (not all-NaN) sites of each "
-                            "analysed grid")
-    scale_d["bootstrap"] = {"n_boot": stats.n_boot, "ci": stats.ci, "seed": seed,
-                            "block_model_frames": frames_per_cycle(model_side),
-                            "block_recording_frames": frames_per_cycle(rec_side),
-                            "method": "hierarchical bootstrap: trials drawn with replacement, "
-                                      "then circular blocks within each of one median cycle "
-                                      "or, where longer, the metric's integrated "
-                                      "autocorrelation time (per metric: distances[m]"
-                                      "['block_model'], ['block_recording'])"}
+    scale_d["model_extent_range"] = [
+        float(model_side.extents.min()),
+        float(model_side.extents.max()),
+    ]
+    scale_d["extent_of"] = (
+        "the analysed region: the valid (not all-NaN) sites of each analysed grid"
+    )
+    scale_d["bootstrap"] = {
+        "n_boot": stats.n_boot,
+        "ci": stats.ci,
+        "seed": seed,
+        "block_model_frames": frames_per_cycle(model_side),
+        "block_recording_frames": frames_per_cycle(rec_side),
+        "method": "hierarchical bootstrap: trials drawn with replacement, "
+        "then circular blocks within each of one median cycle "
+        "or, where longer, the metric's integrated "
+        "autocorrelation time (per metric: distances[m]"
+        "['block_model'], ['block_recording'])",
+    }
     scale_d["verdicts"] = {
-        "alpha": stats.alpha, "effect_ci": 1 - 2 * stats.alpha,
+        "alpha": stats.alpha,
+        "effect_ci": 1 - 2 * stats.alpha,
         "margins": {m: distances[m].get("margin") for m in metrics},
-        "rule": ("equivalent: the effect's 1 - 2 alpha interval lies inside the margin (two "
-                 "one-sided tests); different: it lies wholly beyond the margin; otherwise "
-                 "undecided (also whenever a side has fewer than "
-                 f"{MIN_EFFECTIVE:g} effective frames)"),
+        "rule": (
+            "equivalent: the effect's 1 - 2 alpha interval lies inside the margin (two "
+            "one-sided tests); different: it lies wholly beyond the margin; otherwise "
+            "undecided (also whenever a side has fewer than "
+            f"{MIN_EFFECTIVE:g} effective frames)"
+        ),
     }
     return scale_d
 
 
-def _extras(ds, rec, *, summaries, distances, kw, dynamics, mband, scale, sides, view,
-            model_dt, controls):
+def _extras(
+    ds, rec, *, summaries, distances, kw, dynamics, mband, scale, sides, view, model_dt, controls
+):
     """The model's oscillator diagnostics where the export records them (issue 33), and
     the optional comparisons: both sides' k-omega peaks (``kw``) and the DSA distance of
     their dynamics (``dynamics``), added to the summaries and distances."""
@@ -182,21 +218,49 @@ def _extras(ds, rec, *, summaries, distances, kw, dynamics, mband, scale, sides,
         from ._komega import kw_compare
 
         model_summary["kw"], rec_summary["kw"], distances["kw"] = kw_compare(
-            ds, rec, rec_summary, model_band=mband, scale=scale, model_side=sides[0],
-            rec_side=sides[1])
+            ds,
+            rec,
+            rec_summary,
+            model_band=mband,
+            scale=scale,
+            model_side=sides[0],
+            rec_side=sides[1],
+        )
     if dynamics:
         from .dynamics import DynamicsSettings, compare_dynamics
 
         distances["dynamics"] = compare_dynamics(
-            ds, rec, model_dt=model_dt, band=rec_summary["params"]["band"],
-            model_band=mband, steps=view.steps, samples=view.samples, units=view.units,
+            ds,
+            rec,
+            model_dt=model_dt,
+            band=rec_summary["params"]["band"],
+            model_band=mband,
+            steps=view.steps,
+            samples=view.samples,
+            units=view.units,
             controls=controls,
-            settings=dynamics if isinstance(dynamics, DynamicsSettings) else None)
+            settings=dynamics if isinstance(dynamics, DynamicsSettings) else None,
+        )
 
 
-def compare(model, recording, *, band=None, model_band=None, model_dt=None, model_dx=None,
-            read_options=None, view=None, controls=True, stats=None, seed=0, progress=False,
-            kw=False, dynamics=False, **analyze_options):
+def compare(
+    model,
+    recording,
+    *,
+    band=None,
+    model_band=None,
+    model_dt=None,
+    model_dx=None,
+    read_options=None,
+    view=None,
+    controls=True,
+    stats=None,
+    seed=0,
+    progress=False,
+    kw=False,
+    dynamics=False,
+    **analyze_options,
+):
     """Put a model's waves and a recording's waves through the same measures.
 
     Both sides go through :func:`neurowave.waves.analyze`. The model export is
@@ -304,16 +368,24 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
     mband_source = "user" if mband is not None else "pooled spectrum of the model trials"
 
     path = str(model) if isinstance(model, (str, Path)) else str(ds.attrs.get("source", ""))
-    rec_an, man, ctrl = _measure(ds, rec, view=view, band=band, mband=mband, seed=seed,
-                                 progress=progress, path=path, controls=controls,
-                                 analyze_options=analyze_options)
+    rec_an, man, ctrl = _measure(
+        ds,
+        rec,
+        view=view,
+        band=band,
+        mband=mband,
+        seed=seed,
+        progress=progress,
+        path=path,
+        controls=controls,
+        analyze_options=analyze_options,
+    )
     mband, model_side, model_summary = man.band, man.side, man.summary
     model_summary["params"]["band_source"] = mband_source
     rec_side, rec_summary = _recording_side(rec, rec_info, rec_an, view)
 
     scale = scale_between(model_side, rec_side, model_dt=model_dt, model_dx=model_dx)
-    if (rec_side.time_units != "s" or rec_side.space_units != "mm") and \
-            scale.mode != "scale-free":
+    if (rec_side.time_units != "s" or rec_side.space_units != "mm") and scale.mode != "scale-free":
         raise NeurowaveError(
             f"The recording is in {rec_side.time_units} and {rec_side.space_units}, so "
             "model_dt/model_dx (seconds, millimetres) cannot map the model onto it. "
@@ -322,26 +394,65 @@ def compare(model, recording, *, band=None, model_band=None, model_dt=None, mode
 
     # pattern_speed is the speed itself when wave frames are moving patterns
     metrics = METRICS + tuple(
-        m for m in EXTRA_METRICS if view.wave_frames == "pgd" and (
-            model_side.values[m].size or rec_side.values[m].size))
-    values = {name: common_values(side, name, scale, metrics)
-              for name, side in (("model", model_side), ("recording", rec_side))}
-    controls_d = control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx,
-                                 controls, ds)
+        m
+        for m in EXTRA_METRICS
+        if view.wave_frames == "pgd" and (model_side.values[m].size or rec_side.values[m].size)
+    )
+    values = {
+        name: common_values(side, name, scale, metrics)
+        for name, side in (("model", model_side), ("recording", rec_side))
+    }
+    controls_d = control_results(
+        ctrl, man, scale, rec_side, metrics, model_dt, model_dx, controls, ds
+    )
     for name in ctrl:
         values[name] = controls_d.pop(f"_values_{name}")
-    distances = compare_metrics(values["model"], model_side, values["recording"], rec_side,
-                                metrics=metrics, scale=scale, stats=stats, seed=seed)
-    _extras(ds, rec, summaries=(model_summary, rec_summary), distances=distances, kw=kw,
-            dynamics=dynamics, mband=mband, scale=scale, sides=(model_side, rec_side),
-            view=view, model_dt=model_dt, controls=controls)
-    scale_d = _scale_block(scale, mband=mband, mband_source=mband_source,
-                           model_side=model_side, rec_side=rec_side, distances=distances,
-                           metrics=metrics, stats=stats, seed=seed)
+    distances = compare_metrics(
+        values["model"],
+        model_side,
+        values["recording"],
+        rec_side,
+        metrics=metrics,
+        scale=scale,
+        stats=stats,
+        seed=seed,
+    )
+    _extras(
+        ds,
+        rec,
+        summaries=(model_summary, rec_summary),
+        distances=distances,
+        kw=kw,
+        dynamics=dynamics,
+        mband=mband,
+        scale=scale,
+        sides=(model_side, rec_side),
+        view=view,
+        model_dt=model_dt,
+        controls=controls,
+    )
+    scale_d = _scale_block(
+        scale,
+        mband=mband,
+        mband_source=mband_source,
+        model_side=model_side,
+        rec_side=rec_side,
+        distances=distances,
+        metrics=metrics,
+        stats=stats,
+        seed=seed,
+    )
     return CompareResult(
-        model=model_summary, recording=rec_summary, scale=scale_d, distances=distances,
-        values=values, examples={"model": man.example, "recording": rec_an,
-                                 **{name: c.example for name, c in ctrl.items()}},
-        controls=controls_d, params={"wave_frames": view.wave_frames,
-                                     "speed_estimator": view.speed_estimator},
+        model=model_summary,
+        recording=rec_summary,
+        scale=scale_d,
+        distances=distances,
+        values=values,
+        examples={
+            "model": man.example,
+            "recording": rec_an,
+            **{name: c.example for name, c in ctrl.items()},
+        },
+        controls=controls_d,
+        params={"wave_frames": view.wave_frames, "speed_estimator": view.speed_estimator},
     )

@@ -59,19 +59,24 @@ def coupling_reading(trained, cut, *, oscillators=None):
         units[u] = {"trained": a, "cut_coupling": b, "ratio": ratio, "carried": verdict}
     parts = []
     if carried:
-        parts.append(f"the coupling carries the waves of {', '.join(carried)}: cutting it "
-                     "removes them")
+        parts.append(
+            f"the coupling carries the waves of {', '.join(carried)}: cutting it removes them"
+        )
     if partly:
         parts.append(f"it carries part of those of {', '.join(partly)}")
     if survive:
-        parts.append(f"the waves of {', '.join(survive)} survive the cut, so they are set "
-                     "by the encoders' spatial maps (e.g. a natural frequency that varies "
-                     "across an object), not carried from place to place")
+        parts.append(
+            f"the waves of {', '.join(survive)} survive the cut, so they are set "
+            "by the encoders' spatial maps (e.g. a natural frequency that varies "
+            "across an object), not carried from place to place"
+        )
     if dead:
-        parts.append(f"the waves of {', '.join(dead)} survive the cut, so they are not "
-                     "carried from place to place; with the unit's natural frequency off "
-                     "(0 over most object pixels) they are not the oscillators' either, but "
-                     "phase set by the encoders' damping and input maps")
+        parts.append(
+            f"the waves of {', '.join(dead)} survive the cut, so they are not "
+            "carried from place to place; with the unit's natural frequency off "
+            "(0 over most object pixels) they are not the oscillators' either, but "
+            "phase set by the encoders' damping and input maps"
+        )
     if none:
         parts.append(f"{', '.join('unit ' + u for u in none)} shows no waves")
     if not parts:
@@ -86,10 +91,12 @@ def control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx, wan
     if not ctrl:
         if not wanted:
             return {}
-        return {"note": "the export records no controls (an older export, a simulation or a "
-                        "model without them); re-export with `neurowave export`, or pass "
-                        "`controls=` to `neurowave.models.export_states` for a model of your "
-                        "own, to measure the cut-coupling and untrained controls"}
+        return {
+            "note": "the export records no controls (an older export, a simulation or a "
+            "model without them); re-export with `neurowave export`, or pass "
+            "`controls=` to `neurowave.models.export_states` for a model of your "
+            "own, to measure the cut-coupling and untrained controls"
+        }
     out = {}
     for name, c in ctrl.items():
         cs = scale_between(c.side, rec_side, model_dt=model_dt, model_dx=model_dx)
@@ -97,9 +104,14 @@ def control_results(ctrl, man, scale, rec_side, metrics, model_dt, model_dx, wan
         out[name] = c.summary
     if "cut_coupling" in ctrl:
         diag = ds.attrs.get("oscillator_diagnostics")
-        units, sentence = coupling_reading(man.summary, ctrl["cut_coupling"].summary,
-                                           oscillators=diag if isinstance(diag, dict) else None)
+        units, sentence = coupling_reading(
+            man.summary,
+            ctrl["cut_coupling"].summary,
+            oscillators=diag if isinstance(diag, dict) else None,
+        )
         out["coupling"] = {"units": units, "sentence": sentence}
-    out["description"] = {name: str(ds[f"hidden_{name}"].attrs.get("long_name", name))
-                          .removeprefix("control: ") for name in ctrl}
+    out["description"] = {
+        name: str(ds[f"hidden_{name}"].attrs.get("long_name", name)).removeprefix("control: ")
+        for name in ctrl
+    }
     return out

@@ -54,8 +54,13 @@ def pop_moved(options, names, *, func, new, given=None, stacklevel=3):
         return moved
     old = ", ".join(f"{k}=" for k in moved)
     if given is not None:
-        raise NeurowaveError(f"{func}() got both {new.split('=')[0]}= and the older {old}; "
-                             f"pass only {new}.")
-    warnings.warn(f"{func}({old}...) is deprecated and will be removed in a future release; "
-                  f"pass {new} instead.", FutureWarning, stacklevel=stacklevel)
+        raise NeurowaveError(
+            f"{func}() got both {new.split('=')[0]}= and the older {old}; pass only {new}."
+        )
+    warnings.warn(
+        f"{func}({old}...) is deprecated and will be removed in a future release; "
+        f"pass {new} instead.",
+        FutureWarning,
+        stacklevel=stacklevel,
+    )
     return moved

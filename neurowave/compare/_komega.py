@@ -41,21 +41,38 @@ def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
     blocks = [b for b in model_blocks if b]
     if not blocks or not rec_block:
         return None, None
-    def native_speed(values, block, side):
-        return speed_to_native(np.asarray(values, float), block.get("units"),
-                                side.time_units, side.space_units)
 
-    m_speed = convert(np.concatenate([native_speed([_num(b["speed"])], b, model_side)
-                                      for b in blocks]), metric="speed", side="model",
-                      scale=scale)
-    r_speed = convert(native_speed([_num(rec_block["speed"]),
-                                    *map(_num, rec_block["speed_ci"])], rec_block, rec_side),
-                      metric="speed", side="recording", scale=scale)
-    m_wl = convert(np.array([_num(b["wavelength"]) for b in blocks]), metric="wavelength",
-                   side="model", scale=scale)
-    r_wl = convert(np.array([_num(rec_block["wavelength"]),
-                             *map(_num, rec_block["wavelength_ci"])]),
-                   metric="wavelength", side="recording", scale=scale)
+    def native_speed(values, block, side):
+        return speed_to_native(
+            np.asarray(values, float), block.get("units"), side.time_units, side.space_units
+        )
+
+    m_speed = convert(
+        np.concatenate([native_speed([_num(b["speed"])], b, model_side) for b in blocks]),
+        metric="speed",
+        side="model",
+        scale=scale,
+    )
+    r_speed = convert(
+        native_speed(
+            [_num(rec_block["speed"]), *map(_num, rec_block["speed_ci"])], rec_block, rec_side
+        ),
+        metric="speed",
+        side="recording",
+        scale=scale,
+    )
+    m_wl = convert(
+        np.array([_num(b["wavelength"]) for b in blocks]),
+        metric="wavelength",
+        side="model",
+        scale=scale,
+    )
+    r_wl = convert(
+        np.array([_num(rec_block["wavelength"]), *map(_num, rec_block["wavelength_ci"])]),
+        metric="wavelength",
+        side="recording",
+        scale=scale,
+    )
     m_ti = np.array([_num(b["travelling_index"]) for b in blocks])
     m_dir = np.array([_num(b["direction"]) for b in blocks])
 
@@ -67,8 +84,7 @@ def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
     model_kw = {
         "n_trials": len(blocks),
         "speed": dict(zip(("q25", "median", "q75"), q(m_speed)), units=scale.speed_units),
-        "wavelength": dict(zip(("q25", "median", "q75"), q(m_wl)),
-                           units=scale.wavelength_units),
+        "wavelength": dict(zip(("q25", "median", "q75"), q(m_wl)), units=scale.wavelength_units),
         "travelling_index": dict(zip(("q25", "median", "q75"), q(m_ti))),
         "direction": {"mean_deg": mean_deg, "resultant_length": resultant},
         "trials": blocks,
@@ -81,21 +97,33 @@ def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
     rt = rec_block.get("travelling_index")
     distance = {
         "over": "the whole recording's k-omega peak, and the median of the model trials' peaks",
-        "speed": {"model": ms, "model_q25_q75": [q(m_speed)[0], q(m_speed)[2]],
-                  "recording": _clean(float(r_speed[0])),
-                  "recording_ci": _clean([float(r_speed[1]), float(r_speed[2])]),
-                  "ratio": _clean(ratio(ms, float(r_speed[0]))), "units": scale.speed_units},
-        "wavelength": {"model": mw, "model_q25_q75": [q(m_wl)[0], q(m_wl)[2]],
-                       "recording": _clean(float(r_wl[0])),
-                       "recording_ci": _clean([float(r_wl[1]), float(r_wl[2])]),
-                       "ratio": _clean(ratio(mw, float(r_wl[0]))),
-                       "units": scale.wavelength_units},
-        "travelling_index": {"model": mt, "recording": rt,
-                             "recording_ci": rec_block.get("travelling_index_ci"),
-                             "difference": None if mt is None or rt is None else mt - rt},
-        "direction": {"model": model_kw["direction"]["mean_deg"],
-                      "recording": rec_block.get("direction"),
-                      "note": "directions are in each array's own frame"},
+        "speed": {
+            "model": ms,
+            "model_q25_q75": [q(m_speed)[0], q(m_speed)[2]],
+            "recording": _clean(float(r_speed[0])),
+            "recording_ci": _clean([float(r_speed[1]), float(r_speed[2])]),
+            "ratio": _clean(ratio(ms, float(r_speed[0]))),
+            "units": scale.speed_units,
+        },
+        "wavelength": {
+            "model": mw,
+            "model_q25_q75": [q(m_wl)[0], q(m_wl)[2]],
+            "recording": _clean(float(r_wl[0])),
+            "recording_ci": _clean([float(r_wl[1]), float(r_wl[2])]),
+            "ratio": _clean(ratio(mw, float(r_wl[0]))),
+            "units": scale.wavelength_units,
+        },
+        "travelling_index": {
+            "model": mt,
+            "recording": rt,
+            "recording_ci": rec_block.get("travelling_index_ci"),
+            "difference": None if mt is None or rt is None else mt - rt,
+        },
+        "direction": {
+            "model": model_kw["direction"]["mean_deg"],
+            "recording": rec_block.get("direction"),
+            "note": "directions are in each array's own frame",
+        },
     }
     _regimes(distance, rec_block, blocks)
     return _clean(model_kw), distance
@@ -107,15 +135,19 @@ def _regimes(distance, rec_block, blocks):
     than the array can measure), so its speed and wavelength are lower bounds with no
     interval, not estimates with a tight one."""
     interval = rec_block.get("interval") or "jackknife over the segments"
-    distance["intervals"] = {"recording_ci": f"{interval} (the recording's own peak)",
-                             "model_q25_q75": "quartiles of the model trials' peaks"}
+    distance["intervals"] = {
+        "recording_ci": f"{interval} (the recording's own peak)",
+        "model_q25_q75": "quartiles of the model trials' peaks",
+    }
     regime = rec_block.get("regime")
     distance["recording_regime"] = regime
     m_regimes = [b.get("regime") for b in blocks]
     distance["model_regimes"] = {r: m_regimes.count(r) for r in set(m_regimes) if r}
-    distance["measures"] = ("phase velocity of the dominant k-omega peak in the band, not "
-                            "the propagation of discharges (for that, fit delays: "
-                            "neurowave.waves.fit_delay_plane)")
+    distance["measures"] = (
+        "phase velocity of the dominant k-omega peak in the band, not "
+        "the propagation of discharges (for that, fit delays: "
+        "neurowave.waves.fit_delay_plane)"
+    )
     if regime != "sub-resolution":
         return
     k, kres = rec_block.get("wavenumber"), rec_block.get("k_resolution")
@@ -123,15 +155,19 @@ def _regimes(distance, rec_block, blocks):
         distance[m]["recording_ci"] = None
         distance[m]["recording_kind"] = "lower bound (sub-resolution)"
         distance[m]["ratio"] = None
-    res = (f" (|k| {k:.3g} below the resolution {kres:.3g} cycles per space unit)"
-           if k is not None and kres is not None else "")
-    distance["note"] = (f"the recording's k-omega peak is sub-resolution{res}: its wavelength "
-                        "is longer than the array can resolve, so its speed and wavelength are "
-                        "lower bounds, given without an interval and not compared")
+    res = (
+        f" (|k| {k:.3g} below the resolution {kres:.3g} cycles per space unit)"
+        if k is not None and kres is not None
+        else ""
+    )
+    distance["note"] = (
+        f"the recording's k-omega peak is sub-resolution{res}: its wavelength "
+        "is longer than the array can resolve, so its speed and wavelength are "
+        "lower bounds, given without an interval and not compared"
+    )
 
 
-def kw_compare(ds, rec, rec_summary, *, model_band, scale, model_side, rec_side,
-               max_trials=16):
+def kw_compare(ds, rec, rec_summary, *, model_band, scale, model_side, rec_side, max_trials=16):
     """k-omega peaks of both sides and their comparison (``compare(..., kw=True)``).
 
     The recording's peak over its analysis band; the model's over each whole hidden
@@ -158,8 +194,9 @@ def kw_compare(ds, rec, rec_summary, *, model_band, scale, model_side, rec_side,
             "No model hidden grid gives a k-omega spectrum "
             f"({skipped[0]['reason'] if skipped else 'no trials'}); leave out kw."
         )
-    model_kw, distance = kw_distances(blocks, rec_block, scale=scale,
-                                      model_side=model_side, rec_side=rec_side)
+    model_kw, distance = kw_distances(
+        blocks, rec_block, scale=scale, model_side=model_side, rec_side=rec_side
+    )
     model_kw["skipped"] = skipped
     model_kw["over"] = "whole hidden grids (sample, unit)"
     return model_kw, _clean(rec_block), distance

@@ -27,13 +27,20 @@ import numpy as np
 
 from .._validate import NeurowaveError, check_band
 from ..io.model_export import read_model_export
+from ._deprecation import pop_moved
 from ._metrics import WAVE_PATTERNS, pattern_names
 from ._pool import frames_per_cycle, pool, pooled_summary, speed_to_native
-from ._deprecation import pop_moved
 from ._view import VIEW_OPTIONS, ModelView, as_view, trial_grid
 
-__all__ = ["analyze_model", "ModelAnalysis", "as_wave_frames", "choose_model_band", "MODEL_BAND_FRACTION",
-           "MAX_BAND_FRACTION", "MODEL_BAND_POOL"]
+__all__ = [
+    "analyze_model",
+    "ModelAnalysis",
+    "as_wave_frames",
+    "choose_model_band",
+    "MODEL_BAND_FRACTION",
+    "MAX_BAND_FRACTION",
+    "MODEL_BAND_POOL",
+]
 
 #: Half-width of the model band around the pooled spectral peak, relative to the peak,
 #: at least: as for recordings (:func:`neurowave.waves.choose_band`). Short trials get
@@ -96,27 +103,35 @@ def choose_model_band(grids, *, fraction=MODEL_BAND_FRACTION, max_pool=MODEL_BAN
     data = np.concatenate(parts, axis=0)
     if data.shape[0] < 256:
         data = np.concatenate([data, np.zeros((256 - data.shape[0],) + data.shape[1:])])
-    joined = make_grid(data, sampling_rate=info.sampling_rate, x=g0["x"].values,
-                       y=g0["y"].values, time_units=info.time_units,
-                       space_units=info.space_units, kind="model")
+    joined = make_grid(
+        data,
+        sampling_rate=info.sampling_rate,
+        x=g0["x"].values,
+        y=g0["y"].values,
+        time_units=info.time_units,
+        space_units=info.space_units,
+        kind="model",
+    )
     how = "Pass --model-band LO HI in cycles/step"
     n = int(g0.sizes["time"])
     fmin = 2.2 / (n / info.sampling_rate) / (1 - fraction)
     try:
         band = choose_band(joined, fraction=fraction, fmin=fmin)
     except ValueError as err:
-        raise NeurowaveError(f"No band stands out in the spectrum of the model's hidden units "
-                         f"({str(err).rstrip('.')}). {how}.") from None
+        raise NeurowaveError(
+            f"No band stands out in the spectrum of the model's hidden units "
+            f"({str(err).rstrip('.')}). {how}."
+        ) from None
     f0 = 0.5 * (band[0] + band[1])
-    wide = float(np.clip(5.0 * info.sampling_rate / (4.0 * n * f0), fraction,
-                         MAX_BAND_FRACTION))
+    wide = float(np.clip(5.0 * info.sampling_rate / (4.0 * n * f0), fraction, MAX_BAND_FRACTION))
     # ... keeping two cycles of the lower edge within one trial
     wide = max(fraction, min(wide, 1.0 - 2.02 * info.sampling_rate / (n * f0)))
     if wide > fraction:
         band = (f0 * (1 - wide), min(f0 * (1 + wide), 0.49 * info.sampling_rate))
     try:
-        return check_band(band, info.sampling_rate, n_times=n, name="model_band",
-                          time_units=info.time_units)
+        return check_band(
+            band, info.sampling_rate, n_times=n, name="model_band", time_units=info.time_units
+        )
     except ValueError:
         lo = 2.0 * info.sampling_rate / n * 1.001
         if lo < band[1]:
@@ -145,7 +160,8 @@ def as_wave_frames(an, wave_frames):
     if "fit_speed" not in fr:
         raise NeurowaveError(
             "wave_frames='patterns' needs the pattern classification of every analysed "
-            "frame; leave classify=True (or pass wave_frames='pgd').")
+            "frame; leave classify=True (or pass wave_frames='pgd')."
+        )
     pats = np.asarray(fr["pattern"].values).astype(str)
     moving = np.isin(pats, WAVE_PATTERNS)
     fr["pgd_is_wave"] = fr["is_wave"].copy()
@@ -207,8 +223,11 @@ class ModelAnalysis:
         pooled = s["pooled"]
 
         def f(v, fmt="{:.3g}"):
-            return "n/a" if v is None or (isinstance(v, float) and not np.isfinite(v)) \
+            return (
+                "n/a"
+                if v is None or (isinstance(v, float) and not np.isfinite(v))
                 else fmt.format(v)
+            )
 
         su = s["speed"]["units"]
         rows = [
@@ -216,21 +235,33 @@ class ModelAnalysis:
             ("band", f"{f(p['band'][0])}-{f(p['band'][1])} cycles/step ({p['band_source']})"),
             ("frequency", f"{f(s['frequency']['median'])} cycles/step"),
             ("PGD", f"median {f(s['pgd']['median'])}, p90 {f(s['pgd']['p90'])}"),
-            ("wave frames", f"{f(100 * s['wave_fraction'], '{:.1f}')} % of "
-                            f"{pooled['n_frames']} ({pooled['n_wave_frames']} frames, "
-                            f"{f(pooled['n_eff_wave_frames'], '{:.0f}')} effective)"),
-            ("speed", f"{f(s['speed']['median'])} {su} [{f(s['speed']['q25'])}, "
-                      f"{f(s['speed']['q75'])}]"),
-            ("direction", f"{f(s['direction']['mean_deg'], '{:.1f}')} deg "
-                          f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})"),
+            (
+                "wave frames",
+                f"{f(100 * s['wave_fraction'], '{:.1f}')} % of "
+                f"{pooled['n_frames']} ({pooled['n_wave_frames']} frames, "
+                f"{f(pooled['n_eff_wave_frames'], '{:.0f}')} effective)",
+            ),
+            (
+                "speed",
+                f"{f(s['speed']['median'])} {su} [{f(s['speed']['q25'])}, {f(s['speed']['q75'])}]",
+            ),
+            (
+                "direction",
+                f"{f(s['direction']['mean_deg'], '{:.1f}')} deg "
+                f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})",
+            ),
             ("wavelength", f"{f(s['wavelength']['median'])} {s['wavelength']['units']}"),
-            ("patterns", ", ".join(f"{k} {100 * v:.0f}%" for k, v in s["patterns"].items()
-                                   if v)),
+            ("patterns", ", ".join(f"{k} {100 * v:.0f}%" for k, v in s["patterns"].items() if v)),
         ]
         for u, r in s["units"].items():
-            rows.append((f"unit {u}", f"wave fraction {f(r['wave_fraction'], '{:.2f}')}, "
-                         f"speed {f(r['speed']['median'])} {su}, frequency "
-                         f"{f(r['frequency'])} cycles/step, {r['n_trials']} trials"))
+            rows.append(
+                (
+                    f"unit {u}",
+                    f"wave fraction {f(r['wave_fraction'], '{:.2f}')}, "
+                    f"speed {f(r['speed']['median'])} {su}, frequency "
+                    f"{f(r['frequency'])} cycles/step, {r['n_trials']} trials",
+                )
+            )
         for note in p["model_view"]["notes"]:
             rows.append(("note", note))
         return rows
@@ -249,7 +280,8 @@ def _unit_summary(side):
         "speed": {"median": q(0.5), "q25": q(0.25), "q75": q(0.75), "units": side.speed_units},
         "frequency": float(np.median(f)) if f.size else None,
         "patterns": {p: float(np.mean(pats == p)) if pats.size else 0.0 for p in pattern_names()},
-        "n_trials": side.n_trials, "n_frames": side.n_frames,
+        "n_trials": side.n_trials,
+        "n_frames": side.n_frames,
         "n_wave_frames": side.n_wave_frames,
         "n_eff_wave_frames": side.n_wave_frames / block if side.n_wave_frames else 0.0,
     }
@@ -264,8 +296,9 @@ def _measure_trials(ds, view, variable, *, band, seed, progress, options):
 
     analyses, used, skipped = [], [], []
     best, best_n = None, -1
-    for t in tqdm(view.trials, desc=f"model trials ({variable})", disable=not progress,
-                  leave=False):
+    for t in tqdm(
+        view.trials, desc=f"model trials ({variable})", disable=not progress, leave=False
+    ):
         g = trial_grid(ds, view, t, variable)
         arr = np.asarray(g.values, float)
         n_valid = int(np.isfinite(arr).any(axis=0).sum())
@@ -292,8 +325,17 @@ def _measure_trials(ds, view, variable, *, band, seed, progress, options):
     return analyses, used, skipped, best
 
 
-def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, progress=False,
-                  path=None, **analyze_kw):
+def analyze_model(
+    model,
+    *,
+    view=None,
+    band=None,
+    variable="hidden",
+    seed=0,
+    progress=False,
+    path=None,
+    **analyze_kw,
+):
     """Measure the waves of a model export the way that sees them.
 
     By default each object of each sample (its ``label`` map) is a region of its own
@@ -353,8 +395,13 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
         from ..models.export import hidden_grid
 
         hidden_grid(ds, variable=variable)  # raises the sentence naming the fix
-    moved = pop_moved(analyze_kw, VIEW_OPTIONS, func="analyze_model",
-                      new="view={...} (or view=resolve_view(ds, ...))", given=view)
+    moved = pop_moved(
+        analyze_kw,
+        VIEW_OPTIONS,
+        func="analyze_model",
+        new="view={...} (or view=resolve_view(ds, ...))",
+        given=view,
+    )
     view = as_view(ds, moved or view, seed=seed)
     kw = dict(analyze_kw)
     # model trials are short: the pattern of every step, as the objects view expects
@@ -366,19 +413,26 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
     info = validate_grid(whole, name="model hidden grid", check_valid=False)
     band_source = "user"
     if band is not None:
-        band = check_band(band, info.sampling_rate, n_times=info.n_times, name="model_band",
-                          time_units=info.time_units)
+        band = check_band(
+            band,
+            info.sampling_rate,
+            n_times=info.n_times,
+            name="model_band",
+            time_units=info.time_units,
+        )
     else:
-        band = choose_model_band([trial_grid(ds, view, t, variable, crop=False)
-                                  for t in view.trials[:MODEL_BAND_POOL]])
+        band = choose_model_band(
+            [trial_grid(ds, view, t, variable, crop=False) for t in view.trials[:MODEL_BAND_POOL]]
+        )
         band_source = "pooled spectrum of the model trials"
         if band is None:
             raise NeurowaveError(
                 "Every selected model trial is silent or constant; there are no waves to "
                 "measure. Pass other --unit/--sample, or check the export."
             )
-    analyses, used, skipped, best = _measure_trials(ds, view, variable, band=band, seed=seed,
-                                                     progress=progress, options=kw)
+    analyses, used, skipped, best = _measure_trials(
+        ds, view, variable, band=band, seed=seed, progress=progress, options=kw
+    )
     if not analyses:
         raise NeurowaveError(
             f"Every selected model trial ({len(view.trials)}) is silent, constant or has "
@@ -402,8 +456,9 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
         "skipped_trials": skipped,
     }
     summary = pooled_summary(analyses[0].summary, side, extra, analyses, pairs)
-    summary["input"].update({"duration": float(view.steps), "n_steps_trained":
-                             view.n_steps_trained})
+    summary["input"].update(
+        {"duration": float(view.steps), "n_steps_trained": view.n_steps_trained}
+    )
     params = summary.setdefault("params", {})
     params["band"] = [float(band[0]), float(band[1])]
     params["band_source"] = band_source
@@ -411,11 +466,13 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
     params["wave_frames"] = view.wave_frames
     params["speed_estimator"] = view.speed_estimator
     block = frames_per_cycle(side)
-    summary["summary"]["pooled"].update({
-        "frames_per_cycle": block,
-        "n_eff_frames": side.n_frames / block,
-        "n_eff_wave_frames": side.n_wave_frames / block if side.n_wave_frames else 0.0,
-    })
+    summary["summary"]["pooled"].update(
+        {
+            "frames_per_cycle": block,
+            "n_eff_frames": side.n_frames / block,
+            "n_eff_wave_frames": side.n_wave_frames / block if side.n_wave_frames else 0.0,
+        }
+    )
     per_unit = {}
     for u in view.units:
         idx = [i for i, t in enumerate(used) if t[2] == u]
@@ -424,5 +481,13 @@ def analyze_model(model, *, view=None, band=None, variable="hidden", seed=0, pro
         su = pool([analyses[i] for i in idx], site_positions(first), info)
         per_unit[str(u)] = _unit_summary(su)
     summary["summary"]["units"] = per_unit
-    return ModelAnalysis(summary=summary, view=view, band=tuple(band), analyses=analyses,
-                         trials=used, skipped=skipped, example=best, side=side)
+    return ModelAnalysis(
+        summary=summary,
+        view=view,
+        band=tuple(band),
+        analyses=analyses,
+        trials=used,
+        skipped=skipped,
+        example=best,
+        side=side,
+    )

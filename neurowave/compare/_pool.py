@@ -16,9 +16,21 @@ from ._metrics import EXTRA_METRICS, METRICS, WAVE_FRAME_METRICS, WAVE_PATTERNS,
 from .scale import convert, make_scale, region_extent
 from .stats import circular_mean
 
-__all__ = ["Side", "frame_rate", "native_speed_units", "speed_to_native", "pool", "pooled_events",
-           "pooled_summary", "pooled_definitions", "classified_fractions", "mean_direction",
-           "frames_per_cycle", "common_values", "scale_between"]
+__all__ = [
+    "Side",
+    "frame_rate",
+    "native_speed_units",
+    "speed_to_native",
+    "pool",
+    "pooled_events",
+    "pooled_summary",
+    "pooled_definitions",
+    "classified_fractions",
+    "mean_direction",
+    "frames_per_cycle",
+    "common_values",
+    "scale_between",
+]
 
 #: Level of the Rayleigh test below which a side has a mean direction of travel.
 DIRECTION_ALPHA = 0.05
@@ -102,7 +114,8 @@ def pool(analyses, positions, info):
         rates.append(frame_rate(fr))
         if speed_units is None:
             speed_units = fr["speed"].attrs.get("units") or an.summary.get("summary", {}).get(
-                "speed", {}).get("units")
+                "speed", {}
+            ).get("units")
         for m in ("speed", "pgd", "direction", "wavelength", "frequency"):
             v = np.asarray(fr[m].values, float)
             if m in WAVE_FRAME_METRICS:
@@ -131,18 +144,27 @@ def pool(analyses, positions, info):
         if "fit_speed" in an.frames:
             fit_units = an.frames["fit_speed"].attrs.get("units")
             break
-    values["pattern_speed"] = speed_to_native(values["pattern_speed"], fit_units,
-                                               info.time_units, info.space_units)
+    values["pattern_speed"] = speed_to_native(
+        values["pattern_speed"], fit_units, info.time_units, info.space_units
+    )
     f = values["frequency"]
     f = np.abs(f[np.isfinite(f)])
     period = 1.0 / np.median(f) if f.size and np.median(f) > 0 else float("nan")
     extents = np.array([region_extent(an.grid) for an in analyses], float)
     return Side(
-        values=values, groups=groups, frame_rate=float(np.nanmedian(rates)), period=float(period),
-        extent=float(np.median(extents)), extents=extents, positions=positions,
-        time_units=info.time_units, space_units=info.space_units,
-        speed_units=_plural_cells(speed_units) or native_speed_units(info), n_frames=n_frames,
-        n_wave_frames=n_wave, n_trials=len(analyses),
+        values=values,
+        groups=groups,
+        frame_rate=float(np.nanmedian(rates)),
+        period=float(period),
+        extent=float(np.median(extents)),
+        extents=extents,
+        positions=positions,
+        time_units=info.time_units,
+        space_units=info.space_units,
+        speed_units=_plural_cells(speed_units) or native_speed_units(info),
+        n_frames=n_frames,
+        n_wave_frames=n_wave,
+        n_trials=len(analyses),
     )
 
 
@@ -192,8 +214,9 @@ def pooled_definitions(analyses, *, wave_frames, pgd_threshold, alpha, n_sites=N
     if "pgd_is_wave" in j:
         j["is_wave"] = j.pop("pgd_is_wave")
     frames = xr.Dataset({k: ("time", v) for k, v in j.items()})
-    out = compare_wave_definitions(frames, pgd_threshold=pgd_threshold, alpha=alpha,
-                                   n_sites=n_sites)
+    out = compare_wave_definitions(
+        frames, pgd_threshold=pgd_threshold, alpha=alpha, n_sites=n_sites
+    )
     out["used"] = wave_frames
     out["of"] = f"the {frames.sizes['time']} frames of {len(analyses)} trial(s) pooled"
     return out
@@ -221,8 +244,11 @@ def mean_direction(directions, n_eff, *, alpha=DIRECTION_ALPHA):
     if r is None or not np.isfinite(r) or not n_eff:
         return None, r, None
     z = n_eff * r * r  # Rayleigh, with the small-sample correction of Zar (1999, 27.4)
-    p = float(np.clip(np.exp(np.sqrt(1 + 4 * n_eff + 4 * (n_eff ** 2 - z * n_eff))
-                             - (1 + 2 * n_eff)), 0.0, 1.0))
+    p = float(
+        np.clip(
+            np.exp(np.sqrt(1 + 4 * n_eff + 4 * (n_eff**2 - z * n_eff)) - (1 + 2 * n_eff)), 0.0, 1.0
+        )
+    )
     return (mean_deg if p <= alpha else None), r, p
 
 
@@ -241,31 +267,49 @@ def pooled_summary(template, side, extra_input, analyses, trials):
     n = max(1, v["patterns"].size)
     summ = out.setdefault("summary", {})
     speed_units = summ.get("speed", {}).get("units", side.speed_units)
-    summ.update({
-        "frequency": {**summ.get("frequency", {}), "median": q(v["frequency"], 0.5)},
-        "pgd": {**summ.get("pgd", {}), "median": q(v["pgd"], 0.5), "p90": q(v["pgd"], 0.9)},
-        "wave_fraction": side.n_wave_frames / max(1, side.n_frames),
-        "speed": {**summ.get("speed", {}), "median": q(v["speed"], 0.5),
-                  "q25": q(v["speed"], 0.25), "q75": q(v["speed"], 0.75),
-                  "units": side.speed_units},
-        "direction": {**summ.get("direction", {}),
-                      "mean_deg": mean_deg, "resultant_length": resultant,
-                      "p_rayleigh": p_rayleigh,
-                      "mean_note": None if mean_deg is not None or resultant is None else (
-                          f"no mean direction: resultant length {resultant:.2f} on "
-                          f"{side.n_wave_frames / block:.1f} effective wave frames "
-                          f"(Rayleigh p {p_rayleigh:.2g} > {DIRECTION_ALPHA:g})")},
-        "wavelength": {**summ.get("wavelength", {}), "median": q(v["wavelength"], 0.5),
-                       "units": side.space_units},
-        "patterns": {p: float(np.sum(v["patterns"] == p) / n) for p in pats},
-    })
+    summ.update(
+        {
+            "frequency": {**summ.get("frequency", {}), "median": q(v["frequency"], 0.5)},
+            "pgd": {**summ.get("pgd", {}), "median": q(v["pgd"], 0.5), "p90": q(v["pgd"], 0.9)},
+            "wave_fraction": side.n_wave_frames / max(1, side.n_frames),
+            "speed": {
+                **summ.get("speed", {}),
+                "median": q(v["speed"], 0.5),
+                "q25": q(v["speed"], 0.25),
+                "q75": q(v["speed"], 0.75),
+                "units": side.speed_units,
+            },
+            "direction": {
+                **summ.get("direction", {}),
+                "mean_deg": mean_deg,
+                "resultant_length": resultant,
+                "p_rayleigh": p_rayleigh,
+                "mean_note": None
+                if mean_deg is not None or resultant is None
+                else (
+                    f"no mean direction: resultant length {resultant:.2f} on "
+                    f"{side.n_wave_frames / block:.1f} effective wave frames "
+                    f"(Rayleigh p {p_rayleigh:.2g} > {DIRECTION_ALPHA:g})"
+                ),
+            },
+            "wavelength": {
+                **summ.get("wavelength", {}),
+                "median": q(v["wavelength"], 0.5),
+                "units": side.space_units,
+            },
+            "patterns": {p: float(np.sum(v["patterns"] == p) / n) for p in pats},
+        }
+    )
     if speed_units != side.speed_units:
         summ["speed"]["units"] = side.speed_units
     summ["events"], ev_list = pooled_events(analyses, trials)
     if "events" in out:
         out["events"] = ev_list
-    summ["pooled"] = {"n_trials": side.n_trials, "n_frames": side.n_frames,
-                      "n_wave_frames": side.n_wave_frames}
+    summ["pooled"] = {
+        "n_trials": side.n_trials,
+        "n_frames": side.n_frames,
+        "n_wave_frames": side.n_wave_frames,
+    }
     params = out.get("params", {})
     if "patterns" in params and any("pattern" in an.frames for an in analyses):
         params["patterns"]["classified_fractions"] = classified_fractions(analyses)
@@ -273,9 +317,12 @@ def pooled_summary(template, side, extra_input, analyses, trials):
     if "wave_definitions" in summ:
         wf = "patterns" if any("pgd_is_wave" in an.frames for an in analyses) else "pgd"
         summ["wave_definitions"] = pooled_definitions(
-            analyses, wave_frames=wf, pgd_threshold=params.get("pgd_threshold", 0.5),
+            analyses,
+            wave_frames=wf,
+            pgd_threshold=params.get("pgd_threshold", 0.5),
             alpha=params.get("alpha", 0.05),
-            n_sites=out.get("input", {}).get("n_valid_sites") if len(analyses) == 1 else None)
+            n_sites=out.get("input", {}).get("n_valid_sites") if len(analyses) == 1 else None,
+        )
     out.setdefault("input", {}).update(extra_input)
     return out
 
@@ -295,8 +342,13 @@ def common_values(side, side_name, scale, metrics):
     for m in metrics:
         v = side.values[m]
         if m != "patterns":
-            v = convert(v, metric="speed" if m == "pattern_speed" else m, side=side_name,
-                        scale=scale, extent=side.extent_of(m))
+            v = convert(
+                v,
+                metric="speed" if m == "pattern_speed" else m,
+                side=side_name,
+                scale=scale,
+                extent=side.extent_of(m),
+            )
         out[m] = v
     return out
 
@@ -305,8 +357,11 @@ def scale_between(model_side, rec_side, *, model_dt=None, model_dx=None):
     """The :class:`~neurowave.compare.scale.Scale` that maps a pooled model side (or a
     control of it) and a pooled recording side into common units."""
     return make_scale(
-        model_dt=model_dt, model_dx=model_dx, model_extent=model_side.extent,
-        recording_extent=rec_side.extent, model_period=model_side.period,
+        model_dt=model_dt,
+        model_dx=model_dx,
+        model_extent=model_side.extent,
+        recording_extent=rec_side.extent,
+        model_period=model_side.period,
         recording_period=rec_side.period,
         model_units=(model_side.time_units, model_side.space_units),
         recording_units=(rec_side.time_units, rec_side.space_units),

@@ -120,8 +120,10 @@ class CompareResult:
         if metric == "direction":
             return self.mean_direction(side)
         v = np.asarray(v, float)
-        if metric == "frequency" and self.distances.get("frequency", {}).get(
-                "effect_kind") == "distance":  # relative to its own median: 1 by construction
+        if (
+            metric == "frequency"
+            and self.distances.get("frequency", {}).get("effect_kind") == "distance"
+        ):  # relative to its own median: 1 by construction
             v = v[np.isfinite(v)]
             return f"IQR {np.subtract(*np.quantile(v, [0.75, 0.25])):.3g}" if v.size else None
         v = v[np.isfinite(v)]
@@ -169,9 +171,26 @@ class CompareResult:
             row = {"metric": m}
             for side in self.sides:
                 row[side] = self.centre(side, m)
-            row.update({k: d.get(k) for k in (
-                "units", "effect", "effect_ci_low", "effect_ci_high", "effect_kind", "margin",
-                "verdict", "distance", "ci_low", "ci_high", "test", "statistic", "p_value")})
+            row.update(
+                {
+                    k: d.get(k)
+                    for k in (
+                        "units",
+                        "effect",
+                        "effect_ci_low",
+                        "effect_ci_high",
+                        "effect_kind",
+                        "margin",
+                        "verdict",
+                        "distance",
+                        "ci_low",
+                        "ci_high",
+                        "test",
+                        "statistic",
+                        "p_value",
+                    )
+                }
+            )
             row["units"] = row["units"] or ""
             rows.append(row)
         return pd.DataFrame(rows).set_index("metric")
@@ -182,18 +201,24 @@ class CompareResult:
         level = int(round(100 * (1 - 2 * self.scale.get("verdicts", {}).get("alpha", 0.05))))
         wf_def = self.params.get("wave_frames")
         head = f"metric [wave frames: {wf_def}]" if wf_def else "metric"
-        rows = [(head, *self.side_labels, "units", f"effect [{level}% CI]", "margin",
-                 "verdict")]
+        rows = [(head, *self.side_labels, "units", f"effect [{level}% CI]", "margin", "verdict")]
         df = self.to_frame()
         summaries = [self.summary_of(side) for side in self.sides]
         wf = [s.get("summary", {}).get("wave_fraction") for s in summaries]
-        neff = [s.get("summary", {}).get("pooled", {}).get("n_eff_wave_frames")
-                for s in summaries]
+        neff = [s.get("summary", {}).get("pooled", {}).get("n_eff_wave_frames") for s in summaries]
         if neff[-1] is None:
             neff[-1] = self.distances.get("speed", {}).get("n_eff_recording")
         rows.append(("wave fraction", *(fmt_value(x) for x in wf), "", "", "", ""))
-        rows.append(("eff. wave frames", *("-" if x is None else f"{x:.0f}" for x in neff),
-                     "independent", "", "", ""))
+        rows.append(
+            (
+                "eff. wave frames",
+                *("-" if x is None else f"{x:.0f}" for x in neff),
+                "independent",
+                "",
+                "",
+                "",
+            )
+        )
         for m, r in df.iterrows():
             d = self.distances.get(m, {})
             units = {"patterns": "most frequent", "direction": "deg (mean)"}.get(m, r["units"])
@@ -204,8 +229,16 @@ class CompareResult:
                 verdict += " *"
             if d.get("same_evidence_as"):
                 verdict += f" (={d['same_evidence_as']})"
-            rows.append((m, *(fmt_value(r[side]) for side in self.sides), units,
-                         format_effect(d), format_margin(d), verdict))
+            rows.append(
+                (
+                    m,
+                    *(fmt_value(r[side]) for side in self.sides),
+                    units,
+                    format_effect(d),
+                    format_margin(d),
+                    verdict,
+                )
+            )
         if self.distances.get("dynamics"):  # compare(..., dynamics=True)
             from .dynamics import table_row
 
@@ -222,8 +255,11 @@ class CompareResult:
         for m, d in self.distances.items():
             if d.get("verdict_note"):
                 notes.append(f"{m} verdict: {d['verdict_note']}")
-        notes += [f"effect of {m}: {d['effect_is']}" for m, d in self.distances.items()
-                  if d.get("effect_is")]
+        notes += [
+            f"effect of {m}: {d['effect_is']}"
+            for m, d in self.distances.items()
+            if d.get("effect_is")
+        ]
         for w in (self.model.get("oscillators") or {}).get("warnings", []):
             notes.append(f"model oscillators: {w}")
         if self.distances.get("dynamics"):
@@ -237,8 +273,10 @@ class CompareResult:
                 notes.append(f"{label} direction: {note}")
             wd = s.get("wave_definitions") or {}
             if wd.get("note"):
-                notes.append(f"{label}: wave frames by {wd.get('used', '?')}; the other "
-                             f"definition differs: {wd['note']}")
+                notes.append(
+                    f"{label}: wave frames by {wd.get('used', '?')}; the other "
+                    f"definition differs: {wd['note']}"
+                )
         return notes
 
     def plot(self, *, show=False):

@@ -11,8 +11,12 @@ _MOVED = ("simulate_model_export", "simulate_object_export", "simulate_utah_reco
 
 def __getattr__(name):
     if name in _MOVED:
-        warnings.warn(f"neurowave.compare._simdata.{name} moved to neurowave.datasets.{name}; "
-                      "import it from there.", FutureWarning, stacklevel=2)
+        warnings.warn(
+            f"neurowave.compare._simdata.{name} moved to neurowave.datasets.{name}; "
+            "import it from there.",
+            FutureWarning,
+            stacklevel=2,
+        )
         from .. import datasets
 
         return getattr(datasets, name)

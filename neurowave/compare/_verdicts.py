@@ -11,14 +11,26 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._validate import NeurowaveError, NeurowaveTypeError, validate_type
-from ._metrics import (EFFECT_KINDS, FREQUENCY_SHAPE_MARGIN, MARGINS, MIN_EFFECTIVE,
-                       WAVE_FRAME_METRICS, pattern_names)
+from ._metrics import (
+    EFFECT_KINDS,
+    FREQUENCY_SHAPE_MARGIN,
+    MARGINS,
+    MIN_EFFECTIVE,
+    WAVE_FRAME_METRICS,
+    pattern_names,
+)
 from ._pool import frames_per_cycle, mean_direction
-from .stats import (autocorrelation_time, compare_categorical, compare_circular,
-                    compare_linear)
+from .stats import autocorrelation_time, compare_categorical, compare_circular, compare_linear
 
-__all__ = ["StatsOptions", "effect_of", "effect_is", "check_margins", "metric_tau",
-           "verdict_and_test", "compare_metrics"]
+__all__ = [
+    "StatsOptions",
+    "effect_of",
+    "effect_is",
+    "check_margins",
+    "metric_tau",
+    "verdict_and_test",
+    "compare_metrics",
+]
 
 
 @dataclass(frozen=True)
@@ -58,9 +70,9 @@ class StatsOptions:
         validate_type(self.n_boot, "int", "n_boot")
         if not 0 < self.alpha < 0.5:
             raise NeurowaveError(
-                f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {self.alpha!r}.")
-        return replace(self, margins=check_margins(self.margins,
-                                                   frequency_in_hz=frequency_in_hz))
+                f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {self.alpha!r}."
+            )
+        return replace(self, margins=check_margins(self.margins, frequency_in_hz=frequency_in_hz))
 
 
 def metric_tau(metric, values, groups, kind):
@@ -94,8 +106,10 @@ def effect_of(metric, scale, margins=None):
     margins = dict(margins or {})
     if metric == "frequency" and scale.frequency_units != "Hz":
         kind, margin = "distance", margins.get("frequency", FREQUENCY_SHAPE_MARGIN)
-        note = (f"W1 distance of frequency / median frequency below {margin:g}: the shape of "
-                "the rhythm (its absolute value needs model_dt)")
+        note = (
+            f"W1 distance of frequency / median frequency below {margin:g}: the shape of "
+            "the rhythm (its absolute value needs model_dt)"
+        )
         return kind, float(margin), note
     kind = EFFECT_KINDS[metric]
     margin = float(margins.get(metric, MARGINS[metric]))
@@ -104,8 +118,10 @@ def effect_of(metric, scale, margins=None):
     elif kind == "difference":
         note = f"medians within {margin:g} of each other"
     elif metric == "direction":
-        note = (f"direction distributions within {margin:g} deg (circular W1 after aligning "
-                "the mean directions: arrays share no common orientation)")
+        note = (
+            f"direction distributions within {margin:g} deg (circular W1 after aligning "
+            "the mean directions: arrays share no common orientation)"
+        )
     else:
         note = f"total variation of the pattern fractions below {margin:g}"
     return kind, margin, note
@@ -118,21 +134,27 @@ def effect_is(metric, d):
     if metric == "direction":
         diff, none = d.get("mean_difference_deg"), d.get("no_mean_direction")
         if none:
-            means = (f"; the {' and the '.join(none)} {'have' if len(none) > 1 else 'has'} "
-                     "no mean direction (Rayleigh test), "
-                     "so there is no mean difference and the alignment is arbitrary: the "
-                     "effect measures how the spreads differ")
+            means = (
+                f"; the {' and the '.join(none)} {'have' if len(none) > 1 else 'has'} "
+                "no mean direction (Rayleigh test), "
+                "so there is no mean difference and the alignment is arbitrary: the "
+                "effect measures how the spreads differ"
+            )
         elif diff is not None:
-            means = (f"; the mean directions differ by {abs(diff):.0f} deg, each in its "
-                     "array's own frame")
+            means = (
+                f"; the mean directions differ by {abs(diff):.0f} deg, each in its "
+                "array's own frame"
+            )
         else:
             means = ""
         return "circular W1 of the directions after aligning their means" + means
     if metric == "patterns":
         return "total variation distance of the pattern fractions"
     if kind == "distance":
-        return ("W1 distance of frequency / each side's own median frequency: the spread "
-                "of the rhythm (both medians are 1 by construction)")
+        return (
+            "W1 distance of frequency / each side's own median frequency: the spread "
+            "of the rhythm (both medians are 1 by construction)"
+        )
     if kind == "ratio":
         return "ratio of the medians, model / recording"
     return "difference of the medians, model - recording"
@@ -151,20 +173,26 @@ def verdict_and_test(d, alpha):
     """
     p, verdict, test = d.get("p_value"), d.get("verdict"), d.get("test") or "distribution"
     rejects = p is not None and np.isfinite(p) and p <= alpha
-    n_eff = ", ".join(f"{d['n_eff_' + s]:.1f} {s}" for s in ("model", "recording")
-                      if d.get("n_eff_" + s) is not None)
+    n_eff = ", ".join(
+        f"{d['n_eff_' + s]:.1f} {s}"
+        for s in ("model", "recording")
+        if d.get("n_eff_" + s) is not None
+    )
     on = f" on {n_eff} effective frames" if n_eff else ""
     if verdict == "different" and not rejects:
         d["verdict"] = "undecided"
         d["verdict_note"] = (
             f"the effect's interval lies beyond the margin, but the {test} test does not "
             f"tell the two distributions apart (p {p:.2g} > {alpha:g}{on}): undecided"
-            if p is not None and np.isfinite(p) else
-            "the effect's interval lies beyond the margin, but no test of the two "
-            "distributions backs it: undecided")
+            if p is not None and np.isfinite(p)
+            else "the effect's interval lies beyond the margin, but no test of the two "
+            "distributions backs it: undecided"
+        )
     elif verdict == "equivalent" and rejects:
-        d["verdict_note"] = (f"the {test} test tells the distributions apart (p {p:.2g}{on}), "
-                             "by less than the margin: equivalent within it")
+        d["verdict_note"] = (
+            f"the {test} test tells the distributions apart (p {p:.2g}{on}), "
+            "by less than the margin: equivalent within it"
+        )
     d["test_rejects"] = bool(rejects)
     return d
 
@@ -175,21 +203,25 @@ def check_margins(margins, *, frequency_in_hz=False):
     if margins is None:
         return {}
     if not isinstance(margins, dict):
-        raise NeurowaveTypeError(f"`margins` must be a dict of metric -> margin, e.g. "
-                        f"{{'speed': 1.5}}, got {type(margins).__name__}.")
+        raise NeurowaveTypeError(
+            f"`margins` must be a dict of metric -> margin, e.g. "
+            f"{{'speed': 1.5}}, got {type(margins).__name__}."
+        )
     out = {}
     for m, v in margins.items():
         if m not in MARGINS:
-            raise NeurowaveError(f"`margins` has an unknown metric {m!r}; use one of "
-                             f"{', '.join(MARGINS)}.")
+            raise NeurowaveError(
+                f"`margins` has an unknown metric {m!r}; use one of {', '.join(MARGINS)}."
+            )
         try:
             v = float(v)
         except (TypeError, ValueError):
             raise NeurowaveError(f"The margin of {m} must be a number, got {v!r}.") from None
         ratio = EFFECT_KINDS[m] == "ratio" and (m != "frequency" or frequency_in_hz)
         if ratio and not v > 1:
-            raise NeurowaveError(f"The margin of {m} is a factor and must be above 1 (e.g. 1.5), "
-                             f"got {v!r}.")
+            raise NeurowaveError(
+                f"The margin of {m} is a factor and must be above 1 (e.g. 1.5), got {v!r}."
+            )
         if not v > 0 or not np.isfinite(v):
             raise NeurowaveError(f"The margin of {m} must be a positive number, got {v!r}.")
         out[m] = v
@@ -209,8 +241,7 @@ def _no_mean_direction(d, a, b):
         d["no_mean_direction"] = none
 
 
-def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats=None,
-                    seed=0):
+def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats=None, seed=0):
     """Effect sizes, verdicts, distances and tests of side A against side B, per metric.
 
     ``values_a``/``values_b`` are :func:`common_values` of the two sides; ``side_a`` and
@@ -221,8 +252,13 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats
     """
     stats = stats or StatsOptions()
     cycle_a, cycle_b = frames_per_cycle(side_a), frames_per_cycle(side_b)
-    units_of = {"speed": scale.speed_units, "pgd": "", "wavelength": scale.wavelength_units,
-                "frequency": scale.frequency_units, "pattern_speed": scale.speed_units}
+    units_of = {
+        "speed": scale.speed_units,
+        "pgd": "",
+        "wavelength": scale.wavelength_units,
+        "frequency": scale.frequency_units,
+        "pattern_speed": scale.speed_units,
+    }
     distances = {}
     for m in metrics:
         a, b = values_a[m], values_b[m]
@@ -232,36 +268,50 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats
         # autocorrelation lasts longer (then fewer frames are independent)
         tau_a, tau_b = metric_tau(m, a, ga, kind), metric_tau(m, b, gb, kind)
         ba, bb = max(cycle_a, int(np.ceil(tau_a))), max(cycle_b, int(np.ceil(tau_b)))
-        kw = dict(block_a=ba, block_b=bb, n_boot=stats.n_boot, ci=stats.ci, seed=seed,
-                  alpha=stats.alpha)
+        kw = dict(
+            block_a=ba, block_b=bb, n_boot=stats.n_boot, ci=stats.ci, seed=seed, alpha=stats.alpha
+        )
         if m == "direction":
             d = compare_circular(a, b, groups_a=ga, groups_b=gb, margin=margin, **kw)
-            d["note"] = ("directions are in each array's own frame; the verdict compares the "
-                         "shape of the two distributions with their mean directions aligned")
+            d["note"] = (
+                "directions are in each array's own frame; the verdict compares the "
+                "shape of the two distributions with their mean directions aligned"
+            )
             _no_mean_direction(d, a, b)
         elif m == "patterns":
-            d = compare_categorical(a, b, categories=pattern_names(), groups_a=ga,
-                                           groups_b=gb, margin=margin, **kw)
+            d = compare_categorical(
+                a, b, categories=pattern_names(), groups_a=ga, groups_b=gb, margin=margin, **kw
+            )
         else:
             # the scale-free frequency row (kind "distance": W1 of frequency / own
             # median) takes the linear distance itself as its effect
-            d = compare_linear(a, b, groups_a=ga, groups_b=gb, units=units_of[m],
-                               effect=kind, margin=margin, **kw)
+            d = compare_linear(
+                a, b, groups_a=ga, groups_b=gb, units=units_of[m], effect=kind, margin=margin, **kw
+            )
         d["margin_note"] = margin_note
         verdict_and_test(d, stats.alpha)
         d["effect_is"] = effect_is(m, d)
-        d["over"] = ("wave frames" if m in WAVE_FRAME_METRICS else
-                     "frames classified planar, radial or rotating (pattern fits)"
-                     if m == "pattern_speed" else "all analysed frames")
+        d["over"] = (
+            "wave frames"
+            if m in WAVE_FRAME_METRICS
+            else "frames classified planar, radial or rotating (pattern fits)"
+            if m == "pattern_speed"
+            else "all analysed frames"
+        )
         d["block_model"], d["block_recording"] = ba, bb
         d["autocorrelation_time_model"], d["autocorrelation_time_recording"] = tau_a, tau_b
-        few = [f"{side} {int(d.get('n_' + side, 0))} frames (effective "
-               f"{d.get('n_eff_' + side, 0):.1f})" for side in ("model", "recording")
-               if d.get("n_eff_" + side) is not None and d["n_eff_" + side] < MIN_EFFECTIVE]
+        few = [
+            f"{side} {int(d.get('n_' + side, 0))} frames (effective "
+            f"{d.get('n_eff_' + side, 0):.1f})"
+            for side in ("model", "recording")
+            if d.get("n_eff_" + side) is not None and d["n_eff_" + side] < MIN_EFFECTIVE
+        ]
         d["few_frames"] = bool(few)
         if few:
-            d["note"] = (f"too few independent frames for the interval and the verdict to "
-                         f"mean much: {', '.join(few)}")
+            d["note"] = (
+                f"too few independent frames for the interval and the verdict to "
+                f"mean much: {', '.join(few)}"
+            )
             if d.get("verdict") is not None:
                 d["verdict"] = "undecided"
         if m == "speed" and scale.mode != "physical":
@@ -269,6 +319,7 @@ def compare_metrics(values_a, side_a, values_b, side_b, *, metrics, scale, stats
             d["evidence_note"] = (
                 "without model_dt and model_dx, speed x period / region extent is the "
                 "wavelength in region widths up to the spread of the period: one piece of "
-                "evidence with the wavelength row, not a second one")
+                "evidence with the wavelength row, not a second one"
+            )
         distances[m] = d
     return distances

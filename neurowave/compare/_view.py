@@ -14,10 +14,21 @@ import numpy as np
 from .._model_sites import DEFAULT_SITES, MODEL_SITES
 from .._validate import NeurowaveError, NeurowaveTypeError, check_option, validate_type
 
-__all__ = ["MODEL_SITES", "DEFAULT_SITES", "WAVE_FRAMES", "SPEED_ESTIMATORS", "MIN_OBJECT_CELLS",
-           "CROP_MARGIN", "VIEW_OPTIONS",
-           "object_masks", "ModelView", "resolve_view", "as_view", "trial_grid",
-           "whole_hidden_grid"]
+__all__ = [
+    "MODEL_SITES",
+    "DEFAULT_SITES",
+    "WAVE_FRAMES",
+    "SPEED_ESTIMATORS",
+    "MIN_OBJECT_CELLS",
+    "CROP_MARGIN",
+    "VIEW_OPTIONS",
+    "object_masks",
+    "ModelView",
+    "resolve_view",
+    "as_view",
+    "trial_grid",
+    "whole_hidden_grid",
+]
 
 #: the keywords of :func:`resolve_view` that a ``view=`` mapping may hold
 VIEW_OPTIONS = ("model_sites", "samples", "units", "steps", "max_trials", "wave_frames")
@@ -32,8 +43,10 @@ WAVE_FRAMES = ("patterns", "pgd")
 #: The speed estimator that goes with each definition of a wave frame (one on every
 #: side of a comparison, echoed as ``params["speed_estimator"]``).
 SPEED_ESTIMATORS = {
-    "patterns": ("pattern fit per frame (planar |omega|/|k|, radial |omega|/|slope|, "
-                 "rotating |omega| x radius)"),
+    "patterns": (
+        "pattern fit per frame (planar |omega|/|k|, radial |omega|/|slope|, "
+        "rotating |omega| x radius)"
+    ),
     "pgd": "|mean dphi/dt| / |mean grad phi| per frame",
 }
 
@@ -121,23 +134,35 @@ class ModelView:
 
     def describe(self):
         """One line for the terminal."""
-        what = {"objects": "each object of each sample on its own",
-                "foreground": "the objects' cells (label > 0)",
-                "all": "the whole grid"}[self.sites]
-        horizon = (f", trained horizon T = {self.n_steps_trained}"
-                   if self.n_steps_trained else "")
-        wf = ("wave frame = moving pattern (planar/radial/rotating fit)"
-              if self.wave_frames == "patterns" else "wave frame = PGD threshold + surrogates")
-        return (f"{what}; steps 1-{self.steps}{horizon}; samples {_span(self.samples)}, "
-                f"units {_span(self.units)}; {len(self.trials)} trials; {wf}")
+        what = {
+            "objects": "each object of each sample on its own",
+            "foreground": "the objects' cells (label > 0)",
+            "all": "the whole grid",
+        }[self.sites]
+        horizon = f", trained horizon T = {self.n_steps_trained}" if self.n_steps_trained else ""
+        wf = (
+            "wave frame = moving pattern (planar/radial/rotating fit)"
+            if self.wave_frames == "patterns"
+            else "wave frame = PGD threshold + surrogates"
+        )
+        return (
+            f"{what}; steps 1-{self.steps}{horizon}; samples {_span(self.samples)}, "
+            f"units {_span(self.units)}; {len(self.trials)} trials; {wf}"
+        )
 
     def to_dict(self):
         return {
-            "wave_frames": self.wave_frames, "speed_estimator": self.speed_estimator,
-            "model_sites": self.sites, "requested_model_sites": self.requested_sites,
-            "samples": list(self.samples), "units": list(self.units), "steps": self.steps,
-            "n_steps_trained": self.n_steps_trained, "n_steps_recorded": self.n_steps_recorded,
-            "n_trials": len(self.trials), "n_trials_available": self.n_trials_total,
+            "wave_frames": self.wave_frames,
+            "speed_estimator": self.speed_estimator,
+            "model_sites": self.sites,
+            "requested_model_sites": self.requested_sites,
+            "samples": list(self.samples),
+            "units": list(self.units),
+            "steps": self.steps,
+            "n_steps_trained": self.n_steps_trained,
+            "n_steps_recorded": self.n_steps_recorded,
+            "n_trials": len(self.trials),
+            "n_trials_available": self.n_trials_total,
             "notes": list(self.notes),
             "description": self.describe(),
         }
@@ -185,17 +210,21 @@ def _default_steps(ds, n_rec, trained, notes):
     if not trained:
         return min(want, n_rec)
     if n_rec < trained:
-        notes.append(f"the export records {n_rec} steps, fewer than the trained horizon "
-                     f"({trained}); re-export with `neurowave export` for the default window")
+        notes.append(
+            f"the export records {n_rec} steps, fewer than the trained horizon "
+            f"({trained}); re-export with `neurowave export` for the default window"
+        )
         return n_rec
     if want <= trained:
         return min(want, n_rec)
     bounded = _attr_json(ds, "states_bounded")
     if isinstance(bounded, Mapping) and bounded.get("hidden") is True:
         return min(want, n_rec)
-    notes.append(f"the export records {want} steps but does not show the states bounded "
-                 f"past the trained horizon T = {trained}; the default window is T (pass "
-                 "--steps to analyse a longer one)")
+    notes.append(
+        f"the export records {want} steps but does not show the states bounded "
+        f"past the trained horizon T = {trained}; the default window is T (pass "
+        "--steps to analyse a longer one)"
+    )
     return trained
 
 
@@ -203,8 +232,11 @@ def _trained_steps(ds):
     t = ds.attrs.get("n_steps_trained")
     if t is None:
         cfg = _attr_json(ds, "config")
-        if isinstance(cfg, dict) and "n_steps" in cfg and ds.attrs.get("model") in (
-                "cornn", "convlstm"):
+        if (
+            isinstance(cfg, dict)
+            and "n_steps" in cfg
+            and ds.attrs.get("model") in ("cornn", "convlstm")
+        ):
             t = cfg["n_steps"]
     try:
         return None if t is None else int(t)
@@ -212,8 +244,17 @@ def _trained_steps(ds):
         return None
 
 
-def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
-                 max_trials=None, wave_frames=None, seed=0):
+def resolve_view(
+    ds,
+    *,
+    model_sites=None,
+    samples=None,
+    units=None,
+    steps=None,
+    max_trials=None,
+    wave_frames=None,
+    seed=0,
+):
     """Decide what of a model export is measured; raise one sentence on a bad choice.
 
     Parameters
@@ -282,9 +323,11 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
             )
     if sites == "objects" and not has_label:
         sites = "all"
-        notes.append("the export has no `label` object map (an older export or a "
-                     "simulation), so the whole grid was measured; re-export with "
-                     "`neurowave export` to measure each object on its own")
+        notes.append(
+            "the export has no `label` object map (an older export or a "
+            "simulation), so the whole grid was measured; re-export with "
+            "`neurowave export` to measure each object on its own"
+        )
     masks, trials = {}, []
     for s in ss:
         if sites == "objects":
@@ -309,9 +352,17 @@ def resolve_view(ds, *, model_sites=None, samples=None, units=None, steps=None,
         trials = [trials[i] for i in keep]
         notes.append(f"{len(trials)} of {n_total} trials drawn (max_trials, seed {seed})")
     return ModelView(
-        sites=sites, requested_sites=model_sites, samples=ss, units=uu, steps=int(steps),
-        n_steps_trained=trained, n_steps_recorded=n_rec, trials=trials,
-        wave_frames=wave_frames, masks=masks, notes=notes,
+        sites=sites,
+        requested_sites=model_sites,
+        samples=ss,
+        units=uu,
+        steps=int(steps),
+        n_steps_trained=trained,
+        n_steps_recorded=n_rec,
+        trials=trials,
+        wave_frames=wave_frames,
+        masks=masks,
+        notes=notes,
         n_trials_total=n_total,
     )
 
@@ -368,10 +419,16 @@ def whole_hidden_grid(ds, sample, unit):
     h = ds["hidden"].isel(sample=sample, unit=unit).transpose("time", "y", "x")
     attrs = {k: v for k, v in ds.attrs.items() if k not in ("sampling_rate",)}
     return make_grid(
-        h.data, sampling_rate=float(ds.attrs.get("sampling_rate", 1.0)),
-        x=ds["x"].values, y=ds["y"].values, t0=float(ds["time"].values[0]),
-        time_units="step", space_units="cell", kind="model",
-        source=str(ds.attrs.get("source", ds.attrs.get("model", "model"))), attrs=attrs,
+        h.data,
+        sampling_rate=float(ds.attrs.get("sampling_rate", 1.0)),
+        x=ds["x"].values,
+        y=ds["y"].values,
+        t0=float(ds["time"].values[0]),
+        time_units="step",
+        space_units="cell",
+        kind="model",
+        source=str(ds.attrs.get("source", ds.attrs.get("model", "model"))),
+        attrs=attrs,
     )
 
 
@@ -400,7 +457,8 @@ def as_view(ds, view=None, *, seed=0):
     if not isinstance(view, Mapping):
         raise NeurowaveTypeError(
             "`view` must be a ModelView (from resolve_view) or a dict of "
-            f"{', '.join(VIEW_OPTIONS)}, got {type(view).__name__}.")
+            f"{', '.join(VIEW_OPTIONS)}, got {type(view).__name__}."
+        )
     unknown = sorted(set(view) - set(VIEW_OPTIONS))
     if unknown:
         raise NeurowaveError(f"`view` has unknown keys {unknown}; use {', '.join(VIEW_OPTIONS)}.")

@@ -52,8 +52,16 @@ import numpy as np
 
 from .._validate import NeurowaveError, check_option, validate_type
 
-__all__ = ["DynamicsSettings", "compare_dynamics", "dynamics_distance", "describe",
-           "table_row", "SIGNALS", "SCORE_METHODS", "ALIKE_RATIO"]
+__all__ = [
+    "DynamicsSettings",
+    "compare_dynamics",
+    "dynamics_distance",
+    "describe",
+    "table_row",
+    "SIGNALS",
+    "SCORE_METHODS",
+    "ALIKE_RATIO",
+]
 
 #: what DMD is fitted to: the band-passed analytic signal (real and imaginary parts)
 #: or the band-passed signal itself
@@ -65,8 +73,11 @@ SCORE_METHODS = ("wasserstein", "angular", "euclidean")
 #: tests; another frequency or damping: above 2)
 ALIKE_RATIO = 1.5
 #: the model variables compared, and their names in the result
-VARIABLES = {"hidden": "model", "hidden_cut_coupling": "cut_coupling",
-             "hidden_untrained": "untrained"}
+VARIABLES = {
+    "hidden": "model",
+    "hidden_cut_coupling": "cut_coupling",
+    "hidden_untrained": "untrained",
+}
 
 
 @dataclass(frozen=True)
@@ -127,11 +138,13 @@ class DynamicsSettings:
             if self.rank < 1:
                 raise NeurowaveError(f"`rank` must be at least 1 or None, got {self.rank}.")
         if not 0 < float(self.band_fraction) < 1:
-            raise NeurowaveError(f"`band_fraction` must be between 0 and 1 (e.g. 0.5), got "
-                                 f"{self.band_fraction!r}.")
+            raise NeurowaveError(
+                f"`band_fraction` must be between 0 and 1 (e.g. 0.5), got {self.band_fraction!r}."
+            )
         if not float(self.samples_per_cycle) >= 3:
-            raise NeurowaveError(f"`samples_per_cycle` must be 3 or more (e.g. 8), got "
-                                 f"{self.samples_per_cycle!r}.")
+            raise NeurowaveError(
+                f"`samples_per_cycle` must be 3 or more (e.g. 8), got {self.samples_per_cycle!r}."
+            )
         if not float(self.trim_cycles) >= 0:
             raise NeurowaveError(f"`trim_cycles` must be 0 or more, got {self.trim_cycles!r}.")
 
@@ -186,8 +199,10 @@ def _prepare(x, rate, band, out_rate, settings):
 
     x = _standardise(np.asarray(x))
     if x.shape[-1] < 1:
-        raise NeurowaveError("A side of the dynamics comparison has no site with finite, "
-                             "varying values; check the recording and the export.")
+        raise NeurowaveError(
+            "A side of the dynamics comparison has no site with finite, "
+            "varying values; check the recording and the export."
+        )
     if x.shape[-1] > settings.max_sites:
         x = x[..., np.linspace(0, x.shape[-1] - 1, settings.max_sites).round().astype(int)]
     nyq = 0.5 * rate
@@ -196,7 +211,8 @@ def _prepare(x, rate, band, out_rate, settings):
         raise NeurowaveError(
             f"The dynamics band {band[0]:.3g}-{band[1]:.3g} does not fit below Nyquist "
             f"({nyq:.3g}) of a side sampled at {rate:.3g}; pass a lower band or a smaller "
-            "band_fraction.")
+            "band_fraction."
+        )
     centre = 0.5 * (lo + hi)
     sos = sps.butter(4, [lo, hi], btype="band", fs=rate, output="sos")
     y = sps.sosfiltfilt(sos, x, axis=1)
@@ -209,14 +225,14 @@ def _prepare(x, rate, band, out_rate, settings):
 
     _, s, vt = randomized_svd(flat, k, n_oversamples=10, n_iter=4, random_state=0)
     comp = (flat @ vt.T).reshape(y.shape[0], y.shape[1], k)
-    explained = float((s ** 2).sum() / max(float((flat ** 2).sum()), 1e-300))
+    explained = float((s**2).sum() / max(float((flat**2).sum()), 1e-300))
     if settings.signal == "analytic":
         a = sps.hilbert(comp, axis=1)
         comp = np.concatenate([a.real, a.imag], axis=-1)
     trim = int(round(settings.trim_cycles * rate / centre))
     if comp.shape[1] - 2 * trim < 4 * rate / centre:
         trim = 0  # short trajectories: keep their edges rather than lose them
-    comp = comp[:, trim:comp.shape[1] - trim]
+    comp = comp[:, trim : comp.shape[1] - trim]
     t = np.arange(comp.shape[1]) / rate
     tn = np.arange(0.0, t[-1] + 1e-12, 1.0 / out_rate)
     out = np.empty((comp.shape[0], tn.size, comp.shape[-1]))
@@ -244,7 +260,8 @@ def usable_delays(sets, settings):
         raise NeurowaveError(
             f"A side holds {short.shape[0]} trajectories of {short.shape[1]} samples of the "
             "common time base, too few to fit its dynamics; record more steps or samples, "
-            "or pass fewer n_components / more samples_per_cycle.")
+            "or pass fewer n_components / more samples_per_cycle."
+        )
     return d
 
 
@@ -266,8 +283,9 @@ def _score(a, b, settings):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sd = SimilarityTransformDist(iters=settings.iters, score_method=settings.score_method,
-                                     lr=settings.lr, device="cpu")
+        sd = SimilarityTransformDist(
+            iters=settings.iters, score_method=settings.score_method, lr=settings.lr, device="cpu"
+        )
         return float(sd.fit_score(a, b))
 
 
@@ -276,7 +294,7 @@ def _halves(x):
     if x.shape[0] >= 2:
         return x[0::2], x[1::2], "even against odd samples"
     n = x.shape[1] // 2
-    return x[:, :n], x[:, n:2 * n], "first half against second half"
+    return x[:, :n], x[:, n : 2 * n], "first half against second half"
 
 
 def dynamics_distance(a, b, *, settings=None):
@@ -293,13 +311,22 @@ def dynamics_distance(a, b, *, settings=None):
     a1, a2, how_a = _halves(a)
     b1, b2, how_b = _halves(b)
     nd = usable_delays([a, b, a1, a2, b1, b2], settings)
-    fit = (lambda x: _fit(x, settings, nd))
+
+    def fit(x):
+        return _fit(x, settings, nd)
+
     base_a = _score(fit(a1), fit(a2), settings)
     base_b = _score(fit(b1), fit(b2), settings)
     d = _score(fit(a), fit(b), settings)
-    return {"distance": d, "baseline_a": base_a, "baseline_b": base_b,
-            "ratio": d / max(base_a, base_b, 1e-300), "halves_a": how_a, "halves_b": how_b,
-            "n_delays": nd}
+    return {
+        "distance": d,
+        "baseline_a": base_a,
+        "baseline_b": base_b,
+        "ratio": d / max(base_a, base_b, 1e-300),
+        "halves_a": how_a,
+        "halves_b": how_b,
+        "n_delays": nd,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -330,11 +357,14 @@ def _model_band(ds, steps, samples, units):
     from ._view import resolve_view, trial_grid
 
     view = resolve_view(ds, samples=samples, units=units, steps=steps)
-    band = choose_model_band([trial_grid(ds, view, t, crop=False)
-                              for t in view.trials[:MODEL_BAND_POOL]])
+    band = choose_model_band(
+        [trial_grid(ds, view, t, crop=False) for t in view.trials[:MODEL_BAND_POOL]]
+    )
     if band is None:
-        raise NeurowaveError("Every selected model trial is silent or constant; there are no "
-                             "dynamics to compare. Pass other samples/units.")
+        raise NeurowaveError(
+            "Every selected model trial is silent or constant; there are no "
+            "dynamics to compare. Pass other samples/units."
+        )
     return band
 
 
@@ -344,9 +374,21 @@ def _model_array(ds, variable, view):
     return h.reshape(h.shape[0], h.shape[1], -1)
 
 
-def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=None,
-                     settings=None, steps=None, samples=None, units=None, controls=True,
-                     positions=None, read_options=None):
+def compare_dynamics(
+    model,
+    recording,
+    *,
+    model_dt=None,
+    band=None,
+    model_band=None,
+    settings=None,
+    steps=None,
+    samples=None,
+    units=None,
+    controls=True,
+    positions=None,
+    read_options=None,
+):
     """DSA distance between a model's hidden-state dynamics and a recording's.
 
     See the module docstring for what is done to each side. The trained model and the
@@ -411,13 +453,16 @@ def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=N
 
     settings = settings or DynamicsSettings()
     if not isinstance(settings, DynamicsSettings):
-        raise NeurowaveError(f"`settings` must be a DynamicsSettings, got "
-                             f"{type(settings).__name__}.")
+        raise NeurowaveError(
+            f"`settings` must be a DynamicsSettings, got {type(settings).__name__}."
+        )
     ds = load_model_export(model)
     rec, rec_info = load_recording(recording, positions=positions, read_options=read_options)
     if rec_info.time_units != "s":
-        raise NeurowaveError(f"The recording's time is in {rec_info.time_units!r}, not seconds; "
-                             "the dynamics comparison needs a recording in physical time.")
+        raise NeurowaveError(
+            f"The recording's time is in {rec_info.time_units!r}, not seconds; "
+            "the dynamics comparison needs a recording in physical time."
+        )
     dt_source = "user"
     if model_dt is None and ds.attrs.get("model_dt") is not None:
         model_dt, dt_source = ds.attrs["model_dt"], "the export's model_dt"
@@ -434,31 +479,52 @@ def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=N
         common = spc * max(rfc, mfc / dt)  # Hz
         r_band = dynamics_band([rfc, mfc / dt], frac)  # Hz, both sides
         m_rate, m_band, m_out, r_out = 1.0 / dt, r_band, common, common
-        time_base = {"mode": "physical", "rate": common, "units": "Hz", "model_dt": dt,
-                     "model_dt_source": dt_source, "band": list(r_band), "band_units": "Hz",
-                     "note": f"physical time: both sides band-passed {r_band[0]:.3g}-"
-                             f"{r_band[1]:.3g} Hz and resampled to {common:.4g} Hz ({spc:g} "
-                             f"samples per cycle of the faster rhythm), model step = "
-                             f"{dt * 1e3:g} ms"}
+        time_base = {
+            "mode": "physical",
+            "rate": common,
+            "units": "Hz",
+            "model_dt": dt,
+            "model_dt_source": dt_source,
+            "band": list(r_band),
+            "band_units": "Hz",
+            "note": f"physical time: both sides band-passed {r_band[0]:.3g}-"
+            f"{r_band[1]:.3g} Hz and resampled to {common:.4g} Hz ({spc:g} "
+            f"samples per cycle of the faster rhythm), model step = "
+            f"{dt * 1e3:g} ms",
+        }
     else:
         r_band, m_band = dynamics_band([rfc], frac), dynamics_band([mfc], frac)
         m_rate, m_out, r_out = 1.0, spc * mfc, spc * rfc
-        time_base = {"mode": "cycles", "rate": spc, "units": "samples per cycle",
-                     "model_dt": None, "model_dt_source": None,
-                     "note": f"no model_dt: each side band-passed around its own rhythm "
-                             f"(+-{100 * frac:.0f} %) and resampled to {spc:g} samples per "
-                             "cycle of it (time in cycles: the frequency row compares the "
-                             "rhythms themselves)"}
+        time_base = {
+            "mode": "cycles",
+            "rate": spc,
+            "units": "samples per cycle",
+            "model_dt": None,
+            "model_dt_source": None,
+            "note": f"no model_dt: each side band-passed around its own rhythm "
+            f"(+-{100 * frac:.0f} %) and resampled to {spc:g} samples per "
+            "cycle of it (time in cycles: the frequency row compares the "
+            "rhythms themselves)",
+        }
     time_base["recording_band"], time_base["model_band"] = list(r_band), list(m_band)
     rec_traj, rec_ev = _prepare(x_rec, fs, r_band, r_out, settings)
-    variables = ["hidden"] + ([v for v in ("hidden_cut_coupling", "hidden_untrained")
-                               if v in ds.data_vars] if controls else [])
-    sides = {VARIABLES[v]: _prepare(_model_array(ds, v, view), m_rate, m_band, m_out,
-                                    settings) for v in variables}
+    variables = ["hidden"] + (
+        [v for v in ("hidden_cut_coupling", "hidden_untrained") if v in ds.data_vars]
+        if controls
+        else []
+    )
+    sides = {
+        VARIABLES[v]: _prepare(_model_array(ds, v, view), m_rate, m_band, m_out, settings)
+        for v in variables
+    }
     halves = {k: _halves(t) for k, (t, _) in sides.items()}
     r1, r2, how_r = _halves(rec_traj)
-    nd = usable_delays([rec_traj, r1, r2] + [t for t, _ in sides.values()]
-                       + [h for a, b, _ in halves.values() for h in (a, b)], settings)
+    nd = usable_delays(
+        [rec_traj, r1, r2]
+        + [t for t, _ in sides.values()]
+        + [h for a, b, _ in halves.values() for h in (a, b)],
+        settings,
+    )
     time_base["n_delays"] = nd
     time_base["window_cycles"] = nd / spc
 
@@ -469,13 +535,18 @@ def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=N
     rec_base = _score(fit(r1), fit(r2), settings)
     out = {
         "method": "DSA (Ostrow et al., NeurIPS 2023), dsa-metric: HAVOK DMD + "
-                  f"{settings.score_method} distance",
+        f"{settings.score_method} distance",
         "settings": settings.to_dict(),
         "time_base": time_base,
-        "recording": {"band": list(band), "band_centre": rfc, "baseline": rec_base,
-                      "baseline_of": how_r, "explained_variance": rec_ev,
-                      "n_trajectories": int(rec_traj.shape[0]),
-                      "n_samples": int(rec_traj.shape[1])},
+        "recording": {
+            "band": list(band),
+            "band_centre": rfc,
+            "baseline": rec_base,
+            "baseline_of": how_r,
+            "explained_variance": rec_ev,
+            "n_trajectories": int(rec_traj.shape[0]),
+            "n_samples": int(rec_traj.shape[1]),
+        },
     }
     for name, (traj, ev) in sides.items():
         a1, a2, how_m = halves[name]
@@ -483,12 +554,19 @@ def compare_dynamics(model, recording, *, model_dt=None, band=None, model_band=N
         base = _score(fit(a1), fit(a2), settings)
         ratio = d / max(base, rec_base, 1e-300)
         out[name] = {
-            "distance": d, "baseline": base, "baseline_recording": rec_base,
-            "ratio": ratio, "verdict": "alike" if ratio <= ALIKE_RATIO else "different",
-            "alike_ratio": ALIKE_RATIO, "baseline_of": how_m,
-            "band": [float(model_band[0]), float(model_band[1])], "band_units": "cycles/step",
-            "steps": int(view.steps), "n_trajectories": int(traj.shape[0]),
-            "n_samples": int(traj.shape[1]), "explained_variance": ev,
+            "distance": d,
+            "baseline": base,
+            "baseline_recording": rec_base,
+            "ratio": ratio,
+            "verdict": "alike" if ratio <= ALIKE_RATIO else "different",
+            "alike_ratio": ALIKE_RATIO,
+            "baseline_of": how_m,
+            "band": [float(model_band[0]), float(model_band[1])],
+            "band_units": "cycles/step",
+            "steps": int(view.steps),
+            "n_trajectories": int(traj.shape[0]),
+            "n_samples": int(traj.shape[1]),
+            "explained_variance": ev,
             "settings": settings.to_dict(),
         }
     return out
@@ -506,15 +584,23 @@ def describe(result):
     """
     m = result["model"]
     rb = result["recording"]["baseline"]
-    word = ("as close to the recording as each system is to itself"
-            if m["ratio"] <= ALIKE_RATIO else f"{m['ratio']:.1f} times farther from the "
-                                              "recording than either system is from itself")
-    ctl = [f"{k.replace('_', ' ')} {result[k]['ratio']:.1f}"
-           for k in ("cut_coupling", "untrained") if k in result]
-    return (f"Dynamical similarity (DSA): the model's hidden-state dynamics are {word} "
-            f"(distance {m['distance']:.3g}; baselines: model {m['baseline']:.3g}, "
-            f"recording {rb:.3g}" + (f"; ratio of the controls: {', '.join(ctl)}" if ctl
-                                     else "") + f"; {result['time_base']['note']}).")
+    word = (
+        "as close to the recording as each system is to itself"
+        if m["ratio"] <= ALIKE_RATIO
+        else f"{m['ratio']:.1f} times farther from the recording than either system is from itself"
+    )
+    ctl = [
+        f"{k.replace('_', ' ')} {result[k]['ratio']:.1f}"
+        for k in ("cut_coupling", "untrained")
+        if k in result
+    ]
+    return (
+        f"Dynamical similarity (DSA): the model's hidden-state dynamics are {word} "
+        f"(distance {m['distance']:.3g}; baselines: model {m['baseline']:.3g}, "
+        f"recording {rb:.3g}"
+        + (f"; ratio of the controls: {', '.join(ctl)}" if ctl else "")
+        + f"; {result['time_base']['note']})."
+    )
 
 
 def table_row(result, sides):
@@ -548,6 +634,11 @@ def table_row(result, sides):
         else:
             vals.append(f"{result[side]['distance']:.3g}" if side in result else "-")
     m = result["model"]
-    return ("dynamics (DSA)", *vals, "DSA distance",
-            f"ratio {m['ratio']:.2g} (model self {m['baseline']:.3g})",
-            f"ratio <={ALIKE_RATIO:g}", m["verdict"])
+    return (
+        "dynamics (DSA)",
+        *vals,
+        "DSA distance",
+        f"ratio {m['ratio']:.2g} (model self {m['baseline']:.3g})",
+        f"ratio <={ALIKE_RATIO:g}",
+        m["verdict"],
+    )

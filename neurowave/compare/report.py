@@ -30,8 +30,12 @@ __all__ = [
     "write_report",
 ]
 
-COLORS = {"model": "#d95f02", "cut_coupling": "#7570b3", "untrained": "#666666",
-          "recording": "#1b9e77"}
+COLORS = {
+    "model": "#d95f02",
+    "cut_coupling": "#7570b3",
+    "untrained": "#666666",
+    "recording": "#1b9e77",
+}
 #: Column labels of the sides: the registry's table (kept under its earlier name).
 LABELS = SIDE_LABELS
 _EXTRA_COLORS = ("#e7298a", "#66a61e", "#e6ab02", "#a6761d")
@@ -40,9 +44,15 @@ VERDICT_COLORS = {"equivalent": "#1a9641", "different": "#d7191c", "undecided": 
 #: report page, so these are the sizes a reader sees.
 _FS = {"title": 11, "label": 10, "tick": 9, "note": 9}
 _LINEAR = ("speed", "pgd", "wavelength", "frequency")
-_TITLES = {"speed": "speed", "pgd": "PGD", "wavelength": "wavelength",
-           "frequency": "frequency", "direction": "direction", "patterns": "patterns",
-           "pattern_speed": "speed from pattern fits"}
+_TITLES = {
+    "speed": "speed",
+    "pgd": "PGD",
+    "wavelength": "wavelength",
+    "frequency": "frequency",
+    "direction": "direction",
+    "patterns": "patterns",
+    "pattern_speed": "speed from pattern fits",
+}
 
 
 def _plt():
@@ -97,8 +107,11 @@ def _verdict_text(d, *, lines=False):
     eff = format_effect(d, dash="")
     if not eff:
         return v
-    return f"{v}\n{eff}, margin {format_margin(d)}" if lines else \
-        f"{v} ({eff}, margin {format_margin(d)})"
+    return (
+        f"{v}\n{eff}, margin {format_margin(d)}"
+        if lines
+        else f"{v} ({eff}, margin {format_margin(d)})"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -107,8 +120,12 @@ def _verdict_text(d, *, lines=False):
 
 
 #: the fit resultant that scores a frame of each moving pattern (report figures)
-_FIT_OF = {"planar": "r_plane", "radial_out": "r_radial", "radial_in": "r_radial",
-           "rotating": "r_rotating"}
+_FIT_OF = {
+    "planar": "r_plane",
+    "radial_out": "r_radial",
+    "radial_in": "r_radial",
+    "rotating": "r_rotating",
+}
 
 
 def _frame_score(analysis):
@@ -179,11 +196,28 @@ def _draw_phase(ax, phase_da, ti, *, title=None):
         cm = cmap.with_extremes(bad=(0.0, 0.0, 0.0, 0.0))  # NaN sites: the hatching below
         from matplotlib.patches import Rectangle
 
-        ax.add_patch(Rectangle((extent[0], extent[2]), extent[1] - extent[0],
-                               extent[3] - extent[2], facecolor="white", edgecolor="0.7",
-                               hatch="////", lw=0, zorder=0))
-        im = ax.imshow(masked, origin="lower", extent=extent, cmap=cm, vmin=-np.pi,
-                       vmax=np.pi, interpolation="nearest", zorder=1)
+        ax.add_patch(
+            Rectangle(
+                (extent[0], extent[2]),
+                extent[1] - extent[0],
+                extent[3] - extent[2],
+                facecolor="white",
+                edgecolor="0.7",
+                hatch="////",
+                lw=0,
+                zorder=0,
+            )
+        )
+        im = ax.imshow(
+            masked,
+            origin="lower",
+            extent=extent,
+            cmap=cm,
+            vmin=-np.pi,
+            vmax=np.pi,
+            interpolation="nearest",
+            zorder=1,
+        )
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -193,7 +227,9 @@ def _draw_phase(ax, phase_da, ti, *, title=None):
 
 
 def _tu(analysis):
-    return analysis.frames["time"].attrs.get("units") or analysis.phase["time"].attrs.get("units", "")
+    return analysis.frames["time"].attrs.get("units") or analysis.phase["time"].attrs.get(
+        "units", ""
+    )
 
 
 def plot_phase_maps(result, *, n=4):
@@ -210,8 +246,13 @@ def plot_phase_maps(result, *, n=4):
     plt = _plt()
     sides = _sides(result)
     patterns = (result.params or {}).get("wave_frames", "pgd") == "patterns"
-    fig, axes = plt.subplots(len(sides), n, figsize=(min(12.0, 2.4 * n + 1.6), 2.5 * len(sides)),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(sides),
+        n,
+        figsize=(min(12.0, 2.4 * n + 1.6), 2.5 * len(sides)),
+        squeeze=False,
+        layout="constrained",
+    )
     im = None
     for r, side in enumerate(sides):
         an = result.examples.get(side)
@@ -229,13 +270,22 @@ def plot_phase_maps(result, *, n=4):
                     elif not idx and patterns:
                         msg = "no wave frames:\nno frame classified\nas a moving pattern"
                     elif not idx:
-                        msg = ("no wave frames:\nPGD never passed\nthe threshold and\n"
-                               "the surrogates")
+                        msg = "no wave frames:\nPGD never passed\nthe threshold and\nthe surrogates"
                     else:
-                        msg = (f"only {len(idx)} wave\nframe{'s' if len(idx) > 1 else ''} "
-                               "in this\ntrial")
-                    ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes,
-                            fontsize=_FS["label"], color=_color(side))
+                        msg = (
+                            f"only {len(idx)} wave\nframe{'s' if len(idx) > 1 else ''} "
+                            "in this\ntrial"
+                        )
+                    ax.text(
+                        0.5,
+                        0.5,
+                        msg,
+                        ha="center",
+                        va="center",
+                        transform=ax.transAxes,
+                        fontsize=_FS["label"],
+                        color=_color(side),
+                    )
                 continue
             i = idx[c]
             t = float(an.frames["time"].values[i])
@@ -250,10 +300,12 @@ def plot_phase_maps(result, *, n=4):
     if im is not None:
         cb = fig.colorbar(im, ax=axes, shrink=0.8, label="phase (rad)")
         cb.set_ticks([-np.pi, 0, np.pi], labels=["-\u03c0", "0", "\u03c0"])
-    which = ("moving patterns with the best pattern fit" if patterns else
-             "the highest PGD among wave frames")
-    fig.suptitle(f"Example wave frames ({which}; hatched: not analysed)",
-                 fontsize=_FS["title"])
+    which = (
+        "moving patterns with the best pattern fit"
+        if patterns
+        else "the highest PGD among wave frames"
+    )
+    fig.suptitle(f"Example wave frames ({which}; hatched: not analysed)", fontsize=_FS["title"])
     return fig
 
 
@@ -285,8 +337,9 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
         start = int(np.clip(centre - step * n_frames // 2, 0, max(0, nt - step * n_frames)))
         idx = np.arange(start, start + step * n_frames, step)
         segs[side] = idx[idx < nt]
-    fig, axes = plt.subplots(1, len(sides), figsize=(3.2 * len(sides), 3.6), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(sides), figsize=(3.2 * len(sides), 3.6), squeeze=False, layout="constrained"
+    )
     frames = []
     n = min(len(v) for v in segs.values()) if segs else 0
     for k in range(n):
@@ -308,8 +361,9 @@ def make_animation(result, *, n_frames=36, cycles=1.5, fps=12, dpi=85):
     if not frames:
         raise NeurowaveError("Nothing to animate: no side has phase maps.")
     out = io.BytesIO()
-    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=int(1000 / fps), loop=0)
+    frames[0].save(
+        out, format="GIF", save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0
+    )
     return out.getvalue()
 
 
@@ -363,9 +417,18 @@ def _ridges(ax, result, metric):
         y0 = n_rows - 1 - k
         col = _color(side, k)
         if v is None or v.size == 0:
-            what = "no wave frames" if metric in ("speed", "direction", "wavelength") else "no values"
-            ax.text(np.sqrt(lo * hi) if log else (lo + hi) / 2, y0 + 0.4, what, ha="center",
-                    va="center", fontsize=_FS["note"], color=col)
+            what = (
+                "no wave frames" if metric in ("speed", "direction", "wavelength") else "no values"
+            )
+            ax.text(
+                np.sqrt(lo * hi) if log else (lo + hi) / 2,
+                y0 + 0.4,
+                what,
+                ha="center",
+                va="center",
+                fontsize=_FS["note"],
+                color=col,
+            )
             continue
         h, _ = np.histogram(v, bins=bins)  # values beyond the axis are counted in the label
         h = h / max(1, h.max()) * 0.82
@@ -379,8 +442,10 @@ def _ridges(ax, result, metric):
             labels.append(_label(s_, result))
         else:
             off = int(np.sum((v < lo) | (v > hi)))
-            labels.append(f"{_label(s_, result)}\nmedian {np.median(v):.3g}\nn = {v.size}"
-                          + (f" ({off} off axis)" if off else ""))
+            labels.append(
+                f"{_label(s_, result)}\nmedian {np.median(v):.3g}\nn = {v.size}"
+                + (f" ({off} off axis)" if off else "")
+            )
     ax.set_yticks([n_rows - 1 - k + 0.4 for k in range(n_rows)], labels, fontsize=_FS["note"])
     for k, t in enumerate(ax.get_yticklabels()):
         t.set_color(_color(sides[k], k))
@@ -393,11 +458,16 @@ def _ridges(ax, result, metric):
         ax.set_xscale("log")
     ax.tick_params(axis="x", labelsize=_FS["tick"])
     units = _units(result, metric)
-    ax.set_xlabel(f"{_TITLES[metric]}" + (f" ({units})" if units else "")
-                  + (", log axis" if log else ""), fontsize=_FS["label"])
+    ax.set_xlabel(
+        f"{_TITLES[metric]}" + (f" ({units})" if units else "") + (", log axis" if log else ""),
+        fontsize=_FS["label"],
+    )
     d = result.distances.get(metric, {})
-    ax.set_title(f"{_TITLES[metric]}: {_verdict_text(d, lines=True)}", fontsize=_FS["label"],
-                 color=VERDICT_COLORS.get(d.get("verdict"), "black"))
+    ax.set_title(
+        f"{_TITLES[metric]}: {_verdict_text(d, lines=True)}",
+        fontsize=_FS["label"],
+        color=VERDICT_COLORS.get(d.get("verdict"), "black"),
+    )
 
 
 def _hist(ax, result, metric):
@@ -420,20 +490,32 @@ def plot_distributions(result):
     ncol = min(3, len(metrics))
     nrow = -(-len(metrics) // ncol)
     n_sides = len(_sides(result))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(12.0, nrow * (0.85 * n_sides + 2.0)),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrow,
+        ncol,
+        figsize=(12.0, nrow * (0.85 * n_sides + 2.0)),
+        squeeze=False,
+        layout="constrained",
+    )
     for ax, m in zip(axes.ravel(), metrics):
         _ridges(ax, result, m)
-    for ax in axes.ravel()[len(metrics):]:
+    for ax in axes.ravel()[len(metrics) :]:
         ax.axis("off")
     if len(metrics) < axes.size:
         axes.ravel()[-1].text(
-            0.02, 0.95, "Each row: one side, its histogram\nscaled to its own peak; the bar\n"
+            0.02,
+            0.95,
+            "Each row: one side, its histogram\nscaled to its own peak; the bar\n"
             "is its median. Title: the verdict,\nthe effect size with its interval\n"
             "and the equivalence margin\n(x: ratio model / recording).",
-            transform=axes.ravel()[-1].transAxes, va="top", fontsize=_FS["label"])
-    fig.suptitle("Distributions per side (bar: median; speed, wavelength over wave frames)",
-                 fontsize=_FS["title"])
+            transform=axes.ravel()[-1].transAxes,
+            va="top",
+            fontsize=_FS["label"],
+        )
+    fig.suptitle(
+        "Distributions per side (bar: median; speed, wavelength over wave frames)",
+        fontsize=_FS["title"],
+    )
     return fig
 
 
@@ -444,11 +526,22 @@ def _rose(ax, values, color, title, d=None, side=None):
     if v.size:
         counts, _ = np.histogram(np.deg2rad(np.mod(v, 360)), bins=bins)
         frac = counts / counts.sum()
-        ax.bar(bins[:-1], frac, width=np.diff(bins), align="edge", color=color, alpha=0.6,
-               edgecolor="white")
+        ax.bar(
+            bins[:-1],
+            frac,
+            width=np.diff(bins),
+            align="edge",
+            color=color,
+            alpha=0.6,
+            edgecolor="white",
+        )
         mean_deg, resultant = circular_mean(v)
-        ax.annotate("", xy=(np.deg2rad(mean_deg), resultant * frac.max()), xytext=(0, 0),
-                    arrowprops=dict(arrowstyle="->", color="k", lw=1.5))
+        ax.annotate(
+            "",
+            xy=(np.deg2rad(mean_deg), resultant * frac.max()),
+            xytext=(0, 0),
+            arrowprops=dict(arrowstyle="->", color="k", lw=1.5),
+        )
         title += f"\nmean {mean_deg:.0f}\u00b0, R = {resultant:.2f}, n = {v.size}"
     else:
         title += "\nno wave frames"
@@ -461,19 +554,26 @@ def plot_directions(result):
     """Rose plots of the direction of travel over wave frames, one per side."""
     plt = _plt()
     sides = _sides(result)
-    fig, axes = plt.subplots(1, len(sides), figsize=(min(12.0, 3.6 * len(sides) + 0.5), 4.2),
-                             subplot_kw={"projection": "polar"}, squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(sides),
+        figsize=(min(12.0, 3.6 * len(sides) + 0.5), 4.2),
+        subplot_kw={"projection": "polar"},
+        squeeze=False,
+        layout="constrained",
+    )
     for k, (ax, side) in enumerate(zip(axes[0], sides)):
-        _rose(ax, result.values.get(side, {}).get("direction"), _color(side, k),
-              _label(side, result))
+        _rose(
+            ax, result.values.get(side, {}).get("direction"), _color(side, k), _label(side, result)
+        )
     d = result.distances.get("direction", {})
     sub = "Direction of travel (deg, CCW from +x, each array's own frame)"
     if d.get("distance") is not None:
-        sub += (f"\nshape (mean directions aligned): {_verdict_text(d, lines=True)}"
-                f"\nas measured: circular W1 = {d['distance']:.1f}\u00b0")
-    fig.suptitle(sub, fontsize=_FS["title"],
-                 color=VERDICT_COLORS.get(d.get("verdict"), "black"))
+        sub += (
+            f"\nshape (mean directions aligned): {_verdict_text(d, lines=True)}"
+            f"\nas measured: circular W1 = {d['distance']:.1f}\u00b0"
+        )
+    fig.suptitle(sub, fontsize=_FS["title"], color=VERDICT_COLORS.get(d.get("verdict"), "black"))
     return fig
 
 
@@ -491,8 +591,13 @@ def _pattern_bars(ax, result):
     w = 0.8 / max(1, len(sides))
     for k, side in enumerate(sides):
         f = fr.get(side, {})
-        ax.bar(x - 0.4 + w * (k + 0.5), [f.get(c, 0) for c in cats], w, color=_color(side, k),
-               label=_label(side, result))
+        ax.bar(
+            x - 0.4 + w * (k + 0.5),
+            [f.get(c, 0) for c in cats],
+            w,
+            color=_color(side, k),
+            label=_label(side, result),
+        )
     ax.set_xticks(x, [c.replace("_", " ") for c in cats], fontsize=_FS["label"])
     ax.tick_params(axis="y", labelsize=_FS["tick"])
     ax.set_ylabel("fraction of frames", fontsize=_FS["label"])
@@ -515,9 +620,11 @@ def plot_patterns(result):
     fig, ax = plt.subplots(figsize=(10.0, 3.8), layout="constrained")
     d = _pattern_bars(ax, result)
     if d.get("distance") is not None:
-        ax.set_title(f"Wave patterns: {_verdict_text(d)}; chi-square p = "
-                     f"{_num(d.get('p_value'), '.2g')}", fontsize=_FS["title"],
-                     color=VERDICT_COLORS.get(d.get("verdict"), "black"))
+        ax.set_title(
+            f"Wave patterns: {_verdict_text(d)}; chi-square p = {_num(d.get('p_value'), '.2g')}",
+            fontsize=_FS["title"],
+            color=VERDICT_COLORS.get(d.get("verdict"), "black"),
+        )
     return fig
 
 
@@ -530,10 +637,13 @@ def plot_overview(result):
     for j, m in enumerate(_LINEAR):
         _ridges(fig.add_subplot(gs[0, j]), result, m)
     for j, side in enumerate(sides):
-        _rose(fig.add_subplot(gs[1, j], projection="polar"),
-              result.values.get(side, {}).get("direction"), _color(side, j),
-              f"direction: {_label(side, result)}")
-    _pattern_bars(fig.add_subplot(gs[1, len(sides):]), result)
+        _rose(
+            fig.add_subplot(gs[1, j], projection="polar"),
+            result.values.get(side, {}).get("direction"),
+            _color(side, j),
+            f"direction: {_label(side, result)}",
+        )
+    _pattern_bars(fig.add_subplot(gs[1, len(sides) :]), result)
     return fig
 
 
@@ -570,9 +680,11 @@ def _fmt(x, digits=3):
 
 def _img(data, mime, alt, file_name):
     b64 = base64.b64encode(data).decode("ascii")
-    return (f'<figure><img src="data:{mime};base64,{b64}" alt="{html.escape(alt)}">'
-            f'<figcaption class="note">{html.escape(alt)} (<code>{html.escape(file_name)}</code>)'
-            f"</figcaption></figure>")
+    return (
+        f'<figure><img src="data:{mime};base64,{b64}" alt="{html.escape(alt)}">'
+        f'<figcaption class="note">{html.escape(alt)} (<code>{html.escape(file_name)}</code>)'
+        f"</figcaption></figure>"
+    )
 
 
 def _fig_png(fig, dpi=100):
@@ -597,7 +709,8 @@ def _side_rows(result):
 
     def extent(side):
         units = sc.get(f"{side}_extent_units") or (
-            None if side == "recording" else sc.get("model_extent_units"))
+            None if side == "recording" else sc.get("model_extent_units")
+        )
         return sc.get(f"{side}_extent"), units
 
     def period(side):
@@ -633,7 +746,7 @@ def _side_rows(result):
             return _with(inp.get("duration"), tu)
         if label == "band":
             b = par.get("band")
-            return (f"{_fmt(b[0])}&ndash;{_fmt(b[1])} {_freq_units(tu)}" if b else "&ndash;")
+            return f"{_fmt(b[0])}&ndash;{_fmt(b[1])} {_freq_units(tu)}" if b else "&ndash;"
         if label == "median period":
             return _with(period(side), tu)
         if label == "trials pooled":
@@ -649,16 +762,28 @@ def _side_rows(result):
             return "&ndash;" if v is None else _fmt(int(v.size))
         return "&ndash;"
 
-    labels = ["source", "what", "kind", "sites (valid)", "grid shape", "site spacing",
-              "region extent", "sampling rate", "duration", "band", "median period",
-              "trials pooled", "wave fraction", "wave frames (effective)"]
+    labels = [
+        "source",
+        "what",
+        "kind",
+        "sites (valid)",
+        "grid shape",
+        "site spacing",
+        "region extent",
+        "sampling rate",
+        "duration",
+        "band",
+        "median period",
+        "trials pooled",
+        "wave fraction",
+        "wave frames (effective)",
+    ]
     rows = []
     for label in labels:
         cells = [cell(side, label) for side in sides]
         if label == "what" and all(c == "&ndash;" for c in cells):
             continue
-        rows.append(f"<tr><th>{label}</th>" + "".join(f"<td>{c}</td>" for c in cells)
-                    + "</tr>")
+        rows.append(f"<tr><th>{label}</th>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "\n".join(rows)
 
 
@@ -688,8 +813,9 @@ def _distance_rows(result):
             vtxt += " *"
         if d.get("same_evidence_as"):
             vtxt += f" (= {html.escape(d['same_evidence_as'])})"
-        ci = (f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-              if r["ci_low"] is not None else "&ndash;")
+        ci = (
+            f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]" if r["ci_low"] is not None else "&ndash;"
+        )
         cells = "".join(f"<td class='num'>{_fmt(r[side])}</td>" for side in sides)
         if m == "frequency" and d.get("effect_kind") == "distance":
             units = "f / own median f (medians 1 by construction)"
@@ -700,7 +826,8 @@ def _distance_rows(result):
             f"<td class='num'>{html.escape(format_effect(d, dash='-'))}</td>"
             f"<td class='num'>{html.escape(format_margin(d))}</td><td>{vtxt}</td>"
             f"<td class='num'>{_fmt(r['distance'])} {ci}</td>"
-            f"<td>{_fmt(r['test'])}</td><td class='num'>{_fmt(r['p_value'], 2)}</td></tr>")
+            f"<td>{_fmt(r['test'])}</td><td class='num'>{_fmt(r['p_value'], 2)}</td></tr>"
+        )
     return "\n".join(rows)
 
 
@@ -713,10 +840,14 @@ def _controls_html(result):
         note = ctl.get("note")
         return f"<p class='note'>{html.escape(note)}.</p>" if note else ""
     titles = {"cut_coupling": "cut coupling", "untrained": "untrained"}
-    sides = [("model", "trained", result.model)] + [
-        (n, titles[n], ctl[n]) for n in names] + [("recording", "recording", result.recording)]
-    head = "".join(f"<th class='{'recording' if k == 'recording' else 'model'}'>{t}</th>"
-                   for k, t, _ in sides)
+    sides = (
+        [("model", "trained", result.model)]
+        + [(n, titles[n], ctl[n]) for n in names]
+        + [("recording", "recording", result.recording)]
+    )
+    head = "".join(
+        f"<th class='{'recording' if k == 'recording' else 'model'}'>{t}</th>" for k, t, _ in sides
+    )
 
     def get(d, *path):
         for k in path:
@@ -726,41 +857,69 @@ def _controls_html(result):
     def med(side, m):
         return result.centre(side, m)
 
-    rows = [("wave fraction", [_fmt(get(s, "summary", "wave_fraction")) for _, _, s in sides]),
-            ("effective independent wave frames",
-             [_fmt(get(s, "summary", "pooled", "n_eff_wave_frames"), 2)
-              if k != "recording" else _fmt(result.distances.get("speed", {}).get(
-                  "n_eff_recording"), 2) for k, _, s in sides]),
-            (f"speed (native: {html.escape(str(get(result.model, 'summary', 'speed', 'units')))}"
-             " | recording m/s)", [_fmt(get(s, "summary", "speed", "median")) for _, _, s in sides]),
-            ("frequency (native: cycles/step | Hz)",
-             [_fmt(get(s, "summary", "frequency", "median")) for _, _, s in sides])]
+    rows = [
+        ("wave fraction", [_fmt(get(s, "summary", "wave_fraction")) for _, _, s in sides]),
+        (
+            "effective independent wave frames",
+            [
+                _fmt(get(s, "summary", "pooled", "n_eff_wave_frames"), 2)
+                if k != "recording"
+                else _fmt(result.distances.get("speed", {}).get("n_eff_recording"), 2)
+                for k, _, s in sides
+            ],
+        ),
+        (
+            f"speed (native: {html.escape(str(get(result.model, 'summary', 'speed', 'units')))}"
+            " | recording m/s)",
+            [_fmt(get(s, "summary", "speed", "median")) for _, _, s in sides],
+        ),
+        (
+            "frequency (native: cycles/step | Hz)",
+            [_fmt(get(s, "summary", "frequency", "median")) for _, _, s in sides],
+        ),
+    ]
     for m in ("speed", "wavelength", "direction", "patterns"):
         units = html.escape(str(result.distances.get(m, {}).get("units", "")))
-        label = {"speed": f"speed ({units})", "wavelength": f"wavelength ({units})",
-                 "direction": "direction (deg, circular mean)",
-                 "patterns": "most frequent pattern"}[m]
+        label = {
+            "speed": f"speed ({units})",
+            "wavelength": f"wavelength ({units})",
+            "direction": "direction (deg, circular mean)",
+            "patterns": "most frequent pattern",
+        }[m]
         rows.append((label, [_fmt(med(k, m)) for k, _, _ in sides]))
-    body = "\n".join(f"<tr><th>{label}</th>" + "".join(f"<td class='num'>{c}</td>" for c in cells)
-                     + "</tr>" for label, cells in rows)
+    body = "\n".join(
+        f"<tr><th>{label}</th>" + "".join(f"<td class='num'>{c}</td>" for c in cells) + "</tr>"
+        for label, cells in rows
+    )
     sentence = html.escape(get(ctl, "coupling", "sentence") or "")
-    desc = "; ".join(f"<b>{titles[n]}</b>: {html.escape(str(get(ctl, 'description', n) or ''))}"
-                     for n in names)
-    return (f"<h2>Controls</h2>\n<p>{sentence}</p>\n<table><tr><th></th>{head}</tr>\n{body}\n"
-            f"</table>\n<p class='note'>The controls run on the same images, trials and band as "
-            f"the model. {desc}.</p>")
+    desc = "; ".join(
+        f"<b>{titles[n]}</b>: {html.escape(str(get(ctl, 'description', n) or ''))}" for n in names
+    )
+    return (
+        f"<h2>Controls</h2>\n<p>{sentence}</p>\n<table><tr><th></th>{head}</tr>\n{body}\n"
+        f"</table>\n<p class='note'>The controls run on the same images, trials and band as "
+        f"the model. {desc}.</p>"
+    )
 
 
-_DISTANCE_NAMES = {"speed": "Wasserstein-1", "pattern_speed": "Wasserstein-1",
-                   "pgd": "Wasserstein-1", "wavelength": "Wasserstein-1",
-                   "frequency": "Wasserstein-1", "direction": "circular Wasserstein-1 (deg)",
-                   "patterns": "total variation"}
+_DISTANCE_NAMES = {
+    "speed": "Wasserstein-1",
+    "pattern_speed": "Wasserstein-1",
+    "pgd": "Wasserstein-1",
+    "wavelength": "Wasserstein-1",
+    "frequency": "Wasserstein-1",
+    "direction": "circular Wasserstein-1 (deg)",
+    "patterns": "total variation",
+}
 
 
 def _verdict_summary(result):
     """One sentence: how many metrics are equivalent, different or undecided."""
-    counted = {m: d.get("verdict") for m, d in result.distances.items()
-               if d.get("verdict") and not d.get("same_evidence_as")}
+    counted = {
+        m: d.get("verdict")
+        for m, d in result.distances.items()
+        if d.get("verdict") and not d.get("same_evidence_as")
+    }
     parts = []
     for v in ("equivalent", "different", "undecided"):
         ms = [m for m, x in counted.items() if x == v]
@@ -768,8 +927,10 @@ def _verdict_summary(result):
             parts.append(f"<b style='color:{VERDICT_COLORS[v]}'>{v}</b>: {', '.join(ms)}")
     if not parts:
         return ""
-    return ("<p>Model against recording, one verdict per independent piece of evidence "
-            "&mdash; " + "; ".join(parts) + ".</p>")
+    return (
+        "<p>Model against recording, one verdict per independent piece of evidence "
+        "&mdash; " + "; ".join(parts) + ".</p>"
+    )
 
 
 def _reading(result):
@@ -784,15 +945,18 @@ def _reading(result):
             "speed &times; period is the wavelength, so the two rows are one piece of "
             "evidence (marked &ldquo;= wavelength&rdquo;). Equal values mean the same number "
             "of region widths per cycle, not the same speed in m/s. Frequencies compare only "
-            "in the shape of their distribution.")
+            "in the shape of their distribution."
+        )
     else:
         items.append(
             "Physical units rest on the mapping given for one model step and one model cell; "
-            "a different mapping scales model speeds, wavelengths and frequencies with it.")
+            "a different mapping scales model speeds, wavelengths and frequencies with it."
+        )
     items.append(
         "Directions are measured in each array's own frame: the verdict compares the shape "
         "of the two direction distributions with their mean directions aligned; the mean "
-        "directions themselves compare only where the arrays share an orientation.")
+        "directions themselves compare only where the arrays share an orientation."
+    )
     items.append(
         "Each verdict answers two questions about an effect size (the ratio or difference "
         "of the medians, or a distance): <i>are they the same?</i> &mdash; "
@@ -801,32 +965,38 @@ def _reading(result):
         "the interval lies wholly beyond the margin; otherwise <b>undecided</b>. The "
         "p-value of the last column tests whether the two distributions are identical; "
         "with hundreds of frames it rejects on trivial differences (in noise, say), so it "
-        "does not set the verdict.")
+        "does not set the verdict."
+    )
     for m, d in result.distances.items():
         if d.get("few_frames"):
-            items.append(f"<b>{html.escape(m)}</b>: {html.escape(d['note'])}; the verdict "
-                         "is undecided.")
+            items.append(
+                f"<b>{html.escape(m)}</b>: {html.escape(d['note'])}; the verdict is undecided."
+            )
     for side in _sides(result):
         frac = _summary_of(result, side).get("summary", {}).get("wave_fraction")
         if frac is not None and frac < 0.05:
             items.append(
                 f"The {html.escape(_label(side, result))} has few wave frames ({100 * frac:.1f} %): "
                 "its speed, direction and wavelength distributions rest on few frames, or "
-                "none.")
+                "none."
+            )
     return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
 
 
 def _same_measures(result):
     """The wave-frame definition and the speed estimator every side shares, in words."""
     p = result.params or {}
-    wf = {"patterns": "a wave frame is a frame classified as a moving pattern (planar, "
-                      "radial or rotating fit)",
-          "pgd": "a wave frame is a frame whose PGD passes the threshold and the surrogate "
-                 "test"}.get(p.get("wave_frames"))
+    wf = {
+        "patterns": "a wave frame is a frame classified as a moving pattern (planar, "
+        "radial or rotating fit)",
+        "pgd": "a wave frame is a frame whose PGD passes the threshold and the surrogate test",
+    }.get(p.get("wave_frames"))
     if wf is None:
         return "wave frames and speeds as each side's analysis defines them"
-    return (f"on every side {wf} (wave_frames = {html.escape(p['wave_frames'])}), and its "
-            f"speed is the {html.escape(p.get('speed_estimator', ''))}")
+    return (
+        f"on every side {wf} (wave_frames = {html.escape(p['wave_frames'])}), and its "
+        f"speed is the {html.escape(p.get('speed_estimator', ''))}"
+    )
 
 
 def render_html(result, images, *, title="neurowave compare"):
@@ -836,13 +1006,18 @@ def render_html(result, images, *, title="neurowave compare"):
     sc = result.scale
     sides = _sides(result)
     figs = "\n".join(_img(*im) for im in images)
-    head = "".join(f'<th style="color:{_color(s, k)}">{html.escape(_label(s, result))}</th>'
-                   for k, s in enumerate(sides))
+    head = "".join(
+        f'<th style="color:{_color(s, k)}">{html.escape(_label(s, result))}</th>'
+        for k, s in enumerate(sides)
+    )
     alpha = sc.get("verdicts", {}).get("alpha", 0.05)
     level = int(round(100 * (1 - 2 * alpha)))
     ci = int(round(100 * sc.get("bootstrap", {}).get("ci", 0.95)))
-    margins = "; ".join(f"{m}: {html.escape(d['margin_note'])}"
-                        for m, d in result.distances.items() if d.get("margin_note"))
+    margins = "; ".join(
+        f"{m}: {html.escape(d['margin_note'])}"
+        for m, d in result.distances.items()
+        if d.get("margin_note")
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -858,7 +1033,7 @@ def render_html(result, images, *, title="neurowave compare"):
 </table>
 {_controls_html(result)}
 <h2>Units</h2>
-<p>Comparison in <b>{html.escape(str(sc.get('mode')))}</b> units: {html.escape(str(sc.get('note')))}.
+<p>Comparison in <b>{html.escape(str(sc.get("mode")))}</b> units: {html.escape(str(sc.get("note")))}.
 The region extents and median periods behind the scale-free units are in the inputs table.</p>
 <h2>Verdicts</h2>
 {_verdict_summary(result)}
@@ -938,8 +1113,16 @@ def build_report(result, folder, *, animation=True):
     folder = Path(folder)
     images = []
     specs = [
-        ("phase_maps.png", plot_phase_maps, "Phase maps of the strongest wave frames of each side (wave frames only)"),
-        ("distributions.png", plot_distributions, "Speed, PGD, wavelength and frequency distributions in common units, one histogram per side with its median"),
+        (
+            "phase_maps.png",
+            plot_phase_maps,
+            "Phase maps of the strongest wave frames of each side (wave frames only)",
+        ),
+        (
+            "distributions.png",
+            plot_distributions,
+            "Speed, PGD, wavelength and frequency distributions in common units, one histogram per side with its median",
+        ),
         ("directions.png", plot_directions, "Direction of travel over wave frames (rose plots)"),
         ("patterns.png", plot_patterns, "Fractions of frames per wave pattern"),
     ]
@@ -950,6 +1133,8 @@ def build_report(result, folder, *, animation=True):
     if animation:
         gif = make_animation(result)
         (folder / "waves.gif").write_bytes(gif)
-        images.insert(1, (gif, "image/gif", "A wave from each side, animated (phase maps)", "waves.gif"))
+        images.insert(
+            1, (gif, "image/gif", "A wave from each side, animated (phase maps)", "waves.gif")
+        )
     (folder / "index.html").write_text(render_html(result, images), encoding="utf-8")
     return folder / "index.html"

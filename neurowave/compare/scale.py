@@ -38,10 +38,26 @@ from .._validate import NeurowaveError, validate_type
 
 __all__ = ["parse_quantity", "array_extent", "region_extent", "Scale", "make_scale", "convert"]
 
-_TIME = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9,
-         "min": 60.0}
-_LENGTH = {"m": 1e3, "cm": 10.0, "mm": 1.0, "um": 1e-3, "µm": 1e-3, "μm": 1e-3,
-           "micron": 1e-3, "nm": 1e-6}
+_TIME = {
+    "s": 1.0,
+    "sec": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ns": 1e-9,
+    "min": 60.0,
+}
+_LENGTH = {
+    "m": 1e3,
+    "cm": 10.0,
+    "mm": 1.0,
+    "um": 1e-3,
+    "µm": 1e-3,
+    "μm": 1e-3,
+    "micron": 1e-3,
+    "nm": 1e-6,
+}
 _NUM = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s].*?)?\s*$")
 
 
@@ -95,7 +111,9 @@ def parse_quantity(value, *, kind, name=None):
             )
         out = float(m.group(1)) * units[unit]
     if not np.isfinite(out) or out <= 0:
-        raise NeurowaveError(f"`{name}` must be a positive {kind}, e.g. {example!r}, got {value!r}.")
+        raise NeurowaveError(
+            f"`{name}` must be a positive {kind}, e.g. {example!r}, got {value!r}."
+        )
     return out
 
 
@@ -165,8 +183,9 @@ def region_extent(grid):
     pos = site_positions(grid)
     valid = np.asarray(_valid_sites(grid), bool)
     if valid.sum() < 2:
-        raise NeurowaveError("A region extent needs at least two valid sites; the grid has "
-                         f"{int(valid.sum())}.")
+        raise NeurowaveError(
+            f"A region extent needs at least two valid sites; the grid has {int(valid.sum())}."
+        )
     return array_extent(pos[valid], grid_spacing(pos))
 
 
@@ -192,39 +211,67 @@ class Scale:
         return asdict(self)
 
 
-def make_scale(*, model_dt, model_dx, model_extent, recording_extent, model_period,
-               recording_period, model_units=("step", "cell"), recording_units=("s", "mm")):
+def make_scale(
+    *,
+    model_dt,
+    model_dx,
+    model_extent,
+    recording_extent,
+    model_period,
+    recording_period,
+    model_units=("step", "cell"),
+    recording_units=("s", "mm"),
+):
     """Decide the common units from the user's ``model_dt``/``model_dx`` (None = not given)."""
     dt = None if model_dt is None else parse_quantity(model_dt, kind="time", name="model_dt")
     dx = None if model_dx is None else parse_quantity(model_dx, kind="length", name="model_dx")
     if dt is not None and dx is not None:
         mode = "physical"
         speed_u, wl_u, f_u = "m/s", "mm", "Hz"
-        note = (f"model step = {dt * 1e3:g} ms and model cell = {dx:g} mm (given by the user); "
-                "speeds in m/s, wavelengths in mm, frequencies in Hz")
+        note = (
+            f"model step = {dt * 1e3:g} ms and model cell = {dx:g} mm (given by the user); "
+            "speeds in m/s, wavelengths in mm, frequencies in Hz"
+        )
     elif dt is None and dx is None:
         mode = "scale-free"
         speed_u, wl_u, f_u = "region widths/cycle", "region widths", "relative to median"
-        note = ("no model_dt/model_dx given: wavelength / extent of the analysed region, "
-                "speed as region widths per oscillation cycle (speed x median period / "
-                "region extent; one piece of evidence with the wavelength), and frequency "
-                "relative to each side's median (its absolute value needs model_dt)")
+        note = (
+            "no model_dt/model_dx given: wavelength / extent of the analysed region, "
+            "speed as region widths per oscillation cycle (speed x median period / "
+            "region extent; one piece of evidence with the wavelength), and frequency "
+            "relative to each side's median (its absolute value needs model_dt)"
+        )
     else:
         mode = "partial"
         f_u = "Hz" if dt is not None else "relative to median"
         wl_u = "mm" if dx is not None else "region widths"
         speed_u = "region widths/cycle"
-        note = ("only one of model_dt/model_dx given: speed stays in region widths per cycle "
-                "(one piece of evidence with the wavelength); "
-                + ("frequency in Hz, wavelength / region extent" if dt is not None
-                   else "wavelength in mm, frequency relative to each side's median"))
+        note = (
+            "only one of model_dt/model_dx given: speed stays in region widths per cycle "
+            "(one piece of evidence with the wavelength); "
+            + (
+                "frequency in Hz, wavelength / region extent"
+                if dt is not None
+                else "wavelength in mm, frequency relative to each side's median"
+            )
+        )
     return Scale(
-        mode=mode, model_dt=dt, model_dx=dx, speed_units=speed_u, wavelength_units=wl_u,
-        frequency_units=f_u, model_extent=float(model_extent),
-        recording_extent=float(recording_extent), model_extent_units=model_units[1],
+        mode=mode,
+        model_dt=dt,
+        model_dx=dx,
+        speed_units=speed_u,
+        wavelength_units=wl_u,
+        frequency_units=f_u,
+        model_extent=float(model_extent),
+        recording_extent=float(recording_extent),
+        model_extent_units=model_units[1],
         recording_extent_units=recording_units[1],
-        model_period=None if model_period is None or not np.isfinite(model_period) else float(model_period),
-        recording_period=None if recording_period is None or not np.isfinite(recording_period) else float(recording_period),
+        model_period=None
+        if model_period is None or not np.isfinite(model_period)
+        else float(model_period),
+        recording_period=None
+        if recording_period is None or not np.isfinite(recording_period)
+        else float(recording_period),
         note=note,
     )
 

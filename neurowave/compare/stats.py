@@ -94,7 +94,8 @@ _SHARED_DOC = {
 def _fill_doc(func):
     """Put the :data:`_SHARED_DOC` paragraphs into ``func``'s docstring."""
     func.__doc__ = func.__doc__.replace("{bootstrap}", _SHARED_DOC["bootstrap"]).replace(
-        "{test}", _SHARED_DOC["test"])
+        "{test}", _SHARED_DOC["test"]
+    )
     return func
 
 
@@ -108,7 +109,9 @@ def _as_groups(n, groups):
         return np.zeros(n, dtype=int)
     groups = np.asarray(groups)
     if groups.shape != (n,):
-        raise NeurowaveError(f"`groups` must hold one label per value ({n}), got shape {groups.shape}.")
+        raise NeurowaveError(
+            f"`groups` must hold one label per value ({n}), got shape {groups.shape}."
+        )
     return groups
 
 
@@ -454,12 +457,20 @@ def equivalence_test(estimate, boot, *, kind, margin, alpha=0.05):
         raise NeurowaveError(f"A margin must be positive, got {margin!r}.")
     if not 0 < alpha < 0.5:
         raise NeurowaveError(f"`alpha` must be between 0 and 0.5 (e.g. 0.05), got {alpha!r}.")
-    out = {"effect": float(estimate), "effect_ci_low": float("nan"),
-           "effect_ci_high": float("nan"), "effect_ci": 1 - 2 * alpha, "margin": margin,
-           "equivalence_low": 1 / margin if kind == "ratio" else
-           (-margin if kind == "difference" else 0.0),
-           "equivalence_high": margin, "p_equivalence": float("nan"),
-           "p_difference": float("nan"), "verdict": "undecided"}
+    out = {
+        "effect": float(estimate),
+        "effect_ci_low": float("nan"),
+        "effect_ci_high": float("nan"),
+        "effect_ci": 1 - 2 * alpha,
+        "margin": margin,
+        "equivalence_low": 1 / margin
+        if kind == "ratio"
+        else (-margin if kind == "difference" else 0.0),
+        "equivalence_high": margin,
+        "p_equivalence": float("nan"),
+        "p_difference": float("nan"),
+        "verdict": "undecided",
+    }
     boot = np.asarray(boot, float)
     boot = boot[np.isfinite(boot)]
     if not np.isfinite(estimate) or boot.size < 2:
@@ -485,10 +496,14 @@ def equivalence_test(estimate, boot, *, kind, margin, alpha=0.05):
         p_diff = float(np.mean(pivot <= hi_m))
     else:
         p_diff = float(np.mean(pivot >= lo_m))
-    verdict = ("equivalent" if p_equiv < alpha else
-               "different" if p_diff < alpha else "undecided")
-    out.update(effect_ci_low=float(q[0]), effect_ci_high=float(q[1]), p_equivalence=p_equiv,
-               p_difference=p_diff, verdict=verdict)
+    verdict = "equivalent" if p_equiv < alpha else "different" if p_diff < alpha else "undecided"
+    out.update(
+        effect_ci_low=float(q[0]),
+        effect_ci_high=float(q[1]),
+        p_equivalence=p_equiv,
+        p_difference=p_diff,
+        verdict=verdict,
+    )
     return out
 
 
@@ -513,9 +528,18 @@ def _check_common(n_boot, ci, block_a, block_b, alpha=0.05):
 
 def _empty(test, na, nb, **extra):
     out = {
-        "distance": None, "ci_low": None, "ci_high": None, "test": test,
-        "statistic": None, "p_value": None, "n_model": int(na), "n_recording": int(nb),
-        "effect": None, "effect_ci_low": None, "effect_ci_high": None, "verdict": "undecided",
+        "distance": None,
+        "ci_low": None,
+        "ci_high": None,
+        "test": test,
+        "statistic": None,
+        "p_value": None,
+        "n_model": int(na),
+        "n_recording": int(nb),
+        "effect": None,
+        "effect_ci_low": None,
+        "effect_ci_high": None,
+        "verdict": "undecided",
         "note": "no values on at least one side (e.g. no wave frames); nothing to compare",
     }
     out.update(extra)
@@ -525,9 +549,19 @@ def _empty(test, na, nb, **extra):
 def _test_result(dist, ci_bounds, test, stat, p, sizes, n_eff, **extra):
     """The distance, its interval and the test of one comparison, then ``extra``, then
     the sizes of the two sides (the leading keys of every ``compare_*`` result)."""
-    return {"distance": dist, "ci_low": ci_bounds[0], "ci_high": ci_bounds[1], "test": test,
-            "statistic": stat, "p_value": p, **extra, "n_model": int(sizes[0]),
-            "n_recording": int(sizes[1]), "n_eff_model": n_eff[0], "n_eff_recording": n_eff[1]}
+    return {
+        "distance": dist,
+        "ci_low": ci_bounds[0],
+        "ci_high": ci_bounds[1],
+        "test": test,
+        "statistic": stat,
+        "p_value": p,
+        **extra,
+        "n_model": int(sizes[0]),
+        "n_recording": int(sizes[1]),
+        "n_eff_model": n_eff[0],
+        "n_eff_recording": n_eff[1],
+    }
 
 
 def _resamples(a, b, ga, gb, *, block_a, block_b, n_boot, seed, resample_groups, fn):
@@ -535,10 +569,12 @@ def _resamples(a, b, ga, gb, *, block_a, block_b, n_boot, seed, resample_groups,
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(n_boot):
-        ia = block_bootstrap_indices(a.size, block=block_a, groups=ga, rng=rng,
-                                     resample_groups=resample_groups)
-        ib = block_bootstrap_indices(b.size, block=block_b, groups=gb, rng=rng,
-                                     resample_groups=resample_groups)
+        ia = block_bootstrap_indices(
+            a.size, block=block_a, groups=ga, rng=rng, resample_groups=resample_groups
+        )
+        ib = block_bootstrap_indices(
+            b.size, block=block_b, groups=gb, rng=rng, resample_groups=resample_groups
+        )
         rows.append(fn(a[ia], b[ib]))
     if not rows:
         return np.zeros((0, 2))
@@ -547,26 +583,49 @@ def _resamples(a, b, ga, gb, *, block_a, block_b, n_boot, seed, resample_groups,
 
 def _verdict_block(effect, boot, *, kind, margin, alpha, name, units):
     if margin is None:
-        out = {"effect": effect, "effect_ci_low": None, "effect_ci_high": None,
-               "effect_ci": 1 - 2 * alpha, "margin": None, "verdict": None}
+        out = {
+            "effect": effect,
+            "effect_ci_low": None,
+            "effect_ci_high": None,
+            "effect_ci": 1 - 2 * alpha,
+            "margin": None,
+            "verdict": None,
+        }
         if boot is not None and len(boot) > 1:
             q = np.nanquantile(boot, [alpha, 1 - alpha])
             out["effect_ci_low"], out["effect_ci_high"] = float(q[0]), float(q[1])
     else:
-        out = equivalence_test(effect, boot if boot is not None else [], kind=kind,
-                               margin=margin, alpha=alpha)
+        out = equivalence_test(
+            effect, boot if boot is not None else [], kind=kind, margin=margin, alpha=alpha
+        )
     out["effect_name"], out["effect_kind"], out["effect_units"] = name, kind, units
     return out
 
 
-_EFFECT_NAMES = {"ratio": "median ratio (model / recording)",
-                 "difference": "median difference (model - recording)",
-                 "distance": "Wasserstein-1 distance"}
+_EFFECT_NAMES = {
+    "ratio": "median ratio (model / recording)",
+    "difference": "median difference (model - recording)",
+    "distance": "Wasserstein-1 distance",
+}
 
 
-def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
-                   n_boot=500, ci=0.95, seed=0, units="", effect="ratio", margin=None,
-                   alpha=0.05, resample_groups=True):
+def compare_linear(
+    a,
+    b,
+    *,
+    block_a=1,
+    block_b=1,
+    groups_a=None,
+    groups_b=None,
+    n_boot=500,
+    ci=0.95,
+    seed=0,
+    units="",
+    effect="ratio",
+    margin=None,
+    alpha=0.05,
+    resample_groups=True,
+):
     """Compare two samples of a linear measure (speed, PGD, wavelength, frequency).
 
     Parameters
@@ -625,8 +684,15 @@ def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
     a, ga = _clean(a, groups_a)
     b, gb = _clean(b, groups_b)
     if a.size == 0 or b.size == 0:
-        return _empty("ks_2samp", a.size, b.size, units=units, margin=margin,
-                      effect_name=_EFFECT_NAMES[effect], effect_kind=effect)
+        return _empty(
+            "ks_2samp",
+            a.size,
+            b.size,
+            units=units,
+            margin=margin,
+            effect_name=_EFFECT_NAMES[effect],
+            effect_kind=effect,
+        )
 
     def eff(x, y):
         if effect == "distance":
@@ -639,21 +705,40 @@ def compare_linear(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
     dist = float(_st.wasserstein_distance(a, b))
     na, nb = effective_n(a.size, block_a), effective_n(b.size, block_b)
     stat, p = _ks_effective(a, b, na, nb)
-    boot = _resamples(a, b, ga, gb, block_a=block_a, block_b=block_b, n_boot=n_boot, seed=seed,
-                      resample_groups=resample_groups,
-                      fn=lambda x, y: (_st.wasserstein_distance(x, y), eff(x, y)))
+    boot = _resamples(
+        a,
+        b,
+        ga,
+        gb,
+        block_a=block_a,
+        block_b=block_b,
+        n_boot=n_boot,
+        seed=seed,
+        resample_groups=resample_groups,
+        fn=lambda x, y: (_st.wasserstein_distance(x, y), eff(x, y)),
+    )
     lo, hi = _ci(boot[:, 0], ci, dist) if n_boot else (float("nan"), float("nan"))
     ma, mb = float(np.median(a)), float(np.median(b))
     out = _test_result(dist, (lo, hi), "ks_2samp", stat, p, (a.size, b.size), (na, nb))
-    out.update({
-        "median_model": ma,
-        "median_recording": mb,
-        "median_ratio": ma / mb if mb != 0 else float("nan"),
-        "units": units,
-    })
-    out.update(_verdict_block(float(eff(a, b)), boot[:, 1] if n_boot else None, kind=effect,
-                              margin=margin, alpha=alpha, name=_EFFECT_NAMES[effect],
-                              units="" if effect == "ratio" else units))
+    out.update(
+        {
+            "median_model": ma,
+            "median_recording": mb,
+            "median_ratio": ma / mb if mb != 0 else float("nan"),
+            "units": units,
+        }
+    )
+    out.update(
+        _verdict_block(
+            float(eff(a, b)),
+            boot[:, 1] if n_boot else None,
+            kind=effect,
+            margin=margin,
+            alpha=alpha,
+            name=_EFFECT_NAMES[effect],
+            units="" if effect == "ratio" else units,
+        )
+    )
     return out
 
 
@@ -692,69 +777,106 @@ def aligned_circular_wasserstein(a, b):
 
 
 @_fill_doc
-def compare_circular(a, b, *, block_a=1, block_b=1, groups_a=None, groups_b=None,
-                     n_boot=500, ci=0.95, seed=0, margin=None, alpha=0.05,
-                     resample_groups=True):
+def compare_circular(
+    a,
+    b,
+    *,
+    block_a=1,
+    block_b=1,
+    groups_a=None,
+    groups_b=None,
+    n_boot=500,
+    ci=0.95,
+    seed=0,
+    margin=None,
+    alpha=0.05,
+    resample_groups=True,
+):
     """Compare two samples of directions in degrees.
 
-    Parameters
-    ----------
-    a, b : array-like
-        Side A (the model) and side B (the recording); NaN values are dropped.
-{bootstrap}    margin : float | None
-        Equivalence margin (degrees) of the effect, the circular Wasserstein-1
-        distance after aligning the mean directions (:func:`aligned_circular_wasserstein`).
-{test}
-    Returns
-    -------
-    dict
-        The effect and verdict (as :func:`compare_linear`; the effect is in degrees),
-        ``distance`` (circular Wasserstein-1 with the orientations as measured,
-        degrees, 0..180), ``ci_low``, ``ci_high``, ``test`` (``"kuiper"``),
-        ``statistic`` (Kuiper V), ``p_value`` (effective sizes), ``mean_deg_model``,
-        ``mean_deg_recording``, ``mean_difference_deg`` (signed, model minus
-        recording, in (-180, 180]), ``resultant_length_model``,
-        ``resultant_length_recording``, sizes, ``units`` ("deg").
+        Parameters
+        ----------
+        a, b : array-like
+            Side A (the model) and side B (the recording); NaN values are dropped.
+    {bootstrap}    margin : float | None
+            Equivalence margin (degrees) of the effect, the circular Wasserstein-1
+            distance after aligning the mean directions (:func:`aligned_circular_wasserstein`).
+    {test}
+        Returns
+        -------
+        dict
+            The effect and verdict (as :func:`compare_linear`; the effect is in degrees),
+            ``distance`` (circular Wasserstein-1 with the orientations as measured,
+            degrees, 0..180), ``ci_low``, ``ci_high``, ``test`` (``"kuiper"``),
+            ``statistic`` (Kuiper V), ``p_value`` (effective sizes), ``mean_deg_model``,
+            ``mean_deg_recording``, ``mean_difference_deg`` (signed, model minus
+            recording, in (-180, 180]), ``resultant_length_model``,
+            ``resultant_length_recording``, sizes, ``units`` ("deg").
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(1)
-    >>> a = rng.vonmises(0.0, 8.0, 1000) * 180 / np.pi
-    >>> r = compare_circular(a, a + 90.0, n_boot=20, margin=20.0)
-    >>> abs(r["distance"] - 90) < 1, round(r["mean_difference_deg"]), r["verdict"]
-    (True, -90, 'equivalent')
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(1)
+        >>> a = rng.vonmises(0.0, 8.0, 1000) * 180 / np.pi
+        >>> r = compare_circular(a, a + 90.0, n_boot=20, margin=20.0)
+        >>> abs(r["distance"] - 90) < 1, round(r["mean_difference_deg"]), r["verdict"]
+        (True, -90, 'equivalent')
     """
     ci, block_a, block_b = _check_common(n_boot, ci, block_a, block_b, alpha)
     a, ga = _clean(a, groups_a)
     b, gb = _clean(b, groups_b)
     name = "circular W1 after aligning mean directions"
     if a.size == 0 or b.size == 0:
-        return _empty("kuiper", a.size, b.size, units="deg", margin=margin, effect_name=name,
-                      effect_kind="distance")
+        return _empty(
+            "kuiper",
+            a.size,
+            b.size,
+            units="deg",
+            margin=margin,
+            effect_name=name,
+            effect_kind="distance",
+        )
     dist = circular_wasserstein(a, b)
     na, nb = effective_n(a.size, block_a), effective_n(b.size, block_b)
     stat, p = kuiper_two_sample(a, b, n_eff_a=na, n_eff_b=nb)
-    boot = _resamples(a, b, ga, gb, block_a=block_a, block_b=block_b, n_boot=n_boot, seed=seed,
-                      resample_groups=resample_groups,
-                      fn=lambda x, y: (circular_wasserstein(x, y),
-                                       aligned_circular_wasserstein(x, y)))
+    boot = _resamples(
+        a,
+        b,
+        ga,
+        gb,
+        block_a=block_a,
+        block_b=block_b,
+        n_boot=n_boot,
+        seed=seed,
+        resample_groups=resample_groups,
+        fn=lambda x, y: (circular_wasserstein(x, y), aligned_circular_wasserstein(x, y)),
+    )
     lo, hi = _ci(boot[:, 0], ci, dist, 180.0) if n_boot else (float("nan"), float("nan"))
     mda, ra = circular_mean(a)
     mdb, rb = circular_mean(b)
     diff = float(np.mod(mda - mdb + 180.0, 360.0) - 180.0)
     out = _test_result(dist, (lo, hi), "kuiper", stat, p, (a.size, b.size), (na, nb))
-    out.update({
-        "mean_deg_model": mda,
-        "mean_deg_recording": mdb,
-        "mean_difference_deg": diff,
-        "resultant_length_model": ra,
-        "resultant_length_recording": rb,
-        "units": "deg",
-    })
-    out.update(_verdict_block(aligned_circular_wasserstein(a, b), boot[:, 1] if n_boot else None,
-                              kind="distance", margin=margin, alpha=alpha, name=name,
-                              units="deg"))
+    out.update(
+        {
+            "mean_deg_model": mda,
+            "mean_deg_recording": mdb,
+            "mean_difference_deg": diff,
+            "resultant_length_model": ra,
+            "resultant_length_recording": rb,
+            "units": "deg",
+        }
+    )
+    out.update(
+        _verdict_block(
+            aligned_circular_wasserstein(a, b),
+            boot[:, 1] if n_boot else None,
+            kind="distance",
+            margin=margin,
+            alpha=alpha,
+            name=name,
+            units="deg",
+        )
+    )
     return out
 
 
@@ -765,37 +887,50 @@ def _fractions(labels, categories):
 
 
 @_fill_doc
-def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None,
-                        groups_b=None, n_boot=500, ci=0.95, seed=0, margin=None, alpha=0.05,
-                        resample_groups=True):
+def compare_categorical(
+    a,
+    b,
+    *,
+    categories,
+    block_a=1,
+    block_b=1,
+    groups_a=None,
+    groups_b=None,
+    n_boot=500,
+    ci=0.95,
+    seed=0,
+    margin=None,
+    alpha=0.05,
+    resample_groups=True,
+):
     """Compare two samples of category labels (e.g. wave patterns per frame).
 
-    Parameters
-    ----------
-    a, b : array-like
-        Side A (the model) and side B (the recording); NaN values are dropped.
-    categories : sequence of str
-        All categories, in the order of the reported fractions.
-{bootstrap}    margin : float | None
-        Equivalence margin of the total-variation distance (the effect), 0..1.
-{test}
-    Returns
-    -------
-    dict
-        The effect and verdict (as :func:`compare_linear`; the effect is the total
-        variation), ``distance`` (the same total variation, 0..1), ``ci_low``,
-        ``ci_high``, ``test`` (``"chi2_contingency"`` on effective counts
-        ``count / block``), ``statistic``, ``p_value``, ``dof``, ``fractions_model``
-        and ``fractions_recording`` (dicts), sizes.
+        Parameters
+        ----------
+        a, b : array-like
+            Side A (the model) and side B (the recording); NaN values are dropped.
+        categories : sequence of str
+            All categories, in the order of the reported fractions.
+    {bootstrap}    margin : float | None
+            Equivalence margin of the total-variation distance (the effect), 0..1.
+    {test}
+        Returns
+        -------
+        dict
+            The effect and verdict (as :func:`compare_linear`; the effect is the total
+            variation), ``distance`` (the same total variation, 0..1), ``ci_low``,
+            ``ci_high``, ``test`` (``"chi2_contingency"`` on effective counts
+            ``count / block``), ``statistic``, ``p_value``, ``dof``, ``fractions_model``
+            and ``fractions_recording`` (dicts), sizes.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> a = np.array(["planar"] * 90 + ["other"] * 10)
-    >>> b = np.array(["planar"] * 40 + ["other"] * 60)
-    >>> r = compare_categorical(a, b, categories=("planar", "other"), n_boot=20)
-    >>> round(r["distance"], 2)
-    0.5
+        Examples
+        --------
+        >>> import numpy as np
+        >>> a = np.array(["planar"] * 90 + ["other"] * 10)
+        >>> b = np.array(["planar"] * 40 + ["other"] * 60)
+        >>> r = compare_categorical(a, b, categories=("planar", "other"), n_boot=20)
+        >>> round(r["distance"], 2)
+        0.5
     """
     ci, block_a, block_b = _check_common(n_boot, ci, block_a, block_b, alpha)
     a = np.asarray(a).astype(str).ravel()
@@ -805,10 +940,16 @@ def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None
     categories = tuple(categories)
     name = "total variation distance"
     if a.size == 0 or b.size == 0:
-        return _empty("chi2_contingency", a.size, b.size, margin=margin, effect_name=name,
-                      effect_kind="distance")
-    ca, pa = _fractions(a, categories)
-    cb, pb = _fractions(b, categories)
+        return _empty(
+            "chi2_contingency",
+            a.size,
+            b.size,
+            margin=margin,
+            effect_name=name,
+            effect_kind="distance",
+        )
+    _ca, pa = _fractions(a, categories)
+    _cb, pb = _fractions(b, categories)
     dist = total_variation(pa, pb)
     na, nb = effective_n(a.size, block_a), effective_n(b.size, block_b)
     table = np.vstack([pa * na, pb * nb])
@@ -819,18 +960,40 @@ def compare_categorical(a, b, *, categories, block_a=1, block_b=1, groups_a=None
     else:
         res = _st.chi2_contingency(table, correction=False)
         stat, p, dof = float(res.statistic), float(res.pvalue), int(res.dof)
-    boot = _resamples(a, b, ga, gb, block_a=block_a, block_b=block_b, n_boot=n_boot, seed=seed,
-                      resample_groups=resample_groups,
-                      fn=lambda x, y: (total_variation(_fractions(x, categories)[1],
-                                                       _fractions(y, categories)[1]),))
+    boot = _resamples(
+        a,
+        b,
+        ga,
+        gb,
+        block_a=block_a,
+        block_b=block_b,
+        n_boot=n_boot,
+        seed=seed,
+        resample_groups=resample_groups,
+        fn=lambda x, y: (
+            total_variation(_fractions(x, categories)[1], _fractions(y, categories)[1]),
+        ),
+    )
     lo, hi = _ci(boot[:, 0], ci, dist, 1.0) if n_boot else (float("nan"), float("nan"))
-    out = _test_result(dist, (lo, hi), "chi2_contingency", stat, p, (a.size, b.size), (na, nb),
-                       dof=dof)
-    out.update({
-        "fractions_model": dict(zip(categories, map(float, pa))),
-        "fractions_recording": dict(zip(categories, map(float, pb))),
-        "units": "fraction",
-    })
-    out.update(_verdict_block(dist, boot[:, 0] if n_boot else None, kind="distance",
-                              margin=margin, alpha=alpha, name=name, units="fraction"))
+    out = _test_result(
+        dist, (lo, hi), "chi2_contingency", stat, p, (a.size, b.size), (na, nb), dof=dof
+    )
+    out.update(
+        {
+            "fractions_model": dict(zip(categories, map(float, pa))),
+            "fractions_recording": dict(zip(categories, map(float, pb))),
+            "units": "fraction",
+        }
+    )
+    out.update(
+        _verdict_block(
+            dist,
+            boot[:, 0] if n_boot else None,
+            kind="distance",
+            margin=margin,
+            alpha=alpha,
+            name=name,
+            units="fraction",
+        )
+    )
     return out

@@ -9,6 +9,6 @@ Real recordings are cached in the folder named by ``NEUROWAVE_DATA`` (default: t
 user cache directory); with ``NEUROWAVE_OFFLINE=1`` nothing is downloaded.
 """
 
-from ._fetch import *  # noqa: F401,F403
-from .sim import *  # noqa: F401,F403
-from .sim_models import *  # noqa: F401,F403
+from ._fetch import *  # noqa: F403
+from .sim import *  # noqa: F403
+from .sim_models import *  # noqa: F403

@@ -69,7 +69,9 @@ def cards():
             raise NeurowaveError(f"{path}: the card's name must be its file name, {path.stem!r}.")
         out.append(card)
     if not out:
-        raise NeurowaveFileNotFoundError(f"{CARDS_DIR} holds no dataset cards; reinstall neurowave.")
+        raise NeurowaveFileNotFoundError(
+            f"{CARDS_DIR} holds no dataset cards; reinstall neurowave."
+        )
     return {c["name"]: c for c in sorted(out, key=lambda c: c.get("order", 99))}
 
 
@@ -187,15 +189,23 @@ def _download(names, root):  # pragma: no cover - needs the network
     strip = [n for n in names if _upstream(n.split("/", 1)[0])["kind"] == "wheel"]
     other = [n for n in names if n not in strip]
     if other:
-        pup = pooch.create(path=root, base_url="", registry={n: f"sha256:{reg[n]}" for n in other},
-                           urls={n: upstream_url(n) for n in other})
+        pup = pooch.create(
+            path=root,
+            base_url="",
+            registry={n: f"sha256:{reg[n]}" for n in other},
+            urls={n: upstream_url(n) for n in other},
+        )
         for n in other:
             pup.fetch(n, progressbar=False)
     if strip:
         up = _upstream("ecog-strip-bids")
         wheel_name = up["base"].rsplit("/", 1)[1]
-        wheel = pooch.retrieve(up["base"], known_hash=f"sha256:{up['wheel_sha256']}",
-                               fname=wheel_name, path=root / "ecog-strip-bids" / ".wheel")
+        wheel = pooch.retrieve(
+            up["base"],
+            known_hash=f"sha256:{up['wheel_sha256']}",
+            fname=wheel_name,
+            path=root / "ecog-strip-bids" / ".wheel",
+        )
         with zipfile.ZipFile(wheel) as zf:
             for n in strip:
                 member = up["wheel_prefix"] + n.split("/", 1)[1]
@@ -284,8 +294,9 @@ def load_widefield_mouse(*, dff=True, mask="otsu", bin=1):
     25 Hz, background NaN, ΔF/F (see :func:`neurowave.io.read_imaging`)."""
     from ..io.imaging import read_imaging
 
-    return read_imaging(fetch_widefield_mouse(), frame_rate=25.0, pixel_size=0.05, mask=mask,
-                        dff=dff, bin=bin)
+    return read_imaging(
+        fetch_widefield_mouse(), frame_rate=25.0, pixel_size=0.05, mask=mask, dff=dff, bin=bin
+    )
 
 
 def load_ecog_mne(*, picks=None):

@@ -154,8 +154,9 @@ def grid_layout(shape=(10, 10), spacing=0.4):
     """
     spacing = check_positive(spacing, "spacing")
     ny, nx = _check_shape(shape)
-    return Layout("grid", np.arange(nx) * spacing, np.arange(ny) * spacing,
-                  np.ones((ny, nx), bool), spacing)
+    return Layout(
+        "grid", np.arange(nx) * spacing, np.arange(ny) * spacing, np.ones((ny, nx), bool), spacing
+    )
 
 
 def irregular_layout(shape=(8, 8), spacing=10.0, jitter=0.2, seed=0):
@@ -197,8 +198,11 @@ def curved_ecog_layout(shape=(8, 8), spacing=10.0, radius=60.0):
     spacing = check_positive(spacing, "spacing")
     radius = check_positive(radius, "radius")
     ny, nx = _check_shape(shape)
-    yy, xx = np.meshgrid((np.arange(ny) - (ny - 1) / 2) * spacing,
-                         (np.arange(nx) - (nx - 1) / 2) * spacing, indexing="ij")
+    yy, xx = np.meshgrid(
+        (np.arange(ny) - (ny - 1) / 2) * spacing,
+        (np.arange(nx) - (nx - 1) / 2) * spacing,
+        indexing="ij",
+    )
     u, v = xx.ravel(), yy.ravel()
     rho = np.hypot(u, v)
     alpha = np.arctan2(v, u)
@@ -208,8 +212,15 @@ def curved_ecog_layout(shape=(8, 8), spacing=10.0, radius=60.0):
     z3 = radius * np.cos(polar) - radius
     off_u, off_v = (nx - 1) / 2 * spacing, (ny - 1) / 2 * spacing
     sheet = np.column_stack([u + off_u, v + off_v])
-    return Layout("channel", x3 + off_u, y3 + off_v, np.ones(ny * nx, bool), spacing,
-                  sheet=sheet, xyz=np.column_stack([x3, y3, z3]))
+    return Layout(
+        "channel",
+        x3 + off_u,
+        y3 + off_v,
+        np.ones(ny * nx, bool),
+        spacing,
+        sheet=sheet,
+        xyz=np.column_stack([x3, y3, z3]),
+    )
 
 
 def _check_shape(shape):
@@ -327,7 +338,9 @@ def simulate_wave(
     speed = check_positive(speed, "speed")
     validate_type(direction, "numeric", "direction")
     if rotation not in (1, -1):
-        raise NeurowaveError(f"`rotation` must be 1 (counter-clockwise) or -1 (clockwise), got {rotation!r}.")
+        raise NeurowaveError(
+            f"`rotation` must be 1 (counter-clockwise) or -1 (clockwise), got {rotation!r}."
+        )
     if frequency >= sampling_rate / 2:
         raise NeurowaveError(
             f"`frequency` ({frequency:g}) must be below Nyquist ({sampling_rate / 2:g}). "
@@ -342,10 +355,14 @@ def simulate_wave(
     pos = lay.sheet if lay.sheet is not None else lay.positions
     allpos = lay.positions
     if center is None:
-        center = (float((allpos[:, 0].min() + allpos[:, 0].max()) / 2),
-                  float((allpos[:, 1].min() + allpos[:, 1].max()) / 2))
-        sheet_center = (float((pos[:, 0].min() + pos[:, 0].max()) / 2),
-                        float((pos[:, 1].min() + pos[:, 1].max()) / 2))
+        center = (
+            float((allpos[:, 0].min() + allpos[:, 0].max()) / 2),
+            float((allpos[:, 1].min() + allpos[:, 1].max()) / 2),
+        )
+        sheet_center = (
+            float((pos[:, 0].min() + pos[:, 0].max()) / 2),
+            float((pos[:, 1].min() + pos[:, 1].max()) / 2),
+        )
     else:
         try:
             center = tuple(float(c) for c in center)
@@ -388,7 +405,7 @@ def simulate_wave(
     if spatial is not None:
         data = amplitude * np.cos(wt[:, None] + spatial[None, :])
         if snr_db is not None:
-            p_noise = (amplitude ** 2 / 2) / 10 ** (snr_db / 10)
+            p_noise = (amplitude**2 / 2) / 10 ** (snr_db / 10)
             data += np.sqrt(p_noise) * _colored_noise(n_times, n_sites, noise, rng)
         frequency_t = float(frequency)
     else:
@@ -415,10 +432,15 @@ def simulate_wave(
         "simulated": pattern,
         "layout": layout,
         "truth": {
-            "pattern": pattern, "speed": truth.speed, "direction": truth.direction,
-            "frequency": truth.frequency, "center": list(truth.center),
-            "rotation": truth.rotation, "wavelength": truth.wavelength,
-            "snr_db": snr_db, "dead_sites": list(dead_idx),
+            "pattern": pattern,
+            "speed": truth.speed,
+            "direction": truth.direction,
+            "frequency": truth.frequency,
+            "center": list(truth.center),
+            "rotation": truth.rotation,
+            "wavelength": truth.wavelength,
+            "snr_db": snr_db,
+            "dead_sites": list(dead_idx),
         },
     }
     if lay.xyz is not None:
@@ -427,21 +449,40 @@ def simulate_wave(
     source = f"simulate_wave({pattern!r}, layout={layout!r}, seed={seed!r})"
     if lay.layout == "grid":
         ny, nx = lay.mask.shape
-        grid = make_grid(data.reshape(n_times, ny, nx), sampling_rate=sampling_rate,
-                         x=lay.x, y=lay.y, time_units=time_units, space_units=space_units,
-                         kind=kind, source=source, attrs=attrs)
+        grid = make_grid(
+            data.reshape(n_times, ny, nx),
+            sampling_rate=sampling_rate,
+            x=lay.x,
+            y=lay.y,
+            time_units=time_units,
+            space_units=space_units,
+            kind=kind,
+            source=source,
+            attrs=attrs,
+        )
     else:
-        grid = make_channel_grid(data, sampling_rate=sampling_rate, x=lay.x, y=lay.y,
-                                 time_units=time_units, space_units=space_units,
-                                 kind=kind, source=source, attrs=attrs)
+        grid = make_channel_grid(
+            data,
+            sampling_rate=sampling_rate,
+            x=lay.x,
+            y=lay.y,
+            time_units=time_units,
+            space_units=space_units,
+            kind=kind,
+            source=source,
+            attrs=attrs,
+        )
     return grid, truth
 
 
 def _make_layout(layout, kw, seed):
     kw = dict(kw)
-    allowed = {"utah": {"spacing", "shape"}, "grid": {"shape", "spacing"},
-               "irregular": {"shape", "spacing", "jitter", "layout_seed"},
-               "ecog_curved": {"shape", "spacing", "radius"}}[layout]
+    allowed = {
+        "utah": {"spacing", "shape"},
+        "grid": {"shape", "spacing"},
+        "irregular": {"shape", "spacing", "jitter", "layout_seed"},
+        "ecog_curved": {"shape", "spacing", "radius"},
+    }[layout]
     extra = set(kw) - allowed
     if extra:
         raise NeurowaveTypeError(
@@ -453,17 +494,23 @@ def _make_layout(layout, kw, seed):
     if layout == "grid":
         return grid_layout(kw.get("shape", (10, 10)), kw.get("spacing", 0.4))
     if layout == "irregular":
-        return irregular_layout(kw.get("shape", (8, 8)), kw.get("spacing", 10.0),
-                                kw.get("jitter", 0.2),
-                                kw.get("layout_seed", 0 if seed is None else seed))
-    return curved_ecog_layout(kw.get("shape", (8, 8)), kw.get("spacing", 10.0),
-                              kw.get("radius", 60.0))
+        return irregular_layout(
+            kw.get("shape", (8, 8)),
+            kw.get("spacing", 10.0),
+            kw.get("jitter", 0.2),
+            kw.get("layout_seed", 0 if seed is None else seed),
+        )
+    return curved_ecog_layout(
+        kw.get("shape", (8, 8)), kw.get("spacing", 10.0), kw.get("radius", 60.0)
+    )
 
 
 def _dead_mask(dead_sites, valid, shape, rng):
     n = valid.size
     if isinstance(dead_sites, (bool, np.bool_)):
-        raise NeurowaveTypeError("`dead_sites` must be an integer count or a boolean mask over sites.")
+        raise NeurowaveTypeError(
+            "`dead_sites` must be an integer count or a boolean mask over sites."
+        )
     if isinstance(dead_sites, (int, np.integer)):
         k = int(dead_sites)
         if k < 0 or k > valid.sum() - 2:
@@ -482,4 +529,3 @@ def _dead_mask(dead_sites, valid, shape, rng):
             f"got dtype {mask.dtype} and shape {mask.shape}."
         )
     return mask.ravel().copy()
-

@@ -20,9 +20,21 @@ from .._validate import NeurowaveError
 __all__ = ["simulate_model_export", "simulate_object_export", "simulate_utah_recording"]
 
 
-def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=(16, 16),
-                          n_steps=160, n_samples=2, n_units=2, snr_db=10.0, seed=0,
-                          patterns=None, foreground=None, direction=None):
+def simulate_model_export(
+    pattern="planar",
+    *,
+    speed=0.3,
+    frequency=0.05,
+    shape=(16, 16),
+    n_steps=160,
+    n_samples=2,
+    n_units=2,
+    snr_db=10.0,
+    seed=0,
+    patterns=None,
+    foreground=None,
+    direction=None,
+):
     """A model export whose hidden units carry simulated waves.
 
     Parameters
@@ -72,11 +84,20 @@ def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=
             pat = pats[u % len(pats)]
             drawn = float(rng.uniform(0, 360))
             g, _ = simulate_wave(
-                pat, layout="grid", shape=shape, spacing=1.0, speed=speed, frequency=frequency,
+                pat,
+                layout="grid",
+                shape=shape,
+                spacing=1.0,
+                speed=speed,
+                frequency=frequency,
                 direction=drawn if direction is None else float(direction),
                 rotation=int(rng.choice([-1, 1])),
-                duration=n_steps, sampling_rate=1.0, snr_db=snr_db,
-                seed=int(rng.integers(2**31)), time_units="step", space_units="cell",
+                duration=n_steps,
+                sampling_rate=1.0,
+                snr_db=snr_db,
+                seed=int(rng.integers(2**31)),
+                time_units="step",
+                space_units="cell",
             )
             if h is None:
                 h = np.empty((n_samples, g.sizes["time"], n_units) + tuple(shape), np.float32)
@@ -89,11 +110,19 @@ def simulate_model_export(pattern="planar", *, speed=0.3, frequency=0.05, shape=
             raise NeurowaveError(f"`foreground` must have shape {tuple(shape)}, got {fg.shape}.")
         noise = rng.standard_normal((n_samples, h.shape[1], n_units, int((~fg).sum())))
         h[..., ~fg] = noise.astype(h.dtype)
-        data_vars["label"] = (("sample", "y", "x"),
-                              np.broadcast_to(fg, (n_samples,) + fg.shape).astype(np.int16))
-    return _export(data_vars, np.arange(h.shape[1], dtype=float), x, y, task="simulated waves",
-                   config={"pattern": ",".join(pats), "speed": speed, "frequency": frequency},
-                   source=f"simulate_model_export({','.join(pats)!r}, seed={seed})")
+        data_vars["label"] = (
+            ("sample", "y", "x"),
+            np.broadcast_to(fg, (n_samples,) + fg.shape).astype(np.int16),
+        )
+    return _export(
+        data_vars,
+        np.arange(h.shape[1], dtype=float),
+        x,
+        y,
+        task="simulated waves",
+        config={"pattern": ",".join(pats), "speed": speed, "frequency": frequency},
+        source=f"simulate_model_export({','.join(pats)!r}, seed={seed})",
+    )
 
 
 def _export(data_vars, time, x, y, *, task, config, source):
@@ -108,13 +137,21 @@ def _export(data_vars, time, x, y, *, task, config, source):
             "y": ("y", y, {"units": "cell"}),
             "x": ("x", x, {"units": "cell"}),
         },
-        attrs={"kind": "model", "model": "simulated", "task": task, "config": config,
-               "dt": 1.0, "sampling_rate": 1.0, "source": source},
+        attrs={
+            "kind": "model",
+            "model": "simulated",
+            "task": task,
+            "config": config,
+            "dt": 1.0,
+            "sampling_rate": 1.0,
+            "source": source,
+        },
     )
 
 
-def simulate_utah_recording(*, seed=0, duration=4.0, sampling_rate=500.0, frequency=5.0,
-                            speed=0.02, snr_db=6.0):
+def simulate_utah_recording(
+    *, seed=0, duration=4.0, sampling_rate=500.0, frequency=5.0, speed=0.02, snr_db=6.0
+):
     """A simulated Utah-array recording: plane waves in changing directions, then a
     rotating wave, in pink noise (10 x 10 at 0.4 mm, corners NaN, time in s, mm).
 
@@ -127,29 +164,46 @@ def simulate_utah_recording(*, seed=0, duration=4.0, sampling_rate=500.0, freque
     >>> g.dims, g.sizes["time"]
     (('time', 'y', 'x'), 500)
     """
-    from .sim import simulate_wave
     from ..grid import make_grid
+    from .sim import simulate_wave
 
     rng = np.random.default_rng(seed)
     seg = duration / 4
     parts = []
-    for k, pat in enumerate(("planar", "planar", "planar", "rotating")):
-        g, _ = simulate_wave(pat, layout="utah", speed=speed, frequency=frequency,
-                             direction=float(rng.uniform(0, 360)), duration=seg,
-                             sampling_rate=sampling_rate, snr_db=snr_db,
-                             seed=int(rng.integers(2**31)))
+    for _k, pat in enumerate(("planar", "planar", "planar", "rotating")):
+        g, _ = simulate_wave(
+            pat,
+            layout="utah",
+            speed=speed,
+            frequency=frequency,
+            direction=float(rng.uniform(0, 360)),
+            duration=seg,
+            sampling_rate=sampling_rate,
+            snr_db=snr_db,
+            seed=int(rng.integers(2**31)),
+        )
         parts.append(g.values)
     data = np.concatenate(parts, axis=0)
-    return make_grid(data, sampling_rate=sampling_rate, x=g["x"].values, y=g["y"].values,
-                     kind="recording",
-                     source=f"simulated Utah array (simulate_utah_recording, seed={seed})",
-                     attrs={"simulated": "planar x3 + rotating", "units": "a.u."})
+    return make_grid(
+        data,
+        sampling_rate=sampling_rate,
+        x=g["x"].values,
+        y=g["y"].values,
+        kind="recording",
+        source=f"simulated Utah array (simulate_utah_recording, seed={seed})",
+        attrs={"simulated": "planar x3 + rotating", "units": "a.u."},
+    )
 
 
 #: Tetromino shapes in blocks (row, col).
-_SHAPES = (((0, 0), (0, 1), (0, 2), (0, 3)), ((0, 0), (1, 0), (2, 0), (2, 1)),
-           ((0, 0), (0, 1), (0, 2), (1, 1)), ((0, 1), (0, 2), (1, 0), (1, 1)),
-           ((0, 0), (0, 1), (1, 0), (1, 1)), ((0, 0), (1, 0), (2, 0), (3, 0)))
+_SHAPES = (
+    ((0, 0), (0, 1), (0, 2), (0, 3)),
+    ((0, 0), (1, 0), (2, 0), (2, 1)),
+    ((0, 0), (0, 1), (0, 2), (1, 1)),
+    ((0, 1), (0, 2), (1, 0), (1, 1)),
+    ((0, 0), (0, 1), (1, 0), (1, 1)),
+    ((0, 0), (1, 0), (2, 0), (3, 0)),
+)
 
 
 def _pieces(shape, n_pieces, block, rng):
@@ -166,7 +220,9 @@ def _pieces(shape, n_pieces, block, rng):
             x0 = int(rng.integers(1, shape[1] - w))
             m = np.zeros(shape, bool)
             for r, c in cells:
-                m[y0 + r * block:y0 + (r + 1) * block, x0 + c * block:x0 + (c + 1) * block] = True
+                m[y0 + r * block : y0 + (r + 1) * block, x0 + c * block : x0 + (c + 1) * block] = (
+                    True
+                )
             grown = m.copy()
             grown[1:] |= m[:-1]
             grown[:-1] |= m[1:]
@@ -178,9 +234,20 @@ def _pieces(shape, n_pieces, block, rng):
     return lab
 
 
-def simulate_object_export(patterns=("radial_out",), *, speed=0.3, frequency=0.06,
-                           shape=(24, 24), n_steps=60, n_samples=2, n_pieces=3, block=3,
-                           snr_db=10.0, direction=90.0, seed=0):
+def simulate_object_export(
+    patterns=("radial_out",),
+    *,
+    speed=0.3,
+    frequency=0.06,
+    shape=(24, 24),
+    n_steps=60,
+    n_samples=2,
+    n_pieces=3,
+    block=3,
+    snr_db=10.0,
+    direction=90.0,
+    seed=0,
+):
     """A model export whose waves live inside the objects of its ``label`` map.
 
     Each sample holds ``n_pieces`` tetrominoes of ``block``-cell blocks (labels 1, 2,
@@ -229,16 +296,33 @@ def simulate_object_export(patterns=("radial_out",), *, speed=0.3, frequency=0.0
             ys, xs = np.nonzero(m)
             for u, pat in enumerate(pats):
                 g, _ = simulate_wave(
-                    pat, layout="grid", shape=tuple(shape), spacing=1.0, speed=speed,
-                    frequency=frequency, direction=direction, duration=n_steps,
-                    sampling_rate=1.0, center=(float(xs.mean()), float(ys.mean())),
-                    snr_db=snr_db, noise="white", seed=int(rng.integers(2**31)),
-                    time_units="step", space_units="cell",
+                    pat,
+                    layout="grid",
+                    shape=tuple(shape),
+                    spacing=1.0,
+                    speed=speed,
+                    frequency=frequency,
+                    direction=direction,
+                    duration=n_steps,
+                    sampling_rate=1.0,
+                    center=(float(xs.mean()), float(ys.mean())),
+                    snr_db=snr_db,
+                    noise="white",
+                    seed=int(rng.integers(2**31)),
+                    time_units="step",
+                    space_units="cell",
                 )
                 h[s, :, u][:, m] = g.values[:, m]
                 x, y = g["x"].values, g["y"].values
-    return _export({"hidden": (("sample", "time", "unit", "y", "x"), h),
-                    "label": (("sample", "y", "x"), labels)},
-                   np.arange(1, n_steps + 1, dtype=float), x, y, task="simulated objects",
-                   config={"patterns": ",".join(pats), "speed": speed, "frequency": frequency},
-                   source=f"simulate_object_export({','.join(pats)!r}, seed={seed})")
+    return _export(
+        {
+            "hidden": (("sample", "time", "unit", "y", "x"), h),
+            "label": (("sample", "y", "x"), labels),
+        },
+        np.arange(1, n_steps + 1, dtype=float),
+        x,
+        y,
+        task="simulated objects",
+        config={"patterns": ",".join(pats), "speed": speed, "frequency": frequency},
+        source=f"simulate_object_export({','.join(pats)!r}, seed={seed})",
+    )

@@ -85,7 +85,8 @@ def memory_positions(positions, names, label):
             raise NeurowaveError(
                 f"positions= for the {label} is a table with columns "
                 f"{', '.join(map(str, positions.columns))}; give it `x` and `y` columns (mm) "
-                "indexed by channel name.")
+                "indexed by channel name."
+            )
         df = positions[["x", "y"]].astype(float).copy()
         df.index = [str(i) for i in df.index]
         df.attrs = {"source": "positions= table", "format": "table"}
@@ -96,12 +97,14 @@ def memory_positions(positions, names, label):
         raise NeurowaveError(
             f"positions= for the {label} is a {type(positions).__name__}; pass an electrode "
             "map file, a table with x/y columns (mm) indexed by channel, or an "
-            "(n_channels, 2) array of x/y in mm.") from None
+            "(n_channels, 2) array of x/y in mm."
+        ) from None
     if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] != len(names):
         raise NeurowaveError(
             f"positions= for the {label} has shape {xy.shape}, but the signal has "
             f"{len(names)} channels; pass one (x, y) row in mm per channel, in the signal's "
-            "channel order.")
+            "channel order."
+        )
     df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=list(names))
     df.attrs = {"source": "positions= array (mm, channel order)", "format": "array"}
     return df

@@ -10,11 +10,52 @@ from .._validate import NeurowaveError, NeurowaveTypeError, check_path
 __all__ = ["read", "detect_format", "AmplitudeWarning", "check_amplitude"]
 
 _NETCDF = (".nc", ".nc4", ".netcdf", ".cdf")
-_MNE = (".edf", ".bdf", ".gdf", ".fif", ".fif.gz", ".vhdr", ".lay", ".set", ".cnt", ".mff",
-        ".nxe", ".sqd", ".con", ".ds")
-_NEO_FIRST = (".nix", ".h5", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6", ".nev", ".ccf",
-              ".plx", ".pl2", ".nex", ".rhd", ".rhs", ".smr", ".smrx", ".abf", ".continuous",
-              ".ncs", ".raw", ".dat", ".bin", ".kwik", ".mcd", ".nwb", ".axgd", ".axgx")
+_MNE = (
+    ".edf",
+    ".bdf",
+    ".gdf",
+    ".fif",
+    ".fif.gz",
+    ".vhdr",
+    ".lay",
+    ".set",
+    ".cnt",
+    ".mff",
+    ".nxe",
+    ".sqd",
+    ".con",
+    ".ds",
+)
+_NEO_FIRST = (
+    ".nix",
+    ".h5",
+    ".ns1",
+    ".ns2",
+    ".ns3",
+    ".ns4",
+    ".ns5",
+    ".ns6",
+    ".nev",
+    ".ccf",
+    ".plx",
+    ".pl2",
+    ".nex",
+    ".rhd",
+    ".rhs",
+    ".smr",
+    ".smrx",
+    ".abf",
+    ".continuous",
+    ".ncs",
+    ".raw",
+    ".dat",
+    ".bin",
+    ".kwik",
+    ".mcd",
+    ".nwb",
+    ".axgd",
+    ".axgx",
+)
 _TIFF = (".tif", ".tiff")
 #: samples x channels tables: refused (no rate, no positions; Neo would read a CSV as
 #: one channel)
@@ -84,16 +125,23 @@ def check_amplitude(grid, *, label=None):
     factor = 10.0 ** (3 * np.round(np.log10(med / 100.0) / 3))  # to ~100 µV, in 1000s
     name = label or grid.attrs.get("source") or "the recording"
     big = med > hi
-    msg = (f"{name}: the sites' amplitudes are physically implausible for a brain "
-           f"recording: s.d. {_uv(float(sd.min()))} to {_uv(float(sd.max()))} (median "
-           f"{_uv(med)}), where cortex gives microvolts to a few millivolts. The file's unit "
-           f"or scale is probably wrong by about {factor:.0e} ("
-           + ("values in µV stored or labelled as V" if factor >= 1e5 else
-              "values in µV labelled as mV" if big else
-              "values in V labelled as µV" if factor <= 1e-5 else
-              "values in mV labelled as µV")
-           + "); timing measures (phase, speed, direction) do not depend on it, but "
-           "amplitudes and power do: fix the unit in the file's header or channels.tsv.")
+    msg = (
+        f"{name}: the sites' amplitudes are physically implausible for a brain "
+        f"recording: s.d. {_uv(float(sd.min()))} to {_uv(float(sd.max()))} (median "
+        f"{_uv(med)}), where cortex gives microvolts to a few millivolts. The file's unit "
+        f"or scale is probably wrong by about {factor:.0e} ("
+        + (
+            "values in µV stored or labelled as V"
+            if factor >= 1e5
+            else "values in µV labelled as mV"
+            if big
+            else "values in V labelled as µV"
+            if factor <= 1e-5
+            else "values in mV labelled as µV"
+        )
+        + "); timing measures (phase, speed, direction) do not depend on it, but "
+        "amplitudes and power do: fix the unit in the file's header or channels.tsv."
+    )
     warnings.warn(AmplitudeWarning(msg, median_sd=med, factor=float(factor)), stacklevel=3)
     return msg
 
@@ -106,8 +154,10 @@ def detect_format(path):
     if path.is_dir():
         entries = [p for p in path.iterdir() if not p.name.startswith(".")]
         if not entries:
-            raise NeurowaveError(f"{path} is an empty folder, so there is nothing to read; pass "
-                             "a recording file or a folder of TIFF frames.")
+            raise NeurowaveError(
+                f"{path} is an empty folder, so there is nothing to read; pass "
+                "a recording file or a folder of TIFF frames."
+            )
         if any(p.suffix.lower() in _TIFF for p in entries):
             return "imaging"
         return "neo"  # folder formats (Open Ephys, Blackrock sets, ...)
@@ -187,20 +237,26 @@ def _read_path(path, positions, kwargs):
     fmt = detect_format(path)
     mne_only = [k for k in _MNE_ONLY if k in kwargs]
     if mne_only and fmt != "mne":
-        raise NeurowaveError(f"picks (--picks) applies only to files read through MNE "
-                             f"(EDF/BDF/FIF/BrainVision/Persyst), and {path} is read as "
-                             f"{fmt}; drop it.")
+        raise NeurowaveError(
+            f"picks (--picks) applies only to files read through MNE "
+            f"(EDF/BDF/FIF/BrainVision/Persyst), and {path} is read as "
+            f"{fmt}; drop it."
+        )
     image_only = [k for k in _IMAGE_ONLY if k in kwargs]
     if image_only and fmt != "imaging":
         flags = " and ".join(f"{k} (--{k.replace('_', '-')})" for k in image_only)
-        raise NeurowaveError(f"{flags} apply only to image stacks (TIFF files or folders of "
-                         f"them), and {path} is read as {fmt}; drop them.")
+        raise NeurowaveError(
+            f"{flags} apply only to image stacks (TIFF files or folders of "
+            f"them), and {path} is read as {fmt}; drop them."
+        )
     if fmt == "netcdf":
         from .netcdf import read_netcdf
 
         if positions is not None:
-            raise NeurowaveError("`positions` cannot be applied to a netCDF wave grid; its sites "
-                             "already carry positions.")
+            raise NeurowaveError(
+                "`positions` cannot be applied to a netCDF wave grid; its sites "
+                "already carry positions."
+            )
         return read_netcdf(path, **kwargs)
     if fmt == "mat":
         from .mat import read_mat
@@ -210,7 +266,9 @@ def _read_path(path, positions, kwargs):
         from .imaging import read_imaging
 
         if positions is not None:
-            raise NeurowaveError("`positions` does not apply to an image stack; pass pixel_size= instead.")
+            raise NeurowaveError(
+                "`positions` does not apply to an image stack; pass pixel_size= instead."
+            )
         return read_imaging(path, **kwargs)
     if fmt == "mne":
         from .mne import read_mne
@@ -227,8 +285,10 @@ def _read_object(obj, *, positions=None, **kwargs):
 
     image_only = [k for k in _IMAGE_ONLY if k in kwargs]
     if image_only:
-        raise NeurowaveError(f"{' and '.join(image_only)} apply only to image stacks, not to "
-                             f"a {type(obj).__name__} in memory; drop them.")
+        raise NeurowaveError(
+            f"{' and '.join(image_only)} apply only to image stacks, not to "
+            f"a {type(obj).__name__} in memory; drop them."
+        )
     if is_neo_object(obj):
         from .neo import read_neo
 
@@ -240,4 +300,5 @@ def _read_object(obj, *, positions=None, **kwargs):
     raise NeurowaveTypeError(
         f"read takes a path, a neo.Block, neo.Segment or neo.AnalogSignal, or an mne.io.Raw, "
         f"not a {type(obj).__name__}; for a NumPy array build a grid with "
-        "neurowave.make_channel_grid(data, x=, y=, sampling_rate=).")
+        "neurowave.make_channel_grid(data, x=, y=, sampling_rate=)."
+    )

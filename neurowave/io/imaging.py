@@ -53,7 +53,9 @@ def background_mask(mean_image, *, method="otsu"):
     m = np.asarray(mean_image, float)
     if isinstance(method, str):
         if method != "otsu":
-            raise NeurowaveError(f"`mask` must be 'otsu', a fraction in (0, 1) or None, got {method!r}.")
+            raise NeurowaveError(
+                f"`mask` must be 'otsu', a fraction in (0, 1) or None, got {method!r}."
+            )
         thr = _otsu(m)
     else:
         f = float(method)
@@ -95,19 +97,24 @@ def _frame_rate_from_tiff(files):
 def _read_stack(path):
     """(frames (nt, ny, nx) float32, files, reader name)."""
     if path.is_dir():
-        files = sorted([p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES],
-                       key=_natural_key)
+        files = sorted(
+            [p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES], key=_natural_key
+        )
         if not files:
             raise NeurowaveError(f"{path} holds no .tif/.tiff files. Pass a folder of TIFF frames.")
-        import PIL.Image  # noqa: F401  (neo 0.14.6's TiffIO needs it imported)
         import neo
+        import PIL.Image  # noqa: F401  (neo 0.14.6's TiffIO needs it imported)
         import quantities as pq
 
         try:
             with contextlib.redirect_stdout(_io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                reader = neo.io.TiffIO(directory_path=str(path).rstrip("/"), units="dimensionless",
-                                       sampling_rate=1.0 * pq.Hz, spatial_scale=1.0 * pq.mm)
+                reader = neo.io.TiffIO(
+                    directory_path=str(path).rstrip("/"),
+                    units="dimensionless",
+                    sampling_rate=1.0 * pq.Hz,
+                    spatial_scale=1.0 * pq.mm,
+                )
                 blk = reader.read_block()
         except Exception as err:
             raise NeurowaveError(
@@ -134,7 +141,9 @@ def _read_stack(path):
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3:
-        raise NeurowaveError(f"{path}: expected a stack of greyscale frames, got shape {arr.shape}.")
+        raise NeurowaveError(
+            f"{path}: expected a stack of greyscale frames, got shape {arr.shape}."
+        )
     return arr.astype(np.float32), [path], "tifffile"
 
 
@@ -150,13 +159,16 @@ def _load_files(files, a, b):
                 if frame.ndim == 3:  # colour: luminance, as neo.TiffIO does
                     frame = np.array(im.convert("L"))
         except Exception as err:
-            raise NeurowaveError(f"{f}: the TIFF frame cannot be read ({describe_cause(err)}). "
-                                 "Check the file.") from None
+            raise NeurowaveError(
+                f"{f}: the TIFF frame cannot be read ({describe_cause(err)}). Check the file."
+            ) from None
         out.append(frame.astype(np.float32))
     shapes = {fr.shape for fr in out}
     if len(shapes) > 1:
-        raise NeurowaveError(f"the TIFF frames {files[a]} ... {files[b - 1]} differ in size "
-                             f"({sorted(shapes)}). Check that every frame has the same size.")
+        raise NeurowaveError(
+            f"the TIFF frames {files[a]} ... {files[b - 1]} differ in size "
+            f"({sorted(shapes)}). Check that every frame has the same size."
+        )
     return np.stack(out)
 
 
@@ -176,7 +188,11 @@ def _stack_source(path, files):
 
     if path.is_dir():
         first = _load_files(files, 0, 1)
-        return functools.partial(_load_files, tuple(str(f) for f in files)), len(files), first.shape[1:]
+        return (
+            functools.partial(_load_files, tuple(str(f) for f in files)),
+            len(files),
+            first.shape[1:],
+        )
     import tifffile
 
     try:
@@ -204,17 +220,18 @@ def _multi_series(path, series, n_file_pages):
     import functools
 
     frames = [shape[-2:] for shape, _ in series]
-    ok = all(len(shape) in (2, 3) and n == (1 if len(shape) == 2 else shape[0])
-             for shape, n in series)
+    ok = all(
+        len(shape) in (2, 3) and n == (1 if len(shape) == 2 else shape[0]) for shape, n in series
+    )
     if ok and len(set(frames)) == 1 and sum(n for _, n in series) == n_file_pages:
         return functools.partial(_load_pages, str(path)), n_file_pages, frames[0]
-    listed = "; ".join(f"series {i}: {shape}" for i, (shape, _) in
-                       enumerate(series[:4]))
+    listed = "; ".join(f"series {i}: {shape}" for i, (shape, _) in enumerate(series[:4]))
     more = f"; ... ({len(series)} series in all)" if len(series) > 4 else ""
     raise NeurowaveError(
         f"{path} holds {len(series)} image series that cannot be read as one stack of "
         f"frames ({listed}{more}); save each series as its own file or stack and read "
-        "them one by one.")
+        "them one by one."
+    )
 
 
 def _blocks(n, size):
@@ -278,8 +295,19 @@ def _dff_block(load, a, b, f0, bg, bin):
     return _bin_frames(out, bin)
 
 
-def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=True,
-                 baseline="mean", bin=1, transpose=False, lazy=None, chunk_frames=None):
+def read_imaging(
+    path,
+    *,
+    frame_rate=None,
+    pixel_size=None,
+    mask="otsu",
+    dff=True,
+    baseline="mean",
+    bin=1,
+    transpose=False,
+    lazy=None,
+    chunk_frames=None,
+):
     """Read a TIFF image stack (widefield imaging) into a ``("time", "y", "x")`` grid.
 
     Parameters
@@ -333,8 +361,9 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
     if path.is_file() and path.stat().st_size == 0:
         raise NeurowaveError(f"{path} is empty (0 bytes), not a TIFF. Check the file.")
     if path.is_dir():
-        files = sorted([p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES],
-                       key=_natural_key)
+        files = sorted(
+            [p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES], key=_natural_key
+        )
     else:
         files = [path]
     if pixel_size is None:
@@ -362,12 +391,20 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         lazy = size >= LAZY_BYTES
     source = _stack_source(path, files) if lazy else None
     if source is not None:
-        out, bg = _read_lazy(source, mask=mask, dff=dff, baseline=baseline, bin=bin,
-                             transpose=transpose, chunk_frames=chunk_frames)
+        out, bg = _read_lazy(
+            source,
+            mask=mask,
+            dff=dff,
+            baseline=baseline,
+            bin=bin,
+            transpose=transpose,
+            chunk_frames=chunk_frames,
+        )
         how = "neo.TiffIO" if path.is_dir() else "tifffile"  # frames as those read them
     else:
-        out, bg, how = _read_eager(path, mask=mask, dff=dff, baseline=baseline, bin=bin,
-                                   transpose=transpose)
+        out, bg, how = _read_eager(
+            path, mask=mask, dff=dff, baseline=baseline, bin=bin, transpose=transpose
+        )
     ps = pixel_size * bin
     nt, ny, nx = out.shape
     offset = (ps - pixel_size) / 2.0
@@ -379,8 +416,9 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         "pixel_size_mm": float(ps),
         "frame_rate_source": rate_source,
         "positions_source": "pixel grid x pixel_size",
-        "background_mask": "none" if mask is None else ("otsu on mean intensity" if mask == "otsu"
-                                                        else f"mean < min + {mask} x range"),
+        "background_mask": "none"
+        if mask is None
+        else ("otsu on mean intensity" if mask == "otsu" else f"mean < min + {mask} x range"),
         "n_background_pixels": int(bg.sum()),
         "orientation": "row 0 = top of the stored image; y grows downward in the image"
         + ("; frames transposed" if transpose else ""),
@@ -388,9 +426,15 @@ def read_imaging(path, *, frame_rate=None, pixel_size=None, mask="otsu", dff=Tru
         "bin": bin,
         "lazy": source is not None,
     }
-    return make_grid(out, sampling_rate=frame_rate, x=offset + np.arange(nx) * ps,
-                     y=offset + np.arange(ny) * ps, source=str(path), kind="recording",
-                     attrs=attrs)
+    return make_grid(
+        out,
+        sampling_rate=frame_rate,
+        x=offset + np.arange(nx) * ps,
+        y=offset + np.arange(ny) * ps,
+        source=str(path),
+        kind="recording",
+        attrs=attrs,
+    )
 
 
 def _read_eager(path, *, mask, dff, baseline, bin, transpose):
@@ -445,6 +489,8 @@ def _read_lazy(source, *, mask, dff, baseline, bin, transpose, chunk_frames):
         bg |= ~(f0 > 0)
     ny2, nx2 = (ny // bin, nx // bin) if bin > 1 else (ny, nx)
     block = dask.delayed(_dff_block, pure=True)
-    parts = [dsa.from_delayed(block(load, a, b, f0, bg, bin), shape=(b - a, ny2, nx2),
-                              dtype=np.float64) for a, b in _blocks(n, size)]
+    parts = [
+        dsa.from_delayed(block(load, a, b, f0, bg, bin), shape=(b - a, ny2, nx2), dtype=np.float64)
+        for a, b in _blocks(n, size)
+    ]
     return dsa.concatenate(parts, axis=0), bg

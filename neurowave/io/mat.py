@@ -22,8 +22,17 @@ def _find(m, keys, what, path):
     return None
 
 
-def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_var=None,
-             sampling_rate=None, units="uV", transpose=None):
+def read_mat(
+    path,
+    *,
+    positions=None,
+    data_var=None,
+    rate_var=None,
+    positions_var=None,
+    sampling_rate=None,
+    units="uV",
+    transpose=None,
+):
     """Read a MATLAB v5 ``.mat`` file holding a samples x sites matrix into a wave grid.
 
     The layout of Martinet et al. (2017): ``data`` (n_samples, n_sites), ``fs`` (a
@@ -76,13 +85,19 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
         ) from None
     except Exception as err:
         raise NeurowaveError(
-            f"{path} is not a readable MATLAB .mat file ({describe_cause(err)}). "
-            "Check the file."
+            f"{path} is not a readable MATLAB .mat file ({describe_cause(err)}). Check the file."
         ) from None
     dk = data_var or _find(m, _DATA_KEYS, "data", path)
     if dk is None or dk not in m:
-        numeric = [k for k, v in m.items() if not k.startswith("__") and isinstance(v, np.ndarray)
-                   and v.ndim == 2 and min(v.shape) > 1 and v.dtype.kind in "fiu"]
+        numeric = [
+            k
+            for k, v in m.items()
+            if not k.startswith("__")
+            and isinstance(v, np.ndarray)
+            and v.ndim == 2
+            and min(v.shape) > 1
+            and v.dtype.kind in "fiu"
+        ]
         if len(numeric) == 1:
             dk = numeric[0]
         else:
@@ -92,7 +107,9 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
             )
     data = np.asarray(m[dk], dtype=float)
     if data.ndim != 2:
-        raise NeurowaveError(f"{path}: variable {dk!r} has shape {data.shape}; expected samples x sites.")
+        raise NeurowaveError(
+            f"{path}: variable {dk!r} has shape {data.shape}; expected samples x sites."
+        )
     if sampling_rate is None:
         rk = rate_var or _find(m, _RATE_KEYS, "rate", path)
         if rk is None or rk not in m:
@@ -106,7 +123,9 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
     if pk is not None and pk in m:
         pos_file = np.asarray(m[pk], dtype=float)
         if pos_file.ndim != 2 or 2 not in pos_file.shape:
-            raise NeurowaveError(f"{path}: {pk!r} has shape {pos_file.shape}; expected (n_sites, 2).")
+            raise NeurowaveError(
+                f"{path}: {pk!r} has shape {pos_file.shape}; expected (n_sites, 2)."
+            )
         if pos_file.shape[1] != 2:
             pos_file = pos_file.T
     n_sites = pos_file.shape[0] if pos_file is not None else None
@@ -138,5 +157,13 @@ def read_mat(path, *, positions=None, data_var=None, rate_var=None, positions_va
     flat = ~np.all(np.isfinite(data), axis=0) | (quiet_nanstd(data, axis=0) == 0)
     data[:, flat] = np.nan
     attrs = {"format": "mat", "mat_variable": dk, "units": "uV", "channel_names_in_file": False}
-    return assemble_grid(data, names, pmap, sampling_rate=sampling_rate, source=str(path),
-                         fmt="mat", attrs=attrs, dead=flat)
+    return assemble_grid(
+        data,
+        names,
+        pmap,
+        sampling_rate=sampling_rate,
+        source=str(path),
+        fmt="mat",
+        attrs=attrs,
+        dead=flat,
+    )

@@ -21,15 +21,50 @@ from .positions import (
 
 __all__ = ["read_mne", "MNE_EXTENSIONS"]
 
-MNE_EXTENSIONS = (".edf", ".bdf", ".gdf", ".fif", ".fif.gz", ".vhdr", ".lay", ".set",
-                  ".cnt", ".mff", ".nxe", ".eeg", ".data", ".sqd", ".con", ".ds", ".bin",
-                  ".EDF".lower(), ".rec", ".edf+")
+MNE_EXTENSIONS = (
+    ".edf",
+    ".bdf",
+    ".gdf",
+    ".fif",
+    ".fif.gz",
+    ".vhdr",
+    ".lay",
+    ".set",
+    ".cnt",
+    ".mff",
+    ".nxe",
+    ".eeg",
+    ".data",
+    ".sqd",
+    ".con",
+    ".ds",
+    ".bin",
+    ".EDF".lower(),
+    ".rec",
+    ".edf+",
+)
 #: channel types treated as cortical sites, in order of preference
 SITE_TYPES = ("ecog", "seeg", "eeg")
-_BIDS_TYPES = {"ECOG": "ecog", "SEEG": "seeg", "EEG": "eeg", "DBS": "dbs", "MISC": "misc",
-               "EMG": "emg", "ECG": "ecg", "EOG": "eog", "TRIG": "stim", "REF": "eeg",
-               "RESP": "resp", "GSR": "gsr", "TEMP": "temp", "AUDIO": "misc", "PUPIL": "misc",
-               "SYSCLOCK": "syst", "VEOG": "eog", "HEOG": "eog"}
+_BIDS_TYPES = {
+    "ECOG": "ecog",
+    "SEEG": "seeg",
+    "EEG": "eeg",
+    "DBS": "dbs",
+    "MISC": "misc",
+    "EMG": "emg",
+    "ECG": "ecg",
+    "EOG": "eog",
+    "TRIG": "stim",
+    "REF": "eeg",
+    "RESP": "resp",
+    "GSR": "gsr",
+    "TEMP": "temp",
+    "AUDIO": "misc",
+    "PUPIL": "misc",
+    "SYSCLOCK": "syst",
+    "VEOG": "eog",
+    "HEOG": "eog",
+}
 
 
 def _bids_channels_tsv(path):
@@ -59,8 +94,7 @@ def _read_bids_channels(tsv):
     return types, status
 
 
-def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=True,
-             raw=None):
+def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=True, raw=None):
     """Read a recording through MNE-Python into a wave grid (µV).
 
     Parameters
@@ -156,7 +190,9 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         pick_idx += [i for i in hits if i not in pick_idx]
     pick_idx = np.asarray(pick_idx, int)
     if pick_idx.size == 0:
-        raise NeurowaveError(f"{label}: `picks` {picks!r} selects no channels. Choose other types or names.")
+        raise NeurowaveError(
+            f"{label}: `picks` {picks!r} selects no channels. Choose other types or names."
+        )
     names = [raw.ch_names[i] for i in pick_idx]
     bads = set(raw.info["bads"]) | {n for n, s in bids_status.items() if s == "bad"}
 
@@ -195,17 +231,31 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
     subj = raw.info.get("subject_info") or {}
     if subj.get("his_id"):
         attrs["subject"] = str(subj["his_id"])
-    ents = {} if path is None else {
-        p.split("-", 1)[0]: p.split("-", 1)[1] for p in path.name.split("_") if "-" in p}
+    ents = (
+        {}
+        if path is None
+        else {p.split("-", 1)[0]: p.split("-", 1)[1] for p in path.name.split("_") if "-" in p}
+    )
     if "sub" in ents and "subject" not in attrs:
         attrs["subject"] = ents["sub"]
     if tsv is not None:
         attrs["channel_types_source"] = str(tsv)
-    grid = assemble_grid(data, names, pmap, sampling_rate=float(raw.info["sfreq"]),
-                         source=str(label), fmt=attrs["format"], attrs=attrs, dead=dead,
-                         all_names=all_names)
-    kept = set(grid["channel"].values.tolist()) if "channel" in grid.dims else \
-        {c for c in grid.attrs.get("channels", []) if c}
+    grid = assemble_grid(
+        data,
+        names,
+        pmap,
+        sampling_rate=float(raw.info["sfreq"]),
+        source=str(label),
+        fmt=attrs["format"],
+        attrs=attrs,
+        dead=dead,
+        all_names=all_names,
+    )
+    kept = (
+        set(grid["channel"].values.tolist())
+        if "channel" in grid.dims
+        else {c for c in grid.attrs.get("channels", []) if c}
+    )
     grid.attrs["channel_types"] = [ch_types[n] for n in names if n in kept]
     _warn_merged_grids(grid, [n for n in names if n in kept], label)
     return grid
@@ -236,7 +286,10 @@ def _warn_merged_grids(grid, names, label):
         f"of {len(names)} sites, with neighbour distances off by up to "
         f"{100 * float(dist['max']):.0f} %, so wave speeds and directions across the "
         f"sheet are distorted; read one grid with picks=['{first}*'] (CLI: --picks "
-        f"'{first}*').", UserWarning, stacklevel=3)
+        f"'{first}*').",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _open_raw(path, raw):
@@ -259,7 +312,7 @@ def _open_raw(path, raw):
     try:
         with mne.utils.use_log_level("error"), _quiet():
             raw = mne.io.read_raw(path, preload=False, verbose="error")
-    except (FileNotFoundError,) as err:
+    except FileNotFoundError as err:
         raise NeurowaveFileNotFoundError(
             f"{path}: a file it refers to is missing ({err}). Keep the recording's files together."
         ) from None
@@ -283,7 +336,8 @@ def _montage_positions(raw, names, path, label):
         raise NeurowaveError(
             f"The {label} has no montage with positions for its sites; set one "
             "(raw.set_montage) or pass positions= (an electrode map file, a table with "
-            "x/y in mm, or an (n_channels, 2) array).")
+            "x/y in mm, or an (n_channels, 2) array)."
+        )
     raise no_positions_error(path)
 
 
@@ -321,9 +375,17 @@ def _quiet():
 
 def _format_name(path):
     name = path.name.lower()
-    for ext, fmt in ((".vhdr", "brainvision"), (".edf", "edf"), (".bdf", "bdf"),
-                     (".fif", "fif"), (".fif.gz", "fif"), (".lay", "persyst"), (".set", "eeglab"),
-                     (".gdf", "gdf"), (".cnt", "cnt")):
+    for ext, fmt in (
+        (".vhdr", "brainvision"),
+        (".edf", "edf"),
+        (".bdf", "bdf"),
+        (".fif", "fif"),
+        (".fif.gz", "fif"),
+        (".lay", "persyst"),
+        (".set", "eeglab"),
+        (".gdf", "gdf"),
+        (".cnt", "cnt"),
+    ):
         if name.endswith(ext):
             return fmt
     return "mne:" + Path(name).suffix.lstrip(".")
@@ -352,6 +414,7 @@ def _lazy_raw(raw, pick_idx, scale, chunk=1_000_000, path=None):
         def load(a=start, b=stop):
             return _get_data(raw, path, picks=pick_idx, start=a, stop=b).T * scale[None, :]
 
-        blocks.append(dsa.from_delayed(dask.delayed(load)(), shape=(stop - start, len(pick_idx)),
-                                       dtype=float))
+        blocks.append(
+            dsa.from_delayed(dask.delayed(load)(), shape=(stop - start, len(pick_idx)), dtype=float)
+        )
     return dsa.concatenate(blocks, axis=0)

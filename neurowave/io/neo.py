@@ -94,8 +94,11 @@ class _NixSignal:
         self.sampling_period = pq.Quantity(timedim.sampling_interval, timedim.unit)
         self.sampling_rate = (1.0 / self.sampling_period).rescale(pq.Hz)
         t_start = attrs.pop("t_start", None)
-        self.t_start = (t_start if isinstance(t_start, pq.Quantity)
-                        else pq.Quantity(timedim.offset or 0.0, timedim.unit))
+        self.t_start = (
+            t_start
+            if isinstance(t_start, pq.Quantity)
+            else pq.Quantity(timedim.offset or 0.0, timedim.unit)
+        )
         self.name = attrs.pop("name", None)
         attrs.pop("description", None)
         self.array_annotations = attrs.pop("array_annotations", {}) or {}
@@ -162,18 +165,29 @@ def _nix_lazy_blocks(path):
                 if grp.type != "neo.segment":
                     continue
                 sattrs = neo.NixIO._nix_attr_to_neo(grp)
-                das = [da for da in grp.data_arrays if da.type in (
-                    "neo.analogsignal", "neo.irregularlysampledsignal", "neo.imagesequence")]
+                das = [
+                    da
+                    for da in grp.data_arrays
+                    if da.type
+                    in ("neo.analogsignal", "neo.irregularlysampledsignal", "neo.imagesequence")
+                ]
                 sigs, images = [], []
                 for group in neo.NixIO._group_signals(das).values():
                     if group[0].type == "neo.analogsignal":
                         sigs.append(_NixSignal(path, nb.name, group))
                     elif group[0].type == "neo.imagesequence":
                         images.append(group[0].name)
-                segs.append(SimpleNamespace(name=sattrs.pop("name", None), annotations=sattrs,
-                                            analogsignals=sigs, imagesequences=images))
-            blocks.append(SimpleNamespace(name=battrs.pop("name", None), annotations=battrs,
-                                          segments=segs))
+                segs.append(
+                    SimpleNamespace(
+                        name=sattrs.pop("name", None),
+                        annotations=sattrs,
+                        analogsignals=sigs,
+                        imagesequences=images,
+                    )
+                )
+            blocks.append(
+                SimpleNamespace(name=battrs.pop("name", None), annotations=battrs, segments=segs)
+            )
     except NeurowaveError:
         raise
     except Exception as err:
@@ -221,7 +235,7 @@ def _open_blocks(path, lazy, io_kwargs):
                 reader = neo.io.NixIOFr(str(path), **io_kwargs)
             else:
                 reader = neo.io.get_io(str(path), **io_kwargs)
-        except (IOError, OSError) as err:
+        except OSError as err:
             raise NeurowaveError(
                 f"{path}: neo cannot open it ({describe_cause(err)}). Check the file or its extension."
             ) from None
@@ -249,9 +263,19 @@ def _lazy_array(proxy, factor, chunk_samples):
         dtype = np.dtype(np.float64 if proxy.dtype == np.float64 else np.float32)
         load = dask.delayed(_nix_chunk, pure=True)
         blocks = [
-            dsa.from_delayed(load(proxy.path, proxy.datasets, proxy.calibration, a,
-                                  min(n, a + chunk_samples), dtype, factor),
-                             shape=(min(n, a + chunk_samples) - a, nc), dtype=dtype)
+            dsa.from_delayed(
+                load(
+                    proxy.path,
+                    proxy.datasets,
+                    proxy.calibration,
+                    a,
+                    min(n, a + chunk_samples),
+                    dtype,
+                    factor,
+                ),
+                shape=(min(n, a + chunk_samples) - a, nc),
+                dtype=dtype,
+            )
             for a in range(0, n, chunk_samples)
         ]
         return dsa.concatenate(blocks, axis=0) if blocks else dsa.zeros((0, nc), dtype=dtype)
@@ -266,16 +290,24 @@ def _lazy_array(proxy, factor, chunk_samples):
 
     def load(a, b):
         raw = rawio.get_analogsignal_chunk(
-            block_index=proxy._block_index, seg_index=proxy._seg_index, i_start=a, i_stop=b,
-            stream_index=proxy._stream_index, channel_indexes=chan,
+            block_index=proxy._block_index,
+            seg_index=proxy._seg_index,
+            i_start=a,
+            i_stop=b,
+            stream_index=proxy._stream_index,
+            channel_indexes=chan,
         )
-        sig = rawio.rescale_signal_raw_to_float(raw, dtype=dtype, stream_index=proxy._stream_index,
-                                                channel_indexes=chan)
+        sig = rawio.rescale_signal_raw_to_float(
+            raw, dtype=dtype, stream_index=proxy._stream_index, channel_indexes=chan
+        )
         return sig * dtype(factor) if factor != 1.0 else sig
 
     blocks = [
-        dsa.from_delayed(dask.delayed(load)(a, min(n, a + chunk_samples)),
-                         shape=(min(n, a + chunk_samples) - a, nc), dtype=dtype)
+        dsa.from_delayed(
+            dask.delayed(load)(a, min(n, a + chunk_samples)),
+            shape=(min(n, a + chunk_samples) - a, nc),
+            dtype=dtype,
+        )
         for a in range(0, n, chunk_samples)
     ]
     return dsa.concatenate(blocks, axis=0) if blocks else dsa.zeros((0, nc), dtype=dtype)
@@ -320,8 +352,18 @@ def _file_positions(sig, names, path):
     return None
 
 
-def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
-             chunk_samples=None, units=None, io_kwargs=None):
+def read_neo(
+    path,
+    *,
+    positions=None,
+    block=0,
+    segment=0,
+    signal=0,
+    lazy=None,
+    chunk_samples=None,
+    units=None,
+    io_kwargs=None,
+):
     """Read a recording through Neo into a wave grid (µV).
 
     Parameters
@@ -381,15 +423,26 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     'in-memory neo.Block'
     """
     if not isinstance(path, (str, os.PathLike)):
-        return _read_neo_object(path, positions=positions, block=block, segment=segment,
-                                signal=signal, lazy=lazy, chunk_samples=chunk_samples,
-                                units=units, io_kwargs=io_kwargs)
+        return _read_neo_object(
+            path,
+            positions=positions,
+            block=block,
+            segment=segment,
+            signal=signal,
+            lazy=lazy,
+            chunk_samples=chunk_samples,
+            units=units,
+            io_kwargs=io_kwargs,
+        )
     path = check_path(path)
     if path.is_file() and path.stat().st_size == 0:
         raise NeurowaveError(f"{path} is empty (0 bytes), not a recording. Check the file.")
     if lazy is None:
-        size = path.stat().st_size if path.is_file() else sum(
-            p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
+        size = (
+            path.stat().st_size
+            if path.is_file()
+            else sum(p.stat().st_size for p in path.parent.glob(path.stem + ".*"))
+        )
         lazy = size >= (NIX_LAZY_BYTES if path.suffix.lower() in NIX_SUFFIXES else LAZY_BYTES)
     try:
         blocks, fmt, is_lazy = _open_blocks(path, lazy, io_kwargs or {})
@@ -403,9 +456,18 @@ def read_neo(path, *, positions=None, block=0, segment=0, signal=0, lazy=None,
     if not blocks:
         raise NeurowaveError(f"{path} holds no blocks. Check the file.")
     blk, seg, sig = _pick(blocks, block, segment, signal, path)
-    return _grid_from_signal(sig, blk, seg, (block, segment, signal), label=path, fmt=fmt,
-                             is_lazy=is_lazy, chunk_samples=chunk_samples, units=units,
-                             pmap=lambda names: user_positions(path, positions))
+    return _grid_from_signal(
+        sig,
+        blk,
+        seg,
+        (block, segment, signal),
+        label=path,
+        fmt=fmt,
+        is_lazy=is_lazy,
+        chunk_samples=chunk_samples,
+        units=units,
+        pmap=lambda names: user_positions(path, positions),
+    )
 
 
 def _pick(blocks, block, segment, signal, label):
@@ -447,8 +509,7 @@ def _channel_names(sig):
     return names, ids
 
 
-def _grid_from_signal(sig, blk, seg, selectors, *, label, fmt, is_lazy, chunk_samples, units,
-                      pmap):
+def _grid_from_signal(sig, blk, seg, selectors, *, label, fmt, is_lazy, chunk_samples, units, pmap):
     """The wave grid of one Neo signal (file or memory); ``pmap(names)`` gives the
     user's positions table or None (then the signal's own annotations are used)."""
     block, segment, signal = selectors
@@ -496,8 +557,18 @@ def _grid_from_signal(sig, blk, seg, selectors, *, label, fmt, is_lazy, chunk_sa
         for src in (getattr(sig, "annotations", {}), blk.annotations, seg.annotations):
             if src and key in src and key not in attrs:
                 attrs[key if key not in ("subject_id",) else "subject"] = str(src[key])
-    return assemble_grid(data, names, positions, sampling_rate=sr, source=str(label), fmt=fmt,
-                         attrs=attrs, dead=dead, aliases=ids, t0=t0)
+    return assemble_grid(
+        data,
+        names,
+        positions,
+        sampling_rate=sr,
+        source=str(label),
+        fmt=fmt,
+        attrs=attrs,
+        dead=dead,
+        aliases=ids,
+        t0=t0,
+    )
 
 
 def _no_positions(label):
@@ -506,30 +577,41 @@ def _no_positions(label):
             f"The {label} carries no electrode positions (no x_coords/y_coords array "
             "annotations). Annotate the signal as Cobrawap does (array_annotations "
             "x_coords/y_coords and annotations['spatial_scale']) or pass positions= (an "
-            "electrode map file, a table with x/y in mm, or an (n_channels, 2) array).")
+            "electrode map file, a table with x/y in mm, or an (n_channels, 2) array)."
+        )
     return no_positions_error(label, "electrode positions (no x_coords/y_coords annotations)")
 
 
 # --------------------------------------------------------------------------- in memory
-def _read_neo_object(obj, *, positions, block, segment, signal, lazy, chunk_samples, units,
-                     io_kwargs):
+def _read_neo_object(
+    obj, *, positions, block, segment, signal, lazy, chunk_samples, units, io_kwargs
+):
     """:func:`read_neo` of a ``neo.Block``, ``neo.Segment`` or ``neo.AnalogSignal``."""
     from ._memory import NEO_TYPES, is_neo_object, memory_label, memory_positions
 
     kind = type(obj).__name__
     if not is_neo_object(obj) or kind not in NEO_TYPES:
         what = f"neo.{kind}" if is_neo_object(obj) else type(obj).__name__
-        hint = (" (irregularly sampled: resample it onto a regular clock and pass an "
-                "AnalogSignal)" if kind == "IrregularlySampledSignal" else "")
+        hint = (
+            " (irregularly sampled: resample it onto a regular clock and pass an AnalogSignal)"
+            if kind == "IrregularlySampledSignal"
+            else ""
+        )
         raise NeurowaveTypeError(
             f"read_neo takes a path or a neo.Block, neo.Segment or neo.AnalogSignal, not a "
-            f"{what}{hint}; pass one of those.")
+            f"{what}{hint}; pass one of those."
+        )
     label = memory_label(obj)
-    given = [k for k, v in (("lazy", lazy), ("chunk_samples", chunk_samples),
-                            ("io_kwargs", io_kwargs)) if v]
+    given = [
+        k
+        for k, v in (("lazy", lazy), ("chunk_samples", chunk_samples), ("io_kwargs", io_kwargs))
+        if v
+    ]
     if given:
-        raise NeurowaveError(f"{' and '.join(given)} apply to files, and the {label} is "
-                             "already in memory; leave them out.")
+        raise NeurowaveError(
+            f"{' and '.join(given)} apply to files, and the {label} is "
+            "already in memory; leave them out."
+        )
     blk = obj if kind == "Block" else None
     seg = obj if kind == "Segment" else None
     if blk is None:
@@ -541,15 +623,26 @@ def _read_neo_object(obj, *, positions, block, segment, signal, lazy, chunk_samp
         blk = SimpleNamespace(name=None, annotations={}, segments=[seg])
     blk, seg, sig = _pick([blk], 0 if kind != "Block" else block, segment, signal, label)
     _check_memory_signal(sig, label, units)
-    return _grid_from_signal(sig, blk, seg, (block, segment, signal), label=label, fmt="neo",
-                             is_lazy=False, chunk_samples=None, units=units,
-                             pmap=lambda names: memory_positions(positions, names, label))
+    return _grid_from_signal(
+        sig,
+        blk,
+        seg,
+        (block, segment, signal),
+        label=label,
+        fmt="neo",
+        is_lazy=False,
+        chunk_samples=None,
+        units=units,
+        pmap=lambda names: memory_positions(positions, names, label),
+    )
 
 
 def _only_one(key, what, label):
     if key not in (0, None):
-        raise NeurowaveError(f"{what}={key!r} selects a {what} inside a larger neo object, "
-                             f"and the {label} is one {what} already; leave {what} out.")
+        raise NeurowaveError(
+            f"{what}={key!r} selects a {what} inside a larger neo object, "
+            f"and the {label} is one {what} already; leave {what} out."
+        )
 
 
 def _check_memory_signal(sig, label, units):
@@ -560,7 +653,8 @@ def _check_memory_signal(sig, label, units):
     if type(sig).__name__ not in ("AnalogSignal", "AnalogSignalProxy"):
         raise NeurowaveTypeError(
             f"The {label} holds a {type(sig).__name__} where an AnalogSignal belongs; "
-            "resample it onto a regular clock and pass a neo.AnalogSignal.")
+            "resample it onto a regular clock and pass a neo.AnalogSignal."
+        )
     try:
         sr = float(sig.sampling_rate.rescale(pq.Hz).magnitude)
     except (AttributeError, ValueError, TypeError):
@@ -568,18 +662,22 @@ def _check_memory_signal(sig, label, units):
     if not (np.isfinite(sr) and sr > 0):
         raise NeurowaveError(
             f"The {label} has no usable sampling rate ({getattr(sig, 'sampling_rate', None)}); "
-            "build the AnalogSignal with sampling_rate= in Hz (e.g. 1 * pq.kHz).")
+            "build the AnalogSignal with sampling_rate= in Hz (e.g. 1 * pq.kHz)."
+        )
     if len(sig.shape) != 2 or sig.shape[0] < 2:
-        raise NeurowaveError(f"The {label} has shape {tuple(sig.shape)}; pass an AnalogSignal "
-                             "of (n_samples, n_channels) with at least two samples.")
+        raise NeurowaveError(
+            f"The {label} has shape {tuple(sig.shape)}; pass an AnalogSignal "
+            "of (n_samples, n_channels) with at least two samples."
+        )
     dim = sig.units.dimensionality.string
     unitless = dim == "dimensionless"
-    if not (_is_voltage(sig.units) or unitless and (units is None or _is_voltage(units))):
+    if not (_is_voltage(sig.units) or (unitless and (units is None or _is_voltage(units)))):
         raise NeurowaveError(
             f"The {label} has units of {dim if not unitless else units}, not a voltage; "
             "rescale it to a voltage "
             "(e.g. signal.rescale('uV')), or build unitless samples with "
-            "units='dimensionless' and pass units= naming their voltage.")
+            "units='dimensionless' and pass units= naming their voltage."
+        )
 
 
 def _is_voltage(units):

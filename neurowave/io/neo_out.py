@@ -53,13 +53,15 @@ def _check_result(result):
     if not all(hasattr(result, a) for a in ("summary", "frames", "events")):
         raise NeurowaveTypeError(
             f"to_neo takes the WaveAnalysis that neurowave.waves.analyze returns (got "
-            f"{type(result).__name__}); analyse a recording first.")
+            f"{type(result).__name__}); analyse a recording first."
+        )
     inp = result.summary["input"]
     if inp["time_units"] != "s" or inp["space_units"] != "mm":
         raise NeurowaveError(
             f"The result is measured in {inp['time_units']} and {inp['space_units']}, and Neo "
             "needs physical units (s, mm); give the grid seconds and millimetres "
-            "(e.g. a recording, or simulate_wave(time_units='s', space_units='mm')).")
+            "(e.g. a recording, or simulate_wave(time_units='s', space_units='mm'))."
+        )
 
 
 def _pattern_codes(frames):
@@ -85,9 +87,14 @@ def _frame_signals(result, pq, neo):
         else:
             values, ann = np.asarray(frames[name].values), {}
         sig = neo.AnalogSignal(
-            values.astype(np.float64).reshape(-1, 1), units=unit or units[name],
-            sampling_rate=fs * pq.Hz, t_start=t0 * pq.s, name=name,
-            description=long_name, **ann)
+            values.astype(np.float64).reshape(-1, 1),
+            units=unit or units[name],
+            sampling_rate=fs * pq.Hz,
+            t_start=t0 * pq.s,
+            name=name,
+            description=long_name,
+            **ann,
+        )
         out.append(sig)
     return out
 
@@ -104,15 +111,23 @@ def _epoch(result, pq, neo):
 
     pattern = col("pattern", dtype=str, fill="") if n else np.array([], dtype=str)
     return neo.Epoch(
-        times=col("start") * pq.s, durations=col("duration") * pq.s,
-        labels=pattern.astype("U"), name=EPOCH_NAME,
+        times=col("start") * pq.s,
+        durations=col("duration") * pq.s,
+        labels=pattern.astype("U"),
+        name=EPOCH_NAME,
         description="wave events of neurowave.waves.detect_wave_events",
         array_annotations={
-            "wave_id": np.arange(n, dtype=np.int64), "speed": col("speed"),
-            "direction": col("direction"), "pattern": pattern.astype("U"),
-            "pgd": col("pgd"), "n_frames": col("n_frames", dtype=np.int64, fill=0),
-            "rotation": col("rotation", dtype=np.int64, fill=0)},
-        speed_units=units, direction_units="deg")
+            "wave_id": np.arange(n, dtype=np.int64),
+            "speed": col("speed"),
+            "direction": col("direction"),
+            "pattern": pattern.astype("U"),
+            "pgd": col("pgd"),
+            "n_frames": col("n_frames", dtype=np.int64, fill=0),
+            "rotation": col("rotation", dtype=np.int64, fill=0),
+        },
+        speed_units=units,
+        direction_units="deg",
+    )
 
 
 def to_neo(result, *, block=False):
@@ -151,11 +166,15 @@ def to_neo(result, *, block=False):
     s = result.summary
     par = s["params"]
     seg = neo.Segment(
-        name="neurowave analyze", description="wave measures of neurowave.waves.analyze",
-        source=str(s["input"]["path"]), band_hz=[float(b) for b in par["band"]],
-        phase_method=str(par["phase_method"]), pgd_threshold=float(par["pgd_threshold"]),
+        name="neurowave analyze",
+        description="wave measures of neurowave.waves.analyze",
+        source=str(s["input"]["path"]),
+        band_hz=[float(b) for b in par["band"]],
+        phase_method=str(par["phase_method"]),
+        pgd_threshold=float(par["pgd_threshold"]),
         neurowave_version=str(s["neurowave_version"]),
-        neurowave_summary=result.to_json())
+        neurowave_summary=result.to_json(),
+    )
     for sig in _frame_signals(result, pq, neo):
         seg.analogsignals.append(sig)
         sig.segment = seg
@@ -164,8 +183,11 @@ def to_neo(result, *, block=False):
     ep.segment = seg
     if not block:
         return seg
-    blk = neo.Block(name=BLOCK_NAME, description="wave measures of neurowave.waves.analyze",
-                    source=str(s["input"]["path"]))
+    blk = neo.Block(
+        name=BLOCK_NAME,
+        description="wave measures of neurowave.waves.analyze",
+        source=str(s["input"]["path"]),
+    )
     blk.segments.append(seg)
     seg.block = blk
     return blk
@@ -213,7 +235,8 @@ def write_nix(result, path, *, recording=None):
         if path.exists() and path.resolve() == recording.resolve():
             raise NeurowaveError(
                 f"{path} is the recording itself, and neurowave never rewrites an input; "
-                "write the results to another file (a copy of the recording with them added).")
+                "write the results to another file (a copy of the recording with them added)."
+            )
     blk = to_neo(result, block=True)
     from .._outputs import atomic_file
 
@@ -243,7 +266,8 @@ def _add_block(tmp, blk, recording, neo):
 
         raise NeurowaveError(
             f"{recording} is not a readable NIX file ({describe_cause(err)}), so the results "
-            "cannot be added to a copy of it; write them to a file of their own.") from None
+            "cannot be added to a copy of it; write them to a file of their own."
+        ) from None
     name, k = BLOCK_NAME, 1
     while name in taken:
         k += 1
@@ -259,6 +283,8 @@ def summary_from_neo(obj):
     seg = obj.segments[0] if hasattr(obj, "segments") else obj
     text = getattr(seg, "annotations", {}).get("neurowave_summary")
     if text is None:
-        raise NeurowaveError(f"{type(obj).__name__} {getattr(obj, 'name', '')!r} carries no "
-                             "neurowave summary; pass a Segment or Block made by to_neo.")
+        raise NeurowaveError(
+            f"{type(obj).__name__} {getattr(obj, 'name', '')!r} carries no "
+            "neurowave summary; pass a Segment or Block made by to_neo."
+        )
     return json.loads(text)

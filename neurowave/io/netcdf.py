@@ -32,8 +32,13 @@ _PREFIX = "json:"
 
 def _encode_value(v):
     if isinstance(v, (bool, np.bool_)) or v is None or isinstance(v, (dict, list, tuple)):
-        if isinstance(v, (list, tuple)) and v and all(
-            isinstance(e, (int, float, np.number)) and not isinstance(e, (bool, np.bool_)) for e in v
+        if (
+            isinstance(v, (list, tuple))
+            and v
+            and all(
+                isinstance(e, (int, float, np.number)) and not isinstance(e, (bool, np.bool_))
+                for e in v
+            )
         ):
             return np.asarray(v)
         return _PREFIX + json.dumps(v, default=_json_default)
@@ -54,7 +59,7 @@ def decode_attrs(attrs):
     out = {}
     for k, v in attrs.items():
         if isinstance(v, str) and v.startswith(_PREFIX):
-            v = json.loads(v[len(_PREFIX):])
+            v = json.loads(v[len(_PREFIX) :])
         out[k] = v
     return out
 
@@ -99,9 +104,13 @@ def write_netcdf(obj, path, *, overwrite=True):
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise NeurowaveFileExistsError(f"{path} exists. Pass overwrite=True or choose another name.")
+        raise NeurowaveFileExistsError(
+            f"{path} exists. Pass overwrite=True or choose another name."
+        )
     if not isinstance(obj, (xr.DataArray, xr.Dataset)):
-        raise NeurowaveTypeError(f"Only xarray objects can be written to netCDF, got {type(obj).__name__}.")
+        raise NeurowaveTypeError(
+            f"Only xarray objects can be written to netCDF, got {type(obj).__name__}."
+        )
     if isinstance(obj, xr.DataArray):
         name = obj.name if obj.name is not None else "signal"
         ds = obj.to_dataset(name=name)
@@ -146,11 +155,17 @@ def _check_declared_size(path, *, lazy):
         import netCDF4
 
         with netCDF4.Dataset(str(path)) as nc:
-            sizes = {name: (tuple(v.shape), int(np.prod(v.shape, dtype=np.float64))
-                            * v.dtype.itemsize if hasattr(v.dtype, "itemsize") else 0,
-                            v.dimensions)
-                     for name, v in nc.variables.items()}
-    except Exception:  # noqa: BLE001  (unreadable: the reader below says so)
+            sizes = {
+                name: (
+                    tuple(v.shape),
+                    int(np.prod(v.shape, dtype=np.float64)) * v.dtype.itemsize
+                    if hasattr(v.dtype, "itemsize")
+                    else 0,
+                    v.dimensions,
+                )
+                for name, v in nc.variables.items()
+            }
+    except Exception:
         return
     budget = _memory_budget()
     index = {n: s for n, s in sizes.items() if len(s[2]) == 1 and s[2][0] == n}
@@ -160,14 +175,16 @@ def _check_declared_size(path, *, lazy):
         raise NeurowaveError(
             f"{path} declares a {name} axis of {shape[0]:,} values ({_gib(nbytes)}), more than "
             f"can be read at once here ({_gib(budget)}); the file is damaged or not a "
-            "recording neurowave can stream. Check how it was written.")
+            "recording neurowave can stream. Check how it was written."
+        )
     total = sum(s[1] for s in sizes.values())
     if not lazy and total > budget:
         dims = max(sizes.items(), key=lambda kv: kv[1][1])
         raise NeurowaveError(
             f"{path} declares {_gib(total)} of data ({dims[0]} {dims[1][0]}), more than can "
             f"be read at once here ({_gib(budget)}); `neurowave analyze` reads netCDF "
-            "chunk by chunk, or open it with read_netcdf(path, chunks={'time': 100_000}).")
+            "chunk by chunk, or open it with read_netcdf(path, chunks={'time': 100_000})."
+        )
 
 
 def _forward_in_time(da):
@@ -228,7 +245,9 @@ def read_netcdf(path, *, chunks=None):
         return _forward_in_time(da)
     if "hidden" in ds:
         return ds
-    candidates = [v for v in ds.data_vars if ds[v].dims in (("time", "y", "x"), ("time", "channel"))]
+    candidates = [
+        v for v in ds.data_vars if ds[v].dims in (("time", "y", "x"), ("time", "channel"))
+    ]
     if len(candidates) == 1:
         da = ds[candidates[0]]
         da.attrs = {**ds.attrs, **da.attrs}

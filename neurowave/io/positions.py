@@ -104,7 +104,9 @@ def _read_table(path, *, pitch=None, units=None):
     text = path.read_text(encoding="utf-8-sig", errors="replace")  # strips a BOM
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
-        raise NeurowaveError(f"{path} is empty. Pass a table with a channel column and x/y or row/col.")
+        raise NeurowaveError(
+            f"{path} is empty. Pass a table with a channel column and x/y or row/col."
+        )
     delim = "\t" if "\t" in lines[0] else ("," if "," in lines[0] else None)
     if delim is None:
         rows = [ln.split() for ln in lines]
@@ -112,8 +114,14 @@ def _read_table(path, *, pitch=None, units=None):
         rows = list(csv.reader(lines, delimiter=delim))
     header = [h.strip().lower() for h in rows[0]]
     body = [r for r in rows[1:] if any(c.strip() for c in r)]
-    name_col = next((header.index(k) for k in ("name", "channel", "label", "electrode", "ch_name")
-                     if k in header), None)
+    name_col = next(
+        (
+            header.index(k)
+            for k in ("name", "channel", "label", "electrode", "ch_name")
+            if k in header
+        ),
+        None,
+    )
     if name_col is None:
         raise NeurowaveError(
             f"{path}: no channel column (expected one of name, channel, label, electrode in "
@@ -150,8 +158,9 @@ def _read_table(path, *, pitch=None, units=None):
         if z is not None and np.any(np.isfinite(z) & (z != 0)):
             xyz = np.column_stack([x, y, z]) * scale
             return positions_from_xyz(names, xyz, source=path, fmt=fmt)
-        return _frame(names, x * scale, y * scale, source=path, fmt=fmt,
-                      extra={"units_in_file": units})
+        return _frame(
+            names, x * scale, y * scale, source=path, fmt=fmt, extra={"units_in_file": units}
+        )
     if "row" in header and ("col" in header or "column" in header):
         r, c = col("row"), col("col" if "col" in header else "column")
         p = UTAH_PITCH_MM if pitch is None else float(pitch)
@@ -167,7 +176,9 @@ def _read_table(path, *, pitch=None, units=None):
 def _bids_units(path):
     """Units from the BIDS ``*_coordsystem.json`` next to an electrodes.tsv, if any."""
     stem = path.name[: -len("_electrodes.tsv")]
-    cands = [path.parent / f"{stem}_coordsystem.json"] + sorted(path.parent.glob("*_coordsystem.json"))
+    cands = [path.parent / f"{stem}_coordsystem.json"] + sorted(
+        path.parent.glob("*_coordsystem.json")
+    )
     for c in cands:
         if c.is_file():
             try:
@@ -203,8 +214,13 @@ def positions_from_montage(montage, *, source, names=None):
         )
     keys = list(ch_pos)
     xyz = np.array([ch_pos[k] for k in keys], float) * 1000.0
-    return positions_from_xyz(keys, xyz, source=source, fmt="mne-montage",
-                              coord_frame=montage.get_positions().get("coord_frame"))
+    return positions_from_xyz(
+        keys,
+        xyz,
+        source=source,
+        fmt="mne-montage",
+        coord_frame=montage.get_positions().get("coord_frame"),
+    )
 
 
 def positions_from_xyz(names, xyz, *, source, fmt, coord_frame=None):
@@ -305,8 +321,26 @@ def find_positions_sidecar(path):
     path = Path(path)
     folder = path.parent if path.is_file() or not path.exists() else path.parent
     stem = path.name
-    for suf in (".nix", ".h5", ".vhdr", ".edf", ".bdf", ".fif", ".mat", ".lay", ".set",
-                ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6", ".nev", ".gdf", ".cnt"):
+    for suf in (
+        ".nix",
+        ".h5",
+        ".vhdr",
+        ".edf",
+        ".bdf",
+        ".fif",
+        ".mat",
+        ".lay",
+        ".set",
+        ".ns1",
+        ".ns2",
+        ".ns3",
+        ".ns4",
+        ".ns5",
+        ".ns6",
+        ".nev",
+        ".gdf",
+        ".cnt",
+    ):
         if stem.lower().endswith(suf):
             stem = stem[: -len(suf)]
             break
@@ -317,8 +351,13 @@ def find_positions_sidecar(path):
         if stem.endswith(tail):
             bases.append(stem[: -len(tail)])
     for base in bases:
-        for cand in (f"{base}.cmp", f"{base}-dig.fif", f"{base}_electrodes.tsv",
-                     f"{base}.csv", f"{base}.tsv"):
+        for cand in (
+            f"{base}.cmp",
+            f"{base}-dig.fif",
+            f"{base}_electrodes.tsv",
+            f"{base}.csv",
+            f"{base}.tsv",
+        ):
             p = folder / cand
             if p.is_file() and p != path:
                 return p
@@ -358,7 +397,9 @@ def user_positions(path, positions=None):
             f"{side} lies beside {Path(path).name} with the same name but does not read as "
             f"an electrode map ({reason}); it is ignored and the positions come from the "
             "file itself. Pass --positions MAP (positions=) to name the map.",
-            UserWarning, stacklevel=3)
+            UserWarning,
+            stacklevel=3,
+        )
         return None
 
 
@@ -452,8 +493,12 @@ def flatten_positions(xyz, *, n_neighbors=6, refine=True):
         }
     }
     if n < 3:
-        info["distortion"] = {"median": 0.0, "max": 0.0, "projection_median": 0.0,
-                              "projection_max": 0.0}
+        info["distortion"] = {
+            "median": 0.0,
+            "max": 0.0,
+            "projection_median": 0.0,
+            "projection_max": 0.0,
+        }
         return xy0, info
     edges, d3 = _knn_edges(xyz, n_neighbors)
     good = d3 > 0
@@ -489,17 +534,18 @@ def _relax(xy0, edges, d3, anchor=0.01):
     def resid(flat):
         p = flat.reshape(n, 2)
         diff = p[edges[:, 0]] - p[edges[:, 1]]
-        d2 = np.sqrt((diff ** 2).sum(1))
+        d2 = np.sqrt((diff**2).sum(1))
         return np.concatenate([(d2 - d3) / d3, anchor * (flat - xy0.ravel()) / scale])
 
     sp = lil_matrix((ne + 2 * n, 2 * n), dtype=int)
     for k, (i, j) in enumerate(edges):
-        sp[k, 2 * i: 2 * i + 2] = 1
-        sp[k, 2 * j: 2 * j + 2] = 1
+        sp[k, 2 * i : 2 * i + 2] = 1
+        sp[k, 2 * j : 2 * j + 2] = 1
     for k in range(2 * n):
         sp[ne + k, k] = 1
-    sol = least_squares(resid, xy0.ravel(), jac_sparsity=sp, method="trf", x_scale=scale,
-                        max_nfev=200)
+    sol = least_squares(
+        resid, xy0.ravel(), jac_sparsity=sp, method="trf", x_scale=scale, max_nfev=200
+    )
     xy = sol.x.reshape(n, 2)
     # rigid re-alignment onto the projection (rotation without reflection + translation)
     ca, cb = xy.mean(0), xy0.mean(0)
@@ -612,9 +658,22 @@ def _rounded(v, pitch_guess):
 MAX_POSITION_MM = 1e4
 
 
-def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=None,
-                  dead=None, all_names=None, aliases=None, positions_source=None,
-                  t0=0.0, layout="auto"):
+def assemble_grid(
+    data,
+    names,
+    positions,
+    *,
+    sampling_rate,
+    source,
+    fmt,
+    attrs=None,
+    dead=None,
+    all_names=None,
+    aliases=None,
+    positions_source=None,
+    t0=0.0,
+    layout="auto",
+):
     """Put channel data (n_times, n_channels) onto a wave grid using ``positions``.
 
     Recording channels the map lacks are left out (warning; ``attrs`` list them);
@@ -627,8 +686,9 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
     names = [str(n) for n in names]
     attrs = dict(attrs or {})
     psrc = positions_source or positions.attrs.get("source", "")
-    idx, missing = match_channels(names, positions, all_names=all_names, aliases=aliases,
-                                  source=f"The electrode map {psrc}")
+    idx, missing = match_channels(
+        names, positions, all_names=all_names, aliases=aliases, source=f"The electrode map {psrc}"
+    )
     pos = np.full((len(names), 2), np.nan)
     have = idx >= 0
     pos[have] = positions[["x", "y"]].to_numpy(float)[idx[have]]
@@ -682,8 +742,9 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
         sp = grid_spacing(kpos)
         lat = lattice_indices(_rounded(kpos[:, 0], sp), _rounded(kpos[:, 1], sp))
         if lat is None and layout == "grid":
-            raise NeurowaveError(f"{source}: the positions do not sit on a regular lattice; "
-                             "use layout='channel'.")
+            raise NeurowaveError(
+                f"{source}: the positions do not sit on a regular lattice; use layout='channel'."
+            )
     if lat is not None:
         ix, iy, xs, ys = lat
         ny, nx = len(ys), len(xs)
@@ -694,20 +755,46 @@ def assemble_grid(data, names, positions, *, sampling_rate, source, fmt, attrs=N
         if hasattr(sub, "dask"):
             import dask.array as dsa
 
-            ext = dsa.concatenate([sub, dsa.full((sub.shape[0], 1), np.nan, dtype=sub.dtype,
-                                                  chunks=(sub.chunks[0], 1))], axis=1)
+            ext = dsa.concatenate(
+                [
+                    sub,
+                    dsa.full((sub.shape[0], 1), np.nan, dtype=sub.dtype, chunks=(sub.chunks[0], 1)),
+                ],
+                axis=1,
+            )
             ext = ext.rechunk({1: -1})
         else:
-            ext = np.concatenate([np.asarray(sub), np.full((sub.shape[0], 1), np.nan,
-                                                           dtype=np.result_type(sub.dtype, np.float32))], axis=1)
+            ext = np.concatenate(
+                [
+                    np.asarray(sub),
+                    np.full((sub.shape[0], 1), np.nan, dtype=np.result_type(sub.dtype, np.float32)),
+                ],
+                axis=1,
+            )
         cube = ext[:, cell].reshape(sub.shape[0], ny, nx)
         attrs["channels"] = chan_map.tolist()
         attrs["channel_order"] = list(kept_names)  # the file's order (flat order is spatial)
-        return make_grid(cube, sampling_rate=sampling_rate, x=xs, y=ys, t0=t0,
-                         source=str(source), kind="recording", attrs=attrs)
-    return make_channel_grid(sub, sampling_rate=sampling_rate, x=kpos[:, 0], y=kpos[:, 1],
-                             channels=kept_names, t0=t0, source=str(source), kind="recording",
-                             attrs=attrs)
+        return make_grid(
+            cube,
+            sampling_rate=sampling_rate,
+            x=xs,
+            y=ys,
+            t0=t0,
+            source=str(source),
+            kind="recording",
+            attrs=attrs,
+        )
+    return make_channel_grid(
+        sub,
+        sampling_rate=sampling_rate,
+        x=kpos[:, 0],
+        y=kpos[:, 1],
+        channels=kept_names,
+        t0=t0,
+        source=str(source),
+        kind="recording",
+        attrs=attrs,
+    )
 
 
 def quiet_nanstd(data, axis=0):

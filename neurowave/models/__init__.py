@@ -10,37 +10,93 @@ This package never imports the readers (:mod:`neurowave.io`) except the netCDF w
 
 from .cnn import LocalCNN
 from .config import READOUTS, CNNConfig, ConvLSTMConfig, CoRNNConfig, UNetConfig
-from .convlstm import ConvLSTM
-from .convert import cornn_state_dict_from_published
-from .cornn import CoRNN, laplacian_kernel, oscillator_recurrence
 from .controls import CONTROLS, cut_coupling, untrained_like
-from .diagnostics import (bounded_ratio, compute_oscillator_diagnostics, states_bounded,
-                          summarize_diagnostics)
+from .convert import cornn_state_dict_from_published
+from .convlstm import ConvLSTM
+from .cornn import CoRNN, laplacian_kernel, oscillator_recurrence
+from .diagnostics import (
+    bounded_ratio,
+    compute_oscillator_diagnostics,
+    states_bounded,
+    summarize_diagnostics,
+)
 from .export import default_steps, export_hidden, hidden_grid, trained_steps, write_export
-from .states import export_states, record_states
-from .metrics import (confusion_matrix, foreground_accuracy, foreground_iou,
-                      foreground_iou_paper, pixel_accuracy, segmentation_scores)
+from .metrics import (
+    confusion_matrix,
+    foreground_accuracy,
+    foreground_iou,
+    foreground_iou_paper,
+    pixel_accuracy,
+    segmentation_scores,
+)
 from .readouts import PixelMLP, TimeReadout
 from .registry import MODELS, count_parameters, get_model, list_models
+from .states import export_states, record_states
 from .tasks import TASK_PRESETS, TASKS, get_task, list_tasks, task_from_spec
-from .train import (default_pretrained, evaluate, list_pretrained, load_checkpoint,
-                    load_model, predict, resolve_device, train, train_seeds)
+from .train import (
+    default_pretrained,
+    evaluate,
+    list_pretrained,
+    load_checkpoint,
+    load_model,
+    predict,
+    resolve_device,
+    train,
+    train_seeds,
+)
 from .unet import UNet
 
 __all__ = [
-    "get_model", "list_models", "count_parameters", "MODELS", "READOUTS",
-    "CoRNN", "ConvLSTM", "LocalCNN", "UNet", "CoRNNConfig", "ConvLSTMConfig", "CNNConfig",
-    "UNetConfig", "TimeReadout", "PixelMLP", "laplacian_kernel", "oscillator_recurrence",
+    "get_model",
+    "list_models",
+    "count_parameters",
+    "MODELS",
+    "READOUTS",
+    "CoRNN",
+    "ConvLSTM",
+    "LocalCNN",
+    "UNet",
+    "CoRNNConfig",
+    "ConvLSTMConfig",
+    "CNNConfig",
+    "UNetConfig",
+    "TimeReadout",
+    "PixelMLP",
+    "laplacian_kernel",
+    "oscillator_recurrence",
     "cornn_state_dict_from_published",
-    "get_task", "list_tasks", "task_from_spec", "TASKS", "TASK_PRESETS",
-    "confusion_matrix", "pixel_accuracy", "foreground_accuracy", "foreground_iou",
+    "get_task",
+    "list_tasks",
+    "task_from_spec",
+    "TASKS",
+    "TASK_PRESETS",
+    "confusion_matrix",
+    "pixel_accuracy",
+    "foreground_accuracy",
+    "foreground_iou",
     "foreground_iou_paper",
     "segmentation_scores",
-    "train", "train_seeds", "evaluate", "predict", "load_model", "load_checkpoint", "list_pretrained",
+    "train",
+    "train_seeds",
+    "evaluate",
+    "predict",
+    "load_model",
+    "load_checkpoint",
+    "list_pretrained",
     "default_pretrained",
     "resolve_device",
-    "export_hidden", "write_export", "hidden_grid", "default_steps", "trained_steps",
-    "export_states", "record_states",
-    "cut_coupling", "untrained_like", "CONTROLS",
-    "compute_oscillator_diagnostics", "summarize_diagnostics", "bounded_ratio", "states_bounded",
+    "export_hidden",
+    "write_export",
+    "hidden_grid",
+    "default_steps",
+    "trained_steps",
+    "export_states",
+    "record_states",
+    "cut_coupling",
+    "untrained_like",
+    "CONTROLS",
+    "compute_oscillator_diagnostics",
+    "summarize_diagnostics",
+    "bounded_ratio",
+    "states_bounded",
 ]

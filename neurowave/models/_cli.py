@@ -11,8 +11,8 @@ def task_for(ckpt, name, *, source):
     ``name`` None or the checkpoint's own task name -> the exact task it was trained on;
     a preset or task of the same kind -> that one; another kind -> one-sentence error.
     """
-    from neurowave.models import TASK_PRESETS, get_task, list_tasks, task_from_spec
     from neurowave._validate import check_option
+    from neurowave.models import TASK_PRESETS, get_task, list_tasks, task_from_spec
 
     trained = ckpt["task"]["name"]
     if name is None or name == trained:

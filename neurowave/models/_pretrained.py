@@ -45,8 +45,20 @@ def shipped_diagnostics(model, task_spec, *, n=DIAGNOSTIC_IMAGES):
     x, y = task.split("test", n=min(int(n), task.sizes["test"]), cache=False)
     return summarize_diagnostics(compute_oscillator_diagnostics(model, x, y))
 
-_KEEP = ("format", "neurowave_version", "model", "config", "task", "state_dict", "epoch",
-         "best_val", "best_epoch", "seed", "train_seconds")
+
+_KEEP = (
+    "format",
+    "neurowave_version",
+    "model",
+    "config",
+    "task",
+    "state_dict",
+    "epoch",
+    "best_val",
+    "best_epoch",
+    "seed",
+    "train_seconds",
+)
 
 
 def ship_pretrained(run_dir, name, *, description="", note=None):
@@ -76,8 +88,14 @@ def ship_pretrained(run_dir, name, *, description="", note=None):
         "weight_decay": run.get("weight_decay"),
         "selection": run.get("selection", SELECTION),
         "train_seconds": run["train_seconds"],
-        "history": [{k: e[k] for k in ("epoch", "train_loss", "val_fg_iou", "val_fg_iou_paper",
-                                       "seconds") if k in e} for e in run.get("history", [])],
+        "history": [
+            {
+                k: e[k]
+                for k in ("epoch", "train_loss", "val_fg_iou", "val_fg_iou_paper", "seconds")
+                if k in e
+            }
+            for e in run.get("history", [])
+        ],
         "machine": dict(run["machine"], **({"note": note} if note else {})),
         "device": run["device"],
         "scores": {"val": run["val"], "test": run["test"]},

@@ -42,7 +42,6 @@ from __future__ import annotations
 import os
 
 import torch
-
 import triton
 import triton.language as tl
 
@@ -73,9 +72,22 @@ def _wrap(i, n):
 
 
 @triton.jit
-def _conv_tile(src, w_ptr, c_idx, c_mask, p_mask, h, w, C, H, W,
-               C_PAD: tl.constexpr, BLOCK: tl.constexpr, K: tl.constexpr,
-               ADJOINT: tl.constexpr):
+def _conv_tile(
+    src,
+    w_ptr,
+    c_idx,
+    c_mask,
+    p_mask,
+    h,
+    w,
+    C,
+    H,
+    W,
+    C_PAD: tl.constexpr,
+    BLOCK: tl.constexpr,
+    K: tl.constexpr,
+    ADJOINT: tl.constexpr,
+):
     """``(W * src)`` (or ``W^T * src`` if ADJOINT) at pixels ``(h, w)`` for channels ``c_idx``.
 
     ``src`` points at one ``(C, H, W)`` map; ``c_idx`` is ``(C_PAD, 1)``, ``h``, ``w`` are
@@ -96,19 +108,36 @@ def _conv_tile(src, w_ptr, c_idx, c_mask, p_mask, h, w, C, H, W,
                 off = row + _wrap(w + (kx - R), W)
             for cj in range(C):
                 if ADJOINT:  # (W^T g)[ci] = sum_co W[co, ci, k] g[co](p - k + r)
-                    wv = tl.load(w_ptr + cj * C * K * K + c_idx * K * K + ky * K + kx,
-                                 mask=c_mask, other=0.0)
+                    wv = tl.load(
+                        w_ptr + cj * C * K * K + c_idx * K * K + ky * K + kx, mask=c_mask, other=0.0
+                    )
                 else:
-                    wv = tl.load(w_ptr + c_idx * C * K * K + cj * K * K + ky * K + kx,
-                                 mask=c_mask, other=0.0)
+                    wv = tl.load(
+                        w_ptr + c_idx * C * K * K + cj * K * K + ky * K + kx, mask=c_mask, other=0.0
+                    )
                 v = tl.load(src + cj * HW + off, mask=p_mask, other=0.0)
                 acc += wv * v
     return acc
 
 
 @triton.jit
-def _fwd(omega_ptr, alpha_ptr, y0_ptr, w_ptr, out_ptr, z_ptr, C, H, W, T, dt,
-         C_PAD: tl.constexpr, BLOCK: tl.constexpr, K: tl.constexpr, WIDE: tl.constexpr):
+def _fwd(
+    omega_ptr,
+    alpha_ptr,
+    y0_ptr,
+    w_ptr,
+    out_ptr,
+    z_ptr,
+    C,
+    H,
+    W,
+    T,
+    dt,
+    C_PAD: tl.constexpr,
+    BLOCK: tl.constexpr,
+    K: tl.constexpr,
+    WIDE: tl.constexpr,
+):
     b = tl.program_id(0).to(tl.int64)
     if WIDE:  # 64-bit indices: the interpreter checks 32-bit arithmetic for overflow, slowly
         C = C.to(tl.int64)
@@ -133,7 +162,9 @@ def _fwd(omega_ptr, alpha_ptr, y0_ptr, w_ptr, out_ptr, z_ptr, C, H, W, T, dt,
             w = p % W
             m = c_mask & p_mask
             idx = c_idx * HW + p
-            s = _conv_tile(prev, w_ptr, c_idx, c_mask, p_mask, h, w, C, H, W, C_PAD, BLOCK, K, False)
+            s = _conv_tile(
+                prev, w_ptr, c_idx, c_mask, p_mask, h, w, C, H, W, C_PAD, BLOCK, K, False
+            )
             y = tl.load(prev + idx, mask=m, other=0.0)
             z = tl.load(z_ptr + img + idx, mask=m, other=0.0)
             om = tl.load(omega_ptr + img + idx, mask=m, other=0.0)
@@ -148,9 +179,28 @@ def _fwd(omega_ptr, alpha_ptr, y0_ptr, w_ptr, out_ptr, z_ptr, C, H, W, T, dt,
 
 
 @triton.jit
-def _bwd(grad_ptr, out_ptr, y0_ptr, omega_ptr, alpha_ptr, w_ptr, gs_ptr,
-         gy_ptr, gz_ptr, gom_ptr, gal_ptr, C, H, W, T, dt,
-         C_PAD: tl.constexpr, BLOCK: tl.constexpr, K: tl.constexpr, WIDE: tl.constexpr):
+def _bwd(
+    grad_ptr,
+    out_ptr,
+    y0_ptr,
+    omega_ptr,
+    alpha_ptr,
+    w_ptr,
+    gs_ptr,
+    gy_ptr,
+    gz_ptr,
+    gom_ptr,
+    gal_ptr,
+    C,
+    H,
+    W,
+    T,
+    dt,
+    C_PAD: tl.constexpr,
+    BLOCK: tl.constexpr,
+    K: tl.constexpr,
+    WIDE: tl.constexpr,
+):
     b = tl.program_id(0).to(tl.int64)
     if WIDE:  # 64-bit indices: the interpreter checks 32-bit arithmetic for overflow, slowly
         C = C.to(tl.int64)
@@ -185,7 +235,9 @@ def _bwd(grad_ptr, out_ptr, y0_ptr, omega_ptr, alpha_ptr, w_ptr, gs_ptr,
             gy += tl.load(grad_ptr + seq + t * CHW + idx, mask=m, other=0.0)
             gz = tl.load(gz_ptr + img + idx, mask=m, other=0.0)
             gz += dt * gy
-            s = _conv_tile(prev, w_ptr, c_idx, c_mask, p_mask, h, w, C, H, W, C_PAD, BLOCK, K, False)
+            s = _conv_tile(
+                prev, w_ptr, c_idx, c_mask, p_mask, h, w, C, H, W, C_PAD, BLOCK, K, False
+            )
             th = _tanh(s)
             gs = (1.0 - th * th) * dt * gz
             tl.store(gs_ptr + seq + t * CHW + idx, gs, mask=m)
@@ -193,7 +245,7 @@ def _bwd(grad_ptr, out_ptr, y0_ptr, omega_ptr, alpha_ptr, w_ptr, gs_ptr,
             gom = tl.load(gom_ptr + img + idx, mask=m, other=0.0)
             tl.store(gom_ptr + img + idx, gom + yp * gz, mask=m)
             if t > 0:
-                zp = yp - tl.load(prev2 + idx, mask=m, other=0.0)   # dt * z_{t-1}
+                zp = yp - tl.load(prev2 + idx, mask=m, other=0.0)  # dt * z_{t-1}
                 gal = tl.load(gal_ptr + img + idx, mask=m, other=0.0)
                 tl.store(gal_ptr + img + idx, gal + zp * gz, mask=m)
             om = tl.load(omega_ptr + img + idx, mask=m, other=0.0)
@@ -209,16 +261,44 @@ def _bwd(grad_ptr, out_ptr, y0_ptr, omega_ptr, alpha_ptr, w_ptr, gs_ptr,
             w = p % W
             m = c_mask & p_mask
             idx = c_idx * HW + p
-            g = _conv_tile(gs_ptr + seq + t * CHW, w_ptr, c_idx, c_mask, p_mask, h, w,
-                           C, H, W, C_PAD, BLOCK, K, True)
+            g = _conv_tile(
+                gs_ptr + seq + t * CHW,
+                w_ptr,
+                c_idx,
+                c_mask,
+                p_mask,
+                h,
+                w,
+                C,
+                H,
+                W,
+                C_PAD,
+                BLOCK,
+                K,
+                True,
+            )
             gy = tl.load(gy_ptr + img + idx, mask=m, other=0.0)
             tl.store(gy_ptr + img + idx, gy + g, mask=m)
         tl.debug_barrier()
 
 
 @triton.jit
-def _dw(gs_ptr, out_ptr, y0_ptr, part_ptr, C, H, W, T, n_maps, per_prog,
-        KK_PAD: tl.constexpr, BLOCK: tl.constexpr, K: tl.constexpr, WIDE: tl.constexpr):
+def _dw(
+    gs_ptr,
+    out_ptr,
+    y0_ptr,
+    part_ptr,
+    C,
+    H,
+    W,
+    T,
+    n_maps,
+    per_prog,
+    KK_PAD: tl.constexpr,
+    BLOCK: tl.constexpr,
+    K: tl.constexpr,
+    WIDE: tl.constexpr,
+):
     chunk = tl.program_id(0)
     if WIDE:
         C = C.to(tl.int64)
@@ -286,9 +366,24 @@ def _forward(omega, alpha, y0, weight, dt, n_steps):
         return out
     z = torch.zeros_like(y0)
     c_pad, block = _tiles(c, h * w)
-    _fwd[(b,)](omega, alpha, y0, weight, out, z, c, h, w, n_steps, dt,
-               C_PAD=c_pad, BLOCK=block, K=weight.shape[-1], WIDE=INTERPRETED,
-               num_warps=8)
+    _fwd[(b,)](
+        omega,
+        alpha,
+        y0,
+        weight,
+        out,
+        z,
+        c,
+        h,
+        w,
+        n_steps,
+        dt,
+        C_PAD=c_pad,
+        BLOCK=block,
+        K=weight.shape[-1],
+        WIDE=INTERPRETED,
+        num_warps=8,
+    )
     return out
 
 
@@ -304,9 +399,29 @@ def _backward(grad, out, y0, omega, alpha, weight, dt):
     gom = torch.zeros_like(y0)
     gal = torch.zeros_like(y0)
     c_pad, block = _tiles(c, h * w)
-    _bwd[(b,)](grad, out, y0, omega, alpha, weight, gs, gy, gz, gom, gal,
-               c, h, w, n_steps, dt, C_PAD=c_pad, BLOCK=block, K=k, WIDE=INTERPRETED,
-               num_warps=8)
+    _bwd[(b,)](
+        grad,
+        out,
+        y0,
+        omega,
+        alpha,
+        weight,
+        gs,
+        gy,
+        gz,
+        gom,
+        gal,
+        c,
+        h,
+        w,
+        n_steps,
+        dt,
+        C_PAD=c_pad,
+        BLOCK=block,
+        K=k,
+        WIDE=INTERPRETED,
+        num_warps=8,
+    )
     n_maps = b * n_steps
     n_prog = max(1, min(n_maps, 512 // (c * c) if c * c < 512 else 1))
     per_prog = -(-n_maps // n_prog)
@@ -314,8 +429,23 @@ def _backward(grad, out, y0, omega, alpha, weight, dt):
     part = torch.empty((n_prog, c, c, k, k), dtype=torch.float32, device=y0.device)
     kk_pad = _next_pow2(k * k)
     blk = max(16, min(_next_pow2(h * w), 4096 // kk_pad))
-    _dw[(n_prog, c * c)](gs, out, y0, part, c, h, w, n_steps, n_maps, per_prog,
-                         KK_PAD=kk_pad, BLOCK=blk, K=k, WIDE=INTERPRETED, num_warps=4)
+    _dw[(n_prog, c * c)](
+        gs,
+        out,
+        y0,
+        part,
+        c,
+        h,
+        w,
+        n_steps,
+        n_maps,
+        per_prog,
+        KK_PAD=kk_pad,
+        BLOCK=blk,
+        K=k,
+        WIDE=INTERPRETED,
+        num_warps=4,
+    )
     g_w = part.sum(0)
     return gom.mul_(-dt), gal.neg_(), gy, g_w
 
@@ -335,8 +465,9 @@ class _TritonRecurrence(torch.autograd.Function):
     def backward(ctx, grad_out):
         omega, alpha, y0, weight, out = ctx.saved_tensors
         with _on(y0.device):
-            g_om, g_al, g_y0, g_w = _backward(grad_out.contiguous(), out, y0, omega, alpha,
-                                              weight, ctx.dt)
+            g_om, g_al, g_y0, g_w = _backward(
+                grad_out.contiguous(), out, y0, omega, alpha, weight, ctx.dt
+            )
         return g_om, g_al, g_y0, g_w.to(weight.dtype), None, None
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
+from .._validate import NeurowaveError
 from .config import CNNConfig
 from .readouts import PixelMLP
-from .._validate import NeurowaveError
 
 __all__ = ["LocalCNN"]
 

@@ -109,16 +109,19 @@ class CoRNNConfig(_Base):
         if not self.dt > 0:
             raise NeurowaveError(f"`dt` must be a positive step size, got {self.dt!r}.")
         check_option("readout", self.readout, READOUTS)
-        layers = tuple(self.encoder_layers) if isinstance(self.encoder_layers,
-                                                          (list, tuple)) else ()
-        if len(layers) != 3 or any(isinstance(n, bool) or int(n) != n or n < 1
-                                   for n in layers):
+        layers = (
+            tuple(self.encoder_layers) if isinstance(self.encoder_layers, (list, tuple)) else ()
+        )
+        if len(layers) != 3 or any(isinstance(n, bool) or int(n) != n or n < 1 for n in layers):
             raise NeurowaveError(
                 "`encoder_layers` must be three positive integers (convolutions of the "
-                f"omega, alpha and y0 encoders), got {self.encoder_layers!r}.")
+                f"omega, alpha and y0 encoders), got {self.encoder_layers!r}."
+            )
         self.encoder_layers = tuple(int(n) for n in layers)
         if not isinstance(self.readout_bias, bool):
-            raise NeurowaveTypeError(f"`readout_bias` must be True or False, got {self.readout_bias!r}.")
+            raise NeurowaveTypeError(
+                f"`readout_bias` must be True or False, got {self.readout_bias!r}."
+            )
         check_option("omega_init", self.omega_init, OMEGA_INITS)
         self.omega_bias = float(self.omega_bias)
         if not self.omega_bias == self.omega_bias:  # NaN
@@ -168,8 +171,10 @@ class CNNConfig(_Base):
         self.bottleneck = _check_int("bottleneck", self.bottleneck, 0)
         self.expansion = _check_int("expansion", self.expansion, 0)
         if self.expansion and not self.bottleneck:
-            raise NeurowaveError("`expansion` (the 1x1 layer) needs a `bottleneck` > 0 before "
-                                 "it, as in the published baseline (bottleneck=2, expansion=98).")
+            raise NeurowaveError(
+                "`expansion` (the 1x1 layer) needs a `bottleneck` > 0 before "
+                "it, as in the published baseline (bottleneck=2, expansion=98)."
+            )
 
 
 @dataclass

@@ -31,8 +31,8 @@ __all__ = ["cut_coupling", "untrained_like", "CONTROLS"]
 #: Control name -> one-line description (export variables ``hidden_<name>``).
 CONTROLS = {
     "cut_coupling": "the same model with the neighbour taps of W_y set to zero and its "
-                    "centre taps kept (no pixel feels its neighbours; each keeps its "
-                    "own self-term)",
+    "centre taps kept (no pixel feels its neighbours; each keeps its "
+    "own self-term)",
     "untrained": "the untrained model of the same architecture (fresh weights)",
 }
 

@@ -15,19 +15,23 @@ with the same function:
 """
 
 from __future__ import annotations
-from neurowave._validate import NeurowaveError
 
 import math
 
-import torch
+from neurowave._validate import NeurowaveError
 
 from .readouts import readout_features
 
 __all__ = ["cornn_state_dict_from_published", "PUBLISHED_READOUTS"]
 
 #: neurowave readout name -> the published implementation's ``readout_type``.
-PUBLISHED_READOUTS = {"linear": "linear", "fft": "fft", "last": "last", "mean": "mean_time",
-                      "max": "max_time"}
+PUBLISHED_READOUTS = {
+    "linear": "linear",
+    "fft": "fft",
+    "last": "last",
+    "mean": "mean_time",
+    "max": "max_time",
+}
 
 _ENCODERS = {"omega_encoder": "enc_omega", "alpha_encoder": "enc_alpha", "hy_encoder": "enc_y0"}
 
@@ -75,7 +79,8 @@ def cornn_state_dict_from_published(state_dict, *, readout, n_steps, hidden_chan
                     raise NeurowaveError(
                         f"The first MLP layer takes {w.shape[1]} features, not {n_feat} x {c} "
                         f"for readout {readout!r} over {n_steps} steps and {c} channels; pass "
-                        "the settings the published model was trained with.")
+                        "the settings the published model was trained with."
+                    )
                 w = w.view(w.shape[0], n_feat, c).transpose(1, 2).reshape(w.shape[0], c * n_feat)
                 if readout == "fft":
                     w = w * math.sqrt(n_steps)

@@ -34,8 +34,9 @@ class ConvLSTM(nn.Module):
         self.config = config if config is not None else ConvLSTMConfig()
         c = self.config
         k = c.kernel_size
-        self.gates = nn.Conv2d(c.in_channels + c.hidden_channels, 4 * c.hidden_channels, k,
-                               padding=k // 2)
+        self.gates = nn.Conv2d(
+            c.in_channels + c.hidden_channels, 4 * c.hidden_channels, k, padding=k // 2
+        )
         self.readout = TimeReadout(c.readout, c.n_steps)
         self.mlp = PixelMLP(c.hidden_channels * self.readout.n_features, c.mlp_hidden, c.n_classes)
 

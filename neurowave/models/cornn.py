@@ -20,7 +20,6 @@ per-pixel MLP classify the pixel.
 """
 
 from __future__ import annotations
-from neurowave._validate import NeurowaveError
 
 import functools
 import importlib
@@ -31,6 +30,8 @@ import sys
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from neurowave._validate import NeurowaveError
 
 from .config import CoRNNConfig
 from .readouts import PixelMLP, TimeReadout
@@ -83,8 +84,11 @@ _DIRECT_CONV_MAX_CHANNELS = 4
 
 def _conv(x, weight):
     """``F.conv2d(x, weight)`` without padding, by the faster CPU route for its size."""
-    if not x.is_cuda and weight.shape[0] <= _DIRECT_CONV_MAX_CHANNELS and not (
-            torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)):
+    if (
+        not x.is_cuda
+        and weight.shape[0] <= _DIRECT_CONV_MAX_CHANNELS
+        and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+    ):
         k = tuple(weight.shape[-2:])
         return torch._C._nn.thnn_conv2d(x, weight, k, None, (1, 1), (0, 0))
     return F.conv2d(x, weight)
@@ -176,26 +180,30 @@ class _Recurrence(torch.autograd.Function):
             start = max(stop - chunk, 0)
             k = stop - start
             # y_{t-1} for the chunk's steps, one circularly padded batch of B * k maps
-            prev = (torch.cat([y0.unsqueeze(1), out[:, :stop - 1]], dim=1) if start == 0
-                    else out[:, start - 1:stop - 1])
+            prev = (
+                torch.cat([y0.unsqueeze(1), out[:, : stop - 1]], dim=1)
+                if start == 0
+                else out[:, start - 1 : stop - 1]
+            )
             prev_pad = F.pad(prev.reshape(b * k, c, h, w), (p, p, p, p), mode="circular")
             gs_chunk = torch.tanh(_conv(prev_pad, weight))
             gs_chunk = gs_chunk.square_().neg_().add_(1.0).mul_(dt).view(b, k, c, h, w)
             for t in range(stop - 1, start - 1, -1):
                 gy += grad_out[:, t]
-                gz.add_(gy, alpha=dt)                 # now dL/dz_t
+                gz.add_(gy, alpha=dt)  # now dL/dz_t
                 yp = y_prev(t)
                 g_omega.addcmul_(yp, gz)
                 if t > 0:
-                    torch.sub(yp, y_prev(t - 1), out=z_prev)   # dt * z_{t-1}
+                    torch.sub(yp, y_prev(t - 1), out=z_prev)  # dt * z_{t-1}
                     g_alpha.addcmul_(z_prev, gz)
                 gs = gs_chunk[:, t - start]
-                gs *= gz                              # dL/d(W * y_{t-1})
+                gs *= gz  # dL/d(W * y_{t-1})
                 gy.addcmul_(minus_dt_omega, gz)
-                gy += _circular_conv(gs, w_adj)       # now dL/dy_{t-1}
-                gz *= decay                           # now dL/dz_{t-1}
-            g_w += torch.nn.grad.conv2d_weight(prev_pad, weight.shape,
-                                               gs_chunk.reshape(b * k, c, h, w))
+                gy += _circular_conv(gs, w_adj)  # now dL/dy_{t-1}
+                gz *= decay  # now dL/dz_{t-1}
+            g_w += torch.nn.grad.conv2d_weight(
+                prev_pad, weight.shape, gs_chunk.reshape(b * k, c, h, w)
+            )
         g_omega *= -dt
         g_alpha.neg_()
         return g_omega, g_alpha, gy, g_w, None, None
@@ -227,19 +235,23 @@ def recurrence_backend(*tensors):
     """
     choice = os.environ.get("NEUROWAVE_RECURRENCE", "auto").strip().lower() or "auto"
     if choice not in _BACKENDS:
-        raise NeurowaveError(f"NEUROWAVE_RECURRENCE must be one of {', '.join(_BACKENDS)}, "
-                         f"got {choice!r}; unset it for the automatic choice.")
+        raise NeurowaveError(
+            f"NEUROWAVE_RECURRENCE must be one of {', '.join(_BACKENDS)}, "
+            f"got {choice!r}; unset it for the automatic choice."
+        )
     if choice == "plain":
         return "plain"
     on_cuda = all(t.is_cuda for t in tensors)
-    usable = (all(t.dtype == torch.float32 for t in tensors)
-              and (on_cuda or (_interpret_requested() and not any(t.is_cuda for t in tensors))))
+    usable = all(t.dtype == torch.float32 for t in tensors) and (
+        on_cuda or (_interpret_requested() and not any(t.is_cuda for t in tensors))
+    )
     have = _have_triton()
     if choice == "triton" and not (usable and have):
         raise NeurowaveError(
             "NEUROWAVE_RECURRENCE=triton needs Triton (pip install 'neurowave[cuda]') and "
             "float32 tensors on a CUDA device (or TRITON_INTERPRET=1 on the CPU); "
-            "unset it to use the plain PyTorch path.")
+            "unset it to use the plain PyTorch path."
+        )
     return "triton" if usable and have else "plain"
 
 
@@ -253,7 +265,7 @@ def _triton_module():
     mod = sys.modules.get(_TRITON_MODULE)
     if mod is None:
         return importlib.import_module(_TRITON_MODULE)
-    if mod.INTERPRETED != _interpret_requested():  # the request changed: recompile
+    if _interpret_requested() != mod.INTERPRETED:  # the request changed: recompile
         return importlib.reload(mod)
     return mod
 
@@ -295,8 +307,7 @@ def oscillator_recurrence(omega, alpha, y0, weight, *, dt, n_steps):
     small = weight.shape[-1] // 2 > min(y0.shape[-2:])  # a kernel wider than the image
     if not small and recurrence_backend(omega, alpha, y0, weight) == "triton":
         return _triton_module().recurrence(omega, alpha, y0, weight, dt=dt, n_steps=n_steps)
-    if torch.is_grad_enabled() and any(
-            t.requires_grad for t in (omega, alpha, y0, weight)):
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (omega, alpha, y0, weight)):
         return _Recurrence.apply(omega, alpha, y0, weight, dt, n_steps)
     return _run_forward(omega, alpha, y0, weight, dt, n_steps)
 
@@ -358,8 +369,9 @@ class CoRNN(nn.Module):
         torch.Tensor, ``(B, T, C_hidden, H, W)``
         """
         n = self.config.n_steps if n_steps is None else int(n_steps)
-        return oscillator_recurrence(omega, alpha, y0, self.W_y.weight, dt=self.config.dt,
-                                     n_steps=n)
+        return oscillator_recurrence(
+            omega, alpha, y0, self.W_y.weight, dt=self.config.dt, n_steps=n
+        )
 
     def dynamics(self, x, *, n_steps=None):
         """Encode images and integrate; returns ``y`` over time ``(B, T, C, H, W)``.

@@ -29,9 +29,16 @@ import numpy as np
 
 from .._validate import NeurowaveError
 
-__all__ = ["BOUND_FACTOR", "LIVE_FRACTION_MIN", "bounded_ratio",
-           "compute_oscillator_diagnostics", "diagnostic_rows", "has_oscillators",
-           "states_bounded", "summarize_diagnostics"]
+__all__ = [
+    "BOUND_FACTOR",
+    "LIVE_FRACTION_MIN",
+    "bounded_ratio",
+    "compute_oscillator_diagnostics",
+    "diagnostic_rows",
+    "has_oscillators",
+    "states_bounded",
+    "summarize_diagnostics",
+]
 
 #: A window is bounded when ``max |y|`` over it is at most this many times its
 #: maximum over the first ``T/2`` steps.
@@ -90,11 +97,13 @@ def bounded_ratio(hidden, n_steps_trained, *, time_axis=1, unit_axis=2):
     if m.shape[0] < half:
         raise NeurowaveError(
             f"The window holds {m.shape[0]} steps, fewer than T/2 = {half}; record at "
-            "least T/2 steps to test whether the states stay bounded.")
+            "least T/2 steps to test whether the states stay bounded."
+        )
     first, whole = m[:half].max(axis=0), m.max(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(first > 0, whole / np.where(first > 0, first, 1.0),
-                     np.where(whole > 0, np.inf, 1.0))
+        r = np.where(
+            first > 0, whole / np.where(first > 0, first, 1.0), np.where(whole > 0, np.inf, 1.0)
+        )
     return r
 
 
@@ -132,7 +141,7 @@ def _run(model, images, n_long, batch_size, device):
     pre, om, al, ys = [], [], [], []
     with torch.no_grad():
         for i in range(0, len(images), batch_size):
-            x = torch.as_tensor(np.asarray(images[i:i + batch_size]), device=dev)
+            x = torch.as_tensor(np.asarray(images[i : i + batch_size]), device=dev)
             omega, alpha, y0 = model.encode(x)
             pre.append(model.enc_omega(x).cpu().numpy())
             y = model.integrate(omega, alpha, y0, n_steps=n_long)
@@ -153,11 +162,14 @@ def _unit_growth(y, fg, t):
     else:
         piece = None
     first = max_abs["T/2"]
-    ratio = {k: (float(max_abs[k] / first) if first > 0 else float("inf"))
-             for k in ("T", "2T")}
-    return {"max_abs_y": max_abs, "piece_mean_y": piece, "growth_ratio": ratio,
-            "bounded_within_T": ratio["T"] <= BOUND_FACTOR,
-            "bounded_within_2T": ratio["2T"] <= BOUND_FACTOR}
+    ratio = {k: (float(max_abs[k] / first) if first > 0 else float("inf")) for k in ("T", "2T")}
+    return {
+        "max_abs_y": max_abs,
+        "piece_mean_y": piece,
+        "growth_ratio": ratio,
+        "bounded_within_T": ratio["T"] <= BOUND_FACTOR,
+        "bounded_within_2T": ratio["2T"] <= BOUND_FACTOR,
+    }
 
 
 def _unit_warnings(u, d):
@@ -167,24 +179,33 @@ def _unit_warnings(u, d):
         live = d["live_omega_fraction"]["all"]
     where = "foreground pixel" if d["live_omega_fraction"]["foreground"] is not None else "pixel"
     if live == 0.0:
-        out.append(f"unit {u}: omega = 0 at every {where} (largest value before its ReLU "
-                   f"{d['omega_preactivation_max']:.3g}); its oscillators are off, and its "
-                   "dynamics are the coupling and damping alone.")
+        out.append(
+            f"unit {u}: omega = 0 at every {where} (largest value before its ReLU "
+            f"{d['omega_preactivation_max']:.3g}); its oscillators are off, and its "
+            "dynamics are the coupling and damping alone."
+        )
     elif live < LIVE_FRACTION_MIN:
-        out.append(f"unit {u}: omega is live at only {100 * live:.0f} % of the {where}s "
-                   f"(< {100 * LIVE_FRACTION_MIN:.0f} %); most of its oscillators are off.")
+        out.append(
+            f"unit {u}: omega is live at only {100 * live:.0f} % of the {where}s "
+            f"(< {100 * LIVE_FRACTION_MIN:.0f} %); most of its oscillators are off."
+        )
     g = d["growth_ratio"]
     if g["T"] > BOUND_FACTOR:
-        out.append(f"unit {u}: its states grow within the trained horizon: max |y| over T "
-                   f"steps is {g['T']:.3g}x its max over the first T/2.")
+        out.append(
+            f"unit {u}: its states grow within the trained horizon: max |y| over T "
+            f"steps is {g['T']:.3g}x its max over the first T/2."
+        )
     elif g["2T"] > BOUND_FACTOR:
-        out.append(f"unit {u}: its states grow past the trained horizon: max |y| over 2T "
-                   f"steps is {g['2T']:.3g}x its max over the first T/2; analyse within T.")
+        out.append(
+            f"unit {u}: its states grow past the trained horizon: max |y| over 2T "
+            f"steps is {g['2T']:.3g}x its max over the first T/2; analyse within T."
+        )
     return out
 
 
-def compute_oscillator_diagnostics(model, images, labels=None, *, n_steps=None,
-                                   batch_size=16, device="cpu"):
+def compute_oscillator_diagnostics(
+    model, images, labels=None, *, n_steps=None, batch_size=16, device="cpu"
+):
     """Per-unit oscillator diagnostics of a CoRNN on ``images``.
 
     Parameters
@@ -225,11 +246,13 @@ def compute_oscillator_diagnostics(model, images, labels=None, *, n_steps=None,
     if not has_oscillators(model):
         raise NeurowaveError(
             f"A {type(model).__name__} has no per-pixel oscillators (natural-frequency "
-            "encoder and coupling W_y); oscillator diagnostics exist for the CoRNN only.")
+            "encoder and coupling W_y); oscillator diagnostics exist for the CoRNN only."
+        )
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or len(images) == 0:
-        raise NeurowaveError(f"`images` must be a non-empty (N, C, H, W) array, got shape "
-                             f"{images.shape}.")
+        raise NeurowaveError(
+            f"`images` must be a non-empty (N, C, H, W) array, got shape {images.shape}."
+        )
     t = int(model.config.n_steps if n_steps is None else n_steps)
     if t < 2:
         raise NeurowaveError(f"`n_steps` must be at least 2, got {t}.")
@@ -237,8 +260,10 @@ def compute_oscillator_diagnostics(model, images, labels=None, *, n_steps=None,
     if labels is not None:
         fg_all = np.asarray(labels) > 0
         if fg_all.shape != (images.shape[0],) + images.shape[2:]:
-            raise NeurowaveError(f"`labels` must be (N, H, W) = {(images.shape[0],) + images.shape[2:]} "
-                                 f"like the images, got {fg_all.shape}.")
+            raise NeurowaveError(
+                f"`labels` must be (N, H, W) = {(images.shape[0],) + images.shape[2:]} "
+                f"like the images, got {fg_all.shape}."
+            )
     was_training = model.training
     model.eval()
     try:
@@ -254,18 +279,24 @@ def compute_oscillator_diagnostics(model, images, labels=None, *, n_steps=None,
             d["live_omega_fraction"] = {
                 "foreground": float((fgv > 0).mean()) if fgv.size else None,
                 "background": float((bgv > 0).mean()) if bgv.size else None,
-                "all": float((o > 0).mean())}
+                "all": float((o > 0).mean()),
+            }
             d["omega"] = {"foreground": _quantiles(fgv), "background": _quantiles(bgv)}
             d["alpha"] = {"foreground": _quantiles(a[fg_all]), "background": _quantiles(a[~fg_all])}
         else:
-            d["live_omega_fraction"] = {"foreground": None, "background": None,
-                                        "all": float((o > 0).mean())}
+            d["live_omega_fraction"] = {
+                "foreground": None,
+                "background": None,
+                "all": float((o > 0).mean()),
+            }
             d["omega"] = {"all": _quantiles(o.ravel())}
             d["alpha"] = {"all": _quantiles(a.ravel())}
         d["omega_preactivation_max"] = float(pre[:, u].max())
         d.update(_unit_growth(ys[:, :, u], fg_all, t))
         live = d["live_omega_fraction"]["foreground"]
-        d["live"] = (live if live is not None else d["live_omega_fraction"]["all"]) >= LIVE_FRACTION_MIN
+        d["live"] = (
+            live if live is not None else d["live_omega_fraction"]["all"]
+        ) >= LIVE_FRACTION_MIN
         warnings += _unit_warnings(u, d)
         units.append(d)
     return {
@@ -318,10 +349,20 @@ def _pct(v):
 def diagnostic_rows(diagnostics, *, prefix=""):
     """``(label, text)`` table rows of a diagnostics dict (full or summarized), one per unit
     and verdict, for the command-line tables."""
-    s = diagnostics if "live_omega_foreground" in diagnostics else summarize_diagnostics(diagnostics)
+    s = (
+        diagnostics
+        if "live_omega_foreground" in diagnostics
+        else summarize_diagnostics(diagnostics)
+    )
     rows = []
-    for u, (fg, bg, gt, g2) in enumerate(zip(s["live_omega_foreground"], s["live_omega_background"],
-                                            s["growth_ratio_T"], s["growth_ratio_2T"])):
+    for u, (fg, bg, gt, g2) in enumerate(
+        zip(
+            s["live_omega_foreground"],
+            s["live_omega_background"],
+            s["growth_ratio_T"],
+            s["growth_ratio_2T"],
+        )
+    ):
         live = f"{_pct(fg)} of object pixels, {_pct(bg)} of background"
         growth = f"{gt:.2f}x over T, {g2:.2f}x over 2T (vs first T/2; bounded if <= 2)"
         rows.append((f"{prefix}unit {u}: live omega", live))

@@ -76,8 +76,19 @@ def default_steps(config):
     return trained_steps(config)
 
 
-def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", source="",
-                  batch_size=16, controls=True, control_seed=None):
+def export_hidden(
+    model,
+    task,
+    *,
+    n=16,
+    seed=0,
+    n_steps=None,
+    device="cpu",
+    source="",
+    batch_size=16,
+    controls=True,
+    control_seed=None,
+):
     """Run ``model`` on ``n`` fresh images of ``task`` and collect its hidden states.
 
     Parameters
@@ -143,36 +154,53 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
     if controls:
         from .controls import CONTROLS, cut_coupling, untrained_like
 
-        makers = {"untrained": lambda: untrained_like(
-            model, seed=seed if control_seed is None else control_seed)}
+        makers = {
+            "untrained": lambda: untrained_like(
+                model, seed=seed if control_seed is None else control_seed
+            )
+        }
         if hasattr(model, "W_y"):
             makers = {"cut_coupling": lambda: cut_coupling(model), **makers}
         for cname, make in makers.items():
             h = _long_hidden(make(), images, hidden.shape[1], batch_size, device)
             control_vars[f"hidden_{cname}"] = (
-                ("sample", "time", "unit", "y", "x"), h.astype(np.float32),
-                {"long_name": f"control: {CONTROLS[cname]}"})
+                ("sample", "time", "unit", "y", "x"),
+                h.astype(np.float32),
+                {"long_name": f"control: {CONTROLS[cname]}"},
+            )
     ns, nt, nu, ny, nx = hidden.shape
     name = model_name(model)
     checks = _window_checks(model, images, labels, hidden, control_vars, batch_size, device)
     dt = float(getattr(model.config, "dt", 1.0))
     coords = {
         "sample": np.arange(ns),
-        "time": xr.Variable("time", np.arange(1, nt + 1, dtype=float),
-                            attrs={"units": "step", "long_name": "integration step"}),
+        "time": xr.Variable(
+            "time",
+            np.arange(1, nt + 1, dtype=float),
+            attrs={"units": "step", "long_name": "integration step"},
+        ),
         "unit": np.arange(nu),
         "y": xr.Variable("y", np.arange(ny, dtype=float), attrs={"units": "cell"}),
         "x": xr.Variable("x", np.arange(nx, dtype=float), attrs={"units": "cell"}),
     }
     ds = xr.Dataset(
         {
-            "hidden": (("sample", "time", "unit", "y", "x"), hidden.astype(np.float32),
-                       {"long_name": "oscillator position y" if name == "cornn" else "hidden state h"}),
+            "hidden": (
+                ("sample", "time", "unit", "y", "x"),
+                hidden.astype(np.float32),
+                {"long_name": "oscillator position y" if name == "cornn" else "hidden state h"},
+            ),
             "image": (("sample", "image_channel", "y", "x"), images.astype(np.float32)),
-            "label": (("sample", "y", "x"), labels.astype(np.int16),
-                      {"class_names": list(task.class_names)}),
-            "prediction": (("sample", "y", "x"), pred.astype(np.int16),
-                           {"class_names": list(task.class_names)}),
+            "label": (
+                ("sample", "y", "x"),
+                labels.astype(np.int16),
+                {"class_names": list(task.class_names)},
+            ),
+            "prediction": (
+                ("sample", "y", "x"),
+                pred.astype(np.int16),
+                {"class_names": list(task.class_names)},
+            ),
             **control_vars,
         },
         coords=coords,
@@ -186,7 +214,7 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
             "task_spec": task.spec(),
             "dt": dt,
             "n_steps_trained": trained_steps(model.config) or int(nt),
-            "controls": [k[len("hidden_"):] for k in control_vars],
+            "controls": [k[len("hidden_") :] for k in control_vars],
             "sampling_rate": 1.0,
             "time_units": "step",
             "space_units": "cell",
@@ -203,8 +231,13 @@ def export_hidden(model, task, *, n=16, seed=0, n_steps=None, device="cpu", sour
 def _window_checks(model, images, labels, hidden, control_vars, batch_size, device):
     """Attrs ``states_bounded``/``bound_ratio`` of the recorded window (model and
     controls) and, for a CoRNN, its summarized oscillator diagnostics."""
-    from .diagnostics import (BOUND_FACTOR, bounded_ratio, compute_oscillator_diagnostics,
-                              has_oscillators, summarize_diagnostics)
+    from .diagnostics import (
+        BOUND_FACTOR,
+        bounded_ratio,
+        compute_oscillator_diagnostics,
+        has_oscillators,
+        summarize_diagnostics,
+    )
 
     t = trained_steps(model.config)
     out = {}
@@ -214,8 +247,9 @@ def _window_checks(model, images, labels, hidden, control_vars, batch_size, devi
         out["bound_ratio"] = {k: [float(x) for x in r] for k, r in ratios.items()}
         out["states_bounded"] = {k: bool((r <= BOUND_FACTOR).all()) for k, r in ratios.items()}
     if has_oscillators(model):
-        d = compute_oscillator_diagnostics(model, images, labels, batch_size=batch_size,
-                                           device=device)
+        d = compute_oscillator_diagnostics(
+            model, images, labels, batch_size=batch_size, device=device
+        )
         out["oscillator_diagnostics"] = summarize_diagnostics(d)
     return out
 
@@ -229,7 +263,7 @@ def _long_hidden(model, images, n_steps, batch_size, device):
     out = []
     with torch.no_grad():
         for i in range(0, len(images), batch_size):
-            x = torch.as_tensor(images[i:i + batch_size], device=dev)
+            x = torch.as_tensor(images[i : i + batch_size], device=dev)
             out.append(model.dynamics(x, n_steps=n_steps).cpu().numpy())
     return np.concatenate(out)
 
@@ -300,7 +334,7 @@ def hidden_grid(ds, *, sample=0, unit=0, variable="hidden"):
                 f"{h.sizes[dim]} {dim}s), got {idx}."
             )
     h = h.isel(sample=sample, unit=unit).transpose("time", "y", "x")
-    what = "" if variable == "hidden" else f" ({variable[len('hidden_'):].replace('_', ' ')})"
+    what = "" if variable == "hidden" else f" ({variable[len('hidden_') :].replace('_', ' ')})"
     attrs = ds.attrs
     src = attrs.get("source") or attrs.get("model", "model")
     return make_grid(
@@ -314,6 +348,11 @@ def hidden_grid(ds, *, sample=0, unit=0, variable="hidden"):
         kind="model",
         source=f"{src}{what} sample {sample} unit {unit}",
         name="hidden",
-        attrs={"model": attrs.get("model", ""), "task": attrs.get("task", ""),
-               "dt": float(attrs.get("dt", 1.0)), "sample": int(sample), "unit": int(unit)},
+        attrs={
+            "model": attrs.get("model", ""),
+            "task": attrs.get("task", ""),
+            "dt": float(attrs.get("dt", 1.0)),
+            "sample": int(sample),
+            "unit": int(unit),
+        },
     )

@@ -19,8 +19,14 @@ import numpy as np
 
 from .._validate import NeurowaveError
 
-__all__ = ["confusion_matrix", "segmentation_scores", "pixel_accuracy",
-           "foreground_accuracy", "foreground_iou", "foreground_iou_paper"]
+__all__ = [
+    "confusion_matrix",
+    "segmentation_scores",
+    "pixel_accuracy",
+    "foreground_accuracy",
+    "foreground_iou",
+    "foreground_iou_paper",
+]
 
 
 def confusion_matrix(pred, label, n_classes):
@@ -28,10 +34,16 @@ def confusion_matrix(pred, label, n_classes):
     pred = np.asarray(pred).ravel().astype(np.int64)
     label = np.asarray(label).ravel().astype(np.int64)
     if pred.shape != label.shape:
-        raise NeurowaveError(f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}.")
-    if pred.size and (min(pred.min(), label.min()) < 0 or max(pred.max(), label.max()) >= n_classes):
+        raise NeurowaveError(
+            f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}."
+        )
+    if pred.size and (
+        min(pred.min(), label.min()) < 0 or max(pred.max(), label.max()) >= n_classes
+    ):
         raise NeurowaveError(f"Labels must lie in 0..{n_classes - 1}; check `n_classes`.")
-    return np.bincount(label * n_classes + pred, minlength=n_classes**2).reshape(n_classes, n_classes)
+    return np.bincount(label * n_classes + pred, minlength=n_classes**2).reshape(
+        n_classes, n_classes
+    )
 
 
 def pixel_accuracy(cm):
@@ -104,9 +116,13 @@ def foreground_iou_paper(pred, label):
     pred = np.asarray(pred)
     label = np.asarray(label)
     if pred.shape != label.shape:
-        raise NeurowaveError(f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}.")
+        raise NeurowaveError(
+            f"`pred` and `label` must have the same shape, got {pred.shape} and {label.shape}."
+        )
     if pred.ndim < 2:
-        raise NeurowaveError(f"`pred` and `label` must be images (n_images, ...) or one image (H, W), got shape {pred.shape}.")
+        raise NeurowaveError(
+            f"`pred` and `label` must be images (n_images, ...) or one image (H, W), got shape {pred.shape}."
+        )
     if pred.ndim == 2:
         pred, label = pred[None], label[None]
     fg = (label != 0).reshape(len(label), -1)
@@ -141,8 +157,7 @@ def segmentation_scores(pred, label, n_classes, *, class_names=None):
         "pixel_accuracy": pixel_accuracy(cm),
         "foreground_accuracy": foreground_accuracy(cm),
         "fg_iou": foreground_iou(cm),
-        "fg_iou_paper": (foreground_iou_paper(pred, label) if np.ndim(pred) >= 2
-                         else float("nan")),
+        "fg_iou_paper": (foreground_iou_paper(pred, label) if np.ndim(pred) >= 2 else float("nan")),
         "iou_per_class": {names[k]: float(iou[k]) for k in range(n_classes)},
         "n_pixels": int(cm.sum()),
     }

@@ -46,7 +46,9 @@ class TimeReadout(nn.Module):
         self.kind = check_option("readout", kind, READOUTS)
         self.n_steps = int(n_steps)
         self.n_features = readout_features(kind, n_steps)
-        self.proj = nn.Linear(self.n_steps, self.n_features, bias=bool(bias)) if kind == "linear" else None
+        self.proj = (
+            nn.Linear(self.n_steps, self.n_features, bias=bool(bias)) if kind == "linear" else None
+        )
 
     def _per_step(self, h):
         """Features ``(B, F, C, H, W)``."""

@@ -63,7 +63,9 @@ def model_name(model):
     for name, (cls, _) in MODELS.items():
         if type(model) is cls:
             return name
-    raise NeurowaveTypeError(f"{type(model).__name__} is not a neurowave model; build one with get_model.")
+    raise NeurowaveTypeError(
+        f"{type(model).__name__} is not a neurowave model; build one with get_model."
+    )
 
 
 def count_parameters(model, *, trainable=True):

@@ -37,8 +37,7 @@ import xarray as xr
 from .._validate import NeurowaveError, NeurowaveTypeError, validate_type
 from .._version import __version__
 
-__all__ = ["export_states", "record_states", "physical_summary", "physical_rows",
-           "STATE_DIMS"]
+__all__ = ["export_states", "record_states", "physical_summary", "physical_rows", "STATE_DIMS"]
 
 #: Dims of the hidden states of a model export, in order.
 STATE_DIMS = ("sample", "time", "unit", "y", "x")
@@ -61,11 +60,13 @@ def _as_numpy(a, name):
     except (TypeError, ValueError) as err:
         raise NeurowaveTypeError(
             f"`{name}` must be an array (NumPy, torch or xarray), got {type(a).__name__} "
-            f"({err}); pass the hidden states as one array {STATE_DIMS}.") from None
+            f"({err}); pass the hidden states as one array {STATE_DIMS}."
+        ) from None
     if out.dtype == object:
         raise NeurowaveTypeError(
             f"`{name}` must be a numeric array, got {type(a).__name__} of objects (ragged "
-            "lists?); stack the steps into one array of dims (sample, time, unit, y, x).")
+            "lists?); stack the steps into one array of dims (sample, time, unit, y, x)."
+        )
     return out
 
 
@@ -76,37 +77,47 @@ def _states_array(a, name):
             raise NeurowaveError(
                 f"`{name}` has dims {tuple(map(str, a.dims))}; a DataArray must have the "
                 f"dims {STATE_DIMS}. Rename its dims (DataArray.rename) or add a unit axis "
-                "(DataArray.expand_dims('unit', axis=2)).")
+                "(DataArray.expand_dims('unit', axis=2))."
+            )
         a = a.transpose(*STATE_DIMS)
     arr = _as_numpy(a, name)
     if arr.ndim != 5:
         raise NeurowaveError(
             f"`{name}` has {arr.ndim} dimensions (shape {arr.shape}); hidden states need 5, "
-            f"{STATE_DIMS} ({_EXAMPLE}).")
+            f"{STATE_DIMS} ({_EXAMPLE})."
+        )
     if arr.dtype.kind not in "biuf":
         raise NeurowaveTypeError(
             f"`{name}` must hold real numbers, got dtype {arr.dtype}; pass the real part "
-            "(or the amplitude) of complex states.")
+            "(or the amplitude) of complex states."
+        )
     arr = arr.astype(np.float32)
     if min(arr.shape) < 1:
-        raise NeurowaveError(f"`{name}` is empty (shape {arr.shape}); pass at least one "
-                             "sample, two steps, one unit and a grid of cells.")
+        raise NeurowaveError(
+            f"`{name}` is empty (shape {arr.shape}); pass at least one "
+            "sample, two steps, one unit and a grid of cells."
+        )
     if arr.shape[1] < 2:
         raise NeurowaveError(
             f"`{name}` holds {arr.shape[1]} time step (shape {arr.shape}); waves need many "
-            f"steps along axis 1, {STATE_DIMS} ({_EXAMPLE}).")
+            f"steps along axis 1, {STATE_DIMS} ({_EXAMPLE})."
+        )
     if np.isinf(arr).any():
         raise NeurowaveError(
             f"`{name}` holds infinite values (the model diverged?); clip or drop those "
-            "samples, or mark a missing cell as NaN at every step.")
+            "samples, or mark a missing cell as NaN at every step."
+        )
     finite = np.isfinite(arr)
     if not finite.any():
-        raise NeurowaveError(f"`{name}` holds only NaN; pass the hidden states themselves "
-                             "(NaN marks a missing cell, not a whole export).")
+        raise NeurowaveError(
+            f"`{name}` holds only NaN; pass the hidden states themselves "
+            "(NaN marks a missing cell, not a whole export)."
+        )
     if not (finite.all(axis=1) | ~finite.any(axis=1)).all():
         raise NeurowaveError(
             f"`{name}` has cells that are NaN at some steps only; NaN marks a missing cell "
-            "(NaN at every step): fill the gaps or set those cells NaN throughout.")
+            "(NaN at every step): fill the gaps or set those cells NaN throughout."
+        )
     return arr
 
 
@@ -116,9 +127,11 @@ def _positive(v, name, unit):
     validate_type(v, "numeric", name)
     v = float(v)
     if not (math.isfinite(v) and v > 0):
-        raise NeurowaveError(f"`{name}` must be a positive finite number of {unit}, got {v!r}; "
-                             f"pass the size of one model {'step' if name == 'dt' else 'cell'} "
-                             f"in {unit}, or leave it out.")
+        raise NeurowaveError(
+            f"`{name}` must be a positive finite number of {unit}, got {v!r}; "
+            f"pass the size of one model {'step' if name == 'dt' else 'cell'} "
+            f"in {unit}, or leave it out."
+        )
     return v
 
 
@@ -130,19 +143,26 @@ def _label_array(label, shape, name="label"):
     if lab.shape != (ns, ny, nx):
         raise NeurowaveError(
             f"`{name}` has shape {lab.shape}; it must be (sample, y, x) = {(ns, ny, nx)} "
-            "like the states (or (y, x) for one map shared by every sample).")
+            "like the states (or (y, x) for one map shared by every sample)."
+        )
     if lab.dtype.kind == "b":
         lab = lab.astype(np.int16)
     if lab.dtype.kind == "f":
         if not np.isfinite(lab).all() or not np.array_equal(lab, np.round(lab)):
-            raise NeurowaveError(f"`{name}` must hold whole numbers (object class per cell, "
-                                 "0 = background); round it or pass an integer array.")
+            raise NeurowaveError(
+                f"`{name}` must hold whole numbers (object class per cell, "
+                "0 = background); round it or pass an integer array."
+            )
     elif lab.dtype.kind not in "iu":
-        raise NeurowaveTypeError(f"`{name}` must be an integer array (class per cell, 0 = "
-                                 f"background), got dtype {lab.dtype}.")
+        raise NeurowaveTypeError(
+            f"`{name}` must be an integer array (class per cell, 0 = "
+            f"background), got dtype {lab.dtype}."
+        )
     if (lab < 0).any() or lab.max() > np.iinfo(np.int16).max:
-        raise NeurowaveError(f"`{name}` must hold classes 0 (background) to 32767, got "
-                             f"{int(lab.min())} to {int(lab.max())}; relabel the objects.")
+        raise NeurowaveError(
+            f"`{name}` must hold classes 0 (background) to 32767, got "
+            f"{int(lab.min())} to {int(lab.max())}; relabel the objects."
+        )
     return lab.astype(np.int16)
 
 
@@ -155,7 +175,8 @@ def _image_array(image, shape):
         raise NeurowaveError(
             f"`image` has shape {img.shape}; it must be (sample, image_channel, y, x) with "
             f"{ns} samples on the states' {ny} x {nx} grid (or (sample, y, x) for one "
-            "channel); resize it to the hidden grid or leave it out.")
+            "channel); resize it to the hidden grid or leave it out."
+        )
     if img.dtype.kind not in "biuf":
         raise NeurowaveTypeError(f"`image` must hold numbers, got dtype {img.dtype}.")
     return img.astype(np.float32)
@@ -167,24 +188,37 @@ def _control_arrays(controls, shape):
     if not hasattr(controls, "items"):
         raise NeurowaveTypeError(
             f"`controls` must be a mapping of name -> states, got {type(controls).__name__}; "
-            "pass e.g. {'cut_coupling': states_cut, 'untrained': states_untrained}.")
+            "pass e.g. {'cut_coupling': states_cut, 'untrained': states_untrained}."
+        )
     out = {}
     for cname, arr in controls.items():
         if not isinstance(cname, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", cname):
             raise NeurowaveError(
                 f"control name {cname!r} must be lower-case letters, digits and '_' "
-                "(e.g. 'cut_coupling', 'untrained'); it becomes the variable hidden_<name>.")
+                "(e.g. 'cut_coupling', 'untrained'); it becomes the variable hidden_<name>."
+            )
         a = _states_array(arr, f"controls[{cname!r}]")
         if a.shape != shape:
             raise NeurowaveError(
                 f"`controls[{cname!r}]` has shape {a.shape}, the states {shape}; record the "
-                "control on the same inputs, steps, units and grid as the model.")
+                "control on the same inputs, steps, units and grid as the model."
+            )
         out[cname] = a
     return out
 
 
-def export_states(states, *, label=None, image=None, controls=None, dt=None, dx=None,
-                  horizon=None, source="", model="user"):
+def export_states(
+    states,
+    *,
+    label=None,
+    image=None,
+    controls=None,
+    dt=None,
+    dx=None,
+    horizon=None,
+    source="",
+    model="user",
+):
     """Hidden states of any model as the export ``neurowave export`` writes.
 
     Parameters
@@ -243,39 +277,60 @@ def export_states(states, *, label=None, image=None, controls=None, dt=None, dx=
     if horizon is not None:
         validate_type(horizon, "int", "horizon")
         if horizon < 1:
-            raise NeurowaveError(f"`horizon` must be at least 1 step (the steps the model was "
-                                 f"trained for), got {horizon}; or leave it out.")
+            raise NeurowaveError(
+                f"`horizon` must be at least 1 step (the steps the model was "
+                f"trained for), got {horizon}; or leave it out."
+            )
     validate_type(source, str, "source")
     validate_type(model, str, "model")
     ns, nt, nu, ny, nx = h.shape
     ctl = _control_arrays(controls, h.shape)
     data_vars = {"hidden": (STATE_DIMS, h, {"long_name": "hidden state"})}
     if image is not None:
-        data_vars["image"] = (("sample", "image_channel", "y", "x"), _image_array(image, (ns, ny, nx)))
+        data_vars["image"] = (
+            ("sample", "image_channel", "y", "x"),
+            _image_array(image, (ns, ny, nx)),
+        )
     if label is not None:
         data_vars["label"] = (("sample", "y", "x"), _label_array(label, (ns, ny, nx)))
     from .controls import CONTROLS
 
     for cname, a in ctl.items():
-        data_vars[f"hidden_{cname}"] = (STATE_DIMS, a, {
-            "long_name": f"control: {CONTROLS.get(cname, cname.replace('_', ' '))}"})
+        data_vars[f"hidden_{cname}"] = (
+            STATE_DIMS,
+            a,
+            {"long_name": f"control: {CONTROLS.get(cname, cname.replace('_', ' '))}"},
+        )
     coords = {
         "sample": np.arange(ns),
-        "time": xr.Variable("time", np.arange(1, nt + 1, dtype=float),
-                            attrs={"units": "step", "long_name": "model step"}),
+        "time": xr.Variable(
+            "time",
+            np.arange(1, nt + 1, dtype=float),
+            attrs={"units": "step", "long_name": "model step"},
+        ),
         "unit": np.arange(nu),
         "y": xr.Variable("y", np.arange(ny, dtype=float), attrs={"units": "cell"}),
         "x": xr.Variable("x", np.arange(nx, dtype=float), attrs={"units": "cell"}),
     }
     attrs = {
-        "kind": "model", "model": model, "model_class": "", "config": {},
-        "n_parameters": None, "task": "", "task_spec": {},
+        "kind": "model",
+        "model": model,
+        "model_class": "",
+        "config": {},
+        "n_parameters": None,
+        "task": "",
+        "task_spec": {},
         # the integrator's own step is unknown for a foreign model: one model step
         "dt": 1.0,
         "n_steps_trained": None if horizon is None else int(horizon),
-        "controls": list(ctl), "sampling_rate": 1.0, "time_units": "step",
-        "space_units": "cell", "seed": None, "n_steps_recorded": int(nt),
-        "source": str(source), "neurowave_version": __version__,
+        "controls": list(ctl),
+        "sampling_rate": 1.0,
+        "time_units": "step",
+        "space_units": "cell",
+        "seed": None,
+        "n_steps_recorded": int(nt),
+        "source": str(source),
+        "neurowave_version": __version__,
         "exporter": "neurowave.models.export_states",
     }
     if label is None:  # no object map: the whole grid is the model's medium
@@ -300,10 +355,13 @@ def _pick(out, output, what):
         except (KeyError, IndexError, TypeError):
             raise NeurowaveError(
                 f"`output={output!r}` does not select anything from the {what}'s output "
-                f"({type(out).__name__}); pass an index or key it has.") from None
+                f"({type(out).__name__}); pass an index or key it has."
+            ) from None
     if isinstance(out, dict):
-        raise NeurowaveError(f"The {what} returns a dict ({sorted(map(str, out))}); pass "
-                             "output=KEY to say which entry holds the hidden states.")
+        raise NeurowaveError(
+            f"The {what} returns a dict ({sorted(map(str, out))}); pass "
+            "output=KEY to say which entry holds the hidden states."
+        )
     return out
 
 
@@ -312,29 +370,46 @@ def _to_steps(out, what):
     import torch
 
     if isinstance(out, (list, tuple)):
-        if out and all(isinstance(o, torch.Tensor) for o in out) and \
-                len({tuple(o.shape) for o in out}) == 1 and out[0].ndim in (3, 4):
+        if (
+            out
+            and all(isinstance(o, torch.Tensor) for o in out)
+            and len({tuple(o.shape) for o in out}) == 1
+            and out[0].ndim in (3, 4)
+        ):
             out = torch.stack(list(out), dim=1)  # per-step maps -> (B, T, ...)
         else:
             raise NeurowaveError(
                 f"The {what} returns a {type(out).__name__} that is not a sequence of "
                 "equal-shaped maps (batch, [unit,] y, x); pass output=INDEX to pick the "
-                "hidden states, or layer=NAME to record a submodule per step.")
+                "hidden states, or layer=NAME to record a submodule per step."
+            )
     if not isinstance(out, torch.Tensor):
-        raise NeurowaveTypeError(f"The {what} returns {type(out).__name__}, not a tensor; "
-                                 "pass output=INDEX/KEY or layer=NAME.")
+        raise NeurowaveTypeError(
+            f"The {what} returns {type(out).__name__}, not a tensor; "
+            "pass output=INDEX/KEY or layer=NAME."
+        )
     if out.ndim == 4:
         out = out[:, :, None]  # (B, T, y, x): one unit
     if out.ndim != 5:
         raise NeurowaveError(
             f"The {what} returns shape {tuple(out.shape)}; a sequence of hidden states must "
             "be (batch, time, [unit,] y, x). Pass layer=NAME to record a submodule whose "
-            "output is one spatial map (batch, [unit,] y, x) per step.")
+            "output is one spatial map (batch, [unit,] y, x) per step."
+        )
     return out
 
 
-def record_states(module, inputs, *, layer=None, output=None, n_steps=None, batch_size=16,
-                  device=None, forward_kwargs=None):
+def record_states(
+    module,
+    inputs,
+    *,
+    layer=None,
+    output=None,
+    n_steps=None,
+    batch_size=16,
+    device=None,
+    forward_kwargs=None,
+):
     """Collect a spatial hidden state per step from any :class:`torch.nn.Module`.
 
     Two ways: with ``layer``, a forward hook on that submodule records its output at
@@ -386,8 +461,10 @@ def record_states(module, inputs, *, layer=None, output=None, n_steps=None, batc
     import torch
 
     if not isinstance(module, torch.nn.Module):
-        raise NeurowaveTypeError(f"`module` must be a torch.nn.Module, got "
-                                 f"{type(module).__name__}; wrap a function in a Module.")
+        raise NeurowaveTypeError(
+            f"`module` must be a torch.nn.Module, got "
+            f"{type(module).__name__}; wrap a function in a Module."
+        )
     validate_type(batch_size, "int", "batch_size")
     if batch_size < 1:
         raise NeurowaveError(f"`batch_size` must be at least 1, got {batch_size}.")
@@ -400,8 +477,10 @@ def record_states(module, inputs, *, layer=None, output=None, n_steps=None, batc
         names = dict(module.named_modules())
         if layer not in names:
             some = [n for n in names if n][:8]
-            raise NeurowaveError(f"`layer={layer!r}` is not a submodule of "
-                                 f"{type(module).__name__}; pass one of {some}.")
+            raise NeurowaveError(
+                f"`layer={layer!r}` is not a submodule of "
+                f"{type(module).__name__}; pass one of {some}."
+            )
         target = names[layer]
     if device is None:
         p = next(iter(module.parameters()), None)
@@ -411,8 +490,9 @@ def record_states(module, inputs, *, layer=None, output=None, n_steps=None, batc
 
         dev = resolve_device(device)
         module.to(dev)
-    x_all = inputs if isinstance(inputs, torch.Tensor) else torch.as_tensor(
-        _as_numpy(inputs, "inputs"))
+    x_all = (
+        inputs if isinstance(inputs, torch.Tensor) else torch.as_tensor(_as_numpy(inputs, "inputs"))
+    )
     if x_all.ndim < 1 or len(x_all) < 1:
         raise NeurowaveError("`inputs` is empty; pass at least one input along the first axis.")
     if x_all.is_floating_point():
@@ -422,7 +502,8 @@ def record_states(module, inputs, *, layer=None, output=None, n_steps=None, batc
     steps, hook = [], None
     if target is not None:
         hook = target.register_forward_hook(
-            lambda _m, _i, out: steps.append(_pick(out, output, f"layer {layer!r}").detach()))
+            lambda _m, _i, out: steps.append(_pick(out, output, f"layer {layer!r}").detach())
+        )
     was_training = module.training
     module.eval()
     chunks = []
@@ -430,14 +511,19 @@ def record_states(module, inputs, *, layer=None, output=None, n_steps=None, batc
         with torch.no_grad():
             for i in range(0, len(x_all), batch_size):
                 steps.clear()
-                res = module(x_all[i:i + batch_size].to(dev), **kw)
+                res = module(x_all[i : i + batch_size].to(dev), **kw)
                 if target is not None:
                     if not steps:
-                        raise NeurowaveError(f"The layer {layer!r} was never called in a "
-                                             "forward pass; pass the submodule the recurrence "
-                                             "calls at each step.")
-                    h = (_to_steps(steps[0], f"layer {layer!r}") if len(steps) == 1
-                         and steps[0].ndim == 5 else _to_steps(list(steps), f"layer {layer!r}"))
+                        raise NeurowaveError(
+                            f"The layer {layer!r} was never called in a "
+                            "forward pass; pass the submodule the recurrence "
+                            "calls at each step."
+                        )
+                    h = (
+                        _to_steps(steps[0], f"layer {layer!r}")
+                        if len(steps) == 1 and steps[0].ndim == 5
+                        else _to_steps(list(steps), f"layer {layer!r}")
+                    )
                 else:
                     h = _to_steps(_pick(res, output, "module"), "module")
                 chunks.append(h.float().cpu().numpy())
@@ -448,9 +534,11 @@ def record_states(module, inputs, *, layer=None, output=None, n_steps=None, batc
     h = np.concatenate(chunks)
     if n_steps is not None:
         if h.shape[1] < n_steps:
-            raise NeurowaveError(f"The module produced {h.shape[1]} steps, fewer than "
-                                 f"n_steps={n_steps}; run it for more steps "
-                                 "(forward_kwargs) or lower n_steps.")
+            raise NeurowaveError(
+                f"The module produced {h.shape[1]} steps, fewer than "
+                f"n_steps={n_steps}; run it for more steps "
+                "(forward_kwargs) or lower n_steps."
+            )
         h = h[:, :n_steps]
     return h
 
@@ -467,7 +555,10 @@ def _export_scale(attrs):
         dx = None if dx is None else float(dx)
     except (TypeError, ValueError):
         return None, None
-    ok = (lambda v: v is not None and math.isfinite(v) and v > 0)
+
+    def ok(v):
+        return v is not None and math.isfinite(v) and v > 0
+
     return (dt if ok(dt) else None), (dx if ok(dx) else None)
 
 
@@ -509,21 +600,24 @@ def physical_summary(summary, attrs):
     def conv(v, factor):
         return None if v is None or factor is None else float(v) * factor
 
-    out = {"model_dt": dt, "model_dx": dx,
-           "source": "the export's model_dt (s) and model_dx (mm)"}
+    out = {"model_dt": dt, "model_dx": dx, "source": "the export's model_dt (s) and model_dx (mm)"}
     if dt is not None and dx is not None:
         sp = s.get("speed", {})
         f = dx / dt / 1e3
         out["speed"] = {k: conv(sp.get(k), f) for k in ("median", "q25", "q75")}
         out["speed"]["units"] = "m/s"
     if dt is not None:
-        out["frequency"] = {"median": conv(s.get("frequency", {}).get("median"), 1 / dt),
-                            "units": "Hz"}
+        out["frequency"] = {
+            "median": conv(s.get("frequency", {}).get("median"), 1 / dt),
+            "units": "Hz",
+        }
         band = summary.get("params", {}).get("band")
         out["band"] = None if band is None else [float(b) / dt for b in band]
     if dx is not None:
-        out["wavelength"] = {"median": conv(s.get("wavelength", {}).get("median"), dx),
-                             "units": "mm"}
+        out["wavelength"] = {
+            "median": conv(s.get("wavelength", {}).get("median"), dx),
+            "units": "mm",
+        }
     return out
 
 
@@ -535,14 +629,24 @@ def physical_rows(phys):
     def f(v):
         return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
 
-    scale = ", ".join(p for p in (
-        f"step = {phys['model_dt'] * 1e3:g} ms" if phys["model_dt"] else "",
-        f"cell = {phys['model_dx']:g} mm" if phys["model_dx"] else "") if p)
+    scale = ", ".join(
+        p
+        for p in (
+            f"step = {phys['model_dt'] * 1e3:g} ms" if phys["model_dt"] else "",
+            f"cell = {phys['model_dx']:g} mm" if phys["model_dx"] else "",
+        )
+        if p
+    )
     rows = []
     if "speed" in phys:
         sp = phys["speed"]
-        rows.append(("speed (physical)", f"{f(sp['median'])} m/s [{f(sp['q25'])}, "
-                                         f"{f(sp['q75'])}] ({scale}, from the export)"))
+        rows.append(
+            (
+                "speed (physical)",
+                f"{f(sp['median'])} m/s [{f(sp['q25'])}, "
+                f"{f(sp['q75'])}] ({scale}, from the export)",
+            )
+        )
     if "frequency" in phys:
         rows.append(("frequency (physical)", f"{f(phys['frequency']['median'])} Hz"))
     if "wavelength" in phys:

@@ -26,11 +26,6 @@ import torch
 import torch.nn.functional as F
 
 from .._outputs import atomic_file, run_lock, write_text_atomic
-from .._version import __version__
-from .config import config_to_dict
-from .metrics import segmentation_scores
-from .registry import get_model
-from .tasks import task_from_spec
 from .._validate import (
     NeurowaveError,
     NeurowaveFileExistsError,
@@ -38,6 +33,11 @@ from .._validate import (
     check_option,
     describe_cause,
 )
+from .._version import __version__
+from .config import config_to_dict
+from .metrics import segmentation_scores
+from .registry import get_model
+from .tasks import task_from_spec
 
 __all__ = [
     "train",
@@ -59,8 +59,9 @@ CHECKPOINT_FORMAT = "neurowave-checkpoint-2"
 #: Older checkpoint formats that load_checkpoint upgrades in memory. Format 1 predates
 #: the CoRNN's ``encoder_layers`` and ``readout_bias`` options: its CoRNNs had two
 #: convolutions per encoder and a biased linear readout.
-_UPGRADES = {"neurowave-checkpoint-1": {"cornn": {"encoder_layers": [2, 2, 2],
-                                                  "readout_bias": True}}}
+_UPGRADES = {
+    "neurowave-checkpoint-1": {"cornn": {"encoder_layers": [2, 2, 2], "readout_bias": True}}
+}
 
 
 def resolve_device(device="cpu"):
@@ -174,7 +175,8 @@ def default_pretrained():
         if name in names:
             return name
     raise NeurowaveFileNotFoundError(
-        "No pretrained CoRNN is shipped with this installation; reinstall neurowave.")
+        "No pretrained CoRNN is shipped with this installation; reinstall neurowave."
+    )
 
 
 def _resolve_source(source):
@@ -190,7 +192,9 @@ def _resolve_source(source):
         meta = json.loads((pretrained_dir() / f"{name}.json").read_text())
         path = pretrained_dir() / meta["file"]
         if not path.exists():
-            raise NeurowaveFileNotFoundError(f"{path}: the pretrained weights file is missing; reinstall neurowave.")
+            raise NeurowaveFileNotFoundError(
+                f"{path}: the pretrained weights file is missing; reinstall neurowave."
+            )
         digest = sha256sum(path)
         if digest != meta["sha256"]:
             raise NeurowaveError(
@@ -208,7 +212,9 @@ def _resolve_source(source):
         for name in ("best.pt", "last.pt"):
             if (p / name).exists():
                 return p / name, None
-        raise NeurowaveFileNotFoundError(f"{p} holds no best.pt or last.pt; pass a run directory made by `neurowave train`.")
+        raise NeurowaveFileNotFoundError(
+            f"{p} holds no best.pt or last.pt; pass a run directory made by `neurowave train`."
+        )
     return p, None
 
 
@@ -229,8 +235,12 @@ def load_checkpoint(source):
         old = _UPGRADES[ckpt["format"]].get(ckpt.get("model"), {})
         ckpt["config"] = {**old, **ckpt.get("config", {})}
         ckpt["format"] = CHECKPOINT_FORMAT
-    if isinstance(ckpt, dict) and ckpt.get("model") == "cornn" and isinstance(
-            ckpt.get("config"), dict) and "omega_init" not in ckpt["config"]:
+    if (
+        isinstance(ckpt, dict)
+        and ckpt.get("model") == "cornn"
+        and isinstance(ckpt.get("config"), dict)
+        and "omega_init" not in ckpt["config"]
+    ):
         # trained before CoRNNConfig.omega_init existed: from PyTorch's initialisation
         ckpt["config"] = {**ckpt["config"], "omega_init": "default", "omega_bias": 1.0}
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
@@ -242,7 +252,8 @@ def load_checkpoint(source):
     if missing:
         raise NeurowaveError(
             f"{path} is an incomplete neurowave checkpoint: it lacks {missing[0]!r}; "
-            "pass a checkpoint written by `neurowave train`.")
+            "pass a checkpoint written by `neurowave train`."
+        )
     ckpt["_path"] = str(path)
     if meta is not None:
         ckpt["_pretrained"] = meta
@@ -285,23 +296,25 @@ def check_checkpoint_config(ckpt):
             if not math.isfinite(v) or abs(v) > limit:
                 raise NeurowaveError(
                     f"{path}: the model config asks for {key}={value!r}, beyond the sane "
-                    f"bound {limit}; the checkpoint is corrupted or not neurowave's.")
+                    f"bound {limit}; the checkpoint is corrupted or not neurowave's."
+                )
     try:
         with torch.device("meta"):
             shape = get_model(name, **ckpt["config"])
     except (TypeError, ValueError) as err:
         raise NeurowaveError(
             f"{path}: the model config does not build a {name} ({describe_cause(err)}); "
-            "the checkpoint is corrupted or not neurowave's.") from None
+            "the checkpoint is corrupted or not neurowave's."
+        ) from None
     # sizes, not shapes: a model may load weights stored in an older layout (a 1x1
     # convolution's (out, in, 1, 1) as a linear layer's (out, in))
     want = {k: v.numel() for k, v in shape.state_dict().items()}
-    have = {k: int(v.numel()) if hasattr(v, "numel") else -1
-            for k, v in ckpt["state_dict"].items()}
+    have = {k: int(v.numel()) if hasattr(v, "numel") else -1 for k, v in ckpt["state_dict"].items()}
     if want != have:
         raise NeurowaveError(
             f"{ckpt['_path']}: the weights do not fit a {name} with the stored config; "
-            "the checkpoint is corrupted, retrain it.")
+            "the checkpoint is corrupted, retrain it."
+        )
 
 
 def load_model(source, *, device="cpu"):
@@ -345,7 +358,7 @@ def predict(model, images, *, batch_size=64, device="cpu", return_hidden=False):
     model.eval()
     preds, hiddens = [], []
     for i in range(0, len(images), batch_size):
-        x = torch.as_tensor(images[i:i + batch_size], device=device)
+        x = torch.as_tensor(images[i : i + batch_size], device=device)
         if return_hidden:
             logits, h = model(x, return_hidden=True)
             hiddens.append(h.cpu().numpy())
@@ -450,20 +463,37 @@ def train(
     if isinstance(nproc, bool) or int(nproc) != nproc or nproc < 1:
         raise NeurowaveError(f"`nproc` must be a positive integer, got {nproc!r}.")
     check_option("lr_schedule", lr_schedule, LR_SCHEDULES)
-    kwargs = dict(model_config=model_config, epochs=epochs, batch_size=batch_size, lr=lr,
-                  weight_decay=weight_decay, clip=clip, seed=seed, device=device, out=out,
-                  resume=resume, progress=progress, verbose=verbose, callback=callback,
-                  lr_schedule=lr_schedule)
+    kwargs = dict(
+        model_config=model_config,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        clip=clip,
+        seed=seed,
+        device=device,
+        out=out,
+        resume=resume,
+        progress=progress,
+        verbose=verbose,
+        callback=callback,
+        lr_schedule=lr_schedule,
+    )
     if callback is not None and int(nproc) > 1:
-        raise NeurowaveError("train(callback=...) runs in one process only; leave nproc at 1 "
-                             "(or drop the callback) for multi-process training.")
+        raise NeurowaveError(
+            "train(callback=...) runs in one process only; leave nproc at 1 "
+            "(or drop the callback) for multi-process training."
+        )
     with _lock_run(out):  # a second run writing the same folder gets a sentence
         if int(nproc) > 1:
             return _spawn_train(model_name, task, int(nproc), kwargs)
         import torch.distributed as dist
 
-        if dist.is_available() and not dist.is_initialized() \
-                and int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun
+        if (
+            dist.is_available()
+            and not dist.is_initialized()
+            and int(os.environ.get("WORLD_SIZE", "1")) > 1
+        ):  # started by torchrun
             dist.init_process_group(_backend(device))
             try:
                 return _train(model_name, task, **kwargs)
@@ -504,8 +534,7 @@ def _worker(rank, world, store_path, threads, model_name, task, kwargs, parent=N
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(threads)
     store = dist.FileStore(str(store_path), world)
-    dist.init_process_group(_backend(kwargs["device"]), store=store, rank=rank,
-                            world_size=world)
+    dist.init_process_group(_backend(kwargs["device"]), store=store, rank=rank, world_size=world)
     try:
         _train(model_name, task, **kwargs)
     finally:
@@ -529,9 +558,20 @@ def _spawn_train(model_name, task, nproc, kwargs):
     threads = max(1, torch.get_num_threads() // nproc)
     rendezvous = tempfile.TemporaryDirectory(prefix="neurowave-ddp-")  # mode 0700
     try:
-        mp.spawn(_worker, args=(nproc, Path(rendezvous.name) / "store", threads, model_name,
-                                task, kwargs, os.getpid()),
-                 nprocs=nproc, join=True)
+        mp.spawn(
+            _worker,
+            args=(
+                nproc,
+                Path(rendezvous.name) / "store",
+                threads,
+                model_name,
+                task,
+                kwargs,
+                os.getpid(),
+            ),
+            nprocs=nproc,
+            join=True,
+        )
         result = json.loads((out / "run.json").read_text())
         result["model"], _ = load_model(out, device=kwargs["device"])
         result["model_name"] = model_name
@@ -552,15 +592,18 @@ def _check_new_run(out):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NeurowaveFileExistsError(
-            f"--out {out} exists and is not a folder; pass a new folder for the run.")
+            f"--out {out} exists and is not a folder; pass a new folder for the run."
+        )
     if any(out.glob("*.pt")):
         raise NeurowaveFileExistsError(
-            f"{out} already holds a run; pass --resume to continue it or choose a new --out.")
+            f"{out} already holds a run; pass --resume to continue it or choose a new --out."
+        )
     present = [n for n in RUN_FILES if (out / n).exists()]
     if present:
         raise NeurowaveFileExistsError(
             f"{out} already holds {present[0]}, which a new run would replace; choose a new "
-            "--out (or --resume an earlier run).")
+            "--out (or --resume an earlier run)."
+        )
 
 
 def _lock_run(out):
@@ -598,18 +641,38 @@ def _check_same_recipe(out, stored, asked):
         now = ", ".join(f"{k} {asked[k]}" for k in diff)
         raise NeurowaveError(
             f"{out} holds a run trained with {was}, but this call asks for {now}; pass the "
-            "same settings to resume it, or a new --out directory for a new run.")
+            "same settings to resume it, or a new --out directory for a new run."
+        )
 
 
-def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_decay, clip, seed,
-           device, out, resume, progress, verbose, callback=None, lr_schedule="constant"):
-    from tqdm.auto import tqdm
+def _train(
+    model_name,
+    task,
+    *,
+    model_config,
+    epochs,
+    batch_size,
+    lr,
+    weight_decay,
+    clip,
+    seed,
+    device,
+    out,
+    resume,
+    progress,
+    verbose,
+    callback=None,
+    lr_schedule="constant",
+):
     import torch.distributed as dist
+    from tqdm.auto import tqdm
 
     world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
     if callback is not None and world > 1:  # under torchrun
-        raise NeurowaveError("train(callback=...) runs in one process only; leave nproc at 1 "
-                             "(or drop the callback) for multi-process training.")
+        raise NeurowaveError(
+            "train(callback=...) runs in one process only; leave nproc at 1 "
+            "(or drop the callback) for multi-process training."
+        )
     rank = dist.get_rank() if world > 1 else 0
     dev = resolve_device(device)
     if dev.type == "cuda" and world > 1:
@@ -633,14 +696,28 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
         out.mkdir(parents=True, exist_ok=True)
         if resume and (out / "last.pt").exists():
             ck = load_checkpoint(out / "last.pt")
-            if ck["model"] != model_name or ck["task"] != task.spec() or ck["config"] != config_to_dict(model.config):
+            if (
+                ck["model"] != model_name
+                or ck["task"] != task.spec()
+                or ck["config"] != config_to_dict(model.config)
+            ):
                 raise NeurowaveError(
                     f"{out} holds a run of {ck['model']} on {ck['task']['name']} with other settings; "
                     "pass a new --out directory or the same settings to resume."
                 )
-            _check_same_recipe(out, ck.get("meta"), dict(
-                batch_size=int(batch_size), lr=float(lr), lr_schedule=lr_schedule,
-                weight_decay=float(weight_decay), clip=clip, seed=int(seed), epochs=int(epochs)))
+            _check_same_recipe(
+                out,
+                ck.get("meta"),
+                dict(
+                    batch_size=int(batch_size),
+                    lr=float(lr),
+                    lr_schedule=lr_schedule,
+                    weight_decay=float(weight_decay),
+                    clip=clip,
+                    seed=int(seed),
+                    epochs=int(epochs),
+                ),
+            )
             model.load_state_dict(ck["state_dict"])
             opt.load_state_dict(ck["optimizer"])
             if ck.get("torch_rng_state") is not None:
@@ -683,11 +760,16 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
         g = np.random.default_rng(np.random.SeedSequence([int(seed), epoch, 12345]))
         order = g.permutation(n)
         losses = []
-        bar = tqdm(range(0, n, batch_size), disable=not show, leave=False,
-                   desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
+        bar = tqdm(
+            range(0, n, batch_size),
+            disable=not show,
+            leave=False,
+            desc=f"epoch {epoch + 1}/{epochs}",
+            unit="batch",
+        )
         n_batches, last_line = -(-n // batch_size), time.perf_counter()
         for b, i in enumerate(bar):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             if world == 1:
                 x = torch.as_tensor(xtr[idx], device=dev)
                 y = torch.as_tensor(ytr[idx], device=dev)
@@ -721,23 +803,34 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
             losses.append(shown.item())
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
             now = time.perf_counter()
-            if verbose and not show and (now - last_line >= BATCH_LINE_SECONDS
-                                         or b + 1 == n_batches):
+            if (
+                verbose
+                and not show
+                and (now - last_line >= BATCH_LINE_SECONDS or b + 1 == n_batches)
+            ):
                 # no progress bar (not a terminal): one line per batch, at most one a second
                 last_line = now
-                print(f"epoch {epoch + 1}/{epochs} batch {b + 1}/{n_batches}: loss "
-                      f"{np.mean(losses[-20:]):.4f} ({now - t0:.1f} s)", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"epoch {epoch + 1}/{epochs} batch {b + 1}/{n_batches}: loss "
+                    f"{np.mean(losses[-20:]):.4f} ({now - t0:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
         if rank != 0:  # process 0 alone validates and writes the run directory
             continue
         pred = predict(model, xva, batch_size=64, device=dev)
         val = segmentation_scores(pred, yva, task.n_classes, class_names=task.class_names)
         dt = time.perf_counter() - t0
         train_seconds += dt
-        row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
-               "val_fg_iou": val["fg_iou"], "val_fg_iou_paper": val["fg_iou_paper"],
-               "val_pixel_accuracy": val["pixel_accuracy"],
-               "val_foreground_accuracy": val["foreground_accuracy"], "seconds": dt}
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": float(np.mean(losses)),
+            "val_fg_iou": val["fg_iou"],
+            "val_fg_iou_paper": val["fg_iou_paper"],
+            "val_pixel_accuracy": val["pixel_accuracy"],
+            "val_foreground_accuracy": val["foreground_accuracy"],
+            "seconds": dt,
+        }
         stop = False
         if callback is not None:
             added = dict(callback(model=model, epoch=epoch + 1, row=dict(row)) or {})
@@ -749,19 +842,34 @@ def _train(model_name, task, *, model_config, epochs, batch_size, lr, weight_dec
             best = (val["fg_iou"], epoch + 1)
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         if verbose:
-            print(f"epoch {epoch + 1}/{epochs}: loss {row['train_loss']:.4f}  "
-                  f"val fg-IoU {row['val_fg_iou']:.3f}  ({dt:.1f} s)", file=sys.stderr,
-                  flush=True)
+            print(
+                f"epoch {epoch + 1}/{epochs}: loss {row['train_loss']:.4f}  "
+                f"val fg-IoU {row['val_fg_iou']:.3f}  ({dt:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
         if out is not None:
-            extra = dict(epoch=epoch, history=history, best_val=best[0], best_epoch=best[1],
-                         train_seconds=train_seconds, seed=int(seed), meta=meta)
+            extra = dict(
+                epoch=epoch,
+                history=history,
+                best_val=best[0],
+                best_epoch=best[1],
+                train_seconds=train_seconds,
+                seed=int(seed),
+                meta=meta,
+            )
             if improved:
                 save_checkpoint(out / "best.pt", model=model, task=task, **extra)
             # a kill at any moment leaves last.pt of a finished epoch; a resumed run
             # continues from it as if never stopped (the torch RNG state included)
-            save_checkpoint(out / "last.pt", model=model, task=task,
-                            optimizer=opt.state_dict(), torch_rng_state=torch.get_rng_state(),
-                            **extra)
+            save_checkpoint(
+                out / "last.pt",
+                model=model,
+                task=task,
+                optimizer=opt.state_dict(),
+                torch_rng_state=torch.get_rng_state(),
+                **extra,
+            )
             _atomic_text("".join(json.dumps(r) + "\n" for r in history), out / "metrics.jsonl")
         if stop:
             break
@@ -864,6 +972,7 @@ def train_seeds(model_name, task, *, seeds, jobs=None, threads=None, out=None, *
         return [_train_seed_worker(a) for a in args]
     for split in ("train", "val", "test"):  # generate (and cache) the data once, here
         task.split(split)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(seeds)),
-                             mp_context=mp.get_context("spawn")) as ex:
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(seeds)), mp_context=mp.get_context("spawn")
+    ) as ex:
         return list(ex.map(_train_seed_worker, args))

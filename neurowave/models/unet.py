@@ -6,17 +6,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._validate import NeurowaveError
 from .config import UNetConfig
 from .readouts import PixelMLP
-from .._validate import NeurowaveError
 
 __all__ = ["UNet"]
 
 
 def _block(cin, cout):
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(cin, cout, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(cout, cout, 3, padding=1),
+        nn.ReLU(),
     )
 
 

@@ -8,17 +8,17 @@ wave frames, patterns, events, surrogate statistics.
 statistics (mean direction, resultant length, angle wrapping).
 """
 
-from .filter import *  # noqa: F401,F403
-from .phase import *  # noqa: F401,F403
-from .gradient import *  # noqa: F401,F403
-from .measures import *  # noqa: F401,F403
-from .frames import *  # noqa: F401,F403
-from .flow import *  # noqa: F401,F403
-from .critical import *  # noqa: F401,F403
-from .patterns import *  # noqa: F401,F403
-from .fits import *  # noqa: F401,F403
-from .events import *  # noqa: F401,F403
-from .delays import *  # noqa: F401,F403
-from .modes import *  # noqa: F401,F403
-from .kw import *  # noqa: F401,F403
-from .analysis import *  # noqa: F401,F403
+from .analysis import *  # noqa: F403
+from .critical import *  # noqa: F403
+from .delays import *  # noqa: F403
+from .events import *  # noqa: F403
+from .filter import *  # noqa: F403
+from .fits import *  # noqa: F403
+from .flow import *  # noqa: F403
+from .frames import *  # noqa: F403
+from .gradient import *  # noqa: F403
+from .kw import *  # noqa: F403
+from .measures import *  # noqa: F403
+from .modes import *  # noqa: F403
+from .patterns import *  # noqa: F403
+from .phase import *  # noqa: F403

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .._validate import NeurowaveError, NeurowaveTypeError
 from ..grid import _sampling_rate, site_positions
 from ._kernels import sites_are_collinear
 from ._xr import spatial_dims
 from .circular import TWO_PI
-from .._validate import NeurowaveError, NeurowaveTypeError
 
 
 def check_phase(phase, name="phase"):
@@ -105,7 +105,7 @@ def neighbour_operator(pos, valid, *, radius=1.5):
                 continue
             s_ = (pos[js] - pos[i]) @ axis
             nbr[i, : len(js)] = js
-            coef[i, :, : len(js)] = np.outer(axis, s_ / np.sum(s_ ** 2))
+            coef[i, :, : len(js)] = np.outer(axis, s_ / np.sum(s_**2))
             ok[i] = True
             continue
         if len(js) < 2:

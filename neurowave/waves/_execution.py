@@ -72,7 +72,8 @@ def _chunks(e0, e1, n_sites, fs, unit, execution, pad):
         if want < 2:
             raise NeurowaveError(
                 f"`chunk_duration` ({execution.chunk_duration!r}) is shorter than two samples; "
-                "pass a longer chunk or None.")
+                "pass a longer chunk or None."
+            )
     size = max(unit, int(round(want / unit)) * unit)
     return [(a, min(a + size, e1)) for a in range(e0, e1, size)]
 
@@ -118,8 +119,10 @@ def _chunk_in_child(ab):
     from threadpoolctl import threadpool_limits
 
     grid, pad, n, e0, opts = _FORK_STATE
-    with warnings.catch_warnings(record=True) as caught, \
-            threadpool_limits(limits=1, user_api="blas"):
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        threadpool_limits(limits=1, user_api="blas"),
+    ):
         warnings.simplefilter("always")
         res = _one_chunk(grid, ab, pad, n, e0, opts)
     return res, [(w.message, w.category) for w in caught]
@@ -135,15 +138,20 @@ def _use_processes(execution):
     can_fork = "fork" in mp.get_all_start_methods()
     if pool == "processes":
         if not can_fork:
-            raise NeurowaveError("Execution(pool='processes') needs a platform that forks "
-                                 "(Linux, macOS); pass pool='threads'.")
+            raise NeurowaveError(
+                "Execution(pool='processes') needs a platform that forks "
+                "(Linux, macOS); pass pool='threads'."
+            )
         return True
     import threading
 
     # forking a process whose other threads may hold locks (a dask worker's, a server's)
     # is unsafe: there, and off Linux, threads
-    return (can_fork and sys.platform.startswith("linux")
-            and threading.current_thread() is threading.main_thread())
+    return (
+        can_fork
+        and sys.platform.startswith("linux")
+        and threading.current_thread() is threading.main_thread()
+    )
 
 
 def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
@@ -159,8 +167,7 @@ def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
     if execution.progress and len(chunks) > 1:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(chunks), desc=execution.desc or "analyze", unit="chunk",
-                   leave=False)
+        bar = tqdm(total=len(chunks), desc=execution.desc or "analyze", unit="chunk", leave=False)
     try:
         if n_threads == 1:
             out = []
@@ -175,8 +182,10 @@ def _run_chunks(grid, chunks, pad, n, e0, opts, execution):
 
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=1, user_api="blas"), \
-                ThreadPoolExecutor(max_workers=n_threads) as pool:
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            ThreadPoolExecutor(max_workers=n_threads) as pool,
+        ):
             futures = [pool.submit(_one_chunk, grid, ab, pad, n, e0, opts) for ab in chunks]
             out = []
             for f in futures:
@@ -201,8 +210,12 @@ def _run_forked(grid, chunks, pad, n, e0, opts, n_workers, bar):
         # the workers are forked when the pool starts: they see _FORK_STATE as set here
         from .._proc import die_with_parent  # workers end with this process (issue 36)
 
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork"),
-                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=n_workers,
+            mp_context=mp.get_context("fork"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             futures = [pool.submit(_chunk_in_child, ab) for ab in chunks]
             out = []
             for f in futures:

@@ -73,7 +73,7 @@ def _transpose(x, dtype=None):
     dtype = x.dtype if dtype is None else dtype
     out = np.empty(x.shape[::-1], dtype)
     for s in range(0, x.shape[0], _TRANSPOSE_TILE):
-        out[:, s:s + _TRANSPOSE_TILE] = x[s:s + _TRANSPOSE_TILE].T
+        out[:, s : s + _TRANSPOSE_TILE] = x[s : s + _TRANSPOSE_TILE].T
     return out
 
 
@@ -91,8 +91,9 @@ def bandpass_kernel(x, *, axis=0, sos, fs=None, band=None, dtype=F32):
             pad = None if band is None else _padlen(blk.shape[-1], fs, band)
             import scipy.signal as ssig
 
-            out[b][ok] = ssig.sosfiltfilt(sos, blk[ok], axis=-1, padlen=pad,
-                                         padtype="odd" if pad is None else "constant")
+            out[b][ok] = ssig.sosfiltfilt(
+                sos, blk[ok], axis=-1, padlen=pad, padtype="odd" if pad is None else "constant"
+            )
     return np.moveaxis(_transpose(out).reshape(x.shape), 0, axis)
 
 
@@ -110,10 +111,10 @@ def _onesided(n):
     h = np.zeros(n, F32)
     if n % 2 == 0:
         h[0] = h[n // 2] = 1.0
-        h[1:n // 2] = 2.0
+        h[1 : n // 2] = 2.0
     else:
         h[0] = 1.0
-        h[1:(n + 1) // 2] = 2.0
+        h[1 : (n + 1) // 2] = 2.0
     return h
 
 
@@ -159,14 +160,15 @@ def _analytic_block(blk, fs, method, band, order):
     nt = blk.shape[-1]
     pad = _padlen(nt, fs, band)
     if pad:
-        blk = np.concatenate([np.repeat(blk[:, :1], pad, axis=1), blk,
-                              np.repeat(blk[:, -1:], pad, axis=1)], axis=1)
+        blk = np.concatenate(
+            [np.repeat(blk[:, :1], pad, axis=1), blk, np.repeat(blk[:, -1:], pad, axis=1)], axis=1
+        )
     n = sfft.next_fast_len(blk.shape[-1], real=True)
     spec = sfft.rfft(blk, n, axis=-1)
     spec *= _fft_gain(n, fs, band, method, order)
     full = np.zeros((blk.shape[0], n), C64)
-    full[:, :spec.shape[1]] = spec
-    z = sfft.ifft(full, axis=-1, overwrite_x=True)[:, pad:pad + nt]
+    full[:, : spec.shape[1]] = spec
+    z = sfft.ifft(full, axis=-1, overwrite_x=True)[:, pad : pad + nt]
     if method == "generalized":
         z = _generalized_repair(z, fs)
     return z
@@ -304,11 +306,11 @@ def frequency_kernel(phi, *, axis=0, fs):
     scale = F32(fs / TWO_PI)
     out_prev = None  # the last forward difference of the previous block
     for b in _blocks(nt - 1, _FRAME_BLOCK):
-        d = phi[b.start + 1:b.stop + 1] - phi[b.start:b.stop]  # d[t] = phi[t+1] - phi[t]
+        d = phi[b.start + 1 : b.stop + 1] - phi[b.start : b.stop]  # d[t] = phi[t+1] - phi[t]
         wrap(d, out=d)
         d *= scale
         # out[t] = (d[t-1] + d[t]) / 2 for interior t; fill out[b.start + 1 : b.stop]
-        o = out[b.start + 1:b.stop]
+        o = out[b.start + 1 : b.stop]
         np.add(d[1:], d[:-1], out=o)
         o *= F32(0.5)
         if b.start == 0:
@@ -414,7 +416,7 @@ class GridOps:
             if ax is None:
                 out.append(np.zeros((B, S), F32))
                 continue
-            off, wf, wb, zcols = ax
+            off, wf, _wb, zcols = ax
             d = np.empty(B * S, F32)
             np.subtract(f[off:], f[:-off], out=d[:-off])
             d[-off:] = 0
@@ -436,8 +438,12 @@ _OPS_CACHE = {}
 
 
 def grid_ops(x, y, dead, step=1):
-    key = (np.asarray(x, float).tobytes(), np.asarray(y, float).tobytes(),
-           np.packbits(np.asarray(dead, bool)).tobytes(), int(step))
+    key = (
+        np.asarray(x, float).tobytes(),
+        np.asarray(y, float).tobytes(),
+        np.packbits(np.asarray(dead, bool)).tobytes(),
+        int(step),
+    )
     ops = _OPS_CACHE.get(key)
     if ops is None:
         if len(_OPS_CACHE) > 32:
@@ -593,9 +599,16 @@ def _ls_ops(p, idx, d, radius, min_neighbours, axis=None):
         DY.extend(D[:, 1])
     if not sites:
         return None
-    return {"I": np.array(I), "J": np.array(J), "wx": np.array(WX, F32),
-            "wy": np.array(WY, F32), "dx": np.array(DX, F32), "dy": np.array(DY, F32),
-            "starts": np.array(starts), "sites": np.array(sites)}
+    return {
+        "I": np.array(I),
+        "J": np.array(J),
+        "wx": np.array(WX, F32),
+        "wy": np.array(WY, F32),
+        "dx": np.array(DX, F32),
+        "dy": np.array(DY, F32),
+        "starts": np.array(starts),
+        "sites": np.array(sites),
+    }
 
 
 def ls_neighbours(pos, valid, *, radius_factor=1.75, min_neighbours=3):
@@ -661,8 +674,10 @@ def grad_ls_kernel(phi, *, pos, ops=None, step=1):
         near, wide = ops["near"], ops["wide"]
         for b in _blocks(flat.shape[0], 4096):
             fb = flat[b]
-            g0 = np.full((fb.shape[0], flat.shape[1]), np.nan, F32), \
-                np.full((fb.shape[0], flat.shape[1]), np.nan, F32)
+            g0 = (
+                np.full((fb.shape[0], flat.shape[1]), np.nan, F32),
+                np.full((fb.shape[0], flat.shape[1]), np.nan, F32),
+            )
             nx_, ny_ = _ls_apply(fb, near)
             g0[0][:, near["sites"]] = nx_
             g0[1][:, near["sites"]] = ny_
@@ -794,8 +809,7 @@ def frame_wavelength_kernel(gx, gy, *, min_sites=3):
         return (TWO_PI / np.hypot(mx, my)).astype(F32)
 
 
-def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=3,
-                     pgd=None):
+def surrogate_kernel(phi, t, *, grad, geom, n_surrogates, step, seed, min_sites=3, pgd=None):
     """PGD and surrogate p-values for frames of phase ``phi`` (nt, *space).
 
     Surrogates shuffle the valid sites of a frame (dead sites stay in place) and

@@ -64,15 +64,22 @@ class _Plan:
 
     def chunk_options(self, options):
         """The ``opts`` dict every chunk is measured with (:func:`_analyze_chunk`)."""
-        return dict(band=self.band, phase_method=options.phase_method,
-                    gradient_window=options.gradient_window,
-                    gradient_step=options.gradient_step,
-                    pgd_threshold=float(options.pgd_threshold),
-                    n_surrogates=options.n_surrogates, alpha=options.alpha,
-                    seed=options.seed, surrogate_step=self.surrogate_step,
-                    classify=options.classify, pattern_step=self.pattern_step,
-                    pattern_coarse=self.pattern_coarse, e1=self.e1,
-                    pattern_kwargs=dict(options.pattern_kwargs or {}))
+        return dict(
+            band=self.band,
+            phase_method=options.phase_method,
+            gradient_window=options.gradient_window,
+            gradient_step=options.gradient_step,
+            pgd_threshold=float(options.pgd_threshold),
+            n_surrogates=options.n_surrogates,
+            alpha=options.alpha,
+            seed=options.seed,
+            surrogate_step=self.surrogate_step,
+            classify=options.classify,
+            pattern_step=self.pattern_step,
+            pattern_coarse=self.pattern_coarse,
+            e1=self.e1,
+            pattern_kwargs=dict(options.pattern_kwargs or {}),
+        )
 
 
 def _plan(grid, info, band, options):
@@ -86,8 +93,9 @@ def _plan(grid, info, band, options):
         band, choice = band_choice(grid)
         band_source = "data"
     else:
-        band = check_band(band, info.sampling_rate, n_times=info.n_times,
-                          time_units=info.time_units)
+        band = check_band(
+            band, info.sampling_rate, n_times=info.n_times, time_units=info.time_units
+        )
         band_source = "user"
     fs, n = info.sampling_rate, info.n_times
     edge_trim = options.edge_trim
@@ -105,16 +113,27 @@ def _plan(grid, info, band, options):
         surrogate_step = max(1, int(fs / (2.0 * (band[1] - band[0]))))
     validate_type(surrogate_step, "int", "surrogate_step")
     if surrogate_step < 1:
-        raise NeurowaveError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
-    pstep, pcoarse = (_pattern_steps(fs, band, options.pattern_rate) if options.classify
-                      else (1, 1))
+        raise NeurowaveError(
+            f"`surrogate_step` must be a positive integer, got {surrogate_step!r}."
+        )
+    pstep, pcoarse = _pattern_steps(fs, band, options.pattern_rate) if options.classify else (1, 1)
     pad = 2 * time_depth(fs, band) + 2  # ten periods of the band width: ~1e-6 of the phase
     if options.gradient_window is not None:
         pad += int(round(float(options.gradient_window) * fs)) // 2 + 1
     unit = int(np.lcm(_SURROGATE_GROUP * int(surrogate_step), pcoarse))
-    return _Plan(band=band, band_source=band_source, band_choice=choice, edge_trim=edge_trim,
-                 surrogate_step=int(surrogate_step), e0=edge_trim, e1=n - edge_trim,
-                 pattern_step=pstep, pattern_coarse=pcoarse, pad=pad, unit=unit)
+    return _Plan(
+        band=band,
+        band_source=band_source,
+        band_choice=choice,
+        edge_trim=edge_trim,
+        surrogate_step=int(surrogate_step),
+        e0=edge_trim,
+        e1=n - edge_trim,
+        pattern_step=pstep,
+        pattern_coarse=pcoarse,
+        pad=pad,
+        unit=unit,
+    )
 
 
 def _analyze_chunk(grid, lo, a, b, e0, opts):
@@ -141,12 +160,19 @@ def _analyze_chunk(grid, lo, a, b, e0, opts):
     gradient = compute_phase_gradient(gphase, step=opts["gradient_step"])
     fm = compute_frame_measures(phase, gradient)
     sl = slice(a - lo, b - lo)
-    fr = detect_wave_frames(gphase.isel(time=sl), threshold=opts["pgd_threshold"],
-                            n_surrogates=opts["n_surrogates"], alpha=opts["alpha"],
-                            seed=opts["seed"], gradient=gradient.isel(time=sl),
-                            surrogate_step=opts["surrogate_step"], pgd=fm["pgd"].isel(time=sl))
+    fr = detect_wave_frames(
+        gphase.isel(time=sl),
+        threshold=opts["pgd_threshold"],
+        n_surrogates=opts["n_surrogates"],
+        alpha=opts["alpha"],
+        seed=opts["seed"],
+        gradient=gradient.isel(time=sl),
+        surrogate_step=opts["surrogate_step"],
+        pgd=fm["pgd"].isel(time=sl),
+    )
     out = {
-        "pgd": fr["pgd"].values, "p_value": fr["p_value"].values,
+        "pgd": fr["pgd"].values,
+        "p_value": fr["p_value"].values,
         "is_wave": fr["is_wave"].values,
         "_valid": np.isfinite(grid.values.reshape(grid.sizes["time"], -1)).any(axis=0),
     }
@@ -188,7 +214,7 @@ def _classify_chunk(phase, gradient, lo, a, b, e0, opts):
         change = np.flatnonzero(code[1:] != code[:-1])
         if change.size:
             extra = (cidx[change][:, None] + fine * np.arange(1, coarse // fine)[None, :]).ravel()
-            ds2, res2 = run(extra)
+            _ds2, res2 = run(extra)
             index = np.concatenate([cidx, extra])
             order = np.argsort(index, kind="stable")
             index = index[order]
@@ -259,12 +285,17 @@ def _assemble(grid, results, e0, e1, info, classify, pstep, pcoarse):
     classified = np.zeros(n, bool)
     classified[index] = True
     frames["classified"] = ("time", classified)
-    frames["classified"].attrs = {"long_name": "pattern classified on this frame (the others "
-                                               "take the nearest classified frame's)"}
-    pattern_params = dict(pattern_params, frame_step=int(pcoarse), refine_step=int(pstep),
-                          n_classified=int(len(index)),
-                          classified_fractions={p: float(np.mean(codes_c == i))
-                                                for i, p in enumerate(PATTERNS)})
+    frames["classified"].attrs = {
+        "long_name": "pattern classified on this frame (the others "
+        "take the nearest classified frame's)"
+    }
+    pattern_params = dict(
+        pattern_params,
+        frame_step=int(pcoarse),
+        refine_step=int(pstep),
+        n_classified=int(len(index)),
+        classified_fractions={p: float(np.mean(codes_c == i)) for i, p in enumerate(PATTERNS)},
+    )
     return frames, pattern_params, speed_attrs, codes_c[near]
 
 

@@ -36,8 +36,19 @@ def _q(x, q):
     return float(np.quantile(x, q)) if x.size else None
 
 
-def summarize(frames, events, *, grid, info, plan, options, pattern_params,
-              classified_codes=None, path=None, file_format=None):
+def summarize(
+    frames,
+    events,
+    *,
+    grid,
+    info,
+    plan,
+    options,
+    pattern_params,
+    classified_codes=None,
+    path=None,
+    file_format=None,
+):
     """The JSON summary (a dict) of one analysis.
 
     Parameters
@@ -135,10 +146,15 @@ def _pattern_fractions(frames, classified_codes):
 def _event_list(events):
     if events is None or not len(events):
         return []
-    cols = [c for c in ("start", "end", "duration", "pattern", "speed", "direction", "pgd",
-                        "rotation") if c in events.columns]
-    return [{c: (r[c].item() if hasattr(r[c], "item") else r[c]) for c in cols}
-            for _, r in events[cols].iterrows()]
+    cols = [
+        c
+        for c in ("start", "end", "duration", "pattern", "speed", "direction", "pgd", "rotation")
+        if c in events.columns
+    ]
+    return [
+        {c: (r[c].item() if hasattr(r[c], "item") else r[c]) for c in cols}
+        for _, r in events[cols].iterrows()
+    ]
 
 
 def _event_summary(events, info):
@@ -165,11 +181,17 @@ def _summary_block(frames, events, info, classified_codes):
         "frequency": {"median": _q(frames["frequency"].values, 0.5)},
         "pgd": {"median": _q(pgd, 0.5), "p90": _q(pgd, 0.9)},
         "wave_fraction": float(wave.mean()) if n else 0.0,
-        "speed": {"median": _q(sp, 0.5), "q25": _q(sp, 0.25), "q75": _q(sp, 0.75),
-                  "units": frames["speed"].attrs.get("units") or unit},
+        "speed": {
+            "median": _q(sp, 0.5),
+            "q25": _q(sp, 0.25),
+            "q75": _q(sp, 0.75),
+            "units": frames["speed"].attrs.get("units") or unit,
+        },
         "direction": {"mean_deg": mean_deg, "resultant_length": rlen},
-        "wavelength": {"median": _q(frames["wavelength"].values[wave], 0.5),
-                       "units": info.space_units},
+        "wavelength": {
+            "median": _q(frames["wavelength"].values[wave], 0.5),
+            "units": info.space_units,
+        },
         "patterns": _pattern_fractions(frames, classified_codes),
         "events": _event_summary(events, info),
     }

@@ -78,8 +78,9 @@ def check_measure_input(da, name, *, min_sites=MIN_SITES, real=True):
     # selection of frames (issue 36)
     check_time = name == "grid"
     if isinstance(da, xr.DataArray) and is_dask(da):
-        return validate_grid(da, name=name, min_sites=min_sites, check_valid=False,
-                             check_time=check_time)
+        return validate_grid(
+            da, name=name, min_sites=min_sites, check_valid=False, check_time=check_time
+        )
     return validate_grid(da, name=name, min_sites=min_sites, check_time=check_time)
 
 
@@ -88,7 +89,9 @@ def geometry(da, step=1):
     from . import _kernels as K
 
     if "channel" in da.dims:
-        pos = np.column_stack([np.asarray(da["x"].values, float), np.asarray(da["y"].values, float)])
+        pos = np.column_stack(
+            [np.asarray(da["x"].values, float), np.asarray(da["y"].values, float)]
+        )
         return K.grad_ls_kernel, {"pos": pos, "step": int(step)}
     return K.grad_grid_kernel, {
         "x": np.asarray(da["x"].values, float),
@@ -116,20 +119,21 @@ def along_time(func, da, *, depth, dtype, **kwargs):
             return arr.map_overlap(func, depth=dep, boundary="none", dtype=dtype, axis=0, **kwargs)
         return func(arr, axis=0, **kwargs)
 
-    return xr.apply_ufunc(run, da, input_core_dims=[dims], output_core_dims=[dims],
-                          dask="allowed")
+    return xr.apply_ufunc(run, da, input_core_dims=[dims], output_core_dims=[dims], dask="allowed")
 
 
-def over_space(func, *das, n_out=1, out_core=None, dtype=np.float32, kwargs=None,
-               extra_core=None):
+def over_space(func, *das, n_out=1, out_core=None, dtype=np.float32, kwargs=None, extra_core=None):
     """``xr.apply_ufunc`` of a spatial kernel over frames (``dask="parallelized"``)."""
     core = list(spatial_dims(das[0]))
-    in_core = [core if (extra_core is None or extra_core[i] is None) else extra_core[i]
-               for i in range(len(das))]
+    in_core = [
+        core if (extra_core is None or extra_core[i] is None) else extra_core[i]
+        for i in range(len(das))
+    ]
     if out_core is None:
         out_core = [core] * n_out
     return xr.apply_ufunc(
-        func, *das,
+        func,
+        *das,
         input_core_dims=in_core,
         output_core_dims=out_core,
         dask="parallelized",

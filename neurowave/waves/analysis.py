@@ -80,38 +80,66 @@ class WaveAnalysis:
         par = self.summary["params"]
 
         def f(v, fmt="{:.3g}"):
-            return "n/a" if v is None or (isinstance(v, float) and not np.isfinite(v)) \
+            return (
+                "n/a"
+                if v is None or (isinstance(v, float) and not np.isfinite(v))
                 else fmt.format(v)
+            )
 
         fu = "Hz" if inp["time_units"] == "s" else f"cycles/{inp['time_units']}"
         rows = [
-            ("sites", f"{inp['n_valid_sites']} valid of {inp['n_sites']} "
-                      f"({'x'.join(map(str, inp['grid_shape']))})"),
-            ("duration", f"{f(inp['duration'])} {inp['time_units']} at "
-                         f"{f(inp['sampling_rate'])} /{inp['time_units']}"),
-            ("band", f"{f(par['band'][0])}-{f(par['band'][1])} {fu} "
-                     f"({_band_source(par, fu, f)})"),
+            (
+                "sites",
+                f"{inp['n_valid_sites']} valid of {inp['n_sites']} "
+                f"({'x'.join(map(str, inp['grid_shape']))})",
+            ),
+            (
+                "duration",
+                f"{f(inp['duration'])} {inp['time_units']} at "
+                f"{f(inp['sampling_rate'])} /{inp['time_units']}",
+            ),
+            ("band", f"{f(par['band'][0])}-{f(par['band'][1])} {fu} ({_band_source(par, fu, f)})"),
             ("phase", par["phase_method"]),
             ("frequency", f"{f(s['frequency']['median'])} {fu}"),
             ("PGD", f"median {f(s['pgd']['median'])}, p90 {f(s['pgd']['p90'])}"),
-            ("wave frames", f"{f(100 * s['wave_fraction'], '{:.1f}')} % "
-                            f"(PGD >= {par['pgd_threshold']:g}, p <= {par['alpha']:g})"),
-            ("speed", f"{f(s['speed']['median'])} {s['speed']['units']} median, "
-                      f"IQR [{f(s['speed']['q25'])}, {f(s['speed']['q75'])}] over wave frames"),
-            ("direction", f"{f(s['direction']['mean_deg'], '{:.1f}')} deg "
-                          f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})"),
+            (
+                "wave frames",
+                f"{f(100 * s['wave_fraction'], '{:.1f}')} % "
+                f"(PGD >= {par['pgd_threshold']:g}, p <= {par['alpha']:g})",
+            ),
+            (
+                "speed",
+                f"{f(s['speed']['median'])} {s['speed']['units']} median, "
+                f"IQR [{f(s['speed']['q25'])}, {f(s['speed']['q75'])}] over wave frames",
+            ),
+            (
+                "direction",
+                f"{f(s['direction']['mean_deg'], '{:.1f}')} deg "
+                f"(R = {f(s['direction']['resultant_length'], '{:.2f}')})",
+            ),
             ("wavelength", f"{f(s['wavelength']['median'])} {s['wavelength']['units']}"),
-            ("patterns", ", ".join(f"{k} {100 * v:.0f}%" for k, v in s["patterns"].items()
-                                   if v)
-             + ("  (sites on one line: only planar along the line or synchronous are "
-                "possible)" if par.get("patterns", {}).get("layout") == "collinear" else "")),
+            (
+                "patterns",
+                ", ".join(f"{k} {100 * v:.0f}%" for k, v in s["patterns"].items() if v)
+                + (
+                    "  (sites on one line: only planar along the line or synchronous are possible)"
+                    if par.get("patterns", {}).get("layout") == "collinear"
+                    else ""
+                ),
+            ),
             ("events", str(s["events"]["n"])),
         ]
         if inp.get("kind", "recording") != "model":  # what a recording's speed measures
-            rows.insert(8, ("speed is", "the phase velocity of the band-passed signal, not "
-                                        "the propagation of discharges: for that fit delays "
-                                        "(neurowave.waves.compute_delays and "
-                                        "fit_delay_plane, waves/delays.py)"))
+            rows.insert(
+                8,
+                (
+                    "speed is",
+                    "the phase velocity of the band-passed signal, not "
+                    "the propagation of discharges: for that fit delays "
+                    "(neurowave.waves.compute_delays and "
+                    "fit_delay_plane, waves/delays.py)",
+                ),
+            )
         note = s.get("wave_definitions", {}).get("note")
         if note:  # the PGD and the pattern definitions of a wave frame disagree
             rows.insert(7, ("note", note))
@@ -128,9 +156,11 @@ def _band_source(par, fu, f):
         return par["band_source"]
     if choice.get("method") == "fooof":
         cf, height, _ = choice["chosen_peak"]
-        return (f"data: FOOOF peak at {f(cf)} {fu}, {f(10 * height, '{:.1f}')} dB above the "
-                f"aperiodic fit (exponent {f(choice['aperiodic_exponent'], '{:.2f}')}), the "
-                f"highest of {len(choice['peaks'])}")
+        return (
+            f"data: FOOOF peak at {f(cf)} {fu}, {f(10 * height, '{:.1f}')} dB above the "
+            f"aperiodic fit (exponent {f(choice['aperiodic_exponent'], '{:.2f}')}), the "
+            f"highest of {len(choice['peaks'])}"
+        )
     return f"data: strongest spectral peak ({choice.get('reason', '')})"
 
 
@@ -138,18 +168,25 @@ def _kw_row(kw, fu, f):
     """The table's k-omega row: skipped, sub-resolution (no interval) or resolved."""
     if kw.get("computed") is False:
         return ("k-omega", kw["note"])
-    rest = (f"{f(kw['direction'], '{:.0f}')} deg, {f(kw['frequency'])} {fu}, travelling "
-            f"index {f(kw['travelling_index'], '{:.2f}')}")
+    rest = (
+        f"{f(kw['direction'], '{:.0f}')} deg, {f(kw['frequency'])} {fu}, travelling "
+        f"index {f(kw['travelling_index'], '{:.2f}')}"
+    )
     if kw.get("regime") == "sub-resolution":
         bound = kw.get("speed_lower_bound")
-        return ("k-omega peak",
-                f"sub-resolution: |k| {f(kw['wavenumber'])} below the array's resolution "
-                f"{f(kw['k_resolution'])} cycles/{kw['space_units']}, speed not resolved"
-                + (f" (> {f(bound)} {kw['units']})" if bound is not None else "")
-                + f"; {rest}")
+        return (
+            "k-omega peak",
+            f"sub-resolution: |k| {f(kw['wavenumber'])} below the array's resolution "
+            f"{f(kw['k_resolution'])} cycles/{kw['space_units']}, speed not resolved"
+            + (f" (> {f(bound)} {kw['units']})" if bound is not None else "")
+            + f"; {rest}",
+        )
     ci = kw.get("speed_ci") or [None, None]
-    interval = (f", {kw['interval']} [{f(ci[0])}, {f(ci[1])}]" if kw.get("interval")
-                and ci[0] is not None else "")
+    interval = (
+        f", {kw['interval']} [{f(ci[0])}, {f(ci[1])}]"
+        if kw.get("interval") and ci[0] is not None
+        else ""
+    )
     return ("k-omega peak", f"phase speed {f(kw['speed'])} {kw['units']}{interval}; {rest}")
 
 
@@ -231,23 +268,28 @@ def _measure_options(options, measure):
     if options is None:
         options = MeasureOptions()
     if not isinstance(options, MeasureOptions):
-        raise NeurowaveTypeError(f"`options` must be a neurowave.waves.MeasureOptions or None, "
-                                 f"got {type(options).__name__}.")
+        raise NeurowaveTypeError(
+            f"`options` must be a neurowave.waves.MeasureOptions or None, "
+            f"got {type(options).__name__}."
+        )
     unknown = sorted(set(measure) - set(MEASURE_OPTIONS))
     if unknown:
         raise NeurowaveTypeError(
             f"analyze() got unknown option(s) {', '.join(map(repr, unknown))}; the measure "
-            f"options are {', '.join(MEASURE_OPTIONS)} (see neurowave.waves.MeasureOptions).")
+            f"options are {', '.join(MEASURE_OPTIONS)} (see neurowave.waves.MeasureOptions)."
+        )
     if measure:
         options = dataclasses.replace(options, **measure)
     if options.pattern_rate is not None:
         options = dataclasses.replace(
-            options, pattern_rate=check_positive(options.pattern_rate, "pattern_rate"))
+            options, pattern_rate=check_positive(options.pattern_rate, "pattern_rate")
+        )
     check_option("phase_method", options.phase_method, PHASE_METHODS)
     validate_type(options.pgd_threshold, "numeric", "pgd_threshold")
     if not 0 <= float(options.pgd_threshold) <= 1:
-        raise NeurowaveError(f"`pgd_threshold` must be between 0 and 1, got "
-                             f"{options.pgd_threshold!r}.")
+        raise NeurowaveError(
+            f"`pgd_threshold` must be between 0 and 1, got {options.pgd_threshold!r}."
+        )
     return options
 
 
@@ -255,8 +297,10 @@ def _execution(execution):
     if execution is None:
         return Execution()
     if not isinstance(execution, Execution):
-        raise NeurowaveTypeError(f"`execution` must be a neurowave.waves.Execution or None, got "
-                                 f"{type(execution).__name__}.")
+        raise NeurowaveTypeError(
+            f"`execution` must be a neurowave.waves.Execution or None, got "
+            f"{type(execution).__name__}."
+        )
     return execution
 
 
@@ -309,7 +353,7 @@ def _long_wave_hint(phase, info, band, gradient_step):
     coef, *_ = np.linalg.lstsq(A, psi, rcond=None)
     resid = psi - A @ coef
     ss = float(np.sum((psi - psi.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(resid ** 2)) / ss if ss > 0 else 0.0
+    r2 = 1.0 - float(np.sum(resid**2)) / ss if ss > 0 else 0.0
     k = float(np.hypot(coef[1], coef[2]))
     diameter = float(np.max(np.ptp(p, axis=0)))
     if r2 < 0.5 or k <= 0 or 2 * np.pi / k < 2 * diameter:
@@ -322,12 +366,12 @@ def _long_wave_hint(phase, info, band, gradient_step):
     else:
         step = 3
     step = int(max(step, gradient_step))
-    sigma = float(np.sqrt(np.sum(resid ** 2) / max(len(psi) - 3, 1)))  # lag noise, whole run
+    sigma = float(np.sqrt(np.sum(resid**2) / max(len(psi) - 3, 1)))  # lag noise, whole run
     sigma_1 = sigma * np.sqrt(duration)  # ... per unit time
     spacing = float(info.spacing or diameter / 10)
     window = (1.5 * sigma_1 / (k * step * spacing)) ** 2
     window = float(np.clip(window, 10.0 / fc, max(duration / 4, 10.0 / fc)))
-    cov = sigma ** 2 * np.linalg.inv(A.T @ A)[1:, 1:]
+    cov = sigma**2 * np.linalg.inv(A.T @ A)[1:, 1:]
     khat = coef[1:] / k
     rel = float(np.sqrt(khat @ cov @ khat)) / k  # relative s.e. of |k|, whole recording
     need = float(duration * (rel / 0.02) ** 2)
@@ -338,15 +382,28 @@ def _long_wave_hint(phase, info, band, gradient_step):
         f"{lam:.3g} {info.space_units} long ({lam / diameter:.0f} times the array), "
         f"which per-frame gradients cannot resolve; pass gradient_step={step} and "
         f"gradient_window={window:.3g} (in {tu}; CLI --gradient-step/--gradient-window)"
-        + (f", and expect the speed to about {150 * rel:.0f} % (1 s.d.) from this "
-           f"{duration:.3g}-{tu} recording: about "
-           f"{need:.3g} {tu} bring it to 3 %." if need > duration else ".")
+        + (
+            f", and expect the speed to about {150 * rel:.0f} % (1 s.d.) from this "
+            f"{duration:.3g}-{tu} recording: about "
+            f"{need:.3g} {tu} bring it to 3 %."
+            if need > duration
+            else "."
+        )
     )
     return LongWaveWarning(msg, settings=settings, min_duration=need, wavelength=lam)
 
 
-def analyze(grid, *, band=None, options=None, execution=None, kw=False, path=None,
-            file_format=None, **measure):
+def analyze(
+    grid,
+    *,
+    band=None,
+    options=None,
+    execution=None,
+    kw=False,
+    path=None,
+    file_format=None,
+    **measure,
+):
     """Measure the waves of a wave grid: band, phase, gradient, frames, patterns, events.
 
     Parameters
@@ -408,35 +465,64 @@ def analyze(grid, *, band=None, options=None, execution=None, kw=False, path=Non
     options = _measure_options(options, measure)
     execution = _execution(execution)
     plan = _plan(grid, info, band, options)
-    plan.chunks = _chunks(plan.e0, plan.e1, info.n_valid_sites or info.n_sites,
-                          info.sampling_rate, plan.unit, execution, plan.pad)
+    plan.chunks = _chunks(
+        plan.e0,
+        plan.e1,
+        info.n_valid_sites or info.n_sites,
+        info.sampling_rate,
+        plan.unit,
+        execution,
+        plan.pad,
+    )
     frames, info, patterns, phase = _measure(grid, info, plan, options, execution)
     events, pattern_params = None, patterns["params"]
     if options.classify:
         from .events import detect_wave_events
 
         events = detect_wave_events(frames, **(options.event_kwargs or {}))
-        pattern_params = {**pattern_params, "events": {
-            k: (list(v) if isinstance(v, (list, tuple)) else v)
-            for k, v in events.attrs.items()
-            if isinstance(v, (int, float, str, list, tuple))}}
-    summary = summarize(frames, events, grid=grid, info=info, plan=plan, options=options,
-                        pattern_params=pattern_params,
-                        classified_codes=patterns["codes"], path=path,
-                        file_format=file_format)
+        pattern_params = {
+            **pattern_params,
+            "events": {
+                k: (list(v) if isinstance(v, (list, tuple)) else v)
+                for k, v in events.attrs.items()
+                if isinstance(v, (int, float, str, list, tuple))
+            },
+        }
+    summary = summarize(
+        frames,
+        events,
+        grid=grid,
+        info=info,
+        plan=plan,
+        options=options,
+        pattern_params=pattern_params,
+        classified_codes=patterns["codes"],
+        path=path,
+        file_format=file_format,
+    )
     if options.classify:  # the PGD and the pattern definitions of a wave frame, side by side
         from .patterns import compare_wave_definitions
 
         summary["summary"]["wave_definitions"] = compare_wave_definitions(
-            frames, pgd_threshold=float(options.pgd_threshold), alpha=float(options.alpha),
-            n_sites=info.n_valid_sites)
+            frames,
+            pgd_threshold=float(options.pgd_threshold),
+            alpha=float(options.alpha),
+            n_sites=info.n_valid_sites,
+        )
     kw_spectrum = None
     if kw:
         from .kw import kw_summary
 
         summary["kw"], kw_spectrum = kw_summary(grid, band=plan.band)
-    return WaveAnalysis(summary=summary, frames=frames, phase=phase[0], gradient=phase[1],
-                        grid=grid, events=events, kw_spectrum=kw_spectrum)
+    return WaveAnalysis(
+        summary=summary,
+        frames=frames,
+        phase=phase[0],
+        gradient=phase[1],
+        grid=grid,
+        events=events,
+        kw_spectrum=kw_spectrum,
+    )
 
 
 def _measure(grid, info, plan, options, execution):
@@ -452,25 +538,31 @@ def _measure(grid, info, plan, options, execution):
         phase, gradient = results[0][3], results[0][4]
     else:
         results = _run_chunks(grid, plan.chunks, plan.pad, info.n_times, e0, opts, execution)
-        phase, gradient = _lazy_phase(grid, plan.band, options.phase_method,
-                                      options.gradient_window, options.gradient_step,
-                                      plan.chunks[0][1] - plan.chunks[0][0])
+        phase, gradient = _lazy_phase(
+            grid,
+            plan.band,
+            options.phase_method,
+            options.gradient_window,
+            options.gradient_step,
+            plan.chunks[0][1] - plan.chunks[0][0],
+        )
     if hasattr(grid.data, "dask"):  # sites were not scanned up front
         valid = np.logical_or.reduce([r[0]["_valid"] for r in results])
         info = dataclasses.replace(info, n_valid_sites=int(valid.sum()))
     frames, pattern_params, speed_attrs, classified_codes = _assemble(
-        grid, results, e0, e1, info, options.classify, plan.pattern_step,
-        plan.pattern_coarse)
+        grid, results, e0, e1, info, options.classify, plan.pattern_step, plan.pattern_coarse
+    )
     del results
     if options.gradient_window is None and float(np.mean(frames["is_wave"].values)) < 0.5:
-        hint = _long_wave_hint(phase.isel(time=slice(e0, e1)), info, plan.band,
-                               options.gradient_step)
+        hint = _long_wave_hint(
+            phase.isel(time=slice(e0, e1)), info, plan.band, options.gradient_step
+        )
         if hint is not None:
             warnings.warn(hint, stacklevel=3)
     frames["speed"].attrs = speed_attrs
     frames["direction"].attrs = {"units": "deg", "long_name": "direction of travel"}
     frames["wavelength"].attrs = {"units": info.space_units}
-    frames["frequency"].attrs = {"units": "Hz" if info.time_units == "s"
-                                 else f"cycles/{info.time_units}"}
-    return frames, info, {"params": pattern_params, "codes": classified_codes}, \
-        (phase, gradient)
+    frames["frequency"].attrs = {
+        "units": "Hz" if info.time_units == "s" else f"cycles/{info.time_units}"
+    }
+    return frames, info, {"params": pattern_params, "codes": classified_codes}, (phase, gradient)

@@ -67,8 +67,12 @@ def _triangles(pos, spacing, max_edge):
     tri = dl.simplices
     p = pos[tri]
     edges = np.stack(
-        [np.hypot(*(p[:, 1] - p[:, 0]).T), np.hypot(*(p[:, 2] - p[:, 1]).T),
-         np.hypot(*(p[:, 0] - p[:, 2]).T)], -1
+        [
+            np.hypot(*(p[:, 1] - p[:, 0]).T),
+            np.hypot(*(p[:, 2] - p[:, 1]).T),
+            np.hypot(*(p[:, 0] - p[:, 2]).T),
+        ],
+        -1,
     )
     area = 0.5 * np.abs(
         (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
@@ -210,24 +214,42 @@ def detect_critical_points(flow, *, max_edge=2.0, refine=12, border=0.75):
     rows = []
     chunk = max(1, 200000 // max(len(tri), 1))
     for a in range(0, nt, chunk):
-        res = _points_kernel(vxa[a : a + chunk][:, valid], vya[a : a + chunk][:, valid], vpos,
-                             tri, spacing, refine)
+        res = _points_kernel(
+            vxa[a : a + chunk][:, valid], vya[a : a + chunk][:, valid], vpos, tri, spacing, refine
+        )
         if res is None:
             continue
         ti, zero, kind, w, det, trace, curl = res
         if border > 0:
             keep = _hull_distance(zero, vpos) >= border * spacing
             ti, zero, kind, w, det, trace, curl = (
-                v[keep] for v in (ti, zero, kind, w, det, trace, curl))
+                v[keep] for v in (ti, zero, kind, w, det, trace, curl)
+            )
         ti = ti + a
-        rows.append(pd.DataFrame({
-            "time": t[ti], "frame": ti, "x": zero[:, 0], "y": zero[:, 1], "kind": kind,
-            "winding": w, "det": det, "trace": trace, "curl": curl,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "time": t[ti],
+                    "frame": ti,
+                    "x": zero[:, 0],
+                    "y": zero[:, 1],
+                    "kind": kind,
+                    "winding": w,
+                    "det": det,
+                    "trace": trace,
+                    "curl": curl,
+                }
+            )
+        )
     pts = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_COLUMNS)
     pts = pts[_COLUMNS]
-    pts.attrs.update(spacing=float(spacing), dt=dt, max_edge=float(max_edge),
-                     refine=int(refine), border=float(border))
+    pts.attrs.update(
+        spacing=float(spacing),
+        dt=dt,
+        max_edge=float(max_edge),
+        refine=int(refine),
+        border=float(border),
+    )
     return pts
 
 
@@ -265,12 +287,22 @@ def track_critical_points(points, *, max_displacement=None, min_duration=None, m
     """
     from scipy.optimize import linear_sum_assignment
 
-    if not isinstance(points, pd.DataFrame) or not {"frame", "x", "y", "kind"} <= set(points.columns):
+    if not isinstance(points, pd.DataFrame) or not {"frame", "x", "y", "kind"} <= set(
+        points.columns
+    ):
         raise NeurowaveTypeError("`points` must be the DataFrame of detect_critical_points(flow).")
     spacing = float(points.attrs.get("spacing", 1.0))
     dt = float(points.attrs.get("dt", 1.0))
-    max_displacement = spacing if max_displacement is None else check_positive(max_displacement, "max_displacement")
-    min_duration = 10 * dt if min_duration is None else check_positive(min_duration, "min_duration", allow_zero=True)
+    max_displacement = (
+        spacing
+        if max_displacement is None
+        else check_positive(max_displacement, "max_displacement")
+    )
+    min_duration = (
+        10 * dt
+        if min_duration is None
+        else check_positive(min_duration, "min_duration", allow_zero=True)
+    )
     max_gap = 2 * dt if max_gap is None else check_positive(max_gap, "max_gap", allow_zero=True)
     gap_frames = int(round(max_gap / dt)) if dt > 0 else 0
     track = np.full(len(points), -1)
@@ -287,7 +319,9 @@ def track_critical_points(points, *, max_displacement=None, min_duration=None, m
             ids = [k for k, (lf, _, _) in active.items() if f - lf <= gap_frames + 1]
             if ids and len(cur):
                 last = np.array([[active[k][1], active[k][2]] for k in ids])
-                dist = np.hypot(xs[cur][:, None] - last[None, :, 0], ys[cur][:, None] - last[None, :, 1])
+                dist = np.hypot(
+                    xs[cur][:, None] - last[None, :, 0], ys[cur][:, None] - last[None, :, 1]
+                )
                 steps = np.array([f - active[k][0] for k in ids], float)
                 allowed = dist <= max_displacement * steps[None, :] + 1e-12
                 cost = np.where(allowed, dist, 1e9)
@@ -310,10 +344,21 @@ def track_critical_points(points, *, max_displacement=None, min_duration=None, m
         dur = end - start + dt
         if dur + 1e-12 < min_duration:
             continue
-        rows.append(dict(track=int(k), kind=sel.kind.iloc[0], start=start, end=end,
-                         duration=dur, n_points=len(sel), x=float(sel.x.median()),
-                         y=float(sel.y.median())))
-    tracks = pd.DataFrame(rows, columns=["track", "kind", "start", "end", "duration", "n_points", "x", "y"])
+        rows.append(
+            dict(
+                track=int(k),
+                kind=sel.kind.iloc[0],
+                start=start,
+                end=end,
+                duration=dur,
+                n_points=len(sel),
+                x=float(sel.x.median()),
+                y=float(sel.y.median()),
+            )
+        )
+    tracks = pd.DataFrame(
+        rows, columns=["track", "kind", "start", "end", "duration", "n_points", "x", "y"]
+    )
     keep = out.track.isin(tracks.track)
     out = out[keep].reset_index(drop=True)
     # renumber tracks 0..n-1
@@ -321,6 +366,7 @@ def track_critical_points(points, *, max_displacement=None, min_duration=None, m
     out["track"] = out.track.map(ren).astype(int)
     tracks["track"] = tracks.track.map(ren).astype(int)
     out.attrs.update(points.attrs)
-    out.attrs.update(max_displacement=max_displacement, min_duration=min_duration,
-                     max_gap=max_gap, tracks=tracks)
+    out.attrs.update(
+        max_displacement=max_displacement, min_duration=min_duration, max_gap=max_gap, tracks=tracks
+    )
     return out

@@ -61,11 +61,26 @@ class DelayPlaneFit:
                 return None
             return v
 
-        d = {k: clean(getattr(self, k)) for k in (
-            "speed", "direction", "speed_ci", "direction_ci", "p_value", "f_stat", "slope",
-            "n_sites", "band", "units", "center")}
-        d["delays"] = [None if not np.isfinite(v) else float(v) for v in
-                       np.asarray(self.delays["delay"].values, float).ravel()]
+        d = {
+            k: clean(getattr(self, k))
+            for k in (
+                "speed",
+                "direction",
+                "speed_ci",
+                "direction_ci",
+                "p_value",
+                "f_stat",
+                "slope",
+                "n_sites",
+                "band",
+                "units",
+                "center",
+            )
+        }
+        d["delays"] = [
+            None if not np.isfinite(v) else float(v)
+            for v in np.asarray(self.delays["delay"].values, float).ravel()
+        ]
         return d
 
 
@@ -133,7 +148,11 @@ def _reference_site(grid, reference, pos, valid):
             )
         return ref
     if isinstance(reference, str):
-        names = grid["channel"].values.tolist() if "channel" in grid.dims else grid.attrs.get("channels")
+        names = (
+            grid["channel"].values.tolist()
+            if "channel" in grid.dims
+            else grid.attrs.get("channels")
+        )
         names = [str(c) for c in (names or [])]
         if reference not in names:
             raise NeurowaveError(
@@ -143,8 +162,12 @@ def _reference_site(grid, reference, pos, valid):
             )
         ref = names.index(reference)
     else:
-        validate_type(reference, "int", "reference", "an integer site index, a channel name, "
-                      "'center' or 'martinet'")
+        validate_type(
+            reference,
+            "int",
+            "reference",
+            "an integer site index, a channel name, 'center' or 'martinet'",
+        )
         ref = int(reference)
         if not -n <= ref < n:
             raise NeurowaveError(f"`reference` must be a site index below {n}, got {reference}.")
@@ -163,7 +186,7 @@ def _site_name(grid, i):
     chans = grid.attrs.get("channels")
     if isinstance(chans, (list, tuple)) and i < len(chans) and chans[i]:
         return str(chans[i])
-    ny, nx = grid.shape[1:]
+    _ny, nx = grid.shape[1:]
     return f"y={float(grid['y'].values[i // nx]):g}, x={float(grid['x'].values[i % nx]):g}"
 
 
@@ -209,8 +232,17 @@ def _delay_from_phase(phi, freq, sig, min_points, p_threshold, method):
     return slope, slope - half, slope + half
 
 
-def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
-                   min_run=3.0, p_threshold=0.05, confidence=0.05):
+def compute_delays(
+    grid,
+    *,
+    band,
+    bandwidth=2.0,
+    reference=None,
+    method="slope",
+    min_run=3.0,
+    p_threshold=0.05,
+    confidence=0.05,
+):
     """Multitaper coherence delays of every site relative to a reference site.
 
     Parameters
@@ -264,7 +296,7 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
     """
     check_option("method", method, ("slope", "phase"))
     sr = _sampling_rate(grid)
-    tu, su = units(grid)
+    tu, _su = units(grid)
     nt = grid.sizes["time"]
     band = check_band(band, sr, n_times=nt, time_units=tu)
     bandwidth = check_positive(bandwidth, "bandwidth")
@@ -272,7 +304,9 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
     valid = np.isfinite(x).all(0)
     pos = site_positions(grid)
     if valid.sum() < 3:
-        raise NeurowaveError(f"`grid` has {int(valid.sum())} complete site(s); a delay map needs at least 3.")
+        raise NeurowaveError(
+            f"`grid` has {int(valid.sum())} complete site(s); a delay map needs at least 3."
+        )
     reference = _reference_site(grid, reference, pos, valid)
     duration = nt / sr
     nw = bandwidth * duration
@@ -307,8 +341,9 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
         if j == reference:
             out[:, j] = 0.0
             continue
-        out[:, j] = _delay_from_phase(phi[:, jj], freq, cabs[:, jj] >= conf, min_points,
-                                      p_threshold, method)
+        out[:, j] = _delay_from_phase(
+            phi[:, jj], freq, cabs[:, jj] >= conf, min_points, p_threshold, method
+        )
     shape = grid.shape[1:]
     sdims = grid.dims[1:]
     coords = {k2: v for k2, v in grid.coords.items() if set(v.dims) <= set(sdims)}
@@ -321,9 +356,15 @@ def compute_delays(grid, *, band, bandwidth=2.0, reference=None, method="slope",
         },
         coords=coords,
     )
-    ds.attrs.update(reference=int(reference), n_tapers=int(k), bandwidth=float(bandwidth),
-                    coherence_threshold=conf, band=[float(band[0]), float(band[1])],
-                    method=method, reference_position=[float(v) for v in pos[reference]])
+    ds.attrs.update(
+        reference=int(reference),
+        n_tapers=int(k),
+        bandwidth=float(bandwidth),
+        coherence_threshold=conf,
+        band=[float(band[0]), float(band[1])],
+        method=method,
+        reference_position=[float(v) for v in pos[reference]],
+    )
     return ds
 
 
@@ -367,7 +408,7 @@ def _robustfit_covb(pos, d, b, tune=1.4):
     h = np.minimum(np.einsum("ij,jk,ik->i", xm, xtx_inv, xm), 0.9999)
     radj = (d - xm @ b) / np.sqrt(1.0 - h)
     rs = np.sort(np.abs(radj))
-    mad_s = max(float(np.median(rs[p - 1:])) / 0.6745, 1e-6 * max(float(np.std(d)), 1e-300))
+    mad_s = max(float(np.median(rs[p - 1 :])) / 0.6745, 1e-6 * max(float(np.std(d)), 1e-300))
     st = mad_s * tune
     u = radj / st
 
@@ -386,9 +427,20 @@ def _robustfit_covb(pos, d, b, tune=1.4):
     return sigma**2 * xtx_inv
 
 
-def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None,
-                    n_boot=500, ci="bootstrap", min_run=3.0, p_threshold=0.05,
-                    min_fraction=0.5, seed=0):
+def fit_delay_plane(
+    grid,
+    *,
+    band,
+    bandwidth=2.0,
+    method="slope",
+    reference=None,
+    n_boot=500,
+    ci="bootstrap",
+    min_run=3.0,
+    p_threshold=0.05,
+    min_fraction=0.5,
+    seed=0,
+):
     """Speed and direction of a whole epoch from a plane fitted to coherence delays.
 
     Parameters
@@ -439,19 +491,38 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
 
     validate_type(n_boot, "int", "n_boot")
     check_option("ci", ci, ("bootstrap", "model"))
-    delays = compute_delays(grid, band=band, bandwidth=bandwidth, reference=reference,
-                            method=method, min_run=min_run, p_threshold=p_threshold)
+    delays = compute_delays(
+        grid,
+        band=band,
+        bandwidth=bandwidth,
+        reference=reference,
+        method=method,
+        min_run=min_run,
+        p_threshold=p_threshold,
+    )
     tu, su = units(grid)
     factor, sunit = speed_factor(tu, su)
     pos = site_positions(grid)
     d = np.asarray(delays["delay"].values, float).ravel()
-    n_valid = int(np.isfinite(np.asarray(grid.values, float).reshape(grid.sizes["time"], -1)).all(0).sum())
+    n_valid = int(
+        np.isfinite(np.asarray(grid.values, float).reshape(grid.sizes["time"], -1)).all(0).sum()
+    )
     ok = np.isfinite(d)
     nan = float("nan")
-    res = dict(speed=nan, direction=nan, speed_ci=(nan, nan), direction_ci=(nan, nan),
-               p_value=nan, f_stat=nan, slope=(nan, nan), n_sites=int(ok.sum()),
-               band=tuple(delays.attrs["band"]), units=sunit,
-               center=tuple(delays.attrs["reference_position"]), delays=delays)
+    res = dict(
+        speed=nan,
+        direction=nan,
+        speed_ci=(nan, nan),
+        direction_ci=(nan, nan),
+        p_value=nan,
+        f_stat=nan,
+        slope=(nan, nan),
+        n_sites=int(ok.sum()),
+        band=tuple(delays.attrs["band"]),
+        units=sunit,
+        center=tuple(delays.attrs["reference_position"]),
+        delays=delays,
+    )
     if ok.sum() < 4 or not ok.sum() > min_fraction * n_valid:  # MORE than half, as theirs
         return DelayPlaneFit(**res)
     b = _robust_plane(pos[ok], d[ok])[0]
@@ -485,12 +556,14 @@ def fit_delay_plane(grid, *, band, bandwidth=2.0, method="slope", reference=None
             bb = _robust_plane(pos[pick], d[pick], n_iter=20)[0][1:]
             sp.append(factor / np.hypot(*bb))
             di.append(np.arctan2(bb[1], bb[0]))
-    if n_boot > 0:
-        if sp:
-            res["speed_ci"] = tuple(float(v) for v in np.percentile(sp, [2.5, 97.5]))
-            # direction interval around the point estimate (wrapped)
-            th0 = np.arctan2(bs[1], bs[0])
-            dd = np.angle(np.exp(1j * (np.asarray(di) - th0)))
-            lo, hi = np.percentile(dd, [2.5, 97.5])
-            res["direction_ci"] = (float(np.degrees(th0 + lo) % 360), float(np.degrees(th0 + hi) % 360))
+    if n_boot > 0 and sp:
+        res["speed_ci"] = tuple(float(v) for v in np.percentile(sp, [2.5, 97.5]))
+        # direction interval around the point estimate (wrapped)
+        th0 = np.arctan2(bs[1], bs[0])
+        dd = np.angle(np.exp(1j * (np.asarray(di) - th0)))
+        lo, hi = np.percentile(dd, [2.5, 97.5])
+        res["direction_ci"] = (
+            float(np.degrees(th0 + lo) % 360),
+            float(np.degrees(th0 + hi) % 360),
+        )
     return DelayPlaneFit(**res)

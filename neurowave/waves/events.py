@@ -33,8 +33,18 @@ __all__ = ["WAVE_PATTERNS", "detect_wave_events", "detect_trigger_times", "detec
 WAVE_PATTERNS = ("planar", "radial_out", "radial_in", "rotating")
 
 _EVENT_COLUMNS = [
-    "start", "end", "duration", "pattern", "speed", "direction", "pgd",
-    "n_frames", "rotation", "speed_q25", "speed_q75", "direction_spread",
+    "start",
+    "end",
+    "duration",
+    "pattern",
+    "speed",
+    "direction",
+    "pgd",
+    "n_frames",
+    "rotation",
+    "speed_q25",
+    "speed_q75",
+    "direction_spread",
 ]
 
 
@@ -129,8 +139,7 @@ def detect_wave_events(frames, *, min_duration=None, max_gap=None, patterns=WAVE
         if lab.dtype != object:
             lab = lab.astype(str).astype(object)
     else:
-        lab = np.where(np.asarray(frames["is_wave"].values, bool), "planar",
-                       "other").astype(object)
+        lab = np.where(np.asarray(frames["is_wave"].values, bool), "planar", "other").astype(object)
     patterns = tuple(patterns)
     codes, names = pd.factorize(lab) if n else (np.zeros(0, int), np.zeros(0, object))
     is_ev = np.isin(codes, [i for i, nm in enumerate(names) if nm in patterns])
@@ -211,8 +220,9 @@ def _flat_values(da):
     return np.asarray(da.values, float).reshape(nt, -1)
 
 
-def detect_trigger_times(data, *, method="phase", transition_phase=-np.pi / 2, threshold=0.0,
-                         min_interval=None):
+def detect_trigger_times(
+    data, *, method="phase", transition_phase=-np.pi / 2, threshold=0.0, min_interval=None
+):
     """Trigger times per site: upward phase crossings or threshold crossings (Cobrawap
     stage 3).
 
@@ -252,7 +262,9 @@ def detect_trigger_times(data, *, method="phase", transition_phase=-np.pi / 2, t
 
     check_option("method", method, ("phase", "threshold"))
     if not isinstance(data, xr.DataArray) or "time" not in data.dims:
-        raise NeurowaveTypeError("`data` must be a wave grid or phase DataArray with a 'time' dimension.")
+        raise NeurowaveTypeError(
+            "`data` must be a wave grid or phase DataArray with a 'time' dimension."
+        )
     sr = _sampling_rate(data)
     tu, su = units(data)
     t = np.asarray(data["time"].values, float)
@@ -286,13 +298,20 @@ def detect_trigger_times(data, *, method="phase", transition_phase=-np.pi / 2, t
         df = df[keep]
     df = df.sort_values("time").reset_index(drop=True)
     valid = np.isfinite(v).any(0)
-    df.attrs.update(spacing=float(grid_spacing(pos[valid])), sampling_rate=float(sr),
-                    time_units=tu, space_units=su, method=method, n_sites=int(valid.sum()))
+    df.attrs.update(
+        spacing=float(grid_spacing(pos[valid])),
+        sampling_rate=float(sr),
+        time_units=tu,
+        space_units=su,
+        method=method,
+        n_sites=int(valid.sum()),
+    )
     return df
 
 
-def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
-                         min_sites=None, min_fit=0.5):
+def detect_trigger_waves(
+    triggers, *, eps=2.5, time_scale=None, min_samples=3, min_sites=None, min_fit=0.5
+):
     """Group trigger times into waves and measure each wave's planar velocity
     (Cobrawap stages 4-5: trigger clustering, time-lag map, planar velocity).
 
@@ -345,7 +364,9 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
 
     from .delays import _robust_plane
 
-    if not isinstance(triggers, pd.DataFrame) or not {"site", "x", "y", "time"} <= set(triggers.columns):
+    if not isinstance(triggers, pd.DataFrame) or not {"site", "x", "y", "time"} <= set(
+        triggers.columns
+    ):
         raise NeurowaveTypeError("`triggers` must be the DataFrame of detect_trigger_times(...).")
     spacing = float(triggers.attrs.get("spacing", 1.0))
     sr = float(triggers.attrs.get("sampling_rate", 1.0))
@@ -359,8 +380,18 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
     trig = triggers.copy()
     trig["wave"] = -1
     trig["lag"] = np.nan
-    cols = ["wave", "start", "end", "duration", "n_sites", "speed", "direction", "plane_r2",
-            "speed_ci_lo", "speed_ci_hi"]
+    cols = [
+        "wave",
+        "start",
+        "end",
+        "duration",
+        "n_sites",
+        "speed",
+        "direction",
+        "plane_r2",
+        "speed_ci_lo",
+        "speed_ci_hi",
+    ]
     if len(trig) == 0:
         out = pd.DataFrame(columns=cols)
         out.attrs.update(triggers=trig)
@@ -376,8 +407,11 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
         sub = trig.iloc[idx]
         tmed = float(sub.time.median())
         # one trigger per site: the one closest to the wave's median time
-        best = (sub.assign(_d=np.abs(sub.time - tmed)).sort_values("_d")
-                .drop_duplicates("site", keep="first"))
+        best = (
+            sub.assign(_d=np.abs(sub.time - tmed))
+            .sort_values("_d")
+            .drop_duplicates("site", keep="first")
+        )
         if len(best) < min_sites:
             continue
         keep_idx = best.index.to_numpy()
@@ -386,7 +420,7 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
         lag = tt - tt.mean()
         lags[trig.index.get_indexer(keep_idx)] = lag
         p = best[["x", "y"]].to_numpy(float)
-        b, cov, r, w = _robust_plane(p, tt)
+        b, cov, r, _w = _robust_plane(p, tt)
         s = b[1:]
         ss_tot = float(((tt - tt.mean()) ** 2).sum())
         r2 = 1 - float((r**2).sum()) / ss_tot if ss_tot > 0 else np.nan
@@ -398,11 +432,24 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
             # delta method on |s|: se(|s|) = sqrt(u^T cov u), u = s / |s|
             u = s / norm
             se = float(np.sqrt(max(u @ cov[1:, 1:] @ u, 0)))
-            lo, hi = factor / (norm + 1.96 * se), (factor / (norm - 1.96 * se) if norm > 1.96 * se else np.inf)
-        rows.append(dict(wave=wave_id, start=float(tt.min()), end=float(tt.max()),
-                         duration=float(tt.max() - tt.min()), n_sites=int(len(best)),
-                         speed=speed, direction=direc, plane_r2=r2, speed_ci_lo=lo,
-                         speed_ci_hi=hi))
+            lo, hi = (
+                factor / (norm + 1.96 * se),
+                (factor / (norm - 1.96 * se) if norm > 1.96 * se else np.inf),
+            )
+        rows.append(
+            dict(
+                wave=wave_id,
+                start=float(tt.min()),
+                end=float(tt.max()),
+                duration=float(tt.max() - tt.min()),
+                n_sites=int(len(best)),
+                speed=speed,
+                direction=direc,
+                plane_r2=r2,
+                speed_ci_lo=lo,
+                speed_ci_hi=hi,
+            )
+        )
         wave_id += 1
     out = pd.DataFrame(rows, columns=cols).sort_values("start").reset_index(drop=True)
     # renumber waves in time order
@@ -410,6 +457,12 @@ def detect_trigger_waves(triggers, *, eps=2.5, time_scale=None, min_samples=3,
     out["wave"] = out.wave.map(order).astype(int) if len(out) else out.wave
     trig["wave"] = [order.get(v, -1) for v in labels]
     trig["lag"] = lags
-    out.attrs.update(triggers=trig, eps=eps, time_scale=time_scale, min_samples=int(min_samples),
-                     min_sites=min_sites, speed_units=sunit)
+    out.attrs.update(
+        triggers=trig,
+        eps=eps,
+        time_scale=time_scale,
+        min_samples=int(min_samples),
+        min_sites=min_sites,
+        speed_units=sunit,
+    )
     return out

@@ -15,8 +15,7 @@ def _resolve_band(grid, band, info):
     """Validated ``(lo, hi)``: the given band, or :func:`choose_band` when None."""
     if band is None:
         return choose_band(grid)
-    return check_band(band, info.sampling_rate, n_times=info.n_times,
-                      time_units=info.time_units)
+    return check_band(band, info.sampling_rate, n_times=info.n_times, time_units=info.time_units)
 
 
 def bandpass(grid, *, band=None, order=4):
@@ -50,8 +49,15 @@ def bandpass(grid, *, band=None, order=4):
     validate_type(order, "int", "order")
     lo, hi = _resolve_band(grid, band, info)
     sos = K.butter_sos((lo, hi), info.sampling_rate, int(order))
-    out = along_time(K.bandpass_kernel, grid, depth=time_depth(info.sampling_rate, (lo, hi)),
-                     dtype=np.float32, sos=sos, fs=info.sampling_rate, band=(lo, hi))
+    out = along_time(
+        K.bandpass_kernel,
+        grid,
+        depth=time_depth(info.sampling_rate, (lo, hi)),
+        dtype=np.float32,
+        sos=sos,
+        fs=info.sampling_rate,
+        band=(lo, hi),
+    )
     out.attrs = carry_attrs(grid, band=[lo, hi], filter=f"butterworth order {order} zero-phase")
     out.name = grid.name
     return out
@@ -108,8 +114,9 @@ def choose_band(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
     >>> bool(lo < 12 < hi)
     True
     """
-    return band_choice(grid, fraction=fraction, fmin=fmin, max_sites=max_sites,
-                       max_samples=max_samples)[0]
+    return band_choice(
+        grid, fraction=fraction, fmin=fmin, max_sites=max_sites, max_samples=max_samples
+    )[0]
 
 
 def band_choice(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2**18):
@@ -129,8 +136,7 @@ def band_choice(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
     import scipy.signal as ssig  # here: importing scipy.signal takes about a second
 
     n = x.shape[0]
-    f, p = ssig.welch(x, fs=fs, nperseg=min(n, max(256, n // 4)), axis=0,
-                      detrend="constant")
+    f, p = ssig.welch(x, fs=fs, nperseg=min(n, max(256, n // 4)), axis=0, detrend="constant")
     p = p.mean(axis=1)
     lo_f = max(2.2 / (duration * (1 - fraction)), 2 * f[1], 0.0 if fmin is None else float(fmin))
     hi_f = fs / 4 if info.time_units != "s" else min(fs / 4, FOOOF_FMAX_HZ)
@@ -140,8 +146,10 @@ def band_choice(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
         # model grids (time in steps): compare's model bands (pooled short trials, fmin
         # of one trial) were validated with the spectral-peak rule, and FOOOF moves them
         # (the pretrained CoRNN's from 0.011-0.023 to 0.026-0.039 cycles/step)
-        reason = (f"time in {info.time_units}s (a model grid): the spectral-peak rule "
-                  "compare's model bands were validated with")
+        reason = (
+            f"time in {info.time_units}s (a model grid): the spectral-peak rule "
+            "compare's model bands were validated with"
+        )
     elif inrange.sum() >= 16:
         top = p[inrange].max()
         keep = np.flatnonzero(inrange & (p >= top * 1e-4) & (p > 0))
@@ -150,18 +158,24 @@ def band_choice(grid, *, fraction=0.15, fmin=None, max_sites=256, max_samples=2*
         if choice is not None:
             f0, bw = choice["chosen_peak"][0], choice["chosen_peak"][2]
             half = float(np.clip(bw / 2, fraction * f0, 2 * fraction * f0))
-            band = check_band((f0 - half, f0 + half), fs, n_times=info.n_times,
-                              time_units=info.time_units)
+            band = check_band(
+                (f0 - half, f0 + half), fs, n_times=info.n_times, time_units=info.time_units
+            )
             return band, choice
         reason = "FOOOF found no peak above the aperiodic fit"
     else:  # a recording too short for FOOOF
-        reason = (f"fewer than 16 frequencies between {lo_f:.3g} and {hi_f:.3g} for FOOOF "
-                  "(a short recording)")
+        reason = (
+            f"fewer than 16 frequencies between {lo_f:.3g} and {hi_f:.3g} for FOOOF "
+            "(a short recording)"
+        )
     band = _legacy_band(x, fs, info, fraction, fmin)
-    return band, {"method": "spectral peak", "reason": reason,
-                  "rule": "the strongest local maximum of the mean spectrum (1 dB "
-                          "prominence; else the largest excess over a straight 1/f fit), "
-                          f"+-{fraction:g} of its frequency"}
+    return band, {
+        "method": "spectral peak",
+        "reason": reason,
+        "rule": "the strongest local maximum of the mean spectrum (1 dB "
+        "prominence; else the largest excess over a straight 1/f fit), "
+        f"+-{fraction:g} of its frequency",
+    }
 
 
 def _fooof_peak(f, p, fit_range, df):
@@ -174,8 +188,13 @@ def _fooof_peak(f, p, fit_range, df):
         warnings.simplefilter("ignore")
         from fooof import FOOOF
 
-        fm = FOOOF(peak_width_limits=(2 * df, 12.0), max_n_peaks=6, min_peak_height=0.1,
-                   aperiodic_mode="knee", verbose=False)
+        fm = FOOOF(
+            peak_width_limits=(2 * df, 12.0),
+            max_n_peaks=6,
+            min_peak_height=0.1,
+            aperiodic_mode="knee",
+            verbose=False,
+        )
         fm.fit(f, p, fit_range)
     peaks = np.asarray(fm.peak_params_, float).reshape(-1, 3)
     if not fm.has_model or peaks.shape[0] == 0:
@@ -184,7 +203,7 @@ def _fooof_peak(f, p, fit_range, df):
     return {
         "method": "fooof",
         "rule": "the FOOOF peak highest above the aperiodic fit (log10 power), band = "
-                "centre +- half its bandwidth, clipped to 15-30 % of the centre",
+        "centre +- half its bandwidth, clipped to 15-30 % of the centre",
         "fit_range": fit_range,
         "aperiodic_mode": "knee",
         "aperiodic_exponent": float(fm.aperiodic_params_[-1]),

@@ -19,13 +19,13 @@ compares ``R`` with fits to spatially shuffled phase maps. Speeds follow one con
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import xarray as xr
 
 from .._validate import NeurowaveError, validate_type
 from ..grid import site_positions
-from ._kernels import sites_are_collinear
-from ._xr import speed_factor, units
 from ._est_common import (
     check_phase,
     flat,
@@ -33,6 +33,8 @@ from ._est_common import (
     neighbour_operator,
     temporal_derivative,
 )
+from ._kernels import sites_are_collinear
+from ._xr import speed_factor, units
 
 __all__ = ["fit_plane", "fit_radial", "fit_rotating", "fit_pattern_speeds"]
 
@@ -113,10 +115,8 @@ def _solve(m, rhs, damping):
     except np.linalg.LinAlgError:
         out = np.zeros_like(rhs)
         for idx in np.ndindex(m.shape[:-2]):
-            try:
+            with contextlib.suppress(np.linalg.LinAlgError):
                 out[idx] = np.linalg.solve(m[idx], rhs[idx])
-            except np.linalg.LinAlgError:
-                pass
         return out
 
 
@@ -507,7 +507,9 @@ def _check_max_sites(max_sites):
         return None
     validate_type(max_sites, "int", "max_sites")
     if max_sites < 16:
-        raise NeurowaveError(f"`max_sites` must be at least 16 (or None for all sites), got {max_sites}.")
+        raise NeurowaveError(
+            f"`max_sites` must be at least 16 (or None for all sites), got {max_sites}."
+        )
     return int(max_sites)
 
 
@@ -534,7 +536,9 @@ def _apply(phase, sdims, func, names, dphi=None):
 def _check_n(n_surrogates):
     validate_type(n_surrogates, "int", "n_surrogates")
     if n_surrogates < 0:
-        raise NeurowaveError(f"`n_surrogates` must be >= 0, got {n_surrogates}. Pass 0 to skip p-values.")
+        raise NeurowaveError(
+            f"`n_surrogates` must be >= 0, got {n_surrogates}. Pass 0 to skip p-values."
+        )
     return int(n_surrogates)
 
 
@@ -575,7 +579,7 @@ def fit_plane(phase, *, n_surrogates=0, seed=0, max_sites=2048):
     (0.3, 90)
     """
     n_surrogates = _check_n(n_surrogates)
-    sdims, pos, sr, factor, sunit, tu, su = _prepare(phase)
+    sdims, pos, sr, factor, sunit, _tu, su = _prepare(phase)
     valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     geo = _Geometry(pos, valid)
     dphi = temporal_derivative(phase)
@@ -640,7 +644,7 @@ def fit_radial(phase, *, n_surrogates=0, seed=0, max_sites=2048):
     (0.2, 1)
     """
     n_surrogates = _check_n(n_surrogates)
-    sdims, pos, sr, factor, sunit, tu, su = _prepare(phase)
+    sdims, pos, sr, factor, sunit, _tu, su = _prepare(phase)
     valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     geo = _Geometry(pos, valid)
     dphi = temporal_derivative(phase)
@@ -700,7 +704,7 @@ def fit_rotating(phase, *, n_surrogates=0, seed=0, max_sites=2048):
     (1, 1.7)
     """
     n_surrogates = _check_n(n_surrogates)
-    sdims, pos, sr, factor, sunit, tu, su = _prepare(phase)
+    sdims, pos, sr, factor, sunit, tu, _su = _prepare(phase)
     valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
     geo = _Geometry(pos, valid)
     dphi = temporal_derivative(phase)

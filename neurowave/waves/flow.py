@@ -61,7 +61,8 @@ class _FlowGraph:
             self.nbr, self.coef, self.ok = nbr, coef, ok
         else:
             self.nbr, self.coef, self.ok, _ = neighbour_operator(
-                self.pos, np.ones(n, bool), radius=gradient_radius)
+                self.pos, np.ones(n, bool), radius=gradient_radius
+            )
         i, j = [], []
         for a in range(n):
             for b in nbr[a]:  # smoothness graph: neighbours within `radius`
@@ -282,8 +283,10 @@ def _band_struct(graph):
         rows.append(e)
         cols.append((u + r - c) * n2 + c)
         vals.append(-np.ones(len(e)))
-    smap = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=(graph.n_edges, (u + 1) * n2))
+    smap = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(graph.n_edges, (u + 1) * n2),
+    )
     graph._band = (perm, u, smap)
     return graph._band
 
@@ -323,7 +326,8 @@ def _solve_direct(graph, g, ft, wd, we, alpha):
         if per_frame:
             wc = np.asarray(we[c0:c1], float)
             abc = np.ascontiguousarray(
-                (a2 * (smt @ wc.T)).T.reshape(-1, u + 1, n2).transpose(0, 2, 1))
+                (a2 * (smt @ wc.T)).T.reshape(-1, u + 1, n2).transpose(0, 2, 1)
+            )
         else:
             abc = np.empty((c1 - c0, n2, u + 1))
             abc[:] = ab0.T
@@ -476,7 +480,9 @@ def compute_optical_flow(
         phi = flat(ph, ns).reshape(-1, int(np.prod(shape[-ns:])))
         d = flat(dp, ns).reshape(phi.shape)
         out = np.full(phi.shape + (2,), np.nan)
-        v = _flow_kernel(phi[:, valid], d[:, valid], graph, alpha, method, beta, n_outer, tol, max_iter)
+        v = _flow_kernel(
+            phi[:, valid], d[:, valid], graph, alpha, method, beta, n_outer, tol, max_iter
+        )
         out[:, valid] = v * scale
         return out[..., 0].reshape(shape), out[..., 1].reshape(shape)
 
@@ -493,8 +499,14 @@ def compute_optical_flow(
     for v in ("vx", "vy"):
         ds[v].attrs["units"] = sunit
     ds.attrs.update(
-        method=method, alpha=alpha, beta=beta, n_outer=int(n_outer), tol=tol,
-        max_iter=int(max_iter), gradient_radius=gradient_radius, speed_units=sunit,
+        method=method,
+        alpha=alpha,
+        beta=beta,
+        n_outer=int(n_outer),
+        tol=tol,
+        max_iter=int(max_iter),
+        gradient_radius=gradient_radius,
+        speed_units=sunit,
     )
     return ds
 
@@ -523,7 +535,9 @@ def compute_order_parameter(flow):
     [1.0, 1.0]
     """
     if not isinstance(flow, xr.Dataset) or not {"vx", "vy"} <= set(flow.data_vars):
-        raise NeurowaveTypeError("`flow` must be the Dataset of compute_optical_flow(phase) with `vx` and `vy`.")
+        raise NeurowaveTypeError(
+            "`flow` must be the Dataset of compute_optical_flow(phase) with `vx` and `vy`."
+        )
     sdims = [d for d in flow["vx"].dims if d != "time"]
     sx = flow["vx"].sum(sdims, skipna=True)
     sy = flow["vy"].sum(sdims, skipna=True)

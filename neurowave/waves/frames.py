@@ -24,8 +24,18 @@ def _default_step(phase, sr):
     return max(1, int(sr / (2.0 * width)))
 
 
-def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, seed=0,
-                       gradient=None, surrogate_step=None, min_sites=MIN_SITES, pgd=None):
+def detect_wave_frames(
+    phase,
+    *,
+    threshold=0.5,
+    n_surrogates=99,
+    alpha=0.05,
+    seed=0,
+    gradient=None,
+    surrogate_step=None,
+    min_sites=MIN_SITES,
+    pgd=None,
+):
     """Find the frames that hold a travelling wave.
 
     A frame is a wave frame when its PGD reaches ``threshold`` and beats the surrogate
@@ -98,7 +108,9 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
     sr, _, _ = grid_units(phase)
     step = _default_step(phase, sr) if surrogate_step is None else int(surrogate_step)
     if step < 1:
-        raise NeurowaveError(f"`surrogate_step` must be a positive integer, got {surrogate_step!r}.")
+        raise NeurowaveError(
+            f"`surrogate_step` must be a positive integer, got {surrogate_step!r}."
+        )
     if gradient is None:
         from .gradient import compute_phase_gradient
 
@@ -106,8 +118,13 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
     step_g = int(gradient.attrs.get("gradient_step", 1))
     kernel, geom = geometry(phase, step_g)
     if pgd is None:
-        pgd = over_space(K.pgd_kernel, gradient["dx"], gradient["dy"], out_core=[[]],
-                         kwargs={"min_sites": min_sites})
+        pgd = over_space(
+            K.pgd_kernel,
+            gradient["dx"],
+            gradient["dy"],
+            out_core=[[]],
+            kwargs={"min_sites": min_sites},
+        )
     time = phase["time"].reset_coords(drop=True)
 
     def _kern(phi, t, pgd_obs):
@@ -115,18 +132,35 @@ def detect_wave_frames(phase, *, threshold=0.5, n_surrogates=99, alpha=0.05, see
         if "pos" in g:  # irregular layout: neighbour operators once per block
             valid = np.isfinite(phi.reshape(phi.shape[0], -1)).any(axis=0)
             g = dict(g, ops=K.ls_neighbours(g["pos"], valid, radius_factor=1.75 * step_g))
-        _, p = K.surrogate_kernel(phi, t, grad=kernel, geom=g, n_surrogates=n_surrogates,
-                                  step=step, seed=seed, min_sites=min_sites, pgd=pgd_obs)
+        _, p = K.surrogate_kernel(
+            phi,
+            t,
+            grad=kernel,
+            geom=g,
+            n_surrogates=n_surrogates,
+            step=step,
+            seed=seed,
+            min_sites=min_sites,
+            pgd=pgd_obs,
+        )
         return p
 
     p = over_space(_kern, phase, time, pgd, out_core=[[]], extra_core=[None, [], []])
-    is_wave = (pgd >= threshold)
+    is_wave = pgd >= threshold
     if n_surrogates:
         is_wave = is_wave & (p <= alpha)
     pgd.attrs = {"long_name": "phase gradient directionality", "units": "1"}
-    p.attrs = {"long_name": "surrogate p-value of the PGD", "n_surrogates": n_surrogates,
-               "surrogate_step": step}
+    p.attrs = {
+        "long_name": "surrogate p-value of the PGD",
+        "n_surrogates": n_surrogates,
+        "surrogate_step": step,
+    }
     ds = xr.Dataset({"pgd": pgd, "p_value": p, "is_wave": is_wave})
-    ds.attrs = {"threshold": float(threshold), "alpha": alpha, "n_surrogates": n_surrogates,
-                "surrogate_step": step, "seed": seed}
+    ds.attrs = {
+        "threshold": float(threshold),
+        "alpha": alpha,
+        "n_surrogates": n_surrogates,
+        "surrogate_step": step,
+        "seed": seed,
+    }
     return ds

@@ -5,18 +5,27 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from . import _kernels as K
-
-from ._xr import along_time, carry_attrs, is_dask, check_measure_input, geometry, grid_units, over_space
 from .._validate import NeurowaveError, NeurowaveTypeError
+from . import _kernels as K
+from ._xr import (
+    along_time,
+    carry_attrs,
+    check_measure_input,
+    geometry,
+    grid_units,
+    is_dask,
+    over_space,
+)
 
 __all__ = ["compute_phase_gradient", "compute_coherent_phase"]
 
 
 def _check_real(phase):
     if hasattr(phase, "dtype") and np.issubdtype(phase.dtype, np.complexfloating):
-        raise NeurowaveTypeError("`phase` must be real phase in radians, not a complex signal; "
-                        "pass compute_phase(...) or numpy.angle of it.")
+        raise NeurowaveTypeError(
+            "`phase` must be real phase in radians, not a complex signal; "
+            "pass compute_phase(...) or numpy.angle of it."
+        )
 
 
 def compute_phase_gradient(phase, *, step=1):
@@ -66,7 +75,6 @@ def compute_phase_gradient(phase, *, step=1):
     sr, tu, su = grid_units(phase)
     kernel, geom = geometry(phase, step)
     if "channel" in phase.dims and not hasattr(phase.data, "dask"):
-
         valid = np.isfinite(phase.values.reshape(phase.sizes["time"], -1)).any(axis=0)
         geom = dict(geom, ops=K.ls_neighbours(geom["pos"], valid, radius_factor=1.75 * step))
     dx, dy = over_space(kernel, phase, n_out=2, kwargs=geom)
@@ -140,7 +148,8 @@ def compute_coherent_phase(phase, *, window):
         raise NeurowaveError(
             f"`window` must span 2 to {info.n_times} samples ({2 / sr:g} to "
             f"{info.n_times / sr:g} {tu}) at {sr:g} samples per {tu[:-1] if tu == 's' else tu}, "
-            f"got {window!r} ({n} samples). Pass a window within the recording.")
+            f"got {window!r} ({n} samples). Pass a window within the recording."
+        )
     depth = n // 2 + 1
     src = phase
     if is_dask(phase) and min(phase.chunksizes["time"]) < depth:

@@ -10,8 +10,13 @@ from . import _kernels as K
 from ._xr import MIN_SITES, over_space, speed_factor
 from .phase import compute_frequency
 
-__all__ = ["compute_pgd", "compute_speed", "compute_direction", "compute_wavelength",
-           "compute_frame_measures"]
+__all__ = [
+    "compute_pgd",
+    "compute_speed",
+    "compute_direction",
+    "compute_wavelength",
+    "compute_frame_measures",
+]
 
 
 def _check_gradient(gradient):
@@ -129,8 +134,14 @@ def compute_speed(phase, gradient, *, per="site", min_sites=MIN_SITES):
         out = (2 * np.pi * abs(freq)) / np.hypot(dx, dy) * np.float32(scale)
         out = out.astype(np.float32)
     else:
-        out = over_space(K.frame_speed_kernel, freq, dx, dy, out_core=[[]],
-                         kwargs={"min_sites": min_sites, "scale": scale})
+        out = over_space(
+            K.frame_speed_kernel,
+            freq,
+            dx,
+            dy,
+            out_core=[[]],
+            kwargs={"min_sites": min_sites, "scale": scale},
+        )
     out.name = "speed"
     out.attrs = {"long_name": "phase speed", "units": unit}
     return out
@@ -157,8 +168,9 @@ def compute_wavelength(gradient, *, per="site", min_sites=MIN_SITES):
     if per == "site":
         out = (2 * np.pi / np.hypot(dx, dy)).astype(np.float32)
     else:
-        out = over_space(K.frame_wavelength_kernel, dx, dy, out_core=[[]],
-                         kwargs={"min_sites": min_sites})
+        out = over_space(
+            K.frame_wavelength_kernel, dx, dy, out_core=[[]], kwargs={"min_sites": min_sites}
+        )
     out.name = "wavelength"
     out.attrs = {"long_name": "wavelength", "units": su}
     return out
@@ -193,15 +205,25 @@ def compute_frame_measures(phase, gradient, *, min_sites=MIN_SITES):
     tu, su = _units(gradient)
     scale, unit = speed_factor(tu, su)
     freq = compute_frequency(phase)
-    outs = over_space(K.frame_measures_kernel, freq, dx, dy, n_out=5, out_core=[[]] * 5,
-                      kwargs={"min_sites": min_sites, "scale": scale})
+    outs = over_space(
+        K.frame_measures_kernel,
+        freq,
+        dx,
+        dy,
+        n_out=5,
+        out_core=[[]] * 5,
+        kwargs={"min_sites": min_sites, "scale": scale},
+    )
     names = ("pgd", "direction", "speed", "wavelength", "frequency")
     attrs = (
         {"long_name": "phase gradient directionality", "units": "1"},
         {"long_name": "direction of travel", "units": "deg"},
         {"long_name": "phase speed", "units": unit},
         {"long_name": "wavelength", "units": su},
-        {"long_name": "mean instantaneous frequency", "units": "Hz" if tu == "s" else f"cycles/{tu}"},
+        {
+            "long_name": "mean instantaneous frequency",
+            "units": "Hz" if tu == "s" else f"cycles/{tu}",
+        },
     )
     ds = xr.Dataset({n: o for n, o in zip(names, outs)})
     for n, a in zip(names, attrs):

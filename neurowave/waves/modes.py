@@ -20,7 +20,7 @@ from .._validate import NeurowaveError, validate_type
 from ._est_common import check_phase
 from ._xr import speed_factor, units
 from .circular import wrap
-from .fits import _Geometry, _fit_all
+from .fits import _fit_all, _Geometry
 
 __all__ = ["compute_phase_modes"]
 

@@ -152,8 +152,12 @@ def _frame_fits(phi, geo, grad):
     with np.errstate(all="ignore"):
         proj = np.where(w > 0, (geo.pos @ (k / np.maximum(kn, 1e-300)[:, None]).T).T, np.nan)
         st["span"] = kn * (np.nanmax(proj, -1) - np.nanmin(proj, -1))
-    for key, r in (("v_s", st["r_sync"]), ("v_p", st["pl"]["r"]), ("v_r", st["ra"]["r"]),
-                   ("v_o", st["ro"]["r"])):
+    for key, r in (
+        ("v_s", st["r_sync"]),
+        ("v_p", st["pl"]["r"]),
+        ("v_r", st["ra"]["r"]),
+        ("v_o", st["ro"]["r"]),
+    ):
         st[key] = np.maximum(1 - r, 1e-12)  # residual circular variances
     return st
 
@@ -170,14 +174,22 @@ def _curved_tests(phi, st, geo, th):
     """
     b = len(phi)
     pl, ra, ro, nv = st["pl"], st["ra"], st["ro"], st["nv"]
-    out = dict(dbic_radial=delta_bic(pl["r"], ra["r"], nv, N_PARAMS["radial"] - N_PARAMS["plane"]),
-               dbic_rotating=delta_bic(pl["r"], ro["r"], nv,
-                                       N_PARAMS["rotating"] - N_PARAMS["plane"]))
+    out = dict(
+        dbic_radial=delta_bic(pl["r"], ra["r"], nv, N_PARAMS["radial"] - N_PARAMS["plane"]),
+        dbic_rotating=delta_bic(pl["r"], ro["r"], nv, N_PARAMS["rotating"] - N_PARAMS["plane"]),
+    )
     fit_ok = {
-        "radial": ((ra["r"] >= th["min_fit"]) & (out["dbic_radial"] >= th["min_delta_bic"])
-                   & (st["v_r"] <= th["curved_gain"] * st["v_p"]) & (np.abs(ra["a"]) > 0)),
-        "rotating": ((ro["r"] >= th["min_fit"]) & (out["dbic_rotating"] >= th["min_delta_bic"])
-                     & (st["v_o"] <= th["curved_gain"] * st["v_p"])),
+        "radial": (
+            (ra["r"] >= th["min_fit"])
+            & (out["dbic_radial"] >= th["min_delta_bic"])
+            & (st["v_r"] <= th["curved_gain"] * st["v_p"])
+            & (np.abs(ra["a"]) > 0)
+        ),
+        "rotating": (
+            (ro["r"] >= th["min_fit"])
+            & (out["dbic_rotating"] >= th["min_delta_bic"])
+            & (st["v_o"] <= th["curved_gain"] * st["v_p"])
+        ),
     }
     if geo.collinear:  # sites on a line: only the change along it is seen
         fit_ok = {key: np.zeros(b, bool) for key in fit_ok}
@@ -190,13 +202,18 @@ def _curved_tests(phi, st, geo, th):
             sense = fit["s"][rows] if key == "rotating" else np.ones(rows.size)
             wnd, cov = _turn_around(phi[rows], geo.pos, fit["c"][rows], sense, geo.spacing)
             turn[key][rows] = wnd if key == "rotating" else cov
-    on = {key: fit_ok[key] & (dist[key] <= th["hull_margin"]) & (turn[key] >= th["min_turn"])
-          for key in fit_ok}
+    on = {
+        key: fit_ok[key] & (dist[key] <= th["hull_margin"]) & (turn[key] >= th["min_turn"])
+        for key in fit_ok
+    }
     better_rot = fit_ok["rotating"] & (~fit_ok["radial"] | (ro["r"] > ra["r"]))
-    out.update(rad_ok=on["radial"], rot_ok=on["rotating"],
-               off_array=(fit_ok["radial"] | fit_ok["rotating"]) & ~on["radial"] & ~on["rotating"],
-               center_offset=np.where(better_rot, dist["rotating"], dist["radial"]),
-               turn=np.where(better_rot, turn["rotating"], turn["radial"]))
+    out.update(
+        rad_ok=on["radial"],
+        rot_ok=on["rotating"],
+        off_array=(fit_ok["radial"] | fit_ok["rotating"]) & ~on["radial"] & ~on["rotating"],
+        center_offset=np.where(better_rot, dist["rotating"], dist["radial"]),
+        turn=np.where(better_rot, turn["rotating"], turn["radial"]),
+    )
     return out
 
 
@@ -255,7 +272,9 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
     rotation = np.zeros(b, int)
     cx, cy = np.full(b, np.nan), np.full(b, np.nan)
     code[planar] = _CODES["planar"]
-    code[use_rad] = np.where((ra["a"] * sgn)[use_rad] < 0, _CODES["radial_out"], _CODES["radial_in"])
+    code[use_rad] = np.where(
+        (ra["a"] * sgn)[use_rad] < 0, _CODES["radial_out"], _CODES["radial_in"]
+    )
     cx[use_rad], cy[use_rad] = ra["c"][use_rad, 0], ra["c"][use_rad, 1]
     code[use_rot] = _CODES["rotating"]
     rotation[use_rot] = np.where((ro["s"] * sgn)[use_rot] < 0, 1, -1)
@@ -266,12 +285,22 @@ def _classify_kernel(phi, om, geo, grad, th, factor=1.0, order=None):
     cx[sync | empty] = cy[sync | empty] = np.nan
     fit_speed, fit_dir = _fit_speeds(code, om, st, geo, factor)
     return dict(
-        code=code, rotation=rotation, center_x=cx, center_y=cy, r_sync=st["r_sync"],
-        r_plane=pl["r"], r_radial=ra["r"], r_rotating=ro["r"], phase_span=st["span"],
-        pgd=st["pgd"], fit_speed=fit_speed, fit_direction=fit_dir,
+        code=code,
+        rotation=rotation,
+        center_x=cx,
+        center_y=cy,
+        r_sync=st["r_sync"],
+        r_plane=pl["r"],
+        r_radial=ra["r"],
+        r_rotating=ro["r"],
+        phase_span=st["span"],
+        pgd=st["pgd"],
+        fit_speed=fit_speed,
+        fit_direction=fit_dir,
         order_parameter=np.full(b, np.nan) if order is None else order,
         delta_bic=np.fmax(cv["dbic_radial"], cv["dbic_rotating"]),
-        center_offset=cv["center_offset"], turn=cv["turn"],
+        center_offset=cv["center_offset"],
+        turn=cv["turn"],
         off_array=cv["off_array"] & ~sync & ~empty,
     )
 
@@ -302,8 +331,12 @@ _CACHE = {}
 
 def _cached(cls, pos, valid, **kw):
     """``cls(pos, valid, **kw)``, built once per layout (chunks of one recording share it)."""
-    key = (cls.__name__, np.asarray(pos, float).tobytes(), np.asarray(valid, bool).tobytes(),
-           tuple(sorted(kw.items())))
+    key = (
+        cls.__name__,
+        np.asarray(pos, float).tobytes(),
+        np.asarray(valid, bool).tobytes(),
+        tuple(sorted(kw.items())),
+    )
     obj = _CACHE.get(key)
     if obj is None:
         obj = cls(pos, valid, **kw)
@@ -330,10 +363,11 @@ def _strided_derivative(phase, idx):
         bw[prv == idx] = np.nan
         out = (np.where(np.isnan(fw), bw, fw) + np.where(np.isnan(bw), fw, bw)) / 2.0
         return cur.copy(data=out.astype(v.dtype))
-    fw = (phase.isel(time=nxt).drop_vars("time") - cur.drop_vars("time"))
-    bw = (cur.drop_vars("time") - phase.isel(time=prv).drop_vars("time"))
-    wrap_ = xr.apply_ufunc(lambda a: np.angle(np.exp(1j * a)), xr.concat([fw, bw], "_d"),
-                           dask="allowed")
+    fw = phase.isel(time=nxt).drop_vars("time") - cur.drop_vars("time")
+    bw = cur.drop_vars("time") - phase.isel(time=prv).drop_vars("time")
+    wrap_ = xr.apply_ufunc(
+        lambda a: np.angle(np.exp(1j * a)), xr.concat([fw, bw], "_d"), dask="allowed"
+    )
     fw, bw = wrap_.isel(_d=0), wrap_.isel(_d=1)
     fw = fw.where(xr.DataArray(nxt > idx, dims="time"))
     bw = bw.where(xr.DataArray(prv < idx, dims="time"))
@@ -341,12 +375,44 @@ def _strided_derivative(phase, idx):
     return out.assign_coords(time=cur["time"])
 
 
-_OUT = ["code", "rotation", "center_x", "center_y", "r_sync", "r_plane", "r_radial",
-        "r_rotating", "phase_span", "pgd", "fit_speed", "fit_direction", "order_parameter",
-        "delta_bic", "center_offset", "turn", "off_array"]
-_ORDER = ["pattern", "rotation", "center_x", "center_y", "fit_speed", "fit_direction",
-          "r_sync", "r_plane", "r_radial", "r_rotating", "delta_bic", "center_offset",
-          "turn", "off_array", "phase_span", "pgd", "order_parameter"]
+_OUT = [
+    "code",
+    "rotation",
+    "center_x",
+    "center_y",
+    "r_sync",
+    "r_plane",
+    "r_radial",
+    "r_rotating",
+    "phase_span",
+    "pgd",
+    "fit_speed",
+    "fit_direction",
+    "order_parameter",
+    "delta_bic",
+    "center_offset",
+    "turn",
+    "off_array",
+]
+_ORDER = [
+    "pattern",
+    "rotation",
+    "center_x",
+    "center_y",
+    "fit_speed",
+    "fit_direction",
+    "r_sync",
+    "r_plane",
+    "r_radial",
+    "r_rotating",
+    "delta_bic",
+    "center_offset",
+    "turn",
+    "off_array",
+    "phase_span",
+    "pgd",
+    "order_parameter",
+]
 
 
 def classify_patterns(
@@ -473,10 +539,20 @@ def classify_patterns(
     ('rotating', -1)
     """
     sdims, pos, sr = check_phase(phase)
-    th = _check_thresholds(dict(
-        sync_threshold=sync_threshold, min_span=min_span, f_threshold=f_threshold,
-        min_fit=min_fit, min_delta_bic=min_delta_bic, curved_gain=curved_gain,
-        hull_margin=hull_margin, min_turn=min_turn, min_order=min_order, veto_fit=veto_fit))
+    th = _check_thresholds(
+        dict(
+            sync_threshold=sync_threshold,
+            min_span=min_span,
+            f_threshold=f_threshold,
+            min_fit=min_fit,
+            min_delta_bic=min_delta_bic,
+            curved_gain=curved_gain,
+            hull_margin=hull_margin,
+            min_turn=min_turn,
+            min_order=min_order,
+            veto_fit=veto_fit,
+        )
+    )
     if flow not in (True, False, "veto"):
         raise NeurowaveError(f"`flow` must be True, False or 'veto', got {flow!r}.")
     valid = _valid_mask(phase, sdims, _check_max_sites(max_sites))
@@ -508,14 +584,19 @@ def _flow_graph(pos, valid):
 
 def _check_thresholds(th):
     """Validated thresholds (floats)."""
-    th = {k: check_positive(v, k, allow_zero=k not in ("sync_threshold", "curved_gain"))
-          for k, v in th.items()}
+    th = {
+        k: check_positive(v, k, allow_zero=k not in ("sync_threshold", "curved_gain"))
+        for k, v in th.items()
+    }
     for name in ("sync_threshold", "min_fit", "veto_fit"):
         if th[name] > 1:
-            raise NeurowaveError(f"`{name}` is a resultant length and must lie in [0, 1], got {th[name]}.")
+            raise NeurowaveError(
+                f"`{name}` is a resultant length and must lie in [0, 1], got {th[name]}."
+            )
     if th["min_turn"] > 1:
-        raise NeurowaveError(f"`min_turn` is a fraction of a turn and must lie in [0, 1], got "
-                             f"{th['min_turn']}.")
+        raise NeurowaveError(
+            f"`min_turn` is a fraction of a turn and must lie in [0, 1], got {th['min_turn']}."
+        )
     return th
 
 
@@ -529,8 +610,10 @@ def _select_frames(phase, gradient, frames):
     else:
         index = np.asarray(frames)
         if index.ndim != 1 or index.dtype.kind not in "iu":
-            raise NeurowaveTypeError("`frames` must be a slice or a 1-D array of integer positions "
-                                     f"along time, got {type(frames).__name__}.")
+            raise NeurowaveTypeError(
+                "`frames` must be a slice or a 1-D array of integer positions "
+                f"along time, got {type(frames).__name__}."
+            )
         if index.size and (index.min() < 0 or index.max() >= nt):
             raise IndexError(f"`frames` holds positions outside the {nt} frames of `phase`.")
     dphi = _strided_derivative(phase, index)
@@ -580,12 +663,12 @@ def _frame_kernel(ns, valid, sr, geo, graph, flow, th, factor):
 
             def order(rows):
                 # a relative residual of 1e-2 puts the order parameter within ~1e-5
-                v = _flow_kernel(phi[rows], dv[rows], graph, 0.5, "horn-schunck", 1.0, 0,
-                                 1e-2, 500)
+                v = _flow_kernel(phi[rows], dv[rows], graph, 0.5, "horn-schunck", 1.0, 0, 1e-2, 500)
                 with np.errstate(all="ignore"):
                     sv = np.nansum(v, axis=1)
                     return np.hypot(sv[:, 0], sv[:, 1]) / np.nansum(
-                        np.hypot(v[..., 0], v[..., 1]), 1)
+                        np.hypot(v[..., 0], v[..., 1]), 1
+                    )
 
             if flow != "veto":
                 order = order(np.ones(len(phi), bool))
@@ -609,20 +692,25 @@ def _to_dataset(out, th, su, sunit):
     ds["phase_span"].attrs["units"] = "rad"
     ds["rotation"].attrs["description"] = "+1 counter-clockwise, -1 clockwise, 0 not rotating"
     ds["delta_bic"].attrs["long_name"] = "BIC of the plane minus that of the better curved fit"
-    ds["center_offset"].attrs = {"units": "site spacings",
-                                 "long_name": "distance of the curved fit's centre outside "
-                                              "the convex hull of the sites (negative inside)"}
-    ds["turn"].attrs = {"units": "turns", "long_name": "phase winding (rotating) or spread of "
-                                                       "travel directions (radial) around it"}
-    ds["off_array"].attrs["long_name"] = ("a curved fit beat the plane but its centre was off "
-                                          "the array or the phase did not turn around it")
+    ds["center_offset"].attrs = {
+        "units": "site spacings",
+        "long_name": "distance of the curved fit's centre outside "
+        "the convex hull of the sites (negative inside)",
+    }
+    ds["turn"].attrs = {
+        "units": "turns",
+        "long_name": "phase winding (rotating) or spread of travel directions (radial) around it",
+    }
+    ds["off_array"].attrs["long_name"] = (
+        "a curved fit beat the plane but its centre was off "
+        "the array or the phase did not turn around it"
+    )
     ds.attrs.update(th)
     ds.attrs["criterion"] = CRITERION
     return ds
 
 
-def compare_wave_definitions(frames, *, pgd_threshold=0.5, alpha=0.05, n_sites=None,
-                             tolerance=0.2):
+def compare_wave_definitions(frames, *, pgd_threshold=0.5, alpha=0.05, n_sites=None, tolerance=0.2):
     """How far the two definitions of a wave frame agree, and why they differ.
 
     neurowave has two definitions of a wave frame: the PGD detector's
@@ -670,12 +758,18 @@ def compare_wave_definitions(frames, *, pgd_threshold=0.5, alpha=0.05, n_sites=N
     def frac(mask):
         return float(np.mean(mask)) if n else 0.0
 
-    out = {"pgd": frac(wave), "patterns": frac(moving), "agreement": frac(wave == moving),
-           "pgd_above_threshold": frac(high),
-           "surrogate_significant": frac(sig) if tested else None,
-           "off_array": (frac(np.asarray(frames["off_array"].values, bool))
-                         if "off_array" in frames else None),
-           "tolerance": float(tolerance), "note": None}
+    out = {
+        "pgd": frac(wave),
+        "patterns": frac(moving),
+        "agreement": frac(wave == moving),
+        "pgd_above_threshold": frac(high),
+        "surrogate_significant": frac(sig) if tested else None,
+        "off_array": (
+            frac(np.asarray(frames["off_array"].values, bool)) if "off_array" in frames else None
+        ),
+        "tolerance": float(tolerance),
+        "note": None,
+    }
     if abs(out["pgd"] - out["patterns"]) <= tolerance or not n:
         return out
     pats = np.asarray(frames["pattern"].values).astype(str)
@@ -686,22 +780,36 @@ def compare_wave_definitions(frames, *, pgd_threshold=0.5, alpha=0.05, n_sites=N
         curved = only & ~np.isin(pats, ("planar",))
         parts = []
         if unsig.any():
-            parts.append(f"{frac(unsig):.0%} of the frames reach PGD >= {pgd_threshold:g} but "
-                         f"fail the surrogate test (median p {np.nanmedian(p[unsig]):.2g} > "
-                         f"{alpha:g}): {sites}shuffled maps keep a PGD that high by chance")
+            parts.append(
+                f"{frac(unsig):.0%} of the frames reach PGD >= {pgd_threshold:g} but "
+                f"fail the surrogate test (median p {np.nanmedian(p[unsig]):.2g} > "
+                f"{alpha:g}): {sites}shuffled maps keep a PGD that high by chance"
+            )
         if low.any():
-            parts.append(f"{frac(low):.0%} have PGD below {pgd_threshold:g}"
-                         + (f" ({frac(curved & low):.0%} radial or rotating, low PGD by nature)"
-                            if (curved & low).any() else ""))
-        note = (f"moving patterns {out['patterns']:.0%} of frames but wave fraction "
-                f"{out['pgd']:.0%} by PGD: " + "; ".join(parts))
+            parts.append(
+                f"{frac(low):.0%} have PGD below {pgd_threshold:g}"
+                + (
+                    f" ({frac(curved & low):.0%} radial or rotating, low PGD by nature)"
+                    if (curved & low).any()
+                    else ""
+                )
+            )
+        note = (
+            f"moving patterns {out['patterns']:.0%} of frames but wave fraction "
+            f"{out['pgd']:.0%} by PGD: " + "; ".join(parts)
+        )
     else:
         only = wave & ~moving
-        kinds = ", ".join(f"{frac(only & (pats == k)):.0%} {k}" for k in ("synchronous", "other")
-                          if (only & (pats == k)).any())
-        note = (f"wave fraction {out['pgd']:.0%} by PGD but moving patterns "
-                f"{out['patterns']:.0%}: the pattern fits call {kinds} of the frames that pass "
-                "the PGD test (no plane, target or rotation fits them, or their flow is "
-                "disordered)")
+        kinds = ", ".join(
+            f"{frac(only & (pats == k)):.0%} {k}"
+            for k in ("synchronous", "other")
+            if (only & (pats == k)).any()
+        )
+        note = (
+            f"wave fraction {out['pgd']:.0%} by PGD but moving patterns "
+            f"{out['patterns']:.0%}: the pattern fits call {kinds} of the frames that pass "
+            "the PGD test (no plane, target or rotation fits them, or their flow is "
+            "disordered)"
+        )
     out["note"] = note
     return out

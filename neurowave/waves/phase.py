@@ -20,12 +20,24 @@ def _analytic(grid, band, method, order, output):
     lo, hi = _resolve_band(grid, band, info)
     dtype = np.complex64 if output == "complex" else np.float32
     out = along_time(
-        K.analytic_kernel, grid, depth=time_depth(info.sampling_rate, (lo, hi)), dtype=dtype,
-        fs=info.sampling_rate, band=(lo, hi), method=method, order=order, out_kind=output,
+        K.analytic_kernel,
+        grid,
+        depth=time_depth(info.sampling_rate, (lo, hi)),
+        dtype=dtype,
+        fs=info.sampling_rate,
+        band=(lo, hi),
+        method=method,
+        order=order,
+        out_kind=output,
     )
-    out.attrs = carry_attrs(grid, band=[lo, hi], phase_method=method,
-                            sampling_rate=info.sampling_rate, time_units=info.time_units,
-                            space_units=info.space_units)
+    out.attrs = carry_attrs(
+        grid,
+        band=[lo, hi],
+        phase_method=method,
+        sampling_rate=info.sampling_rate,
+        time_units=info.time_units,
+        space_units=info.space_units,
+    )
     return out
 
 
@@ -119,7 +131,7 @@ def compute_frequency(phase):
     10.0
     """
     check_measure_input(phase, "phase", min_sites=1)
-    sr, tu, su = grid_units(phase)
+    sr, tu, _su = grid_units(phase)
     check_positive(sr, "sampling_rate")
     out = along_time(K.frequency_kernel, phase, depth=1, dtype=np.float32, fs=sr)
     out.attrs = carry_attrs(phase, units="Hz" if tu == "s" else f"cycles/{tu}")

@@ -11,13 +11,35 @@ from neurowave.io import write_netcdf
 
 def test_kw_block_and_figure(tmp_path, capsys):
     path = tmp_path / "plane.nc"
-    grid, truth = simulate_wave("planar", speed=0.2, direction=60, frequency=15,
-                                duration=3.0, snr_db=10, seed=0, dead_sites=2)
+    grid, truth = simulate_wave(
+        "planar",
+        speed=0.2,
+        direction=60,
+        frequency=15,
+        duration=3.0,
+        snr_db=10,
+        seed=0,
+        dead_sites=2,
+    )
     write_netcdf(grid, path)
     out = tmp_path / "summary.json"
     plots = tmp_path / "plots"
-    code = main(["analyze", str(path), "--kw", "--band", "10", "20", "--surrogates", "19",
-                 "--json", str(out), "--plots", str(plots)])
+    code = main(
+        [
+            "analyze",
+            str(path),
+            "--kw",
+            "--band",
+            "10",
+            "20",
+            "--surrogates",
+            "19",
+            "--json",
+            str(out),
+            "--plots",
+            str(plots),
+        ]
+    )
     assert code == 0
     assert "k-omega peak" in capsys.readouterr().out
     s = json.loads(out.read_text())
@@ -34,8 +56,20 @@ def test_kw_block_and_figure(tmp_path, capsys):
     assert kw["units"] == "m/s" and kw["band"] == [10.0, 20.0] and kw["segments"] >= 3
     assert "kw_spectrum.png" in {p.name for p in plots.iterdir()}
     # without --kw the JSON has no such block
-    code = main(["analyze", str(path), "--band", "10", "20", "--surrogates", "0",
-                 "--json", str(out), "--overwrite"])
+    code = main(
+        [
+            "analyze",
+            str(path),
+            "--band",
+            "10",
+            "20",
+            "--surrogates",
+            "0",
+            "--json",
+            str(out),
+            "--overwrite",
+        ]
+    )
     assert code == 0 and "kw" not in json.loads(out.read_text())
 
 
@@ -43,8 +77,16 @@ def test_kw_on_a_layout_too_small_is_skipped_with_a_note(tmp_path, capsys):
     """A 2 x 8 strip resolves no wavenumber across it: k-omega is skipped with a note
     in the JSON and the table, and the rest of the analysis is returned (exit 0)."""
     path = tmp_path / "strip.nc"
-    grid, _ = simulate_wave("planar", layout="grid", shape=(2, 8), speed=0.2, frequency=15,
-                            duration=2.0, snr_db=10, seed=0)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(2, 8),
+        speed=0.2,
+        frequency=15,
+        duration=2.0,
+        snr_db=10,
+        seed=0,
+    )
     write_netcdf(grid, path)
     out = tmp_path / "o.json"
     code = main(["analyze", str(path), "--kw", "--surrogates", "0", "--json", str(out)])
@@ -59,14 +101,26 @@ def test_kw_on_a_model_export_is_one_sentence(tmp_path, capsys):
     import numpy as np
     import xarray as xr
 
-    grid, _ = simulate_wave("planar", layout="grid", shape=(8, 8), spacing=1.0, speed=0.5,
-                            frequency=0.05, duration=100, sampling_rate=1.0,
-                            time_units="step", space_units="cell", seed=0)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(8, 8),
+        spacing=1.0,
+        speed=0.5,
+        frequency=0.05,
+        duration=100,
+        sampling_rate=1.0,
+        time_units="step",
+        space_units="cell",
+        seed=0,
+    )
     ds = xr.Dataset(
         {"hidden": (("sample", "time", "unit", "y", "x"), grid.values[None, :, None])},
-        coords={"time": ("time", np.arange(100.0), {"units": "step"}),
-                "y": ("y", np.arange(8.0), {"units": "cell"}),
-                "x": ("x", np.arange(8.0), {"units": "cell"})},
+        coords={
+            "time": ("time", np.arange(100.0), {"units": "step"}),
+            "y": ("y", np.arange(8.0), {"units": "cell"}),
+            "x": ("x", np.arange(8.0), {"units": "cell"}),
+        },
         attrs={"kind": "model", "sampling_rate": 1.0, "model": "sim"},
     )
     path = tmp_path / "model.nc"
@@ -85,13 +139,27 @@ def test_strip_kw_returns_the_analysis(data_dir, tmp_path, capsys):
     from neurowave import datasets
 
     out = tmp_path / "strip.json"
-    code = main(["analyze", str(datasets.fetch_ecog_strip_bids()), "--kw", "--surrogates",
-                 "19", "--json", str(out)])
+    code = main(
+        [
+            "analyze",
+            str(datasets.fetch_ecog_strip_bids()),
+            "--kw",
+            "--surrogates",
+            "19",
+            "--json",
+            str(out),
+        ]
+    )
     table = capsys.readouterr().out
     assert code == 0
     s = json.loads(out.read_text())
-    assert s["kw"] == {"computed": False, "regime": "not computed", "note": s["kw"]["note"],
-                       "band": s["params"]["band"], "warnings": []}
+    assert s["kw"] == {
+        "computed": False,
+        "regime": "not computed",
+        "note": s["kw"]["note"],
+        "band": s["params"]["band"],
+        "warnings": [],
+    }
     assert "on a line" in s["kw"]["note"] or "resolves no wavenumber" in s["kw"]["note"]
     assert "k-omega skipped" in table and s["summary"]["pgd"]["median"] is not None
 
@@ -108,8 +176,19 @@ def test_utah_kw_table_labels_every_interval(data_dir, tmp_path, capsys):
 
     out = tmp_path / "utah.json"
     plots = tmp_path / "plots"
-    code = main(["analyze", str(datasets.fetch_seizure_utah()), "--kw", "--surrogates", "19",
-                 "--json", str(out), "--plots", str(plots)])
+    code = main(
+        [
+            "analyze",
+            str(datasets.fetch_seizure_utah()),
+            "--kw",
+            "--surrogates",
+            "19",
+            "--json",
+            str(out),
+            "--plots",
+            str(plots),
+        ]
+    )
     rows = {}
     for line in capsys.readouterr().out.splitlines()[1:]:
         key, _, value = line.strip().partition("  ")

@@ -17,8 +17,15 @@ TRUTH = {"a": (0.2, 60.0), "b": (0.3, 200.0)}
 def two(tmp_path_factory):
     folder = tmp_path_factory.mktemp("many")
     for k, (name, (speed, direction)) in enumerate(TRUTH.items()):
-        grid, _ = simulate_wave("planar", speed=speed, direction=direction, frequency=15,
-                                duration=2.5, snr_db=10, seed=k)
+        grid, _ = simulate_wave(
+            "planar",
+            speed=speed,
+            direction=direction,
+            frequency=15,
+            duration=2.5,
+            snr_db=10,
+            seed=k,
+        )
         write_netcdf(grid, folder / f"{name}.nc")
     return folder
 
@@ -49,23 +56,24 @@ def test_a_local_cluster_of_two_workers_gives_the_serial_json(two, tmp_path, cap
     files = [str(two / "a.nc"), str(two / "b.nc")]
     serial, dist = tmp_path / "serial", tmp_path / "dist"
     _run([*files, "--json", str(serial)], capsys)
-    _run([*files, "--json", str(dist), "--workers", "2", "--csv", str(tmp_path / "t.csv")],
-         capsys)
+    _run([*files, "--json", str(dist), "--workers", "2", "--csv", str(tmp_path / "t.csv")], capsys)
     for name in ("a.json", "b.json"):
         assert json.loads((dist / name).read_text()) == json.loads((serial / name).read_text())
     assert (tmp_path / "t.csv").read_text() == (serial / "summary.csv").read_text()
 
 
-@pytest.mark.parametrize("extra,match", [
-    (["--json", "x.json"], "names a file"),
-    (["--plots", "figs"], "one FILE"),
-    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "either --scheduler"),
-    (["--workers", "0"], "at least 1"),
-])
+@pytest.mark.parametrize(
+    "extra,match",
+    [
+        (["--json", "x.json"], "names a file"),
+        (["--plots", "figs"], "one FILE"),
+        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "either --scheduler"),
+        (["--workers", "0"], "at least 1"),
+    ],
+)
 def test_bad_many_file_options_are_one_sentence(two, tmp_path, capsys, extra, match):
     extra = [str(tmp_path / e) if e in ("x.json", "figs") else e for e in extra]
-    code = main(["analyze", str(two / "a.nc"), str(two / "b.nc"), "--band", "10", "20",
-                 *extra])
+    code = main(["analyze", str(two / "a.nc"), str(two / "b.nc"), "--band", "10", "20", *extra])
     err = capsys.readouterr().err
     assert code == 2 and match in err and "Traceback" not in err
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "figs").exists()
@@ -83,19 +91,19 @@ def test_analyze_on_netcdf_imports_no_heavy_library(two):
     import subprocess
     import sys
 
-    code = ("import sys; from neurowave.cli import main; "
-            f"main(['analyze', {str(two / 'a.nc')!r}, '--band', '10', '20', "
-            "'--surrogates', '19']); "
-            "print(sorted(m for m in ('torch', 'mne', 'neo', 'matplotlib', 'scipy.signal', "
-            "'distributed', 'sklearn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300)
+    code = (
+        "import sys; from neurowave.cli import main; "
+        f"main(['analyze', {str(two / 'a.nc')!r}, '--band', '10', '20', "
+        "'--surrogates', '19']); "
+        "print(sorted(m for m in ('torch', 'mne', 'neo', 'matplotlib', 'scipy.signal', "
+        "'distributed', 'sklearn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_a_batch_rerun_keeps_the_files_done_and_needs_overwrite_to_redo_them(two, tmp_path,
-                                                                              capsys):
+def test_a_batch_rerun_keeps_the_files_done_and_needs_overwrite_to_redo_them(two, tmp_path, capsys):
     """The resume of a batch: an existing OUT/<name>.json counts as done (issue 36)."""
     out = tmp_path / "batch"
     _run([str(two / "*.nc"), "--json", str(out)], capsys)
@@ -145,16 +153,23 @@ def test_a_bad_file_costs_only_itself(mixed, tmp_path, capsys):
     assert len(lines) == 2  # one line per failed file, naming it, with its reason
     assert lines[0].startswith(f"neurowave: error: {mixed / 'c_nopos.nc'}: ")
     assert "has no `x` coordinate: sites need positions" in lines[0]
-    assert lines[1].startswith(f"neurowave: error: {mixed / 'd_junk.nc'} is not a readable "
-                               "netCDF file")  # named once: its sentence named it already
+    assert lines[1].startswith(
+        f"neurowave: error: {mixed / 'd_junk.nc'} is not a readable netCDF file"
+    )  # named once: its sentence named it already
     assert err.strip().splitlines()[-1] == (
-        f"neurowave: 2 analysed, 2 failed: {mixed / 'c_nopos.nc'}, {mixed / 'd_junk.nc'}.")
+        f"neurowave: 2 analysed, 2 failed: {mixed / 'c_nopos.nc'}, {mixed / 'd_junk.nc'}."
+    )
     rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
     assert [(r["path"].rsplit("/", 1)[1], r["status"]) for r in rows] == [
-        ("a.nc", "ok"), ("b.nc", "ok"), ("c_nopos.nc", "failed"), ("d_junk.nc", "failed")]
-    assert rows[2]["error"] == lines[0][len("neurowave: error: "):]
-    assert rows[2]["speed_median"] == "" and float(rows[0]["speed_median"]) == \
-        pytest.approx(TRUTH["a"][0], rel=0.05)
+        ("a.nc", "ok"),
+        ("b.nc", "ok"),
+        ("c_nopos.nc", "failed"),
+        ("d_junk.nc", "failed"),
+    ]
+    assert rows[2]["error"] == lines[0][len("neurowave: error: ") :]
+    assert rows[2]["speed_median"] == "" and float(rows[0]["speed_median"]) == pytest.approx(
+        TRUTH["a"][0], rel=0.05
+    )
 
 
 def test_a_rerun_after_a_repair_analyses_only_that_file(mixed, two, tmp_path, capsys):
@@ -168,9 +183,13 @@ def test_a_rerun_after_a_repair_analyses_only_that_file(mixed, two, tmp_path, ca
     assert code == 2  # d_junk.nc is still bad, and tried again
     assert "2 of 4 files kept from an earlier run" in err
     assert err.strip().splitlines()[-1] == (
-        f"neurowave: 1 analysed, 2 kept from an earlier run, 1 failed: {mixed / 'd_junk.nc'}.")
-    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.glob("*.json")
-            if p.name != "c_nopos.json"} == before  # untouched
+        f"neurowave: 1 analysed, 2 kept from an earlier run, 1 failed: {mixed / 'd_junk.nc'}."
+    )
+    assert {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in out.glob("*.json")
+        if p.name != "c_nopos.json"
+    } == before  # untouched
     c = json.loads((out / "c_nopos.json").read_text())
     assert c["summary"]["speed"]["median"] == pytest.approx(TRUTH["b"][0], rel=0.05)
     rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
@@ -203,16 +222,18 @@ def test_a_rerun_refuses_a_json_of_another_input_or_other_options(two, tmp_path,
     code, err = _analyze([str(src / "*.nc"), "--json", str(out), "--seed", "5"], capsys)
     assert code == 2 and "other options (seed: 0 then, 5 now)" in err
     assert (out / "a.json").read_bytes() == a_json
-    code, err = _analyze([str(src / "*.nc"), "--json", str(out), "--seed", "5",
-                          "--overwrite"], capsys)
+    code, err = _analyze(
+        [str(src / "*.nc"), "--json", str(out), "--seed", "5", "--overwrite"], capsys
+    )
     assert code == 0 and "2 analysed, 0 failed." in err
     assert json.loads((out / "a.json").read_text())["params"]["seed"] == 5
 
 
 def test_fail_fast_stops_at_the_first_bad_file(mixed, tmp_path, capsys):
     out = tmp_path / "out"
-    code, err = _analyze([str(mixed / "c_nopos.nc"), str(mixed / "a.nc"), "--json", str(out),
-                          "--fail-fast"], capsys)
+    code, err = _analyze(
+        [str(mixed / "c_nopos.nc"), str(mixed / "a.nc"), "--json", str(out), "--fail-fast"], capsys
+    )
     assert code == 2 and err.count("neurowave: error: ") == 1
     assert f"{mixed / 'c_nopos.nc'}: `grid`" in err and not (out / "a.json").exists()
 
@@ -229,8 +250,10 @@ def test_a_bug_still_stops_the_batch(mixed, tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(cmd, "analyze_file", buggy)
     out = tmp_path / "out"
-    code, err = _analyze([str(mixed / "a.nc"), str(mixed / "b.nc"), str(mixed / "d_junk.nc"),
-                          "--json", str(out)], capsys)
+    code, err = _analyze(
+        [str(mixed / "a.nc"), str(mixed / "b.nc"), str(mixed / "d_junk.nc"), "--json", str(out)],
+        capsys,
+    )
     assert code == 1 and "internal error" in err and "ZeroDivisionError" in err
     assert (out / "a.json").is_file() and not (out / "summary.csv").exists()
 
@@ -250,12 +273,10 @@ def test_info_goes_on_past_a_bad_file(mixed, capsys):
     out, err = capsys.readouterr()
     assert code == 2 and out.count("neurowave info ") == 2
     assert f"neurowave: error: {mixed / 'c_nopos.nc'}: " in err
-    assert err.strip().splitlines()[-1] == (
-        f"neurowave: 2 read, 1 failed: {mixed / 'c_nopos.nc'}.")
+    assert err.strip().splitlines()[-1] == (f"neurowave: 2 read, 1 failed: {mixed / 'c_nopos.nc'}.")
 
 
-def test_a_bad_file_on_a_cluster_is_one_line_and_the_rest_equals_serial(mixed, tmp_path,
-                                                                        capfd):
+def test_a_bad_file_on_a_cluster_is_one_line_and_the_rest_equals_serial(mixed, tmp_path, capfd):
     """On the workers a bad file is a result, not a task failure: no "Compute Failed"
     traceback from the workers (captured at the file descriptor), one line each."""
     pytest.importorskip("distributed")

@@ -9,23 +9,41 @@ import pytest
 import xarray as xr
 
 from neurowave.cli import main
-from neurowave.datasets import simulate_model_export
-from neurowave.datasets import simulate_wave
+from neurowave.datasets import simulate_model_export, simulate_wave
 from neurowave.io import write_netcdf
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("cmp")
-    model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(12, 12),
-                                  n_steps=100, n_samples=1, n_units=2, seed=3)
+    model = simulate_model_export(
+        "planar",
+        speed=0.3,
+        frequency=0.05,
+        shape=(12, 12),
+        n_steps=100,
+        n_samples=1,
+        n_units=2,
+        seed=3,
+    )
     write_netcdf(model, d / "model.nc")
-    rec, _ = simulate_wave("planar", speed=0.012, frequency=10.0, duration=1.0,
-                           sampling_rate=200.0, snr_db=10.0, seed=4)
+    rec, _ = simulate_wave(
+        "planar",
+        speed=0.012,
+        frequency=10.0,
+        duration=1.0,
+        sampling_rate=200.0,
+        snr_db=10.0,
+        seed=4,
+    )
     write_netcdf(rec, d / "rec.nc")
-    nopos = xr.DataArray(np.random.default_rng(0).standard_normal((200, 6)),
-                         dims=("time", "channel"), coords={"time": np.arange(200) / 200.0},
-                         name="signal", attrs={"sampling_rate": 200.0})
+    nopos = xr.DataArray(
+        np.random.default_rng(0).standard_normal((200, 6)),
+        dims=("time", "channel"),
+        coords={"time": np.arange(200) / 200.0},
+        name="signal",
+        attrs={"sampling_rate": 200.0},
+    )
     write_netcdf(nopos, d / "nopos.nc")
     return d
 
@@ -36,8 +54,19 @@ def _listing(folder):
 
 def test_compare_writes_table_json_and_report(files, tmp_path, capsys):
     out, rep = tmp_path / "c.json", tmp_path / "report"
-    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--json", str(out),
-                 "--report", str(rep), "--n-boot", "50"])
+    code = main(
+        [
+            "compare",
+            str(files / "model.nc"),
+            str(files / "rec.nc"),
+            "--json",
+            str(out),
+            "--report",
+            str(rep),
+            "--n-boot",
+            "50",
+        ]
+    )
     stdout = capsys.readouterr().out
     assert code == 0
     for metric in ("speed", "pgd", "direction", "wavelength", "frequency", "patterns"):
@@ -60,8 +89,21 @@ def test_compare_writes_table_json_and_report(files, tmp_path, capsys):
 
 def test_margin_option_sets_the_equivalence_margin(files, tmp_path, capsys):
     out = tmp_path / "c.json"
-    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--json", str(out),
-                 "--n-boot", "20", "--margin", "speed=2", "--margin", "direction=45"])
+    code = main(
+        [
+            "compare",
+            str(files / "model.nc"),
+            str(files / "rec.nc"),
+            "--json",
+            str(out),
+            "--n-boot",
+            "20",
+            "--margin",
+            "speed=2",
+            "--margin",
+            "direction=45",
+        ]
+    )
     assert code == 0
     d = json.loads(out.read_text())
     assert d["distances"]["speed"]["margin"] == 2.0
@@ -70,10 +112,22 @@ def test_margin_option_sets_the_equivalence_margin(files, tmp_path, capsys):
     assert "x2" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("case", ["not_export", "no_positions", "band", "report_not_empty",
-                                  "bad_dt", "missing", "bad_margin", "margin_below_one"])
-def test_bad_inputs_one_sentence_exit_2_nothing_written(case, files, tmp_path, capsys,
-                                                       assert_user_error):
+@pytest.mark.parametrize(
+    "case",
+    [
+        "not_export",
+        "no_positions",
+        "band",
+        "report_not_empty",
+        "bad_dt",
+        "missing",
+        "bad_margin",
+        "margin_below_one",
+    ],
+)
+def test_bad_inputs_one_sentence_exit_2_nothing_written(
+    case, files, tmp_path, capsys, assert_user_error
+):
     out, rep = tmp_path / "out" / "c.json", tmp_path / "report"
     model, rec = str(files / "model.nc"), str(files / "rec.nc")
     extra = []
@@ -116,8 +170,15 @@ def test_overwrite_replaces_only_an_earlier_report(files, tmp_path, capsys):
     """--overwrite replaces a report folder neurowave wrote, never a folder holding
     anything else (issue 36)."""
     rep = tmp_path / "report"
-    args = ["compare", str(files / "model.nc"), str(files / "rec.nc"), "--report", str(rep),
-            "--n-boot", "20"]
+    args = [
+        "compare",
+        str(files / "model.nc"),
+        str(files / "rec.nc"),
+        "--report",
+        str(rep),
+        "--n-boot",
+        "20",
+    ]
     assert main(args) == 0, capsys.readouterr().err
     first = (rep / "compare.json").read_text()
     assert main(args) == 2 and "Pass --overwrite" in capsys.readouterr().err
@@ -139,15 +200,28 @@ def test_real_recording_without_positions(data_dir, files, tmp_path, capsys):
 
 
 def test_a_failure_while_writing_leaves_nothing(files, tmp_path, capsys, monkeypatch):
-    report = importlib.import_module("neurowave.compare.report")  # `neurowave.compare` is the function
+    report = importlib.import_module(
+        "neurowave.compare.report"
+    )  # `neurowave.compare` is the function
 
     def broken(result):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(report, "plot_patterns", broken)
     before = _listing(tmp_path)
-    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--n-boot", "10",
-                 "--json", str(tmp_path / "c.json"), "--report", str(tmp_path / "rep")])
+    code = main(
+        [
+            "compare",
+            str(files / "model.nc"),
+            str(files / "rec.nc"),
+            "--n-boot",
+            "10",
+            "--json",
+            str(tmp_path / "c.json"),
+            "--report",
+            str(tmp_path / "rep"),
+        ]
+    )
     assert code == 1 and "disk full" in capsys.readouterr().err
     assert _listing(tmp_path) == before  # neither the JSON nor a partial report
 
@@ -160,12 +234,26 @@ def test_an_image_stack_is_compared_with_the_shared_reader_options(files, tmp_pa
     frames = tmp_path / "frames"
     frames.mkdir()
     t = np.arange(100) / 25.0
-    yy, xx = np.mgrid[0:16, 0:16] * 0.05
+    _yy, xx = np.mgrid[0:16, 0:16] * 0.05
     for k, tk in enumerate(t):  # a 2 Hz plane wave along x, 2 mm/s
         img = 20000 + 5000 * np.cos(2 * np.pi * 2.0 * (tk - xx / 2.0))
         Image.fromarray(img.astype(np.uint16)).save(frames / f"f_{k + 1}.tif")
-    argv = ["compare", str(files / "model.nc"), str(frames), "--frame-rate", "25",
-            "--band", "1", "3", "--n-boot", "20", "--surrogates", "0", "--max-trials", "2"]
+    argv = [
+        "compare",
+        str(files / "model.nc"),
+        str(frames),
+        "--frame-rate",
+        "25",
+        "--band",
+        "1",
+        "3",
+        "--n-boot",
+        "20",
+        "--surrogates",
+        "0",
+        "--max-trials",
+        "2",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "--pixel-size" in err and len(err.strip().splitlines()) == 1
@@ -179,8 +267,15 @@ def test_an_image_stack_is_compared_with_the_shared_reader_options(files, tmp_pa
 @pytest.mark.parametrize("wave_frames", ["patterns", "pgd"])
 def test_wave_frames_one_definition_for_every_side(files, tmp_path, capsys, wave_frames):
     out = tmp_path / "c.json"
-    args = ["compare", str(files / "model.nc"), str(files / "rec.nc"), "--json", str(out),
-            "--n-boot", "0"]
+    args = [
+        "compare",
+        str(files / "model.nc"),
+        str(files / "rec.nc"),
+        "--json",
+        str(out),
+        "--n-boot",
+        "0",
+    ]
     if wave_frames != "patterns":  # patterns is the default
         args += ["--wave-frames", wave_frames]
     assert main(args) == 0
@@ -203,8 +298,20 @@ def test_dynamics_row_in_table_json_and_report(files, tmp_path, capsys):
     recording's own baseline), ``distances.dynamics`` in the JSON with its settings and
     baselines, and its sentence under the table and in the report."""
     out, rep = tmp_path / "c.json", tmp_path / "report"
-    code = main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--dynamics",
-                 "--json", str(out), "--report", str(rep), "--n-boot", "50"])
+    code = main(
+        [
+            "compare",
+            str(files / "model.nc"),
+            str(files / "rec.nc"),
+            "--dynamics",
+            "--json",
+            str(out),
+            "--report",
+            str(rep),
+            "--n-boot",
+            "50",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     row = next(line for line in printed.splitlines() if line.strip().startswith("dynamics"))

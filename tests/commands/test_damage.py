@@ -31,8 +31,18 @@ from neurowave.cli import main
 _IO_CONFTEST = Path(__file__).resolve().parents[1] / "io" / "conftest.py"
 
 #: (kind, how a damaged copy is made)
-DAMAGES = ("empty", "cut_16", "cut_third", "cut_half", "cut_tail", "garbled_head",
-           "garbled_tail", "wrong_extension", "directory", "unreadable")
+DAMAGES = (
+    "empty",
+    "cut_16",
+    "cut_third",
+    "cut_half",
+    "cut_tail",
+    "garbled_head",
+    "garbled_tail",
+    "wrong_extension",
+    "directory",
+    "unreadable",
+)
 
 #: source file -> (extension of the wrong-extension copy, commands that read it)
 SOURCES = {
@@ -48,8 +58,7 @@ SOURCES = {
     "resume_checkpoint": (".nc", ("train_resume",)),
 }
 
-CASES = [(src, dmg, cmd) for src, (_, cmds) in SOURCES.items() for dmg in DAMAGES
-         for cmd in cmds]
+CASES = [(src, dmg, cmd) for src, (_, cmds) in SOURCES.items() for dmg in DAMAGES for cmd in cmds]
 
 _INTERNALS = re.compile(
     r"Traceback|unexpected keyword argument|has no attribute|object is not|"
@@ -67,8 +76,7 @@ def _load_writers():
 @pytest.fixture(scope="module")
 def originals(tmp_path_factory):
     """Undamaged files, each in its own folder (with its sidecars)."""
-    from neurowave.datasets import simulate_model_export
-    from neurowave.datasets import simulate_wave
+    from neurowave.datasets import simulate_model_export, simulate_wave
     from neurowave.io import write_netcdf
     from neurowave.models import get_task, train
 
@@ -86,20 +94,35 @@ def originals(tmp_path_factory):
     out["fif"] = w.write_fif_montage(folder("fif"))[0]
     out["mat"] = w.write_mat(folder("mat"))[0]
     out["tif"] = w.write_tiff_stack(folder("tif"), frames_as_files=False)[0]
-    grid, _ = simulate_wave("planar", speed=0.3, frequency=10.0, duration=1.0,
-                            sampling_rate=200.0, snr_db=10.0, seed=1)
+    grid, _ = simulate_wave(
+        "planar", speed=0.3, frequency=10.0, duration=1.0, sampling_rate=200.0, snr_db=10.0, seed=1
+    )
     out["grid_nc"] = folder("grid_nc") / "grid.nc"
     write_netcdf(grid, out["grid_nc"])
-    model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(10, 10),
-                                  n_steps=80, n_samples=1, n_units=1, seed=2)
+    model = simulate_model_export(
+        "planar",
+        speed=0.3,
+        frequency=0.05,
+        shape=(10, 10),
+        n_steps=80,
+        n_samples=1,
+        n_units=1,
+        seed=2,
+    )
     out["model_nc"] = folder("model_nc") / "model.nc"
     write_netcdf(model, out["model_nc"])
     src, _ = w.write_nix_cmp(folder("cmp"))
     out["cmp"] = src.with_suffix(".cmp")
     out["cmp_recording"] = src
     run = folder("checkpoint") / "run"
-    train("cornn", get_task("tetrominoes-tiny", n_train=8, n_val=4, n_test=4),
-          model_config={"n_steps": 4, "mlp_hidden": (4,)}, epochs=1, out=run, progress=False)
+    train(
+        "cornn",
+        get_task("tetrominoes-tiny", n_train=8, n_val=4, n_test=4),
+        model_config={"n_steps": 4, "mlp_hidden": (4,)},
+        epochs=1,
+        out=run,
+        progress=False,
+    )
     out["checkpoint"] = run / "best.pt"
     out["resume_checkpoint"] = run / "last.pt"
     # a good model export and recording for the other side of `compare`
@@ -116,7 +139,7 @@ def _garble(data, where, n=64, seed=0):
     if where == "head":
         b[:n] = junk
     else:
-        b[len(b) - n:] = junk
+        b[len(b) - n :] = junk
     return bytes(b)
 
 
@@ -130,8 +153,12 @@ def _damaged_copy(src, damage, wrong_ext, dest_dir):
     if damage == "empty":
         path.write_bytes(b"")
     elif damage.startswith("cut_"):
-        keep = {"cut_16": 16, "cut_third": n // 3, "cut_half": n // 2,
-                "cut_tail": n - max(1, n // 50)}[damage]
+        keep = {
+            "cut_16": 16,
+            "cut_third": n // 3,
+            "cut_half": n // 2,
+            "cut_tail": n - max(1, n // 50),
+        }[damage]
         path.write_bytes(data[:keep])
     elif damage == "garbled_head":
         path.write_bytes(_garble(data, "head"))
@@ -159,11 +186,29 @@ def _argv(cmd, path, originals, tmp):
     if cmd == "analyze":
         return ["analyze", str(path), "--surrogates", "0", "--json", str(out / "a.json")], path
     if cmd == "compare_recording":
-        return ["compare", str(originals["good_model"]), str(path), "--n-boot", "0",
-                "--max-trials", "1", "--json", str(out / "c.json")], path
+        return [
+            "compare",
+            str(originals["good_model"]),
+            str(path),
+            "--n-boot",
+            "0",
+            "--max-trials",
+            "1",
+            "--json",
+            str(out / "c.json"),
+        ], path
     if cmd == "compare_model":
-        return ["compare", str(path), str(originals["good_recording"]), "--n-boot", "0",
-                "--max-trials", "1", "--json", str(out / "c.json")], path
+        return [
+            "compare",
+            str(path),
+            str(originals["good_recording"]),
+            "--n-boot",
+            "0",
+            "--max-trials",
+            "1",
+            "--json",
+            str(out / "c.json"),
+        ], path
     rec = path.parent / originals["cmp_recording"].name
     if cmd == "info_positions":
         return ["info", str(rec), "--positions", str(path)], path
@@ -175,10 +220,28 @@ def _argv(cmd, path, originals, tmp):
     if cmd == "evaluate":
         return ["evaluate", str(path), "--n", "2"], path
     if cmd == "train_resume":
-        return ["train", "--task", "tetrominoes-tiny", "--model", "cornn", "--epochs", "2",
-                "--config", "n_steps=4", "--config", "mlp_hidden=[4]",
-                "--task-option", "n_train=8", "--task-option", "n_val=4",
-                "--task-option", "n_test=4", "--resume", "--out", str(run)], path
+        return [
+            "train",
+            "--task",
+            "tetrominoes-tiny",
+            "--model",
+            "cornn",
+            "--epochs",
+            "2",
+            "--config",
+            "n_steps=4",
+            "--config",
+            "mlp_hidden=[4]",
+            "--task-option",
+            "n_train=8",
+            "--task-option",
+            "n_val=4",
+            "--task-option",
+            "n_test=4",
+            "--resume",
+            "--out",
+            str(run),
+        ], path
     raise AssertionError(cmd)  # pragma: no cover
 
 
@@ -189,8 +252,9 @@ def test_campaign_size():
 
 
 @pytest.mark.parametrize("src,damage,cmd", CASES, ids=["-".join(c) for c in CASES])
-def test_damaged_input_is_read_or_refused_in_one_sentence(src, damage, cmd, originals,
-                                                          tmp_path, capfd, monkeypatch):
+def test_damaged_input_is_read_or_refused_in_one_sentence(
+    src, damage, cmd, originals, tmp_path, capfd, monkeypatch
+):
     wrong_ext = SOURCES[src][0]
     path = _damaged_copy(originals[src], damage, wrong_ext, tmp_path)
     argv, named = _argv(cmd, path, originals, tmp_path)
@@ -224,10 +288,11 @@ def test_damaged_input_is_read_or_refused_in_one_sentence(src, damage, cmd, orig
     assert len(errors) == 1, err
     line = errors[0]
     assert line.startswith("neurowave: error: "), line
-    sentence = line[len("neurowave: error: "):]
+    sentence = line[len("neurowave: error: ") :]
     assert len(sentence.split()) >= 4, f"not a sentence: {line!r}"
     assert not _INTERNALS.search(sentence), f"a Python internal in: {line!r}"
     names = {named.name, path.name, path.parent.name}
     assert any(n in sentence for n in names), f"the file is not named: {line!r}"
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir()), \
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir()), (
         "a refused command wrote output"
+    )

@@ -3,8 +3,8 @@
 import json
 
 from neurowave.cli import main
-from neurowave.models import default_pretrained, list_pretrained, load_checkpoint
 from neurowave.datasets import data_dir
+from neurowave.models import default_pretrained, list_pretrained, load_checkpoint
 
 
 def test_demo_writes_a_report_offline(tmp_path, capsys, monkeypatch):
@@ -22,8 +22,14 @@ def test_demo_writes_a_report_offline(tmp_path, capsys, monkeypatch):
     shipped = [default_pretrained()] if list_pretrained() else []
     mdesc = d["model"]["input"]["description"]
     assert mdesc.startswith(f"pretrained:{shipped[0]}") if shipped else "simulated" in mdesc
-    assert set(d["distances"]) >= {"speed", "pgd", "direction", "wavelength", "frequency",
-                                   "patterns"}
+    assert set(d["distances"]) >= {
+        "speed",
+        "pgd",
+        "direction",
+        "wavelength",
+        "frequency",
+        "patterns",
+    }
     assert d["distances"]["pgd"]["distance"] is not None
     if shipped:
         # the README's headline defaults, no hidden flags: each object on its own, within

@@ -6,6 +6,7 @@ import pytest
 
 from neurowave.cli import main
 from neurowave.models import list_pretrained
+
 train_mod = importlib.import_module("neurowave.models.train")  # the module, not the function
 
 NAME = "cornn-tetrominoes-small"
@@ -36,8 +37,22 @@ def test_pretrained_scores_are_reproduced_on_a_fresh_test_set(tmp_path, monkeypa
 def test_controls_are_scored_beside_the_model(tmp_path, capsys):
     """``--controls``: the coupling-cut and untrained models on the same images, each with
     its fg-IoU (published metric) and diagnostics; both far below the model."""
-    assert main(["evaluate", f"pretrained:{NAME}", "--n", "48", "--diag-n", "16",
-                 "--controls", "--json", str(tmp_path / "c.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                f"pretrained:{NAME}",
+                "--n",
+                "48",
+                "--diag-n",
+                "16",
+                "--controls",
+                "--json",
+                str(tmp_path / "c.json"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     s = json.loads((tmp_path / "c.json").read_text())
     assert set(s["controls"]) == {"cut_coupling", "untrained"}
@@ -62,16 +77,19 @@ def _one_line_exit_2(capsys, argv, check=lambda err: None):
 
 
 def test_corrupted_checkpoint_and_task_mismatch(tmp_path, capsys, assert_user_error):
-    src = train_mod.pretrained_dir() / json.loads(
-        (train_mod.pretrained_dir() / f"{NAME}.json").read_text())["file"]
+    src = (
+        train_mod.pretrained_dir()
+        / json.loads((train_mod.pretrained_dir() / f"{NAME}.json").read_text())["file"]
+    )
     bad = tmp_path / "bad.pt"
     bad.write_bytes(src.read_bytes()[:5000])
     err = _one_line_exit_2(capsys, ["evaluate", str(bad)], assert_user_error)
     assert "corrupted" in err
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     _one_line_exit_2(capsys, ["evaluate", str(tmp_path / "junk.pt")], assert_user_error)
-    err = _one_line_exit_2(capsys, ["evaluate", f"pretrained:{NAME}", "--task", "drum"],
-                           assert_user_error)
+    err = _one_line_exit_2(
+        capsys, ["evaluate", f"pretrained:{NAME}", "--task", "drum"], assert_user_error
+    )
     assert "--task tetrominoes" in err
     _one_line_exit_2(capsys, ["evaluate", "pretrained:nope"], assert_user_error)
     _one_line_exit_2(capsys, ["evaluate", str(tmp_path / "missing")], assert_user_error)
@@ -89,22 +107,52 @@ def test_pretrained_sha256_is_checked(tmp_path, monkeypatch, capsys, assert_user
     assert "sha256" in err
 
 
-def test_shipped_score_is_checked_when_the_task_is_named_by_its_preset(tmp_path, monkeypatch,
-                                                                         capsys):
+def test_shipped_score_is_checked_when_the_task_is_named_by_its_preset(
+    tmp_path, monkeypatch, capsys
+):
     """``--task tetrominoes-small`` is the task the shipped model was trained on: its
     score is checked as without --task; another preset of the same kind is not."""
     monkeypatch.setenv("NEUROWAVE_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "s.json"
-    assert main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small",
-                 "--json", str(out)]) == 0
+    assert (
+        main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small", "--json", str(out)])
+        == 0
+    )
     s = json.loads(out.read_text())
     assert s["reproduced"] is True and "shipped_scores" in s
     assert "reproduced" in capsys.readouterr().out
-    assert main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small", "--n", "8",
-                 "--json", str(out)]) == 2  # an existing output is kept without --overwrite
+    assert (
+        main(
+            [
+                "evaluate",
+                f"pretrained:{NAME}",
+                "--task",
+                "tetrominoes-small",
+                "--n",
+                "8",
+                "--json",
+                str(out),
+            ]
+        )
+        == 2
+    )  # an existing output is kept without --overwrite
     assert "Pass --overwrite" in capsys.readouterr().err
-    assert main(["evaluate", f"pretrained:{NAME}", "--task", "tetrominoes-small", "--n", "8",
-                 "--json", str(out), "--overwrite"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                f"pretrained:{NAME}",
+                "--task",
+                "tetrominoes-small",
+                "--n",
+                "8",
+                "--json",
+                str(out),
+                "--overwrite",
+            ]
+        )
+        == 0
+    )
     assert "reproduced" not in json.loads(out.read_text())
     assert "not checked" in capsys.readouterr().out
 
@@ -123,12 +171,18 @@ def test_paper_geometry_cornn_reproduces_its_scores_and_beats_the_local_cnn(tmp_
     monkeypatch.setenv("NEUROWAVE_CACHE", str(tmp_path / "cache"))  # nothing cached
     scores, metas = {}, {}
     for name in (PAPER, CNN):
-        assert main(["evaluate", f"pretrained:{name}", "--json", str(tmp_path / f"{name}.json")]) == 0
+        assert (
+            main(["evaluate", f"pretrained:{name}", "--json", str(tmp_path / f"{name}.json")]) == 0
+        )
         s = json.loads((tmp_path / f"{name}.json").read_text())
         meta = json.loads((train_mod.pretrained_dir() / f"{name}.json").read_text())
         metas[name] = meta
         assert s["reproduced"] is True, name
-        assert s["task"]["size"] == 64 and s["task"]["block"] == 7 and s["task"]["style"] == "published"
+        assert (
+            s["task"]["size"] == 64
+            and s["task"]["block"] == 7
+            and s["task"]["style"] == "published"
+        )
         assert s["scores"]["n_images"] == 1000
         assert meta["lr"] == 1e-3 and meta["lr_schedule"] == "cosine" and meta["device"] == "cpu"
         # the recipe settings that the docs compare with the published ones

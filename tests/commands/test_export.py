@@ -33,12 +33,20 @@ def test_export_errors_are_one_sentence(tmp_path, capsys, assert_user_error):
     from neurowave.models import get_task, train
 
     run = tmp_path / "cnn"
-    train("cnn", get_task("tetrominoes-tiny", n_train=8, n_val=4, n_test=4),
-          model_config={"n_layers": 1, "mlp_hidden": (4,)}, epochs=1, out=run, progress=False)
-    for argv in (["export", str(run), "--out", str(tmp_path / "x.nc")],
-                 ["export", NAME, "--task", "digits", "--out", str(tmp_path / "x.nc")],
-                 ["export", NAME, "--n", "0", "--out", str(tmp_path / "x.nc")],
-                 ["export", NAME, "--out", str(tmp_path)]):
+    train(
+        "cnn",
+        get_task("tetrominoes-tiny", n_train=8, n_val=4, n_test=4),
+        model_config={"n_layers": 1, "mlp_hidden": (4,)},
+        epochs=1,
+        out=run,
+        progress=False,
+    )
+    for argv in (
+        ["export", str(run), "--out", str(tmp_path / "x.nc")],
+        ["export", NAME, "--task", "digits", "--out", str(tmp_path / "x.nc")],
+        ["export", NAME, "--n", "0", "--out", str(tmp_path / "x.nc")],
+        ["export", NAME, "--out", str(tmp_path)],
+    ):
         code = main(argv)
         err = capsys.readouterr().err
         assert code == 2, argv

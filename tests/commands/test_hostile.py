@@ -42,15 +42,22 @@ def files(tmp_path_factory):
     import tifffile
     import torch
 
-    from neurowave.datasets import simulate_model_export
-    from neurowave.datasets import simulate_wave
+    from neurowave.datasets import simulate_model_export, simulate_wave
     from neurowave.grid import make_channel_grid
     from neurowave.io import write_netcdf
     from neurowave.models.train import load_checkpoint
 
     d = tmp_path_factory.mktemp("hostile")
-    g, _ = simulate_wave("planar", speed=0.3, direction=60.0, frequency=10.0, duration=1.0,
-                         sampling_rate=200.0, snr_db=10.0, seed=1)
+    g, _ = simulate_wave(
+        "planar",
+        speed=0.3,
+        direction=60.0,
+        frequency=10.0,
+        duration=1.0,
+        sampling_rate=200.0,
+        snr_db=10.0,
+        seed=1,
+    )
     write_netcdf(g, d / "rec.nc")
     bad = g.copy()
     bad.attrs["sampling_rate"] = 400.0
@@ -65,16 +72,26 @@ def files(tmp_path_factory):
     x[3] = np.nan
     write_netcdf(g.assign_coords(x=x), d / "nan_coord.nc")
     flat = g.values.reshape(g.sizes["time"], -1)
-    same = make_channel_grid(flat, sampling_rate=200.0, x=np.zeros(flat.shape[1]),
-                             y=np.zeros(flat.shape[1]))
+    same = make_channel_grid(
+        flat, sampling_rate=200.0, x=np.zeros(flat.shape[1]), y=np.zeros(flat.shape[1])
+    )
     write_netcdf(same, d / "one_position.nc")
     x2, y2 = np.tile(np.arange(10.0), 10), np.repeat(np.arange(10.0), 10)
     x2[5], y2[5] = x2[4], y2[4]
-    write_netcdf(make_channel_grid(flat, sampling_rate=200.0, x=x2, y=y2),
-                 d / "shared_position.nc")
-    write_netcdf(simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(8, 8),
-                                       n_steps=40, n_samples=1, n_units=1, seed=2),
-                 d / "model.nc")
+    write_netcdf(make_channel_grid(flat, sampling_rate=200.0, x=x2, y=y2), d / "shared_position.nc")
+    write_netcdf(
+        simulate_model_export(
+            "planar",
+            speed=0.3,
+            frequency=0.05,
+            shape=(8, 8),
+            n_steps=40,
+            n_samples=1,
+            n_units=1,
+            seed=2,
+        ),
+        d / "model.nc",
+    )
     with netCDF4.Dataset(d / "huge.nc", "w") as nc:  # 9 KB declaring 96 x 2e9 samples
         nc.createDimension("time", 2_000_000_000)
         nc.createDimension("channel", 96)
@@ -134,52 +151,107 @@ ROWS = {
     # output guards: data loss
     "json-is-input": ([*A, "{d}/rec.nc", "--json", "{d}/rec.nc"], 2, "is the input"),
     "csv-is-input": ([*A, "{d}/rec.nc", "--csv", "{d}/rec.nc"], 2, "is the input"),
-    "hardlink-to-input": ([*A, "{d}/rec.nc", "--json", "{d}/hardlink.json", "--overwrite"],
-                          2, "is the input"),
-    "symlink-to-input": ([*A, "{d}/rec.nc", "--json", "{d}/symlink.json", "--overwrite"],
-                         2, "is the input"),
+    "hardlink-to-input": (
+        [*A, "{d}/rec.nc", "--json", "{d}/hardlink.json", "--overwrite"],
+        2,
+        "is the input",
+    ),
+    "symlink-to-input": (
+        [*A, "{d}/rec.nc", "--json", "{d}/symlink.json", "--overwrite"],
+        2,
+        "is the input",
+    ),
     "info-json-is-input": (["info", "{d}/rec.nc", "--json", "{d}/rec.nc"], 2, "is the input"),
-    "compare-json-is-input": (["compare", "{d}/model.nc", "{d}/rec.nc", "--json",
-                               "{d}/model.nc"], 2, "is the input"),
-    "plots-hold-the-input": ([*A, "{d}/rec.nc", "--plots", "{d}", "--overwrite"], 2,
-                             "holds the input"),
-    "report-holds-the-input": (["compare", "{d}/model.nc", "{d}/rec.nc", "--report", "{d}",
-                                "--overwrite"], 2, "holds the input"),
-    "export-out-is-checkpoint": (["export", "{d}/huge_config.pt", "--out",
-                                  "{d}/huge_config.pt"], 2, "is the input"),
-    "foreign-file-with-overwrite": ([*A, "{d}/rec.nc", "--json", "{d}/notes.txt",
-                                     "--overwrite"], 2, "not a JSON file neurowave wrote"),
-    "foreign-folder-with-overwrite": ([*A, "{d}/rec.nc", "--plots", "{d}/theirs",
-                                       "--overwrite"], 2, "did not write"),
+    "compare-json-is-input": (
+        ["compare", "{d}/model.nc", "{d}/rec.nc", "--json", "{d}/model.nc"],
+        2,
+        "is the input",
+    ),
+    "plots-hold-the-input": (
+        [*A, "{d}/rec.nc", "--plots", "{d}", "--overwrite"],
+        2,
+        "holds the input",
+    ),
+    "report-holds-the-input": (
+        ["compare", "{d}/model.nc", "{d}/rec.nc", "--report", "{d}", "--overwrite"],
+        2,
+        "holds the input",
+    ),
+    "export-out-is-checkpoint": (
+        ["export", "{d}/huge_config.pt", "--out", "{d}/huge_config.pt"],
+        2,
+        "is the input",
+    ),
+    "foreign-file-with-overwrite": (
+        [*A, "{d}/rec.nc", "--json", "{d}/notes.txt", "--overwrite"],
+        2,
+        "not a JSON file neurowave wrote",
+    ),
+    "foreign-folder-with-overwrite": (
+        [*A, "{d}/rec.nc", "--plots", "{d}/theirs", "--overwrite"],
+        2,
+        "did not write",
+    ),
     # coordinates are the truth
     "contradicting-rate": ([*A, "{d}/rate.nc"], 2, "sampling_rate=400"),
     "shuffled-time": ([*A, "{d}/shuffled.nc"], 2, "out of order"),
     "repeated-stamp": ([*A, "{d}/repeated.nc"], 2, "repeats the time stamp"),
     "non-finite-coordinate": ([*A, "{d}/nan_coord.nc"], 2, "non-finite `x`"),
     "sites-at-one-position": ([*A, "{d}/one_position.nc"], 2, "at one position"),
-    "two-sites-share-a-position": ([*A, "{d}/shared_position.nc"], 2,
-                                   "ch4 and ch5 at the same position"),
+    "two-sites-share-a-position": (
+        [*A, "{d}/shared_position.nc"],
+        2,
+        "ch4 and ch5 at the same position",
+    ),
     # bounded before allocating
     "huge-declared-size": (["info", "{d}/huge.nc"], 2, "declares a time axis"),
     "huge-declared-size-lazy": ([*A, "{d}/huge.nc"], 2, "declares a time axis"),
-    "checkpoint-config-out-of-bounds": (["evaluate", "{d}/huge_config.pt", "--n", "1"], 2,
-                                        "beyond the sane bound"),
-    "checkpoint-without-weights": (["evaluate", "{d}/no_weights.pt", "--n", "1"], 2,
-                                   "lacks 'state_dict'"),
+    "checkpoint-config-out-of-bounds": (
+        ["evaluate", "{d}/huge_config.pt", "--n", "1"],
+        2,
+        "beyond the sane bound",
+    ),
+    "checkpoint-without-weights": (
+        ["evaluate", "{d}/no_weights.pt", "--n", "1"],
+        2,
+        "lacks 'state_dict'",
+    ),
     # readers read everything or say what they leave out
-    "multi-series-tiff": (["info", "{d}/two_series.tif", "--frame-rate", "10",
-                           "--pixel-size", "0.05", "--json", "{out}/info.json"], 0,
-                          lambda out: json.loads((out / "info.json").read_text())["n_times"]
-                          == 100),
-    "multi-series-tiff-mixed": (["info", "{d}/mixed_series.tif", "--frame-rate", "10",
-                                 "--pixel-size", "0.05"], 2, "series 1: (5, 9, 9)"),
+    "multi-series-tiff": (
+        [
+            "info",
+            "{d}/two_series.tif",
+            "--frame-rate",
+            "10",
+            "--pixel-size",
+            "0.05",
+            "--json",
+            "{out}/info.json",
+        ],
+        0,
+        lambda out: json.loads((out / "info.json").read_text())["n_times"] == 100,
+    ),
+    "multi-series-tiff-mixed": (
+        ["info", "{d}/mixed_series.tif", "--frame-rate", "10", "--pixel-size", "0.05"],
+        2,
+        "series 1: (5, 9, 9)",
+    ),
     # schedulers
-    "scheduler-malformed": ([*A, "{d}/rec.nc", "--scheduler", "tcp://host:port:9"], 2,
-                            "not a dask scheduler address"),
-    "scheduler-closed-port": ([*A, "{d}/rec.nc", "--scheduler", "tcp://127.0.0.1:{closed}"],
-                              2, "Cannot reach the dask scheduler"),
-    "scheduler-not-dask": ([*A, "{d}/rec.nc", "--scheduler", "tcp://127.0.0.1:{peer}"], 2,
-                           "is not a dask scheduler"),
+    "scheduler-malformed": (
+        [*A, "{d}/rec.nc", "--scheduler", "tcp://host:port:9"],
+        2,
+        "not a dask scheduler address",
+    ),
+    "scheduler-closed-port": (
+        [*A, "{d}/rec.nc", "--scheduler", "tcp://127.0.0.1:{closed}"],
+        2,
+        "Cannot reach the dask scheduler",
+    ),
+    "scheduler-not-dask": (
+        [*A, "{d}/rec.nc", "--scheduler", "tcp://127.0.0.1:{peer}"],
+        2,
+        "is not a dask scheduler",
+    ),
 }
 
 
@@ -212,10 +284,12 @@ def test_hostile_input_gives_the_truth_or_one_sentence(row, files, tmp_path, cap
 def test_a_backwards_time_axis_is_read_as_physical_time(files, tmp_path, capsys):
     """The same recording stored backwards in time gives the same waves."""
     for name in ("rec", "backwards"):
-        assert main([*A, str(files / f"{name}.nc"), "--json",
-                     str(tmp_path / f"{name}.json")]) == 0, capsys.readouterr().err
-    a, b = (json.loads((tmp_path / f"{n}.json").read_text())["summary"]
-            for n in ("rec", "backwards"))
+        assert (
+            main([*A, str(files / f"{name}.nc"), "--json", str(tmp_path / f"{name}.json")]) == 0
+        ), capsys.readouterr().err
+    a, b = (
+        json.loads((tmp_path / f"{n}.json").read_text())["summary"] for n in ("rec", "backwards")
+    )
     assert a["direction"]["mean_deg"] == pytest.approx(60.0, abs=10)
     assert b["direction"]["mean_deg"] == pytest.approx(a["direction"]["mean_deg"], abs=1e-6)
     assert b["speed"]["median"] == pytest.approx(a["speed"]["median"], rel=1e-6)
@@ -227,7 +301,7 @@ def test_an_unreachable_scheduler_is_a_sentence_within_ten_seconds(monkeypatch):
 
     def hang(*a, timeout=None, **k):
         time.sleep(min(timeout, 0.2))
-        raise socket.timeout("timed out")
+        raise TimeoutError("timed out")
 
     monkeypatch.setattr(socket, "create_connection", hang)
     t0 = time.monotonic()
@@ -242,10 +316,29 @@ def test_a_second_train_to_the_same_folder_refuses(tmp_path, capsys):
     from neurowave._outputs import run_lock
 
     run = tmp_path / "run"
-    argv = ["train", "--task", "tetrominoes-tiny", "--model", "cnn", "--epochs", "1",
-            "--config", "n_layers=1", "--config", "channels=2", "--config", "mlp_hidden=[4]",
-            "--task-option", "n_train=4", "--task-option", "n_val=2", "--task-option",
-            "n_test=2", "--out", str(run)]
+    argv = [
+        "train",
+        "--task",
+        "tetrominoes-tiny",
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--config",
+        "n_layers=1",
+        "--config",
+        "channels=2",
+        "--config",
+        "mlp_hidden=[4]",
+        "--task-option",
+        "n_train=4",
+        "--task-option",
+        "n_val=2",
+        "--task-option",
+        "n_test=2",
+        "--out",
+        str(run),
+    ]
     with run_lock(run):  # the first run, still writing
         assert main(argv) == 2
     assert "in use by another neurowave run" in capsys.readouterr().err

@@ -11,7 +11,8 @@ from neurowave.cli import main
 
 def _writers():
     spec = importlib.util.spec_from_file_location(
-        "io_writers", Path(__file__).parents[1] / "io" / "conftest.py")
+        "io_writers", Path(__file__).parents[1] / "io" / "conftest.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -19,7 +20,7 @@ def _writers():
 
 def test_info_nix_with_map(tmp_path, capsys):
     w = _writers()
-    path, exp = w.write_nix_cmp(tmp_path)
+    path, _exp = w.write_nix_cmp(tmp_path)
     out = tmp_path / "facts.json"
     assert main(["info", str(path), "--json", str(out)]) == 0
     text = capsys.readouterr().out
@@ -40,7 +41,7 @@ def test_info_nix_with_map(tmp_path, capsys):
 
 def test_info_fif_channel_types_and_bads(tmp_path, capsys):
     w = _writers()
-    path, exp = w.write_fif_montage(tmp_path)
+    path, _exp = w.write_fif_montage(tmp_path)
     out = tmp_path / "f.json"
     assert main(["info", str(path), "--json", str(out)]) == 0
     facts = json.loads(out.read_text())
@@ -74,8 +75,12 @@ def test_info_widefield_background_is_masked_not_dead(data_dir, tmp_path, capsys
     """The widefield stack's background outside the imaged hemisphere (4895 pixels the
     reader masks) was counted as "dead sites"; now it is counted as masked."""
     out = tmp_path / "wf.json"
-    assert main(["info", str(data_dir / "widefield-mouse"), "--pixel-size", "0.05",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            ["info", str(data_dir / "widefield-mouse"), "--pixel-size", "0.05", "--json", str(out)]
+        )
+        == 0
+    )
     facts = json.loads(out.read_text())
     assert facts["n_masked_outside_imaged_area"] == facts["n_background_pixels"] > 4000
     assert facts["n_dead_sites"] == 0
@@ -121,8 +126,10 @@ def test_info_model_export(tmp_path, capsys):
 
     from neurowave.io import write_netcdf
 
-    ds = xr.Dataset({"hidden": (("sample", "time", "unit", "y", "x"), np.zeros((2, 5, 3, 4, 4)))},
-                    attrs={"kind": "model", "model": "cornn", "task": "tetrominoes"})
+    ds = xr.Dataset(
+        {"hidden": (("sample", "time", "unit", "y", "x"), np.zeros((2, 5, 3, 4, 4)))},
+        attrs={"kind": "model", "model": "cornn", "task": "tetrominoes"},
+    )
     p = tmp_path / "model.nc"
     write_netcdf(ds, p)
     out = tmp_path / "m.json"

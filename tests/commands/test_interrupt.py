@@ -24,10 +24,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="signals and /proc (Linux)")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="signals and /proc (Linux)"
+)
 
-DRIVER = textwrap.dedent('''
+DRIVER = textwrap.dedent("""
     import os, sys, time
 
     where, marker = os.environ["NW_PAUSE_AT"], os.environ["NW_MARKER"]
@@ -65,7 +66,7 @@ DRIVER = textwrap.dedent('''
     from neurowave.cli import main
 
     sys.exit(main(sys.argv[1:]))
-''')
+""")
 
 
 def _env(**extra):
@@ -78,8 +79,14 @@ def _env(**extra):
 
 
 def _cli(args, **kw):
-    return subprocess.run([sys.executable, "-m", "neurowave.cli", *args], env=_env(),
-                          capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "neurowave.cli", *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kw,
+    )
 
 
 def _signal_at(tmp, args, *, where, sig, count=1):
@@ -88,9 +95,12 @@ def _signal_at(tmp, args, *, where, sig, count=1):
     driver = tmp / "nw_driver.py"
     driver.write_text(DRIVER)
     marker = tmp / f"paused-{time.monotonic_ns()}"
-    proc = subprocess.Popen([sys.executable, str(driver), *args],
-                            env=_env(NW_PAUSE_AT=where, NW_MARKER=marker, NW_PAUSE_COUNT=count),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(driver), *args],
+        env=_env(NW_PAUSE_AT=where, NW_MARKER=marker, NW_PAUSE_COUNT=count),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         t0 = time.monotonic()
         while not marker.exists():
@@ -119,32 +129,58 @@ def _parts(folder):
 EXPORT = ["export", "pretrained:cornn-tetrominoes-small", "--n", "1", "--no-controls"]
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
-                         ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"]
+)
 def test_export_stops_on_a_signal_while_writing_and_leaves_no_temp_file(tmp_path, sig, code):
     out = tmp_path / "out" / "m.nc"
     r = _cli([*EXPORT, "--out", str(out)])
     assert r.returncode == 0, r.stderr
     before = hashlib.sha256(out.read_bytes()).hexdigest()
-    got, seconds, err = _signal_at(tmp_path, [*EXPORT, "--seed", "3", "--overwrite",
-                                              "--out", str(out)], where="written", sig=sig)
+    got, seconds, err = _signal_at(
+        tmp_path,
+        [*EXPORT, "--seed", "3", "--overwrite", "--out", str(out)],
+        where="written",
+        sig=sig,
+    )
     assert got == code, err
     assert seconds < 15
     assert _parts(tmp_path / "out") == []
     assert hashlib.sha256(out.read_bytes()).hexdigest() == before
 
 
-TRAIN = ["train", "--task", "tetrominoes-tiny", "--model", "cnn", "--epochs", "2",
-         "--batch-size", "4", "--threads", "1", "--config", "n_layers=1",
-         "--config", "channels=2", "--config", "mlp_hidden=[4]",
-         "--task-option", "n_train=16", "--task-option", "n_val=4",
-         "--task-option", "n_test=4"]
+TRAIN = [
+    "train",
+    "--task",
+    "tetrominoes-tiny",
+    "--model",
+    "cnn",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "4",
+    "--threads",
+    "1",
+    "--config",
+    "n_layers=1",
+    "--config",
+    "channels=2",
+    "--config",
+    "mlp_hidden=[4]",
+    "--task-option",
+    "n_train=16",
+    "--task-option",
+    "n_val=4",
+    "--task-option",
+    "n_test=4",
+]
 
 
 def test_train_stops_on_sigterm_mid_epoch_and_frees_its_folder(tmp_path):
     run = tmp_path / "run"
-    got, seconds, err = _signal_at(tmp_path, [*TRAIN, "--out", str(run)], where="step",
-                                   sig=signal.SIGTERM, count=6)  # epoch 2 of 2
+    got, seconds, err = _signal_at(
+        tmp_path, [*TRAIN, "--out", str(run)], where="step", sig=signal.SIGTERM, count=6
+    )  # epoch 2 of 2
     assert got == 143, err
     assert seconds < 15
     assert _parts(run) == []
@@ -178,13 +214,31 @@ def test_analyze_killed_leaves_no_forked_worker(tmp_path, sig):
     from neurowave.datasets import simulate_wave
     from neurowave.io import write_netcdf
 
-    grid, _ = simulate_wave("planar", speed=0.3, frequency=10.0, duration=12.0,
-                            sampling_rate=200.0, seed=1)
+    grid, _ = simulate_wave(
+        "planar", speed=0.3, frequency=10.0, duration=12.0, sampling_rate=200.0, seed=1
+    )
     write_netcdf(grid, tmp_path / "long.nc")
-    proc = subprocess.Popen([sys.executable, "-m", "neurowave.cli", "analyze",
-                             str(tmp_path / "long.nc"), "--surrogates", "0", "--threads", "2",
-                             "--chunk", "0.5", "--band", "5", "45"],
-                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neurowave.cli",
+            "analyze",
+            str(tmp_path / "long.nc"),
+            "--surrogates",
+            "0",
+            "--threads",
+            "2",
+            "--chunk",
+            "0.5",
+            "--band",
+            "5",
+            "45",
+        ],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         t0, workers = time.monotonic(), []
         while len(workers) < 2 and proc.poll() is None and time.monotonic() - t0 < 120:
@@ -231,9 +285,23 @@ LOOPBACK = {"0100007F", "00000000000000000000000001000000"}
 
 
 def test_data_parallel_training_listens_on_loopback_only(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "neurowave.cli", *TRAIN[:6], "1",
-                             *TRAIN[7:], "--nproc", "2", "--out", str(tmp_path / "run")],
-                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neurowave.cli",
+            *TRAIN[:6],
+            "1",
+            *TRAIN[7:],
+            "--nproc",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     seen = set()
     try:
         t0 = time.monotonic()

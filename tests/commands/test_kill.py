@@ -107,8 +107,13 @@ def _env(**extra):
 
 
 def _run(args, *, timeout=300):
-    r = subprocess.run([sys.executable, "-m", "neurowave.cli", *args], env=_env(),
-                       capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(
+        [sys.executable, "-m", "neurowave.cli", *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert r.returncode == 0, r.stderr
     return r
 
@@ -116,17 +121,26 @@ def _run(args, *, timeout=300):
 def _kill_at(driver, args, tmp, *, where, targets=(), count=1, timeout=300):
     """Start the command, wait until it pauses at ``where``, SIGKILL it."""
     marker = tmp / f"paused-{where}-{time.monotonic_ns()}"
-    env = _env(NW_PAUSE_AT=where, NW_MARKER=marker, NW_PAUSE_COUNT=count,
-               NW_TARGETS=os.pathsep.join(os.path.abspath(t) for t in targets))
-    proc = subprocess.Popen([sys.executable, str(driver), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = _env(
+        NW_PAUSE_AT=where,
+        NW_MARKER=marker,
+        NW_PAUSE_COUNT=count,
+        NW_TARGETS=os.pathsep.join(os.path.abspath(t) for t in targets),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(driver), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     t0 = time.monotonic()
     try:
         while not marker.exists():
             if proc.poll() is not None:
                 err = proc.stderr.read().decode()
-                pytest.fail(f"the command ended (code {proc.returncode}) before reaching "
-                            f"{where}: {err}")
+                pytest.fail(
+                    f"the command ended (code {proc.returncode}) before reaching {where}: {err}"
+                )
             if time.monotonic() - t0 > timeout:
                 pytest.fail(f"the command never reached {where}")
             time.sleep(0.02)
@@ -154,16 +168,24 @@ def _snapshot(folder):
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    from neurowave.datasets import simulate_model_export
-    from neurowave.datasets import simulate_wave
+    from neurowave.datasets import simulate_model_export, simulate_wave
     from neurowave.io import write_netcdf
 
     d = tmp_path_factory.mktemp("kill_inputs")
-    grid, _ = simulate_wave("planar", speed=0.3, frequency=10.0, duration=1.0,
-                            sampling_rate=200.0, snr_db=10.0, seed=1)
+    grid, _ = simulate_wave(
+        "planar", speed=0.3, frequency=10.0, duration=1.0, sampling_rate=200.0, snr_db=10.0, seed=1
+    )
     write_netcdf(grid, d / "rec.nc")
-    model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(10, 10),
-                                  n_steps=80, n_samples=1, n_units=1, seed=2)
+    model = simulate_model_export(
+        "planar",
+        speed=0.3,
+        frequency=0.05,
+        shape=(10, 10),
+        n_steps=80,
+        n_samples=1,
+        n_units=1,
+        seed=2,
+    )
     write_netcdf(model, d / "model.nc")
     return d
 
@@ -171,8 +193,16 @@ def inputs(tmp_path_factory):
 def test_analyze_killed_while_writing_keeps_the_earlier_outputs(driver, inputs, tmp_path):
     out = tmp_path / "out"
     js, plots = out / "a.json", out / "plots"
-    base = ["analyze", str(inputs / "rec.nc"), "--surrogates", "0", "--json", str(js),
-            "--plots", str(plots)]
+    base = [
+        "analyze",
+        str(inputs / "rec.nc"),
+        "--surrogates",
+        "0",
+        "--json",
+        str(js),
+        "--plots",
+        str(plots),
+    ]
     _run(base)
     before = _snapshot(out)
     assert {"a.json", "plots", "plots/pgd.png", "plots/measures.png"} <= set(before)
@@ -192,8 +222,17 @@ def test_analyze_killed_while_writing_keeps_the_earlier_outputs(driver, inputs, 
 def test_compare_killed_while_writing_keeps_the_earlier_outputs(driver, inputs, tmp_path):
     out = tmp_path / "out"
     js, rep = out / "c.json", out / "report"
-    base = ["compare", str(inputs / "model.nc"), str(inputs / "rec.nc"), "--n-boot", "20",
-            "--json", str(js), "--report", str(rep)]
+    base = [
+        "compare",
+        str(inputs / "model.nc"),
+        str(inputs / "rec.nc"),
+        "--n-boot",
+        "20",
+        "--json",
+        str(js),
+        "--report",
+        str(rep),
+    ]
     _run(base)
     before = _snapshot(out)
     assert {"c.json", "report", "report/index.html", "report/compare.json"} <= set(before)
@@ -211,8 +250,13 @@ def test_export_killed_while_writing_keeps_the_earlier_file(driver, tmp_path):
     _run(base)
     before = _snapshot(out)
     assert set(before) == {"m.nc"}
-    _kill_at(driver, [*base[:4], "--seed", "3", "--overwrite", *base[4:]], tmp_path,
-             where="rename", targets=[nc])
+    _kill_at(
+        driver,
+        [*base[:4], "--seed", "3", "--overwrite", *base[4:]],
+        tmp_path,
+        where="rename",
+        targets=[nc],
+    )
     assert _snapshot(out) == before
     import xarray as xr
 
@@ -220,11 +264,31 @@ def test_export_killed_while_writing_keeps_the_earlier_file(driver, tmp_path):
         assert ds["hidden"].dims == ("sample", "time", "unit", "y", "x")
 
 
-TRAIN = ["train", "--task", "tetrominoes-tiny", "--model", "cornn", "--epochs", "3",
-         "--seed", "7", "--threads", "1", "--batch-size", "8",
-         "--config", "n_steps=6", "--config", "mlp_hidden=[8]",
-         "--task-option", "n_train=32", "--task-option", "n_val=8",
-         "--task-option", "n_test=8"]
+TRAIN = [
+    "train",
+    "--task",
+    "tetrominoes-tiny",
+    "--model",
+    "cornn",
+    "--epochs",
+    "3",
+    "--seed",
+    "7",
+    "--threads",
+    "1",
+    "--batch-size",
+    "8",
+    "--config",
+    "n_steps=6",
+    "--config",
+    "mlp_hidden=[8]",
+    "--task-option",
+    "n_train=32",
+    "--task-option",
+    "n_val=8",
+    "--task-option",
+    "n_test=8",
+]
 
 
 def test_train_killed_mid_epoch_resumes_to_the_same_weights(driver, tmp_path):
@@ -263,15 +327,23 @@ def batch(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("kill_batch")
     for k, name in enumerate(("s1", "s2", "s3")):
-        grid, _ = simulate_wave("planar", speed=0.3, frequency=10.0, duration=1.0,
-                                sampling_rate=200.0, snr_db=10.0, seed=10 + k)
+        grid, _ = simulate_wave(
+            "planar",
+            speed=0.3,
+            frequency=10.0,
+            duration=1.0,
+            sampling_rate=200.0,
+            snr_db=10.0,
+            seed=10 + k,
+        )
         write_netcdf(grid, d / f"{name}.nc")
     return d
 
 
 @pytest.mark.parametrize("target", ["s2.json", "summary.csv"])
 def test_a_batch_killed_mid_run_leaves_whole_files_and_the_rerun_completes_it(
-        driver, batch, tmp_path, target):
+    driver, batch, tmp_path, target
+):
     """SIGKILL while a batch writes the second JSON (or the CSV): what is there is whole,
     nothing half written appears, and the rerun analyses only the rest, to the outputs
     of an uninterrupted run."""
@@ -282,8 +354,7 @@ def test_a_batch_killed_mid_run_leaves_whole_files_and_the_rerun_completes_it(
     whole = tmp_path / "whole"
     _run([*base, "--json", str(whole)])
     out = tmp_path / "out"
-    _kill_at(driver, [*base, "--json", str(out)], tmp_path, where="rename",
-             targets=[out / target])
+    _kill_at(driver, [*base, "--json", str(out)], tmp_path, where="rename", targets=[out / target])
     left = _snapshot(out)
     kept = sorted(k for k in left if k.endswith(".json"))
     assert kept == (["s1.json"] if target == "s2.json" else ["s1.json", "s2.json", "s3.json"])

@@ -35,13 +35,17 @@ def test_reader_and_measure_options_are_shared():
         assert set(option_names(MEASURE)) <= _flags(subs[name]), name
     # one definition each: same default and help on every command
     for flag in option_names(READER) + option_names(MEASURE):
-        seen = {(repr(a.default), a.help) for n in ("analyze", "compare", "info")
-                for a in subs[n]._actions if flag in a.option_strings}
+        seen = {
+            (repr(a.default), a.help)
+            for n in ("analyze", "compare", "info")
+            for a in subs[n]._actions
+            if flag in a.option_strings
+        }
         assert len(seen) == 1, flag
 
 
 def test_every_option_states_its_default():
-    parser, subs = _subparsers()
+    _parser, subs = _subparsers()
     for name, p in subs.items():
         for a in p._actions:
             if not a.option_strings or a.required or a.default is argparse.SUPPRESS:
@@ -51,9 +55,9 @@ def test_every_option_states_its_default():
             text = p.formatter_class("x")._get_help_string(a) or ""
             assert "default" in text.lower(), f"neurowave {name} {a.option_strings[0]}: {text!r}"
     help_text = subs["train"].format_help()
-    help_text = help_text[help_text.index("options:"):]
+    help_text = help_text[help_text.index("options:") :]
     for flag in ("--batch-size", "--lr", "--readout", "--device"):
-        line = help_text[help_text.index(flag + " "):]
+        line = help_text[help_text.index(flag + " ") :]
         assert "default" in line[:300], flag
 
 
@@ -62,9 +66,13 @@ def test_every_option_states_its_default():
 # in "`neurowave export ... --steps N`", in backticks).
 _READING = ("info", "analyze", "compare")
 _SOURCES = {
-    "io": _READING, "grid.py": _READING, "waves": ("analyze", "compare"),
-    "compare": ("compare",), "models/_cli.py": ("evaluate", "export"),
-    "models/train.py": ("train",), "_outputs.py": ("analyze", "compare", "demo", "info", "evaluate", "export"),
+    "io": _READING,
+    "grid.py": _READING,
+    "waves": ("analyze", "compare"),
+    "compare": ("compare",),
+    "models/_cli.py": ("evaluate", "export"),
+    "models/train.py": ("train",),
+    "_outputs.py": ("analyze", "compare", "demo", "info", "evaluate", "export"),
     "_proc.py": ("analyze",),
 }
 
@@ -84,8 +92,10 @@ def _suggested_flags():
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                spans = [(c.start(), c.end(), c.group(1)) for c in
-                         re.finditer(r"`neurowave (\w+)[^`]*`", node.value)]
+                spans = [
+                    (c.start(), c.end(), c.group(1))
+                    for c in re.finditer(r"`neurowave (\w+)[^`]*`", node.value)
+                ]
                 for m in re.finditer(r"(?<![\w-])--[a-z][a-z0-9-]*", node.value):
                     named = [cmd for a, b, cmd in spans if a < m.start() < b]
                     yield rel, m.group(0), tuple(named) or _printers(rel)
@@ -103,13 +113,14 @@ def test_every_option_a_message_suggests_exists_on_the_command_that_prints_it():
 
 
 def test_help_is_fast_and_imports_nothing_heavy():
-    code = ("import sys\nfrom neurowave.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('torch', 'mne', 'neo', 'matplotlib', 'xarray', "
-            "'numpy', 'scipy') if m in sys.modules), file=sys.stderr)")
+    code = (
+        "import sys\nfrom neurowave.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'mne', 'neo', 'matplotlib', 'xarray', "
+        "'numpy', 'scipy') if m in sys.modules), file=sys.stderr)"
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert proc.stderr.strip() == "[]"
     assert "analyze" in proc.stdout and "list" in proc.stdout
@@ -119,11 +130,12 @@ def test_help_is_fast_and_imports_nothing_heavy():
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_subcommand_help_is_fast(name):
-    code = (f"from neurowave.cli import main\ntry:\n    main([{name!r}, '--help'])\n"
-            "except SystemExit:\n    pass\nimport sys\n"
-            "print(sorted(m for m in ('torch', 'mne', 'neo', 'matplotlib') "
-            "if m in sys.modules), file=sys.stderr)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        f"from neurowave.cli import main\ntry:\n    main([{name!r}, '--help'])\n"
+        "except SystemExit:\n    pass\nimport sys\n"
+        "print(sorted(m for m in ('torch', 'mne', 'neo', 'matplotlib') "
+        "if m in sys.modules), file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stderr.strip() == "[]"
     assert "usage: neurowave " + name in proc.stdout

@@ -36,8 +36,13 @@ def _env():
 
 def _dask(*args, log):
     """``dask ARGS`` (the CLI of ``distributed``) as a process of its own session."""
-    return subprocess.Popen([_dask_exe(), *args], env=_env(), stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [_dask_exe(), *args],
+        env=_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _dask_exe():
@@ -75,16 +80,44 @@ def cluster(tmp_path):
     procs = []
     client = None
     try:
-        procs.append(_dask("scheduler", "--host", "127.0.0.1", "--port", "0",
-                           "--no-dashboard", "--scheduler-file", str(sched_file), log=log))
-        _wait(lambda: sched_file.exists() and sched_file.stat().st_size > 0, 60,
-              "the dask scheduler")
+        procs.append(
+            _dask(
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+                log=log,
+            )
+        )
+        _wait(
+            lambda: sched_file.exists() and sched_file.stat().st_size > 0, 60, "the dask scheduler"
+        )
         address = json.loads(sched_file.read_text())["address"]
         for k in range(2):
-            procs.append(_dask("worker", "--scheduler-file", str(sched_file), "--host",
-                               "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                               "--name", f"w{k}", "--death-timeout", "60",
-                               "--local-directory", str(tmp_path / f"w{k}"), log=log))
+            procs.append(
+                _dask(
+                    "worker",
+                    "--scheduler-file",
+                    str(sched_file),
+                    "--host",
+                    "127.0.0.1",
+                    "--nthreads",
+                    "1",
+                    "--no-nanny",
+                    "--no-dashboard",
+                    "--name",
+                    f"w{k}",
+                    "--death-timeout",
+                    "60",
+                    "--local-directory",
+                    str(tmp_path / f"w{k}"),
+                    log=log,
+                )
+            )
         client = Client(address, timeout="30s")
         client.wait_for_workers(2, timeout=60)
         pids = client.run(os.getpid)
@@ -103,8 +136,15 @@ def study(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("study")
     for k in range(N_FILES):
-        grid, _ = simulate_wave("planar", speed=0.2 + 0.02 * k, direction=30.0 * k,
-                                frequency=12.0, duration=4.0, snr_db=10.0, seed=k)
+        grid, _ = simulate_wave(
+            "planar",
+            speed=0.2 + 0.02 * k,
+            direction=30.0 * k,
+            frequency=12.0,
+            duration=4.0,
+            snr_db=10.0,
+            seed=k,
+        )
         write_netcdf(grid, d / f"rec{k}.nc")
     return d
 
@@ -115,15 +155,42 @@ ARGS = ["--band", "8", "16", "--surrogates", "19"]
 def test_a_worker_killed_mid_run_loses_nothing(study, cluster, tmp_path):
     address, client, pids = cluster
     serial = tmp_path / "serial"
-    r = subprocess.run([sys.executable, "-m", "neurowave.cli", "analyze", str(study / "*.nc"),
-                        *ARGS, "--json", str(serial)], env=_env(), capture_output=True,
-                       text=True, timeout=180)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neurowave.cli",
+            "analyze",
+            str(study / "*.nc"),
+            *ARGS,
+            "--json",
+            str(serial),
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert r.returncode == 0, r.stderr
     out = tmp_path / "dist"
-    proc = subprocess.Popen([sys.executable, "-m", "neurowave.cli", "analyze",
-                             str(study / "*.nc"), *ARGS, "--json", str(out), "--scheduler",
-                             address], env=_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neurowave.cli",
+            "analyze",
+            str(study / "*.nc"),
+            *ARGS,
+            "--json",
+            str(out),
+            "--scheduler",
+            address,
+        ],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         victim = [None]
 
@@ -138,8 +205,11 @@ def test_a_worker_killed_mid_run_loses_nothing(study, cluster, tmp_path):
         assert victim[0] is not None, "the batch ended before a worker could be killed"
         n_done_at_kill = len(list(out.glob("*.json"))) if out.exists() else 0
         os.kill(pids[victim[0]], signal.SIGKILL)
-        _wait(lambda: victim[0] not in client.scheduler_info()["workers"], 30,
-              "the scheduler to see the worker gone")
+        _wait(
+            lambda: victim[0] not in client.scheduler_info()["workers"],
+            30,
+            "the scheduler to see the worker gone",
+        )
         _, err = proc.communicate(timeout=180)
     finally:
         if proc.poll() is None:

@@ -7,8 +7,7 @@ array at 10 Hz (0.015 m/s, also 0.375 array widths per cycle).
 
 import pytest
 
-from neurowave.datasets import simulate_model_export
-from neurowave.datasets import simulate_wave
+from neurowave.datasets import simulate_model_export, simulate_wave
 
 MODEL_SPEED = 0.3  # cells/step
 MODEL_FREQ = 0.05  # cycles/step
@@ -18,15 +17,31 @@ REC_FREQ = 10.0
 
 @pytest.fixture(scope="session")
 def model_planar():
-    return simulate_model_export("planar", speed=MODEL_SPEED, frequency=MODEL_FREQ,
-                                 shape=(16, 16), n_steps=120, n_samples=1, n_units=2,
-                                 snr_db=10.0, seed=1)
+    return simulate_model_export(
+        "planar",
+        speed=MODEL_SPEED,
+        frequency=MODEL_FREQ,
+        shape=(16, 16),
+        n_steps=120,
+        n_samples=1,
+        n_units=2,
+        snr_db=10.0,
+        seed=1,
+    )
 
 
 def recording(pattern="planar", speed=REC_SPEED, seed=2):
-    grid, _ = simulate_wave(pattern, layout="utah", speed=speed, frequency=REC_FREQ,
-                            direction=60.0, duration=1.5, sampling_rate=200.0, snr_db=10.0,
-                            seed=seed)
+    grid, _ = simulate_wave(
+        pattern,
+        layout="utah",
+        speed=speed,
+        frequency=REC_FREQ,
+        direction=60.0,
+        duration=1.5,
+        sampling_rate=200.0,
+        snr_db=10.0,
+        seed=seed,
+    )
     return grid
 
 

@@ -25,7 +25,10 @@ def test_matched_pair_is_closer_than_threefold_speed(result_matched, model_plana
     assert df["ci_low"] > dm["distance"]
     assert df["p_value"] < 1e-3 and df["verdict"] == "different"
     assert dm["verdict"] == "equivalent" and dm["statistic"] < df["statistic"]
-    assert result_matched.distances["wavelength"]["distance"] < fast.distances["wavelength"]["distance"]
+    assert (
+        result_matched.distances["wavelength"]["distance"]
+        < fast.distances["wavelength"]["distance"]
+    )
 
 
 def test_planar_pair_is_closer_than_planar_vs_rotating(result_matched, model_planar, rec_rotating):
@@ -40,8 +43,9 @@ def test_planar_pair_is_closer_than_planar_vs_rotating(result_matched, model_pla
 
 def test_physical_units_recover_speed_and_frequency(model_planar, rec_matched):
     # 0.3 cells/step * 0.25 mm / 5 ms = 0.015 m/s; 0.05 cycles/step / 5 ms = 10 Hz
-    res = compare(model_planar, rec_matched, model_dt="5ms", model_dx="250um",
-                  stats=StatsOptions(n_boot=50))
+    res = compare(
+        model_planar, rec_matched, model_dt="5ms", model_dx="250um", stats=StatsOptions(n_boot=50)
+    )
     assert res.scale["mode"] == "physical"
     sp, fr = res.distances["speed"], res.distances["frequency"]
     assert sp["units"] == "m/s" and fr["units"] == "Hz"
@@ -58,7 +62,13 @@ def test_json_has_the_design_keys(result_matched, tmp_path):
     for side in ("model", "recording"):
         assert set(d[side]) >= {"input", "params", "summary"}
         assert set(d[side]["summary"]["patterns"]) == {
-            "planar", "radial_out", "radial_in", "rotating", "synchronous", "other"}
+            "planar",
+            "radial_out",
+            "radial_in",
+            "rotating",
+            "synchronous",
+            "other",
+        }
     assert d["model"]["input"]["n_trials"] == 2
     assert set(METRICS) <= set(d["distances"]) <= set(METRICS) | set(EXTRA_METRICS)
     for m, v in d["distances"].items():
@@ -68,7 +78,7 @@ def test_json_has_the_design_keys(result_matched, tmp_path):
     assert d["scale"]["model_extent"] == pytest.approx(16.0)
     assert d["scale"]["recording_extent"] == pytest.approx(4.0)
     df = result_matched.to_frame()
-    assert list(df.index)[:len(METRICS)] == list(METRICS)
+    assert list(df.index)[: len(METRICS)] == list(METRICS)
     assert df.loc["speed", "distance"] == pytest.approx(d["distances"]["speed"]["distance"])
 
 
@@ -105,13 +115,32 @@ def test_foreground_sites_measure_only_the_object(rec_matched):
 
     fg = np.zeros((16, 16), bool)
     fg[2:14, 2:14] = True  # waves inside the object, white noise around it
-    model = simulate_model_export("planar", speed=0.3, frequency=0.05, shape=(16, 16),
-                                  n_steps=120, n_samples=1, n_units=2, snr_db=10.0, seed=1,
-                                  foreground=fg)
-    whole = compare(model, rec_matched, stats=StatsOptions(n_boot=20), model_band=(0.04, 0.06),
-                    view={"model_sites": "all"})
-    obj = compare(model, rec_matched, stats=StatsOptions(n_boot=20), model_band=(0.04, 0.06),
-                  view={"model_sites": "foreground"})
+    model = simulate_model_export(
+        "planar",
+        speed=0.3,
+        frequency=0.05,
+        shape=(16, 16),
+        n_steps=120,
+        n_samples=1,
+        n_units=2,
+        snr_db=10.0,
+        seed=1,
+        foreground=fg,
+    )
+    whole = compare(
+        model,
+        rec_matched,
+        stats=StatsOptions(n_boot=20),
+        model_band=(0.04, 0.06),
+        view={"model_sites": "all"},
+    )
+    obj = compare(
+        model,
+        rec_matched,
+        stats=StatsOptions(n_boot=20),
+        model_band=(0.04, 0.06),
+        view={"model_sites": "foreground"},
+    )
     assert obj.model["input"]["model_sites"] == "foreground"
     assert obj.model["input"]["n_valid_sites"] == 144
     # the noisy background lowers PGD and hides the waves; on the object they are plain
@@ -124,8 +153,11 @@ def test_foreground_sites_measure_only_the_object(rec_matched):
     assert obj.distances["wavelength"]["median_model"] == pytest.approx(0.5, rel=0.15)
     assert obj.distances["speed"]["median_model"] == pytest.approx(0.5, rel=0.15)
     with pytest.raises(ValueError, match="label"):
-        compare(simulate_model_export(n_steps=60, n_samples=1, n_units=1), rec_matched,
-                view={"model_sites": "foreground"})
+        compare(
+            simulate_model_export(n_steps=60, n_samples=1, n_units=1),
+            rec_matched,
+            view={"model_sites": "foreground"},
+        )
 
 
 def test_keywords_of_earlier_versions_warn_and_give_the_same_comparison(rec_matched):
@@ -135,11 +167,23 @@ def test_keywords_of_earlier_versions_warn_and_give_the_same_comparison(rec_matc
     from neurowave.datasets import simulate_model_export
 
     model = simulate_model_export("planar", n_steps=100, n_samples=2, n_units=1, seed=3)
-    new = compare(model, rec_matched, stats=StatsOptions(n_boot=20, margins={"pgd": 0.2}),
-                  view={"samples": [1], "max_trials": 1}, controls=False)
+    new = compare(
+        model,
+        rec_matched,
+        stats=StatsOptions(n_boot=20, margins={"pgd": 0.2}),
+        view={"samples": [1], "max_trials": 1},
+        controls=False,
+    )
     with pytest.warns(FutureWarning) as record:
-        old = compare(model, rec_matched, n_boot=20, margins={"pgd": 0.2}, samples=[1],
-                      max_trials=1, controls=False)
+        old = compare(
+            model,
+            rec_matched,
+            n_boot=20,
+            margins={"pgd": 0.2},
+            samples=[1],
+            max_trials=1,
+            controls=False,
+        )
     said = [str(w.message) for w in record]
     assert any("samples=, max_trials=" in s and "view=" in s for s in said), said
     assert any("n_boot=, margins=" in s and "stats=StatsOptions" in s for s in said), said
@@ -159,8 +203,9 @@ def test_compare_is_a_subpackage_whose_function_is_compare_compare(model_planar,
     assert nc.METRICS == METRICS and nc.compare is compare
     assert neurowave.compare is nc
     with pytest.warns(FutureWarning, match="neurowave.compare.compare"):
-        res = neurowave.compare(model_planar, rec_matched, stats=StatsOptions(n_boot=0),
-                                controls=False)
+        res = neurowave.compare(
+            model_planar, rec_matched, stats=StatsOptions(n_boot=0), controls=False
+        )
     assert set(res.distances) >= set(METRICS)
 
 
@@ -171,12 +216,16 @@ def test_target_waves_are_wave_frames_with_their_fit_speed(model_planar):
     from .conftest import REC_SPEED, recording
 
     near = compare(model_planar, recording("radial_out"), stats=StatsOptions(n_boot=50))
-    far = compare(model_planar, recording("radial_out", speed=3 * REC_SPEED),
-                  stats=StatsOptions(n_boot=50))
+    far = compare(
+        model_planar, recording("radial_out", speed=3 * REC_SPEED), stats=StatsOptions(n_boot=50)
+    )
     assert near.recording["summary"]["wave_fraction"] > 0.8
     assert "pattern_speed" not in near.distances
-    assert near.model["params"]["speed_estimator"] == near.recording["params"][
-        "speed_estimator"] == near.params["speed_estimator"]
+    assert (
+        near.model["params"]["speed_estimator"]
+        == near.recording["params"]["speed_estimator"]
+        == near.params["speed_estimator"]
+    )
     sn, sf = near.distances["speed"], far.distances["speed"]
     assert sn["median_recording"] == pytest.approx(0.375, rel=0.1)
     assert sf["median_recording"] == pytest.approx(3 * 0.375, rel=0.1)
@@ -189,10 +238,13 @@ def test_pgd_wave_frames_keep_the_pattern_fit_speed_apart(model_planar):
     from .conftest import REC_SPEED, recording
 
     view = {"wave_frames": "pgd"}
-    near = compare(model_planar, recording("radial_out"), view=view,
-                   stats=StatsOptions(n_boot=50))
-    far = compare(model_planar, recording("radial_out", speed=3 * REC_SPEED), view=view,
-                  stats=StatsOptions(n_boot=50))
+    near = compare(model_planar, recording("radial_out"), view=view, stats=StatsOptions(n_boot=50))
+    far = compare(
+        model_planar,
+        recording("radial_out", speed=3 * REC_SPEED),
+        view=view,
+        stats=StatsOptions(n_boot=50),
+    )
     assert near.params["wave_frames"] == "pgd" == near.recording["params"]["wave_frames"]
     assert near.distances["speed"]["distance"] is None
     pn, pf = near.distances["pattern_speed"], far.distances["pattern_speed"]

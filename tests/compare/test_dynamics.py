@@ -56,11 +56,14 @@ def model():
 
 @pytest.fixture(scope="module")
 def results(model):
-    return {name: compare_dynamics(model, rec) for name, rec in [
-        ("same", _recording()),
-        ("frequency", _recording(freqs=(16.0, 27.0))),
-        ("damping", _recording(rhos=(0.85, 0.83))),
-    ]}
+    return {
+        name: compare_dynamics(model, rec)
+        for name, rec in [
+            ("same", _recording()),
+            ("frequency", _recording(freqs=(16.0, 27.0))),
+            ("damping", _recording(rhos=(0.85, 0.83))),
+        ]
+    }
 
 
 def test_same_dynamics_through_other_maps_and_array_sizes_are_close(results):
@@ -91,17 +94,29 @@ def test_settings_and_baselines_are_echoed(results):
 def _wave_model(frequency, n=4):
     hs = []
     for s in range(n):
-        g, _ = simulate_wave("planar", layout="grid", shape=(12, 12), spacing=1.0, speed=2.0,
-                             frequency=frequency / FS, direction=90 * s, duration=2 * FS,
-                             sampling_rate=1.0, snr_db=5, seed=s + 1, time_units="step",
-                             space_units="cell")
+        g, _ = simulate_wave(
+            "planar",
+            layout="grid",
+            shape=(12, 12),
+            spacing=1.0,
+            speed=2.0,
+            frequency=frequency / FS,
+            direction=90 * s,
+            duration=2 * FS,
+            sampling_rate=1.0,
+            snr_db=5,
+            seed=s + 1,
+            time_units="step",
+            space_units="cell",
+        )
         hs.append(g.values)
     return export_states(np.stack(hs)[:, :, None], dt=1 / FS)
 
 
 def test_a_model_and_a_recording_of_the_same_wave_are_close():
-    rec, _ = simulate_wave("planar", speed=0.2, frequency=10, duration=6.0, sampling_rate=FS,
-                           snr_db=5, seed=0)
+    rec, _ = simulate_wave(
+        "planar", speed=0.2, frequency=10, duration=6.0, sampling_rate=FS, snr_db=5, seed=0
+    )
     same = compare_dynamics(_wave_model(10.0), rec, controls=False)["model"]
     other = compare_dynamics(_wave_model(17.0), rec, controls=False)["model"]
     assert other["distance"] > 5 * same["distance"]
@@ -127,5 +142,6 @@ def test_bad_settings_are_one_sentence():
     with pytest.raises(NeurowaveError, match="band_fraction"):
         DynamicsSettings(band_fraction=1.5)
     with pytest.raises(NeurowaveError, match="settings"):
-        compare_dynamics(export_states(np.ones((1, 10, 1, 2, 2))), _recording(duration=1.0),
-                         settings={"rank": 2})
+        compare_dynamics(
+            export_states(np.ones((1, 10, 1, 2, 2))), _recording(duration=1.0), settings={"rank": 2}
+        )

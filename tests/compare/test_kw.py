@@ -3,18 +3,19 @@
 import pytest
 
 from neurowave.compare import StatsOptions, compare
-from neurowave.datasets import simulate_model_export
-from neurowave.datasets import simulate_wave
+from neurowave.datasets import simulate_model_export, simulate_wave
 
 
 @pytest.fixture(scope="module")
 def sides():
     # both travel 0.375 array widths per cycle (model: 0.3 cells/step, 20-step period,
     # 16 cells; recording: 15 mm/s, 0.1 s period, 4 mm)
-    model = simulate_model_export("planar", speed=0.3, frequency=0.05, n_steps=200,
-                                  n_samples=1, n_units=2, seed=0)
-    rec, _ = simulate_wave("planar", speed=0.015, frequency=10, duration=4.0,
-                           sampling_rate=200, snr_db=10, seed=0)
+    model = simulate_model_export(
+        "planar", speed=0.3, frequency=0.05, n_steps=200, n_samples=1, n_units=2, seed=0
+    )
+    rec, _ = simulate_wave(
+        "planar", speed=0.015, frequency=10, duration=4.0, sampling_rate=200, snr_db=10, seed=0
+    )
     return model, rec
 
 
@@ -45,8 +46,9 @@ def test_a_sub_resolution_peak_is_a_bound_not_a_tight_interval(sides):
     # a 20 mm plane wave on the 4 mm array: k 0.05 cycles/mm, below the resolution
     # 1 / extent; its k-omega speed is a lower bound, not an estimate with an interval
     model, resolved = sides
-    long_wave, _ = simulate_wave("planar", speed=0.2, frequency=10, duration=4.0,
-                                 sampling_rate=200, snr_db=10, seed=0)
+    long_wave, _ = simulate_wave(
+        "planar", speed=0.2, frequency=10, duration=4.0, sampling_rate=200, snr_db=10, seed=0
+    )
     res = compare(model, long_wave, stats=StatsOptions(n_boot=0), kw=True, controls=False)
     kw = res.to_dict()["distances"]["kw"]
     assert res.recording["kw"]["regime"] == "sub-resolution" == kw["recording_regime"]
@@ -56,8 +58,9 @@ def test_a_sub_resolution_peak_is_a_bound_not_a_tight_interval(sides):
     assert "sub-resolution" in kw["note"] and "lower bounds" in kw["note"]
     assert "phase velocity" in kw["measures"]
     # every interval says what it is; a resolved peak keeps its interval
-    ok = compare(model, resolved, stats=StatsOptions(n_boot=0), kw=True,
-                 controls=False).to_dict()["distances"]["kw"]
+    ok = compare(model, resolved, stats=StatsOptions(n_boot=0), kw=True, controls=False).to_dict()[
+        "distances"
+    ]["kw"]
     assert ok["recording_regime"] == "resolved" and "note" not in ok
     assert ok["speed"]["recording_ci"] is not None
     assert set(ok["intervals"]) == {"recording_ci", "model_q25_q75"}

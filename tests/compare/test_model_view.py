@@ -22,15 +22,17 @@ PATTERNS = ["planar", "radial_out", "radial_in", "synchronous"]
 @pytest.fixture(scope="module", params=[0.3, 0.5])
 def objects(request):
     speed = request.param
-    ds = simulate_object_export(PATTERNS, speed=speed, frequency=0.06, n_samples=2,
-                                n_pieces=3, seed=3)
+    ds = simulate_object_export(
+        PATTERNS, speed=speed, frequency=0.06, n_samples=2, n_pieces=3, seed=3
+    )
     return speed, ds, analyze_model(ds)
 
 
 @pytest.fixture(scope="module")
 def export_ds():
-    return simulate_object_export(PATTERNS, speed=0.3, frequency=0.06, n_samples=2,
-                                  n_pieces=3, seed=3)
+    return simulate_object_export(
+        PATTERNS, speed=0.3, frequency=0.06, n_samples=2, n_pieces=3, seed=3
+    )
 
 
 def test_object_masks_are_connected_regions_of_one_class():
@@ -45,7 +47,7 @@ def test_object_masks_are_connected_regions_of_one_class():
 
 
 def test_default_path_recovers_pattern_and_speed_of_piece_confined_waves(objects):
-    speed, ds, res = objects
+    speed, _ds, res = objects
     s = res.summary
     view = s["params"]["model_view"]
     assert view["model_sites"] == "objects" and view["wave_frames"] == "patterns"
@@ -70,7 +72,7 @@ def test_default_path_recovers_pattern_and_speed_of_piece_confined_waves(objects
 
 
 def test_analyze_command_uses_the_same_default_path(objects, tmp_path, capsys):
-    speed, ds, res = objects
+    speed, ds, _res = objects
     from neurowave.io import write_netcdf
 
     path = tmp_path / "objects.nc"
@@ -86,8 +88,9 @@ def test_analyze_command_uses_the_same_default_path(objects, tmp_path, capsys):
 
 
 def test_old_export_without_label_falls_back_to_the_whole_grid_and_says_so(capsys, tmp_path):
-    ds = simulate_model_export("planar", speed=0.3, frequency=0.05, n_steps=100,
-                               n_samples=1, n_units=1, seed=0)
+    ds = simulate_model_export(
+        "planar", speed=0.3, frequency=0.05, n_steps=100, n_samples=1, n_units=1, seed=0
+    )
     res = analyze_model(ds)
     view = res.summary["params"]["model_view"]
     assert view["model_sites"] == "all" and view["requested_model_sites"] == "objects"
@@ -100,11 +103,14 @@ def test_old_export_without_label_falls_back_to_the_whole_grid_and_says_so(capsy
     assert "whole grid was measured" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["--unit", "7"], "--unit 7 is out of range: the export holds 4 units"),
-    (["--sample", "2"], "--sample 2 is out of range: the export holds 2 samples"),
-    (["--steps", "500"], "--steps 500 is out of range: the export records 60 steps"),
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--unit", "7"], "--unit 7 is out of range: the export holds 4 units"),
+        (["--sample", "2"], "--sample 2 is out of range: the export holds 2 samples"),
+        (["--steps", "500"], "--steps 500 is out of range: the export records 60 steps"),
+    ],
+)
 def test_bad_model_choices_are_one_sentence(export_ds, tmp_path, capsys, argv, match):
     from neurowave.io import write_netcdf
 
@@ -128,8 +134,21 @@ def test_bad_model_choices_in_compare_and_export(export_ds, tmp_path, capsys):
     # without recorded controls compare says how to get them
     res = compare(old, rec, stats=StatsOptions(n_boot=20), view={"max_trials": 2})
     assert "re-export" in res.controls["note"]
-    assert main(["export", "pretrained:cornn-tetrominoes-small", "--n", "2", "--unit", "3",
-                 "--out", str(tmp_path / "x.nc")]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "pretrained:cornn-tetrominoes-small",
+                "--n",
+                "2",
+                "--unit",
+                "3",
+                "--out",
+                str(tmp_path / "x.nc"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "--unit 3 is out of range" in err and not (tmp_path / "x.nc").exists()
     assert main(["analyze", str(tmp_path / "nothing.nc"), "--unit", "0"]) == 2
@@ -161,16 +180,16 @@ def test_object_grids_cut_to_their_bounding_box_measure_as_the_whole_grid(export
     assert int(np.isfinite(g.values).any(0).sum()) == int(np.isfinite(full.values).any(0).sum())
     assert set(g["x"].values) <= set(full["x"].values)
     orig = mod.trial_grid
-    monkeypatch.setattr(mod, "trial_grid",
-                        lambda *a, **k: orig(*a, **{"crop": False, **k}))
+    monkeypatch.setattr(mod, "trial_grid", lambda *a, **k: orig(*a, **{"crop": False, **k}))
     whole = analyze_model(export_ds, view=view, band=cut.band)
     assert len(cut.analyses) == len(whole.analyses) > 0
     for a, b in zip(cut.analyses, whole.analyses):
         np.testing.assert_array_equal(a.frames["is_wave"].values, b.frames["is_wave"].values)
         np.testing.assert_array_equal(a.frames["pattern"].values, b.frames["pattern"].values)
         for k in ("speed", "frequency", "wavelength"):
-            np.testing.assert_allclose(a.frames[k].values, b.frames[k].values, rtol=1e-5,
-                                       equal_nan=True)
+            np.testing.assert_allclose(
+                a.frames[k].values, b.frames[k].values, rtol=1e-5, equal_nan=True
+            )
     assert cut.summary["summary"]["wave_fraction"] == whole.summary["summary"]["wave_fraction"]
 
 

@@ -32,8 +32,9 @@ def test_recording_side_is_exactly_analyze(utah):
     from neurowave.waves import analyze
 
     model = simulate_model_export("planar", n_steps=100, n_samples=1, n_units=2, seed=0)
-    res = compare(model, utah, band=BAND, stats=StatsOptions(n_boot=50),
-                  view={"wave_frames": "pgd"})
+    res = compare(
+        model, utah, band=BAND, stats=StatsOptions(n_boot=50), view={"wave_frames": "pgd"}
+    )
     ref = analyze(utah, band=BAND).summary
     # the same measures: with PGD wave frames the recording's JSON is analyze's, number
     # for number
@@ -52,7 +53,8 @@ def test_recording_side_is_exactly_analyze(utah):
     assert 2.0 < 1 / res.scale["recording_period"] < 8.0
     sp = res.distances["speed"]
     assert sp["median_recording"] == pytest.approx(
-        ref["summary"]["speed"]["median"] * 1e3 * res.scale["recording_period"] / 4.0, rel=1e-6)
+        ref["summary"]["speed"]["median"] * 1e3 * res.scale["recording_period"] / 4.0, rel=1e-6
+    )
 
 
 def test_headline_export_then_compare_against_utah(data_dir, tmp_path, capsys):
@@ -99,8 +101,10 @@ def test_headline_export_then_compare_against_utah(data_dir, tmp_path, capsys):
 
 # --- one wave-frame definition on every side, verdicts that agree with their tests -----
 
-STRIP = ("ecog-strip-bids/sub-testsub/ses-EphysMedOff/ieeg/"
-         "sub-testsub_ses-EphysMedOff_task-gripforce_run-0_ieeg.vhdr")
+STRIP = (
+    "ecog-strip-bids/sub-testsub/ses-EphysMedOff/ieeg/"
+    "sub-testsub_ses-EphysMedOff_task-gripforce_run-0_ieeg.vhdr"
+)
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +113,9 @@ def model_export(data_dir, tmp_path_factory):
     from neurowave.cli import main
     from neurowave.models import list_pretrained
 
-    names = [n for n in ("cornn-tetrominoes-paper", "cornn-tetrominoes-small")
-             if n in list_pretrained()]
+    names = [
+        n for n in ("cornn-tetrominoes-paper", "cornn-tetrominoes-small") if n in list_pretrained()
+    ]
     if not names:
         pytest.skip("no pretrained Tetrominoes CoRNN is shipped")
     out = tmp_path_factory.mktemp("export") / "model.nc"
@@ -157,8 +162,7 @@ def test_one_wave_frame_definition_and_speed_on_every_side(real_pairs, which):
         su = s["summary"]
         # under one definition the wave fraction is the moving-pattern share: the two
         # cannot contradict each other
-        moving = sum(su["patterns"][p] for p in ("planar", "radial_out", "radial_in",
-                                                "rotating"))
+        moving = sum(su["patterns"][p] for p in ("planar", "radial_out", "radial_in", "rotating"))
         assert su["wave_fraction"] == pytest.approx(moving, abs=1e-9)
         # the definitions' comparison is over the pooled frames, not one trial's
         assert su["wave_definitions"]["patterns"] == pytest.approx(su["wave_fraction"])
@@ -180,8 +184,10 @@ def test_strip_wave_fraction_follows_its_planar_share(real_pairs):
     wd = rec["wave_definitions"]
     assert wd["pgd"] < 0.05 and wd["note"] and "surrogate" in wd["note"]
     # ... and the table says why the other definition differs
-    assert any("recording: wave frames by patterns" in n and "surrogate" in n
-               for n in real_pairs["strip"].footnotes())
+    assert any(
+        "recording: wave frames by patterns" in n and "surrogate" in n
+        for n in real_pairs["strip"].footnotes()
+    )
 
 
 def test_utah_is_all_waves_and_planar(real_pairs):
@@ -198,10 +204,17 @@ def test_verdicts_never_contradict_their_tests(real_pairs, which):
         assert d["effect_is"], m
         if d["verdict"] == "different":
             assert d["p_value"] is not None and d["p_value"] <= alpha, m
-        if d.get("p_value") is not None and d["p_value"] > alpha and np.isfinite(
-                d["effect"]) and not d.get("few_frames"):
-            beyond = d["effect_ci_low"] > d["margin"] if d["effect_kind"] != "ratio" \
+        if (
+            d.get("p_value") is not None
+            and d["p_value"] > alpha
+            and np.isfinite(d["effect"])
+            and not d.get("few_frames")
+        ):
+            beyond = (
+                d["effect_ci_low"] > d["margin"]
+                if d["effect_kind"] != "ratio"
                 else min(d["effect_ci_low"], 1 / d["effect_ci_high"]) > d["margin"]
+            )
             if beyond:  # the effect alone would have said "different"
                 assert d["verdict"] == "undecided" and "does not tell" in d["verdict_note"]
     # the scale-free frequency row: medians are 1 by construction, so it shows spreads
@@ -217,8 +230,10 @@ def test_no_mean_direction_where_there_is_none(real_pairs, which):
     row = next(r for r in res.table_rows() if r[0] == "direction")
     for side, cell in zip(res.sides, row[1:]):
         s = res.summary_of(side)["summary"]
-        n_eff = s.get("pooled", {}).get("n_eff_wave_frames") or \
-            res.distances["direction"]["n_eff_recording"]
+        n_eff = (
+            s.get("pooled", {}).get("n_eff_wave_frames")
+            or res.distances["direction"]["n_eff_recording"]
+        )
         mean, r, _ = mean_direction(res.values[side]["direction"], n_eff)
         if mean is None:  # the Rayleigh test cannot reject uniformity: no number printed
             assert cell == f"none (R {r:.2f})", (side, cell)

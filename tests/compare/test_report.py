@@ -14,9 +14,16 @@ import subprocess
 import numpy as np
 import pytest
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 _PROBE = """<script>
 window.__nwErrors = [];
@@ -58,8 +65,15 @@ def test_report_files_and_self_contained_html(report_dir, result_matched):
     from PIL import Image
 
     names = {p.name for p in report_dir.iterdir()}
-    assert names == {"index.html", "compare.json", "phase_maps.png", "distributions.png",
-                     "directions.png", "patterns.png", "waves.gif"}
+    assert names == {
+        "index.html",
+        "compare.json",
+        "phase_maps.png",
+        "distributions.png",
+        "directions.png",
+        "patterns.png",
+        "waves.gif",
+    }
     text = (report_dir / "index.html").read_text()
     srcs = re.findall(r'<img[^>]*\ssrc="([^"]+)"', text)
     assert len(srcs) == 5 and all(s.startswith("data:image/") for s in srcs)
@@ -68,7 +82,8 @@ def test_report_files_and_self_contained_html(report_dir, result_matched):
         assert gif.n_frames >= 20  # an animation, not a still
     d = json.loads((report_dir / "compare.json").read_text())
     assert d["distances"]["speed"]["distance"] == pytest.approx(
-        result_matched.distances["speed"]["distance"])
+        result_matched.distances["speed"]["distance"]
+    )
     # the distances table shows the numbers of the result
     assert f"{result_matched.distances['speed']['distance']:.3g}" in text
 
@@ -91,9 +106,20 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     # 1) the page as written: no console message at all (it has no scripts)
     shot = tmp_path / "report.png"
     proc = subprocess.run(
-        [exe, *CHROMIUM_FLAGS, "--enable-logging=stderr", "--v=0", f"--screenshot={shot}",
-         "--window-size=1400,3000", "--virtual-time-budget=5000", page.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            exe,
+            *CHROMIUM_FLAGS,
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--screenshot={shot}",
+            "--window-size=1400,3000",
+            "--virtual-time-budget=5000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shot.exists() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
     console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln]
     assert not console, console
@@ -102,7 +128,10 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     probe.write_text(page.read_text().replace("<head>", "<head>" + _PROBE, 1))
     proc = subprocess.run(
         [exe, *CHROMIUM_FLAGS, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     m = re.search(r'<pre id="nw-check">(.*?)</pre>', proc.stdout, re.S)
     assert m, proc.stderr[-2000:]
     check = json.loads(html.unescape(m.group(1)))
@@ -116,8 +145,9 @@ def test_report_of_a_side_without_wave_frames(model_planar, rec_rotating, tmp_pa
     # no speeds or directions to compare
     from neurowave.compare import StatsOptions, compare
 
-    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=20),
-                  view={"wave_frames": "pgd"})
+    res = compare(
+        model_planar, rec_rotating, stats=StatsOptions(n_boot=20), view={"wave_frames": "pgd"}
+    )
     assert res.distances["speed"]["distance"] is None
     index = res.write_report(tmp_path / "r")
     text = index.read_text()
@@ -132,8 +162,9 @@ def _texts(fig):
     return out
 
 
-def test_example_frames_are_wave_frames_or_the_figure_says_none(result_matched, model_planar,
-                                                                rec_rotating):
+def test_example_frames_are_wave_frames_or_the_figure_says_none(
+    result_matched, model_planar, rec_rotating
+):
     import matplotlib.pyplot as plt
 
     from neurowave.compare import StatsOptions, compare
@@ -154,8 +185,9 @@ def test_example_frames_are_wave_frames_or_the_figure_says_none(result_matched, 
     plt.close(fig)
     # with PGD wave frames a rotating recording has none: its row says so instead of
     # showing others
-    res = compare(model_planar, rec_rotating, stats=StatsOptions(n_boot=0),
-                  view={"wave_frames": "pgd"})
+    res = compare(
+        model_planar, rec_rotating, stats=StatsOptions(n_boot=0), view={"wave_frames": "pgd"}
+    )
     assert not res.examples["recording"].frames["is_wave"].values.any()
     fig = plot_phase_maps(res)
     texts = _texts(fig)
@@ -174,8 +206,10 @@ def test_distributions_show_each_side_whole(result_matched):
     from neurowave.compare.report import plot_distributions
 
     rng = np.random.default_rng(0)
-    values = {"model": dict(result_matched.values["model"]),
-              "recording": dict(result_matched.values["recording"])}
+    values = {
+        "model": dict(result_matched.values["model"]),
+        "recording": dict(result_matched.values["recording"]),
+    }
     values["model"]["speed"] = rng.lognormal(np.log(0.002), 0.2, 6)
     values["recording"]["speed"] = rng.lognormal(np.log(2.0), 0.3, 3000)
     res = dataclasses.replace(result_matched, values=values)
@@ -199,8 +233,17 @@ def test_distributions_show_each_side_whole(result_matched):
 def test_inputs_table_has_units_and_verdicts(report_dir, result_matched):
     text = (report_dir / "index.html").read_text()
     inputs = text.split("<h2>Inputs</h2>")[1].split("</table>")[0]
-    for needle in ("200 Hz", "samples/step", "0.4 mm", "1 cell",
-                   "4 mm", "16 cells", "cycles/step", "1.5 s", "120 steps"):
+    for needle in (
+        "200 Hz",
+        "samples/step",
+        "0.4 mm",
+        "1 cell",
+        "4 mm",
+        "16 cells",
+        "cycles/step",
+        "1.5 s",
+        "120 steps",
+    ):
         assert needle in inputs, needle
     verdicts = text.split("<h2>Verdicts</h2>")[1].split("</table>")[0]
     for m, d in result_matched.distances.items():
@@ -220,18 +263,23 @@ def test_a_further_side_joins_table_and_figures(result_matched, tmp_path):
     values = dict(result_matched.values)
     values["cut_coupling"] = {m: v[: max(1, len(v) // 3)] for m, v in values["model"].items()}
     # a further key of `values` is a further side, between the model and the recording
-    res = dataclasses.replace(result_matched, values=values, sides=None,
-                              examples={**result_matched.examples,
-                                        "cut_coupling": result_matched.examples["model"]})
+    res = dataclasses.replace(
+        result_matched,
+        values=values,
+        sides=None,
+        examples={**result_matched.examples, "cut_coupling": result_matched.examples["model"]},
+    )
     assert res.sides == ("model", "cut_coupling", "recording")
     rows = res.table_rows()
-    assert rows[0][:4] == ("metric [wave frames: patterns]", "trained", "cut coupling",
-                           "recording")
+    assert rows[0][:4] == ("metric [wave frames: patterns]", "trained", "cut coupling", "recording")
     assert all(len(r) == len(rows[0]) for r in rows)
     fig = report.plot_distributions(res)
     ax = next(a for a in fig.axes if a.get_xlabel().startswith("PGD"))
     assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == [
-        "trained", "cut coupling", "recording"]
+        "trained",
+        "cut coupling",
+        "recording",
+    ]
     plt.close(fig)
     index = report.write_report(res, tmp_path / "r", animation=False)
     text = index.read_text()

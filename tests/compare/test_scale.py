@@ -3,25 +3,39 @@
 import numpy as np
 import pytest
 
-from neurowave.compare.scale import (array_extent, convert, make_scale, parse_quantity,
-                                     region_extent)
+from neurowave.compare.scale import array_extent, convert, make_scale, parse_quantity, region_extent
 
 
-@pytest.mark.parametrize("text, kind, expected", [
-    ("1ms", "time", 1e-3), ("0.5 s", "time", 0.5), ("250us", "time", 2.5e-4),
-    ("2 µs", "time", 2e-6), ("1e-3s", "time", 1e-3),
-    ("0.4mm", "length", 0.4), ("400um", "length", 0.4), ("400 µm", "length", 0.4),
-    ("0.1 cm", "length", 1.0), ("1e-3 m", "length", 1.0), (0.4, "length", 0.4),
-])
+@pytest.mark.parametrize(
+    "text, kind, expected",
+    [
+        ("1ms", "time", 1e-3),
+        ("0.5 s", "time", 0.5),
+        ("250us", "time", 2.5e-4),
+        ("2 µs", "time", 2e-6),
+        ("1e-3s", "time", 1e-3),
+        ("0.4mm", "length", 0.4),
+        ("400um", "length", 0.4),
+        ("400 µm", "length", 0.4),
+        ("0.1 cm", "length", 1.0),
+        ("1e-3 m", "length", 1.0),
+        (0.4, "length", 0.4),
+    ],
+)
 def test_parse_quantity(text, kind, expected):
     assert parse_quantity(text, kind=kind) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text, kind, match", [
-    ("1", "time", "no unit"), ("1 parsec", "length", "unknown length unit"),
-    ("fast", "time", "number with a unit"), ("-1ms", "time", "positive"),
-    ("1mm", "time", "unknown time unit"),
-])
+@pytest.mark.parametrize(
+    "text, kind, match",
+    [
+        ("1", "time", "no unit"),
+        ("1 parsec", "length", "unknown length unit"),
+        ("fast", "time", "number with a unit"),
+        ("-1ms", "time", "positive"),
+        ("1mm", "time", "unknown time unit"),
+    ],
+)
 def test_parse_quantity_errors_name_the_fix(text, kind, match):
     with pytest.raises(ValueError, match=match):
         parse_quantity(text, kind=kind)
@@ -33,7 +47,9 @@ def test_array_extent_of_utah_and_model_grids():
     corners = (pos[:, 0] % 3.6 == 0) & (pos[:, 1] % 3.6 == 0)
     assert array_extent(pos[~corners]) == pytest.approx(4.0)
     yy, xx = np.mgrid[0:16, 0:32] * 1.0
-    assert array_extent(np.column_stack([xx.ravel(), yy.ravel()])) == pytest.approx(np.sqrt(16 * 32))
+    assert array_extent(np.column_stack([xx.ravel(), yy.ravel()])) == pytest.approx(
+        np.sqrt(16 * 32)
+    )
 
 
 def test_region_extent_is_that_of_the_valid_sites():
@@ -55,8 +71,14 @@ def test_region_extent_is_that_of_the_valid_sites():
 
 
 def _scale(**kw):
-    base = dict(model_dt=None, model_dx=None, model_extent=32.0, recording_extent=4.0,
-                model_period=20.0, recording_period=0.1)
+    base = dict(
+        model_dt=None,
+        model_dx=None,
+        model_extent=32.0,
+        recording_extent=4.0,
+        model_period=20.0,
+        recording_period=0.1,
+    )
     base.update(kw)
     return make_scale(**base)
 

@@ -133,15 +133,18 @@ def test_empty_side_gives_no_distance():
     assert r["distance"] is None and r["n_model"] == 0
 
 
-@pytest.mark.parametrize("kind, estimate, spread, margin, expected", [
-    ("ratio", 1.03, 0.03, 1.25, "equivalent"),  # interval well inside [0.8, 1.25]
-    ("ratio", 3.0, 0.1, 1.25, "different"),  # wholly beyond 1.25
-    ("ratio", 1 / 3, 0.1, 1.25, "different"),  # wholly below 0.8
-    ("ratio", 1.2, 0.2, 1.25, "undecided"),  # straddles the edge
-    ("difference", -0.02, 0.01, 0.1, "equivalent"),
-    ("difference", -0.4, 0.03, 0.1, "different"),
-    ("difference", 0.09, 0.05, 0.1, "undecided"),
-])
+@pytest.mark.parametrize(
+    "kind, estimate, spread, margin, expected",
+    [
+        ("ratio", 1.03, 0.03, 1.25, "equivalent"),  # interval well inside [0.8, 1.25]
+        ("ratio", 3.0, 0.1, 1.25, "different"),  # wholly beyond 1.25
+        ("ratio", 1 / 3, 0.1, 1.25, "different"),  # wholly below 0.8
+        ("ratio", 1.2, 0.2, 1.25, "undecided"),  # straddles the edge
+        ("difference", -0.02, 0.01, 0.1, "equivalent"),
+        ("difference", -0.4, 0.03, 0.1, "different"),
+        ("difference", 0.09, 0.05, 0.1, "undecided"),
+    ],
+)
 def test_equivalence_test_verdicts(kind, estimate, spread, margin, expected):
     rng = np.random.default_rng(0)
     if kind == "ratio":
@@ -153,7 +156,9 @@ def test_equivalence_test_verdicts(kind, estimate, spread, margin, expected):
     assert r["effect_ci_low"] <= estimate <= r["effect_ci_high"]
     assert r["effect_ci"] == pytest.approx(0.9)
     # the verdict and the interval agree: TOST at alpha <=> the 90 % interval in the margin
-    inside = r["equivalence_low"] < r["effect_ci_low"] and r["effect_ci_high"] < r["equivalence_high"]
+    inside = (
+        r["equivalence_low"] < r["effect_ci_low"] and r["effect_ci_high"] < r["equivalence_high"]
+    )
     assert (expected == "equivalent") == inside
     assert (expected == "equivalent") == (r["p_equivalence"] < 0.05)
     assert (expected == "different") == (r["p_difference"] < 0.05)
@@ -165,13 +170,13 @@ def test_equivalence_of_a_distance_corrects_its_upward_bias():
     rng = np.random.default_rng(1)
     a, b = rng.normal(0, 1, 400), rng.normal(0, 1, 400)
     d = st.wasserstein_distance(a, b)
-    boot = [st.wasserstein_distance(rng.choice(a, a.size), rng.choice(b, b.size))
-            for _ in range(300)]
+    boot = [
+        st.wasserstein_distance(rng.choice(a, a.size), rng.choice(b, b.size)) for _ in range(300)
+    ]
     assert np.median(boot) > d
     r = stats.equivalence_test(d, boot, kind="distance", margin=0.3)
     assert r["verdict"] == "equivalent" and r["effect_ci_low"] < d
-    far = stats.equivalence_test(1.0, 1.0 + rng.normal(0, 0.05, 300), kind="distance",
-                                 margin=0.3)
+    far = stats.equivalence_test(1.0, 1.0 + rng.normal(0, 0.05, 300), kind="distance", margin=0.3)
     assert far["verdict"] == "different"
 
 
@@ -193,8 +198,9 @@ def test_matched_autocorrelated_samples_are_equivalent_and_shifted_ones_differ()
     for _ in range(20):
         a = np.exp(0.2 * _ar1(1500, 0.97, rng))
         b = np.exp(0.2 * _ar1(1500, 0.97, rng))
-        r = stats.compare_linear(a, b, block_a=30, block_b=30, n_boot=200, margin=1.25,
-                                 seed=int(rng.integers(1000)))
+        r = stats.compare_linear(
+            a, b, block_a=30, block_b=30, n_boot=200, margin=1.25, seed=int(rng.integers(1000))
+        )
         verdicts.append(r["verdict"])
         f = stats.compare_linear(3 * a, b, block_a=30, block_b=30, n_boot=100, margin=1.25)
         far.append(f["verdict"])
@@ -208,8 +214,9 @@ def test_hierarchical_bootstrap_draws_whole_trials():
     rng = np.random.default_rng(0)
     sizes = set()
     for _ in range(200):
-        idx = stats.block_bootstrap_indices(groups.size, block=5, groups=groups, rng=rng,
-                                            resample_groups=True)
+        idx = stats.block_bootstrap_indices(
+            groups.size, block=5, groups=groups, rng=rng, resample_groups=True
+        )
         g = groups[idx]
         # the resample is made of whole trials' worth of values, drawn with replacement
         sizes.add(idx.size)
@@ -222,11 +229,11 @@ def test_hierarchical_bootstrap_draws_whole_trials():
     a = np.concatenate([m + rng.normal(0, 0.01, 50) for m in np.linspace(1, 2, 8)])
     b = rng.normal(1.5, 0.01, 400)
     ga = np.repeat(np.arange(8), 50)
-    pooled = stats.compare_linear(a, b, groups_a=ga, n_boot=200, margin=1.25,
-                                  resample_groups=False)
+    pooled = stats.compare_linear(a, b, groups_a=ga, n_boot=200, margin=1.25, resample_groups=False)
     trials = stats.compare_linear(a, b, groups_a=ga, n_boot=200, margin=1.25)
-    assert (trials["effect_ci_high"] - trials["effect_ci_low"]
-            > 2 * (pooled["effect_ci_high"] - pooled["effect_ci_low"]))
+    assert trials["effect_ci_high"] - trials["effect_ci_low"] > 2 * (
+        pooled["effect_ci_high"] - pooled["effect_ci_low"]
+    )
 
 
 def test_circular_effect_ignores_orientation_but_not_spread():

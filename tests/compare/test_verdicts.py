@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from neurowave.compare import MARGINS, StatsOptions, compare
-from neurowave.datasets import simulate_model_export
-from neurowave.datasets import simulate_wave
+from neurowave.datasets import simulate_model_export, simulate_wave
 
 MODEL_FREQ = 0.05  # cycles/step; 20 steps per cycle, as the recording's 10 Hz at 200 Hz
 REC_FREQ = 10.0
@@ -22,12 +21,29 @@ def pair(seed, *, widths, model_snr, rec_snr, factor=1.0, pattern="planar"):
     """A model export and a recording whose waves are ``widths`` region widths per cycle
     (the recording's ``factor`` times faster), travelling the same way."""
     direction = float(np.random.default_rng(seed).uniform(0, 360))
-    model = simulate_model_export(pattern, speed=widths * 16 * MODEL_FREQ, frequency=MODEL_FREQ,
-                                  shape=(16, 16), n_steps=200, n_samples=1, n_units=2,
-                                  snr_db=model_snr, seed=seed, direction=direction)
-    rec, _ = simulate_wave(pattern, layout="utah", speed=factor * widths * 4.0 * REC_FREQ / 1e3,
-                           frequency=REC_FREQ, direction=direction, duration=2.0,
-                           sampling_rate=200.0, snr_db=rec_snr, seed=1000 + seed)
+    model = simulate_model_export(
+        pattern,
+        speed=widths * 16 * MODEL_FREQ,
+        frequency=MODEL_FREQ,
+        shape=(16, 16),
+        n_steps=200,
+        n_samples=1,
+        n_units=2,
+        snr_db=model_snr,
+        seed=seed,
+        direction=direction,
+    )
+    rec, _ = simulate_wave(
+        pattern,
+        layout="utah",
+        speed=factor * widths * 4.0 * REC_FREQ / 1e3,
+        frequency=REC_FREQ,
+        direction=direction,
+        duration=2.0,
+        sampling_rate=200.0,
+        snr_db=rec_snr,
+        seed=1000 + seed,
+    )
     return model, rec
 
 
@@ -57,8 +73,9 @@ def test_matched_pairs_are_rarely_called_different(matched):
     assert set(verdicts) <= {"equivalent", "different", "undecided"}
     assert verdicts.count("different") / len(verdicts) <= 0.05
     # and the verdicts say "the same" where both sides have values, not just "can't tell"
-    decided = [d["verdict"] for r in matched for d in r.distances.values()
-               if d["distance"] is not None]
+    decided = [
+        d["verdict"] for r in matched for d in r.distances.values() if d["distance"] is not None
+    ]
     assert decided.count("equivalent") / len(decided) >= 0.9
 
 
@@ -69,19 +86,26 @@ def test_the_issue_pair_is_equivalent_though_a_test_of_identity_rejects(matched)
     d = matched[0].distances
     assert min(d[m]["p_value"] for m in ("speed", "pgd", "direction")) < 0.05
     for m in ("speed", "pgd", "direction", "wavelength", "frequency", "patterns"):
-        assert d[m]["verdict"] == "equivalent", (m, d[m]["effect"], d[m]["effect_ci_low"],
-                                                 d[m]["effect_ci_high"])
+        assert d[m]["verdict"] == "equivalent", (
+            m,
+            d[m]["effect"],
+            d[m]["effect_ci_low"],
+            d[m]["effect_ci_high"],
+        )
     assert d["speed"]["effect"] == pytest.approx(1.0, abs=0.05)
     assert d["speed"]["effect_ci_low"] > 1 / MARGINS["speed"]
     assert d["speed"]["effect_ci_high"] < MARGINS["speed"]
     assert d["speed"]["median_model"] == pytest.approx(1.5, rel=0.1)
 
 
-@pytest.mark.parametrize("seed, widths, factor, physical", [
-    (10, 0.5, 3.0, False),  # the recording three times faster (and longer waves)
-    (11, 1.5, 1 / 3, False),  # three times slower
-    (12, 0.5, 3.0, True),  # in m/s and mm: speed is evidence of its own
-])
+@pytest.mark.parametrize(
+    "seed, widths, factor, physical",
+    [
+        (10, 0.5, 3.0, False),  # the recording three times faster (and longer waves)
+        (11, 1.5, 1 / 3, False),  # three times slower
+        (12, 0.5, 3.0, True),  # in m/s and mm: speed is evidence of its own
+    ],
+)
 def test_threefold_speed_is_different_for_speed_and_wavelength(seed, widths, factor, physical):
     model, rec = pair(seed, widths=widths, model_snr=3.0, rec_snr=3.0, factor=factor)
     # 16 cells = 4 mm, 0.05 cycles/step = 10 Hz
@@ -100,8 +124,7 @@ def test_threefold_speed_is_different_for_speed_and_wavelength(seed, widths, fac
 
 def test_margins_are_stated_and_can_be_set(matched):
     model, rec = pair(0, widths=1.5, model_snr=None, rec_snr=0.0)
-    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"speed": 1.0001,
-                                                                     "pgd": 0.5}))
+    res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"speed": 1.0001, "pgd": 0.5}))
     d = res.distances
     assert d["speed"]["margin"] == 1.0001 and d["pgd"]["margin"] == 0.5
     assert d["wavelength"]["margin"] == MARGINS["wavelength"]
@@ -123,8 +146,7 @@ def test_frequency_margin_follows_the_units():
     res = compare(model, rec, stats=StatsOptions(n_boot=50, margins={"frequency": 0.05}))
     d = res.distances["frequency"]
     assert d["margin"] == 0.05 and d["effect_kind"] == "distance"
-    res = compare(model, rec, stats=StatsOptions(n_boot=50), model_dt="5ms",
-                  model_dx="0.25mm")
+    res = compare(model, rec, stats=StatsOptions(n_boot=50), model_dt="5ms", model_dx="0.25mm")
     d = res.distances["frequency"]
     assert d["effect_kind"] == "ratio" and d["units"] == "Hz"
     assert d["effect"] == pytest.approx(1.0, abs=0.05) and d["verdict"] == "equivalent"
@@ -137,8 +159,16 @@ def test_a_verdict_never_contradicts_its_test():
 
     # the Utah pair's frequency row before: effect interval beyond the margin, but KS
     # p = 0.108 on 9.8 effective recording frames -> not "different"
-    d = verdict_and_test({"verdict": "different", "p_value": 0.108, "test": "ks_2samp",
-                          "n_eff_model": 21.1, "n_eff_recording": 9.8}, 0.05)
+    d = verdict_and_test(
+        {
+            "verdict": "different",
+            "p_value": 0.108,
+            "test": "ks_2samp",
+            "n_eff_model": 21.1,
+            "n_eff_recording": 9.8,
+        },
+        0.05,
+    )
     assert d["verdict"] == "undecided" and not d["test_rejects"]
     assert "p 0.11 > 0.05" in d["verdict_note"] and "9.8 recording" in d["verdict_note"]
     # no test at all backs no difference either

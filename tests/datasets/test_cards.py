@@ -9,15 +9,35 @@ import pytest
 from neurowave import datasets
 
 ROOT = Path(__file__).resolve().parents[2]
-FIELDS = ("name", "title", "recording", "sites", "sampling_rate", "duration", "licence",
-          "fetcher", "what", "stored", "watch_out", "how_made", "licence_text", "cite",
-          "upstream", "files")
+FIELDS = (
+    "name",
+    "title",
+    "recording",
+    "sites",
+    "sampling_rate",
+    "duration",
+    "licence",
+    "fetcher",
+    "what",
+    "stored",
+    "watch_out",
+    "how_made",
+    "licence_text",
+    "cite",
+    "upstream",
+    "files",
+)
 
 
 def test_one_card_per_example_recording_with_every_field():
     cards = datasets.cards()
-    assert list(cards) == ["seizure-utah", "widefield-mouse", "ecog-mne", "ecog-strip-bids",
-                           "ecog-persyst"]
+    assert list(cards) == [
+        "seizure-utah",
+        "widefield-mouse",
+        "ecog-mne",
+        "ecog-strip-bids",
+        "ecog-persyst",
+    ]
     for name, card in cards.items():
         for key in FIELDS:
             assert card.get(key), f"card {name} lacks {key}"
@@ -48,7 +68,8 @@ def test_registry_and_urls_come_from_the_cards():
     reg = datasets.registry()
     assert len(reg) == sum(len(c["files"]) for c in datasets.cards().values()) == 1016
     assert datasets.upstream_url("ecog-strip-bids/README").startswith(
-        datasets.cards()["ecog-strip-bids"]["upstream"]["base"] + "#")
+        datasets.cards()["ecog-strip-bids"]["upstream"]["base"] + "#"
+    )
 
 
 @pytest.mark.realdata
@@ -65,7 +86,8 @@ def test_docs_page_is_built_from_the_cards():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "neurowave_docs", ROOT / "docs" / "_ext" / "neurowave_docs.py")
+        "neurowave_docs", ROOT / "docs" / "_ext" / "neurowave_docs.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     body = mod.datasets_body()

@@ -30,7 +30,8 @@ def test_registry_covers_every_example_file():
         if not n.startswith("ecog-strip-bids/"):
             assert re.search(r"/[0-9a-f]{40}/", url), "GitHub URLs are pinned to a commit"
     assert "py_neuromodulation-0.1.3-py3-none-any.whl" in datasets.upstream_url(
-        "ecog-strip-bids/README")
+        "ecog-strip-bids/README"
+    )
 
 
 def test_offline_missing_file_says_where_to_put_it(tmp_path, monkeypatch, no_download):
@@ -70,7 +71,7 @@ def test_relative_cache_is_resolved_once_against_the_start_directory(tmp_path, m
     """``NEUROWAVE_DATA=../shared/data`` means the same folder after a change of directory
     (sphinx-gallery runs every tutorial from its own folder)."""
     monkeypatch.setenv("NEUROWAVE_DATA", "../shared/data")
-    expected = (_fetch._START_DIR / "../shared/data")
+    expected = _fetch._START_DIR / "../shared/data"
     monkeypatch.chdir(tmp_path)
     assert datasets.data_dir() == expected
     assert datasets.data_dir().is_absolute()

@@ -5,7 +5,11 @@ import pytest
 
 from neurowave import validate_grid
 from neurowave.datasets import (
-    LAYOUTS, PATTERNS, curved_ecog_layout, simulate_wave, utah_layout,
+    LAYOUTS,
+    PATTERNS,
+    curved_ecog_layout,
+    simulate_wave,
+    utah_layout,
 )
 from neurowave.grid import site_positions
 
@@ -21,7 +25,9 @@ def _phase_lag(grid, i, j, f):
 def test_utah_layout_has_96_sites_without_corners():
     lay = utah_layout()
     assert lay.mask.sum() == 96
-    assert not lay.mask[0, 0] and not lay.mask[-1, -1] and not lay.mask[0, -1] and not lay.mask[-1, 0]
+    assert (
+        not lay.mask[0, 0] and not lay.mask[-1, -1] and not lay.mask[0, -1] and not lay.mask[-1, 0]
+    )
     grid, _ = simulate_wave("planar", duration=0.2, seed=0)
     info = validate_grid(grid)
     assert info.n_valid_sites == 96 and info.grid_shape == (10, 10)
@@ -31,41 +37,62 @@ def test_utah_layout_has_96_sites_without_corners():
 @pytest.mark.parametrize("direction", [0.0, 120.0, 250.0])
 def test_planar_phase_matches_travel_direction_and_speed(direction):
     speed, f = 0.2, 12.0  # m/s -> 200 mm/s, wavelength 16.7 mm
-    grid, truth = simulate_wave("planar", speed=speed, direction=direction, frequency=f,
-                                duration=1.0, seed=1)
+    grid, truth = simulate_wave(
+        "planar", speed=speed, direction=direction, frequency=f, duration=1.0, seed=1
+    )
     pos = site_positions(grid)
     i, j = 11, 88
     d = pos[j] - pos[i]
     u = np.array([np.cos(np.deg2rad(direction)), np.sin(np.deg2rad(direction))])
     # a site further along the travel direction lags: phase(j) - phase(i) = -k u.d
     expected = -2 * np.pi * f / (speed * 1000) * (u @ d)
-    assert np.angle(np.exp(1j * (_phase_lag(grid, i, j, f) - expected))) == pytest.approx(0, abs=1e-6)
+    assert np.angle(np.exp(1j * (_phase_lag(grid, i, j, f) - expected))) == pytest.approx(
+        0, abs=1e-6
+    )
     assert truth.direction == pytest.approx(direction % 360)
     assert truth.wavelength == pytest.approx(speed * 1000 / f)
 
 
 def test_rotating_sense_positive_is_counter_clockwise():
     f = 8.0
-    grid, truth = simulate_wave("rotating", layout="grid", shape=(11, 11), spacing=1.0,
-                                frequency=f, rotation=1, duration=1.0)
+    grid, truth = simulate_wave(
+        "rotating",
+        layout="grid",
+        shape=(11, 11),
+        spacing=1.0,
+        frequency=f,
+        rotation=1,
+        duration=1.0,
+    )
     a = grid.values
     c = 5
     # site at +x of centre leads the site at +y (ccw travel reaches +x first)
     lag = _phase_lag(grid, c * 11 + c + 3, (c + 3) * 11 + c, f)
     assert lag == pytest.approx(-np.pi / 2, abs=1e-6)
     assert truth.rotation == 1
-    grid2, truth2 = simulate_wave("rotating", layout="grid", shape=(11, 11), spacing=1.0,
-                                  frequency=f, rotation=-1, duration=1.0)
-    assert _phase_lag(grid2, c * 11 + c + 3, (c + 3) * 11 + c, f) == pytest.approx(np.pi / 2, abs=1e-6)
+    grid2, _truth2 = simulate_wave(
+        "rotating",
+        layout="grid",
+        shape=(11, 11),
+        spacing=1.0,
+        frequency=f,
+        rotation=-1,
+        duration=1.0,
+    )
+    assert _phase_lag(grid2, c * 11 + c + 3, (c + 3) * 11 + c, f) == pytest.approx(
+        np.pi / 2, abs=1e-6
+    )
     assert a.shape == grid2.shape
 
 
 def test_radial_out_lags_with_distance_and_radial_in_leads():
     f = 10.0
-    out, _ = simulate_wave("radial_out", layout="grid", shape=(9, 9), spacing=0.5,
-                           speed=0.1, frequency=f, duration=1.0)
-    inn, _ = simulate_wave("radial_in", layout="grid", shape=(9, 9), spacing=0.5,
-                           speed=0.1, frequency=f, duration=1.0)
+    out, _ = simulate_wave(
+        "radial_out", layout="grid", shape=(9, 9), spacing=0.5, speed=0.1, frequency=f, duration=1.0
+    )
+    inn, _ = simulate_wave(
+        "radial_in", layout="grid", shape=(9, 9), spacing=0.5, speed=0.1, frequency=f, duration=1.0
+    )
     centre, edge = 4 * 9 + 4, 4 * 9 + 6  # 1 mm away
     k = 2 * np.pi * f / 100.0
     assert _phase_lag(out, centre, edge, f) == pytest.approx(-k * 1.0, abs=1e-6)
@@ -101,7 +128,9 @@ def test_dead_sites_count_and_mask():
     mask[[3, 7]] = True
     g2, t2 = simulate_wave("noise", layout="irregular", dead_sites=mask, seed=2, duration=0.2)
     assert t2.dead_sites == (3, 7)
-    assert np.isnan(g2.values[:, [3, 7]]).all() and np.isfinite(np.delete(g2.values, [3, 7], 1)).all()
+    assert (
+        np.isnan(g2.values[:, [3, 7]]).all() and np.isfinite(np.delete(g2.values, [3, 7], 1)).all()
+    )
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -123,9 +152,18 @@ def test_curved_ecog_positions_are_projected_and_shorter_than_the_sheet():
 
 
 def test_model_units_cells_per_step():
-    grid, truth = simulate_wave("planar", layout="grid", shape=(16, 16), spacing=1.0,
-                                speed=0.5, frequency=0.05, duration=200, sampling_rate=1.0,
-                                time_units="step", space_units="cell")
+    grid, truth = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(16, 16),
+        spacing=1.0,
+        speed=0.5,
+        frequency=0.05,
+        duration=200,
+        sampling_rate=1.0,
+        time_units="step",
+        space_units="cell",
+    )
     assert grid.attrs["kind"] == "model" and grid["time"].attrs["units"] == "step"
     assert truth.wavelength == pytest.approx(10.0)  # 0.5 cells/step / 0.05 cycles/step
 

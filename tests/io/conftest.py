@@ -8,7 +8,6 @@ produce: channel names, their 2-D positions (mm), the values neo/mne return for 
 from __future__ import annotations
 
 import hashlib
-import struct
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -39,8 +38,9 @@ def _nix_signal(n=300, seed=0, *, cobrawap=True, names_prefix="elec"):
         aa["x_coords"] = np.array([c[1] for c in cells])
         aa["y_coords"] = np.array([c[0] for c in cells])
         ann["spatial_scale"] = 0.4 * pq.mm
-    sig = neo.AnalogSignal(data, units="mV", sampling_rate=FS * pq.Hz, name="LFP",
-                           array_annotations=aa, **ann)
+    sig = neo.AnalogSignal(
+        data, units="mV", sampling_rate=FS * pq.Hz, name="LFP", array_annotations=aa, **ann
+    )
     return sig, cells, names
 
 
@@ -72,14 +72,25 @@ def write_nix_cobrawap(folder):
     _write_nix(path, [sig])
     vals = _neo_values_uv(path)
     pos = {n: (0.4 * c[1], 0.4 * c[0]) for n, c in zip(names, cells)}
-    return path, SimpleNamespace(layout="grid", names=names, pos=pos, values=vals,
-                                 shape=(10, 10), empty=[(0.0, 0.0), (3.6, 0.0), (0.0, 3.6), (3.6, 3.6)],
-                                 sampling_rate=FS, fmt="nix", dead=[])
+    return path, SimpleNamespace(
+        layout="grid",
+        names=names,
+        pos=pos,
+        values=vals,
+        shape=(10, 10),
+        empty=[(0.0, 0.0), (3.6, 0.0), (0.0, 3.6), (3.6, 3.6)],
+        sampling_rate=FS,
+        fmt="nix",
+        dead=[],
+    )
 
 
 def write_cmp(path, cells_by_name, *, extra=()):
-    lines = ["//Blackrock Microsystems component map (test)", "//col row bank elec label",
-             "Cerebus mapfile"]
+    lines = [
+        "//Blackrock Microsystems component map (test)",
+        "//col row bank elec label",
+        "Cerebus mapfile",
+    ]
     for k, (name, (iy, ix)) in enumerate(cells_by_name.items()):
         bank = "ABC"[k // 32]
         lines.append(f"{ix}\t{iy}\t{bank}\t{k % 32 + 1}\t{name}")
@@ -99,9 +110,17 @@ def write_nix_cmp(folder):
     write_cmp(Path(folder) / "utah_mapped.cmp", {names[k]: cells[k] for k in order})
     vals = _neo_values_uv(path)
     pos = {n: (0.4 * c[1], 0.4 * c[0]) for n, c in zip(names, cells)}
-    return path, SimpleNamespace(layout="grid", names=names, pos=pos, values=vals,
-                                 shape=(10, 10), empty=[(0.0, 0.0), (3.6, 3.6)],
-                                 sampling_rate=FS, fmt="nix", dead=[])
+    return path, SimpleNamespace(
+        layout="grid",
+        names=names,
+        pos=pos,
+        values=vals,
+        shape=(10, 10),
+        empty=[(0.0, 0.0), (3.6, 3.6)],
+        sampling_rate=FS,
+        fmt="nix",
+        dead=[],
+    )
 
 
 def write_nix_no_signals(folder):
@@ -147,16 +166,26 @@ def write_fif_montage(folder):
     pts = _curved_grid()
     names = list(pts)
     raw = _ecog_raw(names)
-    montage = mne.channels.make_dig_montage({k: v / 1000 for k, v in pts.items()},
-                                            coord_frame="head")
+    montage = mne.channels.make_dig_montage(
+        {k: v / 1000 for k, v in pts.items()}, coord_frame="head"
+    )
     raw.set_montage(montage)
     raw.info["bads"] = ["G7"]
     path = Path(folder) / "curved_ecog_raw.fif"
     raw.save(path, verbose=False)
     back = mne.io.read_raw_fif(path, verbose=False)
     vals = back.get_data(picks=names).T * 1e6
-    return path, SimpleNamespace(layout="channel", names=names, pos3d=pts, values=vals,
-                                 sampling_rate=250.0, fmt="fif", dead=["G7"], ny=4, nx=5)
+    return path, SimpleNamespace(
+        layout="channel",
+        names=names,
+        pos3d=pts,
+        values=vals,
+        sampling_rate=250.0,
+        fmt="fif",
+        dead=["G7"],
+        ny=4,
+        nx=5,
+    )
 
 
 def write_edf(path, names, data_uv, fs, *, phys=(-3276.8, 3276.7)):
@@ -175,16 +204,47 @@ def write_edf(path, names, data_uv, fs, *, phys=(-3276.8, 3276.7)):
         s = str(s)[:w]
         return s.ljust(w).encode("ascii")
 
-    hdr = b"".join([f("0", 8), f("X X X X", 80), f("Startdate X X X X", 80), f("01.01.20", 8),
-                    f("00.00.00", 8), f(256 * (nsig + 1), 8), f("", 44), f(nrec, 8), f(1, 8),
-                    f(nsig, 4)])
-    for field, w in (("label", 16), ("trans", 80), ("dim", 8), ("pmin", 8), ("pmax", 8),
-                     ("dmin", 8), ("dmax", 8), ("pre", 80), ("spr", 8), ("res", 32)):
+    hdr = b"".join(
+        [
+            f("0", 8),
+            f("X X X X", 80),
+            f("Startdate X X X X", 80),
+            f("01.01.20", 8),
+            f("00.00.00", 8),
+            f(256 * (nsig + 1), 8),
+            f("", 44),
+            f(nrec, 8),
+            f(1, 8),
+            f(nsig, 4),
+        ]
+    )
+    for field, w in (
+        ("label", 16),
+        ("trans", 80),
+        ("dim", 8),
+        ("pmin", 8),
+        ("pmax", 8),
+        ("dmin", 8),
+        ("dmax", 8),
+        ("pre", 80),
+        ("spr", 8),
+        ("res", 32),
+    ):
         for name in names:
-            v = {"label": name, "trans": "", "dim": "uV", "pmin": pmin, "pmax": pmax,
-                 "dmin": dmin, "dmax": dmax, "pre": "", "spr": spr, "res": ""}[field]
+            v = {
+                "label": name,
+                "trans": "",
+                "dim": "uV",
+                "pmin": pmin,
+                "pmax": pmax,
+                "dmin": dmin,
+                "dmax": dmax,
+                "pre": "",
+                "spr": spr,
+                "res": "",
+            }[field]
             hdr += f(v, w)
-    body = b"".join(pad[:, r * spr:(r + 1) * spr].tobytes() for r in range(nrec))
+    body = b"".join(pad[:, r * spr : (r + 1) * spr].tobytes() for r in range(nrec))
     Path(path).write_bytes(hdr + body)
     return Path(path)
 
@@ -200,16 +260,29 @@ def write_edf_dig(folder):
     data = rng.normal(size=(len(names), 600)) * 50.0
     data[names.index("E3")] = 0.0  # a flat channel -> dead site
     path = write_edf(Path(folder) / "flatgrid.edf", names, data, fs)
-    pts = {n: np.array([10.0 + 5 * ix, -20.0 + 5 * iy, 60.0]) / 1000 for n, (iy, ix) in zip(names, cells)}
+    pts = {
+        n: np.array([10.0 + 5 * ix, -20.0 + 5 * iy, 60.0]) / 1000
+        for n, (iy, ix) in zip(names, cells)
+    }
     mne.channels.make_dig_montage(pts, coord_frame="head").save(
-        Path(folder) / "flatgrid-dig.fif", overwrite=True, verbose=False)
+        Path(folder) / "flatgrid-dig.fif", overwrite=True, verbose=False
+    )
     raw = mne.io.read_raw_edf(path, verbose=False)
     raw.set_channel_types({n: "ecog" for n in names})
     vals = raw.get_data(picks=names).T * 1e6
     pos = {n: (10.0 + 5 * ix, -20.0 + 5 * iy) for n, (iy, ix) in zip(names, cells)}
-    return path, SimpleNamespace(layout="grid", names=names, pos=pos, values=vals, shape=(3, 4),
-                                 empty=[(20.0, -15.0)], sampling_rate=fs, fmt="edf", dead=["E3"],
-                                 picks="eeg")
+    return path, SimpleNamespace(
+        layout="grid",
+        names=names,
+        pos=pos,
+        values=vals,
+        shape=(3, 4),
+        empty=[(20.0, -15.0)],
+        sampling_rate=fs,
+        fmt="edf",
+        dead=["E3"],
+        picks="eeg",
+    )
 
 
 def write_brainvision_bids(folder):
@@ -232,28 +305,46 @@ def write_brainvision_bids(folder):
         f"DataFile={stem}_ieeg.eeg\nMarkerFile={stem}_ieeg.vmrk\nDataFormat=BINARY\n"
         f"DataOrientation=MULTIPLEXED\nNumberOfChannels={len(names)}\n"
         f"SamplingInterval={1e6 / fs:g}\n\n[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n\n"
-        f"[Channel Infos]\n{ch}\n", encoding="utf-8")
+        f"[Channel Infos]\n{ch}\n",
+        encoding="utf-8",
+    )
     (folder / f"{stem}_ieeg.vmrk").write_text(
         "Brain Vision Data Exchange Marker File, Version 1.0\n\n[Common Infos]\nCodepage=UTF-8\n"
-        f"DataFile={stem}_ieeg.eeg\n\n[Marker Infos]\n", encoding="utf-8")
+        f"DataFile={stem}_ieeg.eeg\n\n[Marker Infos]\n",
+        encoding="utf-8",
+    )
     types = ["ECOG"] * 5 + ["DBS", "DBS", "MISC"]
-    (folder / f"sub-01_task-rest_run-1_channels.tsv").write_text(
+    (folder / "sub-01_task-rest_run-1_channels.tsv").write_text(
         "\ufeffname\ttype\tunits\tstatus\n"
-        + "".join(f"{n}\t{t}\tµV\t{'bad' if n == 'ECOG_3' else 'good'}\n" for n, t in zip(names, types)),
-        encoding="utf-8")
+        + "".join(
+            f"{n}\t{t}\tµV\t{'bad' if n == 'ECOG_3' else 'good'}\n" for n, t in zip(names, types)
+        ),
+        encoding="utf-8",
+    )
     rows = [(n, 0.040, -0.030 + 0.010 * k, 0.060) for k, n in enumerate(ecog)]
     rows += [("LFP_0", 0.012, -0.015, -0.008), ("LFP_1", 0.012, -0.013, -0.006)]
     (folder / "sub-01_space-other_electrodes.tsv").write_text(
-        "\ufeffname\tx\ty\tz\tsize\n" + "".join(f"{n}\t{x}\t{y}\t{z}\t4.2\n" for n, x, y, z in rows)
-        + "MOV\tn/a\tn/a\tn/a\tn/a\n", encoding="utf-8")
+        "\ufeffname\tx\ty\tz\tsize\n"
+        + "".join(f"{n}\t{x}\t{y}\t{z}\t4.2\n" for n, x, y, z in rows)
+        + "MOV\tn/a\tn/a\tn/a\tn/a\n",
+        encoding="utf-8",
+    )
     (folder / "sub-01_space-other_coordsystem.json").write_text(
-        '{"iEEGCoordinateSystem": "Other", "iEEGCoordinateUnits": "m"}')
+        '{"iEEGCoordinateSystem": "Other", "iEEGCoordinateUnits": "m"}'
+    )
     path = folder / f"{stem}_ieeg.vhdr"
     raw = mne.io.read_raw_brainvision(path, verbose=False)
     vals = raw.get_data(picks=ecog).T * 1e6
     pos = {n: (40.0, -30.0 + 10.0 * k) for k, n in enumerate(ecog)}
-    return path, SimpleNamespace(layout="channel", names=ecog, pos=pos, values=vals,
-                                 sampling_rate=fs, fmt="brainvision", dead=["ECOG_3"])
+    return path, SimpleNamespace(
+        layout="channel",
+        names=ecog,
+        pos=pos,
+        values=vals,
+        sampling_rate=fs,
+        fmt="brainvision",
+        dead=["ECOG_3"],
+    )
 
 
 def write_mat(folder):
@@ -268,10 +359,17 @@ def write_mat(folder):
     path = Path(folder) / "seizure_like.mat"
     scipy.io.savemat(path, {"data": data, "fs": np.array([[500.0056]]), "position": pos})
     names = [f"ch{k + 1}" for k in range(len(cells))]
-    return path, SimpleNamespace(layout="grid", names=names,
-                                 pos={n: tuple(p) for n, p in zip(names, pos)}, values=data,
-                                 shape=(10, 10), empty=[(0.2, 0.2), (3.8, 3.8)],
-                                 sampling_rate=500.0056, fmt="mat", dead=[])
+    return path, SimpleNamespace(
+        layout="grid",
+        names=names,
+        pos={n: tuple(p) for n, p in zip(names, pos)},
+        values=data,
+        shape=(10, 10),
+        empty=[(0.2, 0.2), (3.8, 3.8)],
+        sampling_rate=500.0056,
+        fmt="mat",
+        dead=[],
+    )
 
 
 def write_tiff_stack(folder, *, frames_as_files=True):
@@ -296,10 +394,21 @@ def write_tiff_stack(folder, *, frames_as_files=True):
         path = Path(folder) / "stack.tif"
         tifffile.imwrite(path, img)
     names = [f"px{iy}_{ix}" for iy in range(ny) for ix in range(nx)]
-    pos = {n: (0.05 * ix, 0.05 * iy) for n, (iy, ix) in zip(names, [(a, b) for a in range(ny) for b in range(nx)])}
-    return path, SimpleNamespace(layout="grid", names=names, pos=pos,
-                                 values=img.reshape(len(img), -1).astype(float), shape=(ny, nx),
-                                 background_rows=3, sampling_rate=25.0, fmt="tiff", dead=[])
+    pos = {
+        n: (0.05 * ix, 0.05 * iy)
+        for n, (iy, ix) in zip(names, [(a, b) for a in range(ny) for b in range(nx)])
+    }
+    return path, SimpleNamespace(
+        layout="grid",
+        names=names,
+        pos=pos,
+        values=img.reshape(len(img), -1).astype(float),
+        shape=(ny, nx),
+        background_rows=3,
+        sampling_rate=25.0,
+        fmt="tiff",
+        dead=[],
+    )
 
 
 def file_hashes(path):
@@ -313,8 +422,17 @@ def file_hashes(path):
 @pytest.fixture
 def writers():
     return SimpleNamespace(
-        nix_cobrawap=write_nix_cobrawap, nix_cmp=write_nix_cmp, nix_no_signals=write_nix_no_signals,
-        fif_montage=write_fif_montage, edf_dig=write_edf_dig, brainvision_bids=write_brainvision_bids,
-        mat=write_mat, tiff=write_tiff_stack, edf=write_edf, cmp=write_cmp, hashes=file_hashes,
-        nix_signal=_nix_signal, write_nix=_write_nix,
+        nix_cobrawap=write_nix_cobrawap,
+        nix_cmp=write_nix_cmp,
+        nix_no_signals=write_nix_no_signals,
+        fif_montage=write_fif_montage,
+        edf_dig=write_edf_dig,
+        brainvision_bids=write_brainvision_bids,
+        mat=write_mat,
+        tiff=write_tiff_stack,
+        edf=write_edf,
+        cmp=write_cmp,
+        hashes=file_hashes,
+        nix_signal=_nix_signal,
+        write_nix=_write_nix,
     )

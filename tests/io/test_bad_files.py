@@ -61,8 +61,17 @@ def _bad(kind, writers, tmp):
     raise AssertionError(kind)
 
 
-KINDS = ["missing", "empty", "text_as_nix", "truncated_nix", "truncated_edf",
-         "nix_without_signals", "map_with_foreign_channels", "no_positions", "unknown_extension"]
+KINDS = [
+    "missing",
+    "empty",
+    "text_as_nix",
+    "truncated_nix",
+    "truncated_edf",
+    "nix_without_signals",
+    "map_with_foreign_channels",
+    "no_positions",
+    "unknown_extension",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -88,8 +97,12 @@ def test_bad_file_one_sentence_exit_2(kind, writers, tmp_path, capsys, assert_us
 def test_bad_file_through_the_console_script(writers, tmp_path):
     p = tmp_path / "notes.nix"
     p.write_text("plain text\n")
-    r = subprocess.run([sys.executable, "-m", "neurowave.cli", "info", str(p)],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "neurowave.cli", "info", str(p)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0 and "not a readable NIX" in r.stderr
@@ -104,7 +117,9 @@ def test_recording_channel_missing_from_map_is_reported_and_left_out(writers, tm
     src, exp = writers.nix_cmp(tmp_path)
     m = tmp_path / "partial.cmp"
     keep = exp.names[:-3]
-    writers.cmp(m, {n: (int(exp.pos[n][1] / 0.4 + 0.5), int(exp.pos[n][0] / 0.4 + 0.5)) for n in keep})
+    writers.cmp(
+        m, {n: (int(exp.pos[n][1] / 0.4 + 0.5), int(exp.pos[n][0] / 0.4 + 0.5)) for n in keep}
+    )
     with pytest.warns(UserWarning, match="left out"):
         g = read(src, positions=m)
     assert sorted(g.attrs["channels_without_position"]) == sorted(exp.names[-3:])
@@ -118,9 +133,10 @@ def test_recording_channel_missing_from_map_is_reported_and_left_out(writers, tm
     assert "warning" in err and exp.names[-1] in err
 
 
-@pytest.mark.parametrize("scale, factor, words", [(1e6, 1e6, "stored or labelled as V"),
-                                                  (1e-6, 1e-6, "in V labelled as µV"),
-                                                  (1.0, None, None)])
+@pytest.mark.parametrize(
+    "scale, factor, words",
+    [(1e6, 1e6, "stored or labelled as V"), (1e-6, 1e-6, "in V labelled as µV"), (1.0, None, None)],
+)
 def test_implausible_amplitudes_name_the_unit_error(tmp_path, scale, factor, words):
     """A .mat recording of ~100 µV s.d. read with its values 1e6 times too large or
     too small warns with the likely scale error; a plausible one does not."""
@@ -134,8 +150,9 @@ def test_implausible_amplitudes_name_the_unit_error(tmp_path, scale, factor, wor
     rng = np.random.default_rng(0)
     pos = np.array([[0.4 * i, 0.4 * j] for j in range(3) for i in range(3)])
     p = tmp_path / "rec.mat"
-    scipy.io.savemat(p, {"data": rng.normal(size=(400, 9)) * 100.0 * scale, "fs": 500.0,
-                         "position": pos})
+    scipy.io.savemat(
+        p, {"data": rng.normal(size=(400, 9)) * 100.0 * scale, "fs": 500.0, "position": pos}
+    )
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         read(p)

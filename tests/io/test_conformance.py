@@ -17,9 +17,20 @@ import pytest
 from neurowave import make_channel_grid, validate_grid
 from neurowave.io import read, write_netcdf
 
-CASES = ["nix_cobrawap", "nix_cmp", "fif_montage", "edf_dig", "brainvision_bids", "mat",
-         "tiff_folder", "tiff_file", "netcdf", "neo_block_memory", "neo_signal_memory",
-         "mne_raw_memory"]
+CASES = [
+    "nix_cobrawap",
+    "nix_cmp",
+    "fif_montage",
+    "edf_dig",
+    "brainvision_bids",
+    "mat",
+    "tiff_folder",
+    "tiff_file",
+    "netcdf",
+    "neo_block_memory",
+    "neo_signal_memory",
+    "mne_raw_memory",
+]
 
 
 def _in_memory(case, writers, tmp_path):
@@ -46,8 +57,13 @@ def _in_memory(case, writers, tmp_path):
 
 
 def _samples_hash(obj):
-    data = obj.get_data() if hasattr(obj, "get_data") else \
-        obj.segments[0].analogsignals[0].magnitude if hasattr(obj, "segments") else obj.magnitude
+    data = (
+        obj.get_data()
+        if hasattr(obj, "get_data")
+        else obj.segments[0].analogsignals[0].magnitude
+        if hasattr(obj, "segments")
+        else obj.magnitude
+    )
     return hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest()
 
 
@@ -55,11 +71,15 @@ def _write(case, writers, tmp_path):
     if case.endswith("_memory"):
         return _in_memory(case, writers, tmp_path)
     if case == "tiff_folder":
-        return (*writers.tiff(tmp_path, frames_as_files=True),
-                dict(frame_rate=25.0, pixel_size=0.05, dff=False))
+        return (
+            *writers.tiff(tmp_path, frames_as_files=True),
+            dict(frame_rate=25.0, pixel_size=0.05, dff=False),
+        )
     if case == "tiff_file":
-        return (*writers.tiff(tmp_path, frames_as_files=False),
-                dict(frame_rate=25.0, pixel_size=0.05, dff=False))
+        return (
+            *writers.tiff(tmp_path, frames_as_files=False),
+            dict(frame_rate=25.0, pixel_size=0.05, dff=False),
+        )
     if case == "netcdf":
         from types import SimpleNamespace
 
@@ -68,15 +88,30 @@ def _write(case, writers, tmp_path):
         vals[:, 2] = np.nan
         names = ["a", "b", "c", "d"]
         pos = {"a": (0.0, 0.0), "b": (1.5, 0.2), "c": (0.3, 2.0), "d": (2.2, 2.5)}
-        g = make_channel_grid(vals, sampling_rate=100.0, x=[p[0] for p in pos.values()],
-                              y=[p[1] for p in pos.values()], channels=names,
-                              attrs={"format": "netcdf", "positions_source": "test",
-                                     "units": "uV"})
+        g = make_channel_grid(
+            vals,
+            sampling_rate=100.0,
+            x=[p[0] for p in pos.values()],
+            y=[p[1] for p in pos.values()],
+            channels=names,
+            attrs={"format": "netcdf", "positions_source": "test", "units": "uV"},
+        )
         path = tmp_path / "grid.nc"
         g.attrs["source"] = str(path)
         write_netcdf(g, path)
-        return path, SimpleNamespace(layout="channel", names=names, pos=pos, values=vals,
-                                     sampling_rate=100.0, fmt="netcdf", dead=["c"]), {}
+        return (
+            path,
+            SimpleNamespace(
+                layout="channel",
+                names=names,
+                pos=pos,
+                values=vals,
+                sampling_rate=100.0,
+                fmt="netcdf",
+                dead=["c"],
+            ),
+            {},
+        )
     path, exp = getattr(writers, case)(tmp_path)
     kw = {"picks": exp.picks} if hasattr(exp, "picks") else {}
     return path, exp, kw
@@ -136,8 +171,12 @@ def test_reader_conformance(case, writers, tmp_path):
         else:
             got = grid.sel(channel=name).values
             if hasattr(exp, "pos"):
-                assert float(grid["x"].sel(channel=name)) == pytest.approx(exp.pos[name][0], abs=1e-6)
-                assert float(grid["y"].sel(channel=name)) == pytest.approx(exp.pos[name][1], abs=1e-6)
+                assert float(grid["x"].sel(channel=name)) == pytest.approx(
+                    exp.pos[name][0], abs=1e-6
+                )
+                assert float(grid["y"].sel(channel=name)) == pytest.approx(
+                    exp.pos[name][1], abs=1e-6
+                )
         if name in exp.dead:
             assert np.isnan(got).all(), f"{name} is dead/bad and must be NaN"
         else:
@@ -154,11 +193,16 @@ def test_reader_conformance(case, writers, tmp_path):
         for iy in range(exp.ny):
             for ix in range(nx):
                 a = f"G{iy * nx + ix + 1}"
-                for b in ([f"G{iy * nx + ix + 2}"] if ix + 1 < nx else []) + \
-                         ([f"G{(iy + 1) * nx + ix + 1}"] if iy + 1 < exp.ny else []):
+                for b in ([f"G{iy * nx + ix + 2}"] if ix + 1 < nx else []) + (
+                    [f"G{(iy + 1) * nx + ix + 1}"] if iy + 1 < exp.ny else []
+                ):
                     d3 = np.linalg.norm(exp.pos3d[a] - exp.pos3d[b])
-                    pa = np.array([float(grid["x"].sel(channel=a)), float(grid["y"].sel(channel=a))])
-                    pb = np.array([float(grid["x"].sel(channel=b)), float(grid["y"].sel(channel=b))])
+                    pa = np.array(
+                        [float(grid["x"].sel(channel=a)), float(grid["y"].sel(channel=a))]
+                    )
+                    pb = np.array(
+                        [float(grid["x"].sel(channel=b)), float(grid["y"].sel(channel=b))]
+                    )
                     assert np.linalg.norm(pa - pb) == pytest.approx(d3, rel=0.02)
         # axes keep head order and sign: grid rows advance along head y (+)
         assert float(grid["y"].sel(channel="G6")) > float(grid["y"].sel(channel="G1"))

@@ -15,12 +15,16 @@ def _without_lazy(attrs):
 
 
 @pytest.mark.parametrize("as_files", [True, False], ids=["folder", "multipage"])
-@pytest.mark.parametrize("kw", [
-    dict(),
-    dict(baseline="median", transpose=True),
-    dict(baseline=20.0, mask=0.3, bin=2),
-    dict(dff=False, mask=None),
-], ids=["mean", "median-transposed", "percentile-binned", "raw"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(baseline="median", transpose=True),
+        dict(baseline=20.0, mask=0.3, bin=2),
+        dict(dff=False, mask=None),
+    ],
+    ids=["mean", "median-transposed", "percentile-binned", "raw"],
+)
 def test_lazy_stack_equals_eager(writers, tmp_path, as_files, kw):
     path, exp = writers.tiff(tmp_path, frames_as_files=as_files)
     lazy = read_imaging(path, frame_rate=25.0, pixel_size=0.05, lazy=True, chunk_frames=7, **kw)
@@ -34,12 +38,13 @@ def test_lazy_stack_equals_eager(writers, tmp_path, as_files, kw):
     if kw.get("mask", "otsu") == "otsu" and not kw.get("transpose"):
         # the dark band of rows is background (NaN), the bright pixels are kept
         assert np.isnan(lazy.values[:, : exp.background_rows]).all()
-        assert np.isfinite(lazy.values[:, exp.background_rows:]).all()
+        assert np.isfinite(lazy.values[:, exp.background_rows :]).all()
     if not kw:  # ΔF/F against the pixel's mean, from the file's counts
         raw = exp.values.reshape(-1, *exp.shape)
         f0 = raw.mean(axis=0)
-        np.testing.assert_allclose(lazy.values[:, 5, 5], (raw[:, 5, 5] - f0[5, 5]) / f0[5, 5],
-                                   rtol=1e-9)
+        np.testing.assert_allclose(
+            lazy.values[:, 5, 5], (raw[:, 5, 5] - f0[5, 5]) / f0[5, 5], rtol=1e-9
+        )
 
 
 def test_stack_first_pass_never_holds_the_stack(writers, tmp_path, monkeypatch):

@@ -109,11 +109,17 @@ def test_utah_recording_as_nix_lazy_equals_eager(data_dir, tmp_path):
     m = scipy.io.loadmat(datasets.fetch_seizure_utah())
     pos = m["position"]  # mm, electrode centres
     sig = neo.AnalogSignal(
-        m["data"], units="uV", sampling_rate=float(np.squeeze(m["fs"])) * pq.Hz, name="LFP",
+        m["data"],
+        units="uV",
+        sampling_rate=float(np.squeeze(m["fs"])) * pq.Hz,
+        name="LFP",
         spatial_scale=0.4 * pq.mm,
-        array_annotations={"x_coords": np.round((pos[:, 0] - 0.2) / 0.4).astype(int),
-                           "y_coords": np.round((pos[:, 1] - 0.2) / 0.4).astype(int),
-                           "channel_names": np.array([f"e{k}" for k in range(len(pos))])})
+        array_annotations={
+            "x_coords": np.round((pos[:, 0] - 0.2) / 0.4).astype(int),
+            "y_coords": np.round((pos[:, 1] - 0.2) / 0.4).astype(int),
+            "channel_names": np.array([f"e{k}" for k in range(len(pos))]),
+        },
+    )
     seg = neo.Segment(name="seizure")
     seg.analogsignals.append(sig)
     blk = neo.Block(name="utah", subject="patient")
@@ -129,8 +135,9 @@ def test_utah_recording_as_nix_lazy_equals_eager(data_dir, tmp_path):
     assert validate_grid(lazy).n_valid_sites == 96
     for k in (0, 40, 95):  # every column lands on its electrode (0.4 mm lattice from 0)
         x, y = pos[k]
-        np.testing.assert_array_equal(lazy.sel(x=x - 0.2, y=y - 0.2, method="nearest").values,
-                                      m["data"][:, k])
+        np.testing.assert_array_equal(
+            lazy.sel(x=x - 0.2, y=y - 0.2, method="nearest").values, m["data"][:, k]
+        )
 
 
 def test_mne_lazy_equals_eager(writers, tmp_path):

@@ -21,8 +21,16 @@ SPEED, DIRECTION, FS = 0.25, 60.0, 500.0
 def _plane_wave_signal(seed=3, *, cobrawap=True, **kw):
     """A simulated plane wave on a Utah layout as a Cobrawap-style AnalogSignal: channels
     in scrambled order, ``x_coords``/``y_coords`` in electrode cells, ``spatial_scale``."""
-    grid, truth = simulate_wave("planar", speed=SPEED, direction=DIRECTION, frequency=8.0,
-                                duration=2.0, sampling_rate=FS, snr_db=10, seed=seed)
+    grid, truth = simulate_wave(
+        "planar",
+        speed=SPEED,
+        direction=DIRECTION,
+        frequency=8.0,
+        duration=2.0,
+        sampling_rate=FS,
+        snr_db=10,
+        seed=seed,
+    )
     vals = grid.values.reshape(grid.shape[0], -1)
     iy, ix = np.divmod(np.arange(vals.shape[1]), grid.sizes["x"])
     perm = np.random.default_rng(seed).permutation(np.flatnonzero(np.isfinite(vals).all(0)))
@@ -31,8 +39,15 @@ def _plane_wave_signal(seed=3, *, cobrawap=True, **kw):
     if cobrawap:
         aa.update(x_coords=ix[perm], y_coords=iy[perm])
         ann["spatial_scale"] = 0.4 * pq.mm
-    sig = neo.AnalogSignal(vals[:, perm] * 0.05, units="mV", sampling_rate=FS * pq.Hz,
-                           name="LFP", array_annotations=aa, **ann, **kw)
+    sig = neo.AnalogSignal(
+        vals[:, perm] * 0.05,
+        units="mV",
+        sampling_rate=FS * pq.Hz,
+        name="LFP",
+        array_annotations=aa,
+        **ann,
+        **kw,
+    )
     return sig, truth, grid, perm
 
 
@@ -119,16 +134,24 @@ def test_positions_argument_array_and_table():
         nw.read(sig, positions=table.rename(columns={"x": "col"}))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(sampling_rate=0 * pq.Hz), "no usable sampling rate.*sampling_rate= in Hz"),
-    (dict(sampling_rate=1 * pq.mm), "no usable sampling rate"),
-    (dict(units="mm"), "units of mm, not a voltage.*rescale"),
-    (dict(spatial_scale=0.4 * pq.s), "spatial_scale is 0.4 s, not a length"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(sampling_rate=0 * pq.Hz), "no usable sampling rate.*sampling_rate= in Hz"),
+        (dict(sampling_rate=1 * pq.mm), "no usable sampling rate"),
+        (dict(units="mm"), "units of mm, not a voltage.*rescale"),
+        (dict(spatial_scale=0.4 * pq.s), "spatial_scale is 0.4 s, not a length"),
+    ],
+)
 def test_bad_objects_get_one_sentence_naming_the_fix(bad, match):
     sig, _, _, _ = _plane_wave_signal()
-    kw = dict(units=sig.units, sampling_rate=sig.sampling_rate, name="LFP",
-              array_annotations=sig.array_annotations, spatial_scale=sig.annotations["spatial_scale"])
+    kw = dict(
+        units=sig.units,
+        sampling_rate=sig.sampling_rate,
+        name="LFP",
+        array_annotations=sig.array_annotations,
+        spatial_scale=sig.annotations["spatial_scale"],
+    )
     kw.update(bad)
     units = kw.pop("units")
     obj = neo.AnalogSignal(sig.magnitude, units=units, **kw)
@@ -153,8 +176,13 @@ def test_objects_that_are_not_signals():
 
 def test_unitless_signal_takes_units():
     sig, _, sim, _ = _plane_wave_signal()
-    raw = neo.AnalogSignal(sig.magnitude, units="dimensionless", sampling_rate=FS * pq.Hz,
-                           array_annotations=sig.array_annotations, spatial_scale=0.4 * pq.mm)
+    raw = neo.AnalogSignal(
+        sig.magnitude,
+        units="dimensionless",
+        sampling_rate=FS * pq.Hz,
+        array_annotations=sig.array_annotations,
+        spatial_scale=0.4 * pq.mm,
+    )
     g = nw.read(raw, units="mV")
     assert g.attrs["units"] == "uV"
     np.testing.assert_allclose(g.values, sim.values * 50.0, rtol=1e-6)
@@ -166,8 +194,9 @@ def test_mne_raw_in_memory(no_files):
     mne = pytest.importorskip("mne")
     rng = np.random.default_rng(0)
     names = [f"G{k}" for k in range(6)]
-    raw = mne.io.RawArray(rng.normal(size=(6, 300)) * 1e-5,
-                          mne.create_info(names, 250.0, "ecog"), verbose=False)
+    raw = mne.io.RawArray(
+        rng.normal(size=(6, 300)) * 1e-5, mne.create_info(names, 250.0, "ecog"), verbose=False
+    )
     with pytest.raises(NeurowaveError, match="in-memory mne RawArray has no montage.*set_montage"):
         nw.read(raw)
     xy = np.array([[k % 3 * 4.0, k // 3 * 4.0] for k in range(6)])
@@ -175,7 +204,10 @@ def test_mne_raw_in_memory(no_files):
     assert g.dims == ("time", "y", "x") and g.shape == (300, 2, 3)
     assert g.attrs["source"] == "in-memory mne RawArray"
     np.testing.assert_allclose(g.values.reshape(300, -1), raw.get_data().T * 1e6)
-    raw.set_montage(mne.channels.make_dig_montage(
-        {n: [p[0] / 1000, p[1] / 1000, 0.05] for n, p in zip(names, xy)}, coord_frame="head"))
+    raw.set_montage(
+        mne.channels.make_dig_montage(
+            {n: [p[0] / 1000, p[1] / 1000, 0.05] for n, p in zip(names, xy)}, coord_frame="head"
+        )
+    )
     g2 = nw.read(raw)
     np.testing.assert_allclose(g2.values.reshape(300, -1), raw.get_data().T * 1e6)

@@ -27,13 +27,26 @@ def _bursts():
     parts = []
     for k, d in enumerate(BURSTS):
         noise, _ = simulate_wave("noise", duration=1.0, sampling_rate=FS, seed=10 + k)
-        wave, _ = simulate_wave("planar", speed=0.3, direction=d, frequency=10.0, duration=1.0,
-                                sampling_rate=FS, snr_db=15, seed=k)
+        wave, _ = simulate_wave(
+            "planar",
+            speed=0.3,
+            direction=d,
+            frequency=10.0,
+            duration=1.0,
+            sampling_rate=FS,
+            snr_db=15,
+            seed=k,
+        )
         parts += [0.3 * noise.values, wave.values]
     noise, _ = simulate_wave("noise", duration=1.0, sampling_rate=FS, seed=20)
     parts.append(0.3 * noise.values)
-    return make_grid(np.concatenate(parts) * 100.0, sampling_rate=FS, x=wave["x"].values,
-                     y=wave["y"].values, source="bursts")
+    return make_grid(
+        np.concatenate(parts) * 100.0,
+        sampling_rate=FS,
+        x=wave["x"].values,
+        y=wave["y"].values,
+        source="bursts",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +76,31 @@ def test_to_neo_holds_the_frames_and_the_events(result):
     seg = result.to_neo()
     assert isinstance(seg, neo.Segment)
     sigs = {s.name: s for s in seg.analogsignals}
-    assert list(sigs) == ["pgd", "speed", "direction", "wavelength", "frequency", "is_wave",
-                          "pattern"]
+    assert list(sigs) == [
+        "pgd",
+        "speed",
+        "direction",
+        "wavelength",
+        "frequency",
+        "is_wave",
+        "pattern",
+    ]
     fr = result.frames
-    for name, unit in (("pgd", "dimensionless"), ("speed", "m/s"), ("direction", "deg"),
-                       ("wavelength", "mm"), ("frequency", "Hz"), ("is_wave", "dimensionless")):
+    for name, unit in (
+        ("pgd", "dimensionless"),
+        ("speed", "m/s"),
+        ("direction", "deg"),
+        ("wavelength", "mm"),
+        ("frequency", "Hz"),
+        ("is_wave", "dimensionless"),
+    ):
         sig = sigs[name]
         assert sig.units == pq.Quantity(1.0, unit).units
         assert sig.shape == (fr.sizes["time"], 1)
-        np.testing.assert_allclose(sig.magnitude[:, 0], fr[name].values.astype(float),
-                                   equal_nan=True)
-        np.testing.assert_allclose(sig.times.rescale("s").magnitude, fr["time"].values,
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            sig.magnitude[:, 0], fr[name].values.astype(float), equal_nan=True
+        )
+        np.testing.assert_allclose(sig.times.rescale("s").magnitude, fr["time"].values, atol=1e-9)
     labels = sigs["pattern"].annotations["pattern_labels"]
     codes = sigs["pattern"].magnitude[:, 0].astype(int)
     np.testing.assert_array_equal(np.asarray(labels)[codes], fr["pattern"].values.astype(str))
@@ -106,8 +132,7 @@ def test_nixio_round_trip_keeps_the_events(result, tmp_path):
     np.testing.assert_allclose(ep.array_annotations["speed"], ev["speed"].values)
     np.testing.assert_array_equal(ep.labels, ev["pattern"].values.astype(str))
     speed = next(s for s in blk.segments[0].analogsignals if s.name == "speed")
-    np.testing.assert_allclose(speed.magnitude[:, 0], result.frames["speed"].values,
-                               equal_nan=True)
+    np.testing.assert_allclose(speed.magnitude[:, 0], result.frames["speed"].values, equal_nan=True)
     assert summary_from_neo(blk) == json.loads(result.to_json())
 
 
@@ -129,9 +154,14 @@ def _recording(tmp_path):
     vals = grid.values.reshape(grid.shape[0], -1)
     iy, ix = np.divmod(np.arange(vals.shape[1]), grid.sizes["x"])
     ok = np.isfinite(vals).all(0)
-    sig = neo.AnalogSignal(vals[:, ok], units="uV", sampling_rate=FS * pq.Hz, name="LFP",
-                           array_annotations={"x_coords": ix[ok], "y_coords": iy[ok]},
-                           spatial_scale=0.4 * pq.mm)
+    sig = neo.AnalogSignal(
+        vals[:, ok],
+        units="uV",
+        sampling_rate=FS * pq.Hz,
+        name="LFP",
+        array_annotations={"x_coords": ix[ok], "y_coords": iy[ok]},
+        spatial_scale=0.4 * pq.mm,
+    )
     seg = neo.Segment(name="rec")
     seg.analogsignals.append(sig)
     blk = neo.Block(name="neurowave")  # the results' name, taken: they go in neurowave_2
@@ -150,8 +180,9 @@ def test_write_nix_adds_a_block_to_a_copy_and_never_touches_the_recording(result
     with neo.NixIO(str(out), mode="ro") as r:
         blocks = r.read_all_blocks()
     assert [b.name for b in blocks] == ["neurowave", "neurowave_2"]
-    np.testing.assert_array_equal(blocks[0].segments[0].analogsignals[0].magnitude,
-                                  read_raw_samples(rec))
+    np.testing.assert_array_equal(
+        blocks[0].segments[0].analogsignals[0].magnitude, read_raw_samples(rec)
+    )
     assert len(blocks[1].segments[0].epochs[0]) == len(result.events)
     with pytest.raises(NeurowaveError, match="never rewrites an input"):
         write_nix(result, rec, recording=rec)
@@ -167,8 +198,21 @@ def test_cli_analyze_nix_leaves_the_recording_byte_identical(tmp_path, capsys):
     rec = _recording(tmp_path)
     before = _sha(rec)
     out, js = tmp_path / "out.nix", tmp_path / "out.json"
-    code = main(["analyze", str(rec), "--band", "8", "12", "--nix", str(out),
-                 "--json", str(js), "--surrogates", "19"])
+    code = main(
+        [
+            "analyze",
+            str(rec),
+            "--band",
+            "8",
+            "12",
+            "--nix",
+            str(out),
+            "--json",
+            str(js),
+            "--surrogates",
+            "19",
+        ]
+    )
     assert code == 0
     assert _sha(rec) == before
     events = json.loads(js.read_text())["events"]
@@ -193,8 +237,10 @@ def test_cli_nix_of_a_non_nix_input_holds_the_results_only(tmp_path):
     nc = tmp_path / "bursts.nc"
     write_netcdf(_bursts(), nc)
     out = tmp_path / "waves.nix"
-    assert main(["analyze", str(nc), "--band", "8", "12", "--nix", str(out),
-                 "--surrogates", "19"]) == 0
+    assert (
+        main(["analyze", str(nc), "--band", "8", "12", "--nix", str(out), "--surrogates", "19"])
+        == 0
+    )
     with neo.NixIO(str(out), mode="ro") as r:
         (blk,) = r.read_all_blocks()
     assert blk.name == "neurowave" and len(blk.segments[0].epochs[0]) >= len(BURSTS)
@@ -205,8 +251,16 @@ def test_cli_nix_of_a_non_nix_input_holds_the_results_only(tmp_path):
 
 
 def test_to_neo_needs_physical_units():
-    grid, _ = simulate_wave("planar", speed=0.5, frequency=0.1, duration=100, sampling_rate=1,
-                            time_units="step", space_units="cell", seed=0)
+    grid, _ = simulate_wave(
+        "planar",
+        speed=0.5,
+        frequency=0.1,
+        duration=100,
+        sampling_rate=1,
+        time_units="step",
+        space_units="cell",
+        seed=0,
+    )
     res = analyze(grid, band=(0.08, 0.12))
     with pytest.raises(NeurowaveError, match="measured in step and cell.*seconds and millimetres"):
         res.to_neo()

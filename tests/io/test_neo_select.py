@@ -11,10 +11,22 @@ from neurowave.io import read_neo
 def _two_signal_file(path):
     rng = np.random.default_rng(12)
     xy = {"x_coords": np.array([0, 1, 0, 1]), "y_coords": np.array([0, 0, 1, 1])}
-    a = neo.AnalogSignal(rng.normal(size=(100, 4)), units="V", sampling_rate=1 * pq.kHz,
-                         name="lfp", array_annotations=xy, spatial_scale=0.4 * pq.mm)
-    b = neo.AnalogSignal(rng.normal(size=(50, 4)), units="mV", sampling_rate=2 * pq.kHz,
-                         name="mua", array_annotations=xy, spatial_scale=400 * pq.um)
+    a = neo.AnalogSignal(
+        rng.normal(size=(100, 4)),
+        units="V",
+        sampling_rate=1 * pq.kHz,
+        name="lfp",
+        array_annotations=xy,
+        spatial_scale=0.4 * pq.mm,
+    )
+    b = neo.AnalogSignal(
+        rng.normal(size=(50, 4)),
+        units="mV",
+        sampling_rate=2 * pq.kHz,
+        name="mua",
+        array_annotations=xy,
+        spatial_scale=400 * pq.um,
+    )
     segs = [neo.Segment(name="baseline"), neo.Segment(name="seizure")]
     segs[0].analogsignals.append(a)
     segs[1].analogsignals.extend([a.copy(), b])

@@ -9,9 +9,19 @@ def _grid():
     rng = np.random.default_rng(1)
     data = rng.normal(size=(64, 10, 10))
     data[:, 0, 0] = np.nan
-    return make_grid(data, sampling_rate=500.0056, spacing=0.4, source="sim",
-                     attrs={"band": [1.0, 13.0], "subject": "P1", "config": {"a": 1, "b": [1, 2]},
-                            "flag": True, "channel_names": ["a", "b"]})
+    return make_grid(
+        data,
+        sampling_rate=500.0056,
+        spacing=0.4,
+        source="sim",
+        attrs={
+            "band": [1.0, 13.0],
+            "subject": "P1",
+            "config": {"a": 1, "b": [1, 2]},
+            "flag": True,
+            "channel_names": ["a", "b"],
+        },
+    )
 
 
 def test_grid_round_trip_is_exact(tmp_path):
@@ -25,8 +35,13 @@ def test_grid_round_trip_is_exact(tmp_path):
 
 
 def test_channel_round_trip_is_exact(tmp_path):
-    g = make_channel_grid(np.arange(30.0).reshape(10, 3), sampling_rate=200.0, x=[0, 1, 2.5],
-                          y=[0, 1, 0], channels=["G1", "G2", "G3"])
+    g = make_channel_grid(
+        np.arange(30.0).reshape(10, 3),
+        sampling_rate=200.0,
+        x=[0, 1, 2.5],
+        y=[0, 1, 0],
+        channels=["G1", "G2", "G3"],
+    )
     g[:, 1] = np.nan
     write_netcdf(g, tmp_path / "c.nc")
     assert read_netcdf(tmp_path / "c.nc").identical(g)

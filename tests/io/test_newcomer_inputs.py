@@ -13,15 +13,20 @@ from neurowave.io import read
 
 def _samples_csv(path, n=5):
     rng = np.random.default_rng(0)
-    np.savetxt(path, rng.normal(size=(50, n)), delimiter=",", header=",".join(
-        f"ch{i}" for i in range(n)), comments="")
+    np.savetxt(
+        path,
+        rng.normal(size=(50, n)),
+        delimiter=",",
+        header=",".join(f"ch{i}" for i in range(n)),
+        comments="",
+    )
 
 
 def test_sample_table_beside_a_recording_is_ignored_with_one_warning(writers, tmp_path, capsys):
     """recording.csv of samples beside recording.nix: not a map, so the NIX file's own
     coordinates are used, one warning names the CSV, and info says where the
     positions came from."""
-    path, exp = writers.nix_cobrawap(tmp_path)
+    path, _exp = writers.nix_cobrawap(tmp_path)
     side = path.with_suffix(".csv")
     _samples_csv(side)
     with pytest.warns(UserWarning, match=f"{side.name}.*does not read as an electrode map"):

@@ -28,12 +28,19 @@ def test_table_rowcol_and_xy(tmp_path):
 
 def test_bids_electrodes_tsv_with_bom_and_na(tmp_path):
     p = tmp_path / "sub-01_space-x_electrodes.tsv"
-    p.write_text("\ufeffname\tx\ty\tz\n" "A\t0.01\t0.02\t0.05\n" "B\t0.02\t0.02\t0.05\n"
-                 "C\t0.01\t0.03\t0.05\n" "M\tn/a\tn/a\tn/a\n", encoding="utf-8")
+    p.write_text(
+        "\ufeffname\tx\ty\tz\n"
+        "A\t0.01\t0.02\t0.05\n"
+        "B\t0.02\t0.02\t0.05\n"
+        "C\t0.01\t0.03\t0.05\n"
+        "M\tn/a\tn/a\tn/a\n",
+        encoding="utf-8",
+    )
     df = read_positions(p)
     assert list(df.index) == ["A", "B", "C", "M"]  # no '\ufeffname' column
-    np.testing.assert_allclose(df.loc[["A", "B", "C"], ["x", "y"]].to_numpy(),
-                               [[10, 20], [20, 20], [10, 30]], atol=1e-9)  # metres -> mm
+    np.testing.assert_allclose(
+        df.loc[["A", "B", "C"], ["x", "y"]].to_numpy(), [[10, 20], [20, 20], [10, 30]], atol=1e-9
+    )  # metres -> mm
     assert np.isnan(df.loc["M", "x"])
 
 
@@ -41,8 +48,9 @@ def test_dig_fif_montage(tmp_path):
     import mne
 
     pts = {"A": [0.01, 0.0, 0.07], "B": [0.015, 0.0, 0.07], "C": [0.01, 0.005, 0.07]}
-    mne.channels.make_dig_montage(pts, coord_frame="head").save(tmp_path / "r-dig.fif",
-                                                                verbose=False)
+    mne.channels.make_dig_montage(pts, coord_frame="head").save(
+        tmp_path / "r-dig.fif", verbose=False
+    )
     df = read_positions(tmp_path / "r-dig.fif")
     np.testing.assert_allclose(df[["x", "y"]].to_numpy(), [[10, 0], [15, 0], [10, 5]], atol=1e-6)
     assert df.attrs["projection"]["axes"] == ["x", "y"]
@@ -120,12 +128,20 @@ def test_cmp_matches_blackrock_channel_ids(writers, tmp_path):
 
     rng = np.random.default_rng(3)
     data = rng.normal(size=(200, 4))
-    sig = neo.AnalogSignal(data, units="uV", sampling_rate=1 * pq.kHz,
-                           array_annotations={"channel_ids": np.array([4, 2, 3, 1]),
-                                              "channel_names": np.array(["c4", "c2", "c3", "c1"])})
+    sig = neo.AnalogSignal(
+        data,
+        units="uV",
+        sampling_rate=1 * pq.kHz,
+        array_annotations={
+            "channel_ids": np.array([4, 2, 3, 1]),
+            "channel_names": np.array(["c4", "c2", "c3", "c1"]),
+        },
+    )
     p = tmp_path / "ids.nix"
     writers.write_nix(p, [sig])
-    m = writers.cmp(tmp_path / "ids_map.cmp", {"e1": (0, 0), "e2": (0, 1), "e3": (1, 0), "e4": (1, 1)})
+    m = writers.cmp(
+        tmp_path / "ids_map.cmp", {"e1": (0, 0), "e2": (0, 1), "e3": (1, 0), "e4": (1, 1)}
+    )
     g = read(p, positions=m)
     assert g.dims == ("time", "y", "x")
     np.testing.assert_array_equal(g.values[:, 1, 1], data[:, 0])  # channel id 4 -> (row 1, col 1)

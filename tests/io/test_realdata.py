@@ -60,8 +60,7 @@ def test_fif_ecog_flattened_grid(data_dir):
         g = read(path)
     assert g.dims == ("time", "channel") and g.sizes["channel"] == 320
     raw = mne.io.read_raw_fif(path, verbose=False)
-    np.testing.assert_array_equal(g.sel(channel="G17").values,
-                                  raw.get_data(picks=["G17"])[0] * 1e6)
+    np.testing.assert_array_equal(g.sel(channel="G17").values, raw.get_data(picks=["G17"])[0] * 1e6)
     pos3 = raw.get_montage().get_positions()["ch_pos"]
     ratios = []
     for r in range(16):
@@ -70,8 +69,10 @@ def test_fif_ecog_flattened_grid(data_dir):
             for nb in ([k + 1] if c < 15 else []) + ([k + 16] if r < 15 else []):
                 a, b = f"G{k}", f"G{nb}"
                 d3 = 1000 * np.linalg.norm(pos3[a] - pos3[b])
-                d2 = np.hypot(float(g.x.sel(channel=a) - g.x.sel(channel=b)),
-                              float(g.y.sel(channel=a) - g.y.sel(channel=b)))
+                d2 = np.hypot(
+                    float(g.x.sel(channel=a) - g.x.sel(channel=b)),
+                    float(g.y.sel(channel=a) - g.y.sel(channel=b)),
+                )
                 ratios.append(d2 / d3)
     ratios = np.array(ratios)
     assert len(ratios) == 480
@@ -94,8 +95,9 @@ def test_bids_strip(data_dir):
     d = np.hypot(np.diff(g.x.values), np.diff(g.y.values))
     assert np.all((d > 9.5) & (d < 12.5)), d  # 10-12 mm between neighbours
     raw = mne.io.read_raw_brainvision(path, verbose=False)
-    np.testing.assert_array_equal(g.sel(channel="ECOG_RIGHT_2").values,
-                                  raw.get_data(picks=["ECOG_RIGHT_2"])[0] * 1e6)
+    np.testing.assert_array_equal(
+        g.sel(channel="ECOG_RIGHT_2").values, raw.get_data(picks=["ECOG_RIGHT_2"])[0] * 1e6
+    )
 
 
 def test_persyst_needs_positions(data_dir, tmp_path):
@@ -106,7 +108,9 @@ def test_persyst_needs_positions(data_dir, tmp_path):
         read(lay)
     names = [f"POL X{k}" for k in range(1, 9)]
     m = tmp_path / "x_strip.csv"
-    m.write_text("channel,row,col\n" + "".join(f"{n},{k // 4},{k % 4}\n" for k, n in enumerate(names)))
+    m.write_text(
+        "channel,row,col\n" + "".join(f"{n},{k // 4},{k % 4}\n" for k, n in enumerate(names))
+    )
     with pytest.warns(UserWarning, match="left out"):
         g = read(lay, positions=m, picks="eeg")
     assert g.dims == ("time", "y", "x") and g.shape == (847, 2, 4)

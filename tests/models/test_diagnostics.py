@@ -5,9 +5,17 @@ import pytest
 import torch
 
 from neurowave._validate import NeurowaveError
-from neurowave.models import (bounded_ratio, compute_oscillator_diagnostics, cut_coupling,
-                              get_model, get_task, load_model, states_bounded,
-                              task_from_spec, untrained_like)
+from neurowave.models import (
+    bounded_ratio,
+    compute_oscillator_diagnostics,
+    cut_coupling,
+    get_model,
+    get_task,
+    load_model,
+    states_bounded,
+    task_from_spec,
+    untrained_like,
+)
 from neurowave.models.diagnostics import BOUND_FACTOR
 
 N_IMAGES = 16
@@ -60,7 +68,7 @@ def test_shipped_small_model_has_unit_0_live_and_unit_1_dead():
     d = compute_oscillator_diagnostics(*_shipped("cornn-tetrominoes-small"))
     u0, u1 = d["units"]
     assert u0["live_omega_fraction"]["foreground"] == 1.0
-    assert 0.85 < u0["live_omega_fraction"]["all"] < 0.95       # "live at ~90 %"
+    assert 0.85 < u0["live_omega_fraction"]["all"] < 0.95  # "live at ~90 %"
     assert u0["live"] and u0["omega"]["foreground"]["q50"] > 0.5
     assert u1["live_omega_fraction"]["all"] == 0.0 and not u1["live"]
     assert [w.split(":")[0] for w in d["warnings"] if "omega" in w] == ["unit 1"]
@@ -115,8 +123,9 @@ def test_omega_init_keeps_the_oscillators_live_at_init(how):
 
 def test_diagnostics_reject_a_model_without_oscillators():
     with pytest.raises(NeurowaveError, match="CoRNN only"):
-        compute_oscillator_diagnostics(get_model("cnn", n_layers=1, mlp_hidden=(4,)),
-                                       np.zeros((1, 3, 8, 8), np.float32))
+        compute_oscillator_diagnostics(
+            get_model("cnn", n_layers=1, mlp_hidden=(4,)), np.zeros((1, 3, 8, 8), np.float32)
+        )
 
 
 def test_new_cornns_start_live_and_shipped_ones_load_as_trained():
@@ -133,7 +142,6 @@ def test_new_cornns_start_live_and_shipped_ones_load_as_trained():
     assert float(fresh.enc_omega[-1].bias.detach().abs().max()) < 0.1
 
 
-
 def test_omega_stays_live_through_a_short_run_from_the_bias_init():
     """The small geometry, 40 Adam steps at the small recipe's rate (3e-3, clip 1.0):
     from ``omega_init="bias"`` every unit keeps omega live over >= 50 % of the object
@@ -147,8 +155,16 @@ def test_omega_stays_live_through_a_short_run_from_the_bias_init():
     x, y = task.split("train", cache=False)
     xv, yv = task.split("val", cache=False)
     torch.manual_seed(1)
-    m = get_model("cornn", hidden_channels=2, c_mid=16, n_steps=30, dt=0.3,
-                  encoder_layers=(2, 2, 2), readout_bias=True, mlp_hidden=(32, 32, 32))
+    m = get_model(
+        "cornn",
+        hidden_channels=2,
+        c_mid=16,
+        n_steps=30,
+        dt=0.3,
+        encoder_layers=(2, 2, 2),
+        readout_bias=True,
+        mlp_hidden=(32, 32, 32),
+    )
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     rng = np.random.default_rng(1)
     for _ in range(40):
@@ -169,8 +185,16 @@ def test_shipping_a_run_records_its_recipe_and_diagnostics(tmp_path, monkeypatch
 
     torch.set_num_threads(1)
     task = get_task("tetrominoes-tiny", n_train=8, n_val=4, n_test=4)
-    train("cornn", task, model_config=dict(n_steps=6, mlp_hidden=(4,)), epochs=1,
-          batch_size=4, clip=0.5, out=tmp_path / "run", progress=False)
+    train(
+        "cornn",
+        task,
+        model_config=dict(n_steps=6, mlp_hidden=(4,)),
+        epochs=1,
+        batch_size=4,
+        clip=0.5,
+        out=tmp_path / "run",
+        progress=False,
+    )
     monkeypatch.setattr(_pretrained, "pretrained_dir", lambda: tmp_path)
     meta = _pretrained.ship_pretrained(tmp_path / "run", "tiny", description="t")
     assert meta["clip"] == 0.5 and meta["weight_decay"] == 0.0

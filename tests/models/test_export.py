@@ -57,8 +57,9 @@ def test_export_is_deterministic_for_a_seed(tmp_path):
     assert not np.array_equal(a["hidden"].values, c["hidden"].values)
     write_export(a, tmp_path / "a.nc")
     write_export(b, tmp_path / "b.nc")
-    xr.testing.assert_identical(xr.open_dataset(tmp_path / "a.nc").load(),
-                                xr.open_dataset(tmp_path / "b.nc").load())
+    xr.testing.assert_identical(
+        xr.open_dataset(tmp_path / "a.nc").load(), xr.open_dataset(tmp_path / "b.nc").load()
+    )
 
 
 def test_export_errors():
@@ -85,8 +86,11 @@ def test_a_window_past_the_horizon_is_flagged_where_the_states_grow():
     model, ckpt = load_model(f"pretrained:{default_pretrained()}")
     task = task_from_spec(ckpt["task"])
     ds = export_hidden(model, task, n=2, seed=0, n_steps=200)
-    assert ds.attrs["states_bounded"] == {"hidden": False, "hidden_cut_coupling": True,
-                                          "hidden_untrained": True}
+    assert ds.attrs["states_bounded"] == {
+        "hidden": False,
+        "hidden_cut_coupling": True,
+        "hidden_untrained": True,
+    }
     assert min(ds.attrs["bound_ratio"]["hidden"]) > 2.0
     assert max(ds.attrs["bound_ratio"]["hidden_cut_coupling"]) <= 2.0
     assert ds.attrs["oscillator_diagnostics"]["live_omega_foreground"] == [0.0, 0.0]

@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
 
-from neurowave.models import (confusion_matrix, foreground_iou, foreground_iou_paper,
-                              segmentation_scores)
+from neurowave.models import (
+    confusion_matrix,
+    foreground_iou,
+    foreground_iou_paper,
+    segmentation_scores,
+)
 
 
 def test_iou_per_class_on_one_hot_masks():

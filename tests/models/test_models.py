@@ -2,14 +2,24 @@ import numpy as np
 import pytest
 import torch
 
-from neurowave.models import (READOUTS, CoRNNConfig, count_parameters, get_model, laplacian_kernel,
-                              list_models)
+from neurowave.models import (
+    READOUTS,
+    CoRNNConfig,
+    count_parameters,
+    get_model,
+    laplacian_kernel,
+    list_models,
+)
 
 
 def test_registry_builds_every_model_with_the_right_output_shape():
     x = torch.rand(2, 3, 24, 24)
-    small = {"cornn": dict(n_steps=6), "convlstm": dict(n_steps=3, hidden_channels=4),
-             "cnn": dict(n_layers=2, channels=4), "unet": dict(width=2)}
+    small = {
+        "cornn": dict(n_steps=6),
+        "convlstm": dict(n_steps=3, hidden_channels=4),
+        "cnn": dict(n_layers=2, channels=4),
+        "unet": dict(width=2),
+    }
     for name in list_models():
         m = get_model(name, mlp_hidden=(8,), **small[name])
         assert m(x).shape == (2, 6, 24, 24)
@@ -22,7 +32,7 @@ def test_readouts_give_the_documented_feature_counts(readout):
     m = get_model("cornn", n_steps=10, readout=readout, mlp_hidden=(8,))
     n_feat = 6 if readout in ("fft", "linear") else 1
     assert m.mlp.net[0].in_features == 2 * n_feat
-    logits, h = m(torch.rand(1, 3, 8, 8), return_hidden=True)
+    _logits, h = m(torch.rand(1, 3, 8, 8), return_hidden=True)
     assert h.shape == (1, 10, 2, 8, 8)
     f = m.readout(h)
     if readout == "fft":
@@ -44,8 +54,16 @@ def test_paper_parameter_counts():
     assert count_parameters(m) == 11494 + 36 + 5100 + 159494 == 176124
     assert count_parameters(get_model("cornn", readout="fft")) == 11494 + 36 + 159494
     # the CPU configuration (two convolutions per encoder, biased readout) as shipped
-    small = get_model("cornn", hidden_channels=2, c_mid=16, n_steps=30, dt=0.3,
-                      mlp_hidden=(32, 32, 32), encoder_layers=(2, 2, 2), readout_bias=True)
+    small = get_model(
+        "cornn",
+        hidden_channels=2,
+        c_mid=16,
+        n_steps=30,
+        dt=0.3,
+        mlp_hidden=(32, 32, 32),
+        encoder_layers=(2, 2, 2),
+        readout_bias=True,
+    )
     assert count_parameters(small) == 6112
     cnn = get_model("cnn", n_layers=8, channels=16, mlp_hidden=(256, 256, 256))
     assert cnn.receptive_field == 17
@@ -125,18 +143,23 @@ def test_recomputing_recurrence_has_the_exact_gradient(monkeypatch, chunk):
     monkeypatch.setattr(_Recurrence, "chunk", chunk)
     g = torch.Generator().manual_seed(0)
     b, c, h, w, n = 1, 2, 4, 3, 7
-    args = [torch.rand(b, c, h, w, generator=g, dtype=torch.float64).requires_grad_()
-            for _ in range(3)]
-    weight = (laplacian_kernel(c).double()
-              + 0.2 * torch.randn(c, c, 3, 3, generator=g, dtype=torch.float64)).requires_grad_()
+    args = [
+        torch.rand(b, c, h, w, generator=g, dtype=torch.float64).requires_grad_() for _ in range(3)
+    ]
+    weight = (
+        laplacian_kernel(c).double()
+        + 0.2 * torch.randn(c, c, 3, 3, generator=g, dtype=torch.float64)
+    ).requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda *a: oscillator_recurrence(*a, dt=0.3, n_steps=n), (*args, weight))
+        lambda *a: oscillator_recurrence(*a, dt=0.3, n_steps=n), (*args, weight)
+    )
     out = oscillator_recurrence(*args, weight, dt=0.3, n_steps=n)
     ref = _naive_recurrence(*args, weight, 0.3, n)
     assert torch.equal(out, ref)  # same operations in the same order
     go = torch.randn(out.shape, generator=g, dtype=torch.float64)
-    for a, r in zip(torch.autograd.grad(out, [*args, weight], go),
-                    torch.autograd.grad(ref, [*args, weight], go)):
+    for a, r in zip(
+        torch.autograd.grad(out, [*args, weight], go), torch.autograd.grad(ref, [*args, weight], go)
+    ):
         assert torch.allclose(a, r, rtol=1e-10, atol=1e-12)
 
 

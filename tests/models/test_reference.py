@@ -42,11 +42,12 @@ def published_modules():
     """Import the published code's top-level modules without leaving them in sys.modules."""
     path = peer_dir()
     if path is None or not (path / "cornn_model2.py").exists():
-        pytest.skip("the published implementation (shared/peer/traveling-waves-integrate) is "
-                    f"not beside the repository {REPO} nor in a folder above it; set "
-                    "NEUROWAVE_PEER to its parent folder")
-    names = ("utils", "readouts", "cornn_model2", "baseline1_flexible", "loss_metrics",
-             "imageio")
+        pytest.skip(
+            "the published implementation (shared/peer/traveling-waves-integrate) is "
+            f"not beside the repository {REPO} nor in a folder above it; set "
+            "NEUROWAVE_PEER to its parent folder"
+        )
+    names = ("utils", "readouts", "cornn_model2", "baseline1_flexible", "loss_metrics", "imageio")
     saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
     if importlib.util.find_spec("imageio") is None:  # utils.py imports it only for GIFs
         sys.modules["imageio"] = types.ModuleType("imageio")
@@ -65,19 +66,37 @@ def published_modules():
 def build_pair(readout, *, size, n_steps, dt=0.1, seed=0):
     with published_modules() as utils:
         torch.manual_seed(seed)
-        ref = utils.make_model("cpu", "cornn_model2", 6, size, dt, 0, n_steps, 3, 16, 2, 3,
-                               size, "op", cell_type="lstm", num_layers=16,
-                               readout_type=PUBLISHED_READOUTS[readout])
+        ref = utils.make_model(
+            "cpu",
+            "cornn_model2",
+            6,
+            size,
+            dt,
+            0,
+            n_steps,
+            3,
+            16,
+            2,
+            3,
+            size,
+            "op",
+            cell_type="lstm",
+            num_layers=16,
+            readout_type=PUBLISHED_READOUTS[readout],
+        )
     ours = get_model("cornn", readout=readout, n_steps=n_steps, dt=dt)
-    ours.load_state_dict(cornn_state_dict_from_published(ref.state_dict(), readout=readout,
-                                                         n_steps=n_steps))
+    ours.load_state_dict(
+        cornn_state_dict_from_published(ref.state_dict(), readout=readout, n_steps=n_steps)
+    )
     return ref, ours
 
 
 def batch(n, size, seed=1):
     g = torch.Generator().manual_seed(seed)
-    return (torch.rand(n, 3, size, size, generator=g),
-            torch.randint(0, 6, (n, size, size), generator=g))
+    return (
+        torch.rand(n, 3, size, size, generator=g),
+        torch.randint(0, 6, (n, size, size), generator=g),
+    )
 
 
 def test_published_setting_same_parameters_logits_and_hidden_states():
@@ -100,13 +119,28 @@ def test_published_cnn_architecture_has_the_published_parameter_count():
     ``baseline1_flexible`` at L = 8 (Tetrominoes, T = 100): 3x3 layers 3 -> 16 -> ... -> 2,
     a 1x1 expansion 2 -> 98 (K = 49 per channel) and the 3 x 256 MLP."""
     with published_modules() as utils:
-        ref = utils.make_model("cpu", "baseline1_flexible", 6, 64, 0.1, 0, 100, 3, 16, 2, 3,
-                               64, "op", cell_type="lstm", num_layers=8, readout_type="linear")
+        ref = utils.make_model(
+            "cpu",
+            "baseline1_flexible",
+            6,
+            64,
+            0.1,
+            0,
+            100,
+            3,
+            16,
+            2,
+            3,
+            64,
+            "op",
+            cell_type="lstm",
+            num_layers=8,
+            readout_type="linear",
+        )
     ours = get_model("cnn", n_layers=8, channels=16, bottleneck=2, expansion=98)
     assert count_parameters(ours) == count_parameters(ref) == 173422
     # layer by layer the same shapes, in the same order
-    assert ([tuple(p.shape) for p in ours.parameters()]
-            == [tuple(p.shape) for p in ref.parameters()])
+    assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in ref.parameters()]
     # and it is the same function: copy the weights in order, same logits
     with torch.no_grad():
         for p, q in zip(ours.parameters(), ref.parameters()):
@@ -116,8 +150,10 @@ def test_published_cnn_architecture_has_the_published_parameter_count():
 
 
 def _grads(model):
-    return {k: (p.grad.clone() if p.grad is not None else torch.zeros_like(p))
-            for k, p in model.named_parameters()}
+    return {
+        k: (p.grad.clone() if p.grad is not None else torch.zeros_like(p))
+        for k, p in model.named_parameters()
+    }
 
 
 @pytest.mark.parametrize("readout", READOUTS)
@@ -128,8 +164,9 @@ def test_every_readout_same_logits_hidden_states_and_gradients(readout):
     with torch.no_grad():
         for p in ref.parameters():
             p.add_(0.05 * torch.randn_like(p))
-    ours.load_state_dict(cornn_state_dict_from_published(ref.state_dict(), readout=readout,
-                                                         n_steps=n_steps))
+    ours.load_state_dict(
+        cornn_state_dict_from_published(ref.state_dict(), readout=readout, n_steps=n_steps)
+    )
     x, y = batch(3, size)
     ref_logits, ref_hidden = ref(x)
     logits, hidden = ours(x, return_hidden=True)
@@ -160,8 +197,12 @@ def test_feature_order_and_fft_normalisation_are_as_documented():
     k = n_steps // 2 + 1
     for ch in range(c):
         for b in range(k):
-            np.testing.assert_allclose(published[0, b * c + ch] / math.sqrt(n_steps),
-                                       ours[0, ch * k + b], rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(
+                published[0, b * c + ch] / math.sqrt(n_steps),
+                ours[0, ch * k + b],
+                rtol=1e-5,
+                atol=1e-6,
+            )
 
 
 def test_published_fg_iou_is_the_published_function():
@@ -175,18 +216,20 @@ def test_published_fg_iou_is_the_published_function():
     for i in range(len(label)):  # 1-3 rectangles of random classes per image
         for _ in range(g.integers(1, 4)):
             r, c = g.integers(0, 12, 2)
-            label[i, r:r + g.integers(2, 5), c:c + g.integers(2, 5)] = g.integers(1, 6)
+            label[i, r : r + g.integers(2, 5), c : c + g.integers(2, 5)] = g.integers(1, 6)
     for p_wrong in (0.0, 0.1, 0.5, 0.9):
         pred = np.where(g.random(label.shape) < p_wrong, g.integers(0, 6, label.shape), label)
-        published = calc_iou(torch.from_numpy(pred), torch.from_numpy(label), ignore_class=0,
-                             num_classes=6) / len(label)
+        published = calc_iou(
+            torch.from_numpy(pred), torch.from_numpy(label), ignore_class=0, num_classes=6
+        ) / len(label)
         # (the published code divides in float32)
         assert foreground_iou_paper(pred, label) == pytest.approx(float(published), rel=1e-6)
     # the published metric ignores background painted as a piece; ours counts it
     pred = label.copy()
     pred[(label == 0) & (g.random(label.shape) < 0.3)] = 1
-    published = calc_iou(torch.from_numpy(pred), torch.from_numpy(label), ignore_class=0,
-                         num_classes=6) / len(label)
+    published = calc_iou(
+        torch.from_numpy(pred), torch.from_numpy(label), ignore_class=0, num_classes=6
+    ) / len(label)
     assert float(published) == foreground_iou_paper(pred, label) == 1.0
 
 
@@ -199,10 +242,15 @@ def _published_generator():
     if path is None or not (path / "data_scripts" / "create_tetronimoes.py").exists():
         pytest.skip("the published data script is not beside the repository; set NEUROWAVE_PEER")
     tree = ast.parse((path / "data_scripts" / "create_tetronimoes.py").read_text())
-    tree.body = [node for node in tree.body
-                 if isinstance(node, (ast.FunctionDef, ast.Assign))
-                 or (isinstance(node, (ast.Import, ast.ImportFrom))
-                     and all(a.name.split(".")[0] == "numpy" for a in node.names))]
+    tree.body = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.Assign))
+        or (
+            isinstance(node, (ast.Import, ast.ImportFrom))
+            and all(a.name.split(".")[0] == "numpy" for a in node.names)
+        )
+    ]
     namespace = {}
     exec(compile(tree, str(path / "data_scripts" / "create_tetronimoes.py"), "exec"), namespace)
     return namespace["generate_tetromino_image_and_mask"]
@@ -213,8 +261,11 @@ def _statistics(images, labels):
     fg = labels > 0
     classes = [np.unique(lab[lab > 0]) for lab in labels]
     # different classes side by side (4-neighbours): pieces touching
-    touch = [((a[:, 1:] != a[:, :-1]) & (a[:, 1:] > 0) & (a[:, :-1] > 0)).any()
-             or ((a[1:] != a[:-1]) & (a[1:] > 0) & (a[:-1] > 0)).any() for a in labels]
+    touch = [
+        ((a[:, 1:] != a[:, :-1]) & (a[:, 1:] > 0) & (a[:, :-1] > 0)).any()
+        or ((a[1:] != a[:-1]) & (a[1:] > 0) & (a[:-1] > 0)).any()
+        for a in labels
+    ]
     values = images[fg].astype(float)
     return {
         "fg_fraction": fg.mean(),
@@ -249,8 +300,10 @@ def test_paper_preset_matches_the_published_generator_statistics():
     assert ours["colour_mean"] == pytest.approx(ref["colour_mean"], abs=0.04)
     assert ours["dark"] == pytest.approx(ref["dark"], abs=0.03)
     # the wrapped outline: a bright interior (>= 171) has a darker outline in both
-    for imgs, labs in ((np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])),
-                       (np.round(images.transpose(0, 2, 3, 1) * 255).astype(np.uint8), labels)):
+    for imgs, labs in (
+        (np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])),
+        (np.round(images.transpose(0, 2, 3, 1) * 255).astype(np.uint8), labels),
+    ):
         values = imgs[labs > 0][:, 0].astype(int)
         interior = np.unique(values)
         assert ((interior + interior // 2) % 256 < interior).any()

@@ -10,8 +10,14 @@ from neurowave._validate import NeurowaveError
 from neurowave.cli import main
 from neurowave.datasets import simulate_wave
 from neurowave.io import read_netcdf
-from neurowave.models import export_hidden, export_states, get_model, get_task, record_states, \
-    write_export
+from neurowave.models import (
+    export_hidden,
+    export_states,
+    get_model,
+    get_task,
+    record_states,
+    write_export,
+)
 
 SPEED, FREQ = 0.3, 0.05  # cells/step, cycles/step
 DT, DX = 1e-3, 0.4  # s, mm: the wave travels SPEED * DX / DT / 1000 = 0.12 m/s
@@ -20,10 +26,21 @@ DT, DX = 1e-3, 0.4  # s, mm: the wave travels SPEED * DX / DT / 1000 = 0.12 m/s
 def _plane_waves(n=2, n_steps=120):
     hs = []
     for s in range(n):
-        g, _ = simulate_wave("planar", layout="grid", shape=(16, 16), spacing=1.0, speed=SPEED,
-                             frequency=FREQ, direction=30 + 90 * s, duration=n_steps,
-                             sampling_rate=1.0, snr_db=10, seed=s, time_units="step",
-                             space_units="cell")
+        g, _ = simulate_wave(
+            "planar",
+            layout="grid",
+            shape=(16, 16),
+            spacing=1.0,
+            speed=SPEED,
+            frequency=FREQ,
+            direction=30 + 90 * s,
+            duration=n_steps,
+            sampling_rate=1.0,
+            snr_db=10,
+            seed=s,
+            time_units="step",
+            space_units="cell",
+        )
         hs.append(g.values)
     return np.stack(hs)[:, :, None]
 
@@ -31,12 +48,18 @@ def _plane_waves(n=2, n_steps=120):
 def test_export_matches_the_contract_of_neurowave_export(tmp_path):
     import torch
 
-    ref = export_hidden(get_model("cornn", n_steps=6, mlp_hidden=(4,)),
-                        get_task("tetrominoes-tiny"), n=2)
+    ref = export_hidden(
+        get_model("cornn", n_steps=6, mlp_hidden=(4,)), get_task("tetrominoes-tiny"), n=2
+    )
     h = torch.as_tensor(ref["hidden"].values)  # a torch tensor in
-    ds = export_states(h, label=ref["label"].values, image=ref["image"].values,
-                       controls={"untrained": ref["hidden_untrained"].values}, horizon=6,
-                       source="test")
+    ds = export_states(
+        h,
+        label=ref["label"].values,
+        image=ref["image"].values,
+        controls={"untrained": ref["hidden_untrained"].values},
+        horizon=6,
+        source="test",
+    )
     assert ds["hidden"].dims == ref["hidden"].dims and ds["hidden"].dtype == np.float32
     for v in ("hidden", "label", "image", "hidden_untrained"):
         assert ds[v].dims == ref[v].dims and ds[v].dtype == ref[v].dtype
@@ -64,21 +87,34 @@ def test_xarray_input_is_matched_by_dim_names():
     assert ds.attrs["model_sites"] == "all" and "model_dt" not in ds.attrs
 
 
-@pytest.mark.parametrize("bad, kw, match", [
-    (np.zeros((2, 10, 4, 4)), {}, "5, .*states\\[:, :, None\\]"),
-    (np.full((1, 10, 1, 4, 4), np.nan), {}, "only NaN"),
-    (np.r_[np.ones(5), np.inf * np.ones(5)].reshape(1, 10, 1, 1, 1) * np.ones((1, 1, 1, 2, 2)),
-     {}, "infinite"),
-    (np.ones((1, 10, 1, 4, 4)), {"dt": float("nan")}, "dt.*positive finite"),
-    (np.ones((1, 10, 1, 4, 4)), {"dx": -1.0}, "dx.*positive finite"),
-    (np.ones((1, 10, 1, 4, 4)), {"label": np.ones((1, 5, 5), int)}, "label.*\\(1, 4, 4\\)"),
-    (np.ones((1, 10, 1, 4, 4)), {"controls": {"untrained": np.ones((1, 9, 1, 4, 4))}},
-     "same inputs, steps"),
-    (np.ones((1, 10, 1, 4, 4)), {"controls": {"Cut coupling": np.ones((1, 10, 1, 4, 4))}},
-     "lower-case"),
-    (np.ones((1, 10, 1, 4, 4)), {"image": np.ones((2, 1, 4, 4))}, "image.*resize"),
-    (np.ones((1, 10, 1, 4, 4)), {"horizon": 0}, "horizon"),
-])
+@pytest.mark.parametrize(
+    "bad, kw, match",
+    [
+        (np.zeros((2, 10, 4, 4)), {}, "5, .*states\\[:, :, None\\]"),
+        (np.full((1, 10, 1, 4, 4), np.nan), {}, "only NaN"),
+        (
+            np.r_[np.ones(5), np.inf * np.ones(5)].reshape(1, 10, 1, 1, 1)
+            * np.ones((1, 1, 1, 2, 2)),
+            {},
+            "infinite",
+        ),
+        (np.ones((1, 10, 1, 4, 4)), {"dt": float("nan")}, "dt.*positive finite"),
+        (np.ones((1, 10, 1, 4, 4)), {"dx": -1.0}, "dx.*positive finite"),
+        (np.ones((1, 10, 1, 4, 4)), {"label": np.ones((1, 5, 5), int)}, "label.*\\(1, 4, 4\\)"),
+        (
+            np.ones((1, 10, 1, 4, 4)),
+            {"controls": {"untrained": np.ones((1, 9, 1, 4, 4))}},
+            "same inputs, steps",
+        ),
+        (
+            np.ones((1, 10, 1, 4, 4)),
+            {"controls": {"Cut coupling": np.ones((1, 10, 1, 4, 4))}},
+            "lower-case",
+        ),
+        (np.ones((1, 10, 1, 4, 4)), {"image": np.ones((2, 1, 4, 4))}, "image.*resize"),
+        (np.ones((1, 10, 1, 4, 4)), {"horizon": 0}, "horizon"),
+    ],
+)
 def test_every_wrong_input_is_one_sentence_naming_the_fix(bad, kw, match):
     with pytest.raises(NeurowaveError, match=match) as err:
         export_states(bad, **kw)
@@ -151,8 +187,7 @@ def test_record_states_by_hook_and_by_returned_sequence_agree():
     x = torch.zeros(5, 2, 4, 8)
     x[..., 0] = torch.arange(1.0, 6.0)[:, None, None]  # sample i: bump of height i+1
     hook = record_states(net, x, layer="cell", batch_size=2, forward_kwargs={"n_steps": 10})
-    seq = record_states(net, x, output=0, batch_size=3, forward_kwargs={"n_steps": 10},
-                        n_steps=8)
+    seq = record_states(net, x, output=0, batch_size=3, forward_kwargs={"n_steps": 10}, n_steps=8)
     assert hook.shape == (5, 10, 2, 4, 8) and seq.shape == (5, 8, 2, 4, 8)
     np.testing.assert_array_equal(hook[:, :8], seq)
     # the bump travels one cell per step along x, in the right sample order

@@ -23,7 +23,7 @@ def test_tetromino_pieces_have_the_shape_of_their_class(block):
     task = get_task("tetrominoes", size=size, block=block, n_train=40, n_val=1, n_test=1)
     x, y = task.split("train", cache=False)
     assert x.shape == (40, 3, size, size) and x.dtype == np.float32
-    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert x.min() >= 0.0 and x.max() <= 1.0
     n_pieces = []
     for img, lab in zip(x, y):
         comp, n = ndimage.label(lab > 0)  # pieces never touch, so components are pieces
@@ -34,7 +34,7 @@ def test_tetromino_pieces_have_the_shape_of_their_class(block):
             assert len(classes) == 1  # one class per piece
             assert m.sum() == 4 * block * block
             rows, cols = np.where(m)
-            crop = m[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+            crop = m[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
             blocks = crop[::block, ::block]
             assert np.array_equal(np.kron(blocks, np.ones((block, block), bool)), crop)
             name = task.class_names[classes[0]]
@@ -59,7 +59,9 @@ def test_splits_are_deterministic_distinct_and_cached(tmp_path, monkeypatch):
         np.testing.assert_array_equal(u, v)
     for u, v in zip(a, c):
         np.testing.assert_array_equal(u, v)
-    d = get_task("tetrominoes-small", n_train=20, n_val=5, n_test=5, seed=1).split("train", cache=False)
+    d = get_task("tetrominoes-small", n_train=20, n_val=5, n_test=5, seed=1).split(
+        "train", cache=False
+    )
     assert not np.array_equal(a[1], d[1])
     assert not np.array_equal(task.split("test", cache=False)[1], a[1][:5])
 
@@ -106,8 +108,15 @@ def test_mnist_from_a_local_npz(tmp_path):
     xs = (rng.random((20, 28, 28)) > 0.7).astype(np.uint8) * 255
     ys = np.arange(20) % 10
     np.savez(tmp_path / "mnist.npz", x_train=xs, y_train=ys, x_test=xs[:5], y_test=ys[:5])
-    task = get_task("digits", size=40, digit_size=28, n_train=10, n_val=1, n_test=1,
-                    mnist_path=tmp_path / "mnist.npz")
+    task = get_task(
+        "digits",
+        size=40,
+        digit_size=28,
+        n_train=10,
+        n_val=1,
+        n_test=1,
+        mnist_path=tmp_path / "mnist.npz",
+    )
     x, y = task.split("train", cache=False)
     assert x.shape == (10, 1, 40, 40) and y.max() <= 10 and (y > 0).any()
     with pytest.raises(FileNotFoundError, match="MNIST"):
@@ -116,7 +125,7 @@ def test_mnist_from_a_local_npz(tmp_path):
 
 def test_drum_squares_report_their_area():
     task = get_task("drum-small", n_train=30)
-    x, y = task.split("train", cache=False)
+    _x, y = task.split("train", cache=False)
     sides = task.params["sides"]
     for lab in y:
         comp, n = ndimage.label(lab > 0)

@@ -15,8 +15,7 @@ def tiny_run(tmp_path_factory):
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("run")
     task = get_task("tetrominoes-tiny")
-    r = train("cornn", task, model_config=TINY, epochs=40, lr=3e-3, seed=0, out=out,
-              progress=False)
+    r = train("cornn", task, model_config=TINY, epochs=40, lr=3e-3, seed=0, out=out, progress=False)
     return out, task, r
 
 
@@ -55,18 +54,35 @@ def test_resume_continues_exactly(tmp_path):
     torch.set_num_threads(1)
     task = get_task("tetrominoes-tiny", n_train=64, n_val=16, n_test=16)
     cfg = dict(n_steps=6, mlp_hidden=(8,))
-    straight = train("cornn", task, model_config=cfg, epochs=3, seed=1, out=tmp_path / "a",
-                     progress=False)
+    straight = train(
+        "cornn", task, model_config=cfg, epochs=3, seed=1, out=tmp_path / "a", progress=False
+    )
     train("cornn", task, model_config=cfg, epochs=2, seed=1, out=tmp_path / "b", progress=False)
-    resumed = train("cornn", task, model_config=cfg, epochs=3, seed=1, out=tmp_path / "b",
-                    resume=True, progress=False)
+    resumed = train(
+        "cornn",
+        task,
+        model_config=cfg,
+        epochs=3,
+        seed=1,
+        out=tmp_path / "b",
+        resume=True,
+        progress=False,
+    )
     assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(
-        [h["train_loss"] for h in straight["history"]], rel=1e-5)
+        [h["train_loss"] for h in straight["history"]], rel=1e-5
+    )
     with pytest.raises(FileExistsError, match="--resume"):
         train("cornn", task, model_config=cfg, epochs=1, out=tmp_path / "b", progress=False)
     with pytest.raises(ValueError, match="other settings"):
-        train("cnn", task, model_config={"n_layers": 2}, epochs=4, out=tmp_path / "b",
-              resume=True, progress=False)
+        train(
+            "cnn",
+            task,
+            model_config={"n_layers": 2},
+            epochs=4,
+            out=tmp_path / "b",
+            resume=True,
+            progress=False,
+        )
 
 
 def test_resume_refuses_other_recipe_settings(tmp_path):
@@ -74,14 +90,16 @@ def test_resume_refuses_other_recipe_settings(tmp_path):
     sentence naming each difference; run.json keeps the one recipe the run had."""
     torch.set_num_threads(1)
     task = get_task("tetrominoes-tiny", n_train=16, n_val=4, n_test=4)
-    kw = dict(model_config=dict(n_steps=4, mlp_hidden=(4,)), seed=0, out=tmp_path / "r",
-              progress=False)
+    kw = dict(
+        model_config=dict(n_steps=4, mlp_hidden=(4,)), seed=0, out=tmp_path / "r", progress=False
+    )
     train("cornn", task, epochs=1, batch_size=8, lr=1e-3, **kw)
-    for change, named in ((dict(batch_size=4), "batch_size 8, but this call asks for "
-                                                "batch_size 4"),
-                          (dict(lr=2e-3), "lr 0.001, but this call asks for lr 0.002"),
-                          (dict(lr_schedule="cosine"), "lr_schedule constant"),
-                          (dict(clip=0.5, weight_decay=0.1), "weight_decay 0.0, clip 1.0")):
+    for change, named in (
+        (dict(batch_size=4), "batch_size 8, but this call asks for batch_size 4"),
+        (dict(lr=2e-3), "lr 0.001, but this call asks for lr 0.002"),
+        (dict(lr_schedule="cosine"), "lr_schedule constant"),
+        (dict(clip=0.5, weight_decay=0.1), "weight_decay 0.0, clip 1.0"),
+    ):
         asked = dict(batch_size=8, lr=1e-3) | change
         with pytest.raises(ValueError, match="same settings") as err:
             train("cornn", task, epochs=2, resume=True, **asked, **kw)
@@ -103,14 +121,25 @@ def test_cuda_request_without_cuda_is_one_sentence():
 def test_a_format_1_checkpoint_loads_with_the_encoders_it_was_trained_with(tmp_path):
     # format 1 predates `encoder_layers`/`readout_bias`: two convolutions per encoder and
     # a biased linear readout. The shipped pretrained model is such a file.
-    old = get_model("cornn", n_steps=6, mlp_hidden=(8,), encoder_layers=(2, 2, 2),
-                    readout_bias=True)
-    cfg = {k: v for k, v in config_to_dict(old.config).items()
-           if k not in ("encoder_layers", "readout_bias")}
-    torch.save({"format": "neurowave-checkpoint-1", "model": "cornn", "config": cfg,
-                "task": {"name": "tetrominoes"}, "state_dict": old.state_dict()},
-               tmp_path / "old.pt")
-    model, ckpt = load_model(tmp_path / "old.pt")
+    old = get_model(
+        "cornn", n_steps=6, mlp_hidden=(8,), encoder_layers=(2, 2, 2), readout_bias=True
+    )
+    cfg = {
+        k: v
+        for k, v in config_to_dict(old.config).items()
+        if k not in ("encoder_layers", "readout_bias")
+    }
+    torch.save(
+        {
+            "format": "neurowave-checkpoint-1",
+            "model": "cornn",
+            "config": cfg,
+            "task": {"name": "tetrominoes"},
+            "state_dict": old.state_dict(),
+        },
+        tmp_path / "old.pt",
+    )
+    model, _ckpt = load_model(tmp_path / "old.pt")
     assert model.config.encoder_layers == (2, 2, 2) and model.config.readout_bias
     x = torch.rand(1, 3, 8, 8)
     assert torch.equal(model(x), old.eval()(x))
@@ -125,8 +154,14 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     from neurowave.models import get_task, train
 
     task = get_task("tetrominoes-tiny", n_train=17, n_val=4, n_test=4)
-    opts = dict(model_config=dict(n_steps=6, mlp_hidden=(8,), c_mid=4), epochs=2,
-                batch_size=8, lr=3e-3, seed=3, progress=False)
+    opts = dict(
+        model_config=dict(n_steps=6, mlp_hidden=(8,), c_mid=4),
+        epochs=2,
+        batch_size=8,
+        lr=3e-3,
+        seed=3,
+        progress=False,
+    )
     one = train("cornn", task, out=tmp_path / "one", **opts)
     two = train("cornn", task, out=tmp_path / "two", nproc=2, **opts)
     assert two["nproc"] == 2 and one["nproc"] == 1
@@ -137,8 +172,11 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     torch.manual_seed(3)  # the initial weights of both runs
     init = get_model("cornn", in_channels=3, n_classes=6, **opts["model_config"]).state_dict()
     assert max(float((init[k] - a[k]).abs().max()) for k in a) > 1e-3  # training moved them
-    np.testing.assert_allclose([h["train_loss"] for h in one["history"]],
-                               [h["train_loss"] for h in two["history"]], rtol=1e-5)
+    np.testing.assert_allclose(
+        [h["train_loss"] for h in one["history"]],
+        [h["train_loss"] for h in two["history"]],
+        rtol=1e-5,
+    )
     assert one["test"]["fg_iou"] == pytest.approx(two["test"]["fg_iou"], abs=1e-6)
 
 
@@ -146,8 +184,9 @@ def test_seeds_as_concurrent_processes_equal_separate_runs(tmp_path):
     from neurowave.models import train_seeds
 
     task = get_task("tetrominoes-tiny", n_train=32, n_val=8, n_test=8)
-    opts = dict(model_config=dict(n_layers=2, channels=4, mlp_hidden=(8,)), epochs=2,
-                batch_size=8, lr=1e-2)
+    opts = dict(
+        model_config=dict(n_layers=2, channels=4, mlp_hidden=(8,)), epochs=2, batch_size=8, lr=1e-2
+    )
     runs = train_seeds("cnn", task, seeds=[3, 4], jobs=2, threads=1, out=tmp_path, **opts)
     assert [r["seed"] for r in runs] == [3, 4]
     assert (tmp_path / "seed4" / "run.json").exists()
@@ -159,8 +198,9 @@ def test_seeds_as_concurrent_processes_equal_separate_runs(tmp_path):
         torch.set_num_threads(threads)
     for run, ref in zip(runs, alone):
         assert run["test"]["fg_iou"] == ref["test"]["fg_iou"]
-        assert [h["train_loss"] for h in run["history"]] == [h["train_loss"] for h in
-                                                              ref["history"]]
+        assert [h["train_loss"] for h in run["history"]] == [
+            h["train_loss"] for h in ref["history"]
+        ]
         for key, value in ref["model"].state_dict().items():
             torch.testing.assert_close(run["state_dict"][key], value, atol=0, rtol=0)
     # the seeds are different runs (a mix-up of seeds would not pass the loop above)
@@ -176,8 +216,15 @@ def test_a_callback_adds_to_the_log_and_can_stop_training():
         seen.append((epoch, row["val_fg_iou"], model.training))
         return {"marker": 10 * epoch, "stop": epoch == 2}
 
-    result = train("cnn", task, model_config=dict(n_layers=1, channels=2, mlp_hidden=(4,)),
-                   epochs=5, batch_size=8, callback=callback, progress=False)
+    result = train(
+        "cnn",
+        task,
+        model_config=dict(n_layers=1, channels=2, mlp_hidden=(4,)),
+        epochs=5,
+        batch_size=8,
+        callback=callback,
+        progress=False,
+    )
     assert [e for e, _, _ in seen] == [1, 2]
     assert result["epochs_run"] == 2 and len(result["history"]) == 2
     assert [h["marker"] for h in result["history"]] == [10, 20]
@@ -204,9 +251,11 @@ def test_cosine_schedule_lowers_the_rate_and_resumes_exactly(tmp_path):
     train("cornn", task, out=tmp_path / "b", callback=stop_after_2, **kw)
     resumed = train("cornn", task, out=tmp_path / "b", resume=True, **kw)
     assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(
-        [h["train_loss"] for h in straight["history"]], rel=1e-5)
+        [h["train_loss"] for h in straight["history"]], rel=1e-5
+    )
     constant = train("cornn", task, out=tmp_path / "c", **{**kw, "lr_schedule": "constant"})
     assert constant["history"][-1]["train_loss"] != pytest.approx(
-        straight["history"][-1]["train_loss"], rel=1e-6)
+        straight["history"][-1]["train_loss"], rel=1e-6
+    )
     with pytest.raises(ValueError, match="lr_schedule"):
         train("cornn", task, out=tmp_path / "d", **{**kw, "lr_schedule": "step"})

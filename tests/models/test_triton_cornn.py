@@ -85,8 +85,9 @@ def test_a_short_training_run_equals_the_plain_path(interpret, monkeypatch):
     task = get_task("tetrominoes-tiny", n_train=2)
     x, y = task.split("train", cache=False)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
-    cfg = dict(hidden_channels=2, c_mid=4, n_steps=3, dt=0.3, mlp_hidden=(8,),
-               encoder_layers=(1, 1, 1))
+    cfg = dict(
+        hidden_channels=2, c_mid=4, n_steps=3, dt=0.3, mlp_hidden=(8,), encoder_layers=(1, 1, 1)
+    )
 
     def run():
         torch.manual_seed(0)
@@ -142,20 +143,45 @@ def test_the_kernels_compile_for_a_hopper_gpu(monkeypatch):
     c_pad, block = mod._tiles(2, 64 * 64)
     ints = {n: "i32" for n in ("C", "H", "W", "T")}
     kernels = {
-        mod._fwd: ({n: "*fp32" for n in ("omega_ptr", "alpha_ptr", "y0_ptr", "w_ptr",
-                                        "out_ptr", "z_ptr")} | ints | {"dt": "fp32"},
-                   dict(C_PAD=c_pad, BLOCK=block, K=3, WIDE=False), 8),
-        mod._bwd: ({n: "*fp32" for n in ("grad_ptr", "out_ptr", "y0_ptr", "omega_ptr",
-                                        "alpha_ptr", "w_ptr", "gs_ptr", "gy_ptr", "gz_ptr",
-                                        "gom_ptr", "gal_ptr")} | ints | {"dt": "fp32"},
-                   dict(C_PAD=c_pad, BLOCK=block, K=3, WIDE=False), 8),
-        mod._dw: ({n: "*fp32" for n in ("gs_ptr", "out_ptr", "y0_ptr", "part_ptr")} | ints
-                  | {"n_maps": "i32", "per_prog": "i32"},
-                  dict(KK_PAD=16, BLOCK=256, K=3, WIDE=False), 4),
+        mod._fwd: (
+            {n: "*fp32" for n in ("omega_ptr", "alpha_ptr", "y0_ptr", "w_ptr", "out_ptr", "z_ptr")}
+            | ints
+            | {"dt": "fp32"},
+            dict(C_PAD=c_pad, BLOCK=block, K=3, WIDE=False),
+            8,
+        ),
+        mod._bwd: (
+            {
+                n: "*fp32"
+                for n in (
+                    "grad_ptr",
+                    "out_ptr",
+                    "y0_ptr",
+                    "omega_ptr",
+                    "alpha_ptr",
+                    "w_ptr",
+                    "gs_ptr",
+                    "gy_ptr",
+                    "gz_ptr",
+                    "gom_ptr",
+                    "gal_ptr",
+                )
+            }
+            | ints
+            | {"dt": "fp32"},
+            dict(C_PAD=c_pad, BLOCK=block, K=3, WIDE=False),
+            8,
+        ),
+        mod._dw: (
+            {n: "*fp32" for n in ("gs_ptr", "out_ptr", "y0_ptr", "part_ptr")}
+            | ints
+            | {"n_maps": "i32", "per_prog": "i32"},
+            dict(KK_PAD=16, BLOCK=256, K=3, WIDE=False),
+            4,
+        ),
     }
     for fn, (sig, consts, warps) in kernels.items():
-        src = ASTSource(fn=fn, signature=sig | {k: "constexpr" for k in consts},
-                        constexprs=consts)
+        src = ASTSource(fn=fn, signature=sig | {k: "constexpr" for k in consts}, constexprs=consts)
         binary = compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": warps})
         assert binary.asm["cubin"][:4] == b"\x7fELF"
         assert "bar.sync" in binary.asm["ptx"]  # the block-wide barrier between steps

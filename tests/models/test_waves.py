@@ -31,11 +31,11 @@ def measured():
     task = task_from_spec(ckpt["task"])
     ds = export_hidden(model, task, n=N_IMAGES, seed=0, n_steps=60)  # 2T, as measured
     trained = analyze_model(ds)
-    out = {"dt": ckpt["config"]["dt"], "model": model, "task": task, "ds": ds,
-           "trained": trained}
+    out = {"dt": ckpt["config"]["dt"], "model": model, "task": task, "ds": ds, "trained": trained}
     for name in ("cut_coupling", "untrained"):
-        out[name] = analyze_model(ds, variable=f"hidden_{name}", view=trained.view,
-                                  band=trained.band)
+        out[name] = analyze_model(
+            ds, variable=f"hidden_{name}", view=trained.view, band=trained.band
+        )
     return out
 
 
@@ -59,8 +59,9 @@ def test_default_analysis_sees_the_trained_models_waves(measured):
 def test_cutting_the_coupling_removes_the_waves_it_carries(measured):
     dt = measured["dt"]
     tr, cut = _units(measured["trained"]), _units(measured["cut_coupling"])
-    units, sentence = coupling_reading(measured["trained"].summary,
-                                       measured["cut_coupling"].summary)
+    units, sentence = coupling_reading(
+        measured["trained"].summary, measured["cut_coupling"].summary
+    )
     # unit 1: waves carried by the coupling, faster than the bare Laplacian's (within T:
     # 1.46 cells/step, about 5 dt)
     assert tr["1"]["wave_fraction"] > 0.4
@@ -106,8 +107,9 @@ def paper():
     trained = analyze_model(ds)
     out = {"dt": ckpt["config"]["dt"], "trained": trained}
     for name in ("cut_coupling", "untrained"):
-        out[name] = analyze_model(ds, variable=f"hidden_{name}", view=trained.view,
-                                  band=trained.band)
+        out[name] = analyze_model(
+            ds, variable=f"hidden_{name}", view=trained.view, band=trained.band
+        )
     return out
 
 
@@ -122,10 +124,9 @@ def test_paper_geometry_cornn_waves_are_not_carried_by_its_coupling(paper):
     assert view["steps"] == 100 and view["n_steps_trained"] == 100
     assert view["model_sites"] == "objects"
     tr, cut = _units(paper["trained"]), _units(paper["cut_coupling"])
-    assert tr["1"]["wave_fraction"] >= 0.5          # measured 0.64
-    assert cut["1"]["wave_fraction"] > 0.7 * tr["1"]["wave_fraction"]   # 0.53
-    assert cut["0"]["wave_fraction"] >= tr["0"]["wave_fraction"]         # 0.30 vs 0.20
-    units, sentence = coupling_reading(paper["trained"].summary,
-                                       paper["cut_coupling"].summary)
+    assert tr["1"]["wave_fraction"] >= 0.5  # measured 0.64
+    assert cut["1"]["wave_fraction"] > 0.7 * tr["1"]["wave_fraction"]  # 0.53
+    assert cut["0"]["wave_fraction"] >= tr["0"]["wave_fraction"]  # 0.30 vs 0.20
+    units, sentence = coupling_reading(paper["trained"].summary, paper["cut_coupling"].summary)
     assert units["0"]["carried"] == units["1"]["carried"] == "no"
     assert "survive the cut" in sentence

@@ -42,19 +42,26 @@ def _cases(n, seed, *, v_range, lam_min, lam_max, f_range=(4.0, 40.0)):
 # must be at most ~17 array widths long (60 mm), at 0 dB ~7 (25 mm); the shortest waves
 # (0.1 m/s at 35-40 Hz) are 2.5-3 mm, shorter than the array.
 UTAH_10DB = [(0.1, 17.0, 38.0), (0.12, 250.0, 35.0)] + _cases(
-    8, 10, v_range=(0.1, 1.0), lam_min=2.0, lam_max=60.0)
+    8, 10, v_range=(0.1, 1.0), lam_min=2.0, lam_max=60.0
+)
 UTAH_0DB = [(0.1, 300.0, 40.0)] + _cases(6, 0, v_range=(0.1, 1.0), lam_min=2.0, lam_max=25.0)
 # Jittered 8x8 ECoG-like layout at 10 mm (70 mm across): 0.3-3 m/s; wavelengths from 3
 # pitches (30 mm, shorter than the array) to ~11 array widths.
-ECOG_10DB = [(0.3, 45.0, 9.0)] + _cases(6, 20, v_range=(0.3, 3.0), lam_min=30.0,
-                                          lam_max=800.0)
-ECOG_0DB = [(0.3, 200.0, 8.0)] + _cases(5, 30, v_range=(0.3, 3.0), lam_min=30.0,
-                                         lam_max=800.0)
+ECOG_10DB = [(0.3, 45.0, 9.0)] + _cases(6, 20, v_range=(0.3, 3.0), lam_min=30.0, lam_max=800.0)
+ECOG_0DB = [(0.3, 200.0, 8.0)] + _cases(5, 30, v_range=(0.3, 3.0), lam_min=30.0, lam_max=800.0)
 
 
 def _check(layout, snr_db, v, direction, f, tol_speed, tol_deg, seed):
-    kw = dict(layout=layout, speed=v, direction=direction, frequency=f, duration=3.0,
-              snr_db=snr_db, noise="pink", seed=seed)
+    kw = dict(
+        layout=layout,
+        speed=v,
+        direction=direction,
+        frequency=f,
+        duration=3.0,
+        snr_db=snr_db,
+        noise="pink",
+        seed=seed,
+    )
     if layout == "irregular":
         kw.update(shape=(8, 8), spacing=ECOG_PITCH, jitter=0.2, sampling_rate=500.0)
     grid, truth = simulate_wave("planar", **kw)
@@ -92,15 +99,26 @@ def test_irregular_ecog_plane_waves_at_0db(v, direction, f):
 # (LongWaveWarning, from the whole recording's lag map), and the rerun with them must
 # meet the tolerance. The data they need: a minute at 10 dB, two at 0 dB.
 UTAH_LONG_10DB = [(1.0, 123.0, 4.0), (0.9, 300.0, 4.5)] + _cases(
-    4, 40, v_range=(0.1, 1.0), lam_min=60.0, lam_max=250.0)
-UTAH_LONG_0DB = [(1.0, 200.0, 4.0), (0.9, 300.0, 4.5)] + _cases(3, 41, v_range=(0.1, 1.0), lam_min=25.0,
-                                             lam_max=250.0)
+    4, 40, v_range=(0.1, 1.0), lam_min=60.0, lam_max=250.0
+)
+UTAH_LONG_0DB = [(1.0, 200.0, 4.0), (0.9, 300.0, 4.5)] + _cases(
+    3, 41, v_range=(0.1, 1.0), lam_min=25.0, lam_max=250.0
+)
 
 
 def _check_long(snr_db, v, direction, f, tol_speed, tol_deg, seed, duration):
-    grid, truth = simulate_wave("planar", layout="utah", speed=v, direction=direction,
-                                frequency=f, duration=duration, snr_db=snr_db, noise="pink",
-                                seed=seed, dead_sites=2)
+    grid, truth = simulate_wave(
+        "planar",
+        layout="utah",
+        speed=v,
+        direction=direction,
+        frequency=f,
+        duration=duration,
+        snr_db=snr_db,
+        noise="pink",
+        seed=seed,
+        dead_sites=2,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = analyze(grid, n_surrogates=19, classify=False)
@@ -128,8 +146,11 @@ def test_utah_waves_much_longer_than_the_array_at_0db(v, direction, f):
 
 
 def test_no_long_wave_hint_for_noise_synchronous_or_resolved_waves():
-    for pattern, kw in (("noise", {}), ("synchronous", {"frequency": 4.0}),
-                        ("planar", {"speed": 0.3, "frequency": 10.0})):
+    for pattern, kw in (
+        ("noise", {}),
+        ("synchronous", {"frequency": 4.0}),
+        ("planar", {"speed": 0.3, "frequency": 10.0}),
+    ):
         grid, _ = simulate_wave(pattern, duration=12.0, snr_db=10, seed=2, **kw)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -142,8 +163,10 @@ def test_sweeps_cover_the_ranges_and_short_waves():
     lam = np.array([c[0] * 1000 / c[2] for c in utah])
     assert lam.max() >= 240 and lam.min() <= 3  # 1 m/s at 4 Hz ... 0.1 m/s at 40 Hz
     assert any(c[0] >= 0.9 and c[2] <= 4.5 for c in UTAH_LONG_0DB)  # the corner at 0 dB
-    for cases, extent, vr in ((UTAH_10DB + UTAH_0DB, UTAH_EXTENT, (0.1, 1.0)),
-                              (ECOG_10DB + ECOG_0DB, 7 * ECOG_PITCH, (0.3, 3.0))):
+    for cases, extent, vr in (
+        (UTAH_10DB + UTAH_0DB, UTAH_EXTENT, (0.1, 1.0)),
+        (ECOG_10DB + ECOG_0DB, 7 * ECOG_PITCH, (0.3, 3.0)),
+    ):
         v = np.array([c[0] for c in cases])
         f = np.array([c[2] for c in cases])
         lam = v * 1000 / f
@@ -160,28 +183,61 @@ def test_noise_alone_is_not_a_wave(layout):
 
 
 def test_summary_has_exactly_the_design_keys_and_round_trips_to_json(tmp_path):
-    grid, truth = simulate_wave("planar", speed=0.2, direction=120, frequency=12,
-                                duration=3.0, snr_db=10, seed=0, dead_sites=2)
+    grid, truth = simulate_wave(
+        "planar",
+        speed=0.2,
+        direction=120,
+        frequency=12,
+        duration=3.0,
+        snr_db=10,
+        seed=0,
+        dead_sites=2,
+    )
     res = analyze(grid, n_surrogates=19)
     s = res.summary
     assert set(s) >= {"neurowave_version", "input", "params", "summary"}
     # positions_source: where the sites' positions came from (echoed for every input)
-    assert set(s["input"]) == {"path", "format", "kind", "positions_source", "n_sites",
-                               "n_valid_sites", "grid_shape", "sampling_rate", "duration",
-                               "spacing", "time_units", "space_units"}
+    assert set(s["input"]) == {
+        "path",
+        "format",
+        "kind",
+        "positions_source",
+        "n_sites",
+        "n_valid_sites",
+        "grid_shape",
+        "sampling_rate",
+        "duration",
+        "spacing",
+        "time_units",
+        "space_units",
+    }
     assert s["input"]["positions_source"] == "the grid's own x, y coordinates"
     assert {"band", "phase_method", "pgd_threshold"} <= set(s["params"])
     assert s["params"]["band_source"] == "data"
     lo, hi = s["params"]["band"]
     assert lo < 12 < hi
     sm = s["summary"]
-    assert set(sm) >= {"frequency", "pgd", "wave_fraction", "speed", "direction",
-                       "wavelength", "patterns", "events"}
+    assert set(sm) >= {
+        "frequency",
+        "pgd",
+        "wave_fraction",
+        "speed",
+        "direction",
+        "wavelength",
+        "patterns",
+        "events",
+    }
     assert set(sm["speed"]) == {"median", "q25", "q75", "units"}
     assert set(sm["direction"]) == {"mean_deg", "resultant_length"}
     assert set(sm["pgd"]) == {"median", "p90"}
-    assert set(sm["patterns"]) == {"planar", "radial_out", "radial_in", "rotating",
-                                   "synchronous", "other"}
+    assert set(sm["patterns"]) == {
+        "planar",
+        "radial_out",
+        "radial_in",
+        "rotating",
+        "synchronous",
+        "other",
+    }
     assert sum(sm["patterns"].values()) == pytest.approx(1.0)
     assert sm["patterns"]["planar"] > 0.9
     assert sm["frequency"]["median"] == pytest.approx(12, rel=0.02)
@@ -189,8 +245,17 @@ def test_summary_has_exactly_the_design_keys_and_round_trips_to_json(tmp_path):
     assert s["input"]["n_valid_sites"] == 94 and s["input"]["grid_shape"] == [10, 10]
     assert sm["events"]["n"] >= 1
     fr = res.frames
-    for v in ("pgd", "p_value", "is_wave", "speed", "direction", "wavelength", "frequency",
-              "pattern", "rotation"):
+    for v in (
+        "pgd",
+        "p_value",
+        "is_wave",
+        "speed",
+        "direction",
+        "wavelength",
+        "frequency",
+        "pattern",
+        "rotation",
+    ):
         assert v in fr and fr[v].dims == ("time",)
     out = tmp_path / "a.json"
     text = res.to_json(out)
@@ -198,9 +263,20 @@ def test_summary_has_exactly_the_design_keys_and_round_trips_to_json(tmp_path):
 
 
 def test_model_grid_reports_cells_per_step():
-    grid, _ = simulate_wave("planar", layout="grid", shape=(16, 16), spacing=1.0, speed=0.5,
-                            direction=270, frequency=0.05, duration=300, sampling_rate=1.0,
-                            time_units="step", space_units="cell", seed=0)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(16, 16),
+        spacing=1.0,
+        speed=0.5,
+        direction=270,
+        frequency=0.05,
+        duration=300,
+        sampling_rate=1.0,
+        time_units="step",
+        space_units="cell",
+        seed=0,
+    )
     res = analyze(grid, band=(0.04, 0.06), n_surrogates=19, classify=False)
     s = res.summary["summary"]
     assert s["speed"]["units"] == "cells/step" and s["wavelength"]["units"] == "cell"
@@ -208,12 +284,23 @@ def test_model_grid_reports_cells_per_step():
     assert _circ_deg(s["direction"]["mean_deg"] - 270) < 1
 
 
-@pytest.mark.parametrize("pattern,rotation", [("radial_out", 1), ("radial_in", 1),
-                                              ("rotating", 1), ("rotating", -1),
-                                              ("synchronous", 1)])
+@pytest.mark.parametrize(
+    "pattern,rotation",
+    [("radial_out", 1), ("radial_in", 1), ("rotating", 1), ("rotating", -1), ("synchronous", 1)],
+)
 def test_patterns_end_to_end(pattern, rotation):
-    grid, _ = simulate_wave(pattern, layout="grid", shape=(10, 10), spacing=0.4, speed=0.05,
-                            frequency=10, rotation=rotation, duration=1.5, snr_db=10, seed=3)
+    grid, _ = simulate_wave(
+        pattern,
+        layout="grid",
+        shape=(10, 10),
+        spacing=0.4,
+        speed=0.05,
+        frequency=10,
+        rotation=rotation,
+        duration=1.5,
+        snr_db=10,
+        seed=3,
+    )
     res = analyze(grid, band=(8, 12), n_surrogates=19)
     fr = res.summary["summary"]["patterns"]
     assert fr[pattern] > 0.8, fr
@@ -222,14 +309,17 @@ def test_patterns_end_to_end(pattern, rotation):
         assert np.mean(rot == rotation) > 0.9
 
 
-@pytest.mark.parametrize("make,exc,match", [
-    (lambda g: g.rename(time="t"), ValueError, "time axis"),
-    (lambda g: g.isel(x=0), ValueError, "dims"),
-    (lambda g: g * np.nan, ValueError, "all NaN"),
-    (lambda g: g.where(g.x == g.x[1]).where(g.y == g.y[1]), ValueError, "valid site"),
-    (lambda g: g.to_dataset(name="v"), TypeError, "DataArray"),
-    (lambda g: g.values, TypeError, "make_grid"),
-])
+@pytest.mark.parametrize(
+    "make,exc,match",
+    [
+        (lambda g: g.rename(time="t"), ValueError, "time axis"),
+        (lambda g: g.isel(x=0), ValueError, "dims"),
+        (lambda g: g * np.nan, ValueError, "all NaN"),
+        (lambda g: g.where(g.x == g.x[1]).where(g.y == g.y[1]), ValueError, "valid site"),
+        (lambda g: g.to_dataset(name="v"), TypeError, "DataArray"),
+        (lambda g: g.values, TypeError, "make_grid"),
+    ],
+)
 def test_bad_grids_raise_errors_that_name_the_fix(make, exc, match):
     grid, _ = simulate_wave("planar", duration=1.0, seed=0)
     with pytest.raises(exc, match=match):
@@ -253,8 +343,9 @@ def test_accessor_gives_the_same_numbers_as_the_functions():
     import neurowave.accessor  # noqa: F401  (registered by `import neurowave` too)
     from neurowave.waves import compute_direction, compute_phase, compute_phase_gradient
 
-    grid, _ = simulate_wave("planar", speed=0.2, direction=250, frequency=12, duration=2.0,
-                            snr_db=10, seed=5)
+    grid, _ = simulate_wave(
+        "planar", speed=0.2, direction=250, frequency=12, duration=2.0, snr_db=10, seed=5
+    )
     ph = grid.wave.phase(band=(10, 14))
     assert np.array_equal(ph.values, compute_phase(grid, band=(10, 14)).values, equal_nan=True)
     d = ph.wave.direction().values
@@ -289,8 +380,12 @@ def test_measure_options_equal_the_keywords_and_keywords_override_them():
     by_keywords = analyze(grid, pgd_threshold=0.6, n_surrogates=19, seed=2, gradient_step=2)
     assert by_options.summary == by_keywords.summary
     par = by_options.summary["params"]
-    assert (par["pgd_threshold"], par["n_surrogates"], par["seed"], par["gradient_step"]) \
-        == (0.6, 19, 2, 2)
+    assert (par["pgd_threshold"], par["n_surrogates"], par["seed"], par["gradient_step"]) == (
+        0.6,
+        19,
+        2,
+        2,
+    )
     # a keyword applies over the options, which are left as they were
     over = analyze(grid, options=opts, pgd_threshold=0.9).summary["params"]
     assert over["pgd_threshold"] == 0.9 and over["n_surrogates"] == 19
@@ -326,7 +421,7 @@ def test_default_band_is_the_strip_beta_peak_not_drift(data_dir):
     lo, hi = par["band"]
     choice = par["band_choice"]
     assert par["band_source"] == "data" and choice["method"] == "fooof"
-    cf, height, bw = choice["chosen_peak"]
+    cf, height, _bw = choice["chosen_peak"]
     assert 17.0 < cf < 21.0 and lo > 13.0 and hi < 30.0 and lo < cf < hi  # beta
     assert height == max(p[1] for p in choice["peaks"])  # the highest above aperiodic
     assert choice["fit_range"][1] <= 50.0 and choice["aperiodic_exponent"] > 0

@@ -17,12 +17,26 @@ KW = dict(band=BAND, n_surrogates=19, surrogate_step=4, seed=1)
 def mixed():
     """9 s on a 10 x 10 grid: a plane wave, a rotating wave, a plane wave again."""
     parts = []
-    for k, (pattern, extra) in enumerate([("planar", {"direction": 40.0}),
-                                           ("rotating", {"rotation": 1}),
-                                           ("planar", {"direction": 220.0})]):
-        g, _ = simulate_wave(pattern, layout="grid", shape=(10, 10), spacing=0.4, speed=0.2,
-                             frequency=10.0, duration=3.0, sampling_rate=FS, snr_db=10,
-                             seed=k, **extra)
+    for k, (pattern, extra) in enumerate(
+        [
+            ("planar", {"direction": 40.0}),
+            ("rotating", {"rotation": 1}),
+            ("planar", {"direction": 220.0}),
+        ]
+    ):
+        g, _ = simulate_wave(
+            pattern,
+            layout="grid",
+            shape=(10, 10),
+            spacing=0.4,
+            speed=0.2,
+            frequency=10.0,
+            duration=3.0,
+            sampling_rate=FS,
+            snr_db=10,
+            seed=k,
+            **extra,
+        )
         parts.append(g.values)
     data = np.concatenate(parts)
     return nw.make_grid(data, sampling_rate=FS, spacing=0.4)
@@ -96,9 +110,13 @@ def test_a_lazy_nix_recording_is_read_block_by_block(mixed, whole, tmp_path, mon
 
     ny, nx = mixed.sizes["y"], mixed.sizes["x"]
     iy, ix = np.divmod(np.arange(ny * nx), nx)
-    sig = neo.AnalogSignal(mixed.values.reshape(mixed.sizes["time"], -1), units="uV",
-                           sampling_rate=FS * pq.Hz, spatial_scale=0.4 * pq.mm,
-                           array_annotations={"x_coords": ix, "y_coords": iy})
+    sig = neo.AnalogSignal(
+        mixed.values.reshape(mixed.sizes["time"], -1),
+        units="uV",
+        sampling_rate=FS * pq.Hz,
+        spatial_scale=0.4 * pq.mm,
+        array_annotations={"x_coords": ix, "y_coords": iy},
+    )
     seg = neo.Segment()
     seg.analogsignals.append(sig)
     blk = neo.Block()
@@ -124,8 +142,9 @@ def test_a_lazy_nix_recording_is_read_block_by_block(mixed, whole, tmp_path, mon
     assert len(reads) <= 4 * n_blocks  # chunks overlap: a block is read a few times
     # forked worker processes (the CLI's default) read their blocks from the file too
     monkeypatch.setattr(nio_neo, "_nix_chunk", real)
-    forked = analyze(lazy, **KW, execution=Execution(chunk_duration=2.0, n_threads=2,
-                                                     pool="processes"))
+    forked = analyze(
+        lazy, **KW, execution=Execution(chunk_duration=2.0, n_threads=2, pool="processes")
+    )
     _compare(whole, forked)
 
 
@@ -182,7 +201,7 @@ def test_processes_and_threads_give_the_same_frames(mixed, monkeypatch):
     def warns(*args, **kwargs):
         import warnings
 
-        warnings.warn("from a worker", UserWarning)
+        warnings.warn("from a worker", UserWarning, stacklevel=2)
         return inner(*args, **kwargs)
 
     monkeypatch.setattr(module, "_analyze_chunk", warns)  # the forked workers inherit it

@@ -16,18 +16,34 @@ from neurowave.waves import (
 KIND = {"radial_out": "source", "radial_in": "sink", 1: "spiral_ccw", -1: "spiral_cw"}
 
 
-@pytest.mark.parametrize("layout,extra", [("utah", {}), ("grid", {"shape": (14, 14), "spacing": 0.4}),
-                                          ("irregular", {"shape": (8, 8), "spacing": 0.5})])
-@pytest.mark.parametrize("pattern,rotation", [("radial_out", 1), ("radial_in", 1),
-                                              ("rotating", 1), ("rotating", -1)])
+@pytest.mark.parametrize(
+    "layout,extra",
+    [
+        ("utah", {}),
+        ("grid", {"shape": (14, 14), "spacing": 0.4}),
+        ("irregular", {"shape": (8, 8), "spacing": 0.5}),
+    ],
+)
+@pytest.mark.parametrize(
+    "pattern,rotation", [("radial_out", 1), ("radial_in", 1), ("rotating", 1), ("rotating", -1)]
+)
 def test_kind_and_location_10db(layout, extra, pattern, rotation):
     center = (1.63, 1.91) if layout != "grid" else (2.33, 2.71)
     # target waves at the simulator's default 0.3 m/s: only ~0.5 rad of phase from the
     # source to the edge of a Utah array; a light smoothness (alpha 0.1) keeps the
     # flow's source where it is (alpha 0.5, the velocity default, drags it by ~1 spacing)
-    grid, truth = simulate_wave(pattern, rotation=rotation, layout=layout, snr_db=10, seed=7,
-                                speed=0.3, duration=1.0, sampling_rate=500.0, center=center,
-                                **extra)
+    grid, truth = simulate_wave(
+        pattern,
+        rotation=rotation,
+        layout=layout,
+        snr_db=10,
+        seed=7,
+        speed=0.3,
+        duration=1.0,
+        sampling_rate=500.0,
+        center=center,
+        **extra,
+    )
     ph = compute_phase(grid, band=(6.0, 14.0)).isel(time=slice(75, -75))
     pts = detect_critical_points(compute_optical_flow(ph, alpha=0.1))
     tr = track_critical_points(pts)
@@ -73,11 +89,15 @@ def test_saddle_and_linear_fields():
 
 
 def test_tracking_gaps_and_duration():
-    pts = pd.DataFrame({
-        "time": np.arange(12.0), "frame": np.arange(12),
-        "x": [0, .1, .2, .3, np.nan, .5, .6, .7, .8, .9, 1, 1.1], "y": np.zeros(12),
-        "kind": ["source"] * 12,
-    })
+    pts = pd.DataFrame(
+        {
+            "time": np.arange(12.0),
+            "frame": np.arange(12),
+            "x": [0, 0.1, 0.2, 0.3, np.nan, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1],
+            "y": np.zeros(12),
+            "kind": ["source"] * 12,
+        }
+    )
     pts = pts.dropna().reset_index(drop=True)
     pts.attrs.update(spacing=1.0, dt=1.0)
     tr = track_critical_points(pts, max_gap=1.0, min_duration=5.0)

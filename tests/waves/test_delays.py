@@ -8,8 +8,9 @@ from neurowave.datasets import simulate_wave
 from neurowave.waves import compute_delays, fit_delay_plane
 
 
-def broadband_plane(speed, direction, *, snr_db=10.0, duration=10.0, fs=500.0, seed=0,
-                    band=(0.5, 40.0)):
+def broadband_plane(
+    speed, direction, *, snr_db=10.0, duration=10.0, fs=500.0, seed=0, band=(0.5, 40.0)
+):
     """A broadband (0.5-40 Hz) signal travelling as a plane wave over a Utah array
     (exact fractional delays in the Fourier domain) plus pink noise at ``snr_db``."""
     rng = np.random.default_rng(seed)
@@ -24,8 +25,9 @@ def broadband_plane(speed, direction, *, snr_db=10.0, duration=10.0, fs=500.0, s
     x /= x.std()
     ff = f.copy()
     ff[0] = ff[1]
-    noise = np.fft.irfft(np.fft.rfft(rng.standard_normal(x.shape), axis=0) / np.sqrt(ff)[:, None],
-                         n=n, axis=0)
+    noise = np.fft.irfft(
+        np.fft.rfft(rng.standard_normal(x.shape), axis=0) / np.sqrt(ff)[:, None], n=n, axis=0
+    )
     x = x + noise / noise.std() * np.sqrt(10 ** (-snr_db / 10))
     x = x.reshape(n, 10, 10)
     x[:, [0, 0, -1, -1], [0, -1, 0, -1]] = np.nan
@@ -34,8 +36,9 @@ def broadband_plane(speed, direction, *, snr_db=10.0, duration=10.0, fs=500.0, s
 
 @pytest.mark.parametrize("speed,direction", [(0.3, 30.0), (0.5, 250.0), (0.15, 100.0)])
 def test_plane_speed_within_10_percent(speed, direction):
-    fit = fit_delay_plane(broadband_plane(speed, direction, seed=int(direction)), band=(1, 13),
-                          n_boot=200)
+    fit = fit_delay_plane(
+        broadband_plane(speed, direction, seed=int(direction)), band=(1, 13), n_boot=200
+    )
     assert abs(fit.speed - speed) / speed < 0.10, fit.speed
     d = (fit.direction - direction + 180) % 360 - 180
     assert abs(d) < 5
@@ -50,8 +53,16 @@ def test_plane_speed_within_10_percent(speed, direction):
 def test_narrowband_simulator_needs_phase_method():
     """A single sinusoid carries no phase slope over frequency: the slope method finds no
     significant plane, the phase method recovers the speed."""
-    grid, truth = simulate_wave("planar", speed=0.3, direction=60.0, frequency=10.0,
-                                duration=10.0, sampling_rate=500.0, snr_db=10, seed=0)
+    grid, _truth = simulate_wave(
+        "planar",
+        speed=0.3,
+        direction=60.0,
+        frequency=10.0,
+        duration=10.0,
+        sampling_rate=500.0,
+        snr_db=10,
+        seed=0,
+    )
     fit = fit_delay_plane(grid, band=(6, 14), method="phase", n_boot=0)
     assert abs(fit.speed - 0.3) / 0.3 < 0.10
     assert abs((fit.direction - 60.0 + 180) % 360 - 180) < 5
@@ -110,7 +121,7 @@ def test_utah_seizure_methods_agree_on_direction(data_dir):
         "flow": circ(np.degrees(np.arctan2(vy, vx))[wave]),
         "delay": dp.direction,
     }
-    for name, d in dirs.items():
+    for _name, d in dirs.items():
         assert abs((d - dirs["delay"] + 180) % 360 - 180) < 30, dirs
     assert dp.p_value < 1e-6 and dp.n_sites >= 80
     phase_speed = float(np.nanmedian(pf.speed.values[wave]))
@@ -138,7 +149,7 @@ def test_run_of_coherence_must_be_longer_than_the_minimum():
     need = int(np.ceil(3.0 / 0.1))
     for run, ok in ((need, False), (need + 1, True)):
         sig = np.zeros(40, bool)
-        sig[2:2 + run] = True
+        sig[2 : 2 + run] = True
         d = _delay_from_phase(phi, f, sig, need, 0.05, "slope")[0]
         assert np.isfinite(d) == ok, run
         if ok:
@@ -161,9 +172,15 @@ def test_reference_choices():
     assert compute_delays(g, band=(1, 13), reference="e23").attrs["reference"] == 23
     # the authors' choice: nearest the mean of every electrode's position, ties broken
     # by their running sums over the file's channel order
-    g.attrs["channel_order"] = [f"e{k}" for k in (55, 44, 45, 54)] + \
-        [f"e{k}" for k in range(n) if k not in (0, 9, 90, 99, 44, 45, 54, 55)]
-    assert compute_delays(g, band=(1, 13), reference="martinet").attrs["reference"] in (44, 45, 54, 55)
+    g.attrs["channel_order"] = [f"e{k}" for k in (55, 44, 45, 54)] + [
+        f"e{k}" for k in range(n) if k not in (0, 9, 90, 99, 44, 45, 54, 55)
+    ]
+    assert compute_delays(g, band=(1, 13), reference="martinet").attrs["reference"] in (
+        44,
+        45,
+        54,
+        55,
+    )
 
 
 @pytest.mark.realdata
@@ -176,8 +193,7 @@ def test_utah_seizure_reproduces_martinet_et_al(data_dir):
     from neurowave.datasets import load_seizure_utah
 
     g = load_seizure_utah()
-    fit = fit_delay_plane(g, band=(1.0, 13.0), reference="martinet", ci="model",
-                          n_boot=20000)
+    fit = fit_delay_plane(g, band=(1.0, 13.0), reference="martinet", ci="model", n_boot=20000)
     assert fit.delays.attrs["reference"] == g.attrs["channels"].index("ch44")
     assert fit.delays.attrs["n_tapers"] == 39
     assert abs(fit.speed - 0.204) / 0.204 < 0.01, fit.speed

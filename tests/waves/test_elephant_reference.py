@@ -36,14 +36,26 @@ PHASE_ATOL = 0.05
 
 @pytest.fixture(scope="module")
 def signal():
-    grid, _ = simulate_wave("planar", speed=0.3, direction=30, frequency=10, duration=6.0,
-                            sampling_rate=FS, snr_db=0, seed=1)
+    grid, _ = simulate_wave(
+        "planar",
+        speed=0.3,
+        direction=30,
+        frequency=10,
+        duration=6.0,
+        sampling_rate=FS,
+        snr_db=0,
+        seed=1,
+    )
     vals = grid.values.reshape(grid.shape[0], -1)
     ok = np.isfinite(vals).all(0)
     iy, ix = np.divmod(np.arange(vals.shape[1]), grid.sizes["x"])
-    return neo.AnalogSignal(vals[:, ok] * 100, units="uV", sampling_rate=FS * pq.Hz,
-                            array_annotations={"x_coords": ix[ok], "y_coords": iy[ok]},
-                            spatial_scale=0.4 * pq.mm)
+    return neo.AnalogSignal(
+        vals[:, ok] * 100,
+        units="uV",
+        sampling_rate=FS * pq.Hz,
+        array_annotations={"x_coords": ix[ok], "y_coords": iy[ok]},
+        spatial_scale=0.4 * pq.mm,
+    )
 
 
 def _sites(da):
@@ -55,8 +67,13 @@ def _sites(da):
 def test_bandpass_and_hilbert_phase_match_elephant(signal, band, order):
     grid = nw.read(signal)
     lo, hi = band
-    ef = esp.butter(signal, highpass_frequency=lo * pq.Hz, lowpass_frequency=hi * pq.Hz,
-                    order=order, filter_function="sosfiltfilt")
+    ef = esp.butter(
+        signal,
+        highpass_frequency=lo * pq.Hz,
+        lowpass_frequency=hi * pq.Hz,
+        order=order,
+        filter_function="sosfiltfilt",
+    )
     ez = np.asarray(esp.hilbert(ef, padding="nextpow").magnitude)
     ef = np.asarray(ef.magnitude)
     nf = _sites(bandpass(grid, band=band, order=order)).astype(float)

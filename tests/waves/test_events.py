@@ -78,9 +78,12 @@ def test_runs_gaps_and_min_duration():
     pat[60:90] = "radial_out"
     sp = np.where(pat == "planar", 0.2, 0.5)
     fr = xr.Dataset(
-        {"pattern": ("time", pat), "speed": ("time", sp),
-         "direction": ("time", np.where(pat == "planar", 350.0, np.nan)),
-         "pgd": ("time", np.linspace(0, 1, 100))},
+        {
+            "pattern": ("time", pat),
+            "speed": ("time", sp),
+            "direction": ("time", np.where(pat == "planar", 350.0, np.nan)),
+            "pgd": ("time", np.linspace(0, 1, 100)),
+        },
         coords={"time": t},
     )
     ev = detect_wave_events(fr, min_duration=0.05, max_gap=0.015)
@@ -94,7 +97,15 @@ def test_runs_gaps_and_min_duration():
     # without bridging the planar run splits in two
     ev2 = detect_wave_events(fr, min_duration=0.05, max_gap=0.0)
     assert list(ev2.pattern) == ["planar", "planar", "radial_out"]
-    assert list(ev2.columns[:7]) == ["start", "end", "duration", "pattern", "speed", "direction", "pgd"]
+    assert list(ev2.columns[:7]) == [
+        "start",
+        "end",
+        "duration",
+        "pattern",
+        "speed",
+        "direction",
+        "pgd",
+    ]
 
 
 def test_is_wave_only_and_empty():
@@ -110,17 +121,20 @@ def test_is_wave_only_and_empty():
 
 @pytest.mark.parametrize(
     "pattern,kw,truth_speed",
-    [("planar", {"speed": 0.25, "direction": 120.0}, 0.25),
-     ("radial_out", {"speed": 0.3}, 0.3),
-     ("radial_in", {"speed": 0.3}, 0.3)],
+    [
+        ("planar", {"speed": 0.25, "direction": 120.0}, 0.25),
+        ("radial_out", {"speed": 0.3}, 0.3),
+        ("radial_in", {"speed": 0.3}, 0.3),
+    ],
 )
 def test_analyze_events_and_patterns(pattern, kw, truth_speed):
     """Through analyze: pattern fractions sum to 1, events carry speeds within 10 %."""
     from neurowave.datasets import simulate_wave
     from neurowave.waves import analyze
 
-    grid, truth = simulate_wave(pattern, duration=1.5, sampling_rate=500.0, snr_db=10,
-                                seed=2, **kw)
+    grid, _truth = simulate_wave(
+        pattern, duration=1.5, sampling_rate=500.0, snr_db=10, seed=2, **kw
+    )
     res = analyze(grid, band=(6.0, 14.0), n_surrogates=19)
     fr = res.summary["summary"]["patterns"]
     assert sum(fr.values()) == pytest.approx(1.0)
@@ -141,9 +155,19 @@ def test_trigger_waves_planar_velocity(method, speed, direction):
     from neurowave.datasets import simulate_wave
     from neurowave.waves import compute_phase, detect_trigger_times, detect_trigger_waves
 
-    grid, truth = simulate_wave("planar", layout="grid", shape=(20, 20), spacing=0.25,
-                                frequency=1.0, speed=speed, direction=direction, duration=8.0,
-                                sampling_rate=100.0, snr_db=10, seed=4)
+    grid, _truth = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(20, 20),
+        spacing=0.25,
+        frequency=1.0,
+        speed=speed,
+        direction=direction,
+        duration=8.0,
+        sampling_rate=100.0,
+        snr_db=10,
+        seed=4,
+    )
     if method == "phase":
         data = compute_phase(grid, band=(0.5, 2.0))
     else:
@@ -170,8 +194,9 @@ def test_trigger_waves_errors():
     with pytest.raises(TypeError, match="detect_trigger_times"):
         detect_trigger_waves(pd.DataFrame({"a": [1]}))
     with pytest.raises(ValueError, match="method"):
-        detect_trigger_times(xr.DataArray(np.zeros((3, 2)), dims=("time", "channel")),
-                             method="minima")
+        detect_trigger_times(
+            xr.DataArray(np.zeros((3, 2)), dims=("time", "channel")), method="minima"
+        )
 
 
 @pytest.mark.realdata

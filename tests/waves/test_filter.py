@@ -33,8 +33,9 @@ def test_bandpass_keeps_the_band_with_zero_phase_and_removes_the_rest():
 
 @pytest.mark.parametrize("freq", [4.0, 10.0, 23.0, 40.0])
 def test_choose_band_finds_the_peak_over_pink_noise(freq):
-    grid, _ = simulate_wave("planar", frequency=freq, speed=0.2, duration=4.0, snr_db=0,
-                            seed=int(freq), dead_sites=5)
+    grid, _ = simulate_wave(
+        "planar", frequency=freq, speed=0.2, duration=4.0, snr_db=0, seed=int(freq), dead_sites=5
+    )
     lo, hi = choose_band(grid)
     centre = 0.5 * (lo + hi)
     assert lo < freq < hi
@@ -42,9 +43,20 @@ def test_choose_band_finds_the_peak_over_pink_noise(freq):
 
 
 def test_choose_band_on_a_model_grid_in_cycles_per_step():
-    grid, _ = simulate_wave("planar", layout="grid", shape=(12, 12), spacing=1.0, speed=0.5,
-                            frequency=0.05, duration=400, sampling_rate=1.0, snr_db=10,
-                            time_units="step", space_units="cell", seed=1)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(12, 12),
+        spacing=1.0,
+        speed=0.5,
+        frequency=0.05,
+        duration=400,
+        sampling_rate=1.0,
+        snr_db=10,
+        time_units="step",
+        space_units="cell",
+        seed=1,
+    )
     lo, hi = choose_band(grid)
     assert lo < 0.05 < hi and hi < 0.5
 
@@ -64,8 +76,9 @@ def test_band_errors_name_the_fix():
 def test_choose_band_ignores_the_shoulder_of_an_upstream_low_pass():
     import scipy.signal as ss
 
-    grid, _ = simulate_wave("planar", frequency=9.0, speed=0.2, duration=6.0, snr_db=0,
-                            sampling_rate=500.0, seed=7)
+    grid, _ = simulate_wave(
+        "planar", frequency=9.0, speed=0.2, duration=6.0, snr_db=0, sampling_rate=500.0, seed=7
+    )
     sos = ss.butter(12, 45.0, fs=500.0, output="sos")  # > 80 dB down by 60 Hz
     x = grid.values.reshape(3000, -1)
     ok = np.isfinite(x[0])
@@ -79,9 +92,20 @@ def test_model_grids_keep_the_spectral_peak_rule_and_say_so():
     validated with; band_choice says so. Recordings take the FOOOF peak."""
     from neurowave.waves import band_choice
 
-    grid, _ = simulate_wave("planar", layout="grid", shape=(12, 12), spacing=1.0, speed=0.5,
-                            frequency=0.05, duration=400, sampling_rate=1.0, snr_db=10,
-                            time_units="step", space_units="cell", seed=1)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(12, 12),
+        spacing=1.0,
+        speed=0.5,
+        frequency=0.05,
+        duration=400,
+        sampling_rate=1.0,
+        snr_db=10,
+        time_units="step",
+        space_units="cell",
+        seed=1,
+    )
     (lo, hi), choice = band_choice(grid)
     assert choice["method"] == "spectral peak" and "model grid" in choice["reason"]
     assert (lo + hi) / 2 == pytest.approx(0.05, rel=0.05)

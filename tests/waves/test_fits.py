@@ -16,15 +16,25 @@ from neurowave.waves import (
 
 
 def _phase(pattern, *, layout="utah", seed=0, **kw):
-    grid, truth = simulate_wave(pattern, layout=layout, duration=1.2, sampling_rate=500.0,
-                                frequency=10.0, snr_db=10, seed=seed, **kw)
+    grid, truth = simulate_wave(
+        pattern,
+        layout=layout,
+        duration=1.2,
+        sampling_rate=500.0,
+        frequency=10.0,
+        snr_db=10,
+        seed=seed,
+        **kw,
+    )
     return compute_phase(grid, band=(6.0, 14.0)).isel(time=slice(75, -75)), truth, grid
 
 
-@pytest.mark.parametrize("layout,extra", [("utah", {}), ("irregular", {"shape": (8, 8), "spacing": 0.5})])
+@pytest.mark.parametrize(
+    "layout,extra", [("utah", {}), ("irregular", {"shape": (8, 8), "spacing": 0.5})]
+)
 @pytest.mark.parametrize("speed,direction", [(0.2, 10.0), (0.4, 225.0)])
 def test_plane_fit(layout, extra, speed, direction):
-    ph, truth, _ = _phase("planar", layout=layout, speed=speed, direction=direction, **extra)
+    ph, _truth, _ = _phase("planar", layout=layout, speed=speed, direction=direction, **extra)
     fit = fit_plane(ph)
     assert abs(float(fit.speed.median()) - speed) / speed < 0.10
     d = (float(fit.direction.median()) - direction + 180) % 360 - 180
@@ -35,7 +45,7 @@ def test_plane_fit(layout, extra, speed, direction):
 
 @pytest.mark.parametrize("pattern,sense", [("radial_out", 1), ("radial_in", -1)])
 def test_radial_fit(pattern, sense):
-    ph, truth, grid = _phase(pattern, speed=0.15, center=(1.5, 2.1))
+    ph, _truth, _grid = _phase(pattern, speed=0.15, center=(1.5, 2.1))
     fit = fit_radial(ph)
     assert abs(float(fit.speed.median()) - 0.15) / 0.15 < 0.10
     assert (fit.sense.values == sense).mean() > 0.95
@@ -45,7 +55,7 @@ def test_radial_fit(pattern, sense):
 
 @pytest.mark.parametrize("rotation", [1, -1])
 def test_rotating_fit(rotation):
-    ph, truth, _ = _phase("rotating", rotation=rotation, center=(2.1, 1.7))
+    ph, _truth, _ = _phase("rotating", rotation=rotation, center=(2.1, 1.7))
     fit = fit_rotating(ph)
     assert (fit.rotation.values == rotation).mean() > 0.95
     err = np.hypot(fit.cx.values - 2.1, fit.cy.values - 1.7)
@@ -55,7 +65,11 @@ def test_rotating_fit(rotation):
     pos = nw.site_positions(ph)
     valid = ph.notnull().any("time").values.ravel()
     rmed = np.median(np.hypot(pos[valid, 0] - 2.1, pos[valid, 1] - 1.7))
-    assert abs(float(fit.speed.median()) - 2 * np.pi * 10 * rmed / 1000) / (2 * np.pi * 10 * rmed / 1000) < 0.1
+    assert (
+        abs(float(fit.speed.median()) - 2 * np.pi * 10 * rmed / 1000)
+        / (2 * np.pi * 10 * rmed / 1000)
+        < 0.1
+    )
 
 
 def test_surrogate_p_values():
@@ -65,14 +79,16 @@ def test_surrogate_p_values():
     pn = fit_plane(noise.isel(time=slice(0, 400, 20)), n_surrogates=99, seed=1).p_value.values
     assert (pw <= 0.01).all()
     assert np.median(pn) > 0.1
-    pr = fit_radial(_phase("radial_out", speed=0.1)[0].isel(time=slice(0, 20, 4)), n_surrogates=49).p_value
+    pr = fit_radial(
+        _phase("radial_out", speed=0.1)[0].isel(time=slice(0, 20, 4)), n_surrogates=49
+    ).p_value
     assert (pr.values <= 0.05).all()
     po = fit_rotating(_phase("rotating")[0].isel(time=slice(0, 20, 4)), n_surrogates=49).p_value
     assert (po.values <= 0.05).all()
 
 
 def test_pattern_speeds_follow_patterns():
-    ph, truth, _ = _phase("radial_out", speed=0.2)
+    ph, _truth, _ = _phase("radial_out", speed=0.2)
     pats = classify_patterns(ph)
     sp = fit_pattern_speeds(ph, pats)
     sel = pats.pattern.values.astype(str) == "radial_out"
@@ -84,10 +100,20 @@ def test_pattern_speeds_follow_patterns():
 
 
 def test_model_units():
-    grid, truth = simulate_wave("planar", speed=0.5, direction=90.0, frequency=0.05,
-                                duration=200, sampling_rate=1.0, time_units="step",
-                                space_units="cell", layout="grid", shape=(12, 12), spacing=1.0,
-                                seed=0)
+    grid, _truth = simulate_wave(
+        "planar",
+        speed=0.5,
+        direction=90.0,
+        frequency=0.05,
+        duration=200,
+        sampling_rate=1.0,
+        time_units="step",
+        space_units="cell",
+        layout="grid",
+        shape=(12, 12),
+        spacing=1.0,
+        seed=0,
+    )
     ph = compute_phase(grid, band=(0.03, 0.07)).isel(time=slice(40, -40))
     fit = fit_plane(ph)
     assert fit.speed.attrs["units"] == "cells/step"

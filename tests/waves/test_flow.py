@@ -23,18 +23,20 @@ def _rel_error(flow, speed, direction):
 
 @pytest.mark.parametrize("method", ["horn-schunck", "charbonnier"])
 def test_plane_wave_velocity_noise_free(method):
-    ph, truth = _phase("planar", speed=0.3, direction=30.0, seed=0)
+    ph, _truth = _phase("planar", speed=0.3, direction=30.0, seed=0)
     flow = compute_optical_flow(ph, method=method)
     assert _rel_error(flow, 0.3, 30.0) < 0.02
     assert flow.vx.attrs["units"] == "m/s"
     assert float(compute_order_parameter(flow).min()) > 0.99
 
 
-@pytest.mark.parametrize("layout,extra", [("utah", {"dead_sites": 6}),
-                                          ("irregular", {"shape": (8, 8), "spacing": 0.5})])
+@pytest.mark.parametrize(
+    "layout,extra", [("utah", {"dead_sites": 6}), ("irregular", {"shape": (8, 8), "spacing": 0.5})]
+)
 def test_plane_wave_velocity_10db(layout, extra):
-    ph, truth = _phase("planar", speed=0.2, direction=200.0, snr_db=10, seed=1,
-                       layout=layout, **extra)
+    ph, _truth = _phase(
+        "planar", speed=0.2, direction=200.0, snr_db=10, seed=1, layout=layout, **extra
+    )
     for radius, tol in ((1.5, 0.3), (2.5, 0.12)):
         flow = compute_optical_flow(ph, alpha=1.0, gradient_radius=radius)
         # the mean vector of the field carries the wave's velocity; noise in the
@@ -61,10 +63,20 @@ def test_order_parameter_separates_patterns():
 
 
 def test_rotating_field_is_tangential_and_model_units():
-    grid, truth = simulate_wave("rotating", rotation=1, frequency=0.05, speed=0.5,
-                                duration=200, sampling_rate=1.0, time_units="step",
-                                space_units="cell", layout="grid", shape=(12, 12), spacing=1.0,
-                                seed=0)
+    grid, truth = simulate_wave(
+        "rotating",
+        rotation=1,
+        frequency=0.05,
+        speed=0.5,
+        duration=200,
+        sampling_rate=1.0,
+        time_units="step",
+        space_units="cell",
+        layout="grid",
+        shape=(12, 12),
+        spacing=1.0,
+        seed=0,
+    )
     ph = compute_phase(grid, band=(0.03, 0.07)).isel(time=slice(40, -40))
     flow = compute_optical_flow(ph)
     assert flow.vx.attrs["units"] == "cells/step"
@@ -83,7 +95,9 @@ def test_lazy_and_errors():
     ph, _ = _phase("planar", seed=0)
     lazy = compute_optical_flow(ph.chunk({"time": 100}))
     assert lazy.vx.chunks is not None
-    np.testing.assert_allclose(lazy.vx.values, compute_optical_flow(ph).vx.values, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        lazy.vx.values, compute_optical_flow(ph).vx.values, rtol=1e-5, atol=1e-6
+    )
     with pytest.raises(ValueError, match="method"):
         compute_optical_flow(ph, method="lucas")
     with pytest.raises(ValueError, match="alpha"):

@@ -11,8 +11,16 @@ MID = slice(750, 2250)
 
 
 def test_plane_wave_frames_are_waves_with_small_p_values():
-    grid, _ = simulate_wave("planar", speed=0.15, direction=100, frequency=15, duration=3.0,
-                            snr_db=0, seed=4, dead_sites=6)
+    grid, _ = simulate_wave(
+        "planar",
+        speed=0.15,
+        direction=100,
+        frequency=15,
+        duration=3.0,
+        snr_db=0,
+        seed=4,
+        dead_sites=6,
+    )
     fr = detect_wave_frames(compute_phase(grid, band=(12, 18)))
     assert fr.is_wave.isel(time=MID).all()
     assert float(fr.p_value.isel(time=MID).max()) <= 0.01 + 1e-6  # 1 / (1 + 99)
@@ -40,8 +48,7 @@ def test_surrogate_p_values_are_valid_under_the_null():
 
 
 def test_testing_every_frame_agrees_with_the_strided_test():
-    grid, _ = simulate_wave("planar", speed=0.4, frequency=12, duration=2.0, snr_db=0,
-                            seed=2)
+    grid, _ = simulate_wave("planar", speed=0.4, frequency=12, duration=2.0, snr_db=0, seed=2)
     ph = compute_phase(grid, band=(10, 14))
     a = detect_wave_frames(ph, n_surrogates=19)
     b = detect_wave_frames(ph, n_surrogates=19, surrogate_step=1)

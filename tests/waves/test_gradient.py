@@ -98,8 +98,9 @@ def test_wider_stencil_lowers_gradient_noise_on_dense_grids():
 
     rng = np.random.default_rng(1)
     ph = _grid_phase(0.5, 0.0, shape=(40, 40), spacing=0.05, nt=50)  # 12.6 mm waves, 2 mm field
-    noisy = ph.copy(data=np.angle(np.exp(1j * (ph.values + rng.normal(0, 0.2, ph.shape))))
-                    .astype(np.float32))
+    noisy = ph.copy(
+        data=np.angle(np.exp(1j * (ph.values + rng.normal(0, 0.2, ph.shape)))).astype(np.float32)
+    )
     pgd1 = float(compute_pgd(compute_phase_gradient(noisy)).median())
     g6 = compute_phase_gradient(noisy, step=6)
     pgd6 = float(compute_pgd(g6).median())
@@ -111,8 +112,11 @@ def test_wider_stencil_lowers_gradient_noise_on_dense_grids():
 
 # --- coherent lags: waves much longer than the array --------------------------------
 from neurowave.datasets import simulate_wave  # noqa: E402
-from neurowave.waves import (compute_coherent_phase, compute_pgd,  # noqa: E402
-                             compute_phase)
+from neurowave.waves import (
+    compute_coherent_phase,
+    compute_pgd,
+    compute_phase,
+)
 
 
 def test_coherent_phase_keeps_the_lags_of_a_stationary_wave_exactly():
@@ -127,10 +131,24 @@ def test_coherent_phase_keeps_the_lags_of_a_stationary_wave_exactly():
 @pytest.mark.parametrize("layout", ["utah", "irregular"])
 def test_coherent_lags_resolve_a_wave_seventy_times_the_array(layout):
     # 250 mm: 70 times the Utah array, 36 times a jittered 8 x 8 layout at 1 mm
-    kw = dict(shape=(8, 8), spacing=1.0, jitter=0.2, sampling_rate=500.0) if layout == "irregular" else {}
+    kw = (
+        dict(shape=(8, 8), spacing=1.0, jitter=0.2, sampling_rate=500.0)
+        if layout == "irregular"
+        else {}
+    )
     v, f = 1.0, 4.0
-    grid, truth = simulate_wave("planar", layout=layout, speed=v, direction=70.0, frequency=f,
-                                duration=20.0, snr_db=10, seed=3, dead_sites=4, **kw)
+    grid, _truth = simulate_wave(
+        "planar",
+        layout=layout,
+        speed=v,
+        direction=70.0,
+        frequency=f,
+        duration=20.0,
+        snr_db=10,
+        seed=3,
+        dead_sites=4,
+        **kw,
+    )
     phase = compute_phase(grid, band=(3.4, 4.6))
     step = 4 if layout == "utah" else 3
     mid = slice(grid.sizes["time"] // 4, 3 * grid.sizes["time"] // 4)
@@ -148,8 +166,9 @@ def test_coherent_lags_resolve_a_wave_seventy_times_the_array(layout):
 
 
 def test_coherent_phase_is_lazy_and_matches_numpy_for_any_chunking():
-    grid, _ = simulate_wave("planar", speed=1.0, direction=0, frequency=4, duration=6.0,
-                            snr_db=10, seed=0)
+    grid, _ = simulate_wave(
+        "planar", speed=1.0, direction=0, frequency=4, duration=6.0, snr_db=10, seed=0
+    )
     phase = compute_phase(grid, band=(3, 5))
     ref = compute_coherent_phase(phase, window=2.0).values
     for chunk in (500, 3000):

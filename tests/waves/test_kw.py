@@ -38,9 +38,18 @@ UTAH_CASES = [
 
 @pytest.mark.parametrize("speed,freq,direction,duration", UTAH_CASES)
 def test_plane_wave_utah(speed, freq, direction, duration):
-    grid, truth = simulate_wave("planar", layout="utah", speed=speed, direction=direction,
-                                frequency=freq, duration=duration, sampling_rate=500.0,
-                                snr_db=10.0, dead_sites=2, seed=3)
+    grid, truth = simulate_wave(
+        "planar",
+        layout="utah",
+        speed=speed,
+        direction=direction,
+        frequency=freq,
+        duration=duration,
+        sampling_rate=500.0,
+        snr_db=10.0,
+        dead_sites=2,
+        seed=3,
+    )
     est, warned = _estimate(grid, (freq / 1.6, freq * 1.6))
     assert abs(est.speed / truth.speed - 1) < 0.05
     assert _angle_err(est.direction, truth.direction) < 5.0
@@ -58,26 +67,35 @@ def test_plane_wave_utah(speed, freq, direction, duration):
 # the mean pitch's Nyquist wavenumber, resolved because the jitter leaves no exact
 # grating lobe) to 3.5 array widths.
 ECOG_CASES = [
-    (0.1, 4.0, 40.0),     # 25 mm
-    (0.1, 40.0, 130.0),   # 2.5 mm: a quarter pitch
-    (1.0, 4.0, 250.0),    # 250 mm
-    (1.0, 40.0, 315.0),   # 25 mm, along a diagonal
+    (0.1, 4.0, 40.0),  # 25 mm
+    (0.1, 40.0, 130.0),  # 2.5 mm: a quarter pitch
+    (1.0, 4.0, 250.0),  # 250 mm
+    (1.0, 40.0, 315.0),  # 25 mm, along a diagonal
     (0.1, 37.9, 200.0),
     (1.0, 4.3, 160.0),
     (1.0, 37.9, 290.0),
     (0.3, 11.7, 205.0),
-    (0.15, 33.0, 45.0),   # 4.5 mm, along a diagonal
+    (0.15, 33.0, 45.0),  # 4.5 mm, along a diagonal
     (0.2, 25.0, 170.0),
-    (0.1, 20.0, 300.0),   # 5 mm
+    (0.1, 20.0, 300.0),  # 5 mm
     (0.7, 8.0, 60.0),
 ]
 
 
 @pytest.mark.parametrize("speed,freq,direction", ECOG_CASES)
 def test_plane_wave_irregular_ecog(speed, freq, direction):
-    grid, truth = simulate_wave("planar", layout="irregular", speed=speed,
-                                direction=direction, frequency=freq, duration=60.0,
-                                sampling_rate=500.0, snr_db=10.0, dead_sites=3, seed=4)
+    grid, truth = simulate_wave(
+        "planar",
+        layout="irregular",
+        speed=speed,
+        direction=direction,
+        frequency=freq,
+        duration=60.0,
+        sampling_rate=500.0,
+        snr_db=10.0,
+        dead_sites=3,
+        seed=4,
+    )
     assert grid.dims == ("time", "channel")
     est, warned = _estimate(grid, (freq / 1.6, freq * 1.6))
     assert abs(est.speed / truth.speed - 1) < 0.05
@@ -92,8 +110,15 @@ def test_irregular_layout_is_searched_as_far_as_it_tells_aliases():
     """The search range: the jittered layout's beam pattern against a regular lattice's."""
     from neurowave.waves.kw import ALIAS_LEVEL
 
-    grid, _ = simulate_wave("planar", layout="irregular", speed=0.1, frequency=40.0,
-                            duration=2.0, sampling_rate=500.0, seed=4)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="irregular",
+        speed=0.1,
+        frequency=40.0,
+        duration=2.0,
+        sampling_rate=500.0,
+        seed=4,
+    )
     spec = compute_kw_spectrum(grid, band=(25, 64))
     # no sidelobe of the jittered layout reaches the alias level within the range that
     # the band over 0.1 m/s asks for (64 Hz + 2 bins over 100 mm/s): that floor sets it
@@ -103,32 +128,52 @@ def test_irregular_layout_is_searched_as_far_as_it_tells_aliases():
     assert spec.attrs["k_search"] == pytest.approx((64.0 + 2 * df) / 100.0, rel=0.02)
     assert spec.attrs["k_search"] > 10 * spec.attrs["k_nyquist"]
     r = spec["k_radius"].values  # each frequency only down to 0.1 m/s
-    np.testing.assert_allclose(r, np.minimum(spec.attrs["k_search"],
-                                             (spec.f.values + 2 * df) / 100.0))
+    np.testing.assert_allclose(
+        r, np.minimum(spec.attrs["k_search"], (spec.f.values + 2 * df) / 100.0)
+    )
     kk = np.hypot(*np.meshgrid(spec.kx.values, spec.ky.values, indexing="ij"))
     far = kk > r[0] + 0.05
     assert np.isnan(spec.values[0][far]).all() and np.isfinite(spec.values[-1][kk < r[-1]]).all()
     # the same sites without jitter: a lattice, whose exact grating lobe at 1/pitch
     # limits it to the Nyquist wavenumber 1/(2 pitch) = 0.05 cycles/mm
-    reg, _ = simulate_wave("planar", layout="irregular", jitter=0.0, speed=0.1,
-                           frequency=40.0, duration=2.0, sampling_rate=500.0, seed=4)
+    reg, _ = simulate_wave(
+        "planar",
+        layout="irregular",
+        jitter=0.0,
+        speed=0.1,
+        frequency=40.0,
+        duration=2.0,
+        sampling_rate=500.0,
+        seed=4,
+    )
     spec_r = compute_kw_spectrum(reg, band=(25, 64))
     assert spec_r.attrs["k_limited_by"] == "layout"
     assert spec_r.attrs["k_alias_free"] == pytest.approx(0.05, rel=0.05)
     assert spec_r.attrs["k_search"] == pytest.approx(0.05, rel=1e-9)
 
 
-@pytest.mark.parametrize("jitter,direction,wavelength,freq,warns", [
-    (0.0, 0.0, 22.0, 20.0, True),     # a lattice given as channels: 0.91 of its Nyquist
-    (0.0, 120.0, 23.0, 20.0, True),
-    (0.0, 30.0, 40.0, 20.0, False),   # 0.5 of it: clean
-    (0.2, 130.0, 2.5, 40.0, False),   # jittered: a quarter pitch is clean
-])
+@pytest.mark.parametrize(
+    "jitter,direction,wavelength,freq,warns",
+    [
+        (0.0, 0.0, 22.0, 20.0, True),  # a lattice given as channels: 0.91 of its Nyquist
+        (0.0, 120.0, 23.0, 20.0, True),
+        (0.0, 30.0, 40.0, 20.0, False),  # 0.5 of it: clean
+        (0.2, 130.0, 2.5, 40.0, False),  # jittered: a quarter pitch is clean
+    ],
+)
 def test_alias_warning_on_channel_layouts(jitter, direction, wavelength, freq, warns):
-    grid, truth = simulate_wave("planar", layout="irregular", jitter=jitter,
-                                speed=wavelength * freq * 1e-3, direction=direction,
-                                frequency=freq, duration=20.0, sampling_rate=500.0,
-                                snr_db=10.0, seed=4)
+    grid, truth = simulate_wave(
+        "planar",
+        layout="irregular",
+        jitter=jitter,
+        speed=wavelength * freq * 1e-3,
+        direction=direction,
+        frequency=freq,
+        duration=20.0,
+        sampling_rate=500.0,
+        snr_db=10.0,
+        seed=4,
+    )
     est, warned = _estimate(grid, (freq / 1.6, freq * 1.6))
     if warns:
         assert "aliased" in [w.reason for w in warned]
@@ -141,9 +186,18 @@ def test_alias_warning_on_channel_layouts(jitter, direction, wavelength, freq, w
 def test_irregular_wave_slower_than_the_floor():
     """0.075 m/s at 40 Hz (k = 0.53 cycles/mm): beyond the default search, said so;
     found with ``k_max``."""
-    grid, truth = simulate_wave("planar", layout="irregular", speed=0.075, direction=70.0,
-                                frequency=40.0, duration=30.0, sampling_rate=500.0,
-                                snr_db=10.0, dead_sites=3, seed=4)
+    grid, truth = simulate_wave(
+        "planar",
+        layout="irregular",
+        speed=0.075,
+        direction=70.0,
+        frequency=40.0,
+        duration=30.0,
+        sampling_rate=500.0,
+        snr_db=10.0,
+        dead_sites=3,
+        seed=4,
+    )
     with pytest.warns(KWRangeWarning, match="k_max") as rec:
         estimate_kw_wave(compute_kw_spectrum(grid, band=(25, 64)))
     assert "range" in [w.message.reason for w in rec if isinstance(w.message, KWRangeWarning)]
@@ -154,9 +208,18 @@ def test_irregular_wave_slower_than_the_floor():
 
 
 def test_irregular_spectrum_is_lazy_on_dask_and_equal_to_numpy():
-    grid, _ = simulate_wave("planar", layout="irregular", speed=0.15, direction=100,
-                            frequency=30, duration=10.0, sampling_rate=500.0, snr_db=10.0,
-                            dead_sites=3, seed=4)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="irregular",
+        speed=0.15,
+        direction=100,
+        frequency=30,
+        duration=10.0,
+        sampling_rate=500.0,
+        snr_db=10.0,
+        dead_sites=3,
+        seed=4,
+    )
     ref = compute_kw_spectrum(grid, band=(20, 45), segments=3)
     lazy = compute_kw_spectrum(grid.chunk({"time": 1500}), band=(20, 45), segments=3)
     assert hasattr(lazy.data, "dask")
@@ -173,8 +236,7 @@ def test_k_max_on_a_regular_grid_is_refused():
 
 
 def _standing(speed, freq, direction, layout, duration=30.0, snr_db=10.0):
-    kw = dict(layout=layout, speed=speed, frequency=freq, duration=duration,
-              sampling_rate=500.0)
+    kw = dict(layout=layout, speed=speed, frequency=freq, duration=duration, sampling_rate=500.0)
     if layout == "irregular":
         kw["layout_seed"] = 0
     a, _ = simulate_wave("planar", direction=direction, **kw)
@@ -184,18 +246,30 @@ def _standing(speed, freq, direction, layout, duration=30.0, snr_db=10.0):
     return a + b + np.sqrt(1.0 / 10 ** (snr_db / 10)) * noise
 
 
-@pytest.mark.parametrize("layout,speed,freq", [
-    ("utah", 0.1, 37.9),        # 2.6 mm: resolved
-    ("irregular", 0.3, 8.0),    # 37.5 mm on a 70 mm layout
-    ("irregular", 1.0, 11.7),   # 85 mm: longer than the layout
-])
+@pytest.mark.parametrize(
+    "layout,speed,freq",
+    [
+        ("utah", 0.1, 37.9),  # 2.6 mm: resolved
+        ("irregular", 0.3, 8.0),  # 37.5 mm on a 70 mm layout
+        ("irregular", 1.0, 11.7),  # 85 mm: longer than the layout
+    ],
+)
 def test_standing_wave_index_near_zero(layout, speed, freq):
     est, _ = _estimate(_standing(speed, freq, 30.0, layout), (freq / 1.6, freq * 1.6))
     assert abs(est.travelling_index) < 0.1
     # a single one of the two waves, same layout and noise: near 1
-    grid, _ = simulate_wave("planar", layout=layout, speed=speed, direction=30.0,
-                            frequency=freq, duration=30.0, sampling_rate=500.0,
-                            snr_db=10.0, seed=5, **({"layout_seed": 0} if layout == "irregular" else {}))
+    grid, _ = simulate_wave(
+        "planar",
+        layout=layout,
+        speed=speed,
+        direction=30.0,
+        frequency=freq,
+        duration=30.0,
+        sampling_rate=500.0,
+        snr_db=10.0,
+        seed=5,
+        **({"layout_seed": 0} if layout == "irregular" else {}),
+    )
     single, _ = _estimate(grid, (freq / 1.6, freq * 1.6))
     assert single.travelling_index > 0.9
 
@@ -218,9 +292,10 @@ def test_spectrum_is_the_windowed_3d_fft():
     taper = 2 * taper / taper.sum()
     acc = 0.0
     for s in range(0, 301, 50):
-        win = x[s:s + 100] - x[s:s + 100].mean(0)
-        a = sf.fftn(win * taper[:, None, None] * w[None], s=(100, 16, 16), axes=(0, 1, 2),
-                    norm="backward")
+        win = x[s : s + 100] - x[s : s + 100].mean(0)
+        a = sf.fftn(
+            win * taper[:, None, None] * w[None], s=(100, 16, 16), axes=(0, 1, 2), norm="backward"
+        )
         acc = acc + np.abs(a) ** 2
     # rfft bins 1..50 at +f; FFT over space with exp(-i k x) peaks at -k: flip space
     ref = (acc / 7)[1:51]
@@ -230,8 +305,17 @@ def test_spectrum_is_the_windowed_3d_fft():
 
 
 def test_dead_sites_fft_route_matches_least_squares_route():
-    grid, _ = simulate_wave("planar", layout="utah", speed=0.05, direction=10, frequency=10,
-                            duration=3.0, snr_db=0.0, dead_sites=5, seed=2)
+    grid, _ = simulate_wave(
+        "planar",
+        layout="utah",
+        speed=0.05,
+        direction=10,
+        frequency=10,
+        duration=3.0,
+        snr_db=0.0,
+        dead_sites=5,
+        seed=2,
+    )
     spec = compute_kw_spectrum(grid, band=(8, 12), n_k=32)
     assert spec.attrs["method"].startswith("windowed 3-D FFT")
     # the same cross-spectra through the least-squares projection at the same k-points
@@ -245,8 +329,9 @@ def test_dead_sites_fft_route_matches_least_squares_route():
     freqs = np.fft.rfftfreq(window, 1e-3)
     fidx = np.flatnonzero((freqs >= 8) & (freqs <= 12))
     starts = _window_starts(data.shape[0], window, window // 2)
-    csd, cnt = _csd(data, np.flatnonzero(valid), starts, window, window, fidx,
-                    np.zeros(len(starts), int), 1)
+    csd, cnt = _csd(
+        data, np.flatnonzero(valid), starts, window, window, fidx, np.zeros(len(starts), int), 1
+    )
     k = spec.kx.values
     ls = _steered_power(csd[0] / cnt[0], w, pos, k, k).swapaxes(-1, -2)
     np.testing.assert_allclose(spec.values, ls, rtol=1e-8, atol=1e-12 * ls.max())
@@ -255,8 +340,9 @@ def test_dead_sites_fft_route_matches_least_squares_route():
 
 
 def test_lazy_on_dask_and_equal_to_numpy():
-    grid, _ = simulate_wave("planar", speed=0.2, direction=200, frequency=12, duration=8.0,
-                            snr_db=10, seed=0)
+    grid, _ = simulate_wave(
+        "planar", speed=0.2, direction=200, frequency=12, duration=8.0, snr_db=10, seed=0
+    )
     ref = compute_kw_spectrum(grid, band=(8, 16), segments=4)
     lazy = compute_kw_spectrum(grid.chunk({"time": 1500}), band=(8, 16), segments=4)
     assert hasattr(lazy.data, "dask")
@@ -271,16 +357,28 @@ def test_segments_average_to_the_whole():
     whole = compute_kw_spectrum(grid, band=(8, 16))
     seg = compute_kw_spectrum(grid, band=(8, 16), segments=3)
     mean = seg.weighted(seg["n_windows"]).mean("segment")
-    np.testing.assert_allclose(mean.values, whole.values, rtol=1e-9,
-                               atol=1e-12 * float(whole.max()))
+    np.testing.assert_allclose(
+        mean.values, whole.values, rtol=1e-9, atol=1e-12 * float(whole.max())
+    )
     assert int(seg["n_windows"].sum()) == whole.attrs["n_windows"]
 
 
 def test_units_and_model_grid():
-    grid, truth = simulate_wave("planar", layout="grid", shape=(16, 16), spacing=1.0,
-                                speed=0.4, direction=45, frequency=0.05, duration=800,
-                                sampling_rate=1.0, time_units="step", space_units="cell",
-                                snr_db=10, seed=1)
+    grid, _truth = simulate_wave(
+        "planar",
+        layout="grid",
+        shape=(16, 16),
+        spacing=1.0,
+        speed=0.4,
+        direction=45,
+        frequency=0.05,
+        duration=800,
+        sampling_rate=1.0,
+        time_units="step",
+        space_units="cell",
+        snr_db=10,
+        seed=1,
+    )
     spec = compute_kw_spectrum(grid, band=(0.03, 0.08), segments=5)
     assert spec.f.attrs["units"] == "cycles/step"
     assert spec.kx.attrs["units"] == "cycles/cell"
@@ -292,8 +390,7 @@ def test_units_and_model_grid():
 
 def test_amplitude_scaling():
     """A noise-free plane wave of amplitude A at a bin centre peaks at A**2."""
-    grid, _ = simulate_wave("planar", speed=0.01, frequency=10, duration=4.0, amplitude=2.0,
-                            seed=0)
+    grid, _ = simulate_wave("planar", speed=0.01, frequency=10, duration=4.0, amplitude=2.0, seed=0)
     spec = compute_kw_spectrum(grid, band=(5, 15), window=500, taper="boxcar")
     est = estimate_kw_wave(spec)
     assert est.peak_power == pytest.approx(4.0, rel=1e-3)
@@ -306,15 +403,15 @@ def test_amplitude_scaling():
 # axis component as a fraction of Nyquist, warns)
 ALIAS_CASES = [
     ("utah", 0.0, 0.90, True),
-    ("utah", 45.0, 0.90, True),     # |k| = 1.27 Nyquist
+    ("utah", 45.0, 0.90, True),  # |k| = 1.27 Nyquist
     ("utah", 30.0, 0.85, True),
     ("utah", 120.0, 0.95, True),
     ("utah", 200.0, 0.82, True),
-    ("utah", 0.0, 1.10, True),      # beyond Nyquist: folds back next to it
+    ("utah", 0.0, 1.10, True),  # beyond Nyquist: folds back next to it
     ("grid8", 0.0, 0.90, True),
     ("grid8", 45.0, 0.90, True),
     ("grid8", 120.0, 0.95, True),
-    ("utah", 45.0, 0.74, False),    # |k| = 1.05 Nyquist along the diagonal: clean
+    ("utah", 45.0, 0.74, False),  # |k| = 1.05 Nyquist along the diagonal: clean
     ("utah", 0.0, 0.60, False),
     ("utah", 135.0, 0.70, False),
     ("grid8", 60.0, 0.70, False),
@@ -323,13 +420,25 @@ ALIAS_CASES = [
 
 @pytest.mark.parametrize("layout,direction,frac,warns", ALIAS_CASES)
 def test_alias_warning_on_regular_grids(layout, direction, frac, warns):
-    pitch, kw = (0.4, {"layout": "utah"}) if layout == "utah" else \
-        (10.0, {"layout": "grid", "shape": (8, 8), "spacing": 10.0})
+    pitch, kw = (
+        (0.4, {"layout": "utah"})
+        if layout == "utah"
+        else (10.0, {"layout": "grid", "shape": (8, 8), "spacing": 10.0})
+    )
     th = np.radians(direction)
     k = frac / (2 * pitch) / max(abs(np.cos(th)), abs(np.sin(th)))
     speed = 10.0 / k * 1e-3  # 10 Hz
-    grid, truth = simulate_wave("planar", speed=speed, direction=direction, frequency=10.0,
-                                duration=20.0, sampling_rate=500.0, snr_db=10, seed=0, **kw)
+    grid, truth = simulate_wave(
+        "planar",
+        speed=speed,
+        direction=direction,
+        frequency=10.0,
+        duration=20.0,
+        sampling_rate=500.0,
+        snr_db=10,
+        seed=0,
+        **kw,
+    )
     est, warned = _estimate(grid, (6, 16))
     reasons = [w.reason for w in warned]
     if warns:
@@ -358,8 +467,7 @@ def _one_sentence(msg):
 
 
 def test_single_site_is_refused():
-    g = nw.make_grid(np.random.default_rng(0).standard_normal((1000, 1, 1)),
-                     sampling_rate=1000.0)
+    g = nw.make_grid(np.random.default_rng(0).standard_normal((1000, 1, 1)), sampling_rate=1000.0)
     with pytest.raises(ValueError, match="at least 3 sites") as exc:
         compute_kw_spectrum(g)
     assert _one_sentence(exc.value)
@@ -373,16 +481,21 @@ def test_band_above_nyquist_is_refused():
 
 @pytest.mark.parametrize("shape", [(2, 10), (2, 2)])
 def test_layout_too_small_is_refused(shape):
-    g = nw.make_grid(np.random.default_rng(0).standard_normal((1000,) + shape),
-                     sampling_rate=1000.0, spacing=0.4)
+    g = nw.make_grid(
+        np.random.default_rng(0).standard_normal((1000,) + shape), sampling_rate=1000.0, spacing=0.4
+    )
     with pytest.raises(ValueError, match="resolves no wavenumber.*three sites wide") as exc:
         compute_kw_spectrum(g)
     assert _one_sentence(exc.value)
 
 
 def test_sites_on_a_line_are_refused():
-    g = nw.make_channel_grid(np.random.default_rng(0).standard_normal((500, 6)),
-                             sampling_rate=500.0, x=np.arange(6.0), y=np.zeros(6))
+    g = nw.make_channel_grid(
+        np.random.default_rng(0).standard_normal((500, 6)),
+        sampling_rate=500.0,
+        x=np.arange(6.0),
+        y=np.zeros(6),
+    )
     with pytest.raises(ValueError, match="lie on a line"):
         compute_kw_spectrum(g)
 
@@ -407,8 +520,9 @@ def test_plot_shows_the_ridge_on_the_side_of_travel():
 
     from neurowave.waves import plot_kw_spectrum
 
-    grid, truth = simulate_wave("planar", speed=0.04, direction=120, frequency=10,
-                                duration=6.0, snr_db=10, seed=0)
+    grid, truth = simulate_wave(
+        "planar", speed=0.04, direction=120, frequency=10, duration=6.0, snr_db=10, seed=0
+    )
     spec = compute_kw_spectrum(grid, band=(5, 20))
     fig = plot_kw_spectrum(spec)
     ax0, ax1 = fig.axes[0], fig.axes[1]
@@ -471,7 +585,8 @@ def test_utah_kw_peak_is_sub_resolution_without_an_interval(data_dir):
     assert block["wavenumber"] < 0.5 * block["k_resolution"]
     assert block["speed_ci"] == [None, None] and block["wavelength_ci"] == [None, None]
     assert block["speed_lower_bound"] == pytest.approx(
-        block["frequency"] / block["k_resolution"] * 1e-3, rel=1e-9)
+        block["frequency"] / block["k_resolution"] * 1e-3, rel=1e-9
+    )
     assert "sub-resolution" in block["note"] and "no speed interval" in block["note"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KWRangeWarning)
@@ -503,11 +618,19 @@ def test_a_large_irregular_layout_is_thinned_to_bound_memory(monkeypatch):
     from neurowave.waves.kw import _spectrum
     from neurowave.waves.kw._spectrum import _farthest_points
 
-    grid, truth = simulate_wave("planar", layout="irregular", speed=0.3, direction=40,
-                                frequency=8, duration=20.0, snr_db=10, seed=2)
+    grid, truth = simulate_wave(
+        "planar",
+        layout="irregular",
+        speed=0.3,
+        direction=40,
+        frequency=8,
+        duration=20.0,
+        snr_db=10,
+        seed=2,
+    )
     n_valid = grid.sizes["channel"]
     full = estimate_kw_wave(compute_kw_spectrum(grid, band=(6, 10), segments=5))
-    monkeypatch.setattr(_spectrum, "MAX_CSD_BYTES", 5 * 5 * 16 * 40 ** 2)
+    monkeypatch.setattr(_spectrum, "MAX_CSD_BYTES", 5 * 5 * 16 * 40**2)
     spec = compute_kw_spectrum(grid, band=(6, 10), segments=5)
     assert spec.sizes["f"] == 5 and spec.attrs["sites_thinned"] == [40, n_valid]
     assert len(spec.attrs["site_x"]) == 40

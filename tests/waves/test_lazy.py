@@ -8,8 +8,15 @@ import pytest
 import neurowave as nw
 from neurowave.datasets import simulate_wave
 from neurowave.waves import (
-    bandpass, compute_direction, compute_frequency, compute_pgd, compute_phase,
-    compute_phase_gradient, compute_speed, compute_wavelength, detect_wave_frames,
+    bandpass,
+    compute_direction,
+    compute_frequency,
+    compute_pgd,
+    compute_phase,
+    compute_phase_gradient,
+    compute_speed,
+    compute_wavelength,
+    detect_wave_frames,
 )
 
 CALLS = {"n": 0}
@@ -22,9 +29,17 @@ def _counted(block):
 
 @pytest.fixture(params=["utah", "irregular"])
 def grids(request):
-    grid, truth = simulate_wave("planar", layout=request.param, speed=0.2 if request.param == "utah" else 1.0,
-                                direction=40, frequency=10, duration=6.0, snr_db=10, seed=1,
-                                dead_sites=3)
+    grid, _truth = simulate_wave(
+        "planar",
+        layout=request.param,
+        speed=0.2 if request.param == "utah" else 1.0,
+        direction=40,
+        frequency=10,
+        duration=6.0,
+        snr_db=10,
+        seed=1,
+        dead_sites=3,
+    )
     chunks = (2000,) + grid.shape[1:]
     lazy = grid.copy(data=da.from_array(grid.values, chunks=chunks).map_blocks(_counted))
     return grid, lazy
@@ -38,9 +53,12 @@ def test_dask_grid_stays_lazy_and_matches_numpy(grids):
     ph = compute_phase(lazy, band=band)
     g = compute_phase_gradient(ph)
     outs = {
-        "pgd": compute_pgd(g), "direction": compute_direction(g),
-        "speed": compute_speed(ph, g, per="frame"), "site_speed": compute_speed(ph, g),
-        "wavelength": compute_wavelength(g), "frequency": compute_frequency(ph),
+        "pgd": compute_pgd(g),
+        "direction": compute_direction(g),
+        "speed": compute_speed(ph, g, per="frame"),
+        "site_speed": compute_speed(ph, g),
+        "wavelength": compute_wavelength(g),
+        "frequency": compute_frequency(ph),
         "frames": detect_wave_frames(ph, gradient=g, n_surrogates=19),
     }
     assert CALLS["n"] == 0  # nothing computed yet

@@ -8,14 +8,15 @@ from neurowave.waves import compute_phase, compute_phase_modes
 
 
 def _phase(pattern, **kw):
-    grid, truth = simulate_wave(pattern, duration=1.2, sampling_rate=500.0, frequency=10.0,
-                                seed=0, **kw)
+    grid, truth = simulate_wave(
+        pattern, duration=1.2, sampling_rate=500.0, frequency=10.0, seed=0, **kw
+    )
     return compute_phase(grid, band=(6.0, 14.0)).isel(time=slice(100, -100)), truth
 
 
 @pytest.mark.parametrize("direction", [0.0, 135.0, 290.0])
 def test_plane_wave_is_one_mode_with_its_speed(direction):
-    ph, truth = _phase("planar", speed=0.1, direction=direction, snr_db=10)
+    ph, _truth = _phase("planar", speed=0.1, direction=direction, snr_db=10)
     m = compute_phase_modes(ph, n_modes=3)
     assert float(m.explained[0]) > 0.9
     assert float(m.plane_r[0]) > 0.95
@@ -28,7 +29,7 @@ def test_plane_wave_is_one_mode_with_its_speed(direction):
     assert np.isnan(m.spatial.values[0, 0, 0])
     # the modes reconstruct the phasors
     z = np.exp(1j * ph.values[:, 1:-1, 1:-1]).reshape(len(ph.time), -1)
-    rec = (m.temporal.values[:, :1] @ m.spatial.values[:1, 1:-1, 1:-1].reshape(1, -1))
+    rec = m.temporal.values[:, :1] @ m.spatial.values[:1, 1:-1, 1:-1].reshape(1, -1)
     assert np.abs(rec - z).mean() < 0.2
 
 

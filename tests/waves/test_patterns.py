@@ -4,9 +4,14 @@ import numpy as np
 import pytest
 
 import neurowave as nw
-from neurowave.waves import PATTERNS, classify_patterns
 from neurowave.datasets import simulate_wave
-from neurowave.waves import compute_pgd, compute_phase, compute_phase_gradient
+from neurowave.waves import (
+    PATTERNS,
+    classify_patterns,
+    compute_pgd,
+    compute_phase,
+    compute_phase_gradient,
+)
 
 EXPECTED = {
     "planar": "planar",
@@ -18,13 +23,34 @@ EXPECTED = {
 }
 
 
-def simulate(pattern, *, layout="utah", speed=0.3, direction=30.0, frequency=10.0,
-             duration=1.2, sampling_rate=500.0, snr_db=10.0, rotation=1, seed=0, **kw):
+def simulate(
+    pattern,
+    *,
+    layout="utah",
+    speed=0.3,
+    direction=30.0,
+    frequency=10.0,
+    duration=1.2,
+    sampling_rate=500.0,
+    snr_db=10.0,
+    rotation=1,
+    seed=0,
+    **kw,
+):
     """A simulated grid at 10 dB SNR (pink noise) and the true centre (x, y)."""
-    grid, truth = simulate_wave(pattern, layout=layout, speed=speed, direction=direction,
-                                frequency=frequency, duration=duration,
-                                sampling_rate=sampling_rate, snr_db=snr_db,
-                                rotation=rotation, seed=seed, **kw)
+    grid, truth = simulate_wave(
+        pattern,
+        layout=layout,
+        speed=speed,
+        direction=direction,
+        frequency=frequency,
+        duration=duration,
+        sampling_rate=sampling_rate,
+        snr_db=snr_db,
+        rotation=rotation,
+        seed=seed,
+        **kw,
+    )
     return grid, truth.center
 
 
@@ -76,7 +102,9 @@ def test_pattern_accuracy_10db(layout, extra, speed):
         if pattern in ("radial_out", "radial_in", "rotating"):
             spacing = nw.validate_grid(grid).spacing
             sel = got == EXPECTED[pattern]
-            err = np.hypot(pats.center_x.values[sel] - center[0], pats.center_y.values[sel] - center[1])
+            err = np.hypot(
+                pats.center_x.values[sel] - center[0], pats.center_y.values[sel] - center[1]
+            )
             assert np.median(err) < spacing, (layout, pattern, np.median(err))
 
 
@@ -119,10 +147,22 @@ def test_errors_name_the_fix():
 @pytest.mark.parametrize("pattern,rotation", [("rotating", -1), ("radial_in", 1), ("planar", 1)])
 def test_model_grid_patterns(pattern, rotation):
     """Model-like grids (steps, cells) classify the same way; fit speeds in cells/step."""
-    grid, truth = simulate_wave(pattern, rotation=rotation, speed=0.4, direction=120.0,
-                                frequency=0.05, duration=300, sampling_rate=1.0,
-                                time_units="step", space_units="cell", layout="grid",
-                                shape=(16, 16), spacing=1.0, snr_db=10, seed=1)
+    grid, _truth = simulate_wave(
+        pattern,
+        rotation=rotation,
+        speed=0.4,
+        direction=120.0,
+        frequency=0.05,
+        duration=300,
+        sampling_rate=1.0,
+        time_units="step",
+        space_units="cell",
+        layout="grid",
+        shape=(16, 16),
+        spacing=1.0,
+        snr_db=10,
+        seed=1,
+    )
     ph = compute_phase(grid, band=(0.03, 0.07)).isel(time=slice(50, -50))
     pats = classify_patterns(ph)
     got = pats.pattern.values.astype(str)
@@ -137,8 +177,17 @@ def test_model_grid_patterns(pattern, rotation):
 
 def test_max_sites_subsamples_large_arrays():
     """A 48 x 48 grid classified on a ~600-site sub-lattice gives the same answer."""
-    grid, truth = simulate_wave("radial_out", layout="grid", shape=(48, 48), spacing=0.1,
-                                speed=0.1, duration=0.6, sampling_rate=500.0, snr_db=10, seed=2)
+    grid, truth = simulate_wave(
+        "radial_out",
+        layout="grid",
+        shape=(48, 48),
+        spacing=0.1,
+        speed=0.1,
+        duration=0.6,
+        sampling_rate=500.0,
+        snr_db=10,
+        seed=2,
+    )
     ph = compute_phase(grid, band=(6.0, 14.0)).isel(time=slice(75, -75))
     pats = classify_patterns(ph, max_sites=600)
     assert pats.attrs["n_sites_fitted"] <= 600
@@ -270,8 +319,9 @@ def test_rotation_centred_off_the_array_is_not_rotating(center, snr_db):
     if snr_db == 10:
         assert off.mean() >= 0.9
     assert np.isnan(pats.center_offset.values[~off]).all()
-    fails = ((pats.center_offset.values[off] > pats.attrs["hull_margin"])
-             | (pats.turn.values[off] < pats.attrs["min_turn"]))
+    fails = (pats.center_offset.values[off] > pats.attrs["hull_margin"]) | (
+        pats.turn.values[off] < pats.attrs["min_turn"]
+    )
     assert fails.all()
     if off.any():
         assert (pats.center_offset.values[off] > pats.attrs["hull_margin"]).mean() >= 0.9

@@ -15,8 +15,9 @@ def _circ(a):
 @pytest.mark.parametrize("method", ["hilbert", "generalized", "wavelet"])
 def test_phase_of_a_plane_wave_matches_the_analytic_phase(method):
     f, speed, direction = 12.0, 0.15, 30.0
-    grid, _ = simulate_wave("planar", frequency=f, speed=speed, direction=direction,
-                            duration=3.0, seed=0)
+    grid, _ = simulate_wave(
+        "planar", frequency=f, speed=speed, direction=direction, duration=3.0, seed=0
+    )
     ph = compute_phase(grid, band=(9, 15), method=method)
     pos = nw.site_positions(grid)
     k = 2 * np.pi * f / (speed * 1000)
@@ -66,8 +67,7 @@ def test_generalized_phase_stays_monotone_where_broadband_hilbert_slips():
 
 
 def test_analytic_signal_amplitude_and_frequency():
-    grid, _ = simulate_wave("synchronous", layout="irregular", frequency=7.0, duration=3.0,
-                            seed=1)
+    grid, _ = simulate_wave("synchronous", layout="irregular", frequency=7.0, duration=3.0, seed=1)
     z = compute_analytic_signal(grid, band=(5, 9))
     assert np.iscomplexobj(z.values)
     assert np.median(np.abs(z.values[750:2250])) == pytest.approx(1.0, rel=0.02)

@@ -45,18 +45,35 @@ TASKS = {
 
 #: preset name -> (task name, options). The paper sizes are the tasks' defaults.
 TASK_PRESETS = {
-    "tetrominoes-small": ("tetrominoes", dict(size=24, block=3, max_pieces=3, n_train=2000,
-                                              n_val=200, n_test=400)),
-    "tetrominoes-paper": ("tetrominoes", dict(size=64, block=7, max_pieces=5, n_train=10000,
-                                              n_val=1000, n_test=1000, style="published")),
-    "tetrominoes-tiny": ("tetrominoes", dict(size=16, block=2, max_pieces=3, n_train=256,
-                                             n_val=64, n_test=64)),
-    "digits-small": ("digits", dict(size=28, digit_size=20, n_train=3000, n_val=300,
-                                    n_test=500)),
-    "multidigit-small": ("multidigit", dict(size=48, digit_size=16, max_digits=3,
-                                            n_train=3000, n_val=300, n_test=500)),
-    "drum-small": ("drum", dict(size=24, sides=(3, 5, 7, 9), max_squares=2, n_train=2000,
-                                n_val=200, n_test=400)),
+    "tetrominoes-small": (
+        "tetrominoes",
+        dict(size=24, block=3, max_pieces=3, n_train=2000, n_val=200, n_test=400),
+    ),
+    "tetrominoes-paper": (
+        "tetrominoes",
+        dict(
+            size=64,
+            block=7,
+            max_pieces=5,
+            n_train=10000,
+            n_val=1000,
+            n_test=1000,
+            style="published",
+        ),
+    ),
+    "tetrominoes-tiny": (
+        "tetrominoes",
+        dict(size=16, block=2, max_pieces=3, n_train=256, n_val=64, n_test=64),
+    ),
+    "digits-small": ("digits", dict(size=28, digit_size=20, n_train=3000, n_val=300, n_test=500)),
+    "multidigit-small": (
+        "multidigit",
+        dict(size=48, digit_size=16, max_digits=3, n_train=3000, n_val=300, n_test=500),
+    ),
+    "drum-small": (
+        "drum",
+        dict(size=24, sides=(3, 5, 7, 9), max_squares=2, n_train=2000, n_val=200, n_test=400),
+    ),
 }
 
 

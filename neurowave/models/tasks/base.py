@@ -130,7 +130,7 @@ def place(occupied, shape, rng, *, margin=1, tries=100):
         r = int(rng.integers(0, H - h + 1))
         c = int(rng.integers(0, W - w + 1))
         r0, c0 = max(r - margin, 0), max(c - margin, 0)
-        region = occupied[r0:r + h + margin, c0:c + w + margin]
+        region = occupied[r0 : r + h + margin, c0 : c + w + margin]
         # dilate the shape by `margin` within the region
         grown = np.zeros_like(region)
         for dr in range(-margin, margin + 1):
@@ -138,7 +138,7 @@ def place(occupied, shape, rng, *, margin=1, tries=100):
                 rr, cc = r - r0 + dr, c - c0 + dc
                 ys = slice(max(rr, 0), min(rr + h, region.shape[0]))
                 xs = slice(max(cc, 0), min(cc + w, region.shape[1]))
-                sub = shape[ys.start - rr:ys.stop - rr, xs.start - cc:xs.stop - cc]
+                sub = shape[ys.start - rr : ys.stop - rr, xs.start - cc : xs.stop - cc]
                 grown[ys, xs] |= sub
         if not (grown & region).any():
             return r, c

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Task, place
 from ..._validate import NeurowaveError, NeurowaveFileNotFoundError
+from .base import Task, place
 
 __all__ = ["Digits", "MultiDigits", "load_source_digits"]
 
@@ -33,7 +33,7 @@ def _read_idx(path):
     with opener(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
@@ -52,24 +52,37 @@ def load_source_digits(mnist_path=None):
         return x[:1400], y[:1400], x[1400:], y[1400:]
     p = Path(mnist_path)
     if not p.exists():
-        raise NeurowaveFileNotFoundError(f"{p}: no such MNIST copy. Pass the path of mnist.npz or the folder of IDX files.")
+        raise NeurowaveFileNotFoundError(
+            f"{p}: no such MNIST copy. Pass the path of mnist.npz or the folder of IDX files."
+        )
     if p.is_file():
         try:
             with np.load(p) as f:
-                return (f["x_train"] / 255.0, f["y_train"].astype(np.int64),
-                        f["x_test"] / 255.0, f["y_test"].astype(np.int64))
+                return (
+                    f["x_train"] / 255.0,
+                    f["y_train"].astype(np.int64),
+                    f["x_test"] / 255.0,
+                    f["y_test"].astype(np.int64),
+                )
         except (KeyError, ValueError, OSError):
             raise NeurowaveError(
                 f"{p} is not a Keras-style mnist.npz (arrays x_train, y_train, x_test, y_test). "
                 "Pass that file or the folder of MNIST IDX files."
             ) from None
     out = []
-    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-        hits = [q for q in (p / stem, p / f"{stem}.gz", p / stem.replace("-idx", ".idx"))
-                if q.exists()]
+    for stem in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        hits = [
+            q for q in (p / stem, p / f"{stem}.gz", p / stem.replace("-idx", ".idx")) if q.exists()
+        ]
         if not hits:
-            raise NeurowaveFileNotFoundError(f"{p} has no {stem}[.gz]. Pass a folder with the four MNIST IDX files.")
+            raise NeurowaveFileNotFoundError(
+                f"{p} has no {stem}[.gz]. Pass a folder with the four MNIST IDX files."
+            )
         out.append(_read_idx(hits[0]))
     return out[0] / 255.0, out[1].astype(np.int64), out[2] / 255.0, out[3].astype(np.int64)
 
@@ -86,8 +99,19 @@ class _DigitTask(Task):
     class_names = _CLASS_NAMES
     _max_default = 1
 
-    def __init__(self, *, size, digit_size, max_digits, n_train, n_val, n_test, seed,
-                 threshold=0.35, mnist_path=None):
+    def __init__(
+        self,
+        *,
+        size,
+        digit_size,
+        max_digits,
+        n_train,
+        n_val,
+        n_test,
+        seed,
+        threshold=0.35,
+        mnist_path=None,
+    ):
         size, digit_size, max_digits = int(size), int(digit_size), int(max_digits)
         if digit_size < 4 or digit_size > size:
             raise NeurowaveError(
@@ -95,8 +119,9 @@ class _DigitTask(Task):
             )
         if max_digits < 1:
             raise NeurowaveError(f"`max_digits` must be at least 1, got {max_digits}.")
-        params = dict(size=size, digit_size=digit_size, max_digits=max_digits,
-                      threshold=float(threshold))
+        params = dict(
+            size=size, digit_size=digit_size, max_digits=max_digits, threshold=float(threshold)
+        )
         if mnist_path is not None:
             params["mnist_path"] = str(mnist_path)
         super().__init__(n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, **params)
@@ -144,10 +169,11 @@ class _DigitTask(Task):
                 if pos is None:
                     continue
                 r, c = pos
-                occupied[r:r + D, c:c + D] = True
-                images[i, 0, r:r + D, c:c + D] = np.maximum(
-                    images[i, 0, r:r + D, c:c + D], np.round(255 * img).astype(np.uint8))
-                labels[i, r:r + D, c:c + D][stroke] = ys[j] + 1
+                occupied[r : r + D, c : c + D] = True
+                images[i, 0, r : r + D, c : c + D] = np.maximum(
+                    images[i, 0, r : r + D, c : c + D], np.round(255 * img).astype(np.uint8)
+                )
+                labels[i, r : r + D, c : c + D][stroke] = ys[j] + 1
         return images, labels
 
 
@@ -164,11 +190,29 @@ class Digits(_DigitTask):
 
     name = "digits"
 
-    def __init__(self, *, size=56, digit_size=28, n_train=10000, n_val=1000, n_test=1000,
-                 seed=0, threshold=0.35, mnist_path=None):
-        super().__init__(size=size, digit_size=digit_size, max_digits=1, n_train=n_train,
-                         n_val=n_val, n_test=n_test, seed=seed, threshold=threshold,
-                         mnist_path=mnist_path)
+    def __init__(
+        self,
+        *,
+        size=56,
+        digit_size=28,
+        n_train=10000,
+        n_val=1000,
+        n_test=1000,
+        seed=0,
+        threshold=0.35,
+        mnist_path=None,
+    ):
+        super().__init__(
+            size=size,
+            digit_size=digit_size,
+            max_digits=1,
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            seed=seed,
+            threshold=threshold,
+            mnist_path=mnist_path,
+        )
 
 
 class MultiDigits(_DigitTask):
@@ -176,8 +220,27 @@ class MultiDigits(_DigitTask):
 
     name = "multidigit"
 
-    def __init__(self, *, size=128, digit_size=28, max_digits=4, n_train=10000, n_val=1000,
-                 n_test=1000, seed=0, threshold=0.35, mnist_path=None):
-        super().__init__(size=size, digit_size=digit_size, max_digits=max_digits,
-                         n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
-                         threshold=threshold, mnist_path=mnist_path)
+    def __init__(
+        self,
+        *,
+        size=128,
+        digit_size=28,
+        max_digits=4,
+        n_train=10000,
+        n_val=1000,
+        n_test=1000,
+        seed=0,
+        threshold=0.35,
+        mnist_path=None,
+    ):
+        super().__init__(
+            size=size,
+            digit_size=digit_size,
+            max_digits=max_digits,
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            seed=seed,
+            threshold=threshold,
+            mnist_path=mnist_path,
+        )

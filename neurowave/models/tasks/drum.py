@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Task, place
 from ..._validate import NeurowaveError
+from .base import Task, place
 
 __all__ = ["Drum"]
 
@@ -40,8 +40,17 @@ class Drum(Task):
     name = "drum"
     in_channels = 1
 
-    def __init__(self, *, size=32, sides=(4, 6, 8, 10, 12), max_squares=3, n_train=4000,
-                 n_val=500, n_test=500, seed=0):
+    def __init__(
+        self,
+        *,
+        size=32,
+        sides=(4, 6, 8, 10, 12),
+        max_squares=3,
+        n_train=4000,
+        n_val=500,
+        n_test=500,
+        seed=0,
+    ):
         size = int(size)
         sides = tuple(sorted(int(s) for s in sides))
         if len(sides) < 2 or sides[0] < 1 or sides[-1] > size or len(set(sides)) != len(sides):
@@ -49,8 +58,15 @@ class Drum(Task):
                 f"`sides` must be at least two distinct side lengths between 1 and `size` "
                 f"({size}), got {sides}."
             )
-        super().__init__(n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, size=size,
-                         sides=list(sides), max_squares=int(max_squares))
+        super().__init__(
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            seed=seed,
+            size=size,
+            sides=list(sides),
+            max_squares=int(max_squares),
+        )
 
     @property
     def areas(self):
@@ -74,7 +90,7 @@ class Drum(Task):
                     continue
                 r, c = pos
                 s = sides[k]
-                occupied[r:r + s, c:c + s] = True
-                images[i, 0, r:r + s, c:c + s] = 200
-                labels[i, r:r + s, c:c + s] = k + 1
+                occupied[r : r + s, c : c + s] = True
+                images[i, 0, r : r + s, c : c + s] = 200
+                labels[i, r : r + s, c : c + s] = k + 1
         return images, labels

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Task, place
 from ..._validate import NeurowaveError
+from .base import Task, place
 
 __all__ = ["Tetrominoes", "PIECES", "STYLES"]
 
@@ -79,8 +79,18 @@ class Tetrominoes(Task):
     in_channels = 3
     class_names = ("background",) + tuple(PIECES)
 
-    def __init__(self, *, size=64, block=7, max_pieces=5, n_train=10000, n_val=1000,
-                 n_test=1000, seed=0, style="neurowave"):
+    def __init__(
+        self,
+        *,
+        size=64,
+        block=7,
+        max_pieces=5,
+        n_train=10000,
+        n_val=1000,
+        n_test=1000,
+        seed=0,
+        style="neurowave",
+    ):
         size, block, max_pieces = int(size), int(block), int(max_pieces)
         if block < 2 or 4 * block > size:
             raise NeurowaveError(
@@ -94,8 +104,16 @@ class Tetrominoes(Task):
         # the default style is left out of the spec, so that specs, cache keys and
         # checkpoints written before the option existed stay the same
         extra = {} if style == "neurowave" else {"style": style}
-        super().__init__(n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
-                         size=size, block=block, max_pieces=max_pieces, **extra)
+        super().__init__(
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            seed=seed,
+            size=size,
+            block=block,
+            max_pieces=max_pieces,
+            **extra,
+        )
 
     def _generate(self, n, rng):
         if self.params.get("style") == "published":
@@ -118,12 +136,12 @@ class Tetrominoes(Task):
                     continue
                 r, c = pos
                 h, w = pix.shape
-                occupied[r:r + h, c:c + w] |= pix
-                labels[i, r:r + h, c:c + w][pix] = k + 1
+                occupied[r : r + h, c : c + w] |= pix
+                labels[i, r : r + h, c : c + w][pix] = k + 1
                 colour = rng.uniform(0.35, 1.0, size=3)
                 shade = np.kron(m, tex)
                 for ch in range(3):
-                    region = images[i, ch, r:r + h, c:c + w]
+                    region = images[i, ch, r : r + h, c : c + w]
                     region[pix] = np.round(255 * colour[ch] * shade[pix]).astype(np.uint8)
         return images, labels
 
@@ -147,15 +165,15 @@ class Tetrominoes(Task):
                     continue
                 for _ in range(1000):  # the published loop retries without bound
                     r, c = int(rng.integers(0, S - h)), int(rng.integers(0, S - w))
-                    if not labels[i, r:r + h, c:c + w].any():
+                    if not labels[i, r : r + h, c : c + w].any():
                         break
                 else:
                     continue
-                labels[i, r:r + h, c:c + w][pix] = k + 1
+                labels[i, r : r + h, c : c + w][pix] = k + 1
                 colour = rng.integers(0, 256, size=3).astype(np.uint8)
                 edge = np.kron(m, outline)
                 for ch in range(3):
-                    region = images[i, ch, r:r + h, c:c + w]
+                    region = images[i, ch, r : r + h, c : c + w]
                     region[pix] = colour[ch]
                     # the published uint8 sum wraps modulo 256
                     region[edge] = (int(colour[ch]) + int(colour[ch]) // 2) % 256

@@ -37,6 +37,7 @@ Sign convention (DESIGN.md): a positive frequency and wavenumber ``k`` mean a wa
 ``atan2(ky, kx)`` in degrees counter-clockwise from +x.
 """
 
+from ._estimate import KWWave, estimate_kw_wave, kw_summary
 from ._layout import (  # noqa: F401 (the constants stay importable from here)
     ALIAS_LEVEL,
     K_CEILING,
@@ -45,9 +46,14 @@ from ._layout import (  # noqa: F401 (the constants stay importable from here)
     TAPERS,
     KWRangeWarning,
 )
-from ._spectrum import compute_kw_spectrum
-from ._estimate import KWWave, estimate_kw_wave, kw_summary
 from ._plot import plot_kw_spectrum
+from ._spectrum import compute_kw_spectrum
 
-__all__ = ["compute_kw_spectrum", "estimate_kw_wave", "KWWave", "KWRangeWarning",
-           "plot_kw_spectrum", "kw_summary"]
+__all__ = [
+    "compute_kw_spectrum",
+    "estimate_kw_wave",
+    "KWWave",
+    "KWRangeWarning",
+    "plot_kw_spectrum",
+    "kw_summary",
+]

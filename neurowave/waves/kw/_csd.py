@@ -7,9 +7,9 @@ square of the number of sites.
 
 from __future__ import annotations
 
+import itertools
 
 import numpy as np
-
 
 
 def _window_starts(n_times, nperseg, hop):
@@ -46,10 +46,10 @@ def _window_spectra(x, starts, nperseg, nfft, fidx, seg_of, batch, vidx):
     taper_d = taper.astype(dt)
     taper_f = sf.rfft(taper_d, n=nfft)[fidx]  # removing a window's mean, in the spectrum
     for b0 in range(0, len(starts), batch):
-        st = starts[b0:b0 + batch]
-        sg = seg_of[b0:b0 + batch]
+        st = starts[b0 : b0 + batch]
+        sg = seg_of[b0 : b0 + batch]
         # the span of this batch, sites first, so that each window is contiguous
-        span = np.asarray(x[st[0]:st[-1] + nperseg])
+        span = np.asarray(x[st[0] : st[-1] + nperseg])
         if vidx is not None:
             span = span[:, vidx]
         span = np.ascontiguousarray(span.T, dtype=dt)  # (S, T)
@@ -77,7 +77,7 @@ def _csd_batches(x, starts, nperseg, nfft, fidx, seg_of, n_seg, batch, vidx):
     if len(starts) == 0:
         return csd, count
     if batch is None:  # about 32 MB of float64 windows per batch
-        batch = int(np.clip(2 ** 22 // max(1, nperseg * n_s), 8, 4096))
+        batch = int(np.clip(2**22 // max(1, nperseg * n_s), 8, 4096))
     for spec, sg in _window_spectra(x, starts, nperseg, nfft, fidx, seg_of, batch, vidx):
         for s in np.unique(sg):
             a = np.ascontiguousarray(spec[:, sg == s].transpose(2, 0, 1))  # (F, S, b)
@@ -113,8 +113,9 @@ def _lattice_kernel(x, starts, nperseg, nfft, fidx, seg_of, n_seg, vidx, lattice
         return power, site, count
     wv = np.asarray(w_full, float)[vidx]
     # windows per batch: about 16 MB of windowed samples and of padded FFT planes
-    batch = int(np.clip(min(2 ** 21 // max(1, nperseg * len(vidx)),
-                            2 ** 21 // max(1, n_f * nk * nk)), 1, 4096))
+    batch = int(
+        np.clip(min(2**21 // max(1, nperseg * len(vidx)), 2**21 // max(1, n_f * nk * nk)), 1, 4096)
+    )
     with threadpool_limits(1):
         for spec, sg in _window_spectra(x, starts, nperseg, nfft, fidx, seg_of, batch, vidx):
             b = spec.shape[1]
@@ -132,21 +133,27 @@ def _lattice_kernel(x, starts, nperseg, nfft, fidx, seg_of, n_seg, vidx, lattice
 def _lattice_sums(data, vidx, starts, window, nfft, fidx, seg_of, n_seg, lattice):
     """:func:`_lattice_kernel` over the whole recording; lazy for dask data (one time
     chunk at a time), NumPy data in groups of windows run on the available cores."""
-    ny, nx, nk, _ = lattice
+    _ny, _nx, nk, _ = lattice
     kern = _lattice_kernel
     if not hasattr(data, "dask"):
         import os
         from concurrent.futures import ThreadPoolExecutor
 
         x = np.asarray(data)
-        group = int(np.clip(2 ** 24 // max(1, window * len(vidx)), 16, 1 << 20))
+        group = int(np.clip(2**24 // max(1, window * len(vidx)), 16, 1 << 20))
         groups = [np.arange(i, min(i + group, len(starts))) for i in range(0, len(starts), group)]
         if len(groups) <= 1:
             return kern(x, starts, window, nfft, fidx, seg_of, n_seg, vidx, lattice)
         workers = max(1, min(len(groups), os.cpu_count() or 1, 4))
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda g: kern(x, starts[g], window, nfft, fidx, seg_of[g],
-                                                 n_seg, vidx, lattice), groups))
+            parts = list(
+                pool.map(
+                    lambda g: kern(
+                        x, starts[g], window, nfft, fidx, seg_of[g], n_seg, vidx, lattice
+                    ),
+                    groups,
+                )
+            )
         return tuple(sum(p[i] for p in parts) for i in range(3))
     import dask
     import dask.array as dsa
@@ -154,18 +161,23 @@ def _lattice_sums(data, vidx, starts, window, nfft, fidx, seg_of, n_seg, lattice
     x = data.rechunk({1: -1})
     bounds = np.cumsum((0,) + x.chunks[0])
     parts = []
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         sel = (starts >= a) & (starts < b)
         if not sel.any():
             continue
         st = starts[sel]
-        piece = x[int(a):int(st[-1] + window)]
-        parts.append(dask.delayed(kern, pure=True, nout=3)(
-            piece, st - a, window, nfft, fidx, seg_of[sel], n_seg, vidx, lattice))
+        piece = x[int(a) : int(st[-1] + window)]
+        parts.append(
+            dask.delayed(kern, pure=True, nout=3)(
+                piece, st - a, window, nfft, fidx, seg_of[sel], n_seg, vidx, lattice
+            )
+        )
     shapes = ((n_seg, len(fidx), nk, nk), (n_seg, len(fidx)), (n_seg,))
     dtypes = (float, float, np.int64)
-    return tuple(dsa.stack([dsa.from_delayed(p[i], shape=shapes[i], dtype=dtypes[i])
-                            for p in parts]).sum(0) for i in range(3))
+    return tuple(
+        dsa.stack([dsa.from_delayed(p[i], shape=shapes[i], dtype=dtypes[i]) for p in parts]).sum(0)
+        for i in range(3)
+    )
 
 
 def _csd(data, vidx, starts, window, nfft, fidx, seg_of, n_seg):
@@ -180,14 +192,20 @@ def _csd(data, vidx, starts, window, nfft, fidx, seg_of, n_seg):
 
         x = np.asarray(data)
         n_s = len(vidx)
-        group = int(np.clip(2 ** 24 // max(1, window * n_s), 16, 1 << 20))
+        group = int(np.clip(2**24 // max(1, window * n_s), 16, 1 << 20))
         groups = [np.arange(i, min(i + group, len(starts))) for i in range(0, len(starts), group)]
         if len(groups) <= 1:
             return _csd_kernel(x, starts, window, nfft, fidx, seg_of, n_seg, vidx=vidx)
         workers = max(1, min(len(groups), os.cpu_count() or 1))
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda g: _csd_kernel(x, starts[g], window, nfft, fidx,
-                                                        seg_of[g], n_seg, vidx=vidx), groups))
+            parts = list(
+                pool.map(
+                    lambda g: _csd_kernel(
+                        x, starts[g], window, nfft, fidx, seg_of[g], n_seg, vidx=vidx
+                    ),
+                    groups,
+                )
+            )
         return sum(p[0] for p in parts), sum(p[1] for p in parts)
     import dask
     import dask.array as dsa
@@ -198,15 +216,16 @@ def _csd(data, vidx, starts, window, nfft, fidx, seg_of, n_seg):
     parts = []
     f = len(fidx)
     s = len(vidx)
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         sel = (starts >= a) & (starts < b)
         if not sel.any():
             continue
         st = starts[sel]
         stop = int(st[-1] + window)
-        piece = x[int(a):stop]
+        piece = x[int(a) : stop]
         part = dask.delayed(_csd_kernel, pure=True, nout=2)(
-            piece, st - a, window, nfft, fidx, seg_of[sel], n_seg)
+            piece, st - a, window, nfft, fidx, seg_of[sel], n_seg
+        )
         parts.append(part)
     csds = [dsa.from_delayed(p[0], shape=(n_seg, f, s, s), dtype=np.complex128) for p in parts]
     cnts = [dsa.from_delayed(p[1], shape=(n_seg,), dtype=np.int64) for p in parts]

@@ -120,8 +120,13 @@ class _Surface:
             if not deriv:
                 return v
             g = np.array([self.spl.ev(kx, ky, dx=1), self.spl.ev(kx, ky, dy=1)], float)
-            h = np.array([[self.spl.ev(kx, ky, dx=2), self.spl.ev(kx, ky, dx=1, dy=1)],
-                          [self.spl.ev(kx, ky, dx=1, dy=1), self.spl.ev(kx, ky, dy=2)]], float)
+            h = np.array(
+                [
+                    [self.spl.ev(kx, ky, dx=2), self.spl.ev(kx, ky, dx=1, dy=1)],
+                    [self.spl.ev(kx, ky, dx=1, dy=1), self.spl.ev(kx, ky, dy=2)],
+                ],
+                float,
+            )
             return v, g, h
         tp = 2j * np.pi
         ey = np.exp(tp * ky * self.ly)
@@ -175,7 +180,7 @@ def _local_step(kx, ky, k0):
     out = []
     for ax, v in ((kx, k0[0]), (ky, k0[1])):
         i = int(np.clip(np.searchsorted(ax, v), 1, len(ax) - 1))
-        d = np.diff(ax[max(0, i - 2):i + 2])
+        d = np.diff(ax[max(0, i - 2) : i + 2])
         out.append(float(d.max()))
     return max(out)
 
@@ -243,16 +248,28 @@ def _peak_once(p, fidx, k0, f, kx, ky, lattice, weights, pos, fixed=False):
         ti = float(np.clip(ti, -1.0, 1.0))
     else:
         ti = float("nan")
-    return {"fidx": int(fidx), "f": fr, "k": k, "k0": k0, "p": float(p_plus), "ti": ti,
-            "edge": bool(edge)}
+    return {
+        "fidx": int(fidx),
+        "f": fr,
+        "k": k,
+        "k0": k0,
+        "p": float(p_plus),
+        "ti": ti,
+        "edge": bool(edge),
+    }
 
 
 def _derived(pk, factor):
     kn = float(np.hypot(*pk["k"]))
     speed = pk["f"] / kn * factor if kn > 0 else float("inf")
-    return {"speed": speed, "wavelength": 1.0 / kn if kn > 0 else float("inf"),
-            "direction": float(np.degrees(np.arctan2(pk["k"][1], pk["k"][0])) % 360.0) % 360.0,
-            "frequency": pk["f"], "wavenumber": kn, "travelling_index": pk["ti"]}
+    return {
+        "speed": speed,
+        "wavelength": 1.0 / kn if kn > 0 else float("inf"),
+        "direction": float(np.degrees(np.arctan2(pk["k"][1], pk["k"][0])) % 360.0) % 360.0,
+        "frequency": pk["f"],
+        "wavenumber": kn,
+        "travelling_index": pk["ti"],
+    }
 
 
 def _alias_margin(lattice, k_nyq):
@@ -272,19 +289,27 @@ def _range_messages(k, est, lattice, k_nyq, radius, attrs, su):
     if lattice is not None:
         margin = _alias_margin(lattice, k_nyq)
         if float(np.max(np.abs(k))) > k_nyq - margin:
-            return [("aliased",
-                     f"The k-omega peak ({kn:.3g} cycles/{su}, kx {k[0]:.3g}, ky {k[1]:.3g}) "
-                     f"is within {margin:.3g} of the spatial Nyquist wavenumber ({k_nyq:.3g} "
-                     f"cycles/{su} along each grid axis), where a wave and its alias are not "
-                     "told apart: the wave may be shorter than twice the site spacing, so its "
-                     "speed and direction are not reliable; use a denser array or a lower band.")]
+            return [
+                (
+                    "aliased",
+                    f"The k-omega peak ({kn:.3g} cycles/{su}, kx {k[0]:.3g}, ky {k[1]:.3g}) "
+                    f"is within {margin:.3g} of the spatial Nyquist wavenumber ({k_nyq:.3g} "
+                    f"cycles/{su} along each grid axis), where a wave and its alias are not "
+                    "told apart: the wave may be shorter than twice the site spacing, so its "
+                    "speed and direction are not reliable; use a denser array or a lower band.",
+                )
+            ]
         return []
     if radius is None:  # a spectrum without its search range: the mean pitch's Nyquist
         if kn > 0.8 * k_nyq:
-            return [("aliased",
-                     f"The k-omega peak ({kn:.3g} cycles/{su}) is near the Nyquist wavenumber "
-                     f"of the mean site spacing ({k_nyq:.3g} cycles/{su}), so its speed and "
-                     "direction may be aliased; use a denser array or a lower band.")]
+            return [
+                (
+                    "aliased",
+                    f"The k-omega peak ({kn:.3g} cycles/{su}) is near the Nyquist wavenumber "
+                    f"of the mean site spacing ({k_nyq:.3g} cycles/{su}), so its speed and "
+                    "direction may be aliased; use a denser array or a lower band.",
+                )
+            ]
         return []
     k_af = float(attrs.get("k_alias_free", np.inf))
     if attrs.get("k_limited_by") == "layout":
@@ -293,35 +318,53 @@ def _range_messages(k, est, lattice, k_nyq, radius, attrs, su):
         narrow = float(attrs["extent"][0]) + float(attrs.get("spacing", 0.0))
         margin = max(0.2 * k_af, 1.0 / narrow)
         if kn > k_af - margin:
-            return [("aliased",
-                     f"The k-omega peak ({kn:.3g} cycles/{su}) is within {margin:.3g} of the "
-                     f"largest wavenumber this layout tells from its aliases ({k_af:.3g} "
-                     f"cycles/{su}, where its beam pattern has a sidelobe of "
-                     f"{ALIAS_LEVEL:.0%}, like the spatial Nyquist wavenumber of a grid): the "
-                     "wave may be shorter and aliased, so its speed and direction are not "
-                     "reliable; use a denser array or a lower band.")]
+            return [
+                (
+                    "aliased",
+                    f"The k-omega peak ({kn:.3g} cycles/{su}) is within {margin:.3g} of the "
+                    f"largest wavenumber this layout tells from its aliases ({k_af:.3g} "
+                    f"cycles/{su}, where its beam pattern has a sidelobe of "
+                    f"{ALIAS_LEVEL:.0%}, like the spatial Nyquist wavenumber of a grid): the "
+                    "wave may be shorter and aliased, so its speed and direction are not "
+                    "reliable; use a denser array or a lower band.",
+                )
+            ]
     # beyond the wavenumbers searched (into the margin computed around them)
     tol = 1 + 1e-9
     if np.all(np.abs(k) <= k_nyq * tol) or kn <= radius * tol:
         return []
     if radius >= k_af * (1 - 1e-9):
-        return [("aliased",
-                 f"The k-omega peak ({kn:.3g} cycles/{su}) is at the largest wavenumber this "
-                 f"layout tells from its aliases ({k_af:.3g} cycles/{su}, where its beam "
-                 f"pattern has a sidelobe of {ALIAS_LEVEL:.0%}): the wave may be shorter and "
-                 "aliased, so its speed and direction are not reliable; use a denser array "
-                 "or a lower band.")]
+        return [
+            (
+                "aliased",
+                f"The k-omega peak ({kn:.3g} cycles/{su}) is at the largest wavenumber this "
+                f"layout tells from its aliases ({k_af:.3g} cycles/{su}, where its beam "
+                f"pattern has a sidelobe of {ALIAS_LEVEL:.0%}): the wave may be shorter and "
+                "aliased, so its speed and direction are not reliable; use a denser array "
+                "or a lower band.",
+            )
+        ]
     ms = attrs.get("min_speed", float("nan"))
-    why = (f"speeds down to {ms:g} m/s" if ms is not None and np.isfinite(ms)
-           else "`k_max`" if attrs.get("k_limited_by") == "k_max"
-           else "the memory bound" if attrs.get("k_limited_by") == "memory"
-           else f"{K_CEILING} times the mean spacing's Nyquist wavenumber"
-           if attrs.get("k_limited_by") == "ceiling" else "the default")
-    return [("range",
-             f"The k-omega peak ({kn:.3g} cycles/{su}) is at the edge of the wavenumbers "
-             f"searched ({radius:.3g} cycles/{su} at {est['frequency']:.3g}: {why}), so the "
-             "wave may be shorter or slower than that; pass compute_kw_spectrum a larger "
-             "`k_max`.")]
+    why = (
+        f"speeds down to {ms:g} m/s"
+        if ms is not None and np.isfinite(ms)
+        else "`k_max`"
+        if attrs.get("k_limited_by") == "k_max"
+        else "the memory bound"
+        if attrs.get("k_limited_by") == "memory"
+        else f"{K_CEILING} times the mean spacing's Nyquist wavenumber"
+        if attrs.get("k_limited_by") == "ceiling"
+        else "the default"
+    )
+    return [
+        (
+            "range",
+            f"The k-omega peak ({kn:.3g} cycles/{su}) is at the edge of the wavenumbers "
+            f"searched ({radius:.3g} cycles/{su} at {est['frequency']:.3g}: {why}), so the "
+            "wave may be shorter or slower than that; pass compute_kw_spectrum a larger "
+            "`k_max`.",
+        )
+    ]
 
 
 def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
@@ -409,8 +452,9 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     pk = _peak_once(s.mean, None, None, s.f, s.kx, s.ky, s.lattice, s.weights, s.pos)
     est = _derived(pk, s.factor)
     sp = s.site_power
-    coherence = float(pk["p"] / sp[pk["fidx"]]) if sp is not None and sp[pk["fidx"]] > 0 \
-        else float("nan")
+    coherence = (
+        float(pk["p"] / sp[pk["fidx"]]) if sp is not None and sp[pk["fidx"]] > 0 else float("nan")
+    )
     ci, interval, rel_k = _jackknife(s, pk, est, confidence)
     msgs = _messages(s, pk, est, ci, rel_k, coherence)
     for reason, m in msgs:
@@ -418,15 +462,28 @@ def estimate_kw_wave(spectrum, *, band=None, confidence=0.95):
     kres = float(s.attrs.get("k_resolution", np.nan))
     regime = "resolved" if est["wavenumber"] >= kres else "sub-resolution"
     return KWWave(
-        speed=est["speed"], direction=est["direction"], wavelength=est["wavelength"],
-        frequency=est["frequency"], wavenumber=est["wavenumber"], kx=float(pk["k"][0]),
-        ky=float(pk["k"][1]), travelling_index=est["travelling_index"], peak_power=pk["p"],
+        speed=est["speed"],
+        direction=est["direction"],
+        wavelength=est["wavelength"],
+        frequency=est["frequency"],
+        wavenumber=est["wavenumber"],
+        kx=float(pk["k"][0]),
+        ky=float(pk["k"][1]),
+        travelling_index=est["travelling_index"],
+        peak_power=pk["p"],
         coherence=coherence,
-        speed_ci=tuple(ci["speed"]), direction_ci=tuple(ci["direction"]),
-        wavelength_ci=tuple(ci["wavelength"]), frequency_ci=tuple(ci["frequency"]),
-        travelling_index_ci=tuple(ci["travelling_index"]), interval=interval,
-        n_windows=int(s.nw_.sum()), regime=regime, units=s.sunit, space_units=s.su,
-        frequency_units=s.funit, warnings=tuple(m for _, m in msgs),
+        speed_ci=tuple(ci["speed"]),
+        direction_ci=tuple(ci["direction"]),
+        wavelength_ci=tuple(ci["wavelength"]),
+        frequency_ci=tuple(ci["frequency"]),
+        travelling_index_ci=tuple(ci["travelling_index"]),
+        interval=interval,
+        n_windows=int(s.nw_.sum()),
+        regime=regime,
+        units=s.sunit,
+        space_units=s.su,
+        frequency_units=s.funit,
+        warnings=tuple(m for _, m in msgs),
     )
 
 
@@ -455,17 +512,29 @@ def _read_spectrum(spectrum, band, confidence):
             )
     attrs = spectrum.attrs
     lattice = attrs.get("lattice")
-    lattice = None if lattice is None else (int(lattice[0]), int(lattice[1]),
-                                            float(lattice[2]), float(lattice[3]))
+    lattice = (
+        None
+        if lattice is None
+        else (int(lattice[0]), int(lattice[1]), float(lattice[2]), float(lattice[3]))
+    )
     tu, su = attrs.get("time_units", "s"), attrs.get("space_units", "mm")
     factor, sunit = speed_factor(tu, su)
     s = SimpleNamespace(
-        spec=spec, attrs=attrs, lattice=lattice, tu=tu, su=su, factor=factor, sunit=sunit,
-        funit="Hz" if tu == "s" else f"cycles/{tu}", has_seg=has_seg,
-        f=np.asarray(spec["f"].values, float), kx=np.asarray(spec["kx"].values, float),
+        spec=spec,
+        attrs=attrs,
+        lattice=lattice,
+        tu=tu,
+        su=su,
+        factor=factor,
+        sunit=sunit,
+        funit="Hz" if tu == "s" else f"cycles/{tu}",
+        has_seg=has_seg,
+        f=np.asarray(spec["f"].values, float),
+        kx=np.asarray(spec["kx"].values, float),
         ky=np.asarray(spec["ky"].values, float),
         pos=np.column_stack([attrs["site_x"], attrs["site_y"]]).astype(float),
-        weights=np.asarray(attrs["site_weight"], float))
+        weights=np.asarray(attrs["site_weight"], float),
+    )
     _pool_segments(s, np.asarray(spec.values, float))
     if not np.isfinite(s.mean).any():
         raise NeurowaveError("`spectrum` holds no finite power (no window without NaN samples).")
@@ -508,8 +577,14 @@ def _jackknife(s, pk, est, confidence):
     loo = []
     for i in range(n_seg):
         m = (s.total - s.nw_[i] * s.vals[i]) / (s.nw_.sum() - s.nw_[i])
-        loo.append(_derived(_peak_once(m, pk["fidx"], pk["k"], s.f, s.kx, s.ky, s.lattice,
-                                       s.weights, s.pos, fixed=True), s.factor))
+        loo.append(
+            _derived(
+                _peak_once(
+                    m, pk["fidx"], pk["k"], s.f, s.kx, s.ky, s.lattice, s.weights, s.pos, fixed=True
+                ),
+                s.factor,
+            )
+        )
     tq = stats.t.ppf(0.5 + confidence / 2, n_seg - 1)
     for n in _ESTIMATES:
         th = np.array([d[n] for d in loo], float)
@@ -542,25 +617,37 @@ def _messages(s, pk, est, ci, rel_k, coherence):
         radius = float(np.asarray(s.spec["k_radius"].values, float)[max(pk["fidx"] - 1, 0)])
     msgs.extend(_range_messages(pk["k"], est, s.lattice, k_nyq, radius, attrs, su))
     if np.isfinite(rel_k) and rel_k > 1.0 / 6.0:
-        msgs.append(("long",
-                     f"The k-omega peak's wavenumber is known only to +-{100 * 2 * rel_k:.0f} % "
-                     f"(wavelength {est['wavelength']:.3g} {su}, "
-                     f"{est['wavelength'] / attrs['extent'][1]:.1f} array widths), so the peak "
-                     "may sit at zero wavenumber (synchronous activity, or a standing wave "
-                     "longer than the array) and its speed and travelling index are not "
-                     "measured; record longer, or use a larger array."))
+        msgs.append(
+            (
+                "long",
+                f"The k-omega peak's wavenumber is known only to +-{100 * 2 * rel_k:.0f} % "
+                f"(wavelength {est['wavelength']:.3g} {su}, "
+                f"{est['wavelength'] / attrs['extent'][1]:.1f} array widths), so the peak "
+                "may sit at zero wavenumber (synchronous activity, or a standing wave "
+                "longer than the array) and its speed and travelling index are not "
+                "measured; record longer, or use a larger array.",
+            )
+        )
         est["travelling_index"] = float("nan")
         ci["travelling_index"] = (float("nan"), float("nan"))
     if coherence < 0.3:
-        msgs.append(("incoherent",
-                     f"The k-omega peak explains only {100 * coherence:.0f} % of the sites' power "
-                     f"at {pk['f']:.3g} {funit}: no plane wave dominates there (several waves, "
-                     "a wave shorter than twice the site spacing, or noise), so its speed and "
-                     "direction describe little of the data; check the spectrum's plot."))
+        msgs.append(
+            (
+                "incoherent",
+                f"The k-omega peak explains only {100 * coherence:.0f} % of the sites' power "
+                f"at {pk['f']:.3g} {funit}: no plane wave dominates there (several waves, "
+                "a wave shorter than twice the site spacing, or noise), so its speed and "
+                "direction describe little of the data; check the spectrum's plot.",
+            )
+        )
     if pk["edge"]:
-        msgs.append(("edge",
-                     f"The k-omega peak frequency ({pk['f']:.3g} {funit}) is at the edge of the "
-                     "band, so the dominant wave may lie outside it; widen the band."))
+        msgs.append(
+            (
+                "edge",
+                f"The k-omega peak frequency ({pk['f']:.3g} {funit}) is at the edge of the "
+                "band, so the dominant wave may lie outside it; widen the band.",
+            )
+        )
     return msgs
 
 
@@ -587,9 +674,13 @@ def kw_summary(grid, *, band, segments=10):
 
     problem = kw_layout_problem(grid)
     if problem is not None:
-        return {"computed": False, "regime": "not computed",
-                "note": f"k-omega skipped: {problem}", "band": [float(b) for b in band],
-                "warnings": []}, None
+        return {
+            "computed": False,
+            "regime": "not computed",
+            "note": f"k-omega skipped: {problem}",
+            "band": [float(b) for b in band],
+            "warnings": [],
+        }, None
     sr = _sampling_rate(grid)
     nt = grid.sizes["time"]
     # four cycles of the band's low edge, but at least three windows when the recording
@@ -607,25 +698,28 @@ def kw_summary(grid, *, band, segments=10):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     block = est.to_dict()
     block["warnings"] = [str(w.message) for w in rec if issubclass(w.category, KWRangeWarning)]
-    block.update({
-        "band": [float(b) for b in spec.attrs["band"]],
-        "window": int(spec.attrs["window"]),
-        "segments": 0 if seg is None else int(seg),
-        "method": spec.attrs["method"],
-        "taper": spec.attrs["taper"],
-        "k_resolution": float(spec.attrs["k_resolution"]),
-        "k_nyquist": float(spec.attrs["k_nyquist"]),
-        # irregular layouts: the largest wavenumber searched (None on a regular grid)
-        "k_search": float(spec.attrs["k_search"]) if "k_search" in spec.attrs else None,
-        "computed": True,
-    })
+    block.update(
+        {
+            "band": [float(b) for b in spec.attrs["band"]],
+            "window": int(spec.attrs["window"]),
+            "segments": 0 if seg is None else int(seg),
+            "method": spec.attrs["method"],
+            "taper": spec.attrs["taper"],
+            "k_resolution": float(spec.attrs["k_resolution"]),
+            "k_nyquist": float(spec.attrs["k_nyquist"]),
+            # irregular layouts: the largest wavenumber searched (None on a regular grid)
+            "k_search": float(spec.attrs["k_search"]) if "k_search" in spec.attrs else None,
+            "computed": True,
+        }
+    )
     if "sites_thinned" in spec.attrs:
         used, valid = spec.attrs["sites_thinned"]
         block["sites_thinned"] = [int(used), int(valid)]
         block["warnings"].append(
             f"k-omega used {used} of the {valid} valid sites (spread over the layout) to "
             "hold the cross-spectra in memory; the largest wavenumber told from its aliases "
-            "follows their coarser spacing.")
+            "follows their coarser spacing."
+        )
     if est.regime == "sub-resolution":
         _sub_resolution(block, spec)
     return block, spec
@@ -647,4 +741,5 @@ def _sub_resolution(block, spec):
         f"below the array's resolution ({kres:.3g} cycles/{su}, 1 / extent), so the wave "
         "is longer than the array and k-omega does not resolve its speed"
         + (f" (faster than about {bound:.3g} {unit})" if bound is not None else "")
-        + "; no speed interval is given")
+        + "; no speed interval is given"
+    )

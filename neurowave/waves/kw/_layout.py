@@ -13,7 +13,6 @@ import numpy as np
 
 from ..._validate import NeurowaveError, validate_type
 
-
 TAPERS = ("hann", "tukey", "boxcar")
 
 
@@ -95,7 +94,7 @@ ALIAS_LEVEL = 0.8  # a sidelobe of the layout's beam pattern this high is an ali
 MIN_SPEED_MS = 0.1  # m/s: the slowest wave searched by default (recordings in mm and s)
 _MARGIN = 5  # grid steps computed beyond the radius searched: a peak's spline is whole
 K_CEILING = 16  # the search never goes past this many times 1 / (2 spacing)
-MAX_VALUES = 2 ** 25  # float64 values of power held (segments x frequencies x k-points)
+MAX_VALUES = 2**25  # float64 values of power held (segments x frequencies x k-points)
 
 
 def _beam_pattern(pos, w, gx, gy):
@@ -145,8 +144,7 @@ def _extent(pos):
 # --------------------------------------------------------------------------- kernels
 
 
-def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_max, tu,
-                      su):
+def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_max, tu, su):
     """The wavenumbers searched on an irregular layout (see compute_kw_spectrum, Notes).
 
     Returns a dict: ``kgrid`` (the axis, fine inside ``[-k_nyq, k_nyq]``, half the
@@ -162,8 +160,9 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
     if k_max is not None:
         validate_type(k_max, "numeric", "k_max")
         if not (np.isfinite(k_max) and k_max > 0):
-            raise NeurowaveError(f"`k_max` must be a positive wavenumber (cycles/{su}), got "
-                                 f"{k_max!r}.")
+            raise NeurowaveError(
+                f"`k_max` must be a positive wavenumber (cycles/{su}), got {k_max!r}."
+            )
         k_cap, limited_by = float(k_max), "k_max"
     elif (tu, su) == ("s", "mm"):
         min_speed = MIN_SPEED_MS
@@ -172,8 +171,9 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
         k_cap, limited_by = 4 * k_nyq, "ceiling"
     if k_cap > K_CEILING * k_nyq:
         k_cap, limited_by = K_CEILING * k_nyq, "ceiling"
-    k_af, worst = _alias_free_wavenumber(pos, w, narrow, spacing, 1.0 / (3 * wide),
-                                         max(k_cap, k_nyq))
+    k_af, worst = _alias_free_wavenumber(
+        pos, w, narrow, spacing, 1.0 / (3 * wide), max(k_cap, k_nyq)
+    )
     k_search = max(k_nyq, min(k_cap, k_af))
     if k_af < k_cap:
         limited_by = "layout"
@@ -183,11 +183,16 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
     if nk + 2 * (n_out + _MARGIN) > n_max:
         n_out = max(0, (n_max - nk) // 2 - _MARGIN)
         k_new = k_nyq + n_out * h_out
-        warnings.warn(KWRangeWarning(
-            f"The wavenumbers searched on this irregular layout stop at {k_new:.3g} "
-            f"cycles/{su} instead of {k_search:.3g} to hold the spectrum in memory "
-            f"({n_seg} segment(s) x {len(f)} frequencies); pass a narrower band, fewer "
-            "segments or a smaller `k_max`.", reason="range"), stacklevel=3)
+        warnings.warn(
+            KWRangeWarning(
+                f"The wavenumbers searched on this irregular layout stop at {k_new:.3g} "
+                f"cycles/{su} instead of {k_search:.3g} to hold the spectrum in memory "
+                f"({n_seg} segment(s) x {len(f)} frequencies); pass a narrower band, fewer "
+                "segments or a smaller `k_max`.",
+                reason="range",
+            ),
+            stacklevel=3,
+        )
         k_search, limited_by = k_new, "memory"
     outer = k_nyq + h_out * np.arange(1, n_out + 1 + _MARGIN)
     if n_out:
@@ -204,9 +209,16 @@ def _irregular_search(pos, w, narrow, wide, spacing, k_nyq, nk, f, df, n_seg, k_
     # the margin lets a peak beyond the radius be refined and flagged; beyond the
     # layout's own limit it would hold the exact aliases of the waves inside
     margin = 0.0 if limited_by == "layout" else _MARGIN * h_out
-    return {"kgrid": kgrid, "radius": radius, "computed": radius + margin,
-            "k_search": k_search, "k_alias_free": k_af, "worst": worst,
-            "min_speed": min_speed, "limited_by": limited_by}
+    return {
+        "kgrid": kgrid,
+        "radius": radius,
+        "computed": radius + margin,
+        "k_search": k_search,
+        "k_alias_free": k_af,
+        "worst": worst,
+        "min_speed": min_speed,
+        "limited_by": limited_by,
+    }
 
 
 # --------------------------------------------------------------------------- public

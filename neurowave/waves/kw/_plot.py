@@ -12,7 +12,6 @@ from ..._validate import NeurowaveTypeError
 from ._estimate import _Surface, estimate_kw_wave
 from ._layout import KWRangeWarning
 
-
 # --------------------------------------------------------------------------- plot
 
 
@@ -85,7 +84,8 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
             from scipy.interpolate import RegularGridInterpolator
 
             sl[i] = RegularGridInterpolator((kx, ky), p[i], bounds_error=False)(
-                np.column_stack([kline * np.cos(th), kline * np.sin(th)]))
+                np.column_stack([kline * np.cos(th), kline * np.sin(th)])
+            )
             continue
         surf = _Surface(p[i], kx, ky, lat)
         sl[i] = [surf(k * np.cos(th), k * np.sin(th)) for k in kline]
@@ -109,25 +109,38 @@ def plot_kw_spectrum(spectrum, *, estimate=None, db=True, axes=None):
     if estimate.regime == "sub-resolution":  # no speed to print: the wave outgrows the array
         kres = float(spec.attrs.get("k_resolution", np.nan))
         ax0.axvspan(-kres, kres, color="w", alpha=0.15, lw=0)
-        title0 = (f"f-k: sub-resolution (|k| {estimate.wavenumber:.2g} < "
-                  f"{kres:.2g} cycles/{su}): speed not resolved")
+        title0 = (
+            f"f-k: sub-resolution (|k| {estimate.wavenumber:.2g} < "
+            f"{kres:.2g} cycles/{su}): speed not resolved"
+        )
     else:
-        title0 = (f"f-k: phase speed {estimate.speed:.3g} {estimate.units}, "
-                  f"travelling index {estimate.travelling_index:.2f}")
-    ax0.set(xlabel=f"k along {np.degrees(th):.0f} deg (cycles/{su})",
-            ylabel=f"frequency ({funit})", title=title0)
+        title0 = (
+            f"f-k: phase speed {estimate.speed:.3g} {estimate.units}, "
+            f"travelling index {estimate.travelling_index:.2f}"
+        )
+    ax0.set(
+        xlabel=f"k along {np.degrees(th):.0f} deg (cycles/{su})",
+        ylabel=f"frequency ({funit})",
+        title=title0,
+    )
     i = int(np.argmin(np.abs(f - estimate.frequency)))
     m1 = ax1.pcolormesh(kx, ky, scale(p[i]).T, shading="nearest", cmap="viridis")
     fig.colorbar(m1, ax=ax1, label="power (dB re peak)" if db else "power")
     ax1.plot(estimate.kx, estimate.ky, "r+", ms=12, mew=2)
     if estimate.wavenumber > 0:
         ln = 0.25 * kmax
-        ax1.annotate("", xy=(ln * np.cos(th), ln * np.sin(th)), xytext=(0, 0),
-                     arrowprops={"arrowstyle": "->", "color": "w"})
+        ax1.annotate(
+            "",
+            xy=(ln * np.cos(th), ln * np.sin(th)),
+            xytext=(0, 0),
+            arrowprops={"arrowstyle": "->", "color": "w"},
+        )
     ax1.set_aspect("equal")
-    ax1.set(xlabel=f"kx (cycles/{su})", ylabel=f"ky (cycles/{su})",
-            title=f"kx-ky, bin {f[i]:.3g} {funit} (peak {estimate.frequency:.3g}): "
-                  f"{estimate.direction:.0f} deg"
-                  + ("" if estimate.regime == "sub-resolution"
-                     else f", {estimate.wavelength:.3g} {su}"))
+    ax1.set(
+        xlabel=f"kx (cycles/{su})",
+        ylabel=f"ky (cycles/{su})",
+        title=f"kx-ky, bin {f[i]:.3g} {funit} (peak {estimate.frequency:.3g}): "
+        f"{estimate.direction:.0f} deg"
+        + ("" if estimate.regime == "sub-resolution" else f", {estimate.wavelength:.3g} {su}"),
+    )
     return fig

@@ -52,16 +52,16 @@ def _steered_power(csd, w, pos, kx, ky, radius=None, box=None):
     else:
         tol = 1 + 1e-9
         inbox = (np.abs(kxf) <= box * tol) & (np.abs(kyf) <= box * tol)
-        r2 = kxf ** 2 + kyf ** 2
+        r2 = kxf**2 + kyf**2
         inside = inbox[None, :] | (r2[None, :] <= (np.asarray(radius, float)[:, None] * tol) ** 2)
     out = np.full((nb, nf, kxf.size), np.nan)
-    blk = max(64, 2 ** 21 // max(1, nb * n_s))  # (B S, block) products of ~16 MB
+    blk = max(64, 2**21 // max(1, nb * n_s))  # (B S, block) products of ~16 MB
     for fi in range(nf):
         pts = np.flatnonzero(rep & inside[fi])
         cr = np.ascontiguousarray(flat[:, fi].real).reshape(nb * n_s, n_s)
         ci = np.ascontiguousarray(flat[:, fi].imag).reshape(nb * n_s, n_s)
         for b0 in range(0, len(pts), blk):
-            ids = pts[b0:b0 + blk]
+            ids = pts[b0 : b0 + blk]
             ph = 2 * np.pi * (np.outer(pos[:, 0], kxf[ids]) + np.outer(pos[:, 1], kyf[ids]))
             a = np.cos(ph) * w[:, None]  # (S, m)
             sn = np.sin(ph) * w[:, None]
@@ -84,8 +84,9 @@ def _default_window(n_times, sr, band):
     return n
 
 
-def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="hann",
-                        n_k=None, segments=None, k_max=None):
+def compute_kw_spectrum(
+    grid, *, band=None, window=None, overlap=0.5, taper="hann", n_k=None, segments=None, k_max=None
+):
     """Wavenumber-frequency power spectrum of a wave grid, averaged over windows.
 
     Parameters
@@ -218,8 +219,7 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
     """
     # dead sites are counted once below (for a dask grid, one reduction pass)
     info = validate_grid(grid, name="grid", min_sites=1, check_valid=False)
-    plan = _windows(grid, info.n_times, band=band, window=window, overlap=overlap,
-                    taper=taper)
+    plan = _windows(grid, info.n_times, band=band, window=window, overlap=overlap, taper=taper)
     _sites(grid, plan)
     _frequencies(plan, segments)
     _k_grid(grid, plan, n_k=n_k, k_max=k_max)
@@ -230,12 +230,22 @@ def compute_kw_spectrum(grid, *, band=None, window=None, overlap=0.5, taper="han
         ny, nx = plan.lat[:2]
         wf = np.zeros(ny * nx)
         wf[plan.vidx] = plan.w
-        sums = _lattice_sums(data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx,
-                             plan.seg_of, plan.n_seg, (ny, nx, plan.nk, wf))
+        sums = _lattice_sums(
+            data,
+            plan.vidx,
+            plan.starts,
+            plan.window,
+            plan.nfft,
+            plan.fidx,
+            plan.seg_of,
+            plan.n_seg,
+            (ny, nx, plan.nk, wf),
+        )
         return _as_spectrum(grid, plan, sums, segments)
     # cross-spectra (lazy for dask)
-    csd, count = _csd(data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx,
-                      plan.seg_of, plan.n_seg)
+    csd, count = _csd(
+        data, plan.vidx, plan.starts, plan.window, plan.nfft, plan.fidx, plan.seg_of, plan.n_seg
+    )
     site_power = np.diagonal(csd, axis1=-2, axis2=-1).real @ plan.w
     return _as_spectrum(grid, plan, (csd, site_power, count), segments)
 
@@ -268,8 +278,19 @@ def _windows(grid, nt, *, band, window, overlap, taper):
             f"`window` must be between 4 and the recording's {nt} samples, got {window}."
         )
     hop = max(1, int(round(window * (1.0 - float(overlap)))))
-    return SimpleNamespace(sr=sr, tu=tu, su=su, nt=nt, funit=funit, band=band, window=window,
-                           overlap=float(overlap), taper=taper, hop=hop, nfft=window)
+    return SimpleNamespace(
+        sr=sr,
+        tu=tu,
+        su=su,
+        nt=nt,
+        funit=funit,
+        band=band,
+        window=window,
+        overlap=float(overlap),
+        taper=taper,
+        hop=hop,
+        nfft=window,
+    )
 
 
 def _sites(grid, plan):
@@ -296,13 +317,19 @@ def _sites(grid, plan):
     problem = _layout_problem(n_valid, narrow, wide, spacing, plan.su)
     if problem:
         raise NeurowaveError(problem)
-    plan.__dict__.update(pos=pos, vidx=np.flatnonzero(valid), spacing=spacing,
-                         narrow=narrow, wide=wide, lat=_lattice(grid))
+    plan.__dict__.update(
+        pos=pos,
+        vidx=np.flatnonzero(valid),
+        spacing=spacing,
+        narrow=narrow,
+        wide=wide,
+        lat=_lattice(grid),
+    )
 
 
 #: bytes of cross-spectra an irregular layout may hold (segments x frequencies x sites^2
 #: complex128); beyond, the sites are thinned (:func:`_bound_sites`)
-MAX_CSD_BYTES = 2 ** 28
+MAX_CSD_BYTES = 2**28
 
 
 def _farthest_points(pos, m):
@@ -333,19 +360,29 @@ def _bound_sites(plan):
     keep = _farthest_points(plan.pos, m)
     pos = plan.pos[keep]
     narrow, wide = _extent(pos)
-    plan.__dict__.update(pos=pos, vidx=plan.vidx[keep], spacing=grid_spacing(pos),
-                         narrow=narrow, wide=wide, thinned=(int(m), int(n_s)))
+    plan.__dict__.update(
+        pos=pos,
+        vidx=plan.vidx[keep],
+        spacing=grid_spacing(pos),
+        narrow=narrow,
+        wide=wide,
+        thinned=(int(m), int(n_s)),
+    )
 
 
 def _layout_problem(n_valid, narrow, wide, spacing, su):
     """Why the layout resolves no wavenumber (a sentence), or None."""
     if narrow < 1e-9 * max(wide, 1e-300):
-        return (f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
-                "wavenumbers across it; pass a two-dimensional layout.")
+        return (
+            f"The {n_valid} valid sites of `grid` lie on a line, so they cannot tell "
+            "wavenumbers across it; pass a two-dimensional layout."
+        )
     if narrow < 2 * spacing * (1 - 1e-6):
-        return (f"The layout spans {narrow:.3g} {su} across its narrower axis, less than "
-                f"twice its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; "
-                "use a layout at least three sites wide in both directions.")
+        return (
+            f"The layout spans {narrow:.3g} {su} across its narrower axis, less than "
+            f"twice its site spacing ({spacing:.3g} {su}), so it resolves no wavenumber; "
+            "use a layout at least three sites wide in both directions."
+        )
     return None
 
 
@@ -360,8 +397,10 @@ def kw_layout_problem(grid):
     valid = _valid_sites(grid)
     n_valid = int(valid.sum())
     if n_valid < 3:
-        return (f"`grid` has {n_valid} valid site(s), but a wavenumber spectrum needs at "
-                "least 3 sites spread over two dimensions.")
+        return (
+            f"`grid` has {n_valid} valid site(s), but a wavenumber spectrum needs at "
+            "least 3 sites spread over two dimensions."
+        )
     pos = site_positions(grid)[valid]
     narrow, wide = _extent(pos)
     return _layout_problem(n_valid, narrow, wide, grid_spacing(pos), units(grid)[1])
@@ -392,8 +431,9 @@ def _frequencies(plan, segments):
             )
         n_seg = int(segments)
     seg_of = np.minimum((np.arange(n_win) * n_seg) // n_win, n_seg - 1)
-    plan.__dict__.update(freqs=freqs, fidx=fidx, starts=starts, n_win=n_win, n_seg=n_seg,
-                         seg_of=seg_of)
+    plan.__dict__.update(
+        freqs=freqs, fidx=fidx, starts=starts, n_win=n_win, n_seg=n_seg, seg_of=seg_of
+    )
 
 
 def _k_grid(grid, plan, *, n_k, k_max):
@@ -433,12 +473,23 @@ def _k_grid(grid, plan, *, n_k, k_max):
         kgrid = np.fft.fftshift(np.fft.fftfreq(nk, dx))
     else:
         k_nyq = 1.0 / (2 * plan.spacing)
-        search = _irregular_search(plan.pos, w, plan.narrow, plan.wide, plan.spacing, k_nyq,
-                                   nk, plan.freqs[plan.fidx], plan.sr / plan.nfft, plan.n_seg,
-                                   k_max, plan.tu, plan.su)
+        search = _irregular_search(
+            plan.pos,
+            w,
+            plan.narrow,
+            plan.wide,
+            plan.spacing,
+            k_nyq,
+            nk,
+            plan.freqs[plan.fidx],
+            plan.sr / plan.nfft,
+            plan.n_seg,
+            k_max,
+            plan.tu,
+            plan.su,
+        )
         kgrid = search["kgrid"]
-    plan.__dict__.update(lat=lat, kind=kind, nk=nk, w=w, search=search, k_nyq=k_nyq,
-                         kgrid=kgrid)
+    plan.__dict__.update(lat=lat, kind=kind, nk=nk, w=w, search=search, k_nyq=k_nyq, kgrid=kgrid)
 
 
 def _to_power(c, cnt, plan):
@@ -448,8 +499,15 @@ def _to_power(c, cnt, plan):
     if plan.lat is not None:
         p = np.fft.fftshift(c, axes=(-2, -1))
     else:
-        p = _steered_power(c, plan.w, plan.pos, plan.kgrid, plan.kgrid,
-                           radius=plan.search["computed"], box=plan.k_nyq)
+        p = _steered_power(
+            c,
+            plan.w,
+            plan.pos,
+            plan.kgrid,
+            plan.kgrid,
+            radius=plan.search["computed"],
+            box=plan.k_nyq,
+        )
     p = np.swapaxes(p, -1, -2)  # (..., kx, ky)
     return np.where(cnt[:, None, None, None] > 0, p, np.nan)
 
@@ -464,9 +522,13 @@ def _as_spectrum(grid, plan, sums, segments):
     if hasattr(csd, "dask"):
         import dask.array as dsa
 
-        power = dsa.map_blocks(lambda c, n: _to_power(c, n[:, 0, 0, 0], plan), csd.rechunk(-1),
-                               count.rechunk(-1)[:, None, None, None], dtype=float,
-                               chunks=((n_seg,), (len(fidx),), (len(kgrid),), (len(kgrid),)))
+        power = dsa.map_blocks(
+            lambda c, n: _to_power(c, n[:, 0, 0, 0], plan),
+            csd.rechunk(-1),
+            count.rechunk(-1)[:, None, None, None],
+            dtype=float,
+            chunks=((n_seg,), (len(fidx),), (len(kgrid),), (len(kgrid),)),
+        )
         n_windows = None
     else:
         power = _to_power(csd, count, plan)
@@ -481,8 +543,11 @@ def _as_spectrum(grid, plan, sums, segments):
     else:
         dims = ("segment", "f", "kx", "ky")
         coords["segment"] = np.arange(n_seg)
-        coords["site_power"] = (("segment", "f"), site_power,
-                                {"long_name": "taper-weighted mean site power"})
+        coords["site_power"] = (
+            ("segment", "f"),
+            site_power,
+            {"long_name": "taper-weighted mean site power"},
+        )
         if n_windows is not None:
             coords["n_windows"] = ("segment", np.asarray(n_windows, int))
             attrs["n_windows"] = int(np.sum(n_windows))
@@ -503,8 +568,11 @@ def _coords_attrs(grid, plan):
         "kx": xr.Variable("kx", kgrid.copy(), attrs={"units": kunit, "long_name": "wavenumber x"}),
         "ky": xr.Variable("ky", kgrid.copy(), attrs={"units": kunit, "long_name": "wavenumber y"}),
     }
-    keep = {k: v for k, v in grid.attrs.items()
-            if k in ("source", "kind", "subject", "array_id", "format", "sampling_rate")}
+    keep = {
+        k: v
+        for k, v in grid.attrs.items()
+        if k in ("source", "kind", "subject", "array_id", "format", "sampling_rate")
+    }
     attrs = {
         **keep,
         "sampling_rate": float(plan.sr),
@@ -512,14 +580,16 @@ def _coords_attrs(grid, plan):
         "space_units": su,
         "long_name": "wavenumber-frequency power",
         "units": "signal units squared (plane-wave amplitude squared)",
-        "band": [float(freqs[fidx][0]), float(freqs[fidx][-1])] if band is None
+        "band": [float(freqs[fidx][0]), float(freqs[fidx][-1])]
+        if band is None
         else [float(band[0]), float(band[1])],
         "window": int(plan.window),
         "overlap": float(plan.overlap),
         "n_windows_total": int(plan.n_win),
         "taper": plan.taper,
         "layout": plan.kind,
-        "method": "windowed 3-D FFT (spatial FFT of each window)" if lat is not None
+        "method": "windowed 3-D FFT (spatial FFT of each window)"
+        if lat is not None
         else "least-squares plane-wave projection (steered response)",
         "spacing": float(plan.spacing),
         "extent": [plan.narrow, plan.wide],
@@ -538,10 +608,16 @@ def _coords_attrs(grid, plan):
         attrs["k_search"] = float(search["k_search"])
         attrs["k_alias_free"] = float(search["k_alias_free"])
         attrs["alias_sidelobe"] = float(search["worst"])
-        attrs["min_speed"] = float("nan") if search["min_speed"] is None \
-            else float(search["min_speed"])
+        attrs["min_speed"] = (
+            float("nan") if search["min_speed"] is None else float(search["min_speed"])
+        )
         attrs["k_limited_by"] = search["limited_by"]
-        coords["k_radius"] = ("f", search["radius"], {
-            "long_name": "largest wavenumber searched (beyond the Nyquist square)",
-            "units": kunit})
+        coords["k_radius"] = (
+            "f",
+            search["radius"],
+            {
+                "long_name": "largest wavenumber searched (beyond the Nyquist square)",
+                "units": kunit,
+            },
+        )
     return coords, attrs
