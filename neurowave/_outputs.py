@@ -140,7 +140,7 @@ def write_json_atomic(obj, path):
 _HOST = format(zlib.crc32(socket.gethostname().encode()) & 0xFFFF, "04x")
 _TAG = ".nw-"
 #: temporary paths this process is writing now (removed on failure and on a signal)
-_LIVE = {}
+_LIVE: dict[str, int] = {}
 _LIVE_LOCK = threading.Lock()
 
 

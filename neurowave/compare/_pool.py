@@ -61,7 +61,7 @@ class Side:
     n_frames: int
     n_wave_frames: int
     n_trials: int
-    extents: np.ndarray = None  # extent of the region of each analysis (group label k)
+    extents: np.ndarray | None = None  # extent of the region of each analysis (group label k)
 
     def extent_of(self, metric):
         """The region extent of every value of ``metric`` (one per value)."""

@@ -57,7 +57,7 @@ class CompareResult:
     values: dict = field(repr=False, default_factory=dict)
     examples: dict = field(repr=False, default_factory=dict)
     controls: dict = field(default_factory=dict)
-    sides: tuple = None
+    sides: tuple | None = None
     params: dict = field(default_factory=dict)
 
     def __post_init__(self):

@@ -120,12 +120,6 @@ def _params_block(plan, options, pattern_params):
     }
 
 
-def _q(x, q):
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    return float(np.quantile(x, q)) if x.size else None
-
-
 def _pattern_fractions(frames, classified_codes):
     """Fraction of the analysed frames in each pattern of PATTERNS."""
     from .patterns import PATTERNS
