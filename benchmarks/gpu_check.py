@@ -102,8 +102,11 @@ SMOKE_SIZES = dict(n_steps=4, mlp_hidden=(8,), c_mid=4)
 TARGET = 0.95
 
 
-def log(msg, t0=[time.time()]):  # noqa: B006 - the script's start time
-    print(f"[{time.time() - t0[0]:6.1f} s] {msg}", flush=True)
+_T0 = time.time()  # the script's start time
+
+
+def log(msg):
+    print(f"[{time.time() - _T0:6.1f} s] {msg}", flush=True)
 
 
 def published_iou(pred, label):

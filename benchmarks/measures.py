@@ -607,7 +607,9 @@ def _report_process(results, machine):
             ]
             print(
                 "600 s targets: "
-                + ", ".join(f"{n} {'OK' if o else 'MISSED'}" for n, o in zip(names, ok))
+                + ", ".join(
+                    f"{n} {'OK' if o else 'MISSED'}" for n, o in zip(names, ok, strict=True)
+                )
             )
         if r["duration"] >= 3600:
             print(

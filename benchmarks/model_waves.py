@@ -73,7 +73,7 @@ def summarize(res, unit=None):
             summary=res.summary,
             view=res.view,
             band=res.band,
-            analyses=[a for a, t in zip(res.analyses, res.trials) if t[2] == unit],
+            analyses=[a for a, t in zip(res.analyses, res.trials, strict=True) if t[2] == unit],
             trials=[t for t in res.trials if t[2] == unit],
         )
         spread = phase_spread(sub)

@@ -78,7 +78,7 @@ def _fill_dead(ph):
 
 
 def run(snr_db, OpticalFlow):
-    grid, truth = simulate_wave(
+    grid, _truth = simulate_wave(
         "planar",
         speed=SPEED,
         direction=DIRECTION,

@@ -75,7 +75,7 @@ def main(argv=None):
         for s in range(0, n, step):
             x = da.isel(time=slice(s, min(n, s + step))).values.astype(np.float64)
             out.append(measures(x, fs, tuple(a.band), dx, dy))
-    pgd, direction, speed = (np.concatenate(v) for v in zip(*out))
+    pgd, direction, speed = (np.concatenate(v) for v in zip(*out, strict=True))
     wave = pgd >= 0.5
     z = np.exp(1j * np.deg2rad(direction[wave])).mean()
     print(

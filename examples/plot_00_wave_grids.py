@@ -62,7 +62,7 @@ print("valid sites:", neurowave.validate_grid(grid).n_valid_sites)
 # next. Blank squares are the dead corners and the dead electrode.
 
 fig, axes = plt.subplots(1, 4, figsize=(9, 2.6), layout="constrained")
-for ax, it in zip(axes, [0, 10, 20, 30]):
+for ax, it in zip(axes, [0, 10, 20, 30], strict=True):
     im = ax.pcolormesh(grid.x, grid.y, grid.isel(time=it), cmap="RdBu_r", vmin=-1, vmax=1)
     ax.set_title(f"t = {1000 * float(grid.time[it]):.0f} ms")
     ax.set_aspect("equal")

@@ -100,7 +100,7 @@ frames_to_show = [k0 + i * int(round(0.02 * fs)) for i in range(4)]
 direction = nw.compute_direction(gradient)
 
 fig, axes = plt.subplots(1, 4, figsize=(11, 3.1), layout="constrained")
-for ax, k in zip(axes, frames_to_show):
+for ax, k in zip(axes, frames_to_show, strict=True):
     im = ax.pcolormesh(grid.x, grid.y, phase[k], cmap="twilight", vmin=-np.pi, vmax=np.pi)
     gx, gy = gradient.dx[k].values, gradient.dy[k].values
     norm = np.hypot(gx, gy)
@@ -298,7 +298,7 @@ print(
 fig, ax = plt.subplots(figsize=(8, 2.5))
 pgd_signal = waves_segment.analogsignals[0]
 ax.plot(pgd_signal.times, pgd_signal.magnitude[:, 0], lw=0.5, color="k")
-for start, duration in zip(waves.times.magnitude, waves.durations.magnitude):
+for start, duration in zip(waves.times.magnitude, waves.durations.magnitude, strict=True):
     ax.axvspan(start, start + duration, color="tab:orange", alpha=0.3, lw=0)
 ax.set(xlabel="time (s)", ylabel="PGD", ylim=(0, 1), title="neo.Epoch 'waves' over the PGD")
 fig.tight_layout()

@@ -137,7 +137,9 @@ from matplotlib.collections import LineCollection
 
 lim = max(np.abs(v).max() for v in errors.values())
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), layout="constrained")
-for ax, (label, xy) in zip(axes, [("plain projection", xy_plain), ("relaxed (default)", xy_relax)]):
+for ax, (label, xy) in zip(
+    axes, [("plain projection", xy_plain), ("relaxed (default)", xy_relax)], strict=True
+):
     lc = LineCollection(xy[edges], array=errors[label], cmap="RdBu_r", linewidths=2.5)
     lc.set_clim(-lim, lim)
     ax.add_collection(lc)
@@ -246,7 +248,9 @@ for label, xy in [("plain projection", xy_plain), ("relaxed (default)", xy_relax
     )
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), layout="constrained")
-for ax, (label, xy) in zip(axes, [("plain projection", xy_plain), ("relaxed (default)", xy_relax)]):
+for ax, (label, xy) in zip(
+    axes, [("plain projection", xy_plain), ("relaxed (default)", xy_relax)], strict=True
+):
     sc = ax.scatter(
         *xy.T,
         c=site_speed[label],

@@ -147,12 +147,12 @@ rows = {
     for label, c in [("loaded (NumPy)", False), ("chunked (dask, 10 s)", True)]
 }
 for label, res in rows.items():
-    for s, (mb, sec) in zip(lengths, res):
+    for s, (mb, sec) in zip(lengths, res, strict=True):
         print(f"{label:22s} {s:4d} s: peak {mb:7.0f} MB, {sec:5.1f} s")
 
 chunk_sizes = [5.0, 10.0, 30.0]
 by_chunk = [measure(240, chunked=True, chunk_seconds=c) for c in chunk_sizes]
-for c, (mb, sec) in zip(chunk_sizes, by_chunk):
+for c, (mb, sec) in zip(chunk_sizes, by_chunk, strict=True):
     print(f"240 s in {c:4.0f}-s chunks: peak {mb:5.0f} MB, {sec:5.1f} s")
 
 input_mb = [s * FS * 100 * 4 / 1e6 for s in lengths]

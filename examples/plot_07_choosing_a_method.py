@@ -85,7 +85,7 @@ for name, q in quality.items():
     print(f"{name:22s} median {float(q[inner].median()):.2f}")
 
 fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(9, 4.5), sharex=True, layout="constrained")
-for name, c in zip(speeds, ["k", "tab:blue", "tab:orange"]):
+for name, c in zip(speeds, ["k", "tab:blue", "tab:orange"], strict=True):
     speeds[name][inner].plot(ax=ax0, color=c, lw=1, label=name)
     directions[name][inner].plot(ax=ax1, color=c, lw=1, label=name)
 ax0.axhline(truth.speed, color="tab:red", ls="--", label="truth")
@@ -150,6 +150,7 @@ for ax, (title, u, v) in zip(
         ("phase gradient: -∇φ", -rgrad.dx[k], -rgrad.dy[k]),
         ("optical flow: v", rflow.vx[1], rflow.vy[1]),
     ],
+    strict=True,
 ):
     ax.pcolormesh(rot.x, rot.y, rphase[k], cmap="twilight", vmin=-np.pi, vmax=np.pi)
     n = np.hypot(u, v)
@@ -193,7 +194,7 @@ pairs = [
     ("phase gradient", "optical flow"),
     ("plane fit", "optical flow"),
 ]
-for ax, (a, b) in zip(axes, pairs):
+for ax, (a, b) in zip(axes, pairs, strict=True):
     sa, sb = u_speeds[a].values[is_wave], u_speeds[b].values[is_wave]
     ok = np.isfinite(sa) & np.isfinite(sb)
     rho = np.corrcoef(np.log(sa[ok]), np.log(sb[ok]))[0, 1]

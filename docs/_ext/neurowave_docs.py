@@ -20,6 +20,7 @@ import importlib
 import inspect
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
@@ -186,7 +187,7 @@ class CLIHelp(Directive):
     """Sections with the ``--help`` text of each ``neurowave`` command."""
 
     has_content = False
-    option_spec = {"level": directives.unchanged}
+    option_spec: ClassVar[dict] = {"level": directives.unchanged}
 
     def run(self):
         from neurowave.cli import build_parser

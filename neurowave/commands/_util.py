@@ -27,7 +27,9 @@ def print_table(rows, *, file=None, title=None):
         return
     widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))]
     for r in rows:
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip(), file=file)
+        # a short row fills only its first columns (widths spans the longest row)
+        cells = (c.ljust(w) for c, w in zip(r, widths, strict=False))
+        print("  " + "  ".join(cells).rstrip(), file=file)
 
 
 class _NoBar:

@@ -98,7 +98,7 @@ def describe(grid, path=None):
     types = a.get("channel_types")
     if types:
         vals, counts = np.unique(np.asarray(types, dtype=str), return_counts=True)
-        facts["channel_types"] = {str(v): int(c) for v, c in zip(vals, counts)}
+        facts["channel_types"] = {str(v): int(c) for v, c in zip(vals, counts, strict=True)}
     for key in ("dead_channels", "bads", "flat_channels", "channels_without_position"):
         if a.get(key):
             facts[key] = list(a[key])

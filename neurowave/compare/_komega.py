@@ -83,9 +83,13 @@ def kw_distances(model_blocks, rec_block, *, scale, model_side, rec_side):
     mean_deg, resultant = circular_mean(m_dir)
     model_kw = {
         "n_trials": len(blocks),
-        "speed": dict(zip(("q25", "median", "q75"), q(m_speed)), units=scale.speed_units),
-        "wavelength": dict(zip(("q25", "median", "q75"), q(m_wl)), units=scale.wavelength_units),
-        "travelling_index": dict(zip(("q25", "median", "q75"), q(m_ti))),
+        "speed": dict(
+            zip(("q25", "median", "q75"), q(m_speed), strict=True), units=scale.speed_units
+        ),
+        "wavelength": dict(
+            zip(("q25", "median", "q75"), q(m_wl), strict=True), units=scale.wavelength_units
+        ),
+        "travelling_index": dict(zip(("q25", "median", "q75"), q(m_ti), strict=True)),
         "direction": {"mean_deg": mean_deg, "resultant_length": resultant},
         "trials": blocks,
     }

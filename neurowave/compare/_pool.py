@@ -173,7 +173,7 @@ def pooled_events(analyses, trials):
     import pandas as pd
 
     frames, total = [], 0.0
-    for an, (s, u) in zip(analyses, trials):
+    for an, (s, u) in zip(analyses, trials, strict=True):
         total += float(an.summary.get("input", {}).get("duration") or 0.0)
         ev = getattr(an, "events", None)
         if ev is not None and len(ev):

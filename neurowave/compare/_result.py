@@ -266,7 +266,7 @@ class CompareResult:
             from .dynamics import describe
 
             notes.append(describe(self.distances["dynamics"]))
-        for side, label in zip(self.sides, self.side_labels):
+        for side, label in zip(self.sides, self.side_labels, strict=True):
             s = self.summary_of(side).get("summary", {})
             note = (s.get("direction") or {}).get("mean_note")
             if note:

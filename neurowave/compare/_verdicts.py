@@ -81,7 +81,9 @@ def metric_tau(metric, values, groups, kind):
     if metric == "patterns":
         v = np.asarray(values).astype(str)
         cats, counts = np.unique(v, return_counts=True)
-        common = [c for c, n in zip(cats, counts) if 0.05 <= n / max(1, v.size) <= 0.95]
+        common = [
+            c for c, n in zip(cats, counts, strict=True) if 0.05 <= n / max(1, v.size) <= 0.95
+        ]
         return max([tau((v == c).astype(float), groups=groups) for c in common], default=1.0)
     v = np.asarray(values, float)
     if metric == "direction":

@@ -314,13 +314,12 @@ def resolve_view(
             )
     sites = model_sites
     has_label = "label" in ds.data_vars and set(ds["label"].dims) == {"sample", "y", "x"}
-    if sites in ("objects", "foreground") and not has_label:
-        if sites == "foreground" or explicit:
-            raise NeurowaveError(
-                f"--model-sites {sites} needs the export's `label` object map, which this "
-                "export lacks (written by an older neurowave or not by `neurowave export`); "
-                "re-export the model with `neurowave export`, or pass --model-sites all."
-            )
+    if sites in ("objects", "foreground") and not has_label and (sites == "foreground" or explicit):
+        raise NeurowaveError(
+            f"--model-sites {sites} needs the export's `label` object map, which this "
+            "export lacks (written by an older neurowave or not by `neurowave export`); "
+            "re-export the model with `neurowave export`, or pass --model-sites all."
+        )
     if sites == "objects" and not has_label:
         sites = "all"
         notes.append(

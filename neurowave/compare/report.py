@@ -413,7 +413,7 @@ def _ridges(ax, result, metric):
     bins, log = _axis_range(vals, metric)
     lo, hi = bins[0], bins[-1]
     n_rows = len(sides)
-    for k, (side, v) in enumerate(zip(sides, vals)):
+    for k, (side, v) in enumerate(zip(sides, vals, strict=True)):
         y0 = n_rows - 1 - k
         col = _color(side, k)
         if v is None or v.size == 0:
@@ -437,7 +437,7 @@ def _ridges(ax, result, metric):
         med = float(np.median(v))
         ax.plot([med, med], [y0, y0 + 0.9], color=col, lw=2.2, solid_capstyle="butt")
     labels = []
-    for s_, v in zip(sides, vals):
+    for s_, v in zip(sides, vals, strict=True):
         if v is None or v.size == 0:
             labels.append(_label(s_, result))
         else:
@@ -497,7 +497,8 @@ def plot_distributions(result):
         squeeze=False,
         layout="constrained",
     )
-    for ax, m in zip(axes.ravel(), metrics):
+    # the grid may have more panels than metrics; the spare ones are hidden below
+    for ax, m in zip(axes.ravel(), metrics, strict=False):
         _ridges(ax, result, m)
     for ax in axes.ravel()[len(metrics) :]:
         ax.axis("off")
@@ -562,7 +563,7 @@ def plot_directions(result):
         squeeze=False,
         layout="constrained",
     )
-    for k, (ax, side) in enumerate(zip(axes[0], sides)):
+    for k, (ax, side) in enumerate(zip(axes[0], sides, strict=True)):
         _rose(
             ax, result.values.get(side, {}).get("direction"), _color(side, k), _label(side, result)
         )

@@ -226,7 +226,7 @@ def autocorrelation_time(values, *, groups=None, window=5.0):
     n_max = int((g1 - g0).max())
     acov = np.zeros(n_max)
     count = np.zeros(n_max)
-    for a, b in zip(g0, g1):
+    for a, b in zip(g0, g1, strict=True):
         y = x[a:b] - x[a:b].mean()
         n = y.size
         if n < 2:
@@ -980,8 +980,8 @@ def compare_categorical(
     )
     out.update(
         {
-            "fractions_model": dict(zip(categories, map(float, pa))),
-            "fractions_recording": dict(zip(categories, map(float, pb))),
+            "fractions_model": dict(zip(categories, map(float, pa), strict=True)),
+            "fractions_recording": dict(zip(categories, map(float, pb), strict=True)),
             "units": "fraction",
         }
     )

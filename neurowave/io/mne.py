@@ -160,7 +160,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         if types:
             with mne.utils.use_log_level("error"):
                 raw.set_channel_types(types, on_unit_change="ignore")
-    ch_types = dict(zip(raw.ch_names, raw.get_channel_types()))
+    ch_types = dict(zip(raw.ch_names, raw.get_channel_types(), strict=True))
     if picks is None:
         present = set(ch_types.values())
         kind = next((t for t in SITE_TYPES if t in present), None)
@@ -226,7 +226,7 @@ def read_mne(path, *, positions=None, picks=None, flat_threshold=1e-12, preload=
         "channel_types": [ch_types[n] for n in names],
         "picks": picks if isinstance(picks, str) else "names",
         "bads": sorted(bads & set(names)),
-        "flat_channels": [n for n, f in zip(names, flat) if f],
+        "flat_channels": [n for n, f in zip(names, flat, strict=True) if f],
     }
     subj = raw.info.get("subject_info") or {}
     if subj.get("his_id"):

@@ -124,7 +124,7 @@ def _nix_chunk(path, datasets, calibration, a, b, dtype, factor):
     out = np.empty((b - a, len(datasets)), dtype=dtype)
     try:
         with h5py.File(path, "r") as f:
-            for k, (ds, (coeff, origin)) in enumerate(zip(datasets, calibration)):
+            for k, (ds, (coeff, origin)) in enumerate(zip(datasets, calibration, strict=True)):
                 col = np.asarray(f[ds][a:b])
                 if len(coeff) or origin:
                     from nixio.util import apply_polynomial
@@ -536,7 +536,7 @@ def _grid_from_signal(sig, blk, seg, selectors, *, label, fmt, is_lazy, chunk_sa
             data = np.asarray(sig.magnitude, dtype=np.float64) * factor
         std = quiet_nanstd(data, axis=0) if data.size else np.zeros(nc)
         dead = ~np.any(np.isfinite(data), axis=0) | (std == 0)
-        flat = [n for n, d in zip(names, dead) if d]
+        flat = [n for n, d in zip(names, dead, strict=True) if d]
     # positions, in the documented order
     positions = pmap(names)
     if positions is None:

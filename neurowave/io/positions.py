@@ -319,7 +319,7 @@ def find_positions_sidecar(path):
     than ``space``/``acq``) all belong to the recording's.
     """
     path = Path(path)
-    folder = path.parent if path.is_file() or not path.exists() else path.parent
+    folder = path.parent
     stem = path.name
     for suf in (
         ".nix",
@@ -367,9 +367,9 @@ def find_positions_sidecar(path):
         for cand in sorted(folder.glob("*_electrodes.tsv")):
             c_ents, _ = _bids_entities(cand.name)
             c_ents = {k: v for k, v in c_ents.items() if k not in ("space", "acq")}
-            if all(ents.get(k) == v for k, v in c_ents.items()):
-                if best is None or len(c_ents) > best[0]:
-                    best = (len(c_ents), cand)
+            matches = all(ents.get(k) == v for k, v in c_ents.items())
+            if matches and (best is None or len(c_ents) > best[0]):
+                best = (len(c_ents), cand)
         if best is not None:
             return best[1]
     return None
@@ -605,7 +605,7 @@ def match_channels(names, positions, *, all_names=None, aliases=None, source="th
             f"the recording has {', '.join(map(str, list(all_names if all_names is not None else names)[:5]))}"
             f"{', ...' if len(names) > 5 else ''}. Pass the map that belongs to this recording."
         )
-    missing = [str(n) for n, i in zip(names, idx) if i < 0]
+    missing = [str(n) for n, i in zip(names, idx, strict=True) if i < 0]
     return idx, missing
 
 
@@ -693,7 +693,7 @@ def assemble_grid(
     have = idx >= 0
     pos[have] = positions[["x", "y"]].to_numpy(float)[idx[have]]
     nopos = have & ~np.all(np.isfinite(pos), axis=1)
-    missing += [n for n, b in zip(names, nopos) if b]
+    missing += [n for n, b in zip(names, nopos, strict=True) if b]
     keep = np.all(np.isfinite(pos), axis=1)
     if keep.any() and np.abs(pos[keep]).max() > MAX_POSITION_MM:
         raise NeurowaveError(
@@ -730,7 +730,7 @@ def assemble_grid(
     kept_names = [names[i] for i in kidx]
     if dead is not None:
         dead = np.asarray(dead, bool)[kidx]
-        attrs["dead_channels"] = [n for n, d in zip(kept_names, dead) if d]
+        attrs["dead_channels"] = [n for n, d in zip(kept_names, dead, strict=True) if d]
     else:
         attrs.setdefault("dead_channels", [])
     sub = data[:, kidx] if len(kidx) != data.shape[1] else data

@@ -128,7 +128,7 @@ def _quantiles(values):
     if values.size == 0:
         return None
     q = np.quantile(values, _QUANTILES)
-    return {f"q{round(100 * p):02d}": float(v) for p, v in zip(_QUANTILES, q)}
+    return {f"q{round(100 * p):02d}": float(v) for p, v in zip(_QUANTILES, q, strict=True)}
 
 
 def _run(model, images, n_long, batch_size, device):
@@ -361,6 +361,7 @@ def diagnostic_rows(diagnostics, *, prefix=""):
             s["live_omega_background"],
             s["growth_ratio_T"],
             s["growth_ratio_2T"],
+            strict=True,
         )
     ):
         live = f"{_pct(fg)} of object pixels, {_pct(bg)} of background"

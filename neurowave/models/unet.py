@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -50,7 +52,7 @@ class UNet(nn.Module):
             cin = w
         self.up = nn.ModuleList()
         self.merge = nn.ModuleList()
-        for w_hi, w_lo in zip(widths[::-1][:-1], widths[::-1][1:]):
+        for w_hi, w_lo in itertools.pairwise(widths[::-1]):
             self.up.append(nn.ConvTranspose2d(w_hi, w_lo, 2, stride=2))
             self.merge.append(_block(2 * w_lo, w_lo))
         self.head = PixelMLP(widths[0], c.mlp_hidden, c.n_classes)
@@ -72,6 +74,6 @@ class UNet(nn.Module):
                 x = F.max_pool2d(x, 2)
             x = blk(x)
             skips.append(x)
-        for up, merge, skip in zip(self.up, self.merge, skips[::-1][1:]):
+        for up, merge, skip in zip(self.up, self.merge, skips[::-1][1:], strict=True):
             x = merge(torch.cat([up(x), skip], dim=1))
         return self.head(x)[..., :h, :w]

@@ -88,7 +88,7 @@ def neighbour_operator(pos, valid, *, radius=1.5):
             ia, ib = vidx[a], vidx[b]
             lists[ia].append(ib)
             lists[ib].append(ia)
-    k = max(max((len(l) for l in lists), default=0), 1)
+    k = max(max((len(nb) for nb in lists), default=0), 1)
     nbr = -np.ones((n, k), int)
     coef = np.zeros((n, 2, k))
     ok = np.zeros(n, bool)

@@ -326,7 +326,7 @@ def track_critical_points(points, *, max_displacement=None, min_duration=None, m
                 allowed = dist <= max_displacement * steps[None, :] + 1e-12
                 cost = np.where(allowed, dist, 1e9)
                 r, c = linear_sum_assignment(cost)
-                for i, j in zip(r, c):
+                for i, j in zip(r, c, strict=True):
                     if allowed[i, j]:
                         track[cur[i]] = ids[j]
             for i in cur:

@@ -58,7 +58,7 @@ def _wave_runs(codes, names, is_ev, dt, max_gap):
         brk = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         starts = np.concatenate([[0], brk])
         stops = np.concatenate([brk, [n]]) - 1
-        for i, j in zip(starts[is_ev[starts]], stops[is_ev[starts]]):
+        for i, j in zip(starts[is_ev[starts]], stops[is_ev[starts]], strict=True):
             runs.append([int(i), int(j), str(names[codes[i]])])
     # bridge short gaps between runs of the same pattern
     merged = []
@@ -290,7 +290,7 @@ def detect_trigger_times(
         min_interval = check_positive(min_interval, "min_interval")
         keep = np.ones(len(df), bool)
         last = {}
-        for i, (s, tt) in enumerate(zip(df.site.to_numpy(), df.time.to_numpy())):
+        for i, (s, tt) in enumerate(zip(df.site.to_numpy(), df.time.to_numpy(), strict=True)):
             if s in last and tt - last[s] < min_interval:
                 keep[i] = False
             else:

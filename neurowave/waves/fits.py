@@ -329,10 +329,9 @@ class _Geometry:
         if not self.collinear and len(self.pos) >= 3:
             from scipy.spatial import ConvexHull, QhullError
 
-            try:
+            # degenerate layout: no curved pattern can be placed
+            with contextlib.suppress(QhullError):
                 self.hull = self.pos[ConvexHull(self.pos).vertices]
-            except QhullError:  # degenerate layout: no curved pattern can be placed
-                pass
 
     def gradient(self, phi):
         return local_gradient(phi, self.nbr, self.coef, self.ok)
@@ -530,7 +529,7 @@ def _apply(phase, sdims, func, names, dphi=None):
     )
     if len(names) == 1:
         res = (res,)
-    return xr.Dataset({n: r for n, r in zip(names, res)})
+    return xr.Dataset({n: r for n, r in zip(names, res, strict=True)})
 
 
 def _check_n(n_surrogates):

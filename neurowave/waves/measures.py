@@ -225,7 +225,7 @@ def compute_frame_measures(phase, gradient, *, min_sites=MIN_SITES):
             "units": "Hz" if tu == "s" else f"cycles/{tu}",
         },
     )
-    ds = xr.Dataset({n: o for n, o in zip(names, outs)})
-    for n, a in zip(names, attrs):
+    ds = xr.Dataset({n: o for n, o in zip(names, outs, strict=True)})
+    for n, a in zip(names, attrs, strict=True):
         ds[n].attrs = a
     return ds

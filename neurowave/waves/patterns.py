@@ -680,7 +680,7 @@ def _frame_kernel(ns, valid, sr, geo, graph, flow, th, factor):
 
 def _to_dataset(out, th, su, sunit):
     """The output Dataset of :func:`classify_patterns` from the kernel's arrays."""
-    ds = xr.Dataset({k: v for k, v in zip(_OUT, out)})
+    ds = xr.Dataset({k: v for k, v in zip(_OUT, out, strict=True)})
     names = np.asarray(PATTERNS, dtype=object)
     ds["pattern"] = xr.apply_ufunc(
         lambda c: names[c], ds["code"], dask="parallelized", output_dtypes=[object]

@@ -193,7 +193,7 @@ def _candidates(slice_, kx, ky, n=4):
     peak = (v == maximum_filter(v, size=3, mode="nearest")) & np.isfinite(v)
     ii, jj = np.nonzero(peak)
     order = np.argsort(v[ii, jj])[::-1][:n]
-    return [np.array([kx[a], ky[b]]) for a, b in zip(ii[order], jj[order])]
+    return [np.array([kx[a], ky[b]]) for a, b in zip(ii[order], jj[order], strict=True)]
 
 
 def _peak_once(p, fidx, k0, f, kx, ky, lattice, weights, pos, fixed=False):
