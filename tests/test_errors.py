@@ -49,7 +49,7 @@ def test_the_user_error_type():
     assert neurowave.NeurowaveError is NeurowaveError
     back = pickle.loads(pickle.dumps(err))  # crosses dask/multiprocessing workers
     assert type(back) is NeurowaveError and str(back) == str(err) and back.fix == err.fix
-    with pytest.raises(NeurowaveFileNotFoundError, match="nope.nc: no such file"):
+    with pytest.raises(NeurowaveFileNotFoundError, match=r"nope\.nc: no such file"):
         check_path("nope.nc")
 
 
@@ -86,7 +86,9 @@ def test_model_export_with_wrong_dims_is_a_user_error(tmp_path, capsys):
     import xarray as xr
 
     p = tmp_path / "hidden.nc"
-    xr.Dataset({"hidden": (("sample", "time", "neuron"), np.random.rand(2, 50, 9))}).to_netcdf(p)
+    xr.Dataset(
+        {"hidden": (("sample", "time", "neuron"), np.random.default_rng(0).random((2, 50, 9)))}
+    ).to_netcdf(p)
     assert main(["analyze", str(p)]) == 2
     (line,) = _lines(capsys.readouterr().err)
     assert line.startswith("neurowave: error: ") and str(p) in line

@@ -106,9 +106,11 @@ def test_a_library_error_on_a_full_disk_says_the_disk_is_full(tmp_path, monkeypa
         f_bavail, f_frsize = 0, 4096
 
     monkeypatch.setattr(os, "statvfs", lambda p: Full())
-    with pytest.raises(NeurowaveError, match="no space is left"):
-        with atomic_file(tmp_path / "m.nc") as tmp:
-            raise PermissionError(errno.EACCES, "Permission denied", str(tmp))
+    with (
+        pytest.raises(NeurowaveError, match="no space is left"),
+        atomic_file(tmp_path / "m.nc") as tmp,
+    ):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -190,15 +192,17 @@ def test_only_an_earlier_output_folder_of_the_same_kind_is_replaced(tmp_path):
     with pytest.raises(NeurowaveError, match="another kind"):
         guard.folder(out, option="--report", kind="compare-report")
     (out / "notes.txt").write_text("added by the user")
-    with pytest.raises(NeurowaveError, match="notes.txt, which neurowave did not write"):
+    with pytest.raises(NeurowaveError, match=r"notes\.txt, which neurowave did not write"):
         guard.folder(out, option="--plots", kind="analyze-plots")
 
 
 def test_a_run_directory_has_one_writer(tmp_path):
-    with run_lock(tmp_path / "run"):
-        with pytest.raises(NeurowaveError, match="in use by another neurowave run"):
-            with run_lock(tmp_path / "run"):
-                pass
+    with (
+        run_lock(tmp_path / "run"),
+        pytest.raises(NeurowaveError, match="in use by another neurowave run"),
+        run_lock(tmp_path / "run"),
+    ):
+        pass
     with run_lock(tmp_path / "run"):  # released with its holder
         pass
 

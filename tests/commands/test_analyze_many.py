@@ -43,7 +43,7 @@ def test_a_glob_gives_one_json_per_file_and_a_csv(two, tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json", "summary.csv"]
     rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines(keepends=True)))
     assert [r["path"] for r in rows] == [str(two / "a.nc"), str(two / "b.nc")]
-    for r, (speed, direction) in zip(rows, TRUTH.values()):
+    for r, (speed, direction) in zip(rows, TRUTH.values(), strict=True):
         assert float(r["speed_median"]) == pytest.approx(speed, rel=0.05)
         assert abs(float(r["direction_mean_deg"]) - direction) < 3
         assert float(r["planar"]) > 0.9 and r["speed_units"] == "m/s"

@@ -21,7 +21,7 @@ FREQS, RHOS = (10.0, 17.0), (0.97, 0.96)  # per-sample decay of each mode
 
 
 def _latent(n, freqs, rhos, rng):
-    lam = np.array([r * np.exp(2j * np.pi * f / FS) for f, r in zip(freqs, rhos)])
+    lam = np.array([r * np.exp(2j * np.pi * f / FS) for f, r in zip(freqs, rhos, strict=True)])
     eps = rng.standard_normal((n, lam.size)) + 1j * rng.standard_normal((n, lam.size))
     z = np.zeros((n, lam.size), complex)
     for t in range(1, n):

@@ -129,7 +129,7 @@ def test_bad_model_choices_in_compare_and_export(export_ds, tmp_path, capsys):
     with pytest.raises(ValueError, match="--unit 9 is out of range"):
         compare(ds, rec, view={"units": 9})
     old = ds.drop_vars("label")
-    with pytest.raises(ValueError, match="needs the export's `label` object map.*re-export"):
+    with pytest.raises(ValueError, match=r"needs the export's `label` object map.*re-export"):
         compare(old, rec, view={"model_sites": "objects"})
     # without recorded controls compare says how to get them
     res = compare(old, rec, stats=StatsOptions(n_boot=20), view={"max_trials": 2})
@@ -183,7 +183,7 @@ def test_object_grids_cut_to_their_bounding_box_measure_as_the_whole_grid(export
     monkeypatch.setattr(mod, "trial_grid", lambda *a, **k: orig(*a, **{"crop": False, **k}))
     whole = analyze_model(export_ds, view=view, band=cut.band)
     assert len(cut.analyses) == len(whole.analyses) > 0
-    for a, b in zip(cut.analyses, whole.analyses):
+    for a, b in zip(cut.analyses, whole.analyses, strict=True):
         np.testing.assert_array_equal(a.frames["is_wave"].values, b.frames["is_wave"].values)
         np.testing.assert_array_equal(a.frames["pattern"].values, b.frames["pattern"].values)
         for k in ("speed", "frequency", "wavelength"):

@@ -228,7 +228,7 @@ def test_no_mean_direction_where_there_is_none(real_pairs, which):
 
     res = real_pairs[which]
     row = next(r for r in res.table_rows() if r[0] == "direction")
-    for side, cell in zip(res.sides, row[1:]):
+    for side, cell in zip(res.sides, row[1 : 1 + len(res.sides)], strict=True):
         s = res.summary_of(side)["summary"]
         n_eff = (
             s.get("pooled", {}).get("n_eff_wave_frames")

@@ -71,7 +71,7 @@ def write_nix_cobrawap(folder):
     sig, cells, names = _nix_signal(seed=1)
     _write_nix(path, [sig])
     vals = _neo_values_uv(path)
-    pos = {n: (0.4 * c[1], 0.4 * c[0]) for n, c in zip(names, cells)}
+    pos = {n: (0.4 * c[1], 0.4 * c[0]) for n, c in zip(names, cells, strict=True)}
     return path, SimpleNamespace(
         layout="grid",
         names=names,
@@ -109,7 +109,7 @@ def write_nix_cmp(folder):
     order = sorted(range(len(names)), key=lambda k: cells[k])
     write_cmp(Path(folder) / "utah_mapped.cmp", {names[k]: cells[k] for k in order})
     vals = _neo_values_uv(path)
-    pos = {n: (0.4 * c[1], 0.4 * c[0]) for n, c in zip(names, cells)}
+    pos = {n: (0.4 * c[1], 0.4 * c[0]) for n, c in zip(names, cells, strict=True)}
     return path, SimpleNamespace(
         layout="grid",
         names=names,
@@ -262,7 +262,7 @@ def write_edf_dig(folder):
     path = write_edf(Path(folder) / "flatgrid.edf", names, data, fs)
     pts = {
         n: np.array([10.0 + 5 * ix, -20.0 + 5 * iy, 60.0]) / 1000
-        for n, (iy, ix) in zip(names, cells)
+        for n, (iy, ix) in zip(names, cells, strict=True)
     }
     mne.channels.make_dig_montage(pts, coord_frame="head").save(
         Path(folder) / "flatgrid-dig.fif", overwrite=True, verbose=False
@@ -270,7 +270,7 @@ def write_edf_dig(folder):
     raw = mne.io.read_raw_edf(path, verbose=False)
     raw.set_channel_types({n: "ecog" for n in names})
     vals = raw.get_data(picks=names).T * 1e6
-    pos = {n: (10.0 + 5 * ix, -20.0 + 5 * iy) for n, (iy, ix) in zip(names, cells)}
+    pos = {n: (10.0 + 5 * ix, -20.0 + 5 * iy) for n, (iy, ix) in zip(names, cells, strict=True)}
     return path, SimpleNamespace(
         layout="grid",
         names=names,
@@ -317,7 +317,8 @@ def write_brainvision_bids(folder):
     (folder / "sub-01_task-rest_run-1_channels.tsv").write_text(
         "\ufeffname\ttype\tunits\tstatus\n"
         + "".join(
-            f"{n}\t{t}\tµV\t{'bad' if n == 'ECOG_3' else 'good'}\n" for n, t in zip(names, types)
+            f"{n}\t{t}\tµV\t{'bad' if n == 'ECOG_3' else 'good'}\n"
+            for n, t in zip(names, types, strict=True)
         ),
         encoding="utf-8",
     )
@@ -362,7 +363,7 @@ def write_mat(folder):
     return path, SimpleNamespace(
         layout="grid",
         names=names,
-        pos={n: tuple(p) for n, p in zip(names, pos)},
+        pos={n: tuple(p) for n, p in zip(names, pos, strict=True)},
         values=data,
         shape=(10, 10),
         empty=[(0.2, 0.2), (3.8, 3.8)],
@@ -396,7 +397,7 @@ def write_tiff_stack(folder, *, frames_as_files=True):
     names = [f"px{iy}_{ix}" for iy in range(ny) for ix in range(nx)]
     pos = {
         n: (0.05 * ix, 0.05 * iy)
-        for n, (iy, ix) in zip(names, [(a, b) for a in range(ny) for b in range(nx)])
+        for n, (iy, ix) in zip(names, [(a, b) for a in range(ny) for b in range(nx)], strict=True)
     }
     return path, SimpleNamespace(
         layout="grid",

@@ -156,7 +156,7 @@ def test_nix_lazy_truncated_file_names_the_fix(writers, tmp_path):
     grid = read(p, lazy=True)
     data = p.read_bytes()
     p.write_bytes(data[: len(data) // 2])  # cut after it was opened
-    with pytest.raises(NeurowaveError, match="cannot be read.*truncated"):
-        grid.values
+    with pytest.raises(NeurowaveError, match=r"cannot be read.*truncated"):
+        _ = grid.values
     with pytest.raises(NeurowaveError, match="not a readable NIX file"):
         read(p, lazy=True)

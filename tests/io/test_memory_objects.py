@@ -110,17 +110,17 @@ def test_selectors_by_name_and_index():
     one = nw.read(blk, signal="double")
     np.testing.assert_allclose(one.values, 2 * nw.read(blk).values)
     np.testing.assert_array_equal(nw.read(blk, signal=1).values, one.values)
-    with pytest.raises(NeurowaveError, match="no signal named 'x'.*'LFP', 'double'"):
+    with pytest.raises(NeurowaveError, match=r"no signal named 'x'.*'LFP', 'double'"):
         nw.read(blk, signal="x")
-    with pytest.raises(NeurowaveError, match="block=1 .* leave block out"):
+    with pytest.raises(NeurowaveError, match=r"block=1 .* leave block out"):
         nw.read(blk.segments[0], block=1)
-    with pytest.raises(NeurowaveError, match="segment=2 .* leave segment out"):
+    with pytest.raises(NeurowaveError, match=r"segment=2 .* leave segment out"):
         nw.read(sig, segment=2)
 
 
 def test_positions_argument_array_and_table():
     sig, _, sim, perm = _plane_wave_signal(cobrawap=False)
-    with pytest.raises(NeurowaveError, match="carries no electrode positions.*positions="):
+    with pytest.raises(NeurowaveError, match=r"carries no electrode positions.*positions="):
         nw.read(sig)
     iy, ix = np.divmod(perm, 10)
     xy = np.column_stack([0.4 * ix, 0.4 * iy])
@@ -163,12 +163,12 @@ def test_bad_objects_get_one_sentence_naming_the_fix(bad, match):
 
 def test_objects_that_are_not_signals():
     irr = neo.IrregularlySampledSignal([0.0, 0.1, 0.3] * pq.s, np.zeros((3, 2)), units="mV")
-    with pytest.raises(NeurowaveError, match="IrregularlySampledSignal.*regular clock"):
+    with pytest.raises(NeurowaveError, match=r"IrregularlySampledSignal.*regular clock"):
         read_neo(irr)
-    with pytest.raises(NeurowaveError, match="not a ndarray.*make_channel_grid"):
+    with pytest.raises(NeurowaveError, match=r"not a ndarray.*make_channel_grid"):
         nw.read(np.zeros((10, 4)))
     sig, _, _, _ = _plane_wave_signal()
-    with pytest.raises(NeurowaveError, match="lazy apply to files.*already in memory"):
+    with pytest.raises(NeurowaveError, match=r"lazy apply to files.*already in memory"):
         nw.read(sig, lazy=True)
     with pytest.raises(NeurowaveError, match="has no segments"):
         nw.read(neo.Block(name="empty"))
@@ -197,7 +197,7 @@ def test_mne_raw_in_memory(no_files):
     raw = mne.io.RawArray(
         rng.normal(size=(6, 300)) * 1e-5, mne.create_info(names, 250.0, "ecog"), verbose=False
     )
-    with pytest.raises(NeurowaveError, match="in-memory mne RawArray has no montage.*set_montage"):
+    with pytest.raises(NeurowaveError, match=r"in-memory mne RawArray has no montage.*set_montage"):
         nw.read(raw)
     xy = np.array([[k % 3 * 4.0, k // 3 * 4.0] for k in range(6)])
     g = nw.read(raw, positions=xy)
@@ -206,7 +206,8 @@ def test_mne_raw_in_memory(no_files):
     np.testing.assert_allclose(g.values.reshape(300, -1), raw.get_data().T * 1e6)
     raw.set_montage(
         mne.channels.make_dig_montage(
-            {n: [p[0] / 1000, p[1] / 1000, 0.05] for n, p in zip(names, xy)}, coord_frame="head"
+            {n: [p[0] / 1000, p[1] / 1000, 0.05] for n, p in zip(names, xy, strict=True)},
+            coord_frame="head",
         )
     )
     g2 = nw.read(raw)

@@ -262,5 +262,5 @@ def test_to_neo_needs_physical_units():
         seed=0,
     )
     res = analyze(grid, band=(0.08, 0.12))
-    with pytest.raises(NeurowaveError, match="measured in step and cell.*seconds and millimetres"):
+    with pytest.raises(NeurowaveError, match=r"measured in step and cell.*seconds and millimetres"):
         res.to_neo()

@@ -47,7 +47,7 @@ def test_select_by_name_and_index(tmp_path):
     g0 = read_neo(p, segment=0, signal=0)
     np.testing.assert_allclose(g0.values[:, 0, 1], a.magnitude[:, 1] * 1e6)  # V -> uV
     assert g0.attrs["neo_segment"] == "baseline" and g0.attrs["neo_signal"] == "lfp"
-    with pytest.raises(ValueError, match="no signal named 'spikes'.*'lfp', 'mua'"):
+    with pytest.raises(ValueError, match=r"no signal named 'spikes'.*'lfp', 'mua'"):
         read_neo(p, segment="seizure", signal="spikes")
     with pytest.raises(ValueError, match="segment 5 does not exist"):
         read_neo(p, segment=5)

@@ -158,7 +158,9 @@ def test_recomputing_recurrence_has_the_exact_gradient(monkeypatch, chunk):
     assert torch.equal(out, ref)  # same operations in the same order
     go = torch.randn(out.shape, generator=g, dtype=torch.float64)
     for a, r in zip(
-        torch.autograd.grad(out, [*args, weight], go), torch.autograd.grad(ref, [*args, weight], go)
+        torch.autograd.grad(out, [*args, weight], go),
+        torch.autograd.grad(ref, [*args, weight], go),
+        strict=True,
     ):
         assert torch.allclose(a, r, rtol=1e-10, atol=1e-12)
 

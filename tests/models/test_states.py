@@ -194,7 +194,7 @@ def test_record_states_by_hook_and_by_returned_sequence_agree():
     assert [int(np.argmax(hook[0, t, 0, 0])) for t in range(4)] == [1, 2, 3, 4]
     np.testing.assert_array_equal(hook[:, 0, 0, 0, 1], np.arange(1.0, 6.0))
     assert net.training  # the mode is restored
-    with pytest.raises(NeurowaveError, match="not a submodule.*'cell'"):
+    with pytest.raises(NeurowaveError, match=r"not a submodule.*'cell'"):
         record_states(net, x, layer="cel")
     with pytest.raises(NeurowaveError, match="output=INDEX"):
         record_states(net, x)  # a (sequence, last state) tuple: say which

@@ -25,7 +25,7 @@ def test_tetromino_pieces_have_the_shape_of_their_class(block):
     assert x.shape == (40, 3, size, size) and x.dtype == np.float32
     assert x.min() >= 0.0 and x.max() <= 1.0
     n_pieces = []
-    for img, lab in zip(x, y):
+    for img, lab in zip(x, y, strict=True):
         comp, n = ndimage.label(lab > 0)  # pieces never touch, so components are pieces
         n_pieces.append(n)
         for c in range(1, n + 1):
@@ -55,9 +55,9 @@ def test_splits_are_deterministic_distinct_and_cached(tmp_path, monkeypatch):
     assert len(list(cache_dir().glob("*.npz"))) == 1
     b = task.split("train")  # from cache
     c = task.split("train", cache=False)  # fresh
-    for u, v in zip(a, b):
+    for u, v in zip(a, b, strict=True):
         np.testing.assert_array_equal(u, v)
-    for u, v in zip(a, c):
+    for u, v in zip(a, c, strict=True):
         np.testing.assert_array_equal(u, v)
     d = get_task("tetrominoes-small", n_train=20, n_val=5, n_test=5, seed=1).split(
         "train", cache=False
@@ -72,7 +72,7 @@ def test_digit_tasks_label_strokes_with_their_digit():
     task = get_task("digits", size=28, digit_size=16, n_train=30, n_val=1, n_test=1)
     x, y = task.split("train", cache=False)
     assert x.shape == (30, 1, 28, 28) and task.n_classes == 11
-    for img, lab in zip(x, y):
+    for img, lab in zip(x, y, strict=True):
         classes = np.unique(lab[lab > 0])
         assert len(classes) == 1  # one digit
         assert (img[0][lab > 0] > task.params["threshold"]).all()

@@ -196,7 +196,7 @@ def test_seeds_as_concurrent_processes_equal_separate_runs(tmp_path):
         alone = [train("cnn", task, seed=s, progress=False, **opts) for s in (3, 4)]
     finally:
         torch.set_num_threads(threads)
-    for run, ref in zip(runs, alone):
+    for run, ref in zip(runs, alone, strict=True):
         assert run["test"]["fg_iou"] == ref["test"]["fg_iou"]
         assert [h["train_loss"] for h in run["history"]] == [
             h["train_loss"] for h in ref["history"]

@@ -76,7 +76,7 @@ def test_gradients_equal_the_plain_path(interpret, shape):
         y = y + 0.2 * z
         ys.append(y)
     want = torch.autograd.grad(torch.stack(ys, 1), leaves, g)
-    for name, a, e in zip(("omega", "alpha", "y0", "W_y"), got, want):
+    for name, a, e in zip(("omega", "alpha", "y0", "W_y"), got, want, strict=True):
         assert e.abs().max() > 1e-2, name  # a gradient that is there to be got right
         torch.testing.assert_close(a, e, atol=1e-5, rtol=1e-4, msg=name)
 

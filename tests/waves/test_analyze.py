@@ -396,7 +396,7 @@ def test_unknown_measure_option_names_the_options():
     from neurowave import NeurowaveError
 
     grid, _ = simulate_wave("planar", duration=0.5, snr_db=10, seed=5)
-    with pytest.raises(TypeError, match="n_surrogate.*MeasureOptions"):
+    with pytest.raises(TypeError, match=r"n_surrogate.*MeasureOptions"):
         analyze(grid, n_surrogate=9)
     with pytest.raises(NeurowaveError, match="MeasureOptions"):
         analyze(grid, options={"n_surrogates": 9})

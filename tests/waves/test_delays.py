@@ -200,9 +200,9 @@ def test_utah_seizure_reproduces_martinet_et_al(data_dir):
     assert abs((fit.direction - 200.3 + 180) % 360 - 180) < 0.5, fit.direction
     assert fit.n_sites == 87
     assert fit.p_value < 1e-6
-    for got, want in zip(fit.speed_ci, (0.174, 0.250)):
+    for got, want in zip(fit.speed_ci, (0.174, 0.250), strict=True):
         assert abs(got - want) / want < 0.02, fit.speed_ci
-    for got, want in zip(fit.direction_ci, (189.2, 211.1)):
+    for got, want in zip(fit.direction_ci, (189.2, 211.1), strict=True):
         assert abs(got - want) < 1.0, fit.direction_ci
     # the same electrode named, or given by its index, gives the same fit
     for ref in ("ch44", g.attrs["channels"].index("ch44")):

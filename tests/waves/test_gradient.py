@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 import neurowave as nw
-from neurowave.datasets import irregular_layout
-from neurowave.waves import compute_phase_gradient
+from neurowave.datasets import irregular_layout, simulate_wave
+from neurowave.waves import (
+    compute_coherent_phase,
+    compute_pgd,
+    compute_phase,
+    compute_phase_gradient,
+)
 
 
 def _plane_phase(pos_x, pos_y, kx, ky, nt=5, w=0.3):
@@ -111,12 +116,6 @@ def test_wider_stencil_lowers_gradient_noise_on_dense_grids():
 
 
 # --- coherent lags: waves much longer than the array --------------------------------
-from neurowave.datasets import simulate_wave  # noqa: E402
-from neurowave.waves import (
-    compute_coherent_phase,
-    compute_pgd,
-    compute_phase,
-)
 
 
 def test_coherent_phase_keeps_the_lags_of_a_stationary_wave_exactly():

@@ -230,7 +230,7 @@ def test_irregular_spectrum_is_lazy_on_dask_and_equal_to_numpy():
 
 def test_k_max_on_a_regular_grid_is_refused():
     grid, _ = simulate_wave("planar", duration=2.0, seed=0)
-    with pytest.raises(ValueError, match="irregular layouts only.*drop `k_max`") as exc:
+    with pytest.raises(ValueError, match=r"irregular layouts only.*drop `k_max`") as exc:
         compute_kw_spectrum(grid, band=(5, 20), k_max=3.0)
     assert _one_sentence(exc.value)
 
@@ -475,7 +475,7 @@ def test_single_site_is_refused():
 
 def test_band_above_nyquist_is_refused():
     grid, _ = simulate_wave("planar", duration=2.0, seed=0)
-    with pytest.raises(ValueError, match="Nyquist.*lower upper edge"):
+    with pytest.raises(ValueError, match=r"Nyquist.*lower upper edge"):
         compute_kw_spectrum(grid, band=(10, 600))
 
 
@@ -484,7 +484,7 @@ def test_layout_too_small_is_refused(shape):
     g = nw.make_grid(
         np.random.default_rng(0).standard_normal((1000,) + shape), sampling_rate=1000.0, spacing=0.4
     )
-    with pytest.raises(ValueError, match="resolves no wavenumber.*three sites wide") as exc:
+    with pytest.raises(ValueError, match=r"resolves no wavenumber.*three sites wide") as exc:
         compute_kw_spectrum(g)
     assert _one_sentence(exc.value)
 

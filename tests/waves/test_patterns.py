@@ -94,7 +94,12 @@ def test_pattern_accuracy_10db(layout, extra, speed):
         pats = classify_patterns(hilbert_phase(grid))
         got = pats.pattern.values.astype(str)
         acc = np.mean(got == EXPECTED[pattern])
-        assert acc >= 0.9, (layout, pattern, kw, dict(zip(*np.unique(got, return_counts=True))))
+        assert acc >= 0.9, (
+            layout,
+            pattern,
+            kw,
+            dict(zip(*np.unique(got, return_counts=True), strict=True)),
+        )
         if pattern == "rotating":
             assert np.mean(pats.rotation.values == kw["rotation"]) >= 0.9
         else:
@@ -311,7 +316,9 @@ def test_rotation_centred_off_the_array_is_not_rotating(center, snr_db):
     grid, _ = simulate("rotating", seed=21, snr_db=snr_db, center=center)
     pats = classify_patterns(hilbert_phase(grid))
     got = pats.pattern.values.astype(str)
-    assert np.mean(got == "planar") >= 0.9, dict(zip(*np.unique(got, return_counts=True)))
+    assert np.mean(got == "planar") >= 0.9, dict(
+        zip(*np.unique(got, return_counts=True), strict=True)
+    )
     assert not np.isin(got, ["rotating", "radial_out", "radial_in"]).any()
     off = pats.off_array.values
     # at 0 dB noise hides the curvature on some or all frames: then no curved fit even
