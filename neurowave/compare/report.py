@@ -520,7 +520,7 @@ def plot_distributions(result):
     return fig
 
 
-def _rose(ax, values, color, title, d=None, side=None):
+def _rose(ax, values, color, title, d=None, side=None, *, has_mean=True):
     v = np.asarray(values, float) if values is not None else np.zeros(0)
     v = v[np.isfinite(v)]
     bins = np.linspace(0, 2 * np.pi, 25)
@@ -537,13 +537,16 @@ def _rose(ax, values, color, title, d=None, side=None):
             edgecolor="white",
         )
         mean_deg, resultant = circular_mean(v)
-        ax.annotate(
-            "",
-            xy=(np.deg2rad(mean_deg), resultant * frac.max()),
-            xytext=(0, 0),
-            arrowprops=dict(arrowstyle="->", color="k", lw=1.5),
-        )
-        title += f"\nmean {mean_deg:.0f}\u00b0, R = {resultant:.2f}, n = {v.size}"
+        if has_mean:
+            ax.annotate(
+                "",
+                xy=(np.deg2rad(mean_deg), resultant * frac.max()),
+                xytext=(0, 0),
+                arrowprops=dict(arrowstyle="->", color="k", lw=1.5),
+            )
+            title += f"\nmean {mean_deg:.0f}\u00b0, R = {resultant:.2f}, n = {v.size}"
+        else:  # the table's Rayleigh test finds no mean direction: none is drawn
+            title += f"\nno mean direction (R = {resultant:.2f}), n = {v.size}"
     else:
         title += "\nno wave frames"
     ax.set_title(title, fontsize=_FS["label"], color=color)
@@ -564,8 +567,13 @@ def plot_directions(result):
         layout="constrained",
     )
     for k, (ax, side) in enumerate(zip(axes[0], sides, strict=True)):
+        direction = result.summary_of(side).get("summary", {}).get("direction") or {}
         _rose(
-            ax, result.values.get(side, {}).get("direction"), _color(side, k), _label(side, result)
+            ax,
+            result.values.get(side, {}).get("direction"),
+            _color(side, k),
+            _label(side, result),
+            has_mean=not ("mean_deg" in direction and direction["mean_deg"] is None),
         )
     d = result.distances.get("direction", {})
     sub = "Direction of travel (deg, CCW from +x, each array's own frame)"
@@ -660,6 +668,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
 th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;height:auto;display:block;margin:.5em 0}
+.wide{overflow-x:auto;max-width:100%} .wide table{font-size:.86em}
 .note{color:#555;font-size:.9em} .model{color:#d95f02;font-weight:600}
 .recording{color:#1b9e77;font-weight:600} code{background:#f4f4f4;padding:0 .2em}
 """
@@ -828,6 +837,19 @@ def _distance_rows(result):
             f"<td class='num'>{html.escape(format_margin(d))}</td><td>{vtxt}</td>"
             f"<td class='num'>{_fmt(r['distance'])} {ci}</td>"
             f"<td>{_fmt(r['test'])}</td><td class='num'>{_fmt(r['p_value'], 2)}</td></tr>"
+        )
+    if result.distances.get("dynamics"):  # compare(..., dynamics=True): the DSA row
+        from .dynamics import table_row
+
+        metric, *vals = table_row(result.distances["dynamics"], sides)
+        cells = "".join(f"<td class='num'>{html.escape(v)}</td>" for v in vals[: len(sides)])
+        units, effect, margin, verdict = vals[len(sides) :]
+        color = VERDICT_COLORS.get(verdict, "#222")
+        rows.append(
+            f"<tr><th>{html.escape(metric)}</th>{cells}<td>{html.escape(units)}</td>"
+            f"<td class='num'>{html.escape(effect)}</td><td class='num'>"
+            f"{html.escape(margin)}</td><td><b style='color:{color}'>{html.escape(verdict)}</b>"
+            "</td><td>&ndash;</td><td>DSA</td><td>&ndash;</td></tr>"
         )
     return "\n".join(rows)
 
@@ -1038,11 +1060,11 @@ def render_html(result, images, *, title="neurowave compare"):
 The region extents and median periods behind the scale-free units are in the inputs table.</p>
 <h2>Verdicts</h2>
 {_verdict_summary(result)}
-<table><tr><th>metric</th>{head}<th>units</th>
+<div class="wide"><table><tr><th>metric</th>{head}<th>units</th>
 <th>effect [{level}% CI]</th><th>margin</th><th>verdict</th>
 <th>distance [{ci}% CI]</th><th>test</th><th>p (identical?)</th></tr>
 {_distance_rows(result)}
-</table>
+</table></div>
 <ul class="note">{"".join(f"<li>{html.escape(t)}</li>" for t in result.footnotes())}</ul>
 <p class="note">Side columns: medians in common units (direction: circular mean; patterns:
 the most frequent). Effect sizes: the ratio of the medians (x) for speeds, wavelengths and

@@ -245,8 +245,10 @@ def export_states(
         Size of one model cell in millimetres (``attrs["model_dx"]``). With both,
         ``neurowave analyze`` reports speeds in m/s.
     horizon : int | None
-        Steps the model was trained for (``attrs["n_steps_trained"]``); analysis
-        measures the first ``2 horizon`` steps by default. None: all recorded steps.
+        Steps the model was trained for (``attrs["n_steps_trained"]``). The analysis
+        measures the first ``horizon`` steps by default, or every recorded step where
+        the states stay bounded in them (``attrs["states_bounded"]``: ``max |y|`` within
+        twice its maximum over the first ``horizon / 2`` steps). None: all recorded steps.
     source : str
         Free text: where the states came from (a paper, a repository, a checkpoint).
     model : str
@@ -333,6 +335,13 @@ def export_states(
         "neurowave_version": __version__,
         "exporter": "neurowave.models.export_states",
     }
+    if horizon is not None and nt >= max(1, horizon // 2):  # as neurowave export says it
+        from .diagnostics import BOUND_FACTOR, bounded_ratio
+
+        ratios = {"hidden": bounded_ratio(h, horizon)}
+        ratios.update({f"hidden_{k}": bounded_ratio(a, horizon) for k, a in ctl.items()})
+        attrs["bound_ratio"] = {k: [float(x) for x in r] for k, r in ratios.items()}
+        attrs["states_bounded"] = {k: bool((r <= BOUND_FACTOR).all()) for k, r in ratios.items()}
     if label is None:  # no object map: the whole grid is the model's medium
         attrs["model_sites"] = "all"
     if dt is not None:

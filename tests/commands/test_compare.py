@@ -322,7 +322,8 @@ def test_dynamics_row_in_table_json_and_report(files, tmp_path, capsys):
     assert np.isfinite(d["model"]["distance"]) and np.isfinite(d["model"]["baseline"])
     assert np.isfinite(d["recording"]["baseline"]) and d["settings"]
     assert d["model"]["verdict"] in ("alike", "different")
-    assert "Dynamical similarity (DSA)" in (rep / "index.html").read_text()
+    page = (rep / "index.html").read_text()
+    assert "Dynamical similarity (DSA)" in page and "<th>dynamics (DSA)</th>" in page
     # without the flag there is no dynamics row
     main(["compare", str(files / "model.nc"), str(files / "rec.nc"), "--n-boot", "50"])
     assert "dynamics" not in capsys.readouterr().out

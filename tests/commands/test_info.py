@@ -112,11 +112,11 @@ def test_info_mne_merged_grids_warn_and_picks_choose_one(data_dir, tmp_path, cap
     err = capsys.readouterr().err
     assert "2 grids" in err and "G* (256 contacts)" in err and "OFMG* (64 contacts)" in err
     assert "--picks 'G*'" in err and json.loads(out.read_text())["n_sites"] == 320
-    assert main(["info", fif, "--picks", "G*", "--json", str(out)]) == 0
+    assert main(["info", fif, "--picks", "G*", "--json", str(out), "--overwrite"]) == 0
     assert "grids" not in capsys.readouterr().err
     facts = json.loads(out.read_text())
     assert facts["n_sites"] == 256 and facts["flattening_distortion"]["max"] < 0.2
-    assert main(["info", fif, "--picks", "OFMG*", "--json", str(out)]) == 0
+    assert main(["info", fif, "--picks", "OFMG*", "--json", str(out), "--overwrite"]) == 0
     assert json.loads(out.read_text())["n_sites"] == 64
 
 

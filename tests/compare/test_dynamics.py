@@ -117,8 +117,11 @@ def test_a_model_and_a_recording_of_the_same_wave_are_close():
     rec, _ = simulate_wave(
         "planar", speed=0.2, frequency=10, duration=6.0, sampling_rate=FS, snr_db=5, seed=0
     )
-    same = compare_dynamics(_wave_model(10.0), rec, controls=False)["model"]
-    other = compare_dynamics(_wave_model(17.0), rec, controls=False)["model"]
+    # the recording's band as compare() passes it (that of its wave measures), around the
+    # simulated 10 Hz; measured: 0.0070 against 0.081 (0.016 against 0.081 in the
+    # narrower band the aperiodic-corrected spectrum picks, 8.5-11.5 Hz)
+    same = compare_dynamics(_wave_model(10.0), rec, controls=False, band=(8.0, 12.0))["model"]
+    other = compare_dynamics(_wave_model(17.0), rec, controls=False, band=(8.0, 12.0))["model"]
     assert other["distance"] > 5 * same["distance"]
     assert other["ratio"] > 3 * same["ratio"]
 
