@@ -35,8 +35,8 @@ Hidden states saved from another framework (JAX, a simulator) skip the first lin
 import numpy as np
 import torch
 
-from neurowave.compare import compare
-from neurowave.compare.dynamics import compare_dynamics, describe
+from neurowave.compare import StatsOptions, compare
+from neurowave.compare.dynamics import describe
 from neurowave.datasets import fetch_seizure_utah
 from neurowave.models import export_states, record_states
 
@@ -112,9 +112,22 @@ print(
 # step and cell sizes given, speeds, wavelengths and frequencies are compared in
 # physical units; the row of the cut control shows what the relays carry.
 
-result = compare(export, fetch_seizure_utah(), model_dt="1ms", model_dx="0.4mm", n_boot=200)
-for row in result.table_rows()[:6]:
+result = compare(
+    export,
+    fetch_seizure_utah(),
+    model_dt="1ms",
+    model_dx="0.4mm",
+    stats=StatsOptions(n_boot=200),
+    dynamics=True,
+)
+for row in result.table_rows():
     print(" | ".join(str(c) for c in row))
+
+# %%
+# The overview figure: each metric's distribution on every side, the directions and the
+# pattern fractions.
+
+fig = result.plot()
 
 # %%
 # Their dynamics
@@ -128,7 +141,7 @@ for row in result.table_rows()[:6]:
 # large, its ratio below 1, and DSA cannot call it close or far. The baseline is what
 # says whether a distance is large.
 
-dyn = compare_dynamics(export, fetch_seizure_utah())
+dyn = result.distances["dynamics"]  # compare(..., dynamics=True): compare_dynamics
 for side in ("model", "cut_coupling"):
     d = dyn[side]
     print(

@@ -213,6 +213,16 @@ def run_command(func, args, *, command=None, debug=False):
     restore = install_signal_handlers()
     try:
         with warnings.catch_warnings():
+            # the command owns its warnings: Python's default filters (whatever an
+            # embedding program or test runner set), each shown as one line
+            warnings.simplefilter("default")
+            for quiet in (
+                DeprecationWarning,
+                PendingDeprecationWarning,
+                ImportWarning,
+                ResourceWarning,
+            ):
+                warnings.simplefilter("ignore", quiet)
             warnings.showwarning = show_warning
             code = func(args)
     except Terminated:

@@ -195,7 +195,10 @@ def _fooof_peak(f, p, fit_range, df):
             aperiodic_mode="knee",
             verbose=False,
         )
-        fm.fit(f, p, fit_range)
+        try:
+            fm.fit(f, p, fit_range)
+        except Exception:  # fooof's curve fits fail on garbled spectra
+            return None  # (FitError, overflows, singular matrices): the fallback rule decides
     peaks = np.asarray(fm.peak_params_, float).reshape(-1, 3)
     if not fm.has_model or peaks.shape[0] == 0:
         return None
